@@ -1,0 +1,37 @@
+"""Shared pieces of the click commands: loading a topology and reporting problems."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from pesdc.model import LoadResult, validate
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def print_report(result: LoadResult, fmt: str = "text", quiet_ok: bool = False) -> None:
+    report = result.report
+    if fmt == "json":
+        click.echo(report.to_json())
+        return
+    for d in report.sorted():
+        click.echo(d.format(), err=True)
+    if report.diagnostics or not quiet_ok:
+        n_dc = len(result.topology.datacenters)
+        click.echo(f"{len(report.errors)} error(s), {len(report.warnings)} warning(s) "
+                   f"in {len(result.topology.files)} file(s), {n_dc} data center(s)",
+                   err=True)
+
+
+def load_or_exit(paths: tuple[Path, ...], fmt: str = "text") -> LoadResult:
+    """Validate; on any error print every problem and exit 1 (commands need a valid model)."""
+    result = validate(list(paths))
+    if not result.report.ok:
+        print_report(result, fmt)
+        sys.exit(1)
+    for d in result.report.sorted():
+        click.echo(d.format(), err=True)
+    return result

@@ -1,0 +1,22 @@
+"""The pesdc command line. The library never imports this module."""
+
+from __future__ import annotations
+
+import click
+
+from pesdc.cli.common import CONTEXT
+from pesdc.cli.model_cmds import rules, schema, validate
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(package_name="pesdc")
+def main() -> None:
+    """pesdc: public employment service data centers as code.
+
+    Describe ministry, province and city centers in YAML; validate, render,
+    bring up a lab, provision, verify, audit, and plan consolidation stages.
+    """
+
+
+for command in (validate, schema, rules):
+    main.add_command(command)

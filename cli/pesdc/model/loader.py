@@ -1,0 +1,270 @@
+"""Load a topology (files or folders) into validated models, collecting every problem.
+
+Order of work, as Aerleon does: read YAML, apply defaults, check the schema item by
+item (so one bad server does not hide the problems of the next), then hand the valid
+part to the rules. Nothing here raises on bad input; problems become diagnostics.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from pesdc.model.diagnostics import Diagnostic, Report, YamlPath
+from pesdc.model.inherit import DefaultsLayer, _unknown, check_defaults, merge_node
+from pesdc.model.schema import INHERITING_SECTIONS, DataCenter, Strict
+from pesdc.model.tree import Topology
+from pesdc.model.yamlio import Locator, read_yaml
+
+YAML_SUFFIXES = (".yaml", ".yml")
+TOP_KEYS = ("datacenter", "defaults")
+# Sections of a data center that hold named lists of objects.
+LIST_SECTIONS: dict[str, type[Strict]] = {
+    name: info.annotation.__args__[0]  # type: ignore[union-attr]
+    for name, info in DataCenter.model_fields.items()
+    if getattr(info.annotation, "__origin__", None) is list
+}
+
+
+@dataclass
+class _Source:
+    display: str
+    path: Path
+    data: Any
+
+
+@dataclass
+class LoadResult:
+    topology: Topology
+    report: Report
+    locator: Locator = field(repr=False, default_factory=lambda: Locator({}))
+
+
+def _display(path: Path) -> str:
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # pragma: no cover - other drive on Windows
+        return str(path)
+    return rel if not rel.startswith("../../..") else str(path)
+
+
+def discover(paths: list[Path], report: Report) -> list[Path]:
+    """Every YAML file under the given files and folders, in a stable order."""
+    found: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            files = sorted(
+                f for f in p.rglob("*")
+                if f.suffix in YAML_SUFFIXES and f.is_file()
+                and not any(part.startswith(".") for part in f.relative_to(p).parts)
+            )
+            if not files:
+                report.add(Diagnostic("YAML003", "folder holds no .yaml topology files",
+                                      _display(p), (), "point at a topology folder or file"))
+            found.extend(files)
+        elif p.is_file():
+            found.append(p)
+        else:
+            report.add(Diagnostic("YAML003", "no such file or folder", str(p), (),
+                                  "check the path"))
+    seen: set[Path] = set()
+    unique = []
+    for f in found:
+        r = f.resolve()
+        if r not in seen:
+            seen.add(r)
+            unique.append(f)
+    return unique
+
+
+def load(paths: list[Path] | list[str]) -> LoadResult:
+    report = Report()
+    files = discover([Path(p) for p in paths], report)
+    sources: list[_Source] = []
+    displays: dict[str, Path] = {}
+    for f in files:
+        display = _display(f)
+        displays[display] = f
+        data, diags = read_yaml(f, display)
+        report.extend(diags)
+        if diags:
+            continue
+        if data is None:
+            report.add(Diagnostic("YAML003", "file is empty", display, (),
+                                  "a topology file starts with 'datacenter:' or 'defaults:'"))
+            continue
+        if not isinstance(data, dict):
+            report.add(Diagnostic("YAML003", f"top level is a {type(data).__name__}, not a "
+                                  "mapping", display, (),
+                                  "a topology file starts with 'datacenter:' or 'defaults:'"))
+            continue
+        bad = [k for k in data if k not in TOP_KEYS]
+        for k in bad:
+            report.add(_unknown(display, (k,), k, TOP_KEYS, what="top-level key"))
+        if not any(k in data for k in TOP_KEYS) and not bad:
+            report.add(Diagnostic("YAML003", "file has neither datacenter: nor defaults:",
+                                  display, (), "add a datacenter: block"))
+        sources.append(_Source(display, f, data))
+
+    # Defaults files (only 'defaults:') apply to their folder and below, outer first.
+    tree_layers: list[tuple[Path, DefaultsLayer]] = []
+    for src in sources:
+        if "defaults" in src.data:
+            layer = DefaultsLayer(src.display, src.data["defaults"])
+            report.extend(check_defaults(layer))
+            if "datacenter" not in src.data and isinstance(layer.data, dict):
+                tree_layers.append((src.path.resolve().parent, layer))
+    tree_layers.sort(key=lambda t: len(t[0].parts))
+
+    topo = Topology(files=displays)
+    for src in sources:
+        if "datacenter" not in src.data:
+            continue
+        here = src.path.resolve().parent
+        layers = [layer for d, layer in tree_layers if here == d or d in here.parents]
+        own = src.data.get("defaults")
+        if isinstance(own, dict):
+            layers.append(DefaultsLayer(src.display, own))
+        dc = _validate_dc(src, layers, report, topo)
+        if dc is not None:
+            topo.add(dc, src.display, report)
+
+    locator = Locator(displays)
+    return LoadResult(topo, report, locator)
+
+
+def _pydantic_diags(exc: ValidationError, file: str, base: YamlPath,
+                    origin: dict[str, tuple[str, YamlPath]] | None = None,
+                    model: type[BaseModel] | None = None) -> list[Diagnostic]:
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        etype = err["type"]
+        where_file, where = file, (*base, *loc)
+        inherited = ""
+        if origin and loc and isinstance(loc[0], str) and loc[0] in origin:
+            where_file, opath = origin[loc[0]]
+            where = (*opath, *loc[1:])
+            inherited = f" (value inherited from defaults, used at {file} "\
+                        f"{'.'.join(str(p) for p in (*base,))})"
+        if etype == "extra_forbidden":
+            allowed: list[str] = []
+            target: Any = model
+            for part in loc[:-1]:
+                if target is None or isinstance(part, int):
+                    continue
+                info = target.model_fields.get(part)
+                target = _inner_model(info.annotation) if info else None
+            if target is not None:
+                allowed = list(target.model_fields)
+            d = _unknown(where_file, where, loc[-1], allowed) if allowed else Diagnostic(
+                "SCH001", f"unknown key {loc[-1]!r}", where_file, where, "remove it")
+            out.append(d)
+        elif etype == "missing":
+            out.append(Diagnostic("SCH003", f"missing required key {loc[-1]!r}", file,
+                                  (*base, *loc[:-1]), f"add {loc[-1]}: ..."))
+        else:
+            msg = err["msg"].removeprefix("Value error, ")
+            given = err.get("input")
+            if etype not in ("value_error",) and not isinstance(given, dict | list):
+                msg = f"{msg} (given {given!r})"
+            out.append(Diagnostic("SCH002", msg + inherited, where_file, where,
+                                  _hint_for(etype)))
+    return out
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _hint_for(etype: str) -> str:
+    if etype.startswith("enum") or etype == "literal_error":
+        return "use one of the allowed values"
+    if etype.startswith(("int", "float")):
+        return "give a number"
+    if etype.startswith("string"):
+        return "give a string (quote it if it looks like a number)"
+    if etype.startswith("list") or etype == "too_short" or etype == "too_long":
+        return "give a YAML list"
+    if etype.startswith(("model", "dict")):
+        return "give a mapping of keys to values"
+    return "fix the value"
+
+
+def _validate_dc(src: _Source, layers: list[DefaultsLayer], report: Report,
+                 topo: Topology) -> DataCenter | None:
+    raw = src.data["datacenter"]
+    base: YamlPath = ("datacenter",)
+    if not isinstance(raw, dict):
+        report.add(Diagnostic("SCH002", "datacenter must be a mapping", src.display, base,
+                              "datacenter: {name: ..., tier: city, ...}"))
+        return None
+    header = {k: v for k, v in raw.items() if k not in LIST_SECTIONS}
+    ok = True
+    try:
+        dc = DataCenter.model_validate(header)
+    except ValidationError as exc:
+        report.extend(_pydantic_diags(exc, src.display, base, model=DataCenter))
+        ok = False
+        dc = None
+    invalid: dict[str, set[str]] = {}
+    for section, model in LIST_SECTIONS.items():
+        items = raw.get(section)
+        if items is None:
+            continue
+        spath = (*base, section)
+        if not isinstance(items, list):
+            report.add(Diagnostic("SCH002", f"{section} must be a list", src.display, spath,
+                                  f"write {section}: as a list of '- name: ...' items"))
+            continue
+        good: list[Strict] = []
+        for i, item in enumerate(items):
+            ipath = (*spath, i)
+            if not isinstance(item, dict):
+                report.add(Diagnostic("SCH002", f"each item of {section} must be a mapping",
+                                      src.display, ipath, "start each item with '- name: ...'"))
+                continue
+            merged = merge_node(section, item, layers) if section in INHERITING_SECTIONS \
+                else None
+            value = merged.value if merged else item
+            try:
+                obj = model.model_validate(value)
+            except ValidationError as exc:
+                report.extend(_pydantic_diags(exc, src.display, ipath,
+                                              merged.origin if merged else None, model))
+                if isinstance(item.get("name"), str):
+                    invalid.setdefault(section, set()).add(item["name"])
+                continue
+            _stamp(obj, src.display, ipath)
+            good.append(obj)
+        if dc is not None:
+            setattr(dc, section, good)
+    if not ok or dc is None:
+        name = header.get("name")
+        if isinstance(name, str):
+            topo.invalid_datacenters.add(name)
+        return None
+    dc._src = (src.display, base)  # items were stamped one by one, at their YAML index
+    topo.invalid_items[dc.name] = invalid
+    return dc
+
+
+def _stamp(obj: Strict, file: str, path: YamlPath) -> None:
+    """Record where each object (and each nested object) was read."""
+    obj._src = (file, path)
+    for name, value in obj.__dict__.items():
+        if isinstance(value, list) and value and isinstance(value[0], Strict):
+            for i, child in enumerate(value):
+                _stamp(child, file, (*path, name, i))
+        elif isinstance(value, Strict):
+            _stamp(value, file, (*path, name))

@@ -1,0 +1,439 @@
+"""The topology schema: what one data-center file may say.
+
+Every class forbids unknown keys, so a typo is an error and not a silently ignored
+setting. Cross-object rules (references, addressing, the source document's rules)
+live in ``pesdc.rules``; this module only says what shape each object has.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    model_validator,
+)
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=63)]
+DivisionCode = Annotated[str, Field(pattern=r"^[0-9]{6}$")]
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+class Tier(StrEnum):
+    ministry = "ministry"
+    province = "province"
+    city = "city"
+
+
+class ZoneKind(StrEnum):
+    production = "production"  # 生产区
+    exchange = "exchange"  # 交换区
+    decision = "decision"  # 决策区
+    security_management = "security_management"  # 安全管理中心
+    internet = "internet"  # 互联网接入区 (public-facing area)
+
+
+class IsolationType(StrEnum):
+    physical = "physical"  # air gap: nothing crosses
+    gatekeeper = "gatekeeper"  # 网闸: one-way crossing
+    firewall = "firewall"  # explicit allow list, default deny
+    none = "none"  # same broadcast/routing domain, nothing enforced
+
+
+class DeviceKind(StrEnum):
+    core_switch = "core_switch"
+    aggregation_switch = "aggregation_switch"
+    access_switch = "access_switch"
+    router = "router"
+    firewall = "firewall"
+    gatekeeper = "gatekeeper"
+    ids = "ids"
+    ips = "ips"
+    vpn_gateway = "vpn_gateway"
+    bastion = "bastion"
+    log_audit = "log_audit"
+    db_audit = "db_audit"
+    antivirus = "antivirus"
+    load_balancer = "load_balancer"
+
+
+class Platform(StrEnum):
+    huawei_vrp = "huawei_vrp"
+    huawei_usg = "huawei_usg"
+    h3c_comware = "h3c_comware"
+    cisco_ios = "cisco_ios"
+    linux = "linux"
+
+
+class OsFamily(StrEnum):
+    debian = "debian"
+    rhel = "rhel"
+
+
+class ServerRole(StrEnum):
+    baseline = "baseline"
+    appserver = "appserver"
+    web = "web"
+    database = "database"
+    logserver = "logserver"
+    bastion = "bastion"
+    backup = "backup"
+    timesource = "timesource"
+    antivirus = "antivirus"
+    monitoring = "monitoring"
+
+
+class SystemKind(StrEnum):
+    pes_mis = "pes_mis"  # 公共就业服务管理信息系统
+    fund_supervision = "fund_supervision"  # 基金监管软件
+    data_exchange = "data_exchange"  # 数据交换平台
+    employment_website = "employment_website"  # 就业服务网站系统
+    phone_consultation = "phone_consultation"  # 电话咨询服务系统
+    cross_region_service = "cross_region_service"  # 异地就业服务系统
+    cross_region_bus = "cross_region_bus"  # 异地服务总线
+    network_monitoring = "network_monitoring"  # 联网监测软件
+    decision_support = "decision_support"  # 决策支持系统
+    statistics_reports = "statistics_reports"  # 统计报表
+    talent_legacy = "talent_legacy"  # 公共人才服务中心原有系统
+    other = "other"
+
+
+class Owner(StrEnum):
+    employment_center = "employment_center"  # 公共就业服务中心
+    talent_center = "talent_center"  # 公共人才服务中心
+    hrss_bureau = "hrss_bureau"  # 人社局 (the data center itself)
+
+
+class SiteKind(StrEnum):
+    district_agency = "district_agency"  # 区县公共就业服务机构
+    street_station = "street_station"  # 街道/乡镇人社所
+    community_station = "community_station"  # 社区/行政村人社站
+    job_agency = "job_agency"  # 职业中介机构
+    training_institution = "training_institution"  # 职业培训机构
+    entrepreneurship_agency = "entrepreneurship_agency"  # 创业服务机构
+    skill_appraisal_center = "skill_appraisal_center"  # 职业技能鉴定机构
+    social_insurance_agency = "social_insurance_agency"  # 社会保险经办机构
+    labor_inspection = "labor_inspection"  # 劳动监察部门
+    agency_machine_room = "agency_machine_room"  # 服务机构机房
+
+
+class Encryption(StrEnum):
+    none = "none"
+    ipsec = "ipsec"
+    sm_vpn = "sm_vpn"  # 国密 (SM2/SM4) VPN
+    macsec = "macsec"
+
+
+class UplinkKind(StrEnum):
+    city_province = "city_province"
+    province_ministry = "province_ministry"
+    ministry_city = "ministry_city"  # the direct ministry-to-city path
+
+
+class Protocol(StrEnum):
+    tcp = "tcp"
+    udp = "udp"
+    icmp = "icmp"
+
+
+class DbEngine(StrEnum):
+    postgresql = "postgresql"
+    oracle = "oracle"
+    mysql = "mysql"
+    dameng = "dameng"
+    kingbase = "kingbase"
+
+
+class Strict(BaseModel):
+    """Base for every topology object: unknown keys are errors, values are exact."""
+
+    model_config = ConfigDict(extra="forbid", frozen=False, use_enum_values=False)
+    # Where the object was read (file, YAML path): set by the loader, used by rules
+    # to point at a line. Not part of the schema.
+    _src: tuple[str, tuple[Any, ...]] = PrivateAttr(default=("", ()))
+
+
+def _ip(value: str) -> str:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not an IP address") from None
+    return value
+
+
+def _net(value: str) -> str:
+    try:
+        net = ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a subnet (write it as 10.1.2.0/24)") from None
+    if "/" not in value:
+        raise ValueError(f"{value!r} needs a prefix length, e.g. {net.network_address}/24")
+    if str(net) != value:
+        raise ValueError(f"{value} has host bits set; the network is {net}")
+    return value
+
+
+IPAddr = Annotated[str, AfterValidator(_ip)]
+Subnet = Annotated[str, AfterValidator(_net)]
+
+
+class Title(Strict):
+    zh: str
+    en: str
+
+
+class Segment(Strict):
+    name: Name
+    subnet: Subnet
+    gateway: IPAddr | None = None
+    vlan: int | None = Field(default=None, ge=1, le=4094)
+    description: str | None = None
+
+
+
+class Zone(Strict):
+    name: Name
+    kind: ZoneKind
+    title: Title | None = None
+    segments: list[Segment] = Field(default_factory=list)
+
+
+class Flow(Strict):
+    """One allowed crossing of a firewalled boundary; everything else is denied."""
+
+    name: str | None = None
+    src: Name
+    dst: Name
+    src_systems: list[Name] = Field(default_factory=list)
+    dst_systems: list[Name] = Field(default_factory=list)
+    protocol: Protocol
+    ports: list[Port] = Field(default_factory=list)
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _ports_match_protocol(self) -> Flow:
+        if self.protocol is Protocol.icmp and self.ports:
+            raise ValueError("icmp flows take no ports")
+        if self.protocol is not Protocol.icmp and not self.ports:
+            raise ValueError(f"{self.protocol.value} flows need at least one port")
+        return self
+
+
+class Isolation(Strict):
+    between: list[Name] = Field(min_length=2, max_length=2)
+    type: IsolationType
+    # For a gatekeeper: the only direction data may cross, "SRC->DST" of the two zones.
+    direction: str | None = None
+    flows: list[Flow] = Field(default_factory=list)
+    enforced_by: list[Name] = Field(default_factory=list)
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> Isolation:
+        if self.type is IsolationType.gatekeeper:
+            if not self.direction:
+                raise ValueError("a gatekeeper needs direction: SRC->DST (one-way)")
+            parts = [p.strip() for p in self.direction.split("->")]
+            if len(parts) != 2 or set(parts) != set(self.between):
+                raise ValueError(
+                    f"direction {self.direction!r} must be 'A->B' with A and B the two "
+                    f"zones of between {self.between}"
+                )
+        elif self.direction is not None:
+            raise ValueError("direction applies only to type: gatekeeper")
+        if self.type is not IsolationType.firewall and self.flows:
+            raise ValueError(f"flows apply only to type: firewall, not {self.type.value}")
+        return self
+
+    @property
+    def one_way(self) -> tuple[str, str] | None:
+        if self.direction is None:
+            return None
+        a, b = (p.strip() for p in self.direction.split("->"))
+        return a, b
+
+
+class Interface(Strict):
+    name: str
+    description: str | None = None
+    # What the interface connects to: exactly one of segment, link, uplink, peer.
+    segment: Name | None = None
+    link: Name | None = None
+    uplink: Name | None = None
+    peer: str | None = None  # "device" or "device:interface"
+    address: IPAddr | None = None  # host address; the prefix comes from the segment/link
+    enabled: bool = True
+
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Interface:
+        targets = [t for t in (self.segment, self.link, self.uplink, self.peer) if t]
+        if len(targets) > 1:
+            raise ValueError("an interface connects to one of segment, link, uplink or peer")
+        return self
+
+
+class StaticRoute(Strict):
+    prefix: Subnet
+    next_hop: IPAddr
+    description: str | None = None
+
+
+
+class Ospf(Strict):
+    area: str = "0.0.0.0"
+    router_id: IPAddr | None = None
+    fast_timers: bool = True
+
+
+class Device(Strict):
+    name: Name
+    kind: DeviceKind
+    platform: Platform
+    model: str
+    mgmt: IPAddr
+    title: Title | None = None
+    group: Name | None = None
+    location: Name = "datacenter"
+    redundancy: Name | None = None
+    loopback: IPAddr | None = None
+    interfaces: list[Interface] = Field(default_factory=list)
+    static_routes: list[StaticRoute] = Field(default_factory=list)
+    ospf: Ospf | None = None
+    # A border firewall faces outside the center (internet, uplinks); redundancy required.
+    border: bool = False
+
+
+
+class Server(Strict):
+    name: Name
+    roles: list[ServerRole] = Field(min_length=1)
+    zone: Name
+    segment: Name | None = None  # required in the data center; absent in an agency room
+    address: IPAddr
+    os: OsFamily = OsFamily.debian
+    os_release: str | None = None  # e.g. bookworm, openEuler 22.03, Kylin V10
+    location: Name = "datacenter"  # "datacenter" or the name of an agency machine room site
+    group: Name | None = None
+    title: Title | None = None
+
+
+
+class Database(Strict):
+    name: Name
+    engine: DbEngine = DbEngine.postgresql
+    version: str | None = None
+    primary: Name
+    standby: Name | None = None
+    backup_target: Name | None = None
+    port: Port = 5432
+
+
+class ServicePort(Strict):
+    port: Port
+    protocol: Literal["tcp", "udp"] = "tcp"
+    name: str | None = None
+
+
+class System(Strict):
+    name: Name
+    kind: SystemKind
+    title: Title | None = None
+    owner: Owner = Owner.employment_center
+    servers: list[Name] = Field(min_length=1)
+    ports: list[ServicePort] = Field(default_factory=list)
+    database: Name | None = None
+    # Internet-facing: the website and the telephone center serve the public.
+    public: bool = False
+
+
+class Site(Strict):
+    name: Name
+    kind: SiteKind
+    title: Title | None = None
+    parent: Name | None = None  # the site this one hangs off; absent: the center
+    subnet: Subnet | None = None
+    router: IPAddr | None = None  # the site router's LAN address
+    group: Name | None = None
+    owner: Owner | None = None  # for an agency machine room: whose systems it holds
+    shares_premises_with_social_insurance: bool = False
+
+
+
+class Link(Strict):
+    name: Name
+    a: Name  # "center" or a site
+    b: Name
+    bandwidth_mbps: float = Field(gt=0)
+    latency_ms: float = Field(default=1.0, ge=0)
+    subnet: Subnet | None = None  # the point-to-point subnet
+    a_address: IPAddr | None = None
+    b_address: IPAddr | None = None
+    redundant_with: Name | None = None
+    encryption: Encryption = Encryption.none
+    shared_with_social_insurance: bool = False
+    group: Name | None = None
+
+
+
+class Uplink(Strict):
+    name: Name
+    kind: UplinkKind
+    peer: Name  # the data center at the other end
+    bandwidth_mbps: float = Field(gt=0)
+    latency_ms: float = Field(default=5.0, ge=0)
+    subnet: Subnet | None = None
+    local_address: IPAddr | None = None
+    peer_address: IPAddr | None = None
+    encryption: Encryption = Encryption.ipsec
+    device: Name | None = None  # the local router or firewall that terminates it
+
+
+
+class DataCenter(Strict):
+    name: Name
+    tier: Tier
+    division_code: DivisionCode
+    title: Title
+    parent: Name | None = None
+    # A city without its own center names the province center that hosts it.
+    hosted_by: Name | None = None
+    stage: Literal[1, 2, 3] | None = None
+    # Below this a link to an agency machine room is not "high speed" (source: 高速网络).
+    high_speed_mbps: float = Field(default=100.0, gt=0)
+    zones: list[Zone] = Field(default_factory=list)
+    isolation: list[Isolation] = Field(default_factory=list)
+    devices: list[Device] = Field(default_factory=list)
+    servers: list[Server] = Field(default_factory=list)
+    databases: list[Database] = Field(default_factory=list)
+    systems: list[System] = Field(default_factory=list)
+    sites: list[Site] = Field(default_factory=list)
+    links: list[Link] = Field(default_factory=list)
+    uplinks: list[Uplink] = Field(default_factory=list)
+
+    @property
+    def hosted(self) -> bool:
+        return self.hosted_by is not None
+
+
+# The sections whose items take defaults/kinds/roles/groups (Nornir-style inheritance).
+INHERITING_SECTIONS: dict[str, type[Strict]] = {
+    "devices": Device,
+    "servers": Server,
+    "sites": Site,
+    "links": Link,
+}
+# The key inside each section whose value selects a kind/role default block.
+SELECTOR_KEY: dict[str, str] = {
+    "devices": "kind",
+    "servers": "roles",
+    "sites": "kind",
+    "links": "",
+}

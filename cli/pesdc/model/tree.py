@@ -1,0 +1,155 @@
+"""The loaded national tree and fast lookups into each data center.
+
+Every later stage (render, lab, provision, verify, audit, stages) reads a Topology;
+nothing after the loader looks at YAML.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from pesdc.model.diagnostics import Diagnostic, Report
+from pesdc.model.schema import (
+    DataCenter,
+    Device,
+    Link,
+    Segment,
+    Server,
+    Site,
+    SiteKind,
+    System,
+    Tier,
+    Zone,
+    ZoneKind,
+)
+
+CENTER = "center"  # the name a link uses for the data center end
+
+
+class DCIndex:
+    """Name lookups for one data center, built once on first use."""
+
+    def __init__(self, dc: DataCenter):
+        self.dc = dc
+
+    @cached_property
+    def zones(self) -> dict[str, Zone]:
+        return {z.name: z for z in self.dc.zones}
+
+    @cached_property
+    def segments(self) -> dict[str, Segment]:
+        return {s.name: s for z in self.dc.zones for s in z.segments}
+
+    @cached_property
+    def segment_zone(self) -> dict[str, Zone]:
+        return {s.name: z for z in self.dc.zones for s in z.segments}
+
+    @cached_property
+    def devices(self) -> dict[str, Device]:
+        return {d.name: d for d in self.dc.devices}
+
+    @cached_property
+    def servers(self) -> dict[str, Server]:
+        return {s.name: s for s in self.dc.servers}
+
+    @cached_property
+    def systems(self) -> dict[str, System]:
+        return {s.name: s for s in self.dc.systems}
+
+    @cached_property
+    def sites(self) -> dict[str, Site]:
+        return {s.name: s for s in self.dc.sites}
+
+    @cached_property
+    def links(self) -> dict[str, Link]:
+        return {lk.name: lk for lk in self.dc.links}
+
+    @cached_property
+    def databases(self) -> dict[str, object]:
+        return {d.name: d for d in self.dc.databases}
+
+    @cached_property
+    def uplinks(self) -> dict[str, object]:
+        return {u.name: u for u in self.dc.uplinks}
+
+    @cached_property
+    def machine_rooms(self) -> dict[str, Site]:
+        return {s.name: s for s in self.dc.sites if s.kind is SiteKind.agency_machine_room}
+
+    def zones_of_kind(self, kind: ZoneKind) -> list[Zone]:
+        return [z for z in self.dc.zones if z.kind is kind]
+
+    def zone_of_server(self, server: Server) -> Zone | None:
+        return self.zones.get(server.zone)
+
+    def system_zone_kinds(self, system: System) -> set[ZoneKind]:
+        kinds = set()
+        for name in system.servers:
+            srv = self.servers.get(name)
+            zone = self.zones.get(srv.zone) if srv else None
+            if zone is not None:
+                kinds.add(zone.kind)
+        return kinds
+
+    def system_locations(self, system: System) -> set[str]:
+        return {self.servers[n].location for n in system.servers if n in self.servers}
+
+    def links_of(self, site_or_center: str) -> list[Link]:
+        return [lk for lk in self.dc.links if site_or_center in (lk.a, lk.b)]
+
+    def site_path_to_center(self, site: str) -> list[str]:
+        """Site names from this site up its parent chain (stops at a loop)."""
+        out: list[str] = []
+        cur: str | None = site
+        while cur is not None and cur in self.sites and cur not in out:
+            out.append(cur)
+            cur = self.sites[cur].parent
+        return out
+
+    @cached_property
+    def host_addresses(self) -> dict[str, str]:
+        """Every node name (server or device) to its primary address."""
+        out = {s.name: s.address for s in self.dc.servers}
+        out.update({d.name: d.mgmt for d in self.dc.devices})
+        return out
+
+    def segment_network(self, name: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+        return ipaddress.ip_network(self.segments[name].subnet)
+
+
+@dataclass
+class Topology:
+    files: dict[str, Path] = field(default_factory=dict)
+    datacenters: dict[str, DataCenter] = field(default_factory=dict)
+    dc_file: dict[str, str] = field(default_factory=dict)
+    # Names whose definitions failed the schema: references to them are not dangling.
+    invalid_datacenters: set[str] = field(default_factory=set)
+    invalid_items: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    _index: dict[str, DCIndex] = field(default_factory=dict, repr=False)
+
+    def add(self, dc: DataCenter, file: str, report: Report) -> None:
+        if dc.name in self.datacenters:
+            report.add(Diagnostic("SCH004", f"data center {dc.name!r} is defined twice "
+                                  f"(also in {self.dc_file[dc.name]})", file,
+                                  ("datacenter", "name"), "give each center a unique name"))
+            return
+        self.datacenters[dc.name] = dc
+        self.dc_file[dc.name] = file
+
+    def index(self, dc: DataCenter | str) -> DCIndex:
+        name = dc if isinstance(dc, str) else dc.name
+        if name not in self._index:
+            self._index[name] = DCIndex(self.datacenters[name])
+        return self._index[name]
+
+    def of_tier(self, tier: Tier) -> list[DataCenter]:
+        return [dc for dc in self.datacenters.values() if dc.tier is tier]
+
+    def is_invalid(self, dc: str, section: str, name: str) -> bool:
+        return name in self.invalid_items.get(dc, {}).get(section, set())
+
+    def children(self, name: str) -> list[DataCenter]:
+        return [dc for dc in self.datacenters.values() if dc.parent == name]

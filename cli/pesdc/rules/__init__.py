@@ -1,0 +1,1 @@
+"""Checks on a loaded topology, keyed by rule id (see ``pesdc rules``)."""

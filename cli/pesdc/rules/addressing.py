@@ -1,0 +1,187 @@
+"""Addressing across the whole tree: no overlaps, addresses inside their segments.
+
+Overlap detection sorts every subnet of the tree once and sweeps it, so a national
+tree of ~50,000 subnets costs O(n log n), not O(n^2).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pesdc.model.diagnostics import Diagnostic
+from pesdc.model.schema import Strict
+from pesdc.model.tree import Topology
+from pesdc.rules.registry import at, problem, rule
+
+Net = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(slots=True)
+class _Owned:
+    net: Net
+    label: str
+    where: tuple[str, tuple[Any, ...]]
+
+
+def _subnets(topo: Topology) -> list[_Owned]:
+    out: list[_Owned] = []
+    for dc in topo.datacenters.values():
+        for z in dc.zones:
+            for s in z.segments:
+                out.append(_Owned(ipaddress.ip_network(s.subnet),
+                                  f"segment {dc.name}/{s.name}", at(s, "subnet")))
+        for site in dc.sites:
+            if site.subnet:
+                out.append(_Owned(ipaddress.ip_network(site.subnet),
+                                  f"site {dc.name}/{site.name}", at(site, "subnet")))
+        for lk in dc.links:
+            if lk.subnet:
+                out.append(_Owned(ipaddress.ip_network(lk.subnet),
+                                  f"link {dc.name}/{lk.name}", at(lk, "subnet")))
+    return out
+
+
+@rule("ADDR001", "subnet-overlap", "two subnets of the tree overlap or repeat")
+def overlaps(topo: Topology) -> Iterator[Diagnostic]:
+    nets = _subnets(topo)
+    # Uplink subnets are shared by the two centers they join: same subnet twice is fine
+    # when both ends describe the same uplink, so they are checked separately.
+    for version in (4, 6):
+        items = sorted((o for o in nets if o.net.version == version),
+                       key=lambda o: (int(o.net.network_address), o.net.prefixlen))
+        open_: _Owned | None = None  # the widest subnet still covering the sweep point
+        for item in items:
+            if open_ is not None and int(item.net.network_address) <= int(
+                    open_.net.broadcast_address):
+                same = item.net == open_.net
+                yield problem("ADDR001", item.where,
+                              f"{item.label} {item.net} "
+                              f"{'repeats' if same else 'overlaps'} {open_.label} "
+                              f"{open_.net}", "give each segment, site and link its own "
+                              "subnet from the address plan")
+                if int(item.net.broadcast_address) > int(open_.net.broadcast_address):
+                    open_ = item
+            else:
+                open_ = item
+
+
+def _inside(addr: str, net: Net) -> bool:
+    ip = ipaddress.ip_address(addr)
+    if ip not in net:
+        return False
+    if net.version == 4 and net.prefixlen < 31:
+        return ip not in (net.network_address, net.broadcast_address)
+    return True
+
+
+@rule("ADDR002", "address-outside-segment", "a host address is not inside its subnet")
+def outside(topo: Topology) -> Iterator[Diagnostic]:
+    for dc in topo.datacenters.values():
+        idx = topo.index(dc)
+        for srv in dc.servers:
+            if srv.segment in idx.segments:
+                net = idx.segment_network(srv.segment)
+                if not _inside(srv.address, net):
+                    yield problem("ADDR002", at(srv, "address"),
+                                  f"address {srv.address} of {srv.name} is not a host "
+                                  f"address of segment {srv.segment} ({net})",
+                                  f"pick a free host address in {net}")
+            elif srv.location in idx.machine_rooms:
+                room = idx.machine_rooms[srv.location]
+                if room.subnet and not _inside(srv.address,
+                                               ipaddress.ip_network(room.subnet)):
+                    yield problem("ADDR002", at(srv, "address"),
+                                  f"address {srv.address} of {srv.name} is not in machine "
+                                  f"room {room.name}'s subnet {room.subnet}",
+                                  f"pick a host address in {room.subnet}")
+        for dev in dc.devices:
+            for i, itf in enumerate(dev.interfaces):
+                inet = _interface_net(idx, itf)
+                if itf.address and inet is not None and not _inside(itf.address, inet):
+                    yield problem("ADDR002", at(dev, "interfaces", i, "address"),
+                                  f"{dev.name} {itf.name} address {itf.address} is not a "
+                                  f"host address of {inet}", f"pick an address in {inet}")
+        for site in dc.sites:
+            if site.router and site.subnet and not _inside(
+                    site.router, ipaddress.ip_network(site.subnet)):
+                yield problem("ADDR002", at(site, "router"),
+                              f"router {site.router} of site {site.name} is not in its "
+                              f"subnet {site.subnet}", f"pick an address in {site.subnet}")
+        for lk in dc.links:
+            for key in ("a_address", "b_address"):
+                addr = getattr(lk, key)
+                if addr and lk.subnet and not _inside(addr, ipaddress.ip_network(lk.subnet)):
+                    yield problem("ADDR002", at(lk, key),
+                                  f"{key} {addr} of link {lk.name} is not in {lk.subnet}",
+                                  f"pick an address in {lk.subnet}")
+        for up in dc.uplinks:
+            for key in ("local_address", "peer_address"):
+                addr = getattr(up, key)
+                if addr and up.subnet and not _inside(addr, ipaddress.ip_network(up.subnet)):
+                    yield problem("ADDR002", at(up, key),
+                                  f"{key} {addr} of uplink {up.name} is not in {up.subnet}",
+                                  f"pick an address in {up.subnet}")
+
+
+def _interface_net(idx: Any, itf: Any) -> Net | None:
+    if itf.segment and itf.segment in idx.segments:
+        return idx.segment_network(itf.segment)
+    if itf.link and itf.link in idx.links and idx.links[itf.link].subnet:
+        return ipaddress.ip_network(idx.links[itf.link].subnet)
+    if itf.uplink and itf.uplink in idx.uplinks and idx.uplinks[itf.uplink].subnet:
+        return ipaddress.ip_network(idx.uplinks[itf.uplink].subnet)
+    return None
+
+
+@rule("ADDR003", "duplicate-address", "one address given to two hosts or interfaces")
+def duplicates(topo: Topology) -> Iterator[Diagnostic]:
+    for dc in topo.datacenters.values():
+        # Per center: the same private address may legitimately recur in other centers'
+        # out-of-band management networks, but never inside one center.
+        seen: dict[str, tuple[str, Strict]] = {}
+
+        def claim(addr: str | None, label: str, obj: Strict, *field: Any,
+                  seen: dict[str, tuple[str, Strict]] = seen) -> Iterator[Diagnostic]:
+            if not addr:
+                return
+            if addr in seen:
+                first_label, _ = seen[addr]
+                yield problem("ADDR003", at(obj, *field),
+                              f"address {addr} of {label} is already used by {first_label}",
+                              "give each host and interface its own address")
+            else:
+                seen[addr] = (label, obj)
+
+        for z in dc.zones:
+            for s in z.segments:
+                yield from claim(s.gateway, f"gateway of segment {s.name}", s, "gateway")
+        for srv in dc.servers:
+            yield from claim(srv.address, f"server {srv.name}", srv, "address")
+        for dev in dc.devices:
+            own: set[str] = set()
+            for i, itf in enumerate(dev.interfaces):
+                if itf.address and itf.address != dev.mgmt:
+                    own.add(itf.address)
+                    yield from claim(itf.address, f"{dev.name} {itf.name}", dev,
+                                     "interfaces", i, "address")
+            if dev.mgmt not in own:
+                yield from claim(dev.mgmt, f"device {dev.name} (mgmt)", dev, "mgmt")
+            yield from claim(dev.loopback, f"device {dev.name} (loopback)", dev, "loopback")
+        for site in dc.sites:
+            yield from claim(site.router, f"site {site.name} router", site, "router")
+
+
+@rule("ADDR004", "gateway-outside-segment", "a segment's gateway is not inside it")
+def gateways(topo: Topology) -> Iterator[Diagnostic]:
+    for dc in topo.datacenters.values():
+        for z in dc.zones:
+            for s in z.segments:
+                net = ipaddress.ip_network(s.subnet)
+                if s.gateway and not _inside(s.gateway, net):
+                    yield problem("ADDR004", at(s, "gateway"),
+                                  f"gateway {s.gateway} of segment {s.name} is not a host "
+                                  f"address of {s.subnet}",
+                                  f"use an address inside {s.subnet}, usually the first")

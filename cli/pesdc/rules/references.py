@@ -1,0 +1,113 @@
+"""Every name in a topology points at something that exists."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from pesdc.model.diagnostics import Diagnostic
+from pesdc.model.schema import DataCenter, Strict
+from pesdc.model.tree import CENTER, Topology
+from pesdc.rules.registry import at, problem, rule
+
+DATACENTER = "datacenter"  # the location of anything inside the center itself
+
+
+class _Refs:
+    def __init__(self, topo: Topology, dc: DataCenter):
+        self.topo, self.dc, self.idx = topo, dc, topo.index(dc)
+        self.out: list[Diagnostic] = []
+
+    def check(self, name: str | None, table: Iterable[str], section: str, what: str,
+              obj: Strict, *field: Any, extra: Iterable[str] = ()) -> bool:
+        if name is None:
+            return True
+        known = set(table) | set(extra)
+        if name in known or self.topo.is_invalid(self.dc.name, section, name):
+            return True
+        close = difflib.get_close_matches(name, sorted(known), n=1)
+        hint = f"did you mean {close[0]!r}?" if close else \
+            f"define {what} {name!r} under {section}:"
+        self.out.append(problem("REF001", at(obj, *field),
+                                f"{what} {name!r} does not exist in {self.dc.name}", hint))
+        return False
+
+
+@rule("REF001", "dangling-reference", "a name that points at nothing")
+def dangling(topo: Topology) -> Iterator[Diagnostic]:
+    all_dcs = set(topo.datacenters) | topo.invalid_datacenters
+    for dc in topo.datacenters.values():
+        r = _Refs(topo, dc)
+        idx = r.idx
+        for key in ("parent", "hosted_by"):
+            name = getattr(dc, key)
+            if name is not None and name not in all_dcs:
+                close = difflib.get_close_matches(name, sorted(all_dcs), n=1)
+                yield problem("REF001", at(dc, key),
+                              f"data center {name!r} ({key}) is not in this tree",
+                              f"did you mean {close[0]!r}?" if close else
+                              "load the folder that holds the whole tree")
+        rooms = list(idx.machine_rooms)
+        for iso in dc.isolation:
+            for i, z in enumerate(iso.between):
+                r.check(z, idx.zones, "zones", "zone", iso, "between", i)
+            for i, flow in enumerate(iso.flows):
+                r.check(flow.src, idx.zones, "zones", "zone", iso, "flows", i, "src")
+                r.check(flow.dst, idx.zones, "zones", "zone", iso, "flows", i, "dst")
+                for key in ("src_systems", "dst_systems"):
+                    for j, s in enumerate(getattr(flow, key)):
+                        r.check(s, idx.systems, "systems", "system", iso, "flows", i, key, j)
+            for i, d in enumerate(iso.enforced_by):
+                r.check(d, idx.devices, "devices", "device", iso, "enforced_by", i)
+        for dev in dc.devices:
+            r.check(dev.redundancy, idx.devices, "devices", "device", dev, "redundancy")
+            r.check(dev.location, rooms, "sites", "machine room", dev, "location",
+                    extra=[DATACENTER])
+            for i, itf in enumerate(dev.interfaces):
+                r.check(itf.segment, idx.segments, "zones", "segment", dev,
+                        "interfaces", i, "segment")
+                r.check(itf.link, idx.links, "links", "link", dev, "interfaces", i, "link")
+                r.check(itf.uplink, idx.uplinks, "uplinks", "uplink", dev,
+                        "interfaces", i, "uplink")
+                if itf.peer:
+                    r.check(itf.peer.split(":")[0], idx.devices, "devices", "device", dev,
+                            "interfaces", i, "peer")
+        for srv in dc.servers:
+            zone_ok = r.check(srv.zone, idx.zones, "zones", "zone", srv, "zone")
+            r.check(srv.location, rooms, "sites", "machine room", srv, "location",
+                    extra=[DATACENTER])
+            if srv.segment is not None and r.check(srv.segment, idx.segments, "zones",
+                                                   "segment", srv, "segment"):
+                zone = idx.segment_zone.get(srv.segment)
+                if zone_ok and zone is not None and zone.name != srv.zone:
+                    yield problem("REF001", at(srv, "segment"),
+                                  f"segment {srv.segment} is in zone {zone.name}, not "
+                                  f"{srv.zone}", f"set zone: {zone.name} or pick a segment "
+                                  f"of {srv.zone}")
+            if srv.segment is None and srv.location == DATACENTER:
+                yield problem("REF001", at(srv),
+                              f"server {srv.name} is in the data center but names no "
+                              "segment", f"add segment: (one of zone {srv.zone}'s segments)")
+        for db in dc.databases:
+            for key in ("primary", "standby", "backup_target"):
+                r.check(getattr(db, key), idx.servers, "servers", "server", db, key)
+        for system in dc.systems:
+            for i, s in enumerate(system.servers):
+                r.check(s, idx.servers, "servers", "server", system, "servers", i)
+            r.check(system.database, idx.databases, "databases", "database", system,
+                    "database")
+        for site in dc.sites:
+            r.check(site.parent, idx.sites, "sites", "site", site, "parent")
+        for lk in dc.links:
+            for key in ("a", "b"):
+                r.check(getattr(lk, key), idx.sites, "sites", "site", lk, key,
+                        extra=[CENTER])
+            r.check(lk.redundant_with, idx.links, "links", "link", lk, "redundant_with")
+        for up in dc.uplinks:
+            if up.peer not in all_dcs:
+                yield problem("REF001", at(up, "peer"),
+                              f"data center {up.peer!r} (uplink peer) is not in this tree",
+                              "load the folder that holds the whole tree")
+            r.check(up.device, idx.devices, "devices", "device", up, "device")
+        yield from r.out
