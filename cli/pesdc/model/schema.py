@@ -38,6 +38,8 @@ class ZoneKind(StrEnum):
     decision = "decision"  # 决策区
     security_management = "security_management"  # 安全管理中心
     internet = "internet"  # 互联网接入区 (public-facing area)
+    # 业务专网接入区: where municipal links and the ministry-province-city uplinks land.
+    private_network = "private_network"
 
 
 class IsolationType(StrEnum):
@@ -246,10 +248,16 @@ class Isolation(Strict):
                     f"direction {self.direction!r} must be 'A->B' with A and B the two "
                     f"zones of between {self.between}"
                 )
+            src, dst = self.one_way or ("", "")
+            for flow in self.flows:
+                if (flow.src, flow.dst) != (src, dst):
+                    raise ValueError(f"gatekeeper flow {flow.src}->{flow.dst} goes against "
+                                     f"its one-way direction {self.direction}")
         elif self.direction is not None:
             raise ValueError("direction applies only to type: gatekeeper")
-        if self.type is not IsolationType.firewall and self.flows:
-            raise ValueError(f"flows apply only to type: firewall, not {self.type.value}")
+        if self.type in (IsolationType.physical, IsolationType.none) and self.flows:
+            raise ValueError(f"flows apply to firewall and gatekeeper pairs, not "
+                             f"{self.type.value}")
         return self
 
     @property
@@ -269,6 +277,9 @@ class Interface(Strict):
     uplink: Name | None = None
     peer: str | None = None  # "device" or "device:interface"
     address: IPAddr | None = None  # host address; the prefix comes from the segment/link
+    # Member of a VRRP group whose virtual address is the segment's gateway.
+    vrrp_group: int | None = Field(default=None, ge=1, le=255)
+    vrrp_priority: int = Field(default=100, ge=1, le=254)
     enabled: bool = True
 
 
@@ -397,6 +408,34 @@ class Uplink(Strict):
 
 
 
+class Admins(Strict):
+    """The three separated administrator accounts graded protection asks for (三权分立)."""
+
+    system: Name = "sysadmin"  # 系统管理员
+    audit: Name = "auditadmin"  # 审计管理员
+    security: Name = "secadmin"  # 安全管理员
+
+
+class Security(Strict):
+    """Hardening values that devices and servers are rendered with.
+
+    The defaults are the common GB/T 22239-2019 level-3 practice; an audit profile may
+    demand stricter ones. Secrets are never here: configurations carry markers that
+    the push step fills from the environment or a secrets file.
+    """
+
+    admins: Admins = Field(default_factory=Admins)
+    password_min_length: int = Field(default=12, ge=8, le=64)
+    password_max_days: int = Field(default=90, ge=1, le=365)
+    login_fail_attempts: int = Field(default=5, ge=1, le=10)
+    lockout_minutes: int = Field(default=15, ge=1, le=1440)
+    idle_timeout_minutes: int = Field(default=10, ge=1, le=60)
+    log_retention_days: int = Field(default=180, ge=180)
+    snmp_user: Name = "pesdc-monitor"
+    banner: str = ("Authorized use only. All activity is logged and audited. "
+                   "仅限授权使用, 所有操作均被记录和审计.")
+
+
 class DataCenter(Strict):
     name: Name
     tier: Tier
@@ -408,6 +447,7 @@ class DataCenter(Strict):
     stage: Literal[1, 2, 3] | None = None
     # Below this a link to an agency machine room is not "high speed" (source: 高速网络).
     high_speed_mbps: float = Field(default=100.0, gt=0)
+    security: Security = Field(default_factory=Security)
     zones: list[Zone] = Field(default_factory=list)
     isolation: list[Isolation] = Field(default_factory=list)
     devices: list[Device] = Field(default_factory=list)

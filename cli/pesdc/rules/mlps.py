@@ -21,8 +21,8 @@ IMPORTANT = (ZoneKind.production, ZoneKind.decision, ZoneKind.security_managemen
       "a center has a security management zone with its log server and time source")
 def management_zone(topo: Topology) -> Iterator[Diagnostic]:
     for dc in topo.datacenters.values():
-        if dc.hosted:
-            continue
+        if dc.hosted or topo.invalid_items[dc.name].get("zones"):
+            continue  # a zone that failed the schema may be the missing one
         idx = topo.index(dc)
         mgmt = idx.zones_of_kind(ZoneKind.security_management)
         if not mgmt:
@@ -84,18 +84,37 @@ def redundancy(topo: Topology) -> Iterator[Diagnostic]:
 
 
 @rule("MLPS003", "important-zone-at-boundary",
-      "important zones are not directly at the internet boundary")
+      "important zones are not directly reachable from the internet boundary")
 def boundary(topo: Topology) -> Iterator[Diagnostic]:
+    """Nothing from the internet area may open a connection into an important zone.
+
+    Important zones may reach out (the bastion manages hosts in the internet area
+    through the firewall), and internet-area hosts may send logs to named collectors in
+    the management zone, but an isolation of type none, a gatekeeper pointing inward
+    or a firewall flow from the internet side puts the zone at the boundary.
+    """
     for dc in topo.datacenters.values():
         kinds = {z.name: z.kind for z in dc.zones}
         for iso in dc.isolation:
-            a, b = (kinds.get(z) for z in iso.between)
-            if ZoneKind.internet not in (a, b):
+            a, b = iso.between
+            if ZoneKind.internet not in (kinds.get(a), kinds.get(b)):
                 continue
-            other = b if a is ZoneKind.internet else a
-            if other in IMPORTANT and iso.type is not IsolationType.physical:
+            outside, inside = (a, b) if kinds.get(a) is ZoneKind.internet else (b, a)
+            inner = kinds.get(inside)
+            if inner not in IMPORTANT:
+                continue
+            # Hosts in the internet area still send their logs and ask the time: a flow
+            # into the management zone aimed at named collectors is not exposure.
+            inward = [i for i, f in enumerate(iso.flows) if f.src == outside and not (
+                inner is ZoneKind.security_management and f.dst_systems)]
+            if iso.type is IsolationType.none or iso.one_way == (outside, inside):
                 yield problem("MLPS003", at(iso, "type"),
-                              f"{other.value} zone touches the internet area "
+                              f"{inner.value} zone {inside} is open to the internet area "
                               f"({iso.type.value})", "important zones sit behind the "
-                              "exchange zone: make this pair physical or remove it "
+                              "exchange zone: make this pair physical (8.1.2.1 b)")
+            for i in inward:
+                yield problem("MLPS003", at(iso, "flows", i),
+                              f"flow from the internet area into {inner.value} zone "
+                              f"{inside}", "serve the public from the exchange zone; only "
+                              "connections from the important zone outward are allowed "
                               "(8.1.2.1 b)")

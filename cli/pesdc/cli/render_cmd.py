@@ -1,0 +1,82 @@
+"""`pesdc render`: inventories and configurations from a topology."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from pesdc.cli.common import load_or_exit
+from pesdc.kinds import kind_of
+from pesdc.model.diagnostics import Report
+from pesdc.render import render_tree
+from pesdc.render.context import hostname
+from pesdc.render.output import diff_tree, remediation, write_tree
+
+
+def _running_config(running_dir: Path, dc: str, dev: str, fname: str) -> Path | None:
+    """Accepted layouts: DIR/<dc>/<device>/<file>, DIR/<dc>/<device>.cfg,
+    DIR/<device>.<dc>.cfg (what `pesdc` backups and most collectors write)."""
+    for p in (running_dir / dc / dev / fname, running_dir / dc / f"{dev}.cfg",
+              running_dir / f"{dev}.{dc}.cfg"):
+        if p.is_file():
+            return p
+    return None
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out", type=click.Path(path_type=Path), required=True,
+              help="Output folder.")
+@click.option("--dc", "names", multiple=True, help="Only these data centers.")
+@click.option("--diff", "show_diff", is_flag=True,
+              help="Show what would change in OUTPUT; write nothing. Exit 1 if anything "
+                   "would change.")
+@click.option("--against", "running_dir", type=click.Path(path_type=Path, exists=True,
+                                                         file_okay=False),
+              help="Folder of running configurations: write per-device remediation "
+                   "commands to OUTPUT/remediation/.")
+def render(paths: tuple[Path, ...], out: Path, names: tuple[str, ...], show_diff: bool,
+           running_dir: Path | None) -> None:
+    """Render inventories, device configurations and server files into OUTPUT."""
+    loaded = load_or_exit(paths)
+    topo = loaded.topology
+    unknown = [n for n in names if n not in topo.datacenters]
+    if unknown:
+        raise click.UsageError(f"unknown data center(s): {', '.join(unknown)}; "
+                               f"known: {', '.join(sorted(topo.datacenters))}")
+    result = render_tree(topo, list(names) or None)
+    if result.problems:
+        report = Report(result.problems)
+        loaded.locator.fill(report.diagnostics)
+        for d in report.sorted():
+            click.echo(d.format(), err=True)
+        click.echo(f"{len(report.errors)} render error(s); nothing written", err=True)
+        sys.exit(1)
+    if running_dir is not None:
+        for dc_name in (list(names) or sorted(topo.datacenters)):
+            dc = topo.datacenters[dc_name]
+            for dev in dc.devices:
+                kind = kind_of(dev)
+                for fname in kind.config_files:
+                    intended = result.files.get(f"devices/{dc.name}/{dev.name}/{fname}")
+                    if intended is None:
+                        continue
+                    src = _running_config(running_dir, dc.name, dev.name, fname)
+                    running = src.read_text("utf-8", errors="replace") if src else ""
+                    rem = remediation(kind.name, running, intended)
+                    key = f"remediation/{dc.name}/{dev.name}/{fname}"
+                    result.files[key] = rem or f"# {hostname(dc, dev.name)}: no change\n"
+    if show_diff:
+        changes = diff_tree(out, result.files)
+        for ch in changes:
+            click.echo(ch.diff, nl=False)
+        summary = {s: sum(1 for c in changes if c.status == s)
+                   for s in ("added", "changed", "removed")}
+        click.echo(f"{summary['added']} added, {summary['changed']} changed, "
+                   f"{summary['removed']} removed", err=True)
+        sys.exit(1 if changes else 0)
+    written, unchanged, removed = write_tree(out, result.files)
+    click.echo(f"rendered {len(result.files)} file(s) into {out}: {written} written, "
+               f"{unchanged} unchanged, {removed} removed", err=True)

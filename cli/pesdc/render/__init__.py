@@ -1,0 +1,90 @@
+"""Render a validated topology into everything engines and devices need.
+
+``render_tree`` is pure: topology in, a mapping of relative path -> text out, the same
+bytes for the same input. Writing, diffing and remediation live in ``output``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pesdc.kinds import kind_of
+from pesdc.model.diagnostics import Diagnostic
+from pesdc.model.schema import DataCenter
+from pesdc.model.tree import Topology
+from pesdc.render.context import CenterFacts, device_context, required_features
+from pesdc.render.engine import render_template, template_exists
+from pesdc.render.inventory import (
+    ansible_inventory_yaml,
+    netmiko_devices,
+    pyinfra_inventory,
+)
+from pesdc.render.servers import render_server
+
+
+@dataclass
+class Rendered:
+    files: dict[str, str] = field(default_factory=dict)
+    problems: list[Diagnostic] = field(default_factory=list)
+
+
+def select(topo: Topology, names: list[str] | None = None) -> list[DataCenter]:
+    dcs = sorted(topo.datacenters.values(), key=lambda d: (d.tier.value != "ministry",
+                                                           d.tier.value != "province",
+                                                           d.name))
+    if names:
+        dcs = [d for d in dcs if d.name in names]
+    return dcs
+
+
+def render_device_files(facts: CenterFacts, dev_name: str,
+                        problems: list[Diagnostic] | None = None) -> dict[str, str]:
+    """The configuration files of one device, keyed by file name."""
+    dev = facts.idx.devices[dev_name]
+    kind = kind_of(dev)
+    ctx = device_context(facts, dev, kind)
+    missing = [f for f in required_features(dev, ctx) if f not in kind.supports]
+    if missing:
+        if problems is not None:
+            file, path = dev._src
+            for feat in missing:
+                problems.append(Diagnostic(
+                    "RENDER001", f"device {dev.name}: platform {dev.platform.value} "
+                    f"({kind.name}) cannot express {feat.value}", file, (*path, "platform"),
+                    "choose a platform that supports it, or change the device's role"))
+        return {}
+    out: dict[str, str] = {}
+    for fname in kind.config_files:
+        tpl = f"{kind.template_dir}/{fname}.j2"
+        if not template_exists(tpl):
+            if problems is not None:
+                file, path = dev._src
+                problems.append(Diagnostic(
+                    "RENDER002", f"no template {tpl} for device {dev.name}", file,
+                    (*path, "platform"), "this platform's generator is incomplete"))
+            continue
+        text = render_template(tpl, ctx)
+        if text.strip():  # an optional file (keepalived without VRRP) renders empty
+            out[fname] = text
+    return out
+
+
+def render_tree(topo: Topology, names: list[str] | None = None) -> Rendered:
+    result = Rendered()
+    dcs = select(topo, names)
+    files = result.files
+    files["inventory/hosts.yml"] = ansible_inventory_yaml(topo, dcs)
+    files["inventory/pyinfra_inventory.py"] = pyinfra_inventory(topo, dcs)
+    files["inventory/netmiko.yml"] = netmiko_devices(topo, dcs)
+    for dc in dcs:
+        if dc.hosted:
+            continue
+        facts = CenterFacts.of(topo, dc)
+        for dev in dc.devices:
+            for fname, text in render_device_files(facts, dev.name,
+                                                   result.problems).items():
+                files[f"devices/{dc.name}/{dev.name}/{fname}"] = text
+        for srv in dc.servers:
+            for rel, text in render_server(facts, srv).items():
+                files[f"servers/{dc.name}/{srv.name}/{rel}"] = text
+    return result

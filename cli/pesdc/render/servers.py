@@ -1,0 +1,71 @@
+"""Server configuration files, rendered once and installed by both engines.
+
+The pyinfra deploys and the Ansible roles both install exactly these files (the roles
+read the same templates from templates/linux/server/), so the two engines cannot drift.
+Each entry names the graded-protection control it serves (GB/T 22239-2019 clause).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pesdc.model.schema import Server
+from pesdc.render.context import CenterFacts, server_context
+from pesdc.render.engine import render_template
+
+
+@dataclass(frozen=True)
+class ServerFile:
+    template: str  # under templates/linux/server/
+    dest: dict[str, str]  # os family -> absolute path on the host
+    control: str  # the clause it implements, for the audit and the roles' tags
+    roles: frozenset[str] | None = None  # only on servers with one of these roles
+    not_roles: frozenset[str] = frozenset()
+    mode: str = "0644"
+
+    def applies(self, roles: list[str]) -> bool:
+        if self.not_roles & set(roles):
+            return False
+        return self.roles is None or bool(self.roles & set(roles))
+
+
+def _both(path: str) -> dict[str, str]:
+    return {"debian": path, "rhel": path}
+
+
+SERVER_FILES: tuple[ServerFile, ...] = (
+    ServerFile("sshd_config.j2", _both("/etc/ssh/sshd_config"), "8.1.4.1", mode="0600"),
+    ServerFile("issue.net.j2", _both("/etc/issue.net"), "8.1.4.1"),
+    ServerFile("pwquality.conf.j2", _both("/etc/security/pwquality.conf"), "8.1.4.1"),
+    ServerFile("login.defs.j2", _both("/etc/login.defs"), "8.1.4.1"),
+    ServerFile("faillock.conf.j2", _both("/etc/security/faillock.conf"), "8.1.4.1"),
+    ServerFile("tmout.sh.j2", _both("/etc/profile.d/pesdc-tmout.sh"), "8.1.4.1"),
+    ServerFile("sudoers-admins.j2", _both("/etc/sudoers.d/50-pesdc-admins"), "8.1.4.2",
+               mode="0440"),
+    ServerFile("audit.rules.j2", _both("/etc/audit/rules.d/50-pesdc.rules"), "8.1.4.3",
+               mode="0640"),
+    ServerFile("rsyslog-forward.conf.j2", _both("/etc/rsyslog.d/50-pesdc-forward.conf"),
+               "8.1.4.3", not_roles=frozenset({"logserver"})),
+    ServerFile("rsyslog-server.conf.j2", _both("/etc/rsyslog.d/10-pesdc-server.conf"),
+               "8.1.4.3", roles=frozenset({"logserver"})),
+    ServerFile("logrotate-remote.j2", _both("/etc/logrotate.d/pesdc-remote"), "8.1.4.3",
+               roles=frozenset({"logserver"})),
+    ServerFile("chrony.conf.j2", {"debian": "/etc/chrony/chrony.conf",
+                                  "rhel": "/etc/chrony.conf"}, "8.1.4.3"),
+    ServerFile("sysctl.conf.j2", _both("/etc/sysctl.d/90-pesdc.conf"), "8.1.4.4"),
+)
+
+
+def server_files(ctx: dict[str, Any]) -> list[ServerFile]:
+    return [f for f in SERVER_FILES if f.applies(ctx["server"]["roles"])]
+
+
+def render_server(facts: CenterFacts, srv: Server) -> dict[str, str]:
+    """Relative path (the absolute path on the host, without the leading /) -> text."""
+    ctx = server_context(facts, srv)
+    out = {}
+    for f in server_files(ctx):
+        out[f.dest[srv.os.value].lstrip("/")] = render_template(
+            f"linux/server/{f.template}", ctx)
+    return out
