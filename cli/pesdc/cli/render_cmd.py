@@ -10,7 +10,7 @@ import click
 from pesdc.cli.common import load_or_exit
 from pesdc.kinds import kind_of
 from pesdc.model.diagnostics import Report
-from pesdc.render import render_tree
+from pesdc.render import PARTS, render_tree
 from pesdc.render.context import hostname
 from pesdc.render.output import diff_tree, remediation, write_tree
 
@@ -37,8 +37,10 @@ def _running_config(running_dir: Path, dc: str, dev: str, fname: str) -> Path | 
                                                          file_okay=False),
               help="Folder of running configurations: write per-device remediation "
                    "commands to OUTPUT/remediation/.")
+@click.option("--only", "parts", multiple=True, type=click.Choice(PARTS),
+              help="Render only these parts (default: all).")
 def render(paths: tuple[Path, ...], out: Path, names: tuple[str, ...], show_diff: bool,
-           running_dir: Path | None) -> None:
+           running_dir: Path | None, parts: tuple[str, ...]) -> None:
     """Render inventories, device configurations and server files into OUTPUT."""
     loaded = load_or_exit(paths)
     topo = loaded.topology
@@ -46,7 +48,7 @@ def render(paths: tuple[Path, ...], out: Path, names: tuple[str, ...], show_diff
     if unknown:
         raise click.UsageError(f"unknown data center(s): {', '.join(unknown)}; "
                                f"known: {', '.join(sorted(topo.datacenters))}")
-    result = render_tree(topo, list(names) or None)
+    result = render_tree(topo, list(names) or None, tuple(parts) or PARTS)
     if result.problems:
         report = Report(result.problems)
         loaded.locator.fill(report.diagnostics)

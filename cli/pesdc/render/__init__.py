@@ -69,22 +69,29 @@ def render_device_files(facts: CenterFacts, dev_name: str,
     return out
 
 
-def render_tree(topo: Topology, names: list[str] | None = None) -> Rendered:
+PARTS = ("inventory", "devices", "servers")
+
+
+def render_tree(topo: Topology, names: list[str] | None = None,
+                parts: tuple[str, ...] = PARTS) -> Rendered:
     result = Rendered()
     dcs = select(topo, names)
     files = result.files
-    files["inventory/hosts.yml"] = ansible_inventory_yaml(topo, dcs)
-    files["inventory/pyinfra_inventory.py"] = pyinfra_inventory(topo, dcs)
-    files["inventory/netmiko.yml"] = netmiko_devices(topo, dcs)
+    if "inventory" in parts:
+        files["inventory/hosts.yml"] = ansible_inventory_yaml(topo, dcs)
+        files["inventory/pyinfra_inventory.py"] = pyinfra_inventory(topo, dcs)
+        files["inventory/netmiko.yml"] = netmiko_devices(topo, dcs)
+    if parts == ("inventory",):
+        return result
     for dc in dcs:
         if dc.hosted:
             continue
         facts = CenterFacts.of(topo, dc)
-        for dev in dc.devices:
+        for dev in dc.devices if "devices" in parts else ():
             for fname, text in render_device_files(facts, dev.name,
                                                    result.problems).items():
                 files[f"devices/{dc.name}/{dev.name}/{fname}"] = text
-        for srv in dc.servers:
+        for srv in dc.servers if "servers" in parts else ():
             for rel, text in render_server(facts, srv).items():
                 files[f"servers/{dc.name}/{srv.name}/{rel}"] = text
     return result

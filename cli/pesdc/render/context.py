@@ -338,4 +338,9 @@ def server_context(facts: CenterFacts, srv: Server) -> dict[str, Any]:
                     for s in systems],
         "mgmt": hardening(facts),
         "log_clients": sorted({s.subnet for z in facts.dc.zones for s in z.segments}),
+        # The account pyinfra/Ansible log in as (SSH from the management zone only).
+        "deploy_user": "pesdc",
+        # auditd "-e 2" (rules locked until reboot): level-3 production sets it; the lab
+        # must reload rules, so it is off unless a caller turns it on.
+        "audit_immutable": False,
     }

@@ -1,0 +1,3 @@
+from pesdc.cli.main import main
+
+main()

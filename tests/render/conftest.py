@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pesdc.model import validate
+from pesdc.render.context import CenterFacts
+
+ROOT = Path(__file__).resolve().parents[2]
+LABCITY = ROOT / "tests" / "fixtures" / "labcity"
+PESDC = [sys.executable, "-m", "pesdc"]
+
+
+def needs_root() -> None:
+    if os.geteuid() != 0:
+        pytest.skip("needs root to make a scratch network namespace")
+
+
+@pytest.fixture(scope="session")
+def labcity():
+    result = validate([LABCITY])
+    assert result.report.ok, [d.format() for d in result.report.errors]
+    return result.topology
+
+
+@pytest.fixture(scope="session")
+def weihai_facts(labcity):
+    return CenterFacts.of(labcity, labcity.datacenters["weihai"])
+
+
+@pytest.fixture
+def labcity_copy(tmp_path: Path) -> Path:
+    dst = tmp_path / "labcity"
+    shutil.copytree(LABCITY, dst)
+    return dst
+
+
+def run(cmd: list[str], **kw) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, **kw)
