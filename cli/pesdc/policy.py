@@ -77,6 +77,17 @@ def _in_any(addr: str, nets: tuple[str, ...]) -> bool:
     return any(ip in ipaddress.ip_network(n) for n in nets)
 
 
+def zone_nets(idx: DCIndex, zone: str) -> tuple[str, ...]:
+    """A zone's address space. The private-network access area also stands for the
+    municipal sites and links behind it: agencies reach the center from there."""
+    z = idx.zones[zone]
+    nets = [s.subnet for s in z.segments]
+    if z.kind is ZoneKind.private_network:
+        nets += [s.subnet for s in idx.dc.sites if s.subnet]
+        nets += [lk.subnet for lk in idx.dc.links if lk.subnet]
+    return tuple(nets)
+
+
 def _endpoint_nets(idx: DCIndex, zone: str, systems: list[str]) -> tuple[str, ...]:
     if systems:
         addrs = sorted({idx.servers[s].address for name in systems
@@ -84,7 +95,7 @@ def _endpoint_nets(idx: DCIndex, zone: str, systems: list[str]) -> tuple[str, ..
                         if s in idx.servers and idx.servers[s].zone == zone},
                        key=ipaddress.ip_address)
         return tuple(f"{a}/32" for a in addrs)
-    return tuple(s.subnet for s in idx.zones[zone].segments)
+    return zone_nets(idx, zone)
 
 
 def _rule_name(flow: Flow, i: int) -> str:
@@ -96,9 +107,15 @@ def _rule_name(flow: Flow, i: int) -> str:
 
 def build(topo: Topology, dc: DataCenter) -> CenterPolicy:
     idx = topo.index(dc)
-    zones = {z.name: ZoneInfo(z.name, z.kind, tuple(s.subnet for s in z.segments))
-             for z in dc.zones}
+    zones = {z.name: ZoneInfo(z.name, z.kind, zone_nets(idx, z.name)) for z in dc.zones}
     pol = CenterPolicy(dc.name, zones, {}, {})
+    names: dict[str, int] = {}
+
+    def unique(name: str) -> str:
+        # Vendor policies key rules by name: a repeated flow name would merge two rules.
+        names[name] = names.get(name, 0) + 1
+        return name if names[name] == 1 else f"{name}-{names[name]}"
+
     for iso in dc.isolation:
         pair = frozenset(iso.between)
         pol.pairs[pair] = iso.type
@@ -109,7 +126,7 @@ def build(topo: Topology, dc: DataCenter) -> CenterPolicy:
         via = iso.type.value
         if iso.type is IsolationType.gatekeeper and not iso.flows:
             src, dst = iso.one_way  # type: ignore[misc]
-            pol.rules.append(PolicyRule(f"{src}-to-{dst}-one-way", src, dst,
+            pol.rules.append(PolicyRule(unique(f"{src}-to-{dst}-one-way"), src, dst,
                                         zones[src].nets, zones[dst].nets, "any", (), via,
                                         description=iso.description or "one-way crossing"))
             continue
@@ -122,7 +139,7 @@ def build(topo: Topology, dc: DataCenter) -> CenterPolicy:
                     # A 网闸 relays each port to one server of the destination system.
                     relays = tuple((p, targets[0], p) for p in flow.ports)
             pol.rules.append(PolicyRule(
-                _rule_name(flow, i), flow.src, flow.dst,
+                unique(_rule_name(flow, i)), flow.src, flow.dst,
                 _endpoint_nets(idx, flow.src, flow.src_systems), dst_nets,
                 flow.protocol.value, tuple(flow.ports), via, relays,
                 flow.description or ""))

@@ -68,7 +68,8 @@ def test_firewall_policy_is_default_deny_with_each_flow(rendered):
 
 def test_gatekeeper_is_one_way_relay(rendered):
     text = rendered["gk-1"]["nftables.conf"]
-    assert "ip daddr 10.50.2.5 tcp dport 8080 dnat to 10.50.1.10:8080" in text
+    assert ("ip saddr { 10.50.2.10/32 } ip daddr 10.50.2.5 tcp dport 8080 "
+            "dnat to 10.50.1.10:8080") in text
     forward = text.split("chain forward")[1].split("chain output")[0]
     # Only exchange-side sources are accepted; nothing from production starts a flow.
     accepts = [line for line in forward.splitlines() if "accept" in line and "saddr" in line]

@@ -32,13 +32,14 @@ def test_diff_shows_a_change_and_writes_nothing(tmp_path: Path, labcity_copy: Pa
     same = run([*PESDC, "render", str(labcity_copy), "-o", str(out), *PARTS, "--diff"])
     assert same.returncode == 0 and "0 added, 0 changed, 0 removed" in same.stderr
     city = labcity_copy / "weihai.yaml"
-    city.write_text(city.read_text().replace("ports: [8080]}\n    - between: [mgmt, production]",
-                                             "ports: [8080, 8081]}\n    - between: [mgmt, "
-                                             "production]"))
+    flow = "dst_systems: [pes-mis], protocol: tcp, ports: [8080]}"
+    assert flow in city.read_text()
+    city.write_text(city.read_text().replace(flow, flow.replace("[8080]", "[8080, 8081]")))
     before = (out / "devices/weihai/fw-1/nftables.conf").read_text()
     diff = run([*PESDC, "render", str(labcity_copy), "-o", str(out), *PARTS, "--diff"])
     assert diff.returncode == 1
-    assert "+\t\tip saddr { 10.50.8.0/24 }" in diff.stdout and "8080, 8081" in diff.stdout
+    assert "+\t\tip saddr { 10.50.8.0/24, 10.50.100.0/26" in diff.stdout
+    assert "8080, 8081" in diff.stdout
     assert (out / "devices/weihai/fw-1/nftables.conf").read_text() == before
 
 

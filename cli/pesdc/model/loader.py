@@ -81,9 +81,33 @@ def discover(paths: list[Path], report: Report) -> list[Path]:
     return unique
 
 
+DEFAULTS_NAMES = ("defaults.yaml", "defaults.yml")
+
+
+def ancestor_defaults(files: list[Path]) -> list[Path]:
+    """Defaults files in the folders above the given files, so that validating one
+    center's file (or a sub-folder) sees the tree's defaults as loading the whole tree
+    does. The walk stops at a repository root (.git) or the filesystem root."""
+    found: list[Path] = []
+    seen = {f.resolve() for f in files}
+    for f in files:
+        d = f.resolve().parent
+        while True:
+            for name in DEFAULTS_NAMES:
+                cand = d / name
+                if cand.is_file() and cand.resolve() not in seen:
+                    seen.add(cand.resolve())
+                    found.append(cand)
+            if (d / ".git").exists() or d.parent == d:
+                break
+            d = d.parent
+    return found
+
+
 def load(paths: list[Path] | list[str]) -> LoadResult:
     report = Report()
     files = discover([Path(p) for p in paths], report)
+    files = ancestor_defaults(files) + files
     sources: list[_Source] = []
     displays: dict[str, Path] = {}
     for f in files:
@@ -244,6 +268,11 @@ def _validate_dc(src: _Source, layers: list[DefaultsLayer], report: Report,
                                               merged.origin if merged else None, model))
                 if isinstance(item.get("name"), str):
                     invalid.setdefault(section, set()).add(item["name"])
+                if section == "zones" and isinstance(item.get("segments"), list):
+                    # The segments of a rejected zone are not dangling references either.
+                    invalid.setdefault("segments", set()).update(
+                        s["name"] for s in item["segments"]
+                        if isinstance(s, dict) and isinstance(s.get("name"), str))
                 continue
             _stamp(obj, src.display, ipath)
             good.append(obj)

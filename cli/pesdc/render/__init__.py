@@ -53,6 +53,14 @@ def render_device_files(facts: CenterFacts, dev_name: str,
                     f"({kind.name}) cannot express {feat.value}", file, (*path, "platform"),
                     "choose a platform that supports it, or change the device's role"))
         return {}
+    if ctx["relay_conflicts"]:
+        if problems is not None:
+            file, path = dev._src
+            for text in ctx["relay_conflicts"]:
+                problems.append(Diagnostic(
+                    "RENDER003", f"gatekeeper {dev.name}: {text}", file, path,
+                    "give the flows distinct ports or distinct source systems"))
+        return {}
     out: dict[str, str] = {}
     for fname in kind.config_files:
         tpl = f"{kind.template_dir}/{fname}.j2"

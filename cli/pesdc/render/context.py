@@ -228,6 +228,34 @@ def _rule_ctx(r: PolicyRule, n: int) -> dict[str, Any]:
     }
 
 
+def _relays(rules: list[dict[str, Any]], interfaces: list[dict[str, Any]]
+            ) -> tuple[list[dict[str, Any]], list[str]]:
+    """Gatekeeper relays: the source side connects to the gatekeeper's own address on
+    its side, which forwards to one server of the destination system (as a 网闸 proxy).
+    Two relays on one port are told apart by their sources; if those overlap too, the
+    second could never be reached, which is an error."""
+    out: list[dict[str, Any]] = []
+    conflicts: list[str] = []
+    for r in rules:
+        listen = next((i["address"] for i in interfaces
+                       if i["zone"] == r["src_zone"] and i["address"]), None)
+        if listen is None:
+            continue
+        src = [n["cidr"] for n in r["src_nets"]]
+        for x in r["relays"]:
+            for other in out:
+                if (other["listen"], other["protocol"], other["port"]) == (
+                        listen, r["protocol"], x["port"]) and any(
+                        ipaddress.ip_network(a).overlaps(ipaddress.ip_network(b))
+                        for a in src for b in other["src"]):
+                    conflicts.append(f"flows {other['rule']} and {r['name']} both relay "
+                                     f"{r['protocol']}/{x['port']} from the same sources")
+            out.append({"listen": listen, "port": x["port"], "target": x["target"],
+                        "target_port": x["target_port"], "protocol": r["protocol"],
+                        "rule": r["name"], "src": src})
+    return out, conflicts
+
+
 def hardening(facts: CenterFacts) -> dict[str, Any]:
     sec = facts.dc.security
     return {
@@ -309,6 +337,7 @@ def device_context(facts: CenterFacts, dev: Device, kind: Kind | None = None
         "mgmt": hardening(facts),
     }
     ctx["ospf"] = _ospf(facts, dev, interfaces)
+    ctx["relays"], ctx["relay_conflicts"] = _relays(rules, interfaces)
     for route in ctx["static_routes"]:
         # The interface the next hop is reached through (Linux needs it for `ip route`).
         hop = ipaddress.ip_address(route["next_hop"])
@@ -338,6 +367,11 @@ def server_context(facts: CenterFacts, srv: Server) -> dict[str, Any]:
                     for s in systems],
         "mgmt": hardening(facts),
         "log_clients": sorted({s.subnet for z in facts.dc.zones for s in z.segments}),
+        # Agency machine rooms that still hold this center's servers: their hosts log to
+        # and take time from the center too (log_clients holds only the zone segments).
+        "room_nets": sorted({site.subnet for site in facts.dc.sites
+                             if site.subnet and site.name in
+                             {s.location for s in facts.dc.servers}}),
         # The account pyinfra/Ansible log in as (SSH from the management zone only).
         "deploy_user": "pesdc",
         # auditd "-e 2" (rules locked until reboot): level-3 production sets it; the lab

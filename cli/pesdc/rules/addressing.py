@@ -41,14 +41,22 @@ def _subnets(topo: Topology) -> list[_Owned]:
             if lk.subnet:
                 out.append(_Owned(ipaddress.ip_network(lk.subnet),
                                   f"link {dc.name}/{lk.name}", at(lk, "subnet")))
+    # An uplink joins two centers and both may describe it: the same subnet for the
+    # same pair of centers is one uplink, counted once.
+    uplinks: set[tuple[str, frozenset[str]]] = set()
+    for dc in topo.datacenters.values():
+        for up in dc.uplinks:
+            key = (up.subnet or "", frozenset((dc.name, up.peer)))
+            if up.subnet and key not in uplinks:
+                uplinks.add(key)
+                out.append(_Owned(ipaddress.ip_network(up.subnet),
+                                  f"uplink {dc.name}/{up.name}", at(up, "subnet")))
     return out
 
 
 @rule("ADDR001", "subnet-overlap", "two subnets of the tree overlap or repeat")
 def overlaps(topo: Topology) -> Iterator[Diagnostic]:
     nets = _subnets(topo)
-    # Uplink subnets are shared by the two centers they join: same subnet twice is fine
-    # when both ends describe the same uplink, so they are checked separately.
     for version in (4, 6):
         items = sorted((o for o in nets if o.net.version == version),
                        key=lambda o: (int(o.net.network_address), o.net.prefixlen))

@@ -124,7 +124,8 @@ def stage_two(topo: Topology) -> Iterator[Diagnostic]:
     for dc, idx in _centers(topo):
         if dc.tier is not Tier.city or (dc.stage or 0) < 2:
             continue
-        if not any(s.kind is SystemKind.pes_mis for s in dc.systems):
+        if not any(s.kind is SystemKind.pes_mis for s in dc.systems) and \
+                not topo.invalid_items[dc.name].get("systems"):
             yield problem("PES005", at(dc, "stage"),
                           f"stage {dc.stage} needs the city-wide unified PES MIS, and "
                           f"{dc.name} has none", "add a system with kind: pes_mis, or "
@@ -133,6 +134,10 @@ def stage_two(topo: Topology) -> Iterator[Diagnostic]:
             if srv.location == DATACENTER:
                 continue
             systems = [idx.systems[n] for n in _systems_on(idx, srv.name)]
+            # A database server serves the systems that use its database.
+            for db in dc.databases:
+                if srv.name in (db.primary, db.standby):
+                    systems += [s for s in dc.systems if s.database == db.name]
             others = [s.name for s in systems if s.owner is not Owner.talent_center]
             if others or not systems:
                 what = f"runs {', '.join(others)}" if others else "runs no declared system"
@@ -163,6 +168,8 @@ def room_links(topo: Topology) -> Iterator[Diagnostic]:
     for dc, idx in _centers(topo):
         for room in idx.machine_rooms.values():
             direct = [lk for lk in dc.links if {lk.a, lk.b} == {CENTER, room.name}]
+            if not direct and topo.invalid_items.get(dc.name, {}).get("links"):
+                continue  # the room's link failed the schema (SCH002/SCH003 says so)
             if not direct:
                 yield problem("PES007", at(room, "name"),
                               f"machine room {room.name} has no direct link to the center",
