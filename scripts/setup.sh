@@ -9,6 +9,9 @@ cd "$here"
 APT_PACKAGES=(
   iproute2 nftables frr openssh-server openssh-client graphviz
   debootstrap apt-utils iputils-ping netcat-openbsd procps psmisc
+  fonts-noto-cjk
+  sudo rsyslog chrony auditd logrotate libpwquality-tools libpam-pwquality
+  cracklib-runtime python3-pwquality
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -20,12 +23,17 @@ if [ ${#missing[@]} -gt 0 ]; then
     exit 1
   fi
   export DEBIAN_FRONTEND=noninteractive
+  # pesdc runs its own instances of these daemons (per lab node); Debian must not start
+  # the machine's own ones on install (chronyd would even steer the machine's clock).
+  made_policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    made_policy=1
+  fi
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  # Debian starts these daemons on install; pesdc runs its own instances per lab node.
-  for svc in frr ssh; do
-    if command -v service >/dev/null; then service "$svc" stop >/dev/null 2>&1 || true; fi
-  done
+  [ -n "$made_policy" ] && rm -f /usr/sbin/policy-rc.d
 fi
 
 PY="${PYTHON:-python3}"
@@ -34,4 +42,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/pip install -q --upgrade pip >/dev/null
 .venv/bin/pip install -q -e ".[dev]"
+# fake-switches (the Cisco IOS emulator of the push tests) pins a Twisted that no longer
+# builds on Python 3.11: install it without its pins; its real deps are in [dev].
+.venv/bin/pip install -q --no-deps fake-switches
 echo "setup: ok ($(.venv/bin/python --version), pesdc $(.venv/bin/pesdc --version 2>/dev/null | awk '{print $NF}'))"

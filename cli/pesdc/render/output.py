@@ -91,6 +91,29 @@ _HIER = {
 }
 
 
+def comware_normalise(text: str) -> str:
+    """A Comware `display current-configuration` as hier_config can read it.
+
+    Comware prints global commands with one leading space after a `#` line and
+    sections (vlan, interface, ospf, ...) at column 0; hier_config's HP_COMWARE5
+    driver has no rule for that and rejects the repeated `#`. Drop the `#` lines and
+    dedent the global blocks; rendered configurations are already in this form.
+    """
+    out: list[str] = []
+    global_block = False
+    after_hash = True
+    for line in text.splitlines():
+        if line.strip() == "#":
+            after_hash = True
+            global_block = False
+            continue
+        if after_hash:
+            global_block = line.startswith(" ") and not line.startswith("  ")
+            after_hash = False
+        out.append(line[1:] if global_block and line.startswith(" ") else line)
+    return "\n".join(out) + "\n"
+
+
 def remediation(kind_name: str, running: str, intended: str) -> str:
     """Commands that take a device from its running to its intended configuration.
 
@@ -102,6 +125,8 @@ def remediation(kind_name: str, running: str, intended: str) -> str:
     if kind.hier_platform is None:
         return "" if running.strip() == intended.strip() else intended
     plat = _HIER[kind.hier_platform]
+    if kind.hier_platform == "hp_comware5":
+        running, intended = comware_normalise(running), comware_normalise(intended)
     wf = WorkflowRemediation(get_hconfig(plat, running), get_hconfig(plat, intended))
     text = str(wf.remediation_config).strip()
     return text + "\n" if text else ""

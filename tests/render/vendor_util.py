@@ -1,0 +1,82 @@
+"""Shared helpers for the vendor generator tests: fixture cases, rendering, golden
+files and the hier_config view of a rendered (or running) vendor configuration."""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from hier_config import HConfig, Platform, get_hconfig
+
+from pesdc.kinds import KINDS
+from pesdc.model import validate
+from pesdc.model.diagnostics import Diagnostic
+from pesdc.render import render_device_files
+from pesdc.render.context import CenterFacts, device_context
+from pesdc.render.output import comware_normalise
+
+HERE = Path(__file__).resolve().parent
+VENDOR = HERE / "fixtures" / "vendor"
+RUNNING = VENDOR / "running"
+GOLDEN = HERE / "golden"
+REFRESH = os.environ.get("PESDC_REFRESH_GOLDEN") == "1"
+
+# case -> the fixture folder (one small center per platform case)
+CASES = {
+    "vrp_core": VENDOR / "vrp_core",  # VRP core switch pair: VLANs, VRRP, OSPF
+    "usg_fw": VENDOR / "usg_fw",  # USG firewall pair + USG gatekeeper
+    "comware": VENDOR / "comware",  # Comware switch pair, firewall pair, gatekeeper
+    "ios": VENDOR / "ios",  # IOS access switch, IOS router with ZBF
+}
+
+HIER = {
+    "huawei_vrp": Platform.HUAWEI_VRP,
+    "hp_comware5": Platform.HP_COMWARE5,
+    "cisco_ios": Platform.CISCO_IOS,
+}
+
+SECRET_RE = re.compile(r"%%PESDC_SECRET:[A-Za-z0-9_.-]+%%")
+
+
+@cache
+def render_case(case: str) -> tuple[dict[str, tuple[str, str]], list[Diagnostic]]:
+    """device name -> (kind name, device.cfg text) for every vendor device of a case."""
+    result = validate([CASES[case]])
+    assert not result.report.errors, [d.format() for d in result.report.errors]
+    topo = result.topology
+    out: dict[str, tuple[str, str]] = {}
+    problems: list[Diagnostic] = []
+    for dc in topo.datacenters.values():
+        facts = CenterFacts.of(topo, dc)
+        for dev in dc.devices:
+            files = render_device_files(facts, dev.name, problems)
+            if "device.cfg" in files:
+                out[dev.name] = (dev.platform.value, files["device.cfg"])
+    return out, problems
+
+
+def hconfig(kind_name: str, text: str) -> HConfig:
+    plat = KINDS[kind_name].hier_platform
+    assert plat is not None
+    if plat == "hp_comware5":
+        text = comware_normalise(text)
+    return get_hconfig(HIER[plat], text)
+
+
+def golden_path(case: str, device: str) -> Path:
+    return GOLDEN / case / f"{device}.cfg"
+
+
+@cache
+def contexts(case: str) -> dict[str, dict[str, Any]]:
+    """device name -> the context its template saw."""
+    topo = validate([CASES[case]]).topology
+    out = {}
+    for dc in topo.datacenters.values():
+        facts = CenterFacts.of(topo, dc)
+        for dev in dc.devices:
+            out[dev.name] = device_context(facts, dev)
+    return out
