@@ -5,7 +5,11 @@ from __future__ import annotations
 import click
 
 from pesdc.cli.common import CONTEXT
+from pesdc.cli.graph_cmd import graph
+from pesdc.cli.lab_cmd import lab
 from pesdc.cli.model_cmds import rules, schema, validate
+from pesdc.cli.render_cmd import render
+from pesdc.cli.show_cmd import show
 
 
 @click.group(context_settings=CONTEXT)
@@ -18,5 +22,5 @@ def main() -> None:
     """
 
 
-for command in (validate, schema, rules):
+for command in (validate, schema, rules, render, lab, show, graph):
     main.add_command(command)

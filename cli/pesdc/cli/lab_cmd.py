@@ -1,0 +1,228 @@
+"""`pesdc lab`: a topology as real hosts, routers and firewalls on this machine."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from pesdc.cli.common import load_or_exit
+from pesdc.lab import image as lab_image
+from pesdc.lab.errors import LabError
+from pesdc.lab.paths import state_dir
+from pesdc.lab.plan import build_plan
+from pesdc.lab.runtime import Lab
+
+console = Console(stderr=True)
+
+
+def _fail(exc: LabError) -> None:
+    click.echo(f"pesdc lab: {exc}", err=True)
+    sys.exit(2)
+
+
+def pick_center(result_topo, dc: str | None) -> str:  # type: ignore[no-untyped-def]
+    centers = [d.name for d in result_topo.datacenters.values() if not d.hosted]
+    if dc:
+        if dc not in result_topo.datacenters:
+            raise click.UsageError(f"unknown data center {dc!r}; known: "
+                                   f"{', '.join(sorted(centers))}")
+        return dc
+    cities = [d.name for d in result_topo.datacenters.values()
+              if d.tier.value == "city" and not d.hosted]
+    if len(cities) == 1:
+        return cities[0]
+    raise click.UsageError(f"the topology holds several centers; choose one with --dc: "
+                           f"{', '.join(sorted(centers))}")
+
+
+def existing_labs() -> list[str]:
+    d = state_dir() / "labs"
+    return sorted(p.name for p in d.iterdir() if (p / "state.json").is_file()) \
+        if d.is_dir() else []
+
+
+def pick_lab(name: str | None) -> Lab:
+    if name:
+        return Lab(name)
+    labs = existing_labs()
+    if len(labs) == 1:
+        return Lab(labs[0])
+    if not labs:
+        raise LabError("no lab is up (pesdc lab up PATH)")
+    raise LabError(f"several labs are up: {', '.join(labs)}; choose one with --name")
+
+
+@click.group()
+def lab() -> None:
+    """Bring a center up as a lab of namespaces, hosts, routers and firewalls."""
+
+
+@lab.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--dc", help="The center to bring up (default: the only city center).")
+@click.option("--name", "lab_name", help="Lab name (default: the center's name).")
+def up(paths: tuple[Path, ...], dc: str | None, lab_name: str | None) -> None:
+    """Bring a center up (idempotent: converges, repairs killed nodes)."""
+    loaded = load_or_exit(paths)
+    name = pick_center(loaded.topology, dc)
+    try:
+        plan = build_plan(loaded.topology, name, lab_name)
+        lab_obj = Lab(plan.lab)
+        with console.status(f"bringing up lab {plan.lab} ({len(plan.nodes)} nodes)"):
+            res = lab_obj.up(loaded.topology, plan, [str(p) for p in paths], console.print)
+    except LabError as exc:
+        _fail(exc)
+        return
+    click.echo(f"lab {plan.lab} up: {res['nodes']} nodes ({res['created']} created, "
+               f"{res['repaired']} repaired) in {res['seconds']} s; ssh config: "
+               f"{lab_obj.ssh_dir / 'ssh_config'}")
+
+
+@lab.command()
+@click.option("--name", "lab_name", help="Lab name (default: the only lab).")
+def down(lab_name: str | None) -> None:
+    """Remove every namespace, process, mount and file the lab created."""
+    try:
+        lab_obj = pick_lab(lab_name)
+        res = lab_obj.down()
+    except LabError as exc:
+        _fail(exc)
+        return
+    click.echo(f"lab {lab_obj.name} down: {res['nodes']} nodes removed in {res['ms']} ms")
+
+
+@lab.command()
+@click.option("--name", "lab_name", help="Lab name (default: the only lab).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def status(lab_name: str | None, as_json: bool) -> None:
+    """Nodes of the lab, their state and addresses."""
+    try:
+        lab_obj = pick_lab(lab_name)
+    except LabError as exc:
+        _fail(exc)
+        return
+    from pesdc.lab import netns
+
+    live = netns.existing()
+    rows = []
+    for st in lab_obj.nodes().values():
+        ok = st.netns in live and st.alive()
+        rows.append({"node": st.name, "host": st.host, "role": st.role,
+                     "state": "up" if ok else "down", "address": st.mgmt, "pid": st.pid})
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title=f"lab {lab_obj.name}")
+    for col in ("node", "role", "state", "address", "pid"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(*(str(r[k] or "") for k in ("node", "role", "state", "address", "pid")))
+    Console().print(table)
+    down_nodes = [r["node"] for r in rows if r["state"] != "up"]
+    if down_nodes:
+        sys.exit(1)
+
+
+@lab.command(name="exec", context_settings={"ignore_unknown_options": True})
+@click.argument("node")
+@click.argument("cmd", nargs=-1, required=True, type=click.UNPROCESSED)
+@click.option("--name", "lab_name", help="Lab name (default: the only lab).")
+def exec_(node: str, cmd: tuple[str, ...], lab_name: str | None) -> None:
+    """Run CMD on a lab node (servers: inside their own filesystem and PID space)."""
+    try:
+        argv = pick_lab(lab_name).exec_argv(node, list(cmd))
+    except LabError as exc:
+        _fail(exc)
+        return
+    os.execvp(argv[0], argv)
+
+
+@lab.group()
+def image() -> None:
+    """The cached Debian base image of lab hosts."""
+
+
+@image.command()
+@click.option("--force", is_flag=True, help="Rebuild even if current.")
+def build(force: bool) -> None:
+    """debootstrap the base and fill the local apt repository (once; cached)."""
+    try:
+        info = lab_image.build(force=force, log=lambda m: click.echo(m, err=True))
+    except LabError as exc:
+        _fail(exc)
+        return
+    click.echo(json.dumps(info, indent=2))
+
+
+@image.command(name="status")
+def image_status() -> None:
+    """Whether the base image is built and current."""
+    info = lab_image.status()
+    click.echo(json.dumps(info, indent=2))
+    sys.exit(0 if info.get("built") and info.get("current") else 1)
+
+
+@lab.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--dc", help="The center (default: the only city center).")
+@click.option("--name", "lab_name", help="Lab name (default: the center's name).")
+@click.option("--json", "as_json", is_flag=True, help="Every probe as JSON.")
+def probe(paths: tuple[Path, ...], dc: str | None, lab_name: str | None,
+          as_json: bool) -> None:
+    """Probe every zone pair and flow with real packets; expected against observed."""
+    from pesdc.lab.probe import probe_lab
+
+    loaded = load_or_exit(paths)
+    name = pick_center(loaded.topology, dc)
+    plan = build_plan(loaded.topology, name, lab_name)
+    lab_obj = Lab(plan.lab)
+    try:
+        if not lab_obj.exists():
+            raise LabError(f"lab {plan.lab} is not up: pesdc lab up {' '.join(map(str, paths))}")
+        with console.status("probing"):
+            report = probe_lab(loaded.topology, plan)
+    except LabError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        print_matrix(report)
+    sys.exit(1 if report.mismatches else 0)
+
+
+def print_matrix(report) -> None:  # type: ignore[no-untyped-def]
+    zones = sorted({p.src_zone for p in report.probes} | {p.dst_zone for p in report.probes})
+    table = Table(title=f"isolation probes of {report.dc}: rows from, columns to "
+                        "(allowed passed / blocked held)")
+    table.add_column("from \\ to")
+    for z in zones:
+        table.add_column(z)
+    for a in zones:
+        cells = []
+        for b in zones:
+            ps = [p for p in report.probes if p.src_zone == a and p.dst_zone == b]
+            if not ps:
+                cells.append("")
+                continue
+            allowed = [p for p in ps if p.expected]
+            blocked = [p for p in ps if not p.expected]
+            bad = [p for p in ps if not p.ok]
+            text = f"{sum(p.ok for p in allowed)}/{len(allowed)} | " \
+                   f"{sum(p.ok for p in blocked)}/{len(blocked)}"
+            cells.append(f"[red]{text} ✗[/]" if bad else f"[green]{text}[/]")
+        table.add_row(a, *cells)
+    out = Console(width=max(Console().width, 40 + 14 * len(zones)))
+    out.print(table)
+    for p in report.mismatches:
+        out.print(f"[red]MISMATCH[/] {p.src_zone}->{p.dst_zone} {p.protocol}/{p.port} "
+                  f"{p.src} -> {p.dst} ({p.why}): expected "
+                  f"{'allowed' if p.expected else 'blocked'}, observed "
+                  f"{'passed' if p.observed else 'blocked'}")
+    out.print(f"{len(report.probes)} probes, {len(report.mismatches)} mismatch(es)")

@@ -1,0 +1,274 @@
+"""What a lab of one center is: nodes, bridges, links and addresses, computed from the
+topology without touching the machine (so it is testable, and `up` only executes it).
+
+Vendor gear cannot run here, so the lab runs a Linux stand-in of each device, rendered
+from the same policy: a firewall or gatekeeper becomes an nftables namespace, a router
+an FRR instance; switches are the bridges themselves plus a management-only node.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+from dataclasses import dataclass, field
+
+from pesdc.model.schema import DataCenter, Device, DeviceKind, Interface, Platform, ZoneKind
+from pesdc.model.tree import CENTER, Topology
+from pesdc.render.context import SWITCHES, CenterFacts, hostname
+
+LINUX_IFNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,14}$")
+GEAR_KINDS = (DeviceKind.firewall, DeviceKind.gatekeeper, DeviceKind.router)
+
+
+def short_hash(*parts: str, n: int = 6) -> str:
+    return hashlib.sha1("/".join(parts).encode()).hexdigest()[:n]
+
+
+def mac_for(address: str) -> str:
+    """A stable MAC from the address (LAB-NOTES: random MACs left stale neighbours)."""
+    h = hashlib.sha1(address.encode()).digest()
+    return "02:" + ":".join(f"{b:02x}" for b in h[:5])
+
+
+@dataclass
+class NodeIf:
+    name: str  # interface name inside the node
+    bridge: str | None  # the segment bridge it plugs into (None: a point-to-point link)
+    addresses: list[str]  # CIDR strings; the first is primary
+    mac: str = ""
+
+
+@dataclass
+class Node:
+    name: str  # topology name
+    host: str  # NAME.CENTER
+    netns: str
+    role: str  # server, firewall, router, mgmt, site, controller
+    mgmt: str | None
+    interfaces: list[NodeIf] = field(default_factory=list)
+    routes: list[tuple[str, str]] = field(default_factory=list)  # (prefix, via)
+    forwarding: bool = False
+    device: Device | None = None
+    key: str = ""  # the key in LabPlan.nodes (sites are "site:NAME")
+
+    def __post_init__(self) -> None:
+        self.key = self.key or self.name
+
+
+@dataclass
+class P2PLink:
+    name: str
+    a_node: str
+    a_if: str
+    a_addr: str
+    b_node: str
+    b_if: str
+    b_addr: str
+    bandwidth_mbps: float
+    latency_ms: float  # round trip, as ping measures it: half is added on each end
+
+
+@dataclass
+class LabPlan:
+    lab: str
+    dc: DataCenter
+    switch_ns: str
+    bridges: dict[str, str]  # segment -> bridge name
+    nodes: dict[str, Node]
+    links: list[P2PLink]
+    lab_dc: DataCenter  # the center with Linux stand-ins, what the lab renders
+    center_prefixes: list[str]
+
+    def node(self, name: str) -> Node:
+        return self.nodes[name]
+
+
+def _ns(lab: str, node: str) -> str:
+    return f"pesdc-{lab}-{node}"
+
+
+def lab_view(dc: DataCenter) -> DataCenter:
+    """The center as the lab runs it: every device a Linux stand-in, interface names
+    Linux can hold, switches and appliances reduced to their management port."""
+    devices = []
+    for dev in dc.devices:
+        itfs: list[Interface] = []
+        if dev.kind in GEAR_KINDS:
+            for i, itf in enumerate(dev.interfaces):
+                name = itf.name if LINUX_IFNAME.match(itf.name) else f"eth{i}"
+                itfs.append(itf.model_copy(update={"name": name}))
+        new = dev.model_copy(update={"platform": Platform.linux, "interfaces": itfs})
+        new._src = dev._src
+        devices.append(new)
+    view = dc.model_copy(update={"devices": devices})
+    view._src = dc._src
+    return view
+
+
+def _prefixes(dc: DataCenter) -> list[str]:
+    nets = [s.subnet for z in dc.zones for s in z.segments]
+    nets += [s.subnet for s in dc.sites if s.subnet]
+    nets += [lk.subnet for lk in dc.links if lk.subnet]
+    return sorted(set(nets), key=lambda n: ipaddress.ip_network(n))
+
+
+def build_plan(topo: Topology, dc_name: str, lab: str | None = None) -> LabPlan:
+    dc = topo.datacenters[dc_name]
+    lab = lab or dc.name
+    view = lab_view(dc)
+    # Index the stand-in view under the same name so the renderer sees it.
+    view_topo = Topology(files=topo.files, datacenters={**topo.datacenters, dc.name: view},
+                         dc_file=topo.dc_file)
+    facts = CenterFacts.of(view_topo, view)
+    idx = facts.idx
+    prefixes = _prefixes(dc)
+    bridges = {seg: f"br{short_hash(lab, seg, n=8)}" for seg in idx.segments}
+    nodes: dict[str, Node] = {}
+    mgmt_segments = [s for z in idx.zones_of_kind(ZoneKind.security_management)
+                     for s in z.segments]
+
+    def routes_from(segment: str | None, gateway: str | None) -> list[tuple[str, str]]:
+        if not gateway:
+            return []
+        own = idx.segments[segment].subnet if segment else None
+        return [(p, gateway) for p in prefixes if p != own]
+
+    for srv in view.servers:
+        if srv.segment is None:
+            continue  # an agency-room server: lives behind its site (not emulated yet)
+        seg = idx.segments[srv.segment]
+        net = ipaddress.ip_network(seg.subnet)
+        addr = f"{srv.address}/{net.prefixlen}"
+        nodes[srv.name] = Node(srv.name, hostname(dc, srv.name), _ns(lab, srv.name),
+                               "server", srv.address,
+                               [NodeIf("eth0", bridges[srv.segment], [addr],
+                                       mac_for(srv.address))],
+                               routes_from(srv.segment, seg.gateway))
+
+    for dev in view.devices:
+        role = {DeviceKind.firewall: "firewall", DeviceKind.gatekeeper: "firewall",
+                DeviceKind.router: "router"}.get(dev.kind, "mgmt")
+        node = Node(dev.name, hostname(dc, dev.name), _ns(lab, dev.name), role, dev.mgmt,
+                    device=dev, forwarding=role in ("firewall", "router"))
+        own_addrs: set[str] = set()
+        for itf in dev.interfaces:
+            if not (itf.segment and itf.address):
+                continue
+            seg = idx.segments[itf.segment]
+            plen = ipaddress.ip_network(seg.subnet).prefixlen
+            addrs = [f"{itf.address}/{plen}"]
+            partner = idx.devices.get(dev.redundancy) if dev.redundancy else None
+            if itf.vrrp_group is not None and seg.gateway and _vrrp_master(dev, itf, partner):
+                addrs.append(f"{seg.gateway}/{plen}")  # the master holds the VIP
+            node.interfaces.append(NodeIf(itf.name, bridges[itf.segment], addrs,
+                                          mac_for(itf.address)))
+            own_addrs.add(itf.address)
+        if dev.mgmt not in own_addrs:
+            mseg = next((s for s in mgmt_segments
+                         if ipaddress.ip_address(dev.mgmt) in ipaddress.ip_network(s.subnet)),
+                        None)
+            if mseg is not None:
+                plen = ipaddress.ip_network(mseg.subnet).prefixlen
+                node.interfaces.append(NodeIf("mgmt0", bridges[mseg.name],
+                                              [f"{dev.mgmt}/{plen}"], mac_for(dev.mgmt)))
+                if role == "mgmt":
+                    node.routes = routes_from(mseg.name, mseg.gateway)
+        nodes[dev.name] = node
+
+    links: list[P2PLink] = []
+    site_nodes: dict[str, Node] = {}
+    for site in view.sites:
+        if not site.subnet or not site.router:
+            continue
+        plen = ipaddress.ip_network(site.subnet).prefixlen
+        n = Node(site.name, f"{site.name}.{dc.name}", _ns(lab, "site-" + site.name), "site",
+                 site.router, [NodeIf("lan0", None, [f"{site.router}/{plen}"],
+                                      mac_for(site.router))], forwarding=True,
+                 key="site:" + site.name)
+        site_nodes[site.name] = n
+        nodes["site:" + site.name] = n
+
+    view_sites = {s.name: s.subnet for s in view.sites}
+    center_ends = {}  # link name -> (router node, interface name)
+    for dev in view.devices:
+        for itf in dev.interfaces:
+            if itf.link:
+                center_ends[itf.link] = (dev.name, itf.name)
+    counters: dict[str, int] = {}
+    for lk in view.links:
+        if not (lk.subnet and lk.a_address and lk.b_address):
+            continue
+        plen = ipaddress.ip_network(lk.subnet).prefixlen
+        if lk.a == CENTER or lk.b == CENTER:
+            far = lk.b if lk.a == CENTER else lk.a
+            if lk.name not in center_ends or far not in site_nodes:
+                continue
+            rnode, rif = center_ends[lk.name]
+            a_node, a_if = rnode, rif
+        else:
+            parent, far = (lk.a, lk.b)
+            if parent not in site_nodes or far not in site_nodes:
+                continue
+            counters[parent] = counters.get(parent, 0) + 1
+            a_node, a_if = "site:" + parent, f"down{counters[parent]}"
+        a_addr = lk.a_address if lk.a != far else lk.b_address
+        b_addr = lk.b_address if lk.b == far else lk.a_address
+        uplinks_of_site = sum(x.b_node == "site:" + far for x in links)
+        links.append(P2PLink(lk.name, a_node, a_if, f"{a_addr}/{plen}", "site:" + far,
+                             f"wan{uplinks_of_site}", f"{b_addr}/{plen}",
+                             lk.bandwidth_mbps, lk.latency_ms))
+        if uplinks_of_site:  # a redundant link: the primary carries the routes
+            continue
+        # A site reaches everything of the center through its parent's end of the link.
+        site_nodes[far].routes = [(p, a_addr) for p in prefixes
+                                   if p not in (view_sites[far], lk.subnet)]
+    # Stations hang off districts: the district reaches them over its down links.
+    for link in links:
+        if link.a_node.startswith("site:"):
+            up, down = nodes[link.a_node], nodes[link.b_node]
+            connected = str(ipaddress.ip_network(link.a_addr, strict=False))
+            child_lan = str(ipaddress.ip_network(down.interfaces[0].addresses[0],
+                                                 strict=False))
+            hop = link.b_addr.split("/")[0]
+            up.routes = [(p, v) for p, v in up.routes
+                         if p not in (connected, child_lan)] + [(child_lan, hop)]
+
+    # Routers and firewalls route with what render derived (static routes).
+    from pesdc.render.context import device_context  # here: avoids an import cycle
+
+    for dev in view.devices:
+        node = nodes[dev.name]
+        if node.role in ("firewall", "router"):
+            ctx = device_context(facts, dev)
+            node.routes = [(r["cidr"], r["next_hop"]) for r in ctx["static_routes"]]
+
+    ctl_seg = mgmt_segments[0] if mgmt_segments else None
+    if ctl_seg is not None:
+        net = ipaddress.ip_network(ctl_seg.subnet)
+        used = {ipaddress.ip_address(a.split("/")[0]) for n in nodes.values()
+                for i in n.interfaces for a in i.addresses}
+        used |= {ipaddress.ip_address(s.gateway) for s in mgmt_segments if s.gateway}
+        ctl_addr = str(next(h for h in reversed(list(net.hosts())) if h not in used))
+        nodes["controller"] = Node("controller", f"controller.{dc.name}", _ns(lab, "ctl"),
+                                   "controller", ctl_addr,
+                                   [NodeIf("eth0", bridges[ctl_seg.name],
+                                           [f"{ctl_addr}/{net.prefixlen}"],
+                                           mac_for(ctl_addr))],
+                                   routes_from(ctl_seg.name, ctl_seg.gateway))
+    return LabPlan(lab, dc, _ns(lab, "sw"), bridges, nodes, links, view, prefixes)
+
+
+def _vrrp_master(dev: Device, itf: Interface, partner: Device | None) -> bool:
+    """The member with the higher priority (ties: the lower name) holds the VIP."""
+    if partner is None:
+        return True
+    other = next((i for i in partner.interfaces
+                  if i.segment == itf.segment and i.vrrp_group == itf.vrrp_group), None)
+    if other is None:
+        return True
+    return (itf.vrrp_priority, partner.name) > (other.vrrp_priority, dev.name)
+
+
+def is_switch(dev: Device) -> bool:
+    return dev.kind in SWITCHES
