@@ -76,6 +76,30 @@ def delete(ns: str) -> None:
     run(["ip", "netns", "delete", ns], check=False)
 
 
+def batch(ns: str, commands: list[str]) -> None:
+    """Many `ip` commands in one process (`ip -batch`): a lab has hundreds."""
+    if commands:
+        run(["ip", "-n", ns, "-batch", "-"], input="\n".join(commands) + "\n")
+
+
+def links(ns: str) -> set[str]:
+    """Interface names in a namespace, in one call."""
+    res = run(["ip", "-n", ns, "-o", "link", "show"], check=False)
+    return {line.split(":")[1].strip().split("@")[0] for line in res.stdout.splitlines()
+            if line.count(":") >= 2}
+
+
+def listening(pid: int, address: str, port: int) -> bool:
+    """Whether anything in ``pid``'s network namespace listens on address:port (TCP),
+    read from /proc without starting a process in the namespace."""
+    want = "".join(f"{int(o):02X}" for o in reversed(address.split("."))) + f":{port:04X}"
+    try:
+        with open(f"/proc/{pid}/net/tcp") as fh:
+            return any(f" {want} " in line and line.split()[3] == "0A" for line in fh)
+    except OSError:
+        return False
+
+
 def link_exists(ns: str, ifname: str) -> bool:
     return run(["ip", "-n", ns, "link", "show", ifname], check=False).returncode == 0
 

@@ -69,6 +69,7 @@ class Lab:
         self.name = name
         self.dir = lab_dir(name)
         self.ssh_dir = self.dir / "ssh"
+        self._live_ns: set[str] = set()
 
     # -- state -----------------------------------------------------------------------
     @property
@@ -155,6 +156,7 @@ class Lab:
         self._write_ssh_files(plan)
         configs = self._render_gear(topo, plan)
         nodes_state = self.nodes()
+        self._live_ns = netns.existing()
         netns.create(plan.switch_ns)
         for bridge in plan.bridges.values():
             netns.add_bridge(plan.switch_ns, bridge)
@@ -178,8 +180,7 @@ class Lab:
         for node in plan.nodes.values():  # routes need every interface in place
             if node.role == "router":
                 continue  # FRR installs the router's routes from its frr.conf
-            for prefix, via in node.routes:
-                netns.route(node.netns, prefix, via)
+            netns.batch(node.netns, [f"route replace {p} via {v}" for p, v in node.routes])
         self._wait_ssh(plan, log)
         state = self._state_dict(plan, sources, nodes_state)
         self.save_state(state)
@@ -190,9 +191,15 @@ class Lab:
         pid = self.load_state().get("delayline_pid")
         if pid is None or not NodeState("", "", "", "", None, pid).alive():
             return not plan.links
-        return all(netns.link_exists(plan.nodes[lk.a_node].netns, lk.a_if) and
-                   netns.link_exists(plan.nodes[lk.b_node].netns, lk.b_if)
-                   for lk in plan.links)
+        present: dict[str, set[str]] = {}
+
+        def has(node: str, ifname: str) -> bool:
+            ns = plan.nodes[node].netns
+            if ns not in present:
+                present[ns] = netns.links(ns)
+            return ifname in present[ns]
+
+        return all(has(lk.a_node, lk.a_if) and has(lk.b_node, lk.b_if) for lk in plan.links)
 
     def _ensure_links(self, plan: LabPlan) -> None:
         """Municipal links through the delay line (latency) with tbf (bandwidth)."""
@@ -259,21 +266,30 @@ class Lab:
         return out
 
     def _healthy(self, plan: LabPlan, node: Node, old: NodeState) -> bool:
-        if node.netns not in netns.existing() or not old.alive():
+        if node.netns not in self._live_ns or not old.alive():
             return False
-        return all(netns.link_exists(node.netns, i.name) for i in node.interfaces)
+        present = netns.links(node.netns)
+        return all(i.name in present for i in node.interfaces)
 
     def _plug(self, plan: LabPlan, node: Node) -> None:
+        """All of a node's interfaces in two `ip -batch` runs (node side, switch side)."""
+        here: list[str] = []
+        switch: list[str] = []
         for itf in node.interfaces:
             if itf.bridge is None:  # a site's LAN: a bridge of its own, inside the site
-                netns.add_bridge(node.netns, itf.name)
-                netns.configure_if(node.netns, itf.name, itf.addresses)
-                continue
-            peer = "v" + short_hash(self.name, node.name, itf.name, n=10)
-            netns.run(["ip", "-n", plan.switch_ns, "link", "del", peer], check=False)
-            netns.add_veth(node.netns, itf.name, plan.switch_ns, peer)
-            netns.configure_if(plan.switch_ns, peer, [], master=itf.bridge)
-            netns.configure_if(node.netns, itf.name, itf.addresses, itf.mac)
+                here += [f"link add {itf.name} type bridge", f"link set {itf.name} up"]
+            else:
+                peer = "v" + short_hash(self.name, node.name, itf.name, n=10)
+                netns.run(["ip", "-n", plan.switch_ns, "link", "del", peer], check=False)
+                here.append(f"link add {itf.name} type veth peer name {peer} "
+                            f"netns {plan.switch_ns}")
+                switch += [f"link set {peer} master {itf.bridge}", f"link set {peer} up"]
+                if itf.mac:
+                    here.append(f"link set {itf.name} address {itf.mac}")
+            here += [f"addr replace {a} dev {itf.name}" for a in itf.addresses]
+            here.append(f"link set {itf.name} up")
+        netns.batch(node.netns, here)
+        netns.batch(plan.switch_ns, switch)
 
     def _start_node(self, plan: LabPlan, node: Node, config: dict[str, str]) -> NodeState:
         netns.create(node.netns)
@@ -388,17 +404,17 @@ class Lab:
         netns.run(netns.ns_exec(node.netns, "vtysh", "-N", node.netns, "-b"), check=False)
 
     def _wait_ssh(self, plan: LabPlan, log: Log, timeout: float = 30) -> None:
-        pending = {n.name: n for n in plan.nodes.values()
+        states = self.nodes()
+        pending = {n.key: n for n in plan.nodes.values()
                    if n.role in ("server", "firewall", "router", "mgmt") and n.mgmt}
         deadline = time.monotonic() + timeout
         while pending and time.monotonic() < deadline:
-            for name, node in list(pending.items()):
-                res = netns.run(netns.ns_exec(node.netns, "ss", "-Htln",
-                                              f"src {node.mgmt}:22"), check=False)
-                if res.stdout.strip():
-                    del pending[name]
+            for key, node in list(pending.items()):
+                pid = states[key].pid if key in states else None
+                if pid is not None and netns.listening(pid, node.mgmt or "", 22):
+                    del pending[key]
             if pending:
-                time.sleep(0.1)
+                time.sleep(0.05)
         if pending:
             raise LabError(f"sshd did not start on: {', '.join(sorted(pending))} (see "
                            f"{self.dir}/nodes/NODE/*.log)")

@@ -153,13 +153,17 @@ class DbEngine(StrEnum):
     kingbase = "kingbase"
 
 
+_NO_SRC: tuple[str, tuple[Any, ...]] = ("", ())
+
+
 class Strict(BaseModel):
     """Base for every topology object: unknown keys are errors, values are exact."""
 
     model_config = ConfigDict(extra="forbid", frozen=False, use_enum_values=False)
     # Where the object was read (file, YAML path): set by the loader, used by rules
     # to point at a line. Not part of the schema.
-    _src: tuple[str, tuple[Any, ...]] = PrivateAttr(default=("", ()))
+    # (A factory returning one shared tuple: a plain default is deep-copied per object.)
+    _src: tuple[str, tuple[Any, ...]] = PrivateAttr(default_factory=lambda: _NO_SRC)
 
 
 def _ip(value: str) -> str:
