@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 
@@ -48,6 +49,7 @@ def render(paths: tuple[Path, ...], out: Path, names: tuple[str, ...], show_diff
     if unknown:
         raise click.UsageError(f"unknown data center(s): {', '.join(unknown)}; "
                                f"known: {', '.join(sorted(topo.datacenters))}")
+    gc.disable()  # a large, long-lived object graph: the collector would only rescan it
     result = render_tree(topo, list(names) or None, tuple(parts) or PARTS)
     if result.problems:
         report = Report(result.problems)

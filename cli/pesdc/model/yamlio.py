@@ -7,6 +7,7 @@ again into a node tree and walks the YAML path down to the line and column.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -49,14 +50,16 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc,valid-type]
         return super().construct_mapping(node, deep=deep)
 
 
-# Keep YAML 1.1's surprises out: "no", "on", "off" stay strings except true/false.
-for _ch in "yYnNoO":
-    _StrictLoader.yaml_implicit_resolvers.pop(_ch, None)
+# Keep YAML 1.1's surprises out: yes/no/on/off stay strings; only true/false are
+# booleans. The resolver table is copied first: editing it in place would change every
+# other PyYAML loader and dumper in the process.
+_BOOL = "tag:yaml.org,2002:bool"
+_StrictLoader.yaml_implicit_resolvers = {
+    ch: [(tag, rx) for tag, rx in resolvers if tag != _BOOL]
+    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 _StrictLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool",
-    __import__("re").compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-    list("tTfF"),
-)
+    _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
 def read_yaml(path: Path, display: str) -> tuple[Any, list[Diagnostic]]:
@@ -113,6 +116,9 @@ class Locator:
     def __init__(self, files: dict[str, Path]):
         self._files = files
         self._roots: dict[str, yaml.Node | None] = {}
+        # Key index of each mapping node walked, so that many problems in one large
+        # mapping cost one pass over its keys, not one pass per problem.
+        self._keys: dict[int, dict[str, tuple[yaml.Node, yaml.Node]]] = {}
 
     def _root(self, display: str) -> yaml.Node | None:
         if display not in self._roots:
@@ -134,12 +140,17 @@ class Locator:
         for part in path:
             nxt: yaml.Node | None = None
             if isinstance(node, yaml.MappingNode):
-                for key_node, value_node in node.value:
-                    if key_node.value == str(part):
-                        # A missing-key error points at its key; a value error at the value.
-                        best = key_node.start_mark
-                        nxt = value_node
-                        break
+                keys = self._keys.get(id(node))
+                if keys is None:
+                    keys = {}
+                    for key_node, value_node in node.value:
+                        if isinstance(key_node.value, str):
+                            keys.setdefault(key_node.value, (key_node, value_node))
+                    self._keys[id(node)] = keys
+                if str(part) in keys:
+                    key_node, nxt = keys[str(part)]
+                    # A missing-key error points at its key; a value error at the value.
+                    best = key_node.start_mark
             elif (isinstance(node, yaml.SequenceNode) and isinstance(part, int)
                   and 0 <= part < len(node.value)):
                 nxt = node.value[part]

@@ -31,7 +31,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        autoescape=False,  # device configurations, not HTML  # noqa: S701
+        autoescape=False,  # device configurations, not HTML
     )
     env.globals["secret"] = secret
     env.filters["netmask"] = _mask
