@@ -90,6 +90,8 @@ def read_yaml(path: Path, display: str) -> tuple[Any, list[Diagnostic]]:
                             "remove one of the two keys", mark)]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark is not None and "end of stream" in (exc.problem or ""):
+            mark = exc.context_mark  # an unclosed quote or bracket: where it was opened
         msg = exc.problem or "invalid YAML"
         if exc.context:
             msg = f"{msg} ({exc.context})"

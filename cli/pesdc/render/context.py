@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from pesdc.kinds import Feature, Kind, kind_of
@@ -39,7 +39,7 @@ def hostname(dc: DataCenter, name: str) -> str:
     return f"{name}.{dc.name}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _net_facts(cidr: str) -> dict[str, Any]:
     """Facts of a subnet for templates. Cached: a city's private network stands for all
     its sites, so the same subnets recur in every rule (templates never mutate them)."""

@@ -13,13 +13,13 @@ from typing import Any
 
 import yaml
 
-# libyaml's emitter: the national inventory is ~500k nodes, 20x faster than pure Python.
-_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
 from pesdc.kinds import kind_of
 from pesdc.model.schema import DataCenter
 from pesdc.model.tree import Topology
 from pesdc.render.context import hostname
+
+# libyaml's emitter: the national inventory is ~500k nodes, 20x faster than pure Python.
+_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def group_name(*parts: str) -> str:

@@ -65,7 +65,7 @@ def dangling(topo: Topology) -> Iterator[Diagnostic]:
             r.check(dev.location, rooms, "sites", "machine room", dev, "location",
                     extra=[DATACENTER])
             for i, itf in enumerate(dev.interfaces):
-                r.check(itf.segment, idx.segments, "zones", "segment", dev,
+                r.check(itf.segment, idx.segments, "segments", "segment", dev,
                         "interfaces", i, "segment")
                 r.check(itf.link, idx.links, "links", "link", dev, "interfaces", i, "link")
                 r.check(itf.uplink, idx.uplinks, "uplinks", "uplink", dev,
@@ -77,7 +77,7 @@ def dangling(topo: Topology) -> Iterator[Diagnostic]:
             zone_ok = r.check(srv.zone, idx.zones, "zones", "zone", srv, "zone")
             r.check(srv.location, rooms, "sites", "machine room", srv, "location",
                     extra=[DATACENTER])
-            if srv.segment is not None and r.check(srv.segment, idx.segments, "zones",
+            if srv.segment is not None and r.check(srv.segment, idx.segments, "segments",
                                                    "segment", srv, "segment"):
                 zone = idx.segment_zone.get(srv.segment)
                 if zone_ok and zone is not None and zone.name != srv.zone:

@@ -151,8 +151,10 @@ def site_links(topo: Topology) -> Iterator[Diagnostic]:
         linked: set[str] = set()
         for lk in dc.links:
             linked.update((lk.a, lk.b))
+        # A link that failed the schema may be the one a site lacks: do not pile on.
+        bad_links = bool(topo.invalid_items.get(dc.name, {}).get("links"))
         for site in dc.sites:
-            if site.name not in linked:
+            if site.name not in linked and not bad_links:
                 up = site.parent or CENTER
                 yield problem("NET002", at(site, "name"),
                               f"site {site.name} has no link; it cannot reach the center",
@@ -177,8 +179,8 @@ def site_links(topo: Topology) -> Iterator[Diagnostic]:
 def zone_set(topo: Topology) -> Iterator[Diagnostic]:
     required = (ZoneKind.production, ZoneKind.exchange, ZoneKind.decision)
     for dc in topo.datacenters.values():
-        if dc.hosted:
-            continue
+        if dc.hosted or topo.invalid_items[dc.name].get("zones"):
+            continue  # a zone that failed the schema may be the missing one
         kinds = {z.kind for z in dc.zones}
         wanted = required if dc.tier is not Tier.ministry else (ZoneKind.exchange,
                                                                 ZoneKind.decision)
