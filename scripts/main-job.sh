@@ -1,17 +1,27 @@
 #!/usr/bin/env bash
-# Sets everything up and runs the main job on the bundled example tree:
-# validate, show and draw every center. (Later: lab up, provision, verify, audit.)
+# Sets everything up and runs the main job on the bundled example city (Jinan, stage 3):
+# validate, draw, render, lab up, provision, prove isolation with real packets, report.
+# Needs root (the lab). KEEP_LAB=1 leaves the lab up afterwards for exploring.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 ./scripts/setup.sh
+export PATH="$here/.venv/bin:$PATH"
+TOPO=topologies/
+DC="${DC:-jinan}"
 out="${OUT:-out/main-job}"
 mkdir -p "$out"
-.venv/bin/pesdc validate topologies/
-.venv/bin/pesdc show topologies/
-for f in topologies/*/*.yaml; do
-  name="$(basename "$f" .yaml)"
-  [ "$name" = "defaults" ] && continue
-  .venv/bin/pesdc graph topologies/ --dc "$name" -o "$out/$name.svg"
-done
-echo "main-job: pictures in $out/"
+
+pesdc validate "$TOPO"
+pesdc show "$TOPO" --dc "$DC" > "$out/$DC-show.txt"
+pesdc show "$TOPO" --dc "$DC" --lang zh > "$out/$DC-show.zh.txt"
+pesdc graph "$TOPO" --dc "$DC" -o "$out/$DC.svg"
+pesdc render "$TOPO" --dc "$DC" -o "$out/render"
+pesdc lab image build > /dev/null
+cleanup() { [ "${KEEP_LAB:-0}" = 1 ] || pesdc lab down --name "$DC" || true; }
+trap cleanup EXIT
+pesdc lab up "$TOPO" --dc "$DC"
+pesdc apply "$TOPO" --dc "$DC" --lab
+pesdc apply "$TOPO" --dc "$DC" --lab          # converged: nothing left to change
+pesdc lab probe "$TOPO" --dc "$DC" | tee "$out/$DC-probe.txt"
+echo "main-job: reports in $out/ (show, graph $DC.svg, rendered configs, probe matrix)"

@@ -7,6 +7,10 @@ cd "$here"
 ./scripts/setup.sh || exit 1
 .venv/bin/ruff check cli tests benchmarks || exit 1
 .venv/bin/mypy || exit 1
+# The lab tests need the cached Debian base image (built once, ~4 min, then reused).
+if [ "$(id -u)" -eq 0 ]; then
+  .venv/bin/pesdc lab image build > /dev/null || exit 1
+fi
 .venv/bin/pytest "$@"
 rc=$?
 if [ "$rc" -eq 5 ]; then
