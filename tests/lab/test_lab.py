@@ -136,3 +136,27 @@ def test_without_root_a_clear_message(tmp_path: Path):
 def _pesdc_argv() -> list[str]:
     from .conftest import PESDC
     return PESDC
+
+
+def test_up_converges_a_changed_policy(lab_up, tmp_path: Path):
+    import shutil
+
+    changed = tmp_path / "labcity"
+    shutil.copytree(LABCITY, changed)
+    city = changed / "weihai.yaml"
+    flow = "agencies-to-mis, src: wan, dst: production, dst_systems: [pes-mis], " \
+           "protocol: tcp, ports: [8080]}"
+    assert city.read_text().count(flow) == 1
+    city.write_text(city.read_text().replace(flow, flow.replace("[8080]", "[8080, 8081]")))
+    servers_before = {n: s.pid for n, s in Lab(LAB).nodes().items() if s.role == "server"}
+    try:
+        res = pesdc("lab", "up", str(changed), "--name", LAB)
+        assert res.returncode == 0, res.stderr
+        assert "2 repaired" in res.stdout  # the firewall pair, nothing else
+        rules = lab_exec("fw-1", "nft", "list", "ruleset").stdout
+        assert "8080, 8081" in rules
+        after = {n: s.pid for n, s in Lab(LAB).nodes().items() if s.role == "server"}
+        assert after == servers_before  # hosts keep running: only the gear changed
+    finally:
+        res = pesdc("lab", "up", str(LABCITY), "--name", LAB)
+        assert res.returncode == 0 and "2 repaired" in res.stdout

@@ -53,7 +53,7 @@ def run_inside(name: str, argv: Sequence[str], **kw: object) -> subprocess.Compl
     acc = access(name)
     env = {**os.environ, INSIDE_ENV: name, **kw.pop("env", {})}  # type: ignore[dict-item]
     return subprocess.run(netns.ns_exec(acc.controller_ns, *argv), env=env, text=True,
-                          **kw)  # type: ignore[call-overload,no-any-return]
+                          **kw)  # type: ignore[call-overload]
 
 
 def reexec_inside(name: str) -> None:

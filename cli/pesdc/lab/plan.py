@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from pesdc.model.schema import DataCenter, Device, DeviceKind, Interface, Platform, ZoneKind
 from pesdc.model.tree import CENTER, Topology
-from pesdc.render.context import SWITCHES, CenterFacts, hostname
+from pesdc.render.context import SWITCHES, CenterFacts, hostname, primary_center_links
 
 LINUX_IFNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,14}$")
 GEAR_KINDS = (DeviceKind.firewall, DeviceKind.gatekeeper, DeviceKind.router)
@@ -51,6 +51,13 @@ class Node:
     forwarding: bool = False
     device: Device | None = None
     key: str = ""  # the key in LabPlan.nodes (sites are "site:NAME")
+    # Management-only interfaces of a router: out of band, never a transit path (on
+    # real gear a management VRF; here an nftables forward drop, as the kernel has no
+    # VRF).
+    oob: list[str] = field(default_factory=list)
+    # Forwarded traffic toward the management zone still goes through the firewall:
+    # (prefix, via) in a policy-routing table used for packets not from the oob ports.
+    oob_routes: list[tuple[str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.key = self.key or self.name
@@ -164,6 +171,12 @@ def build_plan(topo: Topology, dc_name: str, lab: str | None = None) -> LabPlan:
             node.interfaces.append(NodeIf(itf.name, bridges[itf.segment], addrs,
                                           mac_for(itf.address)))
             own_addrs.add(itf.address)
+        mgmt_bridges = {bridges[m.name] for m in mgmt_segments}
+        if role == "router":
+            node.oob = [i.name for i in node.interfaces if i.bridge in mgmt_bridges]
+            gw = facts.transit_gateway()
+            if gw:
+                node.oob_routes = [(m.subnet, gw) for m in mgmt_segments]
         if dev.mgmt not in own_addrs:
             mseg = next((s for s in mgmt_segments
                          if ipaddress.ip_address(dev.mgmt) in ipaddress.ip_network(s.subnet)),
@@ -172,6 +185,8 @@ def build_plan(topo: Topology, dc_name: str, lab: str | None = None) -> LabPlan:
                 plen = ipaddress.ip_network(mseg.subnet).prefixlen
                 node.interfaces.append(NodeIf("mgmt0", bridges[mseg.name],
                                               [f"{dev.mgmt}/{plen}"], mac_for(dev.mgmt)))
+                if role == "router":
+                    node.oob.append("mgmt0")
                 if role == "mgmt":
                     node.routes = routes_from(mseg.name, mseg.gateway)
         nodes[dev.name] = node
@@ -196,6 +211,7 @@ def build_plan(topo: Topology, dc_name: str, lab: str | None = None) -> LabPlan:
             if itf.link:
                 center_ends[itf.link] = (dev.name, itf.name)
     counters: dict[str, int] = {}
+    primary = primary_center_links(view)
     for lk in view.links:
         if not (lk.subnet and lk.a_address and lk.b_address):
             continue
@@ -218,7 +234,9 @@ def build_plan(topo: Topology, dc_name: str, lab: str | None = None) -> LabPlan:
         links.append(P2PLink(lk.name, a_node, a_if, f"{a_addr}/{plen}", "site:" + far,
                              f"wan{uplinks_of_site}", f"{b_addr}/{plen}",
                              lk.bandwidth_mbps, lk.latency_ms))
-        if uplinks_of_site:  # a redundant link: the primary carries the routes
+        is_backup = (CENTER in (lk.a, lk.b) and primary.get(far) is not None
+                     and primary[far].name != lk.name)
+        if is_backup:  # the primary link carries the routes (symmetric paths)
             continue
         # A site reaches everything of the center through its parent's end of the link.
         site_nodes[far].routes = [(p, a_addr) for p in prefixes

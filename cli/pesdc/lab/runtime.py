@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -57,6 +58,9 @@ class NodeState:
     host: str
     mgmt: str | None
     pid: int | None = None
+    # What the node was started with (its rendered gear configuration and plan): a
+    # change makes `up` restart the node, so re-running `up` converges.
+    config_sha: str | None = None
 
     def alive(self) -> bool:
         return self.pid is None or not netns.gone(self.pid)
@@ -167,7 +171,9 @@ class Lab:
              "server": 5}[n.role], n.name))
         for node in order:
             old = nodes_state.get(node.key)
-            if old is not None and old.netns == node.netns and self._healthy(plan, node, old):
+            sha = _node_sha(node, configs.get(node.name, {}))
+            if old is not None and old.netns == node.netns and old.config_sha == sha and \
+                    self._healthy(plan, node, old):
                 continue
             if old is not None:
                 repaired += 1
@@ -175,6 +181,7 @@ class Lab:
             else:
                 created += 1
             nodes_state[node.key] = self._start_node(plan, node, configs.get(node.name, {}))
+            nodes_state[node.key].config_sha = sha
             self.save_state(self._state_dict(plan, sources, nodes_state))
         self._ensure_links(plan)
         for node in plan.nodes.values():  # routes need every interface in place
@@ -305,6 +312,19 @@ class Lab:
             st.pid = self._start_gear_sshd(node)
         elif node.role == "router":
             self._start_frr(node, config.get("frr.conf", ""))
+            if node.oob:
+                names = ", ".join(f'"{i}"' for i in node.oob)
+                netns.run(netns.ns_exec(node.netns, "nft", "-f", "-"), input=(
+                    "table inet pesdc_oob {\n chain forward {\n"
+                    "  type filter hook forward priority filter; policy accept;\n"
+                    f"  iifname {{ {names} }} drop\n  oifname {{ {names} }} drop\n"
+                    " }\n}\n"))
+                # Packets forwarded from any other port reach the management zone through
+                # the firewall pair, as they would with a management VRF.
+                rules = [f"rule add iif {i} lookup main pref 90" for i in [*node.oob, "lo"]]
+                rules.append("rule add lookup 100 pref 100")
+                rules += [f"route replace {p} via {v} table 100" for p, v in node.oob_routes]
+                netns.batch(node.netns, rules)
             # Interactive sessions (netmiko) get the vtysh CLI; `ssh rt-1 'show ip route'`
             # runs that one command, as on a real router.
             shell = self.dir / "nodes" / node.name / "vtysh-login"
@@ -475,6 +495,12 @@ class Lab:
         if not ns:
             raise LabError(f"lab {self.name} is not up (no controller namespace)")
         return netns.ns_exec(ns, *cmd)
+
+
+def _node_sha(node: Node, config: dict[str, str]) -> str:
+    blob = json.dumps([[(i.name, i.bridge, i.addresses) for i in node.interfaces],
+                       node.oob, node.oob_routes, sorted(config.items())])
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 def _first_child(pid: int) -> int | None:

@@ -18,6 +18,7 @@ from pesdc.model.schema import (
     Device,
     DeviceKind,
     Interface,
+    Link,
     Server,
     ServerRole,
     ZoneKind,
@@ -78,12 +79,11 @@ class CenterFacts:
 
         facts = cls(topo, dc, idx, build(topo, dc), mgmt_nets,
                     servers_with(ServerRole.logserver), servers_with(ServerRole.timesource))
-        for dev in dc.devices:
-            for itf in dev.interfaces:
-                lk = idx.links.get(itf.link) if itf.link else None
-                if lk is not None and CENTER in (lk.a, lk.b):
-                    site = lk.b if lk.a == CENTER else lk.a
-                    facts.site_router.setdefault(site, dev)
+        router_of = {itf.link: dev for dev in dc.devices for itf in dev.interfaces
+                     if itf.link}
+        for site, lk in primary_center_links(dc).items():
+            if lk.name in router_of:
+                facts.site_router[site] = router_of[lk.name]
         return facts
 
     def subtree_sites(self, top: str) -> list[str]:
@@ -108,6 +108,17 @@ class CenterFacts:
                 if s.gateway:
                     return s.gateway
         return None
+
+
+def primary_center_links(dc: DataCenter) -> dict[str, Link]:
+    """Each top-level site's primary link to the center: the first in topology order
+    that is not a backup (``redundant_with``). Traffic both ways takes it, so routes
+    stay symmetric through the stateful firewalls."""
+    out: dict[str, Link] = {}
+    for lk in sorted(dc.links, key=lambda x: x.redundant_with is not None):
+        if CENTER in (lk.a, lk.b):
+            out.setdefault(lk.b if lk.a == CENTER else lk.a, lk)
+    return out
 
 
 def _interface(facts: CenterFacts, itf: Interface) -> dict[str, Any]:
