@@ -160,3 +160,20 @@ def test_up_converges_a_changed_policy(lab_up, tmp_path: Path):
     finally:
         res = pesdc("lab", "up", str(LABCITY), "--name", LAB)
         assert res.returncode == 0 and "2 repaired" in res.stdout
+
+
+def test_uplink_to_the_province_speaks_ospf(lab_up):
+    import time
+
+    deadline = time.monotonic() + 20
+    out = ""
+    while time.monotonic() < deadline:
+        out = ssh("rt-1.weihai", "show ip ospf neighbor").stdout
+        if "10.50.254.1" in out and "Full" in out:
+            break
+        time.sleep(1)
+    assert "10.50.254.1" in out and "Full" in out, out
+    res = lab_exec("rt-1", "ping", "-n", "-c", "2", "-i", "0.2", "10.50.254.1")
+    assert res.returncode == 0, res.stdout + res.stderr
+    avg = float(re.search(r"= [\d.]+/([\d.]+)/", res.stdout).group(1))
+    assert 5.0 <= avg < 20.0  # the uplink's 6 ms round trip

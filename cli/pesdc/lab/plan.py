@@ -58,6 +58,7 @@ class Node:
     # Forwarded traffic toward the management zone still goes through the firewall:
     # (prefix, via) in a policy-routing table used for packets not from the oob ports.
     oob_routes: list[tuple[str, str]] = field(default_factory=list)
+    peer_config: str = ""  # frr.conf of an uplink peer (the far center's border router)
 
     def __post_init__(self) -> None:
         self.key = self.key or self.name
@@ -251,6 +252,30 @@ def build_plan(topo: Topology, dc_name: str, lab: str | None = None) -> LabPlan:
             hop = link.b_addr.split("/")[0]
             up.routes = [(p, v) for p, v in up.routes
                          if p not in (connected, child_lan)] + [(child_lan, hop)]
+
+    # The business-private-network uplinks: the far center's border router as a small
+    # FRR node behind the uplink (its latency and bandwidth), speaking OSPF to ours.
+    for up in view.uplinks:
+        end = next(((dev, itf) for dev in view.devices for itf in dev.interfaces
+                    if itf.uplink == up.name), None)
+        if end is None or not (up.subnet and up.local_address and up.peer_address):
+            continue
+        dev, itf = end
+        plen = ipaddress.ip_network(up.subnet).prefixlen
+        fast = dev.ospf is None or dev.ospf.fast_timers
+        timers = " ip ospf hello-interval 1\n ip ospf dead-interval 4\n" if fast else ""
+        frr = (f"frr version 8.4\nfrr defaults traditional\nhostname {up.peer}\n!\n"
+               f"interface wan0\n description {up.kind.value} uplink to {dc.name}\n"
+               f" ip address {up.peer_address}/{plen}\n{timers}exit\n!\n"
+               f"router ospf\n ospf router-id {up.peer_address}\n"
+               f" network {up.subnet} area {dev.ospf.area if dev.ospf else '0.0.0.0'}\n"
+               "exit\n!\nend\n")
+        key = "uplink:" + up.name
+        nodes[key] = Node(up.peer, f"{up.peer}.{up.name}.uplink", _ns(lab, "up-" + up.name),
+                          "peer", up.peer_address, [], key=key, peer_config=frr)
+        links.append(P2PLink(up.name, dev.name, itf.name, f"{up.local_address}/{plen}", key,
+                             "wan0", f"{up.peer_address}/{plen}", up.bandwidth_mbps,
+                             up.latency_ms))
 
     # Routers and firewalls route with what render derived (static routes).
     from pesdc.render.context import device_context  # here: avoids an import cycle

@@ -167,7 +167,7 @@ class Lab:
         repaired = created = 0
         # Network gear first: servers' sshd must be reachable through the firewalls.
         order = sorted(plan.nodes.values(), key=lambda n: (
-            {"firewall": 0, "router": 1, "site": 2, "mgmt": 3, "controller": 4,
+            {"firewall": 0, "router": 1, "peer": 1, "site": 2, "mgmt": 3, "controller": 4,
              "server": 5}[n.role], n.name))
         for node in order:
             old = nodes_state.get(node.key)
@@ -334,6 +334,8 @@ class Lab:
                              f"fi\nexec vtysh -N {node.netns}\n")
             shell.chmod(0o755)
             st.pid = self._start_gear_sshd(node, force_command=str(shell))
+        elif node.role == "peer":
+            self._start_frr(node, node.peer_config)
         elif node.role == "mgmt":
             st.pid = self._start_gear_sshd(node)
         return st
@@ -445,7 +447,7 @@ class Lab:
             netns.kill_pids([st.pid])
         netns.delete(st.netns)
         etc, run = Path("/etc/frr") / st.netns, Path("/var/run/frr") / st.netns
-        if st.role == "router":
+        if st.role in ("router", "peer"):
             shutil.rmtree(etc, ignore_errors=True)
             shutil.rmtree(run, ignore_errors=True)
 
