@@ -1,0 +1,183 @@
+"""`pesdc net`: diff, push, commit and roll back network gear with netmiko."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from pesdc.cli.common import load_or_exit
+from pesdc.results import RunResult
+
+
+def _pick_center(topo, dc: str | None) -> str:  # type: ignore[no-untyped-def]
+    from pesdc.cli.lab_cmd import pick_center
+
+    return pick_center(topo, dc)
+
+
+def _limit(values: tuple[str, ...]) -> list[str] | None:
+    out = [v.strip() for item in values for v in item.split(",") if v.strip()]
+    return out or None
+
+
+def _fail(msg: str, code: int = 2) -> None:
+    click.echo(f"pesdc net: {msg}", err=True)
+    sys.exit(code)
+
+
+def _enter_lab(lab: str | None) -> None:
+    """Network safety: a lab run re-executes itself in the lab's controller namespace."""
+    if lab is None:
+        return
+    from pesdc.lab.enter import reexec_inside
+    from pesdc.lab.errors import LabError
+
+    try:
+        reexec_inside(lab)
+    except LabError as exc:
+        _fail(str(exc))
+
+
+def _report(res: RunResult, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps({"action": res.action, "engine": res.engine, "ok": res.ok,
+                               "hosts": [h.as_dict() for h in res.hosts]}, indent=2,
+                              ensure_ascii=False))
+        return
+    for h in res.hosts:
+        if not h.ok:
+            click.secho(f"✗ {h.host}: {h.error}", fg="red")
+        elif res.action == "plan":
+            n = len(h.details.get("remediation", []))
+            click.echo(f"{'~' if n else '='} {h.host}: "
+                       f"{f'{n} line(s) to push' if n else 'in sync'} ({h.seconds} s)")
+        else:
+            what = f"{h.changed} line(s) pushed, post-check clean" if h.changed \
+                else "nothing to change"
+            click.echo(f"{'✓' if h.changed else '='} {h.host}: {what} ({h.seconds} s)")
+        diff = h.details.get("diff")
+        lines = h.details.get("remediation") or []
+        if res.action == "plan" and diff:
+            for ln in diff.splitlines():
+                click.echo(f"    {ln}")
+        elif lines and (res.action == "plan" or not h.ok):
+            for ln in lines[:200]:
+                click.echo(f"    {ln}")
+            if len(lines) > 200:
+                click.echo(f"    ... {len(lines) - 200} more")
+        if h.details.get("missing_secrets"):
+            click.echo(f"    secrets needed by apply: {', '.join(h.details['missing_secrets'])}")
+        if h.details.get("backup") and res.action == "apply":
+            click.echo(f"    backup: {h.details['backup']}")
+    total = len(res.hosts)
+    click.echo(f"{total} device(s), {res.changed} line(s) "
+               f"{'to push' if res.action == 'plan' else 'pushed'}, "
+               f"{len(res.failed)} failed", err=True)
+
+
+@click.group()
+def net() -> None:
+    """Network gear: plan and apply the rendered configuration over SSH (netmiko)."""
+
+
+_common = [
+    click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path)),
+    click.option("--dc", help="The center (default: the only city center)."),
+    click.option("--lab", "lab", help="Target the lab's stand-ins (run from its controller "
+                                       "namespace) instead of the real devices."),
+    click.option("--limit", multiple=True, help="Device names or glob patterns "
+                                                 "(repeat or comma-separate)."),
+    click.option("--json", "as_json", is_flag=True, help="Machine-readable output."),
+    click.option("-v", "--verbose", is_flag=True, help="Log the steps (secrets redacted)."),
+]
+
+
+def _options(f):  # type: ignore[no-untyped-def]
+    for deco in reversed(_common):
+        f = deco(f)
+    return f
+
+
+def _logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("paramiko").setLevel(logging.WARNING)
+
+
+@net.command()
+@_options
+def plan(paths: tuple[Path, ...], dc: str | None, lab: str | None, limit: tuple[str, ...],
+         as_json: bool, verbose: bool) -> None:
+    """Show, per device, the lines apply would push (read-only)."""
+    from pesdc.netpush import NetpushError, SecretError, plan_network
+
+    _logging(verbose)
+    _enter_lab(lab)
+    loaded = load_or_exit(paths)
+    name = _pick_center(loaded.topology, dc)
+    try:
+        res = plan_network(loaded.topology, name, lab, _limit(limit))
+    except (NetpushError, SecretError) as exc:
+        _fail(str(exc))
+        return
+    _report(res, as_json)
+    sys.exit(0 if res.ok else 1)
+
+
+@net.command()
+@_options
+@click.option("--workers", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Devices at once (never both members of a redundancy pair).")
+@click.option("--secrets", "secrets_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="YAML file of name: value secrets (PESDC_SECRET_<NAME> env wins).")
+def apply(paths: tuple[Path, ...], dc: str | None, lab: str | None, limit: tuple[str, ...],
+          as_json: bool, verbose: bool, workers: int, secrets_file: Path | None) -> None:
+    """Back up, push the remediation, save, post-check; roll back on failure."""
+    from pesdc.netpush import NetpushError, SecretError, Secrets, apply_network
+
+    _logging(verbose)
+    try:
+        secrets = Secrets.load(secrets_file)
+    except SecretError as exc:
+        _fail(str(exc))
+        return
+    if lab is not None and secrets_file is not None:
+        # The secrets cross into the lab namespace in the environment, not on argv.
+        import os
+
+        os.environ.update(secrets.as_env())
+    _enter_lab(lab)
+    loaded = load_or_exit(paths)
+    name = _pick_center(loaded.topology, dc)
+    try:
+        res = apply_network(loaded.topology, name, lab, _limit(limit), workers, secrets)
+    except (NetpushError, SecretError) as exc:
+        _fail(str(exc))
+        return
+    _report(res, as_json)
+    sys.exit(0 if res.ok else 1)
+
+
+@net.command()
+@click.option("--dc", help="Only this center.")
+@click.argument("device", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def backups(dc: str | None, device: str | None, as_json: bool) -> None:
+    """List the running configurations saved before changes."""
+    from pesdc.netpush.backups import backup_root, list_backups
+
+    found = list_backups(dc, device)
+    if as_json:
+        click.echo(json.dumps([{"center": b.center, "device": b.device, "time": b.stamp,
+                                "lab": b.lab, "path": str(b.path)} for b in found], indent=2))
+        return
+    if not found:
+        click.echo(f"no backups under {backup_root()}", err=True)
+        return
+    for b in found:
+        lab = f" (lab {b.lab})" if b.lab else ""
+        click.echo(f"{b.center}/{b.device}  {b.stamp}{lab}  {b.path}")

@@ -1,0 +1,63 @@
+"""Running configurations saved before any change, per center, device and time.
+
+``$PESDC_STATE_DIR/backups/<center>/<device>/<UTC timestamp>.cfg`` (a lab run adds
+``.lab-<name>`` before ``.cfg`` so that lab and production backups never mix). Backups
+are written redacted: a secret value becomes its placeholder again.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pesdc.lab.paths import state_dir
+
+
+def backup_root() -> Path:
+    return state_dir() / "backups"
+
+
+@dataclass(frozen=True)
+class Backup:
+    center: str
+    device: str
+    path: Path
+
+    @property
+    def stamp(self) -> str:
+        return self.path.name.split(".", 1)[0]
+
+    @property
+    def lab(self) -> str | None:
+        parts = self.path.name.split(".")
+        return next((p[4:] for p in parts if p.startswith("lab-")), None)
+
+
+def write_backup(center: str, device: str, text: str, lab: str | None = None) -> Path:
+    d = backup_root() / center / device
+    d.mkdir(parents=True, exist_ok=True)
+    os.chmod(d, 0o700)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    suffix = f".lab-{lab}" if lab else ""
+    path = d / f"{stamp}{suffix}.cfg"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    return path
+
+
+def list_backups(center: str | None = None, device: str | None = None) -> list[Backup]:
+    root = backup_root()
+    if not root.is_dir():
+        return []
+    out = []
+    for cdir in sorted(p for p in root.iterdir() if p.is_dir()):
+        if center and cdir.name != center:
+            continue
+        for ddir in sorted(p for p in cdir.iterdir() if p.is_dir()):
+            if device and ddir.name != device:
+                continue
+            out += [Backup(cdir.name, ddir.name, f) for f in sorted(ddir.glob("*.cfg"))]
+    return out

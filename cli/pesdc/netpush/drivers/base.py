@@ -1,0 +1,332 @@
+"""One driver interface for every platform, NAPALM-style.
+
+A driver wraps one netmiko connection (or anything with the same methods: the tests
+replay recorded sessions through a fake) and knows its platform's commands:
+
+- ``open``/``close``: connect with timeouts and retries;
+- ``get_running``: the running configuration as the device displays it;
+- ``plan(running, intended)``: the lines that take the device to ``intended``
+  (hier_config remediation, or the whole file where the platform replaces atomically);
+- ``push(lines)``: send exactly those lines (comments and trailing return/end never);
+- ``save``; ``commit_confirm``/``confirm``/``cancel_commit`` where the platform has a
+  confirmed commit; ``rollback(backup)``: back to a saved running configuration.
+
+Every text a driver returns or logs has passed through the redactor.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from hier_config import HConfig, WorkflowRemediation, get_hconfig
+from hier_config import Platform as HierPlatform
+
+log = logging.getLogger("pesdc.netpush")
+
+Connect = Callable[..., Any]  # netmiko.ConnectHandler or a replaying fake
+Redact = Callable[[str], str]
+
+COMMENT_PREFIXES = ("!", "#")
+TRAILERS = ("return", "end")
+# Output a device prints for a rejected line, per platform family.
+ERROR_MARKERS = ("% Invalid input", "% Incomplete command", "% Ambiguous command",
+                 "% Unknown command", "Error:", "% Unrecognized command",
+                 "% Wrong parameter", "% Too many parameters")
+
+
+class DriverError(Exception):
+    """A device refused or could not be reached; the message is already redacted."""
+
+
+class ConnectError(DriverError):
+    pass
+
+
+class PushError(DriverError):
+    pass
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+@dataclass
+class ConnParams:
+    """How to reach one device; ``as_netmiko`` gives ConnectHandler's keywords."""
+
+    device_type: str
+    host: str
+    port: int = 22
+    username: str = "root"
+    password: str | None = None
+    key_file: str | None = None
+    known_hosts: str | None = None
+    secret: str = ""
+    timeout: float = 20.0
+    retries: int = 2
+    retry_delay: float = 1.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_netmiko(self) -> dict[str, Any]:
+        kw: dict[str, Any] = {
+            "device_type": self.device_type, "host": self.host, "port": self.port,
+            "username": self.username, "conn_timeout": self.timeout,
+            "auth_timeout": self.timeout, "banner_timeout": self.timeout,
+            "timeout": max(self.timeout, 30), "secret": self.secret,
+            "fast_cli": True,
+        }
+        if self.password is not None:
+            kw["password"] = self.password
+        if self.key_file:
+            kw.update(use_keys=True, key_file=self.key_file, allow_agent=False)
+        if self.known_hosts:
+            kw.update(ssh_strict=True, system_host_keys=False, alt_host_keys=True,
+                      alt_key_file=self.known_hosts)
+        kw.update(self.extra)
+        return kw
+
+
+def default_connect(**kw: Any) -> Any:
+    from netmiko import ConnectHandler
+
+    return ConnectHandler(**kw)
+
+
+def strip_comments(lines: Iterable[str]) -> list[str]:
+    """Drop comment lines, blank lines and a trailing return/end."""
+    out = [ln.rstrip() for ln in lines
+           if ln.strip() and not ln.lstrip().startswith(COMMENT_PREFIXES)]
+    while out and out[-1].strip() in TRAILERS:
+        out.pop()
+    return out
+
+
+def hier_lines(tree: HConfig, exit_cmd: str, indent: int = 1) -> list[str]:
+    """A remediation as CLI lines: each section closed with the platform's exit."""
+    out: list[str] = []
+
+    def walk(node: Any, depth: int) -> None:
+        for child in node.children:
+            out.append(" " * (indent * depth) + child.text)
+            if child.children:
+                walk(child, depth + 1)
+                out.append(" " * (indent * (depth + 1)) + exit_cmd)
+    walk(tree, 0)
+    return out
+
+
+_PH = re.compile(r"%%PESDC_SECRET:[A-Za-z0-9_.-]+%%")
+# How devices show a secret they were given: `password simple X` comes back as
+# `password hash ...`, `secret X` as `secret 9 $9$...`, `cipher X` as `cipher @%@%...`.
+_SECRET_FORMS = r"(?:simple|cipher|hash|irreversible-cipher|secret|password)(?:\s+\d+)?"
+_SECRET_KEYWORD = re.compile(r"(?:^|\s)(simple|cipher|hash|irreversible-cipher|secret|"
+                             r"password)\s*$")
+
+
+def _secret_line_rx(line: str) -> re.Pattern[str]:
+    parts = _PH.split(line.strip())
+    rx = ""
+    for i, part in enumerate(parts):
+        if i == len(parts) - 1:
+            rx += re.escape(part)
+            break
+        m = _SECRET_KEYWORD.search(part)
+        if m:
+            rx += re.escape(part[:m.start(1)]) + _SECRET_FORMS + r"\s+\S+"
+        else:
+            rx += re.escape(part) + r"\S+"
+    return re.compile(r"^(\s*)" + rx + r"\s*$")
+
+
+def mask_secret_lines(running: str, intended: str) -> str:
+    """Where the intended config has a secret placeholder, a running line that differs
+    only in that token (a device shows hashes, never the secret) counts as in place:
+    it is rewritten to the intended line so that the diff leaves it alone."""
+    patterns = [(_secret_line_rx(line), line.strip()) for line in intended.splitlines()
+                if _PH.search(line)]
+    if not patterns:
+        return running
+    out = []
+    for line in running.splitlines():
+        for rx, repl in patterns:
+            m = rx.match(line)
+            if m:
+                line = m.group(1) + repl
+                break
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def drop_default_negations(running: str, intended: str, negation: str) -> str:
+    """A top-level `undo X`/`no X` in the intended config is satisfied when the running
+    configuration has neither it nor `X` (devices do not display disabled defaults)."""
+    have = {ln.strip() for ln in running.splitlines() if ln and not ln.startswith(" ")}
+    out = []
+    for ln in intended.splitlines():
+        if ln.startswith(negation + " ") and ln not in have and \
+                ln[len(negation) + 1:] not in have:
+            continue
+        out.append(ln)
+    return "\n".join(out) + "\n"
+
+
+class Driver:
+    """The common flow; a platform module fills in the commands."""
+
+    name: ClassVar[str] = "base"
+    show_running: ClassVar[str] = "show running-config"
+    hier_platform: ClassVar[HierPlatform | None] = None
+    exit_cmd: ClassVar[str] = "exit"
+    negation: ClassVar[str] = "no"
+    supports_commit_confirm: ClassVar[bool] = False
+    batch: ClassVar[int] = 25  # lines per send_config_set call
+    read_timeout: ClassVar[float] = 60.0
+
+    def __init__(self, params: ConnParams, connect: Connect | None = None,
+                 redact: Redact | None = None, fill: Redact | None = None):
+        self.params = params
+        self._connect = connect or default_connect
+        self.redact = redact or _identity
+        self.fill = fill or _identity  # placeholders -> secret values, only when sending
+        self.conn: Any = None
+        self.on_batch: Callable[[int, int], None] | None = None  # (sent, total) hook
+        self.last_diff = ""  # a whole-file platform's diff from the last plan
+
+    # -- session -------------------------------------------------------------------
+    def open(self) -> None:
+        from netmiko.exceptions import NetmikoAuthenticationException
+
+        last: Exception | None = None
+        for attempt in range(self.params.retries + 1):
+            try:
+                self.conn = self._connect(**self.params.as_netmiko())
+                self.after_open()
+                return
+            except NetmikoAuthenticationException as exc:
+                raise ConnectError(f"authentication failed on {self.params.host}: "
+                                   f"{self.redact(str(exc).splitlines()[0])}") from None
+            except Exception as exc:  # timeouts, refused, reset, host key
+                last = exc
+                log.info("connect %s attempt %d failed: %s", self.params.host, attempt + 1,
+                         self.redact(str(exc).splitlines()[0] if str(exc) else repr(exc)))
+                if attempt < self.params.retries:
+                    time.sleep(self.params.retry_delay * (attempt + 1))
+        msg = str(last).splitlines()[0] if last and str(last) else repr(last)
+        raise ConnectError(f"cannot connect to {self.params.host}:{self.params.port} after "
+                           f"{self.params.retries + 1} attempt(s): {self.redact(msg)}")
+
+    def after_open(self) -> None:
+        """Platform session setup (enable mode, ...)."""
+
+    def close(self) -> None:
+        if self.conn is not None:
+            with contextlib.suppress(Exception):  # a dead session: nothing to close
+                self.conn.disconnect()
+            self.conn = None
+
+    def alive(self) -> bool:
+        try:
+            return bool(self.conn is not None and self.conn.is_alive())
+        except Exception:
+            return False
+
+    def command(self, cmd: str, read_timeout: float | None = None,
+                cmd_verify: bool = True) -> str:
+        try:
+            out = self.conn.send_command(cmd, read_timeout=read_timeout or self.read_timeout,
+                                         cmd_verify=cmd_verify)
+        except Exception as exc:
+            shown = self.redact(cmd)
+            shown = shown if len(shown) <= 80 else shown[:77] + "..."
+            first = (str(exc).strip().splitlines() or [repr(exc)])[0]
+            raise DriverError(f"`{shown}` failed: {self.redact(first)}") from None
+        return str(out)
+
+    # -- configuration ---------------------------------------------------------------
+    def get_running(self) -> str:
+        return self.command(self.show_running)
+
+    def normalise(self, text: str) -> str:
+        """The configuration as the diff sees it: no comments, no trailer."""
+        return "\n".join(strip_comments(text.splitlines())) + "\n"
+
+    def hconfig(self, text: str) -> HConfig:
+        assert self.hier_platform is not None
+        return get_hconfig(self.hier_platform, self.normalise(text))
+
+    def plan(self, running: str, intended: str) -> list[str]:
+        """The remediation lines, secrets still as placeholders."""
+        run = mask_secret_lines(self.normalise(running), self.normalise(intended))
+        want = drop_default_negations(run, self.normalise(intended), self.negation)
+        wf = WorkflowRemediation(self.hconfig(run), self.hconfig(want))
+        return strip_comments(hier_lines(wf.remediation_config, self.exit_cmd))
+
+    def differs(self, running: str, reference: str) -> list[str]:
+        """What still separates a running configuration from a reference one."""
+        return self.plan(running, reference)
+
+    def check_output(self, out: str) -> None:
+        for marker in ERROR_MARKERS:
+            if marker in out:
+                at = out.index(marker)
+                snippet = out[max(0, at - 200):at + 200]
+                raise PushError(f"the device rejected a line: {self.redact(snippet)}")
+
+    def send_config(self, lines: list[str]) -> str:
+        out = self.conn.send_config_set(lines, exit_config_mode=False, cmd_verify=False,
+                                        read_timeout=self.read_timeout)
+        return str(out)
+
+    def enter_config(self) -> None:
+        self.conn.config_mode()
+
+    def leave_config(self) -> None:
+        self.conn.exit_config_mode()
+
+    def push(self, lines: list[str]) -> str:
+        """Send exactly these lines in configuration mode, in batches."""
+        lines = [self.fill(ln) for ln in strip_comments(lines)]  # all filled before any is sent
+        output = []
+        try:
+            for i in range(0, len(lines), self.batch):
+                chunk = lines[i:i + self.batch]
+                out = self.send_config(chunk)
+                output.append(out)
+                self.check_output(out)
+                if self.on_batch is not None:
+                    self.on_batch(i + len(chunk), len(lines))
+            self.leave_config()
+        except DriverError:
+            raise
+        except Exception as exc:
+            raise PushError(f"push interrupted after {sum(len(o) > 0 for o in output)} "
+                            f"batch(es): {self.redact(str(exc) or repr(exc))}") from None
+        return self.redact("".join(output))
+
+    def save(self) -> str:
+        try:
+            return self.redact(str(self.conn.save_config()))
+        except Exception as exc:
+            raise DriverError(f"save failed: {self.redact(str(exc) or repr(exc))}") from None
+
+    def commit_confirm(self, seconds: int) -> str:
+        raise NotImplementedError
+
+    def confirm(self) -> str:
+        raise NotImplementedError
+
+    def cancel_commit(self) -> str:
+        raise NotImplementedError
+
+    def rollback(self, backup: str) -> list[str]:
+        """Back to a backed-up running configuration; returns the lines sent."""
+        lines = self.differs(self.get_running(), backup)
+        if lines:
+            self.push(lines)
+        return lines
