@@ -366,7 +366,19 @@ class Lab:
             f"upperdir={upper},workdir={work} {merged}",
             f"mount -t proc proc {merged}/proc",
             f"mount -t sysfs sysfs {merged}/sys",
-            f"mount --rbind /dev {merged}/dev",
+            # A private /dev: the machine's /dev must not be shared (a host's rsyslog
+            # would replace the machine's /dev/log). Device nodes are bound one by one.
+            f"mount -t tmpfs -o mode=755,nosuid tmpfs {merged}/dev",
+            f"for n in null zero full random urandom tty; do touch {merged}/dev/$n; "
+            f"mount --bind /dev/$n {merged}/dev/$n; done",
+            f"mkdir -p {merged}/dev/pts {merged}/dev/shm",
+            f"mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts {merged}/dev/pts",
+            f"ln -sf pts/ptmx {merged}/dev/ptmx",
+            f"mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs {merged}/dev/shm",
+            f"ln -sf /proc/self/fd {merged}/dev/fd",
+            f"ln -sf /proc/self/fd/0 {merged}/dev/stdin",
+            f"ln -sf /proc/self/fd/1 {merged}/dev/stdout",
+            f"ln -sf /proc/self/fd/2 {merged}/dev/stderr",
             f"mount -t tmpfs -o mode=755 tmpfs {merged}/run",
             f"mkdir -p {merged}/run/sshd {merged}/run/lock",
             f"exec chroot {merged} {SSHD} -D -e -o UseDNS=no "
@@ -499,8 +511,12 @@ class Lab:
         return netns.ns_exec(ns, *cmd)
 
 
+# Bumped when the way a node is built changes, so `up` rebuilds running labs.
+NODE_LAYOUT = "2: private /dev"
+
+
 def _node_sha(node: Node, config: dict[str, str]) -> str:
-    blob = json.dumps([[(i.name, i.bridge, i.addresses) for i in node.interfaces],
+    blob = json.dumps([NODE_LAYOUT, [(i.name, i.bridge, i.addresses) for i in node.interfaces],
                        node.oob, node.oob_routes, sorted(config.items())])
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
