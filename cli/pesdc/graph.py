@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import ipaddress
 import itertools
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import graphviz
@@ -198,6 +199,11 @@ def _device_node(g: graphviz.Digraph, group: list[Device], lang: str) -> str:
     lbl = (f"<<b>{_e(names)}</b><br/><font point-size='9'>{_e(label(dev.kind, lang))}"
            f"{_e(extra)} · {_e(dev.model)}</font>>")
     shape = "hexagon" if dev.kind in (DeviceKind.firewall, DeviceKind.gatekeeper) else "box"
+    verdicts = _STATUS.get() or {}
+    if any(verdicts.get(d.name) == "fail" for d in group):
+        color = _VERDICT_FILL["fail"]
+    elif any(d.name in verdicts for d in group):
+        color = _VERDICT_FILL["pass"]
     g.node(node, lbl, shape=shape, style="filled,rounded" if shape == "box" else "filled",
            fillcolor=color)
     return node
@@ -206,8 +212,30 @@ def _device_node(g: graphviz.Digraph, group: list[Device], lang: str) -> str:
 # ---------------------------------------------------------------- the drawing
 
 
-def center_graph(topology: Topology, dc_name: str, lang: str = "en") -> graphviz.Digraph:
-    """The diagram of one data center (raises CenterError for an unknown name)."""
+def center_graph(topology: Topology, dc_name: str, lang: str = "en",
+                 status: dict[str, str] | None = None) -> graphviz.Digraph:
+    """The diagram of one data center (raises CenterError for an unknown name).
+
+    ``status`` (node name -> "pass"/"fail") colours servers, devices and sites, as
+    `pesdc verify --html` shows a center's result.
+    """
+    token = _STATUS.set(status or {})
+    try:
+        return _center_graph(topology, dc_name, lang)
+    finally:
+        _STATUS.reset(token)
+
+
+# The verdict colouring of the drawing being built (set by center_graph only).
+_STATUS: ContextVar[dict[str, str] | None] = ContextVar("pesdc_graph_status", default=None)
+_VERDICT_FILL = {"pass": "#c8f0c8", "fail": "#ff9a9a"}
+
+
+def _verdict(name: str, default: str) -> str:
+    return _VERDICT_FILL.get((_STATUS.get() or {}).get(name, ""), default)
+
+
+def _center_graph(topology: Topology, dc_name: str, lang: str) -> graphviz.Digraph:
     dc = select_center(topology, dc_name)
     ix = topology.index(dc)
     title = dc.title.zh if lang == "zh" else dc.title.en
@@ -336,7 +364,8 @@ def _segment_label(dc: DataCenter, seg_name: str, ix: DCIndex, lang: str) -> str
         if srv.segment != seg.name or srv.location != "datacenter":
             continue
         roles = ",".join(label(r, lang) for r in srv.roles)
-        rows.append(f"<tr><td align='left'>{_e(srv.name)}</td><td align='left'>"
+        rows.append(f"<tr><td align='left' bgcolor='{_verdict(srv.name, 'white')}'>"
+                    f"{_e(srv.name)}</td><td align='left'>"
                     f"{_e(srv.address)}</td><td align='left'><font point-size='8'>"
                     f"{_e(roles)}</font></td></tr>")
     return ("<<table border='0' cellborder='1' cellspacing='0' cellpadding='2' "
@@ -467,7 +496,8 @@ def _municipal(g: graphviz.Digraph, dc: DataCenter, ix: DCIndex, center_end: str
                    style="filled,bold" if room else "filled,rounded",
                    color="#d35400" if room else "#4a7ab5",
                    penwidth="2.5" if room else "1",
-                   fillcolor=SITE_COLORS.get(site.kind, HORIZONTAL_COLOR))
+                   fillcolor=_verdict(site.name,
+                                      SITE_COLORS.get(site.kind, HORIZONTAL_COLOR)))
     linked: set[str] = set()
     for link in dc.links:
         a = center_end if link.a == CENTER else _id("site", link.a)

@@ -1,0 +1,180 @@
+"""Network checks: isolation by real packets, the firewall policy read back from the
+devices, configuration drift, routing neighbours and routes, municipal link latency.
+
+All commands reach the gear over SSH from the controller (the lab's ssh_config): what
+an engineer would do against real devices, not a peek into the namespaces.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from pesdc.lab.plan import LabPlan
+from pesdc.lab.probe import plan_probes, run_probes
+from pesdc.model.schema import DeviceKind, Site
+from pesdc.model.tree import Topology
+from pesdc.render.context import primary_center_links
+from pesdc.verify.checks import Check
+
+
+def ssh(ssh_config: Path, host: str, command: str, timeout: float = 30) -> tuple[int, str]:
+    res = subprocess.run(["ssh", "-F", str(ssh_config), host, command], capture_output=True,
+                         text=True, timeout=timeout)
+    return res.returncode, res.stdout + res.stderr
+
+
+def check_isolation(topo: Topology, plan: LabPlan) -> list[Check]:
+    probes = plan_probes(topo, plan)
+    run_probes(plan, probes)
+    out = []
+    for p in probes:
+        verdict = "allowed" if p.expected else "blocked"
+        seen = "passed" if p.observed else "blocked"
+        out.append(Check(f"{p.src_zone} -> {p.dst_zone}", "isolation",
+                         f"{p.protocol}/{p.port} {p.src} -> {p.dst} ({p.why})", p.ok,
+                         verdict, seen))
+    return out
+
+
+_COMMENT = re.compile(r'accept comment "([^"]+)"')
+
+
+def expected_accepts(rendered: str) -> set[str]:
+    forward = rendered.split("chain forward", 1)[1].split("chain output", 1)[0] \
+        if "chain forward" in rendered else ""
+    return set(_COMMENT.findall(forward))
+
+
+def _is_stateful_reply(exprs: list[dict]) -> bool:
+    """The `ct state established,related accept` rule every ruleset starts with."""
+    for e in exprs:
+        m = e.get("match", {})
+        right = m.get("right")
+        if m.get("left", {}).get("ct", {}).get("key") == "state" and isinstance(right, list) \
+                and "established" in right:
+            return True
+    return False
+
+
+def running_accepts(nft_json: str) -> tuple[set[str], int]:
+    """Comments of accept rules in the forward chain, and accept rules with none."""
+    data = json.loads(nft_json)
+    named, anonymous = set(), 0
+    for item in data.get("nftables", []):
+        rule = item.get("rule")
+        if not rule or rule.get("chain") != "forward" or rule.get("family") != "inet":
+            continue
+        exprs = rule.get("expr", [])
+        if not any("accept" in e for e in exprs) or _is_stateful_reply(exprs):
+            continue
+        if rule.get("comment"):
+            named.add(rule["comment"])
+        else:
+            anonymous += 1
+    return named, anonymous
+
+
+def check_policy(plan: LabPlan, ssh_config: Path, rendered: dict[str, str]) -> list[Check]:
+    """Each firewall's running forward policy equals the rendered one, rule for rule."""
+    out = []
+    for name, text in sorted(rendered.items()):
+        node = plan.nodes[name]
+        rc, raw = ssh(ssh_config, node.host, "nft -j list ruleset")
+        if rc != 0:
+            out.append(Check(node.host, "policy", "firewall policy readable", False,
+                             "nft ruleset", raw[-300:]))
+            continue
+        want = expected_accepts(text)
+        have, anonymous = running_accepts(raw)
+        missing, extra = sorted(want - have), sorted(have - want)
+        ok = not missing and not extra and anonymous == 0
+        observed = "as rendered" if ok else "; ".join(
+            [f"missing: {', '.join(missing)}"] * bool(missing) +
+            [f"extra: {', '.join(extra)}"] * bool(extra) +
+            [f"{anonymous} accept rule(s) pesdc did not write"] * bool(anonymous))
+        out.append(Check(node.host, "policy", "forward policy equals the rendered one", ok,
+                         f"{len(want)} allow rules, default deny", observed,
+                         "" if ok else _nft_text(ssh_config, node.host)))
+    return out
+
+
+def _nft_text(ssh_config: Path, host: str) -> str:
+    return ssh(ssh_config, host, "nft list chain inet pesdc forward")[1][-1500:]
+
+
+def check_routing(topo: Topology, plan: LabPlan, ssh_config: Path) -> list[Check]:
+    dc = plan.lab_dc
+    out = []
+    routers = [d for d in dc.devices if d.kind is DeviceKind.router and d.ospf is not None]
+    sites = [s for s in dc.sites if s.subnet]
+    for dev in routers:
+        host = f"{dev.name}.{plan.dc.name}"
+        rc, raw = ssh(ssh_config, host, "show ip ospf neighbor json")
+        try:
+            neighbors = json.loads(raw).get("neighbors", {}) if rc == 0 else {}
+        except json.JSONDecodeError:
+            neighbors = {}
+        expected = {d.ospf.router_id or d.loopback or d.mgmt for d in routers
+                    if d is not dev and d.ospf is not None}
+        expected |= {u.peer_address for u in dc.uplinks for i in dev.interfaces
+                     if i.uplink == u.name and u.peer_address}
+        full = {rid for rid, adj in neighbors.items()
+                if any("Full" in a.get("nbrState", a.get("state", "")) for a in adj)}
+        ok = expected <= full
+        out.append(Check(host, "routing", "OSPF neighbours Full", ok,
+                         ", ".join(sorted(x for x in expected if x)),
+                         ", ".join(sorted(full)) or "none", raw[-1500:]))
+        rc, raw = ssh(ssh_config, host, "show ip route json")
+        try:
+            table = json.loads(raw) if rc == 0 else {}
+        except json.JSONDecodeError:
+            table = {}
+        missing = [s.name for s in sites if s.subnet not in table]
+        out.append(Check(host, "routing", f"routes to all {len(sites)} sites", not missing,
+                         "a route to every site subnet",
+                         f"missing: {', '.join(missing)}" if missing else "all present"))
+    return out
+
+
+def _expected_rtt(topo: Topology, plan: LabPlan, site: str) -> float:
+    dc = plan.dc
+    idx = topo.index(dc)
+    primary = primary_center_links(dc)
+    rtt = 0.0
+    for name in idx.site_path_to_center(site):
+        s = idx.sites[name]
+        if s.parent is None:
+            lk = primary.get(name)
+        else:
+            lk = next((x for x in dc.links if {x.a, x.b} == {s.parent, name}), None)
+        rtt += lk.latency_ms if lk else 0.0
+    return rtt
+
+
+def check_links(topo: Topology, plan: LabPlan) -> list[Check]:
+    """Reachability and round-trip time of every site against its links' latency."""
+    dc = plan.dc
+    targets = [s for s in dc.sites if s.router and ("site:" + s.name) in plan.nodes]
+    ctl = plan.nodes["controller"].netns
+
+    def one(site: Site) -> Check:
+        want = _expected_rtt(topo, plan, site.name)
+        target = f"{site.name}.{dc.name}"
+        res = subprocess.run(["ip", "netns", "exec", ctl, "ping", "-n", "-q", "-c", "3", "-i",
+                              "0.2", "-W", "2", str(site.router)],
+                             capture_output=True, text=True, timeout=30)
+        m = re.search(r"= [\d.]+/([\d.]+)/", res.stdout)
+        if not m:
+            return Check(target, "links", "site reachable", False, f"~{want:g} ms",
+                         "unreachable", res.stdout[-400:])
+        avg = float(m.group(1))
+        ok = 0.7 * want <= avg <= 1.5 * want + 3.0
+        return Check(target, "links", "round trip matches the links' latency", ok,
+                     f"~{want:g} ms", f"{avg:.1f} ms", res.stdout.strip().splitlines()[-1])
+
+    with ThreadPoolExecutor(16) as pool:
+        return list(pool.map(one, targets))
