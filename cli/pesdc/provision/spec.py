@@ -36,6 +36,7 @@ class FileSpec:
     group: str = "root"
     control: str = ""  # the Control.id it implements
     notify: list[str] = field(default_factory=list)  # services to reload on change
+    validate: str = ""  # a check run on the host after install (e.g. `sshd -t`)
 
 
 @dataclass
@@ -45,6 +46,9 @@ class UserSpec:
     groups: list[str] = field(default_factory=list)
     shell: str = "/bin/bash"
     control: str = ""
+    home: str | None = None
+    system: bool = False  # a system account (no aging, uid < 1000)
+    authorized_keys: list[str] = field(default_factory=list)  # public keys only
 
 
 @dataclass
@@ -70,6 +74,8 @@ class HostSpec:
     disabled_services: list[str] = field(default_factory=list)
     controls: dict[str, bool] = field(default_factory=dict)  # id -> enabled
     data: dict[str, Any] = field(default_factory=dict)  # role-specific values
+    directories: list[dict[str, str]] = field(default_factory=list)  # path, mode, owner, group
+    not_applicable: dict[str, str] = field(default_factory=dict)  # control id -> why
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

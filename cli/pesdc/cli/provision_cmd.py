@@ -1,0 +1,204 @@
+"""`pesdc plan`, `pesdc apply`, `pesdc journal`: provision a center's servers."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pesdc.cli.common import load_or_exit
+from pesdc.cli.lab_cmd import existing_labs, pick_center
+from pesdc.lab.errors import LabError
+from pesdc.results import RunResult
+
+console = Console(stderr=True)
+
+
+def _lab_name(lab: str | None) -> str:
+    if lab:
+        return lab
+    labs = existing_labs()
+    if len(labs) == 1:
+        return labs[0]
+    raise click.UsageError("--lab needs a name: " + (", ".join(labs) or "no lab is up"))
+
+
+def _access(lab: str | None) -> Any:
+    from pesdc.provision.engine import Access
+
+    if lab:
+        from pesdc.lab.enter import access
+        acc = access(lab)
+        return Access(acc.identity, acc.known_hosts, lab)
+    return Access(None, Path.home() / ".ssh" / "known_hosts")
+
+
+def _deploy_pubkeys(lab: str | None) -> list[str]:
+    import os
+    if lab:
+        from pesdc.lab.enter import access
+        return [access(lab).identity.with_suffix(".pub").read_text().strip()]
+    env = os.environ.get("PESDC_DEPLOY_PUBKEY")
+    if env:
+        return [env.strip()]
+    for name in ("id_ed25519.pub", "id_ecdsa.pub", "id_rsa.pub"):
+        p = Path.home() / ".ssh" / name
+        if p.is_file():
+            return [p.read_text().strip()]
+    raise click.UsageError("no public key for the deploy account: set PESDC_DEPLOY_PUBKEY")
+
+
+def _run(action: str, paths: tuple[Path, ...], dc: str | None, lab: str | None,
+         limit: tuple[str, ...], as_json: bool) -> RunResult:
+    from pesdc.lab.enter import reexec_inside
+    from pesdc.provision import engine
+    from pesdc.provision.secrets import backup_keypair, provisioning_secrets
+
+    loaded = load_or_exit(paths)
+    center = pick_center(loaded.topology, dc)
+    if lab:
+        try:
+            reexec_inside(lab)  # no return unless already inside the controller namespace
+        except LabError as exc:
+            click.echo(f"pesdc {action}: {exc}", err=True)
+            sys.exit(2)
+    names = engine.select(loaded.topology, center, list(limit))
+    if not names:
+        raise click.UsageError(f"--limit {' '.join(limit)} matches no server of {center}")
+    _priv, backup_pub = backup_keypair(center)
+    specs = engine.build_specs(loaded.topology, center, names, bool(lab),
+                               _deploy_pubkeys(lab), backup_pub)
+    secrets = provisioning_secrets(center) if action == "apply" else {}
+    if action == "plan":
+        secrets = provisioning_secrets(center)
+    access = _access(lab)
+    started = time.monotonic()
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=True,
+                  disable=as_json) as bar:
+        task = bar.add_task(f"{action} {center}: connecting to {len(specs)} hosts", total=None)
+
+        def progress(kind: str, what: str) -> None:
+            if kind == "total":
+                bar.update(task, total=int(what),
+                           description=f"{action} {center} ({len(specs)} hosts)")
+            elif kind in ("op", "error"):
+                bar.advance(task)
+            elif kind == "probed":
+                bar.update(task, description=f"{action} {center}: {what}")
+
+        result = engine.run(action, specs, access, secrets, progress)
+    elapsed = time.monotonic() - started
+    if action == "apply":
+        from pesdc.provision.journal import record
+        record(result, center, lab)
+    if as_json:
+        click.echo(json.dumps({"action": action, "engine": result.engine, "center": center,
+                               "seconds": round(elapsed, 2), "ok": result.ok,
+                               "changed": result.changed,
+                               "hosts": [h.as_dict() for h in result.hosts]}, indent=1))
+    else:
+        _print(result, center, elapsed)
+    return result
+
+
+def _print(result: RunResult, center: str, elapsed: float) -> None:
+    out = Console()
+    verb = "would change" if result.action == "plan" else "changed"
+    table = Table(title=f"{result.action} {center} ({result.engine}, {elapsed:.1f} s)")
+    for col in ("host", "result", verb, "what"):
+        table.add_column(col)
+    for h in result.hosts:
+        what = h.error if h.error else "; ".join(h.changes[:6]) + (
+            f" (+{len(h.changes) - 6} more)" if len(h.changes) > 6 else "")
+        table.add_row(h.host, "[green]ok[/]" if h.ok else "[red]FAILED[/]", str(h.changed),
+                      what or "-")
+    out.print(table)
+    if result.failed:
+        out.print(f"[red]{len(result.failed)} host(s) failed:[/] "
+                  + ", ".join(f"{h.host} ({h.error})" for h in result.failed))
+    else:
+        out.print(f"all {len(result.hosts)} hosts ok, {result.changed} operation(s) {verb}")
+
+
+_common = [
+    click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path)),
+    click.option("--dc", help="The center (default: the only city center)."),
+    click.option("--lab", "lab", is_flag=False, flag_value="", default=None,
+                 help="Provision the hosts of this lab (from its controller namespace)."),
+    click.option("--limit", multiple=True,
+                 help="Only these servers (name, NAME.CENTER, role, zone or group)."),
+    click.option("--json", "as_json", is_flag=True, help="Machine-readable result."),
+]
+
+
+def _opts(f: Any) -> Any:
+    for deco in reversed(_common):
+        f = deco(f)
+    return f
+
+
+@click.command()
+@_opts
+def plan(paths: tuple[Path, ...], dc: str | None, lab: str | None, limit: tuple[str, ...],
+         as_json: bool) -> None:
+    """Per host, what an apply would change (changes nothing)."""
+    lab_name = _lab_name(lab) if lab is not None else None
+    res = _run("plan", paths, dc, lab_name, limit, as_json)
+    sys.exit(0 if res.ok else 1)
+
+
+@click.command()
+@_opts
+@click.option("--engine", "engine_name", type=click.Choice(["pyinfra", "ansible"]),
+              default="pyinfra", show_default=True)
+def apply(paths: tuple[Path, ...], dc: str | None, lab: str | None, limit: tuple[str, ...],
+          as_json: bool, engine_name: str) -> None:
+    """Bring the servers to the state the topology and graded protection require."""
+    lab_name = _lab_name(lab) if lab is not None else None
+    if engine_name == "ansible":
+        if importlib.util.find_spec("pesdc.provision.ansible_engine") is None:
+            raise click.ClickException("the Ansible engine (pesdc.provision.ansible_engine) "
+                                       "is not available in this build")
+        mod = importlib.import_module("pesdc.provision.ansible_engine")
+        res = mod.apply(paths=list(paths), dc=dc, lab=lab_name, limit=list(limit))
+        if isinstance(res, RunResult):
+            loaded = load_or_exit(paths)
+            from pesdc.provision.journal import record
+            record(res, pick_center(loaded.topology, dc), lab_name)
+            _print(res, pick_center(loaded.topology, dc), 0.0)
+            sys.exit(0 if res.ok else 1)
+        sys.exit(0 if res else 1)
+    res = _run("apply", paths, dc, lab_name, limit, as_json)
+    sys.exit(0 if res.ok else 1)
+
+
+@click.command()
+@click.option("--tail", type=int, default=20, show_default=True, help="Last N entries (0: all).")
+@click.option("--json", "as_json", is_flag=True)
+def journal(tail: int, as_json: bool) -> None:
+    """The change journal: who applied what, when, on which host."""
+    from pesdc.provision.journal import journal_path, read
+
+    rows = read(tail or None)
+    if as_json:
+        click.echo(json.dumps(rows, indent=1, ensure_ascii=False))
+        return
+    table = Table(title=str(journal_path()))
+    for col in ("when", "who", "engine", "center", "host", "result", "changed"):
+        table.add_column(col)
+    for r in rows:
+        who = r["who"]["user"] + (f" (sudo by {r['who']['sudo_user']})"
+                                  if r["who"].get("sudo_user") else "")
+        table.add_row(r["when"], who, r["engine"], r["center"], r["host"], r["result"],
+                      str(r["changed"]))
+    Console().print(table)

@@ -1,0 +1,203 @@
+"""The Ansible engine: the same desired state as the pyinfra engine, applied by the
+Ansible roles (cli/pesdc/roles/) through `pesdc export ansible` and ansible-playbook.
+
+plan = ``ansible-playbook --check --diff``; apply = ``ansible-playbook``. For a lab the
+playbook runs inside the lab's controller namespace (its routes lead only into the lab),
+and the exported ansible.cfg reaches every host with the lab's key and known_hosts,
+host keys checked. Per-host results come from the pesdc_json callback (ansible-core
+ships no JSON callback): changed tasks, failures, unreachable hosts. A failing or
+unreachable host fails alone; the others finish.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from pesdc.model.tree import Topology
+from pesdc.provision.ansible_export import SECRET_ENV, export_ansible
+from pesdc.results import HostResult, RunResult
+
+ENGINE = "ansible"
+
+
+def deploy_pubkeys(lab: str | None) -> list[str]:
+    """Public keys for the deploy account: the lab's key, else the operator's."""
+    if lab:
+        from pesdc.lab.enter import access
+        return [access(lab).identity.with_suffix(".pub").read_text().strip()]
+    env = os.environ.get("PESDC_DEPLOY_PUBKEY")
+    if env:
+        return [env.strip()]
+    for name in ("id_ed25519.pub", "id_ecdsa.pub", "id_rsa.pub"):
+        p = Path.home() / ".ssh" / name
+        if p.is_file():
+            return [p.read_text().strip()]
+    raise ValueError("no public key for the deploy account: set PESDC_DEPLOY_PUBKEY")
+
+
+def ansible_playbook() -> str:
+    local = Path(sys.executable).parent / "ansible-playbook"
+    if local.is_file():
+        return str(local)
+    found = shutil.which("ansible-playbook")
+    if not found:
+        raise FileNotFoundError("ansible-playbook not found (pip install ansible-core)")
+    return found
+
+
+def export_dir(dc_name: str, lab: str | None) -> Path:
+    from pesdc.lab.paths import state_dir
+    return state_dir() / "ansible" / (f"lab-{lab}" if lab else dc_name)
+
+
+def _load(paths: list[Path] | list[str]) -> Topology:
+    from pesdc.model import validate
+    res = validate(list(paths))
+    if not res.report.ok:
+        raise ValueError("the topology does not validate: run `pesdc validate`")
+    return res.topology
+
+
+def _center(topo: Topology, dc: str | None) -> str:
+    if dc:
+        return dc
+    cities = [d.name for d in topo.datacenters.values()
+              if d.tier.value == "city" and not d.hosted]
+    if len(cities) != 1:
+        raise ValueError("choose the center with --dc")
+    return cities[0]
+
+
+def select_hosts(topo: Topology, dc_name: str, limit: list[str] | None) -> list[str]:
+    """NAME.CENTER of the servers --limit picks (the pyinfra engine's rules)."""
+    dc = topo.datacenters[dc_name]
+    want = set(limit or [])
+    out = []
+    for s in dc.servers:
+        keys = {s.name, f"{s.name}.{dc.name}", s.zone, *(r.value for r in s.roles)}
+        if getattr(s, "group", None):
+            keys.add(s.group)
+        if not want or keys & want:
+            out.append(f"{s.name}.{dc.name}")
+    return out
+
+
+def _secrets_env(dc_name: str) -> dict[str, str]:
+    """Secrets for the roles' environment lookups (never written to the export)."""
+    env = {v: os.environ[v] for v in SECRET_ENV.values() if os.environ.get(v)}
+    if len(env) == len(SECRET_ENV):
+        return env
+    from pesdc.provision.secrets import provisioning_secrets
+    found = provisioning_secrets(dc_name)
+    for key, var in SECRET_ENV.items():
+        env.setdefault(var, found.get(key, ""))
+    return env
+
+
+def parse_results(data: dict[str, Any], hosts: list[str], started: float) -> list[HostResult]:
+    """HostResults from the pesdc_json callback's file, in the order of ``hosts``."""
+    out = []
+    per = data.get("hosts", {})
+    for h in hosts:
+        r = per.get(h)
+        res = HostResult(h, ENGINE, ok=True, seconds=round(time.monotonic() - started, 2))
+        if r is None:
+            res.ok = False
+            res.error = "not reached by the playbook"
+        else:
+            res.changed = int(r.get("changed", 0))
+            res.changes = list(r.get("changes", []))
+            res.ok = not r.get("failed")
+            res.error = r.get("error") if not res.ok else None
+            if r.get("unreachable"):
+                res.details["unreachable"] = True
+            if r.get("diffs"):
+                res.details["diffs"] = r["diffs"]
+        out.append(res)
+    return out
+
+
+def run(action: str, topo: Topology, dc_name: str, lab: str | None,
+        limit: list[str] | None = None, out: Path | None = None,
+        extra_args: list[str] | None = None) -> RunResult:
+    hosts = select_hosts(topo, dc_name, limit)
+    if not hosts:
+        raise ValueError(f"--limit {' '.join(limit or [])} matches no server of {dc_name}")
+    out = out or export_dir(dc_name, lab)
+    dc = topo.datacenters[dc_name]
+    export_ansible(topo, [dc], out, lab, deploy_pubkeys(lab))
+    results = out / f"results-{action}.json"
+    log = out / f"{action}.log"
+    results.unlink(missing_ok=True)
+    argv = [ansible_playbook(), "site.yml", "--limit", ",".join(hosts)]
+    if action == "plan":
+        argv += ["--check", "--diff"]
+    argv += list(extra_args or [])
+    env = {"ANSIBLE_CONFIG": str(out / "ansible.cfg"),
+           "ANSIBLE_CALLBACKS_ENABLED": "pesdc_json",
+           "ANSIBLE_NOCOLOR": "1",
+           "ANSIBLE_HOST_KEY_CHECKING": "True",
+           "PESDC_ANSIBLE_RESULTS": str(results),
+           **_secrets_env(dc_name)}
+    started = time.monotonic()
+    with log.open("w") as fh:
+        if lab:
+            from pesdc.lab.enter import inside, run_inside
+            if inside(lab):
+                proc = subprocess.run(argv, cwd=out, env={**os.environ, **env}, stdout=fh,
+                                      stderr=subprocess.STDOUT, text=True, check=False)
+            else:
+                proc = run_inside(lab, argv, cwd=out, env=env, stdout=fh,
+                                  stderr=subprocess.STDOUT)
+        else:
+            proc = subprocess.run(argv, cwd=out, env={**os.environ, **env}, stdout=fh,
+                                  stderr=subprocess.STDOUT, text=True, check=False)
+    elapsed = time.monotonic() - started
+    if results.is_file():
+        host_results = parse_results(json.loads(results.read_text()), hosts, started)
+    else:
+        tail = log.read_text(errors="replace").strip().splitlines()[-5:]
+        host_results = [HostResult(h, ENGINE, ok=False, seconds=round(elapsed, 2),
+                                   error=f"ansible-playbook exited {proc.returncode}: "
+                                         + " | ".join(tail))
+                        for h in hosts]
+    for r in host_results:
+        r.details.setdefault("log", str(log))
+        r.details["playbook_seconds"] = round(elapsed, 2)
+    if proc.returncode not in (0, 2, 4) and all(r.ok for r in host_results):
+        for r in host_results:
+            r.ok = False
+            r.error = f"ansible-playbook exited {proc.returncode} (see {log})"
+    return RunResult(action, ENGINE, host_results)
+
+
+def _args(topo: Topology | None, dc_name: str | None, paths: Any, dc: str | None
+          ) -> tuple[Topology, str]:
+    if topo is None:
+        if not paths:
+            raise ValueError("give a topology or its paths")
+        topo = _load(list(paths))
+    return topo, _center(topo, dc_name or dc)
+
+
+def plan(topo: Topology | None = None, dc_name: str | None = None, lab: str | None = None,
+         limit: list[str] | None = None, *, paths: Any = None, dc: str | None = None,
+         out: Path | None = None) -> RunResult:
+    """What an apply would change, per host (ansible-playbook --check --diff)."""
+    t, name = _args(topo, dc_name, paths, dc)
+    return run("plan", t, name, lab, limit, out)
+
+
+def apply(topo: Topology | None = None, dc_name: str | None = None, lab: str | None = None,
+          limit: list[str] | None = None, *, paths: Any = None, dc: str | None = None,
+          out: Path | None = None) -> RunResult:
+    """Apply the roles (ansible-playbook), per-host results; nothing raised per host."""
+    t, name = _args(topo, dc_name, paths, dc)
+    return run("apply", t, name, lab, limit, out)

@@ -1,0 +1,388 @@
+"""pyinfra deploys: turn a HostSpec (host.data.pesdc_spec) into operations.
+
+Every operation is named ``[CONTROL-ID] what`` and is skipped when the spec switches
+the control off. Each operation yields commands only when the host differs from the
+spec, so a second apply changes nothing. Secrets (the replication password, the backup
+key) come from host.data.pesdc_secrets, which the engine fills at apply time from the
+environment or the state directory's secrets; they are uploaded as file contents and
+never appear in a command line, an operation name or the journal.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import io
+import shlex
+from collections.abc import Callable, Generator
+from typing import Any
+
+from pyinfra import host
+from pyinfra.api import operation
+from pyinfra.facts.server import Command
+from pyinfra.operations import apt, dnf, files, server, systemd
+
+from pesdc.provision.controls import tag
+from pesdc.provision.spec import HostSpec
+
+NOLOGIN = {"debian": "/usr/sbin/nologin", "rhel": "/sbin/nologin"}
+
+
+# -- pure helpers (tested without a host) ----------------------------------------------
+def scram_verifier(password: str, salt_seed: str, iterations: int = 4096) -> str:
+    """PostgreSQL's SCRAM-SHA-256 verifier, with a salt derived from the secret so that
+    re-runs compute the same value (idempotent) and the password never reaches the host."""
+    salt = hmac.new(password.encode(), f"pesdc-salt:{salt_seed}".encode(),
+                    hashlib.sha256).digest()[:16]
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    stored = hashlib.sha256(client_key).digest()
+    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
+
+    def b64(b: bytes) -> str:
+        return base64.b64encode(b).decode()
+
+    return f"SCRAM-SHA-256${iterations}:{b64(salt)}${b64(stored)}:{b64(server_key)}"
+
+
+def faillock_check(os_family: str) -> str:
+    if os_family == "debian":
+        return ("echo $(grep -c pam_faillock /etc/pam.d/common-auth 2>/dev/null || true)"
+                " $(grep -c pam_faillock /etc/pam.d/common-account 2>/dev/null || true)")
+    return ("echo $(grep -c pam_faillock /etc/pam.d/system-auth 2>/dev/null || true)"
+            " $(grep -c pam_faillock /etc/pam.d/password-auth 2>/dev/null || true)")
+
+
+def faillock_commands(os_family: str) -> list[str]:
+    if os_family == "debian":
+        return ["DEBIAN_FRONTEND=noninteractive pam-auth-update --enable pesdc-faillock "
+                "pesdc-faillock-notify"]
+    return ["authselect current >/dev/null 2>&1 || authselect select minimal --force",
+            "authselect enable-feature with-faillock",
+            "authselect apply-changes"]
+
+
+def faillock_ok(os_family: str, out: str) -> bool:
+    nums = [int(x) for x in out.split() if x.isdigit()]
+    if os_family == "debian":
+        return len(nums) == 2 and nums[0] >= 2 and nums[1] >= 1
+    return len(nums) == 2 and nums[0] >= 2 and nums[1] >= 2
+
+
+def service_reload_command(os_family: str, service: str, action: str) -> str:
+    if os_family == "debian":
+        return initd_start_command(service, action)
+    return f"systemctl {action} {service}"
+
+
+def disable_service_commands(os_family: str, service: str) -> list[str]:
+    if os_family == "debian":
+        return [f"/etc/init.d/{service} stop >/dev/null 2>&1 || true",
+                f"update-rc.d {service} disable"]
+    return [f"systemctl disable --now {service}"]
+
+
+def lock_account_commands(os_family: str, user: str) -> list[str]:
+    return [f"usermod -L -s {NOLOGIN[os_family]} {shlex.quote(user)}"]
+
+
+def package_module(os_family: str) -> str:
+    return "apt" if os_family == "debian" else "dnf"
+
+
+# -- custom operations -----------------------------------------------------------------
+def _fact(cmd: str) -> str:
+    out = host.get_fact(Command, command=cmd)
+    return str(out or "")
+
+
+@operation()
+def pam_faillock(os_family: str) -> Generator[str, None, None]:
+    if not faillock_ok(os_family, _fact(faillock_check(os_family))):
+        yield from faillock_commands(os_family)
+
+
+@operation()
+def lock_accounts(os_family: str, users: list[str]) -> Generator[str, None, None]:
+    script = " ".join(shlex.quote(u) for u in users)
+    out = _fact(f"for u in {script}; do e=$(getent passwd $u) || continue; "
+                f"s=$(getent shadow $u | cut -d: -f2 | cut -c1); "
+                f"echo \"$u $(echo $e | cut -d: -f7) ${{s:-x}}\"; done")
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) != 3:
+            continue
+        user, shell, first = parts
+        if shell.endswith(("nologin", "false")) and first in ("!", "*"):
+            continue
+        yield from lock_account_commands(os_family, user)
+
+
+@operation()
+def disable_services(os_family: str, services: list[str]) -> Generator[str, None, None]:
+    names = " ".join(shlex.quote(s) for s in services)
+    if os_family == "debian":
+        out = _fact(f"for s in {names}; do ls /etc/rc[2-5].d/S*$s >/dev/null 2>&1 && "
+                    f"echo $s; done; true")
+    else:
+        out = _fact(f"for s in {names}; do systemctl is-enabled $s >/dev/null 2>&1 && "
+                    f"echo $s; done; true")
+    for s in out.split():
+        yield from disable_service_commands(os_family, s)
+
+
+@operation()
+def sysctls(values: dict[str, str]) -> Generator[str, None, None]:
+    keys = sorted(values)
+    if not keys:
+        return
+    out = _fact("for k in " + " ".join(keys) +
+                "; do printf '%s=%s\\n' $k \"$(sysctl -n $k 2>/dev/null)\"; done")
+    current = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    for k in keys:
+        cur = " ".join(current.get(k, "").split())
+        if cur == "":
+            continue  # not present here (e.g. IPv6 off): nothing to enforce
+        if cur != " ".join(values[k].split()):
+            yield f"sysctl -q -w {k}={shlex.quote(values[k])}"
+
+
+@operation()
+def pg_replication_role(user: str, verifier: str) -> Generator[str, None, None]:
+    q = f"SELECT rolpassword FROM pg_authid WHERE rolname='{user}'"
+    cur = _fact(f"runuser -u postgres -- psql -XtAc {shlex.quote(q)} 2>/dev/null || true")
+    if cur.strip() == verifier:
+        return
+    verb = "ALTER" if cur.strip() else "CREATE"
+    sql = f"{verb} ROLE {user} WITH REPLICATION LOGIN PASSWORD '{verifier}'"
+    yield f"runuser -u postgres -- psql -Xq -v ON_ERROR_STOP=1 -c {shlex.quote(sql)}"
+
+
+@operation()
+def pg_standby(data_dir: str, primary: str, port: int, user: str, version: str,
+               os_family: str) -> Generator[str, None, None]:
+    if _fact(f"test -f {data_dir}/standby.signal && echo yes || echo no").strip() == "yes":
+        return  # already a standby (streaming, or catching up): never rebuild it
+    if os_family == "debian":
+        stop = f"pg_ctlcluster {version} main stop -m fast || true"
+        start = f"pg_ctlcluster {version} main start"
+    else:
+        stop, start = "systemctl stop postgresql || true", "systemctl start postgresql"
+    yield stop
+    yield f"rm -rf {data_dir} && install -d -o postgres -g postgres -m 0700 {data_dir}"
+    # The primary may still be restarting with its replication settings: retry a while.
+    yield (f"for i in $(seq 30); do runuser -u postgres -- pg_basebackup -h {primary} "
+           f"-p {port} -U {user} -w -D {data_dir} -X stream -R && exit 0; "
+           f"find {data_dir} -mindepth 1 -delete; sleep 2; done; exit 1")
+    yield start
+
+
+def initd_start_command(service: str, action: str = "start") -> str:
+    """Daemons started over SSH must not keep the session's stdio open (the channel would
+    stay open until they exit); the output goes to a log shown only on failure."""
+    log = f"/var/log/pesdc-initd-{service}.log"
+    return (f"/etc/init.d/{service} {action} </dev/null >{log} 2>&1 || "
+            f"{{ cat {log} >&2; exit 1; }}")
+
+
+@operation()
+def initd_service(service: str, running: bool = True, enabled: bool = True
+                  ) -> Generator[str, None, None]:
+    q = shlex.quote(service)
+    out = _fact(f"if /etc/init.d/{q} status >/dev/null 2>&1; then echo up; else echo down; fi;"
+                f" ls /etc/rc2.d/S*{q} >/dev/null 2>&1 && echo enabled || echo disabled")
+    if running and "down" in out:
+        yield initd_start_command(service)
+    if not running and "up" in out:
+        yield initd_start_command(service, "stop")
+    if enabled and "disabled" in out:
+        yield f"update-rc.d {q} defaults >/dev/null && update-rc.d {q} enable >/dev/null"
+
+
+@operation()
+def remove_path(path: str) -> Generator[str, None, None]:
+    q = shlex.quote(path)
+    if _fact(f"if [ -e {q} ] || [ -L {q} ]; then echo yes; else echo no; fi").strip() == "yes":
+        yield f"rm -f {q}"
+
+
+@operation()
+def snakeoil(cert: str, key: str, cn: str) -> Generator[str, None, None]:
+    if _fact(f"test -s {cert} && test -s {key} && echo yes || echo no").strip() != "yes":
+        yield (f"openssl req -x509 -newkey rsa:2048 -nodes -days 825 -subj /CN={cn} "
+               f"-keyout {key} -out {cert} && chmod 0600 {key}")
+
+
+# -- the deploy ------------------------------------------------------------------------
+OP_NAMES: dict[str, dict[str, str]] = {}  # host name -> op hash -> this host's op name
+
+
+def _op(fn: Any, name: str, **kw: Any) -> Any:
+    """Call an operation and remember this host's own name for it (pyinfra merges the
+    names of the operations that share a position across hosts)."""
+    meta = fn(name=name, **kw)
+    h = getattr(meta, "_hash", None)
+    if h is not None:
+        OP_NAMES.setdefault(host.name, {})[h] = name
+    return meta
+def _changed(*metas: Any) -> Callable[[], bool]:
+    def check() -> bool:
+        return any(m.did_change() for m in metas if m is not None)
+    return check
+
+
+def apply_spec(spec: HostSpec, secrets: dict[str, str], plan: bool = False) -> None:
+    """Add the operations of one host (call with the host in context)."""
+    osf = spec.os_family
+
+    def on(cid: str) -> bool:
+        return spec.controls.get(cid, True) and cid not in spec.not_applicable
+
+    put_meta: dict[str, Any] = {}
+
+    def put(path: str, content: str, cid: str, mode: str = "0644", owner: str = "root",
+            group: str = "root", what: str | None = None) -> Any:
+        m = _op(files.put, name=tag(cid, what or f"file {path}"), src=io.StringIO(content),
+                      dest=path, mode=mode, user=owner, group=group)
+        put_meta[path] = m
+        return m
+
+    def handler(name: str, commands: list[str], *metas: Any) -> None:
+        if plan or not any(m is not None for m in metas):
+            return
+        _op(server.shell, name=name, commands=commands, _if=_changed(*metas))
+
+    # Packages first: files land in directories the packages create.
+    if on("PESDC-BL-18"):
+        if package_module(osf) == "apt":
+            _op(apt.packages, name=tag("PESDC-BL-18", "packages"), packages=spec.packages,
+                         update=False, no_recommends=True)
+        else:
+            _op(dnf.packages, name=tag("PESDC-BL-18", "packages"), packages=spec.packages)
+
+    # Users before files they own.
+    for u in spec.users:
+        if not on(u.control or "PESDC-BL-01"):
+            continue
+        home = u.home or f"/home/{u.name}"
+        _op(server.user, name=tag(u.control, f"user {u.name} ({u.admin_role})"), user=u.name,
+                    home=home, shell=u.shell, groups=u.groups or None, system=u.system,
+                    create_home=True)
+        if u.authorized_keys:
+            _op(files.directory, name=tag(u.control, f"{u.name} ~/.ssh"), path=f"{home}/.ssh",
+                            user=u.name, group=u.name, mode="0700")
+            put(f"{home}/.ssh/authorized_keys", "\n".join(u.authorized_keys) + "\n",
+                u.control, "0600", u.name, u.name, f"{u.name} authorized keys")
+
+    for d in spec.directories:
+        if on(d.get("control", "")):
+            _op(files.directory, name=tag(d["control"], f"directory {d['path']}"), path=d["path"],
+                            user=d["owner"], group=d["group"], mode=d["mode"])
+
+    for f in spec.files:
+        if on(f.control):
+            m = put(f.path, f.content, f.control, f.mode, f.owner, f.group)
+            if f.validate:
+                handler(tag(f.control, f"validate {f.path}"),
+                        [f"{f.validate} || {{ rm -f {f.path}; exit 1; }}"
+                         if "sudoers" in f.path else f.validate], m)
+
+    data = spec.data.get("pesdc", {})
+    for path in data.get("nginx_remove", []):
+        _op(remove_path, name=tag("PESDC-APP-01", f"remove {path}"), path=path)
+
+    # Secrets: uploaded as contents (never on a command line).
+    db = data.get("database")
+    pgp = db["paths"] if db else None
+    if db and pgp and db["cluster_role"] == "standby" and on("PESDC-DB-02"):
+        pw = secrets.get("replication_password", "")
+        put(f"{pgp['home']}/.pgpass",
+            f"{db['primary_address']}:{db['port']}:replication:{db['replication_user']}:{pw}\n",
+            "PESDC-DB-02", "0600", "postgres", "postgres", "replication password file")
+    bk = data.get("backup")
+    if bk and on("PESDC-BAK-01") and secrets.get("backup_private_key"):
+        _op(files.directory, name=tag("PESDC-BAK-01", "backup ~/.ssh"), path=f"{bk['home']}/.ssh",
+                        user=spec.data["pesdc"]["backup_user"],
+                        group=spec.data["pesdc"]["backup_user"], mode="0700")
+        put(f"{bk['home']}/.ssh/id_ed25519", secrets["backup_private_key"], "PESDC-BAK-01",
+            "0600", data["backup_user"], data["backup_user"], "backup key")
+
+    # Baseline system state.
+    if on("PESDC-BL-05"):
+        _op(pam_faillock, name=tag("PESDC-BL-05", "pam_faillock in the PAM stack"), os_family=osf)
+    if on("PESDC-BL-12"):
+        _op(lock_accounts, name=tag("PESDC-BL-12", "default accounts locked"), os_family=osf,
+                      users=spec.locked_accounts)
+    if on("PESDC-BL-13"):
+        _op(disable_services, name=tag("PESDC-BL-13", "unneeded services disabled"),
+                         os_family=osf, services=spec.disabled_services)
+    if on("PESDC-BL-15"):
+        _op(sysctls, name=tag("PESDC-BL-15", "network sysctls"), values=data.get("sysctl_net", {}))
+    if on("PESDC-BL-16"):
+        _op(sysctls, name=tag("PESDC-BL-16", "kernel sysctls"),
+                values=data.get("sysctl_global", {}))
+    if on("PESDC-BL-09"):
+        handler(tag("PESDC-BL-09", "load audit rules"), ["augenrules --load"],
+                put_meta.get("/etc/audit/rules.d/50-pesdc.rules"))
+    for app in data.get("apps", []):
+        site = app.get("site", {})
+        if app.get("tls") and osf != "debian" and on("PESDC-WEB-01"):
+            _op(snakeoil, name=tag("PESDC-WEB-01", "TLS certificate"), cert=site["cert"],
+                     key=site["key"], cn=f"{app['system']}")
+
+    # Services: running and enabled; reload/restart when their files changed.
+    for s in spec.services:
+        if not on(s.control):
+            continue
+        notified = [put_meta[f.path] for f in spec.files if s.name in f.notify
+                    and f.path in put_meta]
+        if osf == "debian":
+            _op(initd_service, name=tag(s.control, f"service {s.name} running"),
+                service=s.name, running=s.running, enabled=s.enabled)
+        else:
+            _op(systemd.service, name=tag(s.control, f"service {s.name} running"), service=s.name,
+                            running=s.running, enabled=s.enabled)
+        if s.name in ("ssh", "sshd"):
+            handler(tag(s.control, "sshd config checked and reloaded"),
+                    ["/usr/sbin/sshd -t", service_reload_command(osf, s.name, "reload")],
+                    *notified)
+        elif s.name == "nginx":
+            handler(tag(s.control, "nginx config checked and reloaded"),
+                    ["/usr/sbin/nginx -t -q", service_reload_command(osf, s.name, "reload")],
+                    *notified)
+        elif s.name == "postgresql":
+            handler(tag(s.control, "postgresql restarted for its configuration"),
+                    [service_reload_command(osf, s.name, "restart")], *notified)
+        else:
+            handler(tag(s.control, f"service {s.name} restarted"),
+                    [service_reload_command(osf, s.name, "restart")], *notified)
+
+    # Database: the primary's replication role, then the standby's base backup.
+    if db and pgp:
+        pw = secrets.get("replication_password", "")
+        if db["primary_databases"] and on("PESDC-DB-01") and pw:
+            _op(pg_replication_role, name=tag("PESDC-DB-01", "replication role"),
+                                user=db["replication_user"],
+                                verifier=scram_verifier(pw, spec.data["dc"]["name"]))
+            for name in db["primary_databases"]:
+                _op(pg_database, name=tag("PESDC-DB-01", f"database {name}"), database=name)
+        if db["cluster_role"] == "standby" and on("PESDC-DB-02"):
+            _op(pg_standby, name=tag("PESDC-DB-02", "streaming standby"), data_dir=pgp["data"],
+                       primary=db["primary_address"], port=db["port"],
+                       user=db["replication_user"], version=pgp["version"], os_family=osf)
+
+
+@operation()
+def pg_database(database: str) -> Generator[str, None, None]:
+    q = f"SELECT 1 FROM pg_database WHERE datname='{database}'"
+    if _fact(f"runuser -u postgres -- psql -XtAc {shlex.quote(q)} 2>/dev/null || true"
+             ).strip() != "1":
+        yield f"runuser -u postgres -- createdb {shlex.quote(database)}"
+
+
+def deploy_host() -> None:
+    """add_deploy entry point: reads the spec and secrets from host.data."""
+    spec: HostSpec = host.data.pesdc_spec
+    apply_spec(spec, dict(host.data.get("pesdc_secrets") or {}),
+               plan=bool(host.data.get("pesdc_plan")))

@@ -1,0 +1,250 @@
+"""The pyinfra engine: plan (nothing executed) and apply (parallel over hosts).
+
+Runs pyinfra through its Python API (Inventory, State, connect_all, add_deploy,
+run_ops). Hosts are reached by address with strict host key checking; in a lab this
+whole module runs inside the lab's controller namespace (the CLI re-execs there).
+The deploy account ``pesdc`` (sudo) is used once it exists; a fresh host is reached as
+root the first time (the deploy then forbids root logins). A host that cannot be
+reached or whose operation fails fails alone; the others finish.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pesdc.model.tree import Topology
+from pesdc.provision.desired import DEPLOY_USER, desired_state
+from pesdc.provision.spec import HostSpec
+from pesdc.render.context import CenterFacts
+from pesdc.results import HostResult, RunResult
+
+ENGINE = "pyinfra"
+
+
+@dataclass(frozen=True)
+class Access:
+    """How to reach the hosts: a lab's identity and known_hosts, or the user's own."""
+
+    identity: Path | None
+    known_hosts: Path
+    lab: str | None = None
+
+
+def select(topo: Topology, dc_name: str, limit: list[str] | None) -> list[str]:
+    dc = topo.datacenters[dc_name]
+    if not limit:
+        return [s.name for s in dc.servers]
+    want = set(limit)
+    out = []
+    for s in dc.servers:
+        keys = {s.name, f"{s.name}.{dc.name}", s.zone, *(r.value for r in s.roles)}
+        if s.group:
+            keys.add(s.group)
+        if keys & want:
+            out.append(s.name)
+    return out
+
+
+def build_specs(topo: Topology, dc_name: str, names: list[str], lab: bool,
+                deploy_pubkeys: list[str], backup_pubkey: str | None) -> list[HostSpec]:
+    facts = CenterFacts.of(topo, topo.datacenters[dc_name])
+    return [desired_state(topo, dc_name, n, lab, deploy_pubkeys, backup_pubkey, facts=facts)
+            for n in names]
+
+
+def _probe(address: str, access: Access, timeout: float = 5.0) -> tuple[str | None, str]:
+    """The account to log in as (pesdc, then root), or None and why not."""
+    import paramiko
+
+    last = "unreachable"
+    for user in (DEPLOY_USER, "root"):
+        client = paramiko.SSHClient()
+        client.load_host_keys(str(access.known_hosts))
+        client.set_missing_host_key_policy(paramiko.RejectPolicy())
+        try:
+            kw: dict[str, Any] = {"username": user, "timeout": timeout,
+                                  "banner_timeout": timeout, "auth_timeout": timeout,
+                                  "allow_agent": access.identity is None,
+                                  "look_for_keys": access.identity is None}
+            if access.identity is not None:
+                kw["key_filename"] = str(access.identity)
+            client.connect(address, **kw)
+            return user, ""
+        except paramiko.AuthenticationException:
+            last = "authentication failed (neither pesdc nor root accepted the key)"
+            continue
+        except paramiko.SSHException as exc:
+            return None, f"ssh: {exc}"
+        except (TimeoutError, OSError) as exc:
+            return None, f"unreachable: {exc}"
+        finally:
+            client.close()
+    return None, last
+
+
+def _host_data(spec: HostSpec, user: str, access: Access, secrets: dict[str, str],
+               plan: bool) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "ssh_hostname": spec.address,
+        "ssh_user": user,
+        "ssh_known_hosts_file": str(access.known_hosts),
+        "ssh_strict_host_key_checking": "yes",
+        "ssh_connect_timeout": 5,
+        "pesdc_spec": spec,
+        "pesdc_secrets": secrets,
+        "pesdc_plan": plan,
+    }
+    if access.identity is not None:
+        data["ssh_key"] = str(access.identity)
+    if user != "root":
+        data["_sudo"] = True
+    return data
+
+
+Progress = Callable[[str, str], None]
+
+
+def run(action: str, specs: list[HostSpec], access: Access, secrets: dict[str, str],
+        progress: Any = None) -> RunResult:
+    """PLAN (operations computed against the hosts' facts, nothing executed) or APPLY."""
+    os.environ.setdefault("PYINFRA_PROGRESS", "off")
+    logging.getLogger("pyinfra").setLevel(logging.CRITICAL)
+    from pyinfra.api import BaseStateCallback, Config, Inventory, State
+    from pyinfra.api.connect import connect_all, disconnect_all
+    from pyinfra.api.deploy import add_deploy
+    from pyinfra.api.exceptions import PyinfraError
+    from pyinfra.api.operations import run_ops
+    from pyinfra.api.state import StateStage
+
+    from pesdc.provision.deploys import OP_NAMES, deploy_host
+
+    plan = action == "plan"
+    OP_NAMES.clear()
+    started = time.monotonic()
+    results: dict[str, HostResult] = {s.host: HostResult(s.host, ENGINE, ok=True)
+                                      for s in specs}
+    with ThreadPoolExecutor(max_workers=min(32, max(1, len(specs)))) as pool:
+        probes = dict(zip([s.host for s in specs],
+                          pool.map(lambda s: _probe(s.address, access), specs),
+                          strict=True))
+    reachable = []
+    for s in specs:
+        user, why = probes[s.host]
+        if user is None:
+            results[s.host].ok = False
+            results[s.host].error = why
+        else:
+            results[s.host].details["user"] = user
+            reachable.append(s)
+    if progress is not None:
+        progress("probed", f"{len(reachable)}/{len(specs)} hosts reachable")
+    if not reachable:
+        return RunResult(action, ENGINE, list(results.values()))
+
+    inventory = Inventory(([(s.host, _host_data(s, probes[s.host][0] or "root", access,
+                                                 secrets, plan)) for s in reachable], {}))
+    config = Config(FAIL_PERCENT=None, CONNECT_TIMEOUT=5)
+    errors: dict[str, str] = {}
+    done: dict[str, int] = {}
+
+    op_started: dict[tuple[str, str], float] = {}
+    op_seconds: dict[str, dict[str, float]] = {}
+
+    class Callback(BaseStateCallback):
+        @staticmethod
+        def operation_host_start(state: Any, host: Any, op_hash: Any) -> None:
+            op_started[(host.name, op_hash)] = time.monotonic()
+
+        @staticmethod
+        def host_connect_error(state: Any, host: Any, error: Any) -> None:
+            errors.setdefault(host.name, f"connect: {error}")
+
+        @staticmethod
+        def operation_host_success(state: Any, host: Any, op_hash: Any,
+                                   retry_count: int = 0) -> None:
+            done[host.name] = done.get(host.name, 0) + 1
+            t0 = op_started.pop((host.name, op_hash), None)
+            if t0 is not None:
+                name = OP_NAMES.get(host.name, {}).get(op_hash, op_hash)
+                op_seconds.setdefault(host.name, {})[name] = time.monotonic() - t0
+            if progress is not None:
+                progress("op", host.name)
+
+        @staticmethod
+        def operation_host_error(state: Any, host: Any, op_hash: Any,
+                                 retry_count: int = 0, max_retries: int = 0) -> None:
+            from pesdc.provision.deploys import OP_NAMES
+            data = state.ops[host].get(op_hash)
+            detail = ""
+            if data is not None:
+                try:
+                    detail = data.operation_meta.stderr.strip().splitlines()[-1]
+                except Exception:
+                    detail = ""
+            opname = OP_NAMES.get(host.name, {}).get(op_hash, op_hash)
+            errors.setdefault(host.name, f"{opname} failed"
+                              + (f": {detail}" if detail else ""))
+            if progress is not None:
+                progress("error", host.name)
+
+    state = State(check_for_changes=plan)
+    state.init(inventory, config)
+    state.add_callback_handler(Callback())
+    try:
+        state.set_stage(StateStage.Connect)
+        connect_all(state)
+        state.set_stage(StateStage.Prepare)
+        add_deploy(state, deploy_host)
+        if progress is not None:
+            total = sum(len(state.ops[h]) for h in state.inventory.get_active_hosts())
+            progress("total", str(total))
+        if not plan:
+            state.set_stage(StateStage.Execute)
+            run_ops(state)
+    except (PyinfraError, Exception) as exc:
+        for h in state.inventory:
+            if h not in state.failed_hosts and h.name not in errors and not plan:
+                errors.setdefault(h.name, f"run aborted: {exc}")
+    finally:
+        try:
+            state.set_stage(StateStage.Disconnect)
+            disconnect_all(state)
+        except Exception:
+            pass
+
+    for h in state.inventory:
+        r = results[h.name]
+        failed = h in state.failed_hosts or h.name in errors
+        changes: list[str] = []
+        for op_hash in state.get_op_order():
+            data = state.ops[h].get(op_hash)
+            if data is None:
+                continue
+            meta = data.operation_meta
+            name = OP_NAMES.get(h.name, {}).get(op_hash) or ", ".join(
+                sorted(state.get_op_meta(op_hash).names))
+            if plan:
+                if meta._maybe_is_change:
+                    changes.append(name)
+            elif meta.is_complete() and meta.did_change():
+                changes.append(name)
+        r.changes = changes
+        r.changed = len(changes)
+        if failed:
+            r.ok = False
+            r.error = errors.get(h.name) or "failed"
+        r.details["ops"] = len(state.ops[h])
+        slow = sorted(op_seconds.get(h.name, {}).items(), key=lambda kv: -kv[1])[:5]
+        r.details["slowest_ops"] = {k: round(v, 2) for k, v in slow}
+        r.seconds = time.monotonic() - started
+        spec = h.data.pesdc_spec
+        if spec.not_applicable:
+            r.details["not_applicable"] = dict(spec.not_applicable)
+    return RunResult(action, ENGINE, [results[s.host] for s in specs])
