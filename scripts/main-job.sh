@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets everything up and runs the main job on the bundled example city (Jinan, stage 3):
-# validate, draw, render, lab up, provision, prove isolation with real packets, report.
+# validate, draw, render, lab up, provision, push gear, verify (isolation with real
+# packets), audit, report.
 # Needs root (the lab). KEEP_LAB=1 leaves the lab up afterwards for exploring.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,7 +22,10 @@ pesdc lab image build > /dev/null
 cleanup() { [ "${KEEP_LAB:-0}" = 1 ] || pesdc lab down --name "$DC" || true; }
 trap cleanup EXIT
 pesdc lab up "$TOPO" --dc "$DC"
-pesdc apply "$TOPO" --dc "$DC" --lab
-pesdc apply "$TOPO" --dc "$DC" --lab          # converged: nothing left to change
+pesdc apply "$TOPO" --dc "$DC" --lab "$DC"
+pesdc apply "$TOPO" --dc "$DC" --lab "$DC"          # converged: nothing left to change
 pesdc lab probe "$TOPO" --dc "$DC" | tee "$out/$DC-probe.txt"
-echo "main-job: reports in $out/ (show, graph $DC.svg, rendered configs, probe matrix)"
+pesdc net apply "$TOPO" --dc "$DC" --lab "$DC"       # the lab's gear equals its rendered config
+pesdc verify "$TOPO" --dc "$DC" --lab "$DC" --junit "$out/verify.xml" --html "$out/verify.html"
+echo "main-job: reports in $out/ (show, graph $DC.svg, rendered configs, probe matrix,"
+echo "          verify.html / verify.xml)"

@@ -262,29 +262,33 @@ def apply_spec(spec: HostSpec, secrets: dict[str, str], plan: bool = False) -> N
         else:
             _op(dnf.packages, name=tag("PESDC-BL-18", "packages"), packages=spec.packages)
 
-    # Users before files they own.
+    # Users before files they own: all accounts, then all directories, in one op each.
+    users, dirs, key_files = [], [], []
     for u in spec.users:
         if not on(u.control or "PESDC-BL-01"):
             continue
         home = u.home or f"/home/{u.name}"
-        _op(server.user, name=tag(u.control, f"user {u.name} ({u.admin_role})"), user=u.name,
-                    home=home, shell=u.shell, groups=u.groups or None, system=u.system,
-                    create_home=True)
+        users.append({"name": u.name, "home": home, "shell": u.shell,
+                      "groups": list(u.groups), "system": u.system})
         if u.authorized_keys:
-            _op(files.directory, name=tag(u.control, f"{u.name} ~/.ssh"), path=f"{home}/.ssh",
-                            user=u.name, group=u.name, mode="0700")
-            put(f"{home}/.ssh/authorized_keys", "\n".join(u.authorized_keys) + "\n",
-                u.control, "0600", u.name, u.name, f"{u.name} authorized keys")
-
-    for d in spec.directories:
-        if on(d.get("control", "")):
-            _op(files.directory, name=tag(d["control"], f"directory {d['path']}"), path=d["path"],
-                            user=d["owner"], group=d["group"], mode=d["mode"])
+            dirs.append({"path": f"{home}/.ssh", "owner": u.name, "group": u.name,
+                         "mode": "0700"})
+            key_files.append(FileSpec(f"{home}/.ssh/authorized_keys",
+                                      "\n".join(u.authorized_keys) + "\n", mode="0600",
+                                      owner=u.name, group=u.name, control=u.control))
+    if users:
+        roles = ", ".join(f"{u['name']}" for u in users)
+        _op(managed_users, name=tag("PESDC-BL-02", f"accounts {roles}"), users=users)
+    dirs += [{k: d[k] for k in ("path", "owner", "group", "mode")}
+             for d in spec.directories if on(d.get("control", ""))]
+    if dirs:
+        _op(managed_directories, name=tag("PESDC-BL-01", f"{len(dirs)} directories"),
+            dirs=dirs)
 
     # Files in a few batches, one per set of services they notify, so that a change
     # reloads only the services of its batch.
     batches: dict[tuple[str, ...], list[FileSpec]] = {}
-    for f in spec.files:
+    for f in [*key_files, *spec.files]:
         if on(f.control):
             batches.setdefault(tuple(sorted(f.notify)), []).append(f)
     for notify, group in sorted(batches.items()):
@@ -380,6 +384,55 @@ def apply_spec(spec: HostSpec, secrets: dict[str, str], plan: bool = False) -> N
             _op(pg_standby, name=tag("PESDC-DB-02", "streaming standby"), data_dir=pgp["data"],
                        primary=db["primary_address"], port=db["port"],
                        user=db["replication_user"], version=pgp["version"], os_family=osf)
+
+
+@operation()
+def managed_users(users: list[dict[str, Any]]) -> Generator[str, None, None]:
+    """Every account of the host in one operation (one fact for all of them)."""
+    names = " ".join(shlex.quote(u["name"]) for u in users)
+    have: dict[str, tuple[str, str, set[str]]] = {}
+    for line in _fact(f"for u in {names}; do e=$(getent passwd $u) && "
+                      "echo \"$e|$(id -nG $u | tr ' ' ',')\"; done").splitlines():
+        fields = line.split(":")
+        if len(fields) >= 7:
+            shell, groups = fields[6].split("|", 1) if "|" in fields[6] else (fields[6], "")
+            have[fields[0]] = (fields[5], shell, set(filter(None, groups.split(","))))
+    for u in users:
+        q = shlex.quote(u["name"])
+        groups = ",".join(u["groups"])
+        if u["name"] not in have:
+            yield (f"useradd {'-r ' if u['system'] else ''}-m -d {shlex.quote(u['home'])} "
+                   f"-s {shlex.quote(u['shell'])} {('-G ' + groups + ' ') if groups else ''}"
+                   f"{q}")
+            continue
+        home, shell, member = have[u["name"]]
+        if shell != u["shell"]:
+            yield f"usermod -s {shlex.quote(u['shell'])} {q}"
+        if home != u["home"]:
+            yield f"usermod -d {shlex.quote(u['home'])} -m {q}"
+        missing = [g for g in u["groups"] if g not in member]
+        if missing:
+            yield f"usermod -aG {','.join(missing)} {q}"
+
+
+@operation()
+def managed_directories(dirs: list[dict[str, str]]) -> Generator[str, None, None]:
+    """Directories with owner and mode, all checked by one command."""
+    paths = " ".join(shlex.quote(d["path"]) for d in dirs)
+    have = {}
+    for line in _fact(f"for p in {paths}; do [ -d \"$p\" ] && "
+                      "echo \"$(stat -c '%a %U %G' \"$p\") $p\"; done").splitlines():
+        parts = line.split(" ", 3)
+        if len(parts) == 4:
+            have[parts[3]] = parts[:3]
+    for d in dirs:
+        q = shlex.quote(d["path"])
+        cur = have.get(d["path"])
+        if cur is None:
+            yield f"mkdir -p {q}"
+        if cur != [d["mode"].lstrip("0"), d["owner"], d["group"]]:
+            yield f"chown {shlex.quote(d['owner'])}:{shlex.quote(d['group'])} {q}"
+            yield f"chmod {d['mode']} {q}"
 
 
 @operation()
