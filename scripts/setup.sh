@@ -11,7 +11,7 @@ APT_PACKAGES=(
   debootstrap apt-utils iputils-ping netcat-openbsd procps psmisc
   fonts-noto-cjk
   sudo rsyslog chrony auditd logrotate libpwquality-tools libpam-pwquality
-  cracklib-runtime python3-pwquality
+  cracklib-runtime python3-pwquality chromium
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

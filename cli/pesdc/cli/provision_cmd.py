@@ -202,3 +202,15 @@ def journal(tail: int, as_json: bool) -> None:
         table.add_row(r["when"], who, r["engine"], r["center"], r["host"], r["result"],
                       str(r["changed"]))
     Console().print(table)
+
+
+@click.command()
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True)
+def controls(lang: str) -> None:
+    """The host controls the server roles apply, with their GB/T 22239-2019 clauses."""
+    from pesdc.provision.controls import CONTROLS
+
+    for c in CONTROLS:
+        title = c.title_zh if lang == "zh" else c.title
+        lab = "" if c.lab_safe else "  (not applied on lab hosts: kernel-global)"
+        click.echo(f"{c.id:14} {c.clause:10} {c.role:11} {title}{lab}")

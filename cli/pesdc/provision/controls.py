@@ -16,8 +16,8 @@ AC = "8.1.4.2"  # access control
 AU = "8.1.4.3"  # security audit
 IP = "8.1.4.4"  # intrusion prevention
 MW = "8.1.4.5"  # malicious code prevention
-DI = "8.1.4.8"  # data integrity
-BK = "8.1.4.11"  # data backup and recovery
+DI = "8.1.4.7"  # data integrity
+BK = "8.1.4.9"  # data backup and recovery
 
 CONTROLS: tuple[Control, ...] = (
     # -- baseline: every server ------------------------------------------------------

@@ -72,7 +72,7 @@ def redundancy(topo: Topology) -> Iterator[Diagnostic]:
             if db.standby is None:
                 yield problem("MLPS002", at(db, "name"),
                               f"database {db.name} has no standby",
-                              "add standby: SERVER (primary/standby, 8.1.4.11)")
+                              "add standby: SERVER (primary/standby, 8.1.4.9)")
             elif db.standby == db.primary:
                 yield problem("MLPS002", at(db, "standby"),
                               f"database {db.name}'s standby is its primary",
@@ -80,7 +80,7 @@ def redundancy(topo: Topology) -> Iterator[Diagnostic]:
             if db.backup_target is None:
                 yield problem("MLPS002", at(db, "name"),
                               f"database {db.name} has no backup target",
-                              "add backup_target: BACKUP-SERVER (8.1.4.11)", Severity.warning)
+                              "add backup_target: BACKUP-SERVER (8.1.4.9)", Severity.warning)
 
 
 @rule("MLPS003", "important-zone-at-boundary",

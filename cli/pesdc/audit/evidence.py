@@ -1,0 +1,237 @@
+"""Evidence for host and device rules.
+
+- static: the rendered configuration (server files, device configurations);
+- lab: the lab's hosts and Linux gear, over the lab's SSH config, from inside the lab's
+  controller namespace (the caller re-executes there: network safety rule);
+- live: hosts of a rendered Ansible inventory, with the user's own SSH configuration.
+
+One SSH round trip per host: a POSIX shell script prints every file and command output
+between markers; ``parse_sections`` splits it back into ``file:PATH`` / ``cmd:NAME``.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pesdc.audit.registry import AuditContext, DeviceEvidence, HostEvidence
+from pesdc.model.schema import DataCenter, Platform
+
+MARK = "=====PESDC "
+FILES = ("/etc/ssh/sshd_config /etc/security/pwquality.conf "
+         "/etc/security/pwquality.conf.d/*.conf /etc/pam.d/common-password "
+         "/etc/pam.d/common-auth /etc/pam.d/system-auth /etc/security/faillock.conf "
+         "/etc/login.defs /etc/profile.d/*.sh /etc/sudoers /etc/sudoers.d/* "
+         "/etc/audit/rules.d/*.rules /etc/rsyslog.conf /etc/rsyslog.d/*.conf "
+         "/etc/chrony/chrony.conf /etc/chrony.conf /etc/sysctl.d/*.conf /etc/issue.net "
+         "/etc/logrotate.d/pesdc-remote")
+SYSCTLS = ("net.ipv4.conf.all.accept_redirects net.ipv4.conf.all.send_redirects "
+           "net.ipv4.conf.all.accept_source_route net.ipv4.tcp_syncookies "
+           "net.ipv4.conf.all.rp_filter net.ipv4.icmp_echo_ignore_broadcasts")
+
+
+def collector_script(admins: Iterable[str]) -> str:
+    users = " ".join(shlex.quote(u) for u in admins)
+    return f"""export LC_ALL=C PATH=/usr/sbin:/usr/bin:/sbin:/bin
+s() {{ printf '\\n{MARK}%s=====\\n' "$1"; }}
+for f in {FILES}; do [ -f "$f" ] && {{ s "file:$f"; cat "$f"; }}; done
+s "cmd:sshd -T"; sshd -T 2>&1
+s "cmd:passwd -S -a"; passwd -S -a 2>&1
+for u in {users}; do s "cmd:sudo -l -U $u"; sudo -n -l -U "$u" 2>&1; done
+s "cmd:sudo-group"; getent group sudo wheel 2>&1
+s "cmd:auditctl -l"; auditctl -l 2>&1
+s "cmd:chronyc -n sources"; chronyc -n sources 2>&1
+s "cmd:ss -H -tuln"; ss -H -tuln 2>&1
+s "cmd:dpkg -l"; dpkg-query -W -f='${{Package}} ${{Status}}\\n' 2>/dev/null || \\
+  rpm -qa --qf '%{{NAME}} install ok installed\\n' 2>/dev/null
+s "cmd:sysctl"; sysctl {SYSCTLS} 2>&1
+s "cmd:tmout"; grep -h TMOUT /etc/profile /etc/profile.d/*.sh /etc/bash.bashrc 2>/dev/null
+s end
+"""
+
+
+def parse_sections(text: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    key = None
+    buf: list[str] = []
+    for line in text.splitlines():
+        m = re.match(rf"^{MARK}(.*)=====$", line)
+        if m:
+            if key is not None:
+                out[key] = "\n".join(buf).strip("\n")
+            key, buf = m.group(1), []
+        elif key is not None:
+            buf.append(line)
+    if key is not None and key != "end":
+        out[key] = "\n".join(buf).strip("\n")
+    out.pop("end", None)
+    return out
+
+
+def static_evidence(ctx: AuditContext) -> None:
+    """Render the center's servers and devices: the evidence of --static."""
+    from pesdc.render import render_device_files
+    from pesdc.render.context import CenterFacts
+    from pesdc.render.servers import render_server
+
+    facts = CenterFacts.of(ctx.topo, ctx.dc)
+    d = ctx.dc.name
+    for srv in ctx.dc.servers:
+        try:
+            files = render_server(facts, srv)
+        except Exception as exc:  # a center the renderer cannot handle: one finding
+            ctx.hosts[srv.name] = HostEvidence(f"{srv.name}.{d}", "rendered",
+                                               error=f"render failed: {exc}")
+            continue
+        ctx.hosts[srv.name] = HostEvidence(f"{srv.name}.{d}", "rendered",
+                                           {f"file:/{k}": v for k, v in files.items()})
+        for k, v in files.items():
+            ctx.rendered_all[f"servers/{d}/{srv.name}/{k}"] = v
+    for dev in ctx.dc.devices:
+        try:
+            files = render_device_files(facts, dev.name, [])
+        except Exception:
+            files = {}
+        ctx.rendered_devices[dev.name] = files
+        for k, v in files.items():
+            ctx.rendered_all[f"devices/{d}/{dev.name}/{k}"] = v
+        ctx.devices[dev.name] = device_evidence(ctx, dev.name, files, "rendered")
+
+
+def device_evidence(ctx: AuditContext, name: str, files: dict[str, str],
+                    source: str) -> DeviceEvidence:
+    from pesdc.model.schema import ServerRole
+
+    dev = next(d for d in ctx.dc.devices if d.name == name)
+    a = ctx.dc.security.admins
+    return DeviceEvidence(
+        f"{name}.{ctx.dc.name}", dev.kind.value, dev.platform.value, files, source,
+        ctx.mgmt_nets, [s.address for s in ctx.servers_with(ServerRole.logserver)],
+        [s.address for s in ctx.servers_with(ServerRole.timesource)],
+        {"system": a.system, "audit": a.audit, "security": a.security})
+
+
+def _ssh(argv: list[str], script: str, timeout: float) -> tuple[int, str]:
+    try:
+        res = subprocess.run(argv, input=script, capture_output=True, text=True,
+                             timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return 124, f"timed out after {timeout:g} s"
+    except OSError as exc:
+        return 127, str(exc)
+    return res.returncode, res.stdout + (res.stderr if res.returncode else "")
+
+
+def collect_host(targets: list[list[str]], script: str, source: str, host: str,
+                 timeout: float = 60) -> HostEvidence:
+    """Try each ssh argv in turn (deploy account with sudo, then root)."""
+    last = ""
+    for argv in targets:
+        rc, out = _ssh(argv, script, timeout)
+        if MARK in out:
+            return HostEvidence(host, source, parse_sections(out))
+        last = out.strip()[-300:] or f"exit {rc}"
+    return HostEvidence(host, source, error=f"could not collect: {last}")
+
+
+def lab_evidence(ctx: AuditContext, lab: str, limit: list[str] | None = None,
+                 workers: int = 8) -> list[str]:
+    """Collect from the lab's hosts and Linux gear (call from inside the controller
+    namespace). Returns the hosts collected."""
+    from pesdc.lab.enter import access
+    from pesdc.provision.desired import DEPLOY_USER
+
+    cfg = str(access(lab).ssh_config)
+    d = ctx.dc.name
+    a = ctx.dc.security.admins
+    script = collector_script([a.system, a.audit, a.security])
+    servers = [s for s in ctx.dc.servers if not limit or s.name in limit]
+
+    def host(name: str) -> tuple[str, HostEvidence]:
+        t = f"{name}.{d}"
+        return name, collect_host(
+            [["ssh", "-F", cfg, f"{DEPLOY_USER}@{t}", "sudo -n sh -s"],
+             ["ssh", "-F", cfg, f"root@{t}", "sh -s"]], script, "lab", t)
+
+    def gear(name: str) -> tuple[str, dict[str, str]]:
+        dev = next(d for d in ctx.dc.devices if d.name == name)
+        t = f"{name}.{d}"
+        if dev.kind.value in ("firewall", "gatekeeper"):
+            rc, out = _ssh(["ssh", "-F", cfg, t, "nft list ruleset"], "", 30)
+            return name, {"nftables.conf": out} if rc == 0 else {}
+        if dev.kind.value == "router":
+            rc, out = _ssh(["ssh", "-F", cfg, t, "show running-config"], "", 30)
+            return name, {"frr.conf": out} if rc == 0 else {}
+        return name, {}
+
+    # --limit narrows the servers; the Linux gear (firewalls, routers) is always read.
+    linux = [dv.name for dv in ctx.dc.devices if dv.platform is Platform.linux]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for name, ev in pool.map(host, [s.name for s in servers]):
+            ctx.hosts[name] = ev
+        for name, files in pool.map(gear, linux):
+            if files:
+                ctx.devices[name] = device_evidence(ctx, name, files, "lab")
+    if limit:  # only the named hosts are judged on evidence
+        for s in ctx.dc.servers:
+            if s.name not in limit:
+                ctx.hosts.pop(s.name, None)
+    return [f"{s.name}.{d}" for s in servers]
+
+
+def inventory_hosts(path: Path, dc: DataCenter) -> dict[str, dict[str, Any]]:
+    """Servers of the center in a rendered Ansible inventory: node -> host vars."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    out: dict[str, dict[str, Any]] = {}
+
+    def walk(group: Any) -> None:
+        if not isinstance(group, dict):
+            return
+        for name, hv in (group.get("hosts") or {}).items():
+            hv = hv or {}
+            if hv.get("pesdc_center", name.split(".")[-1]) == dc.name:
+                out[hv.get("pesdc_node", name.split(".")[0])] = {"inventory_name": name,
+                                                                 **hv}
+        for child in (group.get("children") or {}).values():
+            walk(child)
+
+    if isinstance(data, dict):
+        for group in data.values():
+            walk(group)
+    return out
+
+
+def live_evidence(ctx: AuditContext, inventory: Path, ssh_config: Path | None = None,
+                  limit: list[str] | None = None, workers: int = 8) -> list[str]:
+    """Collect from real hosts named in a rendered Ansible inventory, with the user's SSH
+    configuration (sudo without a password prompt on the hosts)."""
+    hosts = inventory_hosts(inventory, ctx.dc)
+    a = ctx.dc.security.admins
+    script = collector_script([a.system, a.audit, a.security])
+    base = ["ssh", "-o", "BatchMode=yes"] + (["-F", str(ssh_config)] if ssh_config else [])
+    servers = [s for s in ctx.dc.servers if s.name in hosts and (not limit or s.name in limit)]
+
+    def host(name: str) -> tuple[str, HostEvidence]:
+        hv = hosts[name]
+        addr = str(hv.get("ansible_host") or hv["inventory_name"])
+        user = hv.get("ansible_user")
+        dest = f"{user}@{addr}" if user else addr
+        cmds = [[*base, dest, "sudo -n sh -s"]]
+        if user == "root":
+            cmds = [[*base, dest, "sh -s"]]
+        return name, collect_host(cmds, script, "live", f"{name}.{ctx.dc.name}")
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for name, ev in pool.map(host, [s.name for s in servers]):
+            ctx.hosts[name] = ev
+    for s in ctx.dc.servers:
+        if s.name not in hosts or (limit and s.name not in limit):
+            ctx.hosts.pop(s.name, None)
+    return [f"{s.name}.{ctx.dc.name}" for s in servers]

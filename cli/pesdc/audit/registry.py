@@ -1,0 +1,250 @@
+"""Audit checks are code keyed by rule id (as pesdc/rules/registry.py for validation).
+
+Three shapes, one registry:
+- center checks ``fn(ctx, params) -> list[Outcome]`` (topology and rendered rules);
+- host checks ``fn(evidence, facts, params) -> Outcome`` run once per server on its
+  evidence: the rendered files (--static) or what the host reports (--lab/--live). The
+  same function runs on recorded evidence in the tests;
+- device checks ``fn(device_evidence, params) -> Outcome | None`` run once per network
+  device on its configuration (rendered, or the running one of Linux gear).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from pesdc.audit.result import Evidence, Outcome, Status
+from pesdc.model.schema import DataCenter, Server, ServerRole, ZoneKind
+from pesdc.model.tree import DCIndex, Topology
+from pesdc.policy import CenterPolicy
+
+
+@dataclass
+class HostEvidence:
+    """What is known of one server: ``file:/abs/path`` contents and ``cmd:NAME`` output."""
+
+    host: str  # NAME.CENTER
+    source: str  # rendered, lab, live
+    data: dict[str, str] = field(default_factory=dict)
+    error: str = ""  # could not be reached / read
+
+    def get(self, key: str) -> str | None:
+        return self.data.get(key)
+
+    def files(self, prefix: str) -> str | None:
+        """The concatenated contents of every collected file under ``prefix``."""
+        parts = [v for k, v in sorted(self.data.items())
+                 if k.startswith("file:") and k[5:].startswith(prefix)]
+        return "\n".join(parts) if parts else None
+
+    def ev(self, key: str, limit: int = 4000) -> Evidence:
+        text = self.data.get(key, "")
+        label = key[5:] if key.startswith("file:") else key[4:] if key.startswith("cmd:") \
+            else key
+        what = "file " if key.startswith("file:") else "$ " if key.startswith("cmd:") else ""
+        return Evidence(f"{what}{label}", text[:limit], self.source)
+
+
+@dataclass
+class HostFacts:
+    """What the topology says a server should be (for comparing evidence against)."""
+
+    name: str
+    roles: list[str]
+    zone: str
+    os: str = "debian"
+    mgmt_nets: list[str] = field(default_factory=list)
+    log_servers: list[str] = field(default_factory=list)
+    time_sources: list[str] = field(default_factory=list)
+    admins: dict[str, str] = field(default_factory=lambda: {
+        "system": "sysadmin", "audit": "auditadmin", "security": "secadmin"})
+    listeners: set[str] = field(default_factory=lambda: {"tcp/22"})
+
+
+@dataclass
+class DeviceEvidence:
+    name: str  # NAME.CENTER
+    kind: str  # DeviceKind value
+    platform: str
+    files: dict[str, str]  # file name -> text (rendered, or read from the running gear)
+    source: str  # rendered, lab, live
+    mgmt_nets: list[str] = field(default_factory=list)
+    log_servers: list[str] = field(default_factory=list)
+    time_sources: list[str] = field(default_factory=list)
+    admins: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.files[k] for k in sorted(self.files))
+
+    def ev(self, limit: int = 4000) -> list[Evidence]:
+        return [Evidence(f"{self.source} {fname}", txt[:limit], self.source)
+                for fname, txt in sorted(self.files.items())]
+
+
+@dataclass
+class AuditContext:
+    topo: Topology
+    dc: DataCenter
+    mode: str = "static"
+    hosts: dict[str, HostEvidence] = field(default_factory=dict)  # server name -> evidence
+    devices: dict[str, DeviceEvidence] = field(default_factory=dict)  # device name -> ev.
+    rendered_devices: dict[str, dict[str, str]] = field(default_factory=dict)
+    rendered_all: dict[str, str] = field(default_factory=dict)  # relpath -> text
+
+    @cached_property
+    def idx(self) -> DCIndex:
+        return self.topo.index(self.dc)
+
+    @cached_property
+    def policy(self) -> CenterPolicy:
+        from pesdc.policy import build
+
+        return build(self.topo, self.dc)
+
+    @cached_property
+    def zone_kind(self) -> dict[str, ZoneKind]:
+        return {z.name: z.kind for z in self.dc.zones}
+
+    @cached_property
+    def mgmt_nets(self) -> list[str]:
+        return [s.subnet for z in self.dc.zones if z.kind is ZoneKind.security_management
+                for s in z.segments]
+
+    def servers_with(self, role: ServerRole, mgmt_only: bool = True) -> list[Server]:
+        return [s for s in self.dc.servers if role in s.roles and (
+            not mgmt_only or self.zone_kind.get(s.zone) is ZoneKind.security_management)]
+
+    def host_facts(self, srv: Server) -> HostFacts:
+        roles = [r.value for r in srv.roles]
+        listeners = {"tcp/22"}
+        for system in self.dc.systems:
+            if srv.name in system.servers and {"appserver", "web"} & set(roles):
+                listeners |= {f"{p.protocol}/{p.port}" for p in system.ports
+                              if p.protocol == "tcp"}
+        if "database" in roles:
+            listeners |= {f"tcp/{d.port}" for d in self.dc.databases
+                          if srv.name in (d.primary, d.standby)} or {"tcp/5432"}
+        if "logserver" in roles:
+            listeners |= {"tcp/514", "udp/514"}
+        if "timesource" in roles:
+            listeners.add("udp/123")
+        a = self.dc.security.admins
+        return HostFacts(srv.name, roles, srv.zone, srv.os.value, self.mgmt_nets,
+                         [s.address for s in self.servers_with(ServerRole.logserver)],
+                         [s.address for s in self.servers_with(ServerRole.timesource)],
+                         {"system": a.system, "audit": a.audit, "security": a.security},
+                         listeners)
+
+
+CenterFn = Callable[[AuditContext, dict[str, Any]], list[Outcome]]
+HostFn = Callable[[HostEvidence, HostFacts, dict[str, Any]], Outcome]
+DeviceFn = Callable[[DeviceEvidence, dict[str, Any]], "Outcome | None"]
+
+CHECKS: dict[str, CenterFn] = {}
+HOST_CHECKS: dict[str, HostFn] = {}
+DEVICE_CHECKS: dict[str, DeviceFn] = {}
+
+
+def check(rule_id: str) -> Callable[[CenterFn], CenterFn]:
+    def register(fn: CenterFn) -> CenterFn:
+        if rule_id in CHECKS:  # pragma: no cover - programming error
+            raise ValueError(f"audit check {rule_id} registered twice")
+        CHECKS[rule_id] = fn
+        return fn
+
+    return register
+
+
+def host_check(rule_id: str) -> Callable[[HostFn], HostFn]:
+    def register(fn: HostFn) -> HostFn:
+        HOST_CHECKS[rule_id] = fn
+
+        def over_hosts(ctx: AuditContext, params: dict[str, Any]) -> list[Outcome]:
+            out = []
+            for srv in ctx.dc.servers:
+                ev = ctx.hosts.get(srv.name)
+                if ev is None:
+                    continue
+                target = f"{srv.name}.{ctx.dc.name}"
+                if ev.error:
+                    out.append(Outcome(target, Status.failed, f"no evidence: {ev.error}",
+                                       [Evidence("collection", ev.error, ev.source)]))
+                    continue
+                try:
+                    res = fn(ev, ctx.host_facts(srv), params)
+                except Exception as exc:  # a parser surprise is a finding, not a crash
+                    res = Outcome(target, Status.manual,
+                                  f"evidence could not be read: {type(exc).__name__}: {exc}")
+                res.target = target
+                out.append(res)
+            return out
+
+        check(rule_id)(over_hosts)
+        return fn
+
+    return register
+
+
+def device_check(rule_id: str) -> Callable[[DeviceFn], DeviceFn]:
+    def register(fn: DeviceFn) -> DeviceFn:
+        DEVICE_CHECKS[rule_id] = fn
+
+        def over_devices(ctx: AuditContext, params: dict[str, Any]) -> list[Outcome]:
+            out = []
+            for dev in ctx.dc.devices:
+                ev = ctx.devices.get(dev.name)
+                if ev is None:
+                    continue
+                try:
+                    res = fn(ev, params)
+                except Exception as exc:
+                    res = Outcome(ev.name, Status.manual,
+                                  f"configuration could not be read: {exc}")
+                if res is not None:
+                    res.target = ev.name
+                    out.append(res)
+            return out
+
+        check(rule_id)(over_devices)
+        return fn
+
+    return register
+
+
+def in_nets(addr: str, nets: list[str]) -> bool:
+    try:
+        ip = ipaddress.ip_address(addr)
+        return any(ip in ipaddress.ip_network(n, strict=False) for n in nets)
+    except ValueError:
+        return False
+
+
+def all_checks() -> dict[str, CenterFn]:
+    from pesdc.audit import checks_device, checks_host, checks_topology  # noqa: F401
+
+    return CHECKS
+
+
+def ok(target: str, message: str, *evidence: Evidence) -> Outcome:
+    return Outcome(target, Status.passed, message, list(evidence))
+
+
+def bad(target: str, message: str, *evidence: Evidence) -> Outcome:
+    return Outcome(target, Status.failed, message, list(evidence))
+
+
+def part(target: str, message: str, *evidence: Evidence) -> Outcome:
+    return Outcome(target, Status.partial, message, list(evidence))
+
+
+def na(target: str, message: str) -> Outcome:
+    return Outcome(target, Status.na, message)
+
+
+def manual(target: str, message: str) -> Outcome:
+    return Outcome(target, Status.manual, message)

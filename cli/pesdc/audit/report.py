@@ -1,0 +1,218 @@
+"""Audit output: HTML for auditors (inline SVG charts, the center's picture coloured by
+result, findings with evidence in <details>), JSON, JUnit XML and Markdown; zh or en."""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from pesdc.audit.catalog import Catalog
+from pesdc.audit.engine import SCORING, SCORING_ZH
+from pesdc.audit.result import AuditReport, Status, label
+from pesdc.model.tree import Topology
+from pesdc.render.engine import TEMPLATES
+
+COLORS = {"pass": "#2e9d4c", "partial": "#e0a100", "fail": "#d93025", "na": "#9e9e9e",
+          "manual": "#5b7fc7"}
+TEXT = {
+    "zh": {"title": "等级保护测评报告（第三级）", "center": "数据中心", "date": "日期",
+           "mode": "方式", "profile": "测评参数", "overall": "总体得分", "counts": "测评项统计",
+           "families": "各安全类得分", "family": "安全类", "score": "得分", "findings": "问题项",
+           "items": "测评项", "picture": "数据中心示意图（红色：不符合）", "rule": "规则",
+           "severity": "严重性", "fix": "整改建议", "evidence": "证据", "waivers": "豁免",
+           "scoring": "计分方法", "none": "无", "hosts": "采集证据的主机", "kind": "检查方式",
+           "static": "静态（拓扑与渲染配置）", "lab": "实验环境（主机证据）",
+           "live": "现网（主机证据）", "waived": "已豁免", "expired": "豁免已过期",
+           "item": "测评项", "clause": "条款", "indicator": "测评指标", "status": "结果",
+           "manual_list": "人工核查项", "unscored": "不计分"},
+    "en": {"title": "Graded protection assessment (level 3)", "center": "Center", "date": "Date",
+           "mode": "Mode", "profile": "Profile", "overall": "Overall score",
+           "counts": "Items by result", "families": "Score per family", "family": "Family",
+           "score": "Score", "findings": "Findings", "items": "Items",
+           "picture": "The center (red: not met)", "rule": "Rule", "severity": "Severity",
+           "fix": "Remediation", "evidence": "Evidence", "waivers": "Waivers",
+           "scoring": "Scoring", "none": "none", "hosts": "Hosts with collected evidence",
+           "kind": "Check", "static": "static (topology and rendered configuration)",
+           "lab": "lab (host evidence)", "live": "live (host evidence)", "waived": "waived",
+           "expired": "waiver expired", "item": "Item", "clause": "Clause",
+           "indicator": "Test indicator", "status": "Result", "manual_list": "Manual items",
+           "unscored": "not scored"},
+}
+
+
+def family_chart(report: AuditReport, catalog: Catalog, lang: str) -> str:
+    """One horizontal bar per family (score 0-100) and its item counts, as inline SVG."""
+    rows = list(catalog.families.values())
+    width, left, bar_w, row_h = 1180, 230, 420, 34
+    height = 30 + row_h * len(rows)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" role="img" class="chart" '
+             f'font-family="Noto Sans CJK SC, sans-serif" font-size="13">']
+    for x in (0, 25, 50, 75, 100):
+        px = left + bar_w * x / 100
+        parts.append(f'<line x1="{px}" y1="18" x2="{px}" y2="{height - 6}" stroke="#ddd"/>'
+                     f'<text x="{px}" y="13" text-anchor="middle" fill="#777">{x}</text>')
+    for i, fam in enumerate(rows):
+        y = 22 + i * row_h
+        fs = report.families[fam.id]
+        name = html.escape(f"{fam.id} {fam.title(lang)}")
+        parts.append(f'<text x="{left - 8}" y="{y + 17}" text-anchor="end">{name}</text>')
+        if fs.score is None:
+            parts.append(f'<rect x="{left}" y="{y + 4}" width="{bar_w}" height="18" '
+                         f'fill="#eef2fb"/><text x="{left + 6}" y="{y + 17}" fill="#5b7fc7">'
+                         f'{TEXT[lang]["manual_list"]}: {fs.counts["manual"]} '
+                         f'({TEXT[lang]["unscored"]})</text>')
+            continue
+        color = COLORS["pass"] if fs.score >= 90 else COLORS["partial"] if fs.score >= 70 \
+            else COLORS["fail"]
+        w = bar_w * fs.score / 100
+        parts.append(f'<rect x="{left}" y="{y + 4}" width="{bar_w}" height="18" fill="#f1f1f1"/>'
+                     f'<rect x="{left}" y="{y + 4}" width="{w:.1f}" height="18" '
+                     f'fill="{color}"><title>{fs.score}</title></rect>'
+                     f'<text x="{left + bar_w + 8}" y="{y + 17}" font-weight="bold">'
+                     f'{fs.score:g}</text>')
+        counts = "  ".join(f"{label(Status(k), lang)} {v}" for k, v in fs.counts.items() if v)
+        parts.append(f'<text x="{left + bar_w + 60}" y="{y + 17}" fill="#555" '
+                     f'font-size="11">{html.escape(counts)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def picture(report: AuditReport, topo: Topology, lang: str) -> str:
+    from pesdc.graph import center_graph
+
+    try:
+        svg = center_graph(topo, report.dc, lang, status=report.target_status()).pipe(
+            format="svg").decode("utf-8")
+        return svg[svg.find("<svg"):]
+    except Exception as exc:  # the picture is a help, not the verdict
+        return f"<p>(picture unavailable: {html.escape(str(exc))})</p>"
+
+
+def _view(report: AuditReport, catalog: Catalog, lang: str) -> dict[str, Any]:
+    t = TEXT[lang]
+    findings = []
+    sev_order = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+    for r in sorted(report.findings(), key=lambda r: (sev_order[r.severity], r.rule)):
+        rd = catalog.rules[r.rule]
+        findings.append({
+            "rule": r.rule, "title": rd.title(lang), "severity": r.severity, "kind": r.kind,
+            "status": r.status.value, "label": label(r.status, lang), "fix": rd.fix(lang),
+            "items": [f"{catalog.items[i].clause} {catalog.items[i].title(lang)}"
+                      for i in rd.items],
+            "waived": r.waived, "waiver": r.waiver,
+            "outcomes": [o for o in r.outcomes if o.status in (Status.failed, Status.partial)],
+            "passed": sum(o.status is Status.passed for o in r.outcomes)})
+    families = []
+    for fam in catalog.families.values():
+        items = []
+        for it in catalog.items_of(fam.id):
+            res = report.items[it.id]
+            items.append({"id": it.id, "clause": it.clause, "indicator": it.indicator,
+                          "title": it.title(lang), "status": res.effective.value,
+                          "label": label(res.effective, lang), "waived": res.waived,
+                          "rules": [{"id": rid, "status": report.rules[rid].effective.value,
+                                     "label": label(report.rules[rid].effective, lang)}
+                                    for rid in it.rules]})
+        fs = report.families[fam.id]
+        families.append({"id": fam.id, "title": fam.title(lang), "score": fs.score,
+                         "counts": fs.counts, "items": items})
+    waivers = [r.waiver for r in report.rules.values() if r.waiver] + \
+              [i.waiver for i in report.items.values() if i.waiver]
+    return {"t": t, "lang": lang, "r": report, "findings": findings, "families": families,
+            "counts": report.counts(), "colors": COLORS,
+            "labels": {s.value: label(s, lang) for s in Status},
+            "mode": t.get(report.mode, report.mode), "waivers": waivers,
+            "scoring": SCORING_ZH if lang == "zh" else SCORING,
+            "title": report.title_zh if lang == "zh" else report.title_en,
+            "standard": catalog.standard}
+
+
+def html_report(report: AuditReport, catalog: Catalog, topo: Topology, lang: str = "zh") -> str:
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES / "audit")),
+                      autoescape=select_autoescape(["html", "j2"]), trim_blocks=True,
+                      lstrip_blocks=True)
+    from markupsafe import Markup
+
+    view = _view(report, catalog, lang)
+    view["chart"] = Markup(family_chart(report, catalog, lang))
+    view["picture"] = Markup(picture(report, topo, lang))
+    return env.get_template("report.html.j2").render(**view)
+
+
+def json_report(report: AuditReport, catalog: Catalog) -> str:
+    data = report.as_dict()
+    data["scoring"] = SCORING
+    data["standard"] = catalog.standard
+    data["catalog"] = {"items": len(catalog.items), "rules": catalog.counts()}
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def junit_report(report: AuditReport, catalog: Catalog, lang: str = "en") -> str:
+    suites = ET.Element("testsuites", name=f"pesdc audit {report.dc}",
+                        tests=str(len(report.rules)),
+                        failures=str(len(report.failed_rules())), time=str(report.seconds))
+    for fam in catalog.families.values():
+        rules = [r for r in report.rules.values()
+                 if any(catalog.items[i].family == fam.id for i in catalog.rules[r.rule].items)]
+        fails = sum(r.effective in (Status.failed, Status.partial) for r in rules)
+        skips = sum(r.effective in (Status.na, Status.manual) for r in rules)
+        suite = ET.SubElement(suites, "testsuite", name=f"{fam.id} {fam.title(lang)}",
+                              tests=str(len(rules)), failures=str(fails), skipped=str(skips))
+        for r in rules:
+            rd = catalog.rules[r.rule]
+            case = ET.SubElement(suite, "testcase", classname=f"{report.dc}.{fam.key}",
+                                 name=f"{r.rule} {rd.title(lang)}")
+            if r.effective in (Status.na, Status.manual):
+                why = r.note or label(r.effective, lang)
+                if r.waived and r.waiver:
+                    why = f"waived until {r.waiver.expires} by {r.waiver.approver}: " \
+                          f"{r.waiver.justification}"
+                ET.SubElement(case, "skipped", message=why)
+            elif r.effective in (Status.failed, Status.partial):
+                bad = [o for o in r.outcomes if o.status in (Status.failed, Status.partial)]
+                fail = ET.SubElement(case, "failure", message=f"{r.effective.value}: " + "; ".join(
+                    f"{o.target}: {o.message}" for o in bad[:5]))
+                fail.text = "\n\n".join(f"{o.target}: {o.message}\n" + "\n".join(
+                    f"--- {e.label}\n{e.text}" for e in o.evidence) for o in bad[:20])
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, "unicode") + "\n"
+
+
+def md_report(report: AuditReport, catalog: Catalog, lang: str = "en") -> str:
+    t = TEXT[lang]
+    title = report.title_zh if lang == "zh" else report.title_en
+    out = [f"# {t['title']}: {title} ({report.dc})", "",
+           f"- {t['date']}: {report.date}", f"- {t['mode']}: {t.get(report.mode, report.mode)}",
+           f"- {t['profile']}: {report.profile}",
+           f"- **{t['overall']}: {report.overall if report.overall is not None else '-'}**",
+           f"- {t['counts']}: " + ", ".join(f"{label(Status(k), lang)} {v}"
+                                             for k, v in report.counts().items()),
+           f"- {t['scoring']}: {SCORING_ZH if lang == 'zh' else SCORING}", "",
+           f"## {t['families']}", "", f"| {t['family']} | {t['score']} | "
+           + " | ".join(label(s, lang) for s in Status) + " |",
+           "|---|---|" + "---|" * len(Status)]
+    for fam in catalog.families.values():
+        fs = report.families[fam.id]
+        out.append(f"| {fam.id} {fam.title(lang)} | "
+                   f"{fs.score if fs.score is not None else '-'} | "
+                   + " | ".join(str(fs.counts[s.value]) for s in Status) + " |")
+    out += ["", f"## {t['findings']}", ""]
+    for r in report.findings():
+        rd = catalog.rules[r.rule]
+        waived = f" ({t['waived']})" if r.waived else ""
+        out.append(f"### {r.rule} [{r.severity}] {label(r.status, lang)}{waived}: "
+                   f"{rd.title(lang)}")
+        out.append(f"- {t['item']}: " + ", ".join(catalog.items[i].clause for i in rd.items))
+        out.append(f"- {t['fix']}: {rd.fix(lang)}")
+        for o in r.outcomes:
+            if o.status in (Status.failed, Status.partial):
+                out.append(f"- `{o.target}`: {o.message}")
+        out.append("")
+    for note in report.waiver_notes:
+        out.append(f"> {note}")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,196 @@
+"""What an audit produces: outcomes per target, rule and item results, family scores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    passed = "pass"  # 符合
+    partial = "partial"  # 部分符合
+    failed = "fail"  # 不符合
+    na = "na"  # 不适用
+    manual = "manual"  # 人工核查
+
+
+LABELS = {
+    "zh": {Status.passed: "符合", Status.partial: "部分符合", Status.failed: "不符合",
+           Status.na: "不适用", Status.manual: "人工核查"},
+    "en": {Status.passed: "pass", Status.partial: "partial", Status.failed: "fail",
+           Status.na: "not applicable", Status.manual: "manual"},
+}
+SCORE = {Status.passed: 1.0, Status.partial: 0.5, Status.failed: 0.0}
+
+
+def label(status: Status, lang: str) -> str:
+    return LABELS["zh" if lang == "zh" else "en"][status]
+
+
+@dataclass
+class Evidence:
+    label: str  # "file /etc/ssh/sshd_config", "sshd -T", "topology isolation"
+    text: str
+    source: str = "topology"  # topology, rendered, lab, live
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "text": self.text, "source": self.source}
+
+
+@dataclass
+class Outcome:
+    """One rule's verdict on one target (a host, device, zone pair, link, the center)."""
+
+    target: str
+    status: Status
+    message: str
+    evidence: list[Evidence] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"target": self.target, "status": self.status.value, "message": self.message,
+                "evidence": [e.as_dict() for e in self.evidence]}
+
+
+def combine(statuses: list[Status]) -> Status:
+    """All pass: pass; all fail: fail; a mix of pass/partial/fail: partial.
+    Not-applicable outcomes do not count; only manual ones: manual."""
+    scored = [s for s in statuses if s in SCORE]
+    if not scored:
+        if Status.manual in statuses:
+            return Status.manual
+        return Status.na
+    if all(s is Status.passed for s in scored):
+        return Status.passed
+    if all(s is Status.failed for s in scored):
+        return Status.failed
+    return Status.partial
+
+
+@dataclass
+class Waiver:
+    id: str  # rule or item id
+    justification: str
+    approver: str
+    expires: str  # YYYY-MM-DD
+    expired: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "justification": self.justification, "approver": self.approver,
+                "expires": self.expires, "expired": self.expired}
+
+
+@dataclass
+class RuleResult:
+    rule: str
+    kind: str
+    severity: str
+    status: Status  # as measured, before waivers
+    outcomes: list[Outcome] = field(default_factory=list)
+    waiver: Waiver | None = None  # a waiver naming this rule (applied unless expired)
+    note: str = ""
+
+    @property
+    def waived(self) -> bool:
+        return (self.waiver is not None and not self.waiver.expired
+                and self.status in (Status.failed, Status.partial))
+
+    @property
+    def effective(self) -> Status:
+        return Status.na if self.waived else self.status
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "kind": self.kind, "severity": self.severity,
+                "status": self.status.value, "effective": self.effective.value,
+                "waived": self.waived, "note": self.note,
+                "waiver": self.waiver.as_dict() if self.waiver else None,
+                "outcomes": [o.as_dict() for o in self.outcomes]}
+
+
+@dataclass
+class ItemResult:
+    item: str
+    family: str
+    status: Status  # before an item waiver
+    rules: list[str]
+    waiver: Waiver | None = None
+
+    @property
+    def waived(self) -> bool:
+        return (self.waiver is not None and not self.waiver.expired
+                and self.status in (Status.failed, Status.partial))
+
+    @property
+    def effective(self) -> Status:
+        return Status.na if self.waived else self.status
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"item": self.item, "family": self.family, "status": self.status.value,
+                "effective": self.effective.value, "waived": self.waived,
+                "waiver": self.waiver.as_dict() if self.waiver else None, "rules": self.rules}
+
+
+@dataclass
+class FamilyScore:
+    family: str
+    score: float | None  # 0-100, None when no item is scored
+    counts: dict[str, int]
+    weight: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"family": self.family, "score": self.score, "counts": self.counts,
+                "weight": self.weight}
+
+
+@dataclass
+class AuditReport:
+    dc: str
+    title_zh: str
+    title_en: str
+    mode: str  # static, lab, live
+    date: str  # YYYY-MM-DD (the audit's "today")
+    profile: str
+    rules: dict[str, RuleResult] = field(default_factory=dict)
+    items: dict[str, ItemResult] = field(default_factory=dict)
+    families: dict[str, FamilyScore] = field(default_factory=dict)
+    overall: float | None = None
+    waiver_notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    hosts: list[str] = field(default_factory=list)  # hosts whose evidence was collected
+
+    def counts(self) -> dict[str, int]:
+        out = {s.value: 0 for s in Status}
+        for i in self.items.values():
+            out[i.effective.value] += 1
+        return out
+
+    def findings(self) -> list[RuleResult]:
+        """Rules not met (fail or partial), waived ones included (marked)."""
+        return [r for r in self.rules.values() if r.status in (Status.failed, Status.partial)]
+
+    def failed_rules(self) -> list[str]:
+        """Rules failing or partly failing after waivers: the audit's finding list."""
+        return sorted(r.rule for r in self.rules.values()
+                      if r.effective in (Status.failed, Status.partial))
+
+    def target_status(self) -> dict[str, str]:
+        """Node name -> pass/fail for colouring the picture (fail: a failing outcome)."""
+        out: dict[str, str] = {}
+        for r in self.rules.values():
+            for o in r.outcomes:
+                name = o.target.split(".")[0]
+                if o.status in (Status.failed, Status.partial) and not r.waived:
+                    out[name] = "fail"
+                elif o.status is Status.passed:
+                    out.setdefault(name, "pass")
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"dc": self.dc, "title": {"zh": self.title_zh, "en": self.title_en},
+                "mode": self.mode, "date": self.date, "profile": self.profile,
+                "overall": self.overall, "counts": self.counts(),
+                "failed_rules": self.failed_rules(), "waiver_notes": self.waiver_notes,
+                "hosts": self.hosts, "seconds": self.seconds,
+                "families": {k: v.as_dict() for k, v in self.families.items()},
+                "items": {k: v.as_dict() for k, v in self.items.items()},
+                "rules": {k: v.as_dict() for k, v in self.rules.items()}}

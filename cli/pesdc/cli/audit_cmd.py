@@ -1,0 +1,158 @@
+"""`pesdc audit`: graded protection (GB/T 22239-2019 level 3) with evidence, for auditors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import click
+
+from pesdc.cli.common import load_or_exit
+from pesdc.cli.lab_cmd import pick_center
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--dc", help="The center (default: the only city center).")
+@click.option("--all", "all_centers", is_flag=True,
+              help="Static audit of every center of the tree: a summary per center "
+                   "(json or md).")
+@click.option("--static", "static", is_flag=True,
+              help="From the topology and the rendered configurations only (the default).")
+@click.option("--lab", "lab_name", metavar="LAB",
+              help="Static, plus evidence collected from the hosts and Linux gear of LAB.")
+@click.option("--live", "inventory", metavar="INVENTORY",
+              type=click.Path(path_type=Path, dir_okay=False),
+              help="Static, plus evidence from the hosts of a rendered Ansible inventory "
+                   "(your SSH configuration; passwordless sudo on the hosts).")
+@click.option("--ssh-config", type=click.Path(path_type=Path, dir_okay=False),
+              help="With --live: the SSH configuration file (default: ssh's own).")
+@click.option("--limit", multiple=True, metavar="SERVER",
+              help="With --lab/--live: collect evidence from these servers only.")
+@click.option("--format", "fmt", type=click.Choice(["html", "json", "junit", "md"]),
+              default="md", show_default=True)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the report here (default: standard output).")
+@click.option("--waivers", type=click.Path(path_type=Path, dir_okay=False),
+              help="Waivers YAML (id, justification, approver, expires).")
+@click.option("--profile", type=click.Path(path_type=Path, dir_okay=False),
+              help="Audit profile YAML overriding rule parameters (e.g. password length).")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), hidden=True,
+              help="The audit date (waiver expiry is judged against it).")
+@click.option("--fail-under", type=click.FloatRange(0, 100),
+              help="Exit 1 when the overall score is below this.")
+def audit(paths: tuple[Path, ...], dc: str | None, all_centers: bool, static: bool,
+          lab_name: str | None, inventory: Path | None, ssh_config: Path | None,
+          limit: tuple[str, ...], fmt: str, lang: str, output: Path | None,
+          waivers: Path | None, profile: Path | None, today: dt.datetime | None,
+          fail_under: float | None) -> None:
+    """Audit a center against MLPS 2.0 level 3: every item 符合 / 部分符合 / 不符合 /
+    不适用 / 人工核查 with evidence, a score per family and overall."""
+    from pesdc.audit.catalog import CatalogError, load_catalog
+    from pesdc.audit.engine import AuditOptions, run_audit
+    from pesdc.audit.waivers import load_waivers
+    from pesdc.lab.errors import LabError
+
+    if sum(bool(x) for x in (static, lab_name, inventory)) > 1:
+        raise click.UsageError("choose one of --static, --lab LAB, --live INVENTORY")
+    loaded = load_or_exit(paths)
+    topo = loaded.topology
+    if all_centers:
+        if lab_name or inventory or dc:
+            raise click.UsageError("--all is a static audit of every center (no --dc, "
+                                   "--lab or --live)")
+        _audit_all(topo, profile, fmt, output)
+        return
+    name = pick_center(topo, dc)
+    center = topo.datacenters[name]
+    if center.hosted:
+        raise click.UsageError(f"{name} has no center of its own (hosted by "
+                               f"{center.hosted_by}): audit {center.hosted_by}")
+    day = today.date() if today else dt.date.today()
+    try:
+        catalog = load_catalog(profile)
+        waived = load_waivers(waivers, catalog, day) if waivers else []
+    except CatalogError as exc:
+        click.echo(f"pesdc audit: {exc}", err=True)
+        sys.exit(2)
+    if inventory is not None and not inventory.is_file():
+        raise click.UsageError(f"inventory {inventory} is not a file")
+    mode = "lab" if lab_name else "live" if inventory else "static"
+    opts = AuditOptions(mode=mode, lab=lab_name, inventory=inventory, ssh_config=ssh_config,
+                        limit=list(limit), today=day, waivers=waived)
+    try:
+        if lab_name:
+            from pesdc.lab.enter import reexec_inside
+
+            reexec_inside(lab_name)  # every lab connection from the controller namespace
+        report = run_audit(topo, name, catalog, opts,
+                           progress=lambda m: click.echo(f"audit: {m}", err=True))
+    except LabError as exc:
+        click.echo(f"pesdc audit: {exc}", err=True)
+        sys.exit(2)
+    except OSError as exc:
+        click.echo(f"pesdc audit: {exc}", err=True)
+        sys.exit(2)
+    from pesdc.audit import report as rp
+
+    if fmt == "html":
+        text = rp.html_report(report, catalog, topo, lang)
+    elif fmt == "json":
+        text = rp.json_report(report, catalog)
+    elif fmt == "junit":
+        text = rp.junit_report(report, catalog, lang)
+    else:
+        text = rp.md_report(report, catalog, lang)
+    if output:
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            click.echo(f"pesdc audit: cannot write {output}: {exc.strerror or exc}", err=True)
+            sys.exit(2)
+    else:
+        click.echo(text, nl=False)
+    counts = report.counts()
+    click.echo(f"audit {name} ({mode}): overall {report.overall}; " + ", ".join(
+        f"{k} {v}" for k, v in counts.items()) + f"; findings: "
+        f"{', '.join(report.failed_rules()) or 'none'}" + (f" -> {output}" if output else ""),
+        err=True)
+    for note in report.waiver_notes:
+        click.echo(f"audit: {note}", err=True)
+    if fail_under is not None and (report.overall or 0) < fail_under:
+        sys.exit(1)
+
+
+def _audit_all(topo: object, profile: Path | None, fmt: str, output: Path | None) -> None:
+    import json
+    import time
+
+    from pesdc.audit.catalog import CatalogError, load_catalog
+    from pesdc.audit.engine import audit_all
+
+    try:
+        catalog = load_catalog(profile)
+    except CatalogError as exc:
+        click.echo(f"pesdc audit: {exc}", err=True)
+        sys.exit(2)
+    started = time.monotonic()
+    rows = audit_all(topo, catalog)  # type: ignore[arg-type]
+    took = round(time.monotonic() - started, 1)
+    if fmt == "json":
+        text = json.dumps({"centers": rows, "seconds": took}, ensure_ascii=False,
+                          indent=1) + "\n"
+    else:
+        lines = ["| center | overall | fail | partial | findings |", "|---|---|---|---|---|"]
+        for r in rows:
+            c = r["counts"]
+            lines.append(f"| {r['dc']} | {r['overall']} | {c['fail']} | "  # type: ignore[index]
+                         f"{c['partial']} | {', '.join(r['failed_rules'])} |")  # type: ignore
+        text = "\n".join(lines) + "\n"
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+    click.echo(f"audit: {len(rows)} centers in {took} s", err=True)
