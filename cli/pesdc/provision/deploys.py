@@ -219,6 +219,11 @@ def snakeoil(cert: str, key: str, cn: str) -> Generator[str, None, None]:
 OP_NAMES: dict[str, dict[str, str]] = {}  # host name -> op hash -> this host's op name
 
 
+# host -> "[CONTROL] file PATH" for every managed file that differs (filled while the
+# batched file operations read their facts).
+FILE_CHANGES: dict[str, list[str]] = {}
+
+
 def _op(fn: Any, name: str, **kw: Any) -> Any:
     """Call an operation and remember this host's own name for it (pyinfra merges the
     names of the operations that share a position across hosts)."""
@@ -296,7 +301,8 @@ def apply_spec(spec: HostSpec, secrets: dict[str, str], plan: bool = False) -> N
         ids = ",".join(sorted({f.control for f in group}))
         m = _op(managed_files, name=f"[{ids}] {what}",
                 files=[{"path": f.path, "content": f.content, "mode": f.mode,
-                        "owner": f.owner, "group": f.group, "validate": f.validate}
+                        "owner": f.owner, "group": f.group, "validate": f.validate,
+                        "control": f.control}
                        for f in group])
         for f in group:
             put_meta[f.path] = m
@@ -392,7 +398,7 @@ def managed_users(users: list[dict[str, Any]]) -> Generator[str, None, None]:
     names = " ".join(shlex.quote(u["name"]) for u in users)
     have: dict[str, tuple[str, str, set[str]]] = {}
     for line in _fact(f"for u in {names}; do e=$(getent passwd $u) && "
-                      "echo \"$e|$(id -nG $u | tr ' ' ',')\"; done").splitlines():
+                      "echo \"$e|$(id -nG $u | tr ' ' ',')\"; done; true").splitlines():
         fields = line.split(":")
         if len(fields) >= 7:
             shell, groups = fields[6].split("|", 1) if "|" in fields[6] else (fields[6], "")
@@ -421,7 +427,7 @@ def managed_directories(dirs: list[dict[str, str]]) -> Generator[str, None, None
     paths = " ".join(shlex.quote(d["path"]) for d in dirs)
     have = {}
     for line in _fact(f"for p in {paths}; do [ -d \"$p\" ] && "
-                      "echo \"$(stat -c '%a %U %G' \"$p\") $p\"; done").splitlines():
+                      "echo \"$(stat -c '%a %U %G' \"$p\") $p\"; done; true").splitlines():
         parts = line.split(" ", 3)
         if len(parts) == 4:
             have[parts[3]] = parts[:3]
@@ -453,6 +459,10 @@ def managed_files(files: list[dict[str, str]]) -> Generator[Any, None, None]:
         path = f["path"]
         sha, mode, owner, group = state.get(path, ["-", "-", "-", "-"])
         want = hashlib.sha256(f["content"].encode()).hexdigest()
+        if sha != want or mode != f["mode"].lstrip("0") or owner != f["owner"] or \
+                group != f["group"]:
+            # Per-file detail for the plan and the journal (the batch is one operation).
+            FILE_CHANGES.setdefault(host.name, []).append(tag(f["control"], f"file {path}"))
         if sha != want:
             if sha == "-":
                 yield f"mkdir -p {shlex.quote(path.rsplit('/', 1)[0] or '/')}"

@@ -123,10 +123,11 @@ def run(action: str, specs: list[HostSpec], access: Access, secrets: dict[str, s
     from pyinfra.api.operations import run_ops
     from pyinfra.api.state import StateStage
 
-    from pesdc.provision.deploys import OP_NAMES, deploy_host
+    from pesdc.provision.deploys import FILE_CHANGES, OP_NAMES, deploy_host
 
     plan = action == "plan"
     OP_NAMES.clear()
+    FILE_CHANGES.clear()
     started = time.monotonic()
     results: dict[str, HostResult] = {s.host: HostResult(s.host, ENGINE, ok=True)
                                       for s in specs}
@@ -235,8 +236,11 @@ def run(action: str, specs: list[HostSpec], access: Access, secrets: dict[str, s
                     changes.append(name)
             elif meta.is_complete() and meta.did_change():
                 changes.append(name)
+        # A batch of files is one operation: name each file that changed in it too.
+        if changes:
+            changes += [c for c in FILE_CHANGES.get(h.name, []) if c not in changes]
         r.changes = changes
-        r.changed = len(changes)
+        r.changed = len([c for c in changes if c not in FILE_CHANGES.get(h.name, [])])
         if failed:
             r.ok = False
             r.error = errors.get(h.name) or "failed"
