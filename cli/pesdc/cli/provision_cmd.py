@@ -43,18 +43,12 @@ def _access(lab: str | None) -> Any:
 
 
 def _deploy_pubkeys(lab: str | None) -> list[str]:
-    import os
-    if lab:
-        from pesdc.lab.enter import access
-        return [access(lab).identity.with_suffix(".pub").read_text().strip()]
-    env = os.environ.get("PESDC_DEPLOY_PUBKEY")
-    if env:
-        return [env.strip()]
-    for name in ("id_ed25519.pub", "id_ecdsa.pub", "id_rsa.pub"):
-        p = Path.home() / ".ssh" / name
-        if p.is_file():
-            return [p.read_text().strip()]
-    raise click.UsageError("no public key for the deploy account: set PESDC_DEPLOY_PUBKEY")
+    from pesdc.provision.engine import deploy_pubkeys
+
+    try:
+        return deploy_pubkeys(lab)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 def _run(action: str, paths: tuple[Path, ...], dc: str | None, lab: str | None,

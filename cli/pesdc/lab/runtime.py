@@ -61,6 +61,7 @@ class NodeState:
     # What the node was started with (its rendered gear configuration and plan): a
     # change makes `up` restart the node, so re-running `up` converges.
     config_sha: str | None = None
+    alias: bool = False  # shares another node's namespace: nothing of its own to stop
 
     def alive(self) -> bool:
         return self.pid is None or not netns.gone(self.pid)
@@ -167,10 +168,14 @@ class Lab:
         repaired = created = 0
         # Network gear first: servers' sshd must be reachable through the firewalls.
         order = sorted(plan.nodes.values(), key=lambda n: (
-            {"firewall": 0, "router": 1, "peer": 1, "site": 2, "mgmt": 3, "controller": 4,
-             "server": 5}[n.role], n.name))
+            {"firewall": 0, "router": 1, "peer": 1, "site": 2, "mgmt": 3, "server": 4,
+             "controller": 5}[n.role], n.name))
         for node in order:
             old = nodes_state.get(node.key)
+            if node.alias_of is not None:  # lives in another node's namespace
+                nodes_state[node.key] = NodeState(node.name, node.netns, node.role, node.host,
+                                                  node.mgmt, alias=True)
+                continue
             sha = _node_sha(node, configs.get(node.name, {}))
             if old is not None and old.netns == node.netns and old.config_sha == sha and \
                     self._healthy(plan, node, old):
@@ -455,6 +460,8 @@ class Lab:
 
     # -- take down -------------------------------------------------------------------
     def _stop_node(self, st: NodeState) -> None:
+        if st.alias:
+            return
         if st.pid is not None:
             netns.kill_pids([st.pid])
         netns.delete(st.netns)

@@ -22,24 +22,10 @@ from typing import Any
 
 from pesdc.model.tree import Topology
 from pesdc.provision.ansible_export import SECRET_ENV, export_ansible
+from pesdc.provision.engine import deploy_pubkeys
 from pesdc.results import HostResult, RunResult
 
 ENGINE = "ansible"
-
-
-def deploy_pubkeys(lab: str | None) -> list[str]:
-    """Public keys for the deploy account: the lab's key, else the operator's."""
-    if lab:
-        from pesdc.lab.enter import access
-        return [access(lab).identity.with_suffix(".pub").read_text().strip()]
-    env = os.environ.get("PESDC_DEPLOY_PUBKEY")
-    if env:
-        return [env.strip()]
-    for name in ("id_ed25519.pub", "id_ecdsa.pub", "id_rsa.pub"):
-        p = Path.home() / ".ssh" / name
-        if p.is_file():
-            return [p.read_text().strip()]
-    raise ValueError("no public key for the deploy account: set PESDC_DEPLOY_PUBKEY")
 
 
 def ansible_playbook() -> str:
@@ -59,7 +45,7 @@ def export_dir(dc_name: str, lab: str | None) -> Path:
 
 def _load(paths: list[Path] | list[str]) -> Topology:
     from pesdc.model import validate
-    res = validate(list(paths))
+    res = validate([str(p) for p in paths])
     if not res.report.ok:
         raise ValueError("the topology does not validate: run `pesdc validate`")
     return res.topology
@@ -82,8 +68,9 @@ def select_hosts(topo: Topology, dc_name: str, limit: list[str] | None) -> list[
     out = []
     for s in dc.servers:
         keys = {s.name, f"{s.name}.{dc.name}", s.zone, *(r.value for r in s.roles)}
-        if getattr(s, "group", None):
-            keys.add(s.group)
+        group = getattr(s, "group", None)
+        if group:
+            keys.add(str(group))
         if not want or keys & want:
             out.append(f"{s.name}.{dc.name}")
     return out
@@ -183,7 +170,7 @@ def _args(topo: Topology | None, dc_name: str | None, paths: Any, dc: str | None
     if topo is None:
         if not paths:
             raise ValueError("give a topology or its paths")
-        topo = _load(list(paths))
+        topo = _load([str(p) for p in paths])
     return topo, _center(topo, dc_name or dc)
 
 

@@ -93,7 +93,7 @@ def _recording() -> Iterator[list[tuple[str, str, dict[str, Any]]]]:
         calls.append((name, text, ctx))
         return text
 
-    desired.render_template = wrapper  # type: ignore[assignment]
+    desired.render_template = wrapper
     try:
         yield calls
     finally:

@@ -252,3 +252,18 @@ def run(action: str, specs: list[HostSpec], access: Access, secrets: dict[str, s
         if spec.not_applicable:
             r.details["not_applicable"] = dict(spec.not_applicable)
     return RunResult(action, ENGINE, [results[s.host] for s in specs])
+
+
+def deploy_pubkeys(lab: str | None) -> list[str]:
+    """Public keys for the deploy account: the lab's key, else the operator's."""
+    if lab:
+        from pesdc.lab.enter import access
+        return [access(lab).identity.with_suffix(".pub").read_text().strip()]
+    env = os.environ.get("PESDC_DEPLOY_PUBKEY")
+    if env:
+        return [env.strip()]
+    for name in ("id_ed25519.pub", "id_ecdsa.pub", "id_rsa.pub"):
+        p = Path.home() / ".ssh" / name
+        if p.is_file():
+            return [p.read_text().strip()]
+    raise ValueError("no public key for the deploy account: set PESDC_DEPLOY_PUBKEY")

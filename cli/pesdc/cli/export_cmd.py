@@ -1,0 +1,65 @@
+"""`pesdc export ansible`: inventory, host_vars and playbook for the Ansible roles."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from pesdc.cli.common import load_or_exit
+from pesdc.lab.errors import LabError
+
+
+@click.group()
+def export() -> None:
+    """Export a center for other tools (Ansible)."""
+
+
+@export.command(name="ansible")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--dc", "names", multiple=True,
+              help="Only these centers (default: every center with servers).")
+@click.option("--lab", "lab", help="Reach the hosts of this lab (its key, known_hosts and "
+                                   "controller namespace).")
+@click.option("--limit", multiple=True, help="Only these servers (name, NAME.CENTER, role).")
+@click.option("--deploy-key", "deploy_keys", multiple=True, type=click.Path(
+    path_type=Path, exists=True, dir_okay=False),
+    help="Public key(s) of the deploy account (default: the lab's key with --lab, else "
+         "PESDC_DEPLOY_PUBKEY or ~/.ssh/id_*.pub).")
+@click.option("-o", "--output", "out", type=click.Path(path_type=Path), required=True,
+              help="Output folder.")
+def ansible(paths: tuple[Path, ...], names: tuple[str, ...], lab: str | None,
+            limit: tuple[str, ...], deploy_keys: tuple[Path, ...], out: Path) -> None:
+    """Write OUTPUT/{inventory/hosts.yml, host_vars/, site.yml, ansible.cfg}.
+
+    Apply with `ansible-playbook site.yml` from OUTPUT (ANSIBLE_CONFIG=OUTPUT/ansible.cfg);
+    secrets come from PESDC_SECRET_REPLICATION_PASSWORD and
+    PESDC_SECRET_BACKUP_PRIVATE_KEY at run time, never from the export.
+    """
+    from pesdc.provision.engine import deploy_pubkeys
+    from pesdc.provision.ansible_export import export_ansible
+    from pesdc.render import select
+
+    loaded = load_or_exit(paths)
+    topo = loaded.topology
+    unknown = [n for n in names if n not in topo.datacenters]
+    if unknown:
+        raise click.UsageError(f"unknown data center(s): {', '.join(unknown)}; "
+                               f"known: {', '.join(sorted(topo.datacenters))}")
+    if lab and not names:
+        from pesdc.lab.runtime import Lab
+        center = Lab(lab).load_state().get("dc") if Lab(lab).exists() else None
+        names = (center,) if center else names
+    dcs = [d for d in select(topo, list(names) or None) if d.servers]
+    if lab and len(dcs) != 1:
+        raise click.UsageError("--lab exports one center: choose it with --dc")
+    try:
+        keys = [p.read_text().strip() for p in deploy_keys] or deploy_pubkeys(lab)
+        res = export_ansible(topo, dcs, out, lab, keys, None, list(limit) or None)
+    except (LabError, ValueError) as exc:
+        click.echo(f"pesdc export: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"exported {len(res.hosts)} host(s) into {res.out}: "
+               f"ANSIBLE_CONFIG={res.out / 'ansible.cfg'} ansible-playbook "
+               f"{res.out / 'site.yml'}", err=True)
