@@ -59,6 +59,7 @@ class Node:
     # (prefix, via) in a policy-routing table used for packets not from the oob ports.
     oob_routes: list[tuple[str, str]] = field(default_factory=list)
     peer_config: str = ""  # frr.conf of an uplink peer (the far center's border router)
+    alias_of: str | None = None  # shares this node's namespace (the controller on a bastion)
 
     def __post_init__(self) -> None:
         self.key = self.key or self.name
@@ -142,9 +143,28 @@ def build_plan(topo: Topology, dc_name: str, lab: str | None = None) -> LabPlan:
         own = idx.segments[segment].subnet if segment else None
         return [(p, gateway) for p in prefixes if p != own]
 
+    # An agency-room server (no segment, location: ROOM) sits on its room's LAN: that
+    # LAN becomes a bridge of its own, the room's site router and servers plug into it,
+    # and the servers route through the site router.
+    room_lans: dict[str, tuple[str, str, str]] = {}  # room -> (bridge, subnet, router)
+    for srv in view.servers:
+        room = idx.sites.get(srv.location) if srv.segment is None else None
+        if room is not None and room.subnet and room.router and room.name not in room_lans:
+            room_lans[room.name] = (f"br{short_hash(lab, 'site', room.name, n=8)}",
+                                    room.subnet, room.router)
+    bridges.update({"site:" + room: lan[0] for room, lan in room_lans.items()})
+
     for srv in view.servers:
         if srv.segment is None:
-            continue  # an agency-room server: lives behind its site (not emulated yet)
+            if srv.location in room_lans:
+                br, subnet, router = room_lans[srv.location]
+                plen = ipaddress.ip_network(subnet).prefixlen
+                nodes[srv.name] = Node(srv.name, hostname(dc, srv.name), _ns(lab, srv.name),
+                                       "server", srv.address,
+                                       [NodeIf("eth0", br, [f"{srv.address}/{plen}"],
+                                               mac_for(srv.address))],
+                                       [(p, router) for p in prefixes if p != subnet])
+            continue  # a server in no segment and no emulated room: not in the lab
         seg = idx.segments[srv.segment]
         net = ipaddress.ip_network(seg.subnet)
         addr = f"{srv.address}/{net.prefixlen}"
@@ -198,8 +218,9 @@ def build_plan(topo: Topology, dc_name: str, lab: str | None = None) -> LabPlan:
         if not site.subnet or not site.router:
             continue
         plen = ipaddress.ip_network(site.subnet).prefixlen
+        lan_bridge = room_lans[site.name][0] if site.name in room_lans else None
         n = Node(site.name, f"{site.name}.{dc.name}", _ns(lab, "site-" + site.name), "site",
-                 site.router, [NodeIf("lan0", None, [f"{site.router}/{plen}"],
+                 site.router, [NodeIf("lan0", lan_bridge, [f"{site.router}/{plen}"],
                                       mac_for(site.router))], forwarding=True,
                  key="site:" + site.name)
         site_nodes[site.name] = n
@@ -255,27 +276,29 @@ def build_plan(topo: Topology, dc_name: str, lab: str | None = None) -> LabPlan:
 
     # The business-private-network uplinks: the far center's border router as a small
     # FRR node behind the uplink (its latency and bandwidth), speaking OSPF to ours.
-    for up in view.uplinks:
+    for uplink in view.uplinks:
         end = next(((dev, itf) for dev in view.devices for itf in dev.interfaces
-                    if itf.uplink == up.name), None)
-        if end is None or not (up.subnet and up.local_address and up.peer_address):
+                    if itf.uplink == uplink.name), None)
+        if end is None or not (uplink.subnet and uplink.local_address and uplink.peer_address):
             continue
         dev, itf = end
-        plen = ipaddress.ip_network(up.subnet).prefixlen
+        plen = ipaddress.ip_network(uplink.subnet).prefixlen
         fast = dev.ospf is None or dev.ospf.fast_timers
         timers = " ip ospf hello-interval 1\n ip ospf dead-interval 4\n" if fast else ""
-        frr = (f"frr version 8.4\nfrr defaults traditional\nhostname {up.peer}\n!\n"
-               f"interface wan0\n description {up.kind.value} uplink to {dc.name}\n"
-               f" ip address {up.peer_address}/{plen}\n{timers}exit\n!\n"
-               f"router ospf\n ospf router-id {up.peer_address}\n"
-               f" network {up.subnet} area {dev.ospf.area if dev.ospf else '0.0.0.0'}\n"
+        frr = (f"frr version 8.4\nfrr defaults traditional\nhostname {uplink.peer}\n!\n"
+               f"interface wan0\n description {uplink.kind.value} uplink to {dc.name}\n"
+               f" ip address {uplink.peer_address}/{plen}\n{timers}exit\n!\n"
+               f"router ospf\n ospf router-id {uplink.peer_address}\n"
+               f" network {uplink.subnet} area {dev.ospf.area if dev.ospf else '0.0.0.0'}\n"
                "exit\n!\nend\n")
-        key = "uplink:" + up.name
-        nodes[key] = Node(up.peer, f"{up.peer}.{up.name}.uplink", _ns(lab, "up-" + up.name),
-                          "peer", up.peer_address, [], key=key, peer_config=frr)
-        links.append(P2PLink(up.name, dev.name, itf.name, f"{up.local_address}/{plen}", key,
-                             "wan0", f"{up.peer_address}/{plen}", up.bandwidth_mbps,
-                             up.latency_ms))
+        key = "uplink:" + uplink.name
+        nodes[key] = Node(uplink.peer, f"{uplink.peer}.{uplink.name}.uplink",
+                          _ns(lab, "up-" + uplink.name), "peer", uplink.peer_address, [],
+                          key=key, peer_config=frr)
+        links.append(P2PLink(uplink.name, dev.name, itf.name,
+                             f"{uplink.local_address}/{plen}", key, "wan0",
+                             f"{uplink.peer_address}/{plen}", uplink.bandwidth_mbps,
+                             uplink.latency_ms))
 
     # Routers and firewalls route with what render derived (static routes).
     from pesdc.render.context import device_context  # here: avoids an import cycle
@@ -286,8 +309,20 @@ def build_plan(topo: Topology, dc_name: str, lab: str | None = None) -> LabPlan:
             ctx = device_context(facts, dev)
             node.routes = [(r["cidr"], r["next_hop"]) for r in ctx["static_routes"]]
 
+    # The controller: pesdc runs on the center's bastion host (运维审计堡垒机) when there
+    # is one, as operations do in a level-3 center: a policy that admits SSH only from
+    # the bastion admits the lab's tools too. The controller shares the bastion's
+    # network namespace. Without a bastion it gets its own management address.
+    mgmt_names = {z.name for z in idx.zones_of_kind(ZoneKind.security_management)}
+    bastion = next((s for s in view.servers if s.zone in mgmt_names and s.name in nodes
+                    and any(r.value == "bastion" for r in s.roles)), None)
     ctl_seg = mgmt_segments[0] if mgmt_segments else None
-    if ctl_seg is not None:
+    if bastion is not None:
+        host = nodes[bastion.name]
+        nodes["controller"] = Node("controller", f"controller.{dc.name}", host.netns,
+                                   "controller", bastion.address, [], [],
+                                   alias_of=bastion.name)
+    elif ctl_seg is not None:
         net = ipaddress.ip_network(ctl_seg.subnet)
         used = {ipaddress.ip_address(a.split("/")[0]) for n in nodes.values()
                 for i in n.interfaces for a in i.addresses}
