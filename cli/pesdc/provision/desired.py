@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pesdc.model.schema import DataCenter, Server
+from pesdc.model.schema import DataCenter, OsFamily, Server
 from pesdc.model.tree import Topology
 from pesdc.provision.controls import controls_for
 from pesdc.provision.spec import FileSpec, HostSpec, ServiceSpec, UserSpec
@@ -223,6 +223,11 @@ def desired_state(topo: Topology, dc_name: str, server_name: str, lab: bool,
                   facts: CenterFacts | None = None) -> HostSpec:
     dc = topo.datacenters[dc_name]
     srv = _server(dc, server_name)
+    if lab and srv.os is not OsFamily.debian:
+        # The lab's hosts are Debian (its cached image): a RHEL-family server (openEuler,
+        # Kylin) runs there as a Debian stand-in, as vendor gear runs as Linux stand-ins.
+        # Its RHEL command paths are covered by the fixture tests of the deploys.
+        srv = srv.model_copy(update={"os": OsFamily.debian})
     facts = facts or CenterFacts.of(topo, dc)
     ctx = host_context(facts, srv, lab, deploy_pubkeys, backup_pubkey)
     osf = srv.os.value
