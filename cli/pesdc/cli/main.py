@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import click
 
+from pesdc.cli.audit_cmd import audit
 from pesdc.cli.common import CONTEXT
 from pesdc.cli.export_cmd import export
 from pesdc.cli.graph_cmd import graph
 from pesdc.cli.lab_cmd import lab
 from pesdc.cli.model_cmds import rules, schema, validate
 from pesdc.cli.net_cmd import net
-from pesdc.cli.provision_cmd import apply, journal, plan
+from pesdc.cli.provision_cmd import apply, controls, journal, plan
 from pesdc.cli.render_cmd import render
 from pesdc.cli.show_cmd import show
+from pesdc.cli.stage_cmd import diff, stage
 from pesdc.cli.verify_cmd import verify
 
 
@@ -27,5 +29,5 @@ def main() -> None:
 
 
 for command in (validate, schema, rules, render, lab, show, graph, net, plan, apply, journal,
-                verify, export):
+                controls, verify, export, stage, diff, audit):
     main.add_command(command)

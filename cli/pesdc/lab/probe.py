@@ -122,7 +122,9 @@ def zone_members(topo: Topology, plan: LabPlan) -> dict[str, list[Node]]:
     idx = topo.index(plan.dc)
     out: dict[str, list[Node]] = {z.name: [] for z in plan.dc.zones}
     for srv in plan.dc.servers:
-        if srv.name in plan.nodes and srv.zone in out:
+        # A server in an agency machine room sits on the municipal network, not behind
+        # the firewalls: it cannot stand for its zone in a probe.
+        if srv.name in plan.nodes and srv.zone in out and srv.location == "datacenter":
             out[srv.zone].append(plan.nodes[srv.name])
     for z in idx.zones_of_kind(ZoneKind.private_network):
         out[z.name] += [n for n in plan.nodes.values() if n.role == "site"]

@@ -1,0 +1,243 @@
+"""`pesdc stage check|plan|rehearse` and `pesdc diff`: consolidation stages."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from pesdc.cli.common import print_report
+from pesdc.model import LoadResult, load, validate
+
+console = Console(stderr=True)
+STAGE_RULE_IDS = ("PES004", "PES005", "PES006", "PES007")
+
+
+def _load(paths: tuple[Path, ...], what: str) -> LoadResult:
+    """Load a topology; the stage rules may fail (that is what stages are about), any
+    other error stops the command with every problem printed."""
+    result = validate(list(paths))
+    other = [d for d in result.report.errors if d.rule not in STAGE_RULE_IDS]
+    if other:
+        result.report.diagnostics = [d for d in result.report.diagnostics
+                                     if d.rule not in STAGE_RULE_IDS]
+        print_report(result)
+        click.echo(f"pesdc {what}: the topology has errors besides the stage rules; fix "
+                   "them first", err=True)
+        sys.exit(1)
+    return result
+
+
+def _city(result: LoadResult, dc: str | None) -> str:
+    from pesdc.stages.check import cities
+
+    names = [c.name for c in cities(result.topology)]
+    if dc:
+        if dc not in names:
+            raise click.UsageError(f"{dc!r} is not a city center here; cities: "
+                                   f"{', '.join(names) or 'none'}")
+        return dc
+    if len(names) == 1:
+        return names[0]
+    raise click.UsageError(f"choose the city with --dc: {', '.join(names) or 'none'}")
+
+
+@click.group()
+def stage() -> None:
+    """Consolidation stages: check, plan and rehearse a city's move to the next one."""
+
+
+@stage.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+def check(paths: tuple[Path, ...], fmt: str) -> None:
+    """Which stage each city meets today; for the next stage, every unmet requirement
+    with the file and line to change."""
+    from pesdc.stages.check import check_all
+
+    loaded = load(list(paths))
+    if not loaded.report.ok:
+        loaded.locator.fill(loaded.report.diagnostics)
+        print_report(loaded, "json" if fmt == "json" else "text")
+        sys.exit(1)
+    results = check_all(loaded.topology, loaded.locator)
+    if fmt == "json":
+        click.echo(json.dumps({"cities": [r.as_dict() for r in results]}, indent=1,
+                              ensure_ascii=False))
+        return
+    out = Console()
+    table = Table(title="consolidation stages")
+    for col in ("city", "declared", "meets", "next", "unmet for next"):
+        table.add_column(col)
+    for r in results:
+        blocking = [q for q in r.requirements if q.blocking]
+        meets = str(r.meets) if r.meets else "[red]none[/]"
+        if r.declared and r.meets < r.declared:
+            meets = f"[red]{r.meets}[/] (declares {r.declared})"
+        table.add_row(r.name, str(r.declared or "-"), meets, str(r.next or "-"),
+                      str(len(blocking)))
+    out.print(table)
+    for r in results:
+        if not r.requirements:
+            continue
+        title = f"{r.name}: for stage {r.next}" if r.next else f"{r.name}: housekeeping"
+        t = Table(title=title, show_lines=False)
+        for col in ("where", "rule", "what", "problem", "fix"):
+            t.add_column(col, overflow="fold")
+        for q in r.requirements:
+            where = f"{q.file}:{q.line}" if q.line else q.file
+            t.add_row(where, q.rule, q.what if q.blocking else f"{q.what} (warning)",
+                      q.message, q.hint)
+        out.print(t)
+
+
+@stage.command("plan")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--dc", help="The city (default: the only city center).")
+@click.option("--to", "to_stage", type=click.IntRange(1, 3), required=True,
+              help="The target stage.")
+@click.option("--target", "target_path", type=click.Path(path_type=Path),
+              help="A second topology (file or folder) that is the target; the moves are "
+                   "read from it instead of derived from the rules.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the runbook here.")
+@click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md",
+              show_default=True)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option("--write-target", "write_target", type=click.Path(path_type=Path),
+              help="Write the target topology tree (the city after the move) into DIR.")
+@click.option("--lab", "lab_name", default=None, help="Lab name used in the commands.")
+def plan_cmd(paths: tuple[Path, ...], dc: str | None, to_stage: int,
+             target_path: Path | None, output: Path | None, fmt: str, lang: str,
+             write_target: Path | None, lab_name: str | None) -> None:
+    """An ordered runbook for the move of a city to stage N."""
+    from pesdc.stages import runbook
+    from pesdc.stages.target import StageError, derive, write_target_tree
+
+    loaded = _load(paths, "stage plan")
+    city = _city(loaded, dc)
+    target_topo = None
+    if target_path is not None:
+        target_topo = _load((target_path,), "stage plan --target").topology
+    try:
+        plan = derive(loaded.topology, city, to_stage, target_topo)
+    except StageError as exc:
+        click.echo(f"pesdc stage plan: {exc}", err=True)
+        sys.exit(1)
+    doc = runbook.build(loaded.topology, plan, lang, " ".join(map(str, paths)),
+                        lab_name or city)
+    text = runbook.render(doc, fmt)
+    if output:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            click.echo(f"pesdc stage plan: cannot write {output}: {exc.strerror}", err=True)
+            sys.exit(1)
+        console.print(f"runbook: {output} ({len(plan.moves)} server move(s), "
+                      f"{len(plan.flows)} flow(s) to open, rooms to decommission: "
+                      f"{', '.join(plan.rooms_decommissioned) or 'none'})")
+    else:
+        click.echo(text, nl=False)
+    if write_target:
+        try:
+            city_file = write_target_tree(loaded.topology, plan, write_target)
+        except OSError as exc:
+            click.echo(f"pesdc stage plan: cannot write {write_target}: {exc}", err=True)
+            sys.exit(1)
+        check = validate([write_target])
+        if not check.report.ok:
+            print_report(check)
+            click.echo(f"pesdc stage plan: the target written to {write_target} does not "
+                       "validate", err=True)
+            sys.exit(1)
+        console.print(f"target topology: {city_file} (validates)")
+    if plan.problems:
+        for p in plan.problems:
+            console.print(f"[yellow]blocking:[/] {p}")
+
+
+@stage.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--dc", help="The city (default: the only city center).")
+@click.option("--to", "to_stage", type=click.IntRange(1, 3), required=True)
+@click.option("--lab", "lab_name", help="Lab name (default: the city's name).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable result.")
+@click.option("--inject-failure", type=click.Choice(["restore-target-stopped",
+                                                     "checksum-corrupted"]),
+              hidden=True, help="Make the migration step fail (rollback rehearsal).")
+def rehearse(paths: tuple[Path, ...], dc: str | None, to_stage: int, lab_name: str | None,
+             as_json: bool, inject_failure: str | None) -> None:
+    """Rehearse the move in the lab: bring up, apply, migrate, cut over, verify; roll
+    back on any failed step."""
+    import os
+
+    from pesdc.stages.rehearse import rehearse as run
+    from pesdc.stages.target import StageError
+
+    if os.geteuid() != 0:
+        click.echo("pesdc stage rehearse: the lab needs root", err=True)
+        sys.exit(2)
+    loaded = _load(paths, "stage rehearse")
+    city = _city(loaded, dc)
+    lab = lab_name or city
+    try:
+        res = run(loaded.topology, [str(p) for p in paths], city, to_stage, lab,
+                  lambda m: console.print(f"[bold]{m}[/]"), inject_failure)
+    except StageError as exc:
+        click.echo(f"pesdc stage rehearse: {exc}", err=True)
+        sys.exit(1)
+    if as_json:
+        click.echo(json.dumps(res.as_dict(), indent=1, ensure_ascii=False))
+    else:
+        out = Console()
+        table = Table(title=f"rehearse {city}: stage {res.from_stage} -> {res.to_stage} "
+                            f"in lab {lab}")
+        for col in ("step", "result", "s", "detail"):
+            table.add_column(col, overflow="fold")
+        for s in res.steps:
+            table.add_row(s.step, "[green]ok[/]" if s.ok else "[red]FAILED[/]",
+                          f"{s.seconds:g}", s.detail[:600])
+        out.print(table)
+        for db, d in res.data.items():
+            for tname, v in d.get("before", {}).items():
+                out.print(f"{db} {tname}: {v['rows']} rows, md5 {v['md5']} (before)")
+        if res.ok:
+            out.print(f"[green]PASS[/]: {city} rehearsed to stage {res.to_stage}")
+        else:
+            out.print(f"[red]FAILED[/]: {res.failure}")
+            if res.rolled_back:
+                out.print("rollback: " + ("[green]previous stage restored, data equal[/]"
+                                          if res.rollback_ok else "[red]FAILED[/]"))
+    sys.exit(0 if res.ok else 1)
+
+
+@click.command("diff")
+@click.argument("old", type=click.Path(path_type=Path))
+@click.argument("new", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+def diff(old: Path, new: Path, fmt: str) -> None:
+    """What changes between two topology versions (files or folders), object by object."""
+    from pesdc.stages.diff import diff as compute
+    from pesdc.stages.diff import format_text
+
+    topos = []
+    for p in (old, new):
+        loaded = load([p])
+        if not loaded.report.ok:
+            loaded.locator.fill(loaded.report.diagnostics)
+            print_report(loaded, "json" if fmt == "json" else "text")
+            click.echo(f"pesdc diff: {p} cannot be read as a topology", err=True)
+            sys.exit(1)
+        topos.append(loaded.topology)
+    changes = compute(topos[0], topos[1])
+    if fmt == "json":
+        click.echo(json.dumps({"old": str(old), "new": str(new),
+                               "changes": [c.as_dict() for c in changes]}, indent=1,
+                              ensure_ascii=False))
+    else:
+        click.echo(format_text(changes))
