@@ -391,6 +391,12 @@ def apply_spec(spec: HostSpec, secrets: dict[str, str], plan: bool = False) -> N
                        primary=db["primary_address"], port=db["port"],
                        user=db["replication_user"], version=pgp["version"], os_family=osf)
 
+    # Backup host, last: the first backup, once the databases above are up (pyinfra runs
+    # operations in the order of these calls on every host).
+    if bk and on("PESDC-BAK-01") and secrets.get("backup_private_key") and not plan:
+        _op(first_backup, name=tag("PESDC-BAK-01", "first backup taken"), directory=bk["dir"],
+            databases=[d["name"] for d in bk["databases"]], user=data["backup_user"])
+
 
 @operation()
 def managed_users(users: list[dict[str, Any]]) -> Generator[str, None, None]:
@@ -475,6 +481,17 @@ def managed_files(files: list[dict[str, str]]) -> Generator[Any, None, None]:
                 group != f["group"]:
             yield f"chown {shlex.quote(f['owner'])}:{shlex.quote(f['group'])} {shlex.quote(path)}"
             yield f"chmod {f['mode']} {shlex.quote(path)}"
+
+
+@operation()
+def first_backup(directory: str, databases: list[str], user: str) -> Generator[str, None, None]:
+    """Take the first backup when there is none yet: backups exist from day one, not
+    from the first night (8.1.4.9). Later ones come from cron."""
+    missing = [d for d in databases
+               if not _fact(f"ls {shlex.quote(directory)}/{shlex.quote(d)}/ 2>/dev/null | "
+                            "grep -F .dump | head -1; true").strip()]
+    if missing:
+        yield f"runuser -u {shlex.quote(user)} -- /usr/local/sbin/pesdc-backup-pull"
 
 
 @operation()

@@ -156,25 +156,37 @@ def _expected_rtt(topo: Topology, plan: LabPlan, site: str) -> float:
 
 
 def check_links(topo: Topology, plan: LabPlan) -> list[Check]:
-    """Reachability and round-trip time of every site against its links' latency."""
+    """Reachability and round-trip time of every site against its links' latency,
+    measured from the center's router that terminates the site's primary link (the
+    management zone need not be allowed to ping the agencies)."""
     dc = plan.dc
+    idx = topo.index(dc)
+    primary = primary_center_links(dc)
+    router_of = {itf.link: dev.name for dev in plan.lab_dc.devices for itf in dev.interfaces
+                 if itf.link}
     targets = [s for s in dc.sites if s.router and ("site:" + s.name) in plan.nodes]
-    ctl = plan.nodes["controller"].netns
 
     def one(site: Site) -> Check:
         want = _expected_rtt(topo, plan, site.name)
         target = f"{site.name}.{dc.name}"
-        res = subprocess.run(["ip", "netns", "exec", ctl, "ping", "-n", "-q", "-c", "3", "-i",
+        top = idx.site_path_to_center(site.name)[-1]
+        link = primary.get(top)
+        origin = router_of.get(link.name) if link else None
+        ns = plan.nodes[origin].netns if origin in plan.nodes else \
+            plan.nodes["controller"].netns
+        res = subprocess.run(["ip", "netns", "exec", ns, "ping", "-n", "-q", "-c", "3", "-i",
                               "0.2", "-W", "2", str(site.router)],
                              capture_output=True, text=True, timeout=30)
         m = re.search(r"= [\d.]+/([\d.]+)/", res.stdout)
+        where = f"from {origin or 'the controller'}"
         if not m:
             return Check(target, "links", "site reachable", False, f"~{want:g} ms",
-                         "unreachable", res.stdout[-400:])
+                         f"unreachable {where}", res.stdout[-400:])
         avg = float(m.group(1))
         ok = 0.7 * want <= avg <= 1.5 * want + 3.0
         return Check(target, "links", "round trip matches the links' latency", ok,
-                     f"~{want:g} ms", f"{avg:.1f} ms", res.stdout.strip().splitlines()[-1])
+                     f"~{want:g} ms", f"{avg:.1f} ms {where}",
+                     res.stdout.strip().splitlines()[-1])
 
     with ThreadPoolExecutor(16) as pool:
         return list(pool.map(one, targets))
