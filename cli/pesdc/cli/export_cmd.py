@@ -37,8 +37,8 @@ def ansible(paths: tuple[Path, ...], names: tuple[str, ...], lab: str | None,
     secrets come from PESDC_SECRET_REPLICATION_PASSWORD and
     PESDC_SECRET_BACKUP_PRIVATE_KEY at run time, never from the export.
     """
-    from pesdc.provision.engine import deploy_pubkeys
     from pesdc.provision.ansible_export import export_ansible
+    from pesdc.provision.engine import deploy_pubkeys
     from pesdc.render import select
 
     loaded = load_or_exit(paths)
