@@ -263,16 +263,32 @@ def build_plan(topo: Topology, dc_name: str, lab: str | None = None) -> LabPlan:
         # A site reaches everything of the center through its parent's end of the link.
         site_nodes[far].routes = [(p, a_addr) for p in prefixes
                                    if p not in (view_sites[far], lk.subnet)]
-    # Stations hang off districts: the district reaches them over its down links.
+    # Stations hang off districts (and villages off stations): a site reaches every site
+    # below it over the down link toward it; the links between them are connected or
+    # reached the same way.
+    down_links: dict[str, list[P2PLink]] = {}
     for link in links:
         if link.a_node.startswith("site:"):
-            up, down = nodes[link.a_node], nodes[link.b_node]
-            connected = str(ipaddress.ip_network(link.a_addr, strict=False))
-            child_lan = str(ipaddress.ip_network(down.interfaces[0].addresses[0],
-                                                 strict=False))
+            down_links.setdefault(link.a_node, []).append(link)
+
+    def below(key: str) -> list[str]:
+        """Subnets of everything below a site: its LAN and the links beneath it."""
+        out = [str(ipaddress.ip_network(nodes[key].interfaces[0].addresses[0],
+                                        strict=False))]
+        for lk in down_links.get(key, []):
+            out.append(str(ipaddress.ip_network(lk.a_addr, strict=False)))
+            out += below(lk.b_node)
+        return out
+
+    for parent, downs in down_links.items():
+        node = nodes[parent]
+        for link in downs:
             hop = link.b_addr.split("/")[0]
-            up.routes = [(p, v) for p, v in up.routes
-                         if p not in (connected, child_lan)] + [(child_lan, hop)]
+            connected = str(ipaddress.ip_network(link.a_addr, strict=False))
+            nets = set(below(link.b_node))
+            node.routes = [(p, v) for p, v in node.routes
+                           if p not in nets and p != connected]
+            node.routes += [(n, hop) for n in sorted(nets) if n != connected]
 
     # The business-private-network uplinks: the far center's border router as a small
     # FRR node behind the uplink (its latency and bandwidth), speaking OSPF to ours.

@@ -491,7 +491,10 @@ def first_backup(directory: str, databases: list[str], user: str) -> Generator[s
                if not _fact(f"ls {shlex.quote(directory)}/{shlex.quote(d)}/ 2>/dev/null | "
                             "grep -F .dump | head -1; true").strip()]
     if missing:
-        yield f"runuser -u {shlex.quote(user)} -- /usr/local/sbin/pesdc-backup-pull"
+        # The databases were (re)started moments ago by this same apply and a SysV start
+        # returns before PostgreSQL accepts connections: try for up to a minute.
+        yield (f"for i in 1 2 3 4 5 6 7 8 9 10 11 12; do runuser -u {shlex.quote(user)} -- "
+               "/usr/local/sbin/pesdc-backup-pull && exit 0; sleep 5; done; exit 1")
 
 
 @operation()

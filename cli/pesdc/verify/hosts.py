@@ -236,7 +236,8 @@ def check_time(topo: Topology, dc_name: str, server: str, ssh_config: Path) -> l
     if server in {s.name for s in dc.servers
                   if any(r.value == "timesource" for r in s.roles)}:
         return []
-    deadline = time.monotonic() + 8
+    # chrony selects its source some seconds after a (re)start: wait while it has not.
+    deadline = time.monotonic() + 30
     out = ""
     while time.monotonic() < deadline:
         out = h.run("chronyc -n sources").stdout
