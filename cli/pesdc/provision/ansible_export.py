@@ -30,8 +30,9 @@ from pesdc.render.inventory import ansible_inventory
 PACKAGE = Path(__file__).resolve().parent.parent
 ROLES_DIR = PACKAGE / "roles"
 CALLBACK_DIR = PACKAGE / "callback_plugins"
-ROLE_ORDER = ("baseline", "timesource", "logserver", "bastion", "backup", "database",
-              "appserver", "web")
+# backup last: its first backup needs the databases up (8.1.4.9).
+ROLE_ORDER = ("baseline", "timesource", "logserver", "bastion", "database", "appserver", "web",
+              "backup")
 # Environment variables the roles read secrets from (pesdc.provision.secrets uses the
 # same names, so one exported value serves both engines).
 SECRET_ENV = {"replication_password": "PESDC_SECRET_REPLICATION_PASSWORD",
