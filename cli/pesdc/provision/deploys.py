@@ -391,12 +391,6 @@ def apply_spec(spec: HostSpec, secrets: dict[str, str], plan: bool = False) -> N
                        primary=db["primary_address"], port=db["port"],
                        user=db["replication_user"], version=pgp["version"], os_family=osf)
 
-    # Backup host, last: the first backup, once the databases above are up (pyinfra runs
-    # operations in the order of these calls on every host).
-    if bk and on("PESDC-BAK-01") and secrets.get("backup_private_key") and not plan:
-        _op(first_backup, name=tag("PESDC-BAK-01", "first backup taken"), directory=bk["dir"],
-            databases=[d["name"] for d in bk["databases"]], user=data["backup_user"])
-
 
 @operation()
 def managed_users(users: list[dict[str, Any]]) -> Generator[str, None, None]:
@@ -503,6 +497,18 @@ def pg_database(database: str) -> Generator[str, None, None]:
     if _fact(f"runuser -u postgres -- psql -XtAc {shlex.quote(q)} 2>/dev/null || true"
              ).strip() != "1":
         yield f"runuser -u postgres -- createdb {shlex.quote(database)}"
+
+
+def deploy_first_backup() -> None:
+    """The second phase of an apply, on backup hosts: the first backup, once every
+    database of the run exists (pyinfra orders one run's operations across hosts by
+    their place in the deploy, not by what they depend on on other hosts)."""
+    spec: HostSpec = host.data.pesdc_spec
+    bk = spec.data.get("pesdc", {}).get("backup")
+    if bk and spec.controls.get("PESDC-BAK-01", True):
+        _op(first_backup, name=tag("PESDC-BAK-01", "first backup taken"), directory=bk["dir"],
+            databases=[d["name"] for d in bk["databases"]],
+            user=spec.data["pesdc"]["backup_user"])
 
 
 def deploy_host() -> None:

@@ -113,6 +113,29 @@ Progress = Callable[[str, str], None]
 
 def run(action: str, specs: list[HostSpec], access: Access, secrets: dict[str, str],
         progress: Any = None) -> RunResult:
+    """PLAN or APPLY; an apply ends with a second phase on backup hosts (first backups,
+    once every database of the first phase exists)."""
+    result = _run_phase(action, specs, access, secrets, progress, "deploy_host")
+    backups = [s for s in specs if s.data.get("pesdc", {}).get("backup")
+               and secrets.get("backup_private_key")]
+    ok_hosts = {h.host for h in result.hosts if h.ok}
+    backups = [s for s in backups if s.host in ok_hosts]
+    if action == "apply" and backups:
+        second = _run_phase(action, backups, access, secrets, progress, "deploy_first_backup")
+        by_host = {h.host: h for h in second.hosts}
+        for h in result.hosts:
+            extra = by_host.get(h.host)
+            if extra is None:
+                continue
+            h.changes += extra.changes
+            h.changed += extra.changed
+            if not extra.ok:
+                h.ok, h.error = False, extra.error
+    return result
+
+
+def _run_phase(action: str, specs: list[HostSpec], access: Access, secrets: dict[str, str],
+               progress: Any, deploy_name: str) -> RunResult:
     """PLAN (operations computed against the hosts' facts, nothing executed) or APPLY."""
     os.environ.setdefault("PYINFRA_PROGRESS", "off")
     logging.getLogger("pyinfra").setLevel(logging.CRITICAL)
@@ -123,7 +146,8 @@ def run(action: str, specs: list[HostSpec], access: Access, secrets: dict[str, s
     from pyinfra.api.operations import run_ops
     from pyinfra.api.state import StateStage
 
-    from pesdc.provision.deploys import FILE_CHANGES, OP_NAMES, deploy_host
+    from pesdc.provision import deploys
+    from pesdc.provision.deploys import FILE_CHANGES, OP_NAMES
 
     plan = action == "plan"
     OP_NAMES.clear()
@@ -202,7 +226,7 @@ def run(action: str, specs: list[HostSpec], access: Access, secrets: dict[str, s
         state.set_stage(StateStage.Connect)
         connect_all(state)
         state.set_stage(StateStage.Prepare)
-        add_deploy(state, deploy_host)
+        add_deploy(state, getattr(deploys, deploy_name))
         if progress is not None:
             total = sum(len(state.ops[h]) for h in state.inventory.get_active_hosts())
             progress("total", str(total))
@@ -236,6 +260,13 @@ def run(action: str, specs: list[HostSpec], access: Access, secrets: dict[str, s
                     changes.append(name)
             elif meta.is_complete() and meta.did_change():
                 changes.append(name)
+            if not plan and meta.is_complete() and not meta.did_succeed() and \
+                    h.name in errors and ":" not in errors[h.name]:
+                # What the failing command said (the error callback fires too early).
+                tail = [ln for ln in (meta.stderr + "\n" + meta.stdout).splitlines()
+                        if ln.strip()][-2:]
+                if tail:
+                    errors[h.name] += ": " + " / ".join(tail)[:300]
         # A batch of files is one operation: name each file that changed in it too.
         if changes:
             changes += [c for c in FILE_CHANGES.get(h.name, []) if c not in changes]
