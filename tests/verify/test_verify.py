@@ -133,8 +133,10 @@ def test_stopped_log_forwarder_is_caught(provisioned: Path):
 
 
 def test_changed_frr_route_is_caught(provisioned: Path):
-    lab_ssh = ["ip", "netns", "exec", f"pesdc-{LAB}-ctl", "ssh", "-F",
-               f"/var/lib/pesdc/labs/{LAB}/ssh/ssh_config", "rt-1.weihai"]
+    from pesdc.lab.runtime import Lab
+
+    lab = Lab(LAB)
+    lab_ssh = lab.controller_argv(["ssh", "-F", str(lab.ssh_dir / "ssh_config"), "rt-1.weihai"])
     subprocess.run([*lab_ssh, "configure terminal\nip route 10.99.0.0/24 10.50.250.2\nend"],
                    capture_output=True, text=True, timeout=60)
     out = on("rt-1", f"vtysh -N pesdc-{LAB}-rt-1 -c 'show running-config'").stdout
