@@ -80,15 +80,11 @@ class Waiver:
                 "expires": self.expires, "expired": self.expired}
 
 
-@dataclass
-class RuleResult:
-    rule: str
-    kind: str
-    severity: str
-    status: Status  # as measured, before waivers
-    outcomes: list[Outcome] = field(default_factory=list)
-    waiver: Waiver | None = None  # a waiver naming this rule (applied unless expired)
-    note: str = ""
+class _Waivable:
+    """A verdict a waiver can set aside: failed or partial, with an unexpired waiver."""
+
+    status: Status
+    waiver: Waiver | None
 
     @property
     def waived(self) -> bool:
@@ -98,6 +94,17 @@ class RuleResult:
     @property
     def effective(self) -> Status:
         return Status.na if self.waived else self.status
+
+
+@dataclass
+class RuleResult(_Waivable):
+    rule: str
+    kind: str
+    severity: str
+    status: Status  # as measured, before waivers
+    outcomes: list[Outcome] = field(default_factory=list)
+    waiver: Waiver | None = None  # a waiver naming this rule (applied unless expired)
+    note: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {"rule": self.rule, "kind": self.kind, "severity": self.severity,
@@ -108,21 +115,12 @@ class RuleResult:
 
 
 @dataclass
-class ItemResult:
+class ItemResult(_Waivable):
     item: str
     family: str
     status: Status  # before an item waiver
     rules: list[str]
     waiver: Waiver | None = None
-
-    @property
-    def waived(self) -> bool:
-        return (self.waiver is not None and not self.waiver.expired
-                and self.status in (Status.failed, Status.partial))
-
-    @property
-    def effective(self) -> Status:
-        return Status.na if self.waived else self.status
 
     def as_dict(self) -> dict[str, Any]:
         return {"item": self.item, "family": self.family, "status": self.status.value,

@@ -14,7 +14,6 @@ import hashlib
 import shlex
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -289,5 +288,3 @@ def check_backups(topo: Topology, dc_name: str, ssh_config: Path) -> list[Check]
                          f"/srv/backup/{db.name}/*", text or "none", text))
     return out
 
-
-Runner = Callable[..., list[Check]]
