@@ -73,8 +73,29 @@ def faillock_ok(os_family: str, out: str) -> bool:
 
 def service_reload_command(os_family: str, service: str, action: str) -> str:
     if os_family == "debian":
+        if action == "restart":
+            return initd_restart_command(service)
         return initd_start_command(service, action)
     return f"systemctl {action} {service}"
+
+
+def initd_restart_command(service: str, wait_s: int = 30) -> str:
+    """Stop, wait until the daemon is gone, start, and confirm it runs.
+
+    Several Debian init scripts (chrony's among them) send SIGTERM on stop and return at
+    once; their "restart" then finds the old daemon still shutting down, skips the start
+    as "already running", and leaves the service stopped a moment later. systemd waits
+    for the stop; without it we wait here, by the script's own status.
+    """
+    q = shlex.quote(service)
+    return (f"{initd_start_command(service, 'stop')}; "
+            f"for i in $(seq {wait_s * 5}); do /etc/init.d/{q} status >/dev/null 2>&1 || break;"
+            f" sleep 0.2; done; "
+            f"{initd_start_command(service, 'start')}; "
+            # the daemon writes its pidfile after it has forked: give it a moment
+            f"for i in $(seq 25); do /etc/init.d/{q} status >/dev/null 2>&1 && exit 0;"
+            f" sleep 0.2; done; "
+            f"echo '{service} is not running after its restart' >&2; exit 1")
 
 
 def disable_service_commands(os_family: str, service: str) -> list[str]:
