@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,29 +76,6 @@ def lab_ssh(name: str) -> LabSSH:
                   acc.ssh_config.parent / "cm")
 
 
-# -- per-file extra context ------------------------------------------------------------
-@contextmanager
-def _recording() -> Iterator[list[tuple[str, str, dict[str, Any]]]]:
-    """Record (template, rendered text, context) of every render desired_state() does:
-    a few files are rendered with more than the host context (an app, a site, an init
-    script's values), and the role must pass those same values to the template."""
-    from pesdc.provision import desired
-
-    calls: list[tuple[str, str, dict[str, Any]]] = []
-    original: Callable[[str, dict[str, Any]], str] = desired.render_template
-
-    def wrapper(name: str, ctx: dict[str, Any]) -> str:
-        text = original(name, ctx)
-        calls.append((name, text, ctx))
-        return text
-
-    desired.render_template = wrapper
-    try:
-        yield calls
-    finally:
-        desired.render_template = original  # type: ignore[assignment]
-
-
 def _validate(f: FileSpec) -> str:
     """The spec's post-install check as Ansible's pre-install `validate` (on the temp file)."""
     v = f.validate
@@ -113,20 +88,14 @@ def _validate(f: FileSpec) -> str:
     return ""  # nginx -t checks the whole configuration: the role's handler runs it
 
 
-def _file_entry(f: FileSpec, base: dict[str, Any],
-                calls: list[tuple[str, str, dict[str, Any]]]) -> dict[str, Any]:
-    extra: dict[str, Any] = {}
-    for name, text, ctx in calls:
-        if name == f.template and text == f.content:
-            extra = {k: v for k, v in ctx.items() if k not in base or ctx[k] is not base[k]}
-            break
+def _file_entry(f: FileSpec) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "path": f.path, "template": f.template, "mode": f.mode, "owner": f.owner,
         "group": f.group, "control": f.control, "notify": list(f.notify),
         "validate": _validate(f),
     }
-    if extra:
-        entry["context"] = extra
+    if f.context:
+        entry["context"] = dict(f.context)
     return entry
 
 
@@ -147,7 +116,7 @@ def _role_packages(spec: HostSpec) -> dict[str, list[str]]:
     return out
 
 
-def host_vars(spec: HostSpec, calls: list[tuple[str, str, dict[str, Any]]]) -> dict[str, Any]:
+def host_vars(spec: HostSpec) -> dict[str, Any]:
     """What the roles need of one server: the template context, then the HostSpec."""
     base = spec.data
     out: dict[str, Any] = dict(base)  # dc, server, systems, mgmt, ..., pesdc
@@ -165,24 +134,18 @@ def host_vars(spec: HostSpec, calls: list[tuple[str, str, dict[str, Any]]]) -> d
         "pesdc_directories": [dict(d) for d in spec.directories],
         "pesdc_controls": dict(spec.controls),
         "pesdc_not_applicable": dict(spec.not_applicable),
-        "pesdc_files": [_file_entry(f, base, calls) for f in spec.files],
+        "pesdc_files": [_file_entry(f) for f in spec.files],
     })
     return out
 
 
 def build_specs(topo: Topology, dc: DataCenter, lab: bool, deploy_pubkeys: list[str],
-                backup_pubkey: str | None
-                ) -> list[tuple[HostSpec, list[tuple[str, str, dict[str, Any]]]]]:
+                backup_pubkey: str | None) -> list[HostSpec]:
     from pesdc.provision.desired import desired_state
 
     facts = CenterFacts.of(topo, dc)
-    out = []
-    for srv in dc.servers:
-        with _recording() as calls:
-            spec = desired_state(topo, dc.name, srv.name, lab, deploy_pubkeys, backup_pubkey,
-                                 facts=facts)
-        out.append((spec, list(calls)))
-    return out
+    return [desired_state(topo, dc.name, srv.name, lab, deploy_pubkeys, backup_pubkey,
+                          facts=facts) for srv in dc.servers]
 
 
 # -- the playbook ----------------------------------------------------------------------
@@ -311,13 +274,13 @@ def export_ansible(topo: Topology, dcs: list[DataCenter], out: Path, lab: str | 
         if not dc.servers:
             continue
         bk = backup_pubkey if backup_pubkey is not None else _backup_pubkey(dc.name)
-        for spec, calls in build_specs(topo, dc, lab is not None, deploy_pubkeys or [], bk):
+        for spec in build_specs(topo, dc, lab is not None, deploy_pubkeys or [], bk):
             name = hostname(dc, spec.data["server"]["name"])
             if limit and not ({name, spec.data["server"]["name"], *spec.roles} & set(limit)):
                 continue
             wanted.add(name)
             roles_present.update(spec.roles)
-            text = HEADER + _yaml(host_vars(spec, calls))
+            text = HEADER + _yaml(host_vars(spec))
             _write(hv_dir / f"{name}.yml", text)
             result.hosts.append(name)
             result.files.append(f"host_vars/{name}.yml")

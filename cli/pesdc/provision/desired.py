@@ -239,10 +239,11 @@ def desired_state(topo: Topology, dc_name: str, server_name: str, lab: bool,
     def add(path: str, template: str, control: str, c: dict[str, Any] | None = None,
             mode: str = "0644", owner: str = "root", group: str = "root",
             notify: list[str] | None = None, validate: str = "") -> None:
+        extra = {k: v for k, v in (c or {}).items() if k not in ctx or v is not ctx[k]}
         spec.files.append(FileSpec(
             path=path, content=render_template(template, c or ctx), template=template,
             mode=mode, owner=owner, group=group, control=control,
-            notify=list(notify or []), validate=validate.format(path=path)))
+            notify=list(notify or []), validate=validate.format(path=path), context=extra))
 
     # -- packages --------------------------------------------------------------------
     pk = PACKAGES[osf]

@@ -37,6 +37,9 @@ class FileSpec:
     control: str = ""  # the Control.id it implements
     notify: list[str] = field(default_factory=list)  # services to reload on change
     validate: str = ""  # a check run on the host after install (e.g. `sshd -t`)
+    # Values rendered in beyond the host context (an app, a site, an init script's
+    # values): the Ansible role passes these same values to the same template.
+    context: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
