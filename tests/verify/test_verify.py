@@ -162,6 +162,29 @@ def test_standby_database_disconnected_is_caught(provisioned: Path):
         time.sleep(3)
 
 
+def test_audit_administrator_given_account_rights_is_caught(provisioned: Path):
+    # Separation of duties (三权分立): a sudoers drop-in outside pesdc's managed files that
+    # lets the audit administrator manage accounts is seen through `sudo -l`.
+    from pesdc.model.loader import load
+    from pesdc.provision.desired import desired_state
+
+    spec = desired_state(load([LABCITY]).topology, "weihai", "mis-1", lab=True)
+    auditor = next(u.name for u in spec.users if u.admin_role == "audit")
+    drop_in = "/etc/sudoers.d/60-extra"
+    on("mis-1", f"echo '{auditor} ALL = (root) /usr/sbin/useradd' > {drop_in}; "
+                f"chmod 0440 {drop_in}")
+    try:
+        rc, failures = verify(provisioned, "hosts")
+        assert rc == 1
+        fail = next(f for f in failures if "mis-1" in f["classname"]
+                    and f["name"].startswith("audit administrator"))
+        assert "also holds /usr/sbin/useradd" in fail["message"]
+        assert not any(f["name"].startswith(("system administrator", "security administrator"))
+                       for f in failures)
+    finally:
+        on("mis-1", f"rm -f {drop_in}")
+
+
 def test_a_lab_that_is_not_up_is_a_clear_error():
     res = pesdc("verify", str(LABCITY), "--lab", "no-such-lab")
     assert res.returncode == 2 and "not up" in res.stderr and "Traceback" not in res.stderr

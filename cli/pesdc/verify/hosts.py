@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import re
 import shlex
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +50,41 @@ def connect(host: str, ssh_config: Path) -> Host:
             return h
         last = res.stderr
     raise RuntimeError(f"cannot log in to {host} as {DEPLOY_USER} or root: {last[-300:]}")
+
+
+@dataclass(frozen=True)
+class AdminDuty:
+    """What ``sudo -l`` must show for one of the three administrators, and what it must
+    not: the separation of duties of GB/T 22239-2019 8.1.4.2 d), read back from sudo."""
+
+    summary: str
+    must: tuple[str, ...]
+    must_not: tuple[str, ...]
+
+
+ADMIN_DUTIES = {
+    "system": AdminDuty("packages, services, maintenance; no audit, no accounts",
+                        ("/usr/sbin/reboot", "/usr/sbin/ip"),
+                        ("/usr/sbin/ausearch", "/usr/sbin/aureport", "/usr/sbin/useradd",
+                         "/usr/sbin/auditctl")),
+    "audit": AdminDuty("audit records only (ausearch, aureport)",
+                       ("/usr/sbin/ausearch", "/usr/sbin/aureport"),
+                       ("/usr/sbin/useradd", "/usr/sbin/nft", "/usr/sbin/reboot",
+                        "/usr/bin/apt-get", "/usr/bin/dnf")),
+    "security": AdminDuty("accounts, firewall, audit rules; no packages, no audit records",
+                          ("/usr/sbin/useradd", "/usr/sbin/nft", "/usr/sbin/augenrules"),
+                          ("/usr/sbin/ausearch", "/usr/sbin/aureport", "/usr/bin/apt-get",
+                           "/usr/bin/dnf", "/usr/sbin/reboot")),
+}
+
+
+def _sudo_commands(sudo_l: str) -> set[str]:
+    """The command paths ``sudo -l -U`` grants, negated ones left out.
+
+    sudo wraps its listing at the terminal width (80 columns without one), breaking lines
+    at spaces, so the listing is read as one text of path tokens, not line by line."""
+    _, _, granted = sudo_l.partition("may run the following commands")
+    return {m.group(2) for m in re.finditer(r"(!?)(/[^\s,]+)", granted) if not m.group(1)}
 
 
 def _run(h: Host, cmd: str) -> tuple[int, str]:
@@ -152,11 +189,24 @@ def check_host(topo: Topology, dc_name: str, server: str, ssh_config: Path,
         add("users", f"user {u.name} ({u.admin_role})", user.exists, "exists",
             "exists" if user.exists else "missing")
     admins = {u.admin_role: u.name for u in spec.users}
-    if "audit" in admins:
-        rc, out = _run(h, f"sudo -l -U {shlex.quote(admins['audit'])}")
-        ok = "aureport" in out and "(ALL) ALL" not in out and "(ALL : ALL) ALL" not in out
-        add("users", "audit administrator's sudo is limited to audit tools", ok,
-            "ausearch/aureport only", "limited" if ok else "not limited", out)
+    for role, name in sorted(admins.items()):
+        duty = ADMIN_DUTIES.get(role)
+        if duty is None:
+            continue
+        rc, out = _run(h, f"sudo -l -U {shlex.quote(name)}")
+        allowed = _sudo_commands(out)
+        missing = [c for c in duty.must if c not in allowed]
+        foreign = [c for c in duty.must_not if c in allowed]
+        unlimited = any(line.strip().endswith(("(ALL) ALL", "(ALL : ALL) ALL", "(root) ALL"))
+                        for line in out.splitlines())
+        ok = rc == 0 and not missing and not foreign and not unlimited
+        observed = "limited to its duty" if ok else "; ".join(filter(None, (
+            "unlimited sudo" if unlimited else "",
+            f"lacks {', '.join(missing)}" if missing else "",
+            f"also holds {', '.join(foreign)}" if foreign else "",
+            f"sudo -l exit {rc}" if rc else "")))
+        add("users", f"{role} administrator {name}: sudo limited to its duty (三权分立)", ok,
+            duty.summary, observed, out)
     accounts = " ".join(shlex.quote(n) for n in spec.locked_accounts)
     _, out = _run(h, f"for u in {accounts}; do getent passwd $u >/dev/null && passwd -S $u; "
                      "done")
