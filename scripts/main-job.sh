@@ -27,7 +27,9 @@ pesdc apply "$TOPO" --dc "$DC" --lab "$DC"          # converged: nothing left to
 pesdc lab probe "$TOPO" --dc "$DC" | tee "$out/$DC-probe.txt"
 pesdc net apply "$TOPO" --dc "$DC" --lab "$DC"       # the lab's gear equals its rendered config
 pesdc verify "$TOPO" --dc "$DC" --lab "$DC" --junit "$out/verify.xml" --html "$out/verify.html"
-# graded protection (GB/T 22239-2019 level 3), with the lab's hosts and gear as evidence
+# graded protection (GB/T 22239-2019 level 3), with the lab's hosts and gear as evidence:
+# reports for the auditors in Chinese and in English
+pesdc audit "$TOPO" --dc "$DC" --lab "$DC" --format html --lang zh -o "$out/audit.zh.html"
 pesdc audit "$TOPO" --dc "$DC" --lab "$DC" --format html -o "$out/audit.html"
 echo "main-job: reports in $out/ (show, graph $DC.svg, rendered configs, probe matrix,"
-echo "          verify.html / verify.xml, MLPS level-3 audit: audit.html)"
+echo "          verify.html / verify.xml, MLPS level-3 audit: audit.zh.html, audit.html)"
