@@ -20,7 +20,7 @@ from pesdc.audit.registry import (
     ok,
     part,
 )
-from pesdc.audit.result import Evidence, Outcome
+from pesdc.audit.result import Evidence, Msg, Outcome
 
 VENDOR = ("huawei_vrp", "huawei_usg", "h3c_comware", "cisco_ios")
 FILTERS = ("firewall", "gatekeeper")
@@ -41,18 +41,25 @@ def _vendor_devices(ctx: AuditContext) -> list[DeviceEvidence]:
     return [ev for ev in (ctx.devices.get(d.name) for d in ctx.dc.devices) if ev is not None]
 
 
-def _per_vendor(ctx: AuditContext, what: str, judge: Any,
+def _per_vendor(ctx: AuditContext, what: Msg, judge: Any,
                 patterns: list[str]) -> list[Outcome]:
+    """``judge(ev, text) -> (Status, Msg)`` on each vendor device's configuration."""
     out: list[Outcome] = []
     for ev in _vendor_devices(ctx):
         if ev.platform not in VENDOR:
-            out.append(na(ev.name, f"Linux gear: {what} is the host's (sshd, rsyslog, "
-                          "chrony), not a rendered device setting"))
+            gap = " " if what.zh[:1].isascii() else ""  # between Chinese and Latin text
+            out.append(na(ev.name, Msg(
+                f"Linux gear: {what.en} is the host's (sshd, rsyslog, chrony), not a rendered "
+                "device setting",
+                f"Linux 设备的{gap}{what.zh}由主机自身配置（sshd、rsyslog、chrony）实现，"
+                "不属于渲染的设备配置，本项不适用")))
             continue
         text = ev.text
         status, message = judge(ev, text)
+        lines = _excerpt(text, patterns)
         proof = Evidence(f"{ev.source} configuration ({ev.platform})",
-                         _excerpt(text, patterns) or "(no matching line)", ev.source)
+                         lines or "(no matching line)", ev.source,
+                         "" if lines else "（配置中无相关行）")
         out.append(Outcome(ev.name, status, message, [proof]))
     return out
 
@@ -72,23 +79,24 @@ SSH_PATTERNS = {
 def ssh_only(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
     from pesdc.audit.result import Status
 
-    def judge(ev: DeviceEvidence, text: str) -> tuple[Status, str]:
+    def judge(ev: DeviceEvidence, text: str) -> tuple[Status, Msg]:
         telnet, http, ssh = SSH_PATTERNS[ev.platform]
         problems = []
         if not _has(text, telnet):
-            problems.append("telnet not disabled")
+            problems.append(Msg("telnet not disabled", "未关闭 telnet"))
         if not _has(text, http):
-            problems.append("HTTP management not disabled")
+            problems.append(Msg("HTTP management not disabled", "未关闭 HTTP 管理"))
         if not _has(text, ssh):
-            problems.append("SSH v2 not enabled")
+            problems.append(Msg("SSH v2 not enabled", "未启用 SSH v2"))
         if ev.platform == "cisco_ios" and _has(text, r"^\s*transport input (?!ssh\s*$)"):
-            problems.append("a vty accepts more than SSH")
+            problems.append(Msg("a vty accepts more than SSH", "有 vty 接受 SSH 以外的协议"))
         if ev.platform != "cisco_ios" and _has(text, r"^\s*protocol inbound (all|telnet)"):
-            problems.append("a vty accepts telnet")
-        return ((Status.failed, "; ".join(problems)) if problems else
-                (Status.passed, "SSH v2 only; telnet and HTTP off"))
+            problems.append(Msg("a vty accepts telnet", "有 vty 接受 telnet 登录"))
+        return ((Status.failed, Msg.join(problems)) if problems else
+                (Status.passed, Msg("SSH v2 only; telnet and HTTP off",
+                                    "仅允许 SSH v2 远程管理；telnet 与 HTTP 已关闭")))
 
-    return _per_vendor(ctx, "remote management", judge,
+    return _per_vendor(ctx, Msg("remote management", "远程管理方式"), judge,
                        [r"telnet", r"http", r"ssh", r"transport input", r"protocol inbound",
                         r"web-manager"])
 
@@ -108,46 +116,54 @@ def _addr_line(text: str, platform: str, kind: str) -> list[str]:
 def device_syslog(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
     from pesdc.audit.result import Status
 
-    def judge(ev: DeviceEvidence, text: str) -> tuple[Status, str]:
+    def judge(ev: DeviceEvidence, text: str) -> tuple[Status, Msg]:
         hosts = _addr_line(text, ev.platform, "log")
         good = [h for h in hosts if h in ev.log_servers]
         if good:
-            return Status.passed, f"logs to {', '.join(good)}"
+            dest = ", ".join(good)
+            return Status.passed, Msg(f"logs to {dest}", f"日志发送至日志服务器 {dest}")
         if hosts:
-            return Status.failed, f"logs to {', '.join(hosts)}, not the center's log server"
-        return Status.failed, "no syslog host"
+            dest = ", ".join(hosts)
+            return Status.failed, Msg(f"logs to {dest}, not the center's log server",
+                                      f"日志发送至 {dest}，而非本中心的日志服务器")
+        return Status.failed, Msg("no syslog host", "未配置 syslog 日志服务器")
 
-    return _per_vendor(ctx, "logging", judge, [r"loghost", r"^logging"])
+    return _per_vendor(ctx, Msg("logging", "日志外发"), judge, [r"loghost", r"^logging"])
 
 
 @check("AUD-MC-12")
 def device_ntp(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
     from pesdc.audit.result import Status
 
-    def judge(ev: DeviceEvidence, text: str) -> tuple[Status, str]:
+    def judge(ev: DeviceEvidence, text: str) -> tuple[Status, Msg]:
         hosts = _addr_line(text, ev.platform, "ntp")
         good = [h for h in hosts if h in ev.time_sources]
         if good:
-            return Status.passed, f"time from {', '.join(good)}"
+            src = ", ".join(good)
+            return Status.passed, Msg(f"time from {src}", f"时间同步自本中心时间源 {src}")
         if hosts:
-            return Status.failed, f"time from {', '.join(hosts)}, not the center's source"
-        return Status.failed, "no NTP server"
+            src = ", ".join(hosts)
+            return Status.failed, Msg(f"time from {src}, not the center's source",
+                                      f"时间同步自 {src}，而非本中心的时间源")
+        return Status.failed, Msg("no NTP server", "未配置 NTP 服务器")
 
-    return _per_vendor(ctx, "time", judge, [r"ntp"])
+    return _per_vendor(ctx, Msg("time", "时间同步"), judge, [r"ntp"])
 
 
 @check("AUD-MC-13")
 def device_admins(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
     from pesdc.audit.result import Status
 
-    def judge(ev: DeviceEvidence, text: str) -> tuple[Status, str]:
+    def judge(ev: DeviceEvidence, text: str) -> tuple[Status, Msg]:
         missing = [n for n in ev.admins.values() if not _has(
             text, rf"^\s*(local-user|manager-user|username)\s+{re.escape(n)}\b")]
         if missing:
-            return Status.failed, f"no account for {', '.join(missing)}"
-        return Status.passed, "system, audit and security administrators separate"
+            who = ", ".join(missing)
+            return Status.failed, Msg(f"no account for {who}", f"未为 {who} 建立设备账户")
+        return Status.passed, Msg("system, audit and security administrators separate",
+                                  "系统管理员、审计管理员、安全管理员分设账户")
 
-    return _per_vendor(ctx, "administrator accounts", judge,
+    return _per_vendor(ctx, Msg("administrator accounts", "管理员账户"), judge,
                        [r"local-user", r"manager-user", r"^username", r"role"])
 
 
@@ -163,21 +179,28 @@ def device_lockout(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
     attempts = int(p.get("login_fail_attempts", 5))
     idle = int(p.get("idle_timeout_minutes", 10))
 
-    def judge(ev: DeviceEvidence, text: str) -> tuple[Status, str]:
+    def judge(ev: DeviceEvidence, text: str) -> tuple[Status, Msg]:
         locks = [int(x) for x in re.findall(LOCK[ev.platform], text)]
         idles = [int(x) for x in re.findall(IDLE.get(ev.platform, IDLE["_"]), text)]
         problems = []
         if not locks or max(locks) > attempts:
-            problems.append(f"lockout after {max(locks) if locks else 'unlimited'} failures "
-                            f"(at most {attempts})")
+            problems.append(Msg(
+                f"lockout after {max(locks) if locks else 'unlimited'} failures "
+                f"(at most {attempts})",
+                (f"登录失败 {max(locks)} 次后才锁定" if locks else "未配置登录失败锁定")
+                + f"（要求不超过 {attempts} 次）"))
         if not idles or max(idles) > idle or min(idles) == 0:
-            problems.append(f"idle timeout {idles or 'none'} min (at most {idle})")
+            problems.append(Msg(f"idle timeout {idles or 'none'} min (at most {idle})",
+                                (f"会话超时 {idles} 分钟" if idles else "未设置会话超时")
+                                + f"（要求不超过 {idle} 分钟且不为 0）"))
         if not problems:
-            return Status.passed, f"lockout after {max(locks)}, idle timeout {max(idles)} min"
+            return Status.passed, Msg(
+                f"lockout after {max(locks)}, idle timeout {max(idles)} min",
+                f"登录失败 {max(locks)} 次后锁定，会话超时 {max(idles)} 分钟")
         ok_parts = 2 - len(problems)
-        return (Status.partial if ok_parts else Status.failed), "; ".join(problems)
+        return (Status.partial if ok_parts else Status.failed), Msg.join(problems)
 
-    return _per_vendor(ctx, "login lockout", judge,
+    return _per_vendor(ctx, Msg("login lockout", "登录失败处理与会话超时"), judge,
                        [r"retry-time", r"failed-count", r"login-attempt", r"block-for",
                         r"idle-timeout", r"exec-timeout"])
 
@@ -186,16 +209,18 @@ def device_lockout(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
 def device_snmp(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
     from pesdc.audit.result import Status
 
-    def judge(ev: DeviceEvidence, text: str) -> tuple[Status, str]:
+    def judge(ev: DeviceEvidence, text: str) -> tuple[Status, Msg]:
         if _has(text, r"^\s*snmp-(agent|server) community"):
-            return Status.failed, "an SNMP community (v1/v2c) is configured"
+            return Status.failed, Msg("an SNMP community (v1/v2c) is configured",
+                                      "配置了 SNMP 团体名（v1/v2c，明文鉴别）")
         if not _has(text, r"snmp"):
-            return Status.passed, "SNMP off"
+            return Status.passed, Msg("SNMP off", "SNMP 未启用")
         if _has(text, r"(v3 .*privacy|v3 priv|privacy-mode)"):
-            return Status.passed, "SNMPv3 with authentication and privacy"
-        return Status.failed, "SNMP without v3 privacy"
+            return Status.passed, Msg("SNMPv3 with authentication and privacy",
+                                      "使用 SNMPv3，启用认证和加密")
+        return Status.failed, Msg("SNMP without v3 privacy", "SNMP 未使用 v3 加密（privacy）")
 
-    return _per_vendor(ctx, "SNMP", judge, [r"snmp"])
+    return _per_vendor(ctx, Msg("SNMP", "SNMP 管理"), judge, [r"snmp"])
 
 
 SECRET = re.compile(
@@ -238,9 +263,11 @@ def no_literal_secrets(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
         by_target.setdefault(target, [])
         by_target[target] += [f"{rel}: {h}" for h in secrets_in(text)]
     for target, hits in sorted(by_target.items()):
-        out.append(bad(target, f"{len(hits)} literal secret(s)",
+        out.append(bad(target, Msg(f"{len(hits)} literal secret(s)",
+                                   f"{len(hits)} 处明文口令或密钥"),
                        Evidence("rendered files", "\n".join(hits[:20]), "rendered"))
-                   if hits else ok(target, "secrets are markers only"))
+                   if hits else ok(target, Msg("secrets are markers only",
+                                               "口令与密钥均为占位标记，无明文")))
     return out
 
 
@@ -249,6 +276,10 @@ def no_literal_secrets(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
 def _nft_chain(text: str, chain: str) -> str:
     m = re.search(rf"chain {chain} \{{(.*?)\n\s*\}}", text, re.DOTALL)
     return m.group(1) if m else ""
+
+
+def _no_filter(platform: str) -> Msg:
+    return Msg(f"{platform} does not filter between zones", f"{platform} 不在区域间过滤流量")
 
 
 @device_check("AUD-AB-10")
@@ -261,9 +292,11 @@ def default_deny(ev: DeviceEvidence, p: dict[str, Any]) -> Outcome | None:
         proof = [Evidence(f"{ev.source} nftables forward chain", fwd[:3000] or text[:2000],
                           ev.source)]
         if re.search(r"policy drop;", fwd):
-            return ok(ev.name, "forward chain policy drop: everything not allowed is dropped",
-                      *proof)
-        return bad(ev.name, "forward chain does not drop by default", *proof)
+            return ok(ev.name, Msg("forward chain policy drop: everything not allowed is "
+                                   "dropped", "forward 链策略为 drop：未允许的流量一律丢弃"
+                                   "（默认拒绝）"), *proof)
+        return bad(ev.name, Msg("forward chain does not drop by default",
+                                "forward 链未设置默认丢弃（未默认拒绝）"), *proof)
     pat = {"huawei_usg": r"rule name pesdc-default-deny\s*\n(\s+description.*\n)?\s+action deny",
            "h3c_comware": r"name pesdc-default-deny\s*\n(\s+description.*\n)?\s+action drop",
            "cisco_ios": r"class class-default\s*\n\s+drop",
@@ -271,10 +304,11 @@ def default_deny(ev: DeviceEvidence, p: dict[str, Any]) -> Outcome | None:
     proof = [Evidence(f"{ev.source} configuration", _excerpt(text, [
         r"default-deny", r"action (deny|drop)", r"class-default", r"^\s+drop"]), ev.source)]
     if pat is None:
-        return na(ev.name, f"{ev.platform} does not filter between zones")
+        return na(ev.name, _no_filter(ev.platform))
     if re.search(pat, text):
-        return ok(ev.name, "a final deny rule drops everything not allowed", *proof)
-    return bad(ev.name, "no final deny rule", *proof)
+        return ok(ev.name, Msg("a final deny rule drops everything not allowed",
+                               "末条拒绝规则丢弃一切未允许的流量（默认拒绝）"), *proof)
+    return bad(ev.name, Msg("no final deny rule", "缺少末条默认拒绝规则"), *proof)
 
 
 @device_check("AUD-AB-11")
@@ -287,17 +321,21 @@ def stateful(ev: DeviceEvidence, p: dict[str, Any]) -> Outcome | None:
         est = re.search(r"ct state established,related accept", fwd)
         inv = re.search(r"ct state invalid drop", fwd)
         if est and inv:
-            return ok(ev.name, "connection tracking: replies accepted, invalid dropped", proof)
+            return ok(ev.name, Msg("connection tracking: replies accepted, invalid dropped",
+                                   "启用连接跟踪：放行回应报文，丢弃无效报文"), proof)
         if est:
-            return part(ev.name, "replies accepted by state, invalid packets not dropped", proof)
-        return bad(ev.name, "no connection-state rules", proof)
+            return part(ev.name, Msg("replies accepted by state, invalid packets not dropped",
+                                     "按连接状态放行回应报文，但未丢弃无效报文"), proof)
+        return bad(ev.name, Msg("no connection-state rules", "无基于连接状态的规则"), proof)
     if ev.platform in ("huawei_usg", "h3c_comware"):
-        return ok(ev.name, f"{ev.platform} security policies are stateful (session table)")
+        return ok(ev.name, Msg(f"{ev.platform} security policies are stateful (session table)",
+                               f"{ev.platform} 安全策略基于会话表进行状态检测"))
     if ev.platform == "cisco_ios":
         if _has(ev.text, r"policy-map type inspect"):
-            return ok(ev.name, "zone-based firewall with inspect (stateful)")
-        return bad(ev.name, "no inspect policy")
-    return na(ev.name, f"{ev.platform} does not filter between zones")
+            return ok(ev.name, Msg("zone-based firewall with inspect (stateful)",
+                                   "基于区域的防火墙启用 inspect（状态检测）"))
+        return bad(ev.name, Msg("no inspect policy", "未配置 inspect 状态检测策略"))
+    return na(ev.name, _no_filter(ev.platform))
 
 
 @device_check("AUD-AB-12")
@@ -309,13 +347,15 @@ def mgmt_access(ev: DeviceEvidence, p: dict[str, Any]) -> Outcome | None:
         inp = _nft_chain(text, "input")
         proof = Evidence(f"{ev.source} nftables input chain", inp[:3000], ev.source)
         if not re.search(r"policy drop;", inp):
-            return bad(ev.name, "input chain accepts by default", proof)
+            return bad(ev.name, Msg("input chain accepts by default", "input 链默认放行"), proof)
         ssh = [ln.strip() for ln in inp.splitlines() if "dport 22" in ln]
         if ssh and all("saddr @mgmt_nets" in ln or any(n.split("/")[0] in ln
                                                         for n in ev.mgmt_nets)
                        for ln in ssh):
-            return ok(ev.name, "SSH accepted only from the management networks", proof)
-        return bad(ev.name, "SSH not limited to the management networks", proof)
+            return ok(ev.name, Msg("SSH accepted only from the management networks",
+                                   "仅接受来自安全管理区网段的 SSH 连接"), proof)
+        return bad(ev.name, Msg("SSH not limited to the management networks",
+                                "SSH 未限定为仅来自安全管理区网段"), proof)
     acl = {"cisco_ios": r"access-class \S+ in", "h3c_comware": r"ssh server acl \d+",
            "huawei_vrp": r"acl \d+ inbound", "huawei_usg": r"acl \d+ inbound"}.get(ev.platform)
     if acl is None:
@@ -324,7 +364,10 @@ def mgmt_access(ev: DeviceEvidence, p: dict[str, Any]) -> Outcome | None:
         r"acl", r"access-class", r"permit (source|\d)", r"ip access-list"]), ev.source)
     nets_ok = any(n.split("/")[0] in text for n in ev.mgmt_nets)
     if _has(text, acl) and nets_ok:
-        return ok(ev.name, "management ACL limited to the management networks", proof)
+        return ok(ev.name, Msg("management ACL limited to the management networks",
+                               "管理访问控制列表限定为安全管理区网段"), proof)
     if _has(text, acl):
-        return part(ev.name, "a management ACL, but not naming the management networks", proof)
-    return bad(ev.name, "no ACL on the management lines", proof)
+        return part(ev.name, Msg("a management ACL, but not naming the management networks",
+                                 "配置了管理访问控制列表，但未限定安全管理区网段"), proof)
+    return bad(ev.name, Msg("no ACL on the management lines", "管理线路未配置访问控制列表"),
+               proof)

@@ -6,7 +6,7 @@ from collections import Counter
 from typing import Any
 
 from pesdc.audit.registry import AuditContext, bad, check, na, ok, part
-from pesdc.audit.result import Evidence, Outcome
+from pesdc.audit.result import Evidence, Msg, Outcome, zh_list
 from pesdc.model.schema import (
     DeviceKind,
     Encryption,
@@ -17,25 +17,50 @@ from pesdc.model.schema import (
 )
 
 IMPORTANT = (ZoneKind.production, ZoneKind.decision, ZoneKind.security_management)
+# zone kinds, isolation types and server roles as the assessor names them (the catalog's
+# wording); the English keeps the topology's own value
+ZONE_ZH = {"production": "生产区", "exchange": "交换区", "decision": "决策区",
+           "security_management": "安全管理区", "internet": "互联网区",
+           "private_network": "业务专网接入区"}
+ISO_ZH = {"physical": "物理隔离", "gatekeeper": "网闸", "firewall": "防火墙",
+          "none": "不隔离"}
+ROLE_ZH = {"bastion": "堡垒机", "logserver": "日志服务器", "timesource": "时间源",
+           "monitoring": "监控系统", "backup": "备份服务器", "antivirus": "防病毒服务器",
+           "database": "数据库服务器", "appserver": "应用服务器", "web": "Web 服务器"}
 
 
-def _ev(label: str, text: str) -> Evidence:
+def _zone_zh(kind: str) -> str:
+    return ZONE_ZH.get(kind, f"{kind} 区域")
+
+
+def _t(en: str, zh: str, name: str) -> Msg:
+    """A target named by a word and an identifier: ``zone mgmt`` / ``区域 mgmt``."""
+    return Msg(f"{en} {name}", f"{zh} {name}")
+
+
+def _ev(label: str, text: str | Msg) -> Evidence:
+    if isinstance(text, Msg):
+        return Evidence(label, text.en, "topology", text.zh if text.zh != text.en else "")
     return Evidence(label, text, "topology")
 
 
-def _iso_text(ctx: AuditContext, a: str, b: str) -> str:
+def _iso_text(ctx: AuditContext, a: str, b: str) -> Msg:
     kind = ctx.policy.isolation(a, b)
     if kind is None:
-        return f"{a} <-> {b}: not declared (denied)"
-    text = f"{a} <-> {b}: {kind.value}"
+        return Msg(f"{a} <-> {b}: not declared (denied)", f"{a} <-> {b}：未声明（默认拒绝）")
+    en = f"{a} <-> {b}: {kind.value}"
+    zh = f"{a} <-> {b}：{kind.value}（{ISO_ZH.get(kind.value, kind.value)}）"
     way = ctx.policy.directions.get(frozenset((a, b)))
     if way:
-        text += f" ({way[0]} -> {way[1]})"
+        en += f" ({way[0]} -> {way[1]})"
+        zh += f"，单向 {way[0]} -> {way[1]}"
     rules = ctx.policy.rules_between(a, b) + ctx.policy.rules_between(b, a)
     for r in rules:
-        text += f"\n  {r.name}: {r.src_zone} -> {r.dst_zone} {r.protocol} " \
-                f"{','.join(map(str, r.ports)) or 'any'}"
-    return text
+        line = f"\n  {r.name}: {r.src_zone} -> {r.dst_zone} {r.protocol} " \
+               f"{','.join(map(str, r.ports)) or 'any'}"
+        en += line
+        zh += line
+    return Msg(en, zh)
 
 
 def _zones(ctx: AuditContext, kind: ZoneKind) -> list[str]:
@@ -46,20 +71,26 @@ def _zones(ctx: AuditContext, kind: ZoneKind) -> list[str]:
 def zones_present(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
     listing = "\n".join(f"{z.name} ({z.kind.value}): " +
                         ", ".join(f"{s.name} {s.subnet}" for s in z.segments)
-                        for z in ctx.dc.zones) or "(no zones)"
+                        for z in ctx.dc.zones)
+    zones = Msg(listing or "(no zones)", listing or "（未划分区域）")
     out = []
     for kind in p.get("required_zones", []):
         zs = [z for z in ctx.dc.zones if z.kind.value == kind]
         with_seg = [z for z in zs if z.segments]
-        target = f"{ctx.dc.name} zone {kind}"
+        zh = _zone_zh(kind)
+        target = Msg(f"{ctx.dc.name} zone {kind}", f"{ctx.dc.name} {zh}")
         if with_seg:
-            out.append(ok(target, f"{kind} zone {with_seg[0].name} with "
-                          f"{len(with_seg[0].segments)} segment(s)", _ev("zones", listing)))
+            n = len(with_seg[0].segments)
+            out.append(ok(target, Msg(f"{kind} zone {with_seg[0].name} with {n} segment(s)",
+                                      f"已划分{zh} {with_seg[0].name}，含 {n} 个网段"),
+                          _ev("zones", zones)))
         elif zs:
-            out.append(bad(target, f"{kind} zone {zs[0].name} has no segment (no address "
-                           "space of its own)", _ev("zones", listing)))
+            out.append(bad(target, Msg(f"{kind} zone {zs[0].name} has no segment (no address "
+                                       "space of its own)",
+                                       f"{zh} {zs[0].name} 未配置网段（无独立地址段）"),
+                           _ev("zones", zones)))
         else:
-            out.append(bad(target, f"no {kind} zone", _ev("zones", listing)))
+            out.append(bad(target, Msg(f"no {kind} zone", f"未划分{zh}"), _ev("zones", zones)))
     return out
 
 
@@ -70,18 +101,24 @@ def bandwidth(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
     for lk in ctx.dc.links:
         need = float(p.get("min_link_mbps", 2))
         site = sites.get(lk.b)
-        why = f"at least {need:g} Mbit/s"
+        why = Msg(f"at least {need:g} Mbit/s", f"要求不低于 {need:g} Mbit/s")
         if site is not None and site.kind is SiteKind.agency_machine_room:
             need = max(need, ctx.dc.high_speed_mbps)
-            why = f"an agency machine room needs high speed (>= {need:g} Mbit/s)"
-        text = f"link {lk.name} {lk.a} - {lk.b}: {lk.bandwidth_mbps:g} Mbit/s"
+            why = Msg(f"an agency machine room needs high speed (>= {need:g} Mbit/s)",
+                      f"服务机构机房须高速接入（不低于 {need:g} Mbit/s）")
+        bw = f"{lk.bandwidth_mbps:g} Mbit/s"
+        text = Msg(f"link {lk.name} {lk.a} - {lk.b}: {bw}",
+                   f"链路 {lk.name} {lk.a} - {lk.b}：{bw}")
         out.append((ok if lk.bandwidth_mbps >= need else bad)(
-            f"link {lk.name}", f"{lk.bandwidth_mbps:g} Mbit/s; {why}", _ev("link", text)))
+            _t("link", "链路", lk.name), Msg(f"{bw}; ", f"带宽 {bw}；") + why,
+            _ev("link", text)))
     for up in ctx.dc.uplinks:
         need = float(p.get("min_uplink_mbps", 10))
-        text = f"uplink {up.name} to {up.peer}: {up.bandwidth_mbps:g} Mbit/s"
+        bw = f"{up.bandwidth_mbps:g} Mbit/s"
+        text = Msg(f"uplink {up.name} to {up.peer}: {bw}", f"上联 {up.name} 至 {up.peer}：{bw}")
         out.append((ok if up.bandwidth_mbps >= need else bad)(
-            f"uplink {up.name}", f"{up.bandwidth_mbps:g} Mbit/s; at least {need:g} Mbit/s",
+            _t("uplink", "上联链路", up.name),
+            Msg(f"{bw}; at least {need:g} Mbit/s", f"带宽 {bw}；要求不低于 {need:g} Mbit/s"),
             _ev("uplink", text)))
     return out
 
@@ -91,7 +128,7 @@ def important_not_at_boundary(ctx: AuditContext, p: dict[str, Any]) -> list[Outc
     out = []
     outside = _zones(ctx, ZoneKind.internet)
     if not outside:
-        return [na(ctx.dc.name, "no internet area")]
+        return [na(ctx.dc.name, Msg("no internet area", "未划分互联网区"))]
     for z in ctx.dc.zones:
         if z.kind not in IMPORTANT:
             continue
@@ -102,18 +139,22 @@ def important_not_at_boundary(ctx: AuditContext, p: dict[str, Any]) -> list[Outc
             kind = ctx.policy.isolation(o, z.name)
             way = ctx.policy.directions.get(frozenset((o, z.name)))
             if kind is IsolationType.none:
-                problems.append(f"{o} <-> {z.name} is not isolated (none)")
+                problems.append(Msg(f"{o} <-> {z.name} is not isolated (none)",
+                                    f"{o} <-> {z.name} 之间未隔离（none）"))
             if way == (o, z.name):
-                problems.append(f"gatekeeper {o} -> {z.name} points inward")
+                problems.append(Msg(f"gatekeeper {o} -> {z.name} points inward",
+                                    f"网闸 {o} -> {z.name} 的摆渡方向指向内部区域"))
             for r in ctx.policy.rules_between(o, z.name):
                 collector = z.kind is ZoneKind.security_management and all(
                     n.endswith("/32") for n in r.dst_nets)
                 if not collector:
-                    problems.append(f"flow {r.name} from {o} into {z.name}")
-        target = f"zone {z.name}"
-        ev = _ev("isolation", "\n".join(texts))
-        out.append(bad(target, "; ".join(problems), ev) if problems else
-                   ok(target, f"{z.kind.value} zone not reachable from the internet area", ev))
+                    problems.append(Msg(f"flow {r.name} from {o} into {z.name}",
+                                        f"策略 {r.name} 允许 {o} 访问 {z.name}"))
+        target = _t("zone", "区域", z.name)
+        ev = _ev("isolation", Msg.join(texts, "\n", "\n"))
+        out.append(bad(target, Msg.join(problems), ev) if problems else
+                   ok(target, Msg(f"{z.kind.value} zone not reachable from the internet area",
+                                  f"{_zone_zh(z.kind.value)}不可从互联网区访问"), ev))
     return out
 
 
@@ -122,19 +163,23 @@ def private_network_physical(ctx: AuditContext, p: dict[str, Any]) -> list[Outco
     out = []
     inet, priv = _zones(ctx, ZoneKind.internet), _zones(ctx, ZoneKind.private_network)
     if not inet or not priv:
-        return [na(ctx.dc.name, "no internet area or no private network zone")]
+        return [na(ctx.dc.name, Msg("no internet area or no private network zone",
+                                    "未划分互联网区或业务专网接入区"))]
     for a in inet:
         for b in priv:
             kind = ctx.policy.isolation(a, b)
             ev = _ev("isolation", _iso_text(ctx, a, b))
             t = f"{a} <-> {b}"
             if kind is IsolationType.physical:
-                out.append(ok(t, "physically isolated", ev))
+                out.append(ok(t, Msg("physically isolated", "已物理隔离"), ev))
             elif kind is None:
-                out.append(part(t, "not declared: denied by the firewall, but not declared "
-                                "physical", ev))
+                out.append(part(t, Msg("not declared: denied by the firewall, but not declared "
+                                       "physical", "未声明隔离方式：防火墙默认拒绝，但未声明为"
+                                       "物理隔离（physical）"), ev))
             else:
-                out.append(bad(t, f"isolation is {kind.value}, not physical", ev))
+                out.append(bad(t, Msg(f"isolation is {kind.value}, not physical",
+                                      f"隔离方式为 {kind.value}（{ISO_ZH[kind.value]}），"
+                                      "而非物理隔离"), ev))
     return out
 
 
@@ -143,7 +188,8 @@ def exchange_gatekeeper(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
     out = []
     ex, prod = _zones(ctx, ZoneKind.exchange), _zones(ctx, ZoneKind.production)
     if not ex or not prod:
-        return [na(ctx.dc.name, "no exchange or no production zone")]
+        return [na(ctx.dc.name, Msg("no exchange or no production zone",
+                                    "未划分交换区或生产区"))]
     for a in ex:
         for b in prod:
             kind = ctx.policy.isolation(a, b)
@@ -151,15 +197,18 @@ def exchange_gatekeeper(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
             ev = _ev("isolation", _iso_text(ctx, a, b))
             t = f"{a} -> {b}"
             if kind is IsolationType.gatekeeper and way == (a, b):
-                out.append(ok(t, "one-way gatekeeper exchange -> production", ev))
+                out.append(ok(t, Msg("one-way gatekeeper exchange -> production",
+                                     "交换区经单向网闸摆渡至生产区"), ev))
             elif kind in (IsolationType.physical, None):
-                out.append(ok(t, "nothing crosses", ev))
+                out.append(ok(t, Msg("nothing crosses", "两区之间无任何流量穿越"), ev))
             elif kind is IsolationType.gatekeeper:
-                out.append(bad(t, "the gatekeeper points from production to exchange", ev))
+                out.append(bad(t, Msg("the gatekeeper points from production to exchange",
+                                      "网闸摆渡方向为生产区至交换区，方向错误"), ev))
             elif kind is IsolationType.firewall:
-                out.append(part(t, "a firewall, not a one-way gatekeeper", ev))
+                out.append(part(t, Msg("a firewall, not a one-way gatekeeper",
+                                       "以防火墙隔离，而非单向网闸"), ev))
             else:
-                out.append(bad(t, "not isolated (none)", ev))
+                out.append(bad(t, Msg("not isolated (none)", "未隔离（none）"), ev))
     return out
 
 
@@ -171,18 +220,24 @@ def device_redundancy(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
         if not (dev.kind is DeviceKind.core_switch or
                 (dev.kind is DeviceKind.firewall and dev.border)):
             continue
-        what = "core switch" if dev.kind is DeviceKind.core_switch else "border firewall"
+        what = Msg("core switch", "核心交换机") if dev.kind is DeviceKind.core_switch \
+            else Msg("border firewall", "边界防火墙")
         partner = devs.get(dev.redundancy) if dev.redundancy else None
         ev = _ev("device", f"{dev.name} kind {dev.kind.value} redundancy {dev.redundancy}")
         if partner is None:
-            out.append(bad(dev.name, f"{what} without a redundancy partner", ev))
+            out.append(bad(dev.name, what + Msg(" without a redundancy partner",
+                                                "未配置冗余（主备）设备"), ev))
         elif partner.kind is not dev.kind or partner.redundancy != dev.name:
-            out.append(bad(dev.name, f"{what}'s partner {partner.name} is not a mutual "
-                           f"{dev.kind.value} partner", ev))
+            out.append(bad(dev.name, what + Msg(
+                f"'s partner {partner.name} is not a mutual {dev.kind.value} partner",
+                f"的冗余设备 {partner.name} 不是与其互为主备的同类设备（{dev.kind.value}）"),
+                ev))
         else:
-            out.append(ok(dev.name, f"{what} paired with {partner.name}", ev))
+            out.append(ok(dev.name, what + Msg(f" paired with {partner.name}",
+                                               f"与 {partner.name} 互为主备"), ev))
     if not out:
-        out.append(bad(ctx.dc.name, "no core switch or border firewall to pair"))
+        out.append(bad(ctx.dc.name, Msg("no core switch or border firewall to pair",
+                                        "未部署核心交换机或边界防火墙，无从实现设备冗余")))
     return out
 
 
@@ -197,30 +252,38 @@ def system_redundancy(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
         n = len(system.servers)
         ev = _ev("system", f"{system.name} ({system.kind.value}): {', '.join(system.servers)}")
         out.append((ok if n >= need else bad)(
-            f"system {system.name}", f"{n} server(s), at least {need}", ev))
+            _t("system", "系统", system.name),
+            Msg(f"{n} server(s), at least {need}", f"部署 {n} 台服务器，要求至少 {need} 台"),
+            ev))
     if ctx.dc.uplinks:
         n = len(ctx.dc.uplinks)
         ev = _ev("uplinks", "\n".join(f"{u.name} -> {u.peer} ({u.kind.value})"
                                        for u in ctx.dc.uplinks))
-        out.append(ok(f"{ctx.dc.name} uplinks", f"{n} uplinks", ev) if n >= 2 else
-                   part(f"{ctx.dc.name} uplinks", "a single uplink: no redundant line to "
-                        "the business private network", ev))
+        t = Msg(f"{ctx.dc.name} uplinks", f"{ctx.dc.name} 上联链路")
+        out.append(ok(t, Msg(f"{n} uplinks", f"{n} 条上联链路，线路冗余"), ev) if n >= 2 else
+                   part(t, Msg("a single uplink: no redundant line to the business private "
+                               "network", "仅一条上联链路：至业务专网无冗余线路"), ev))
     return out
 
 
 @check("AUD-CN-08")
 def link_encryption(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
     out = []
+    plain = Msg("not encrypted", "未加密传输")
     for lk in ctx.dc.links:
-        ev = _ev("link", f"link {lk.name} {lk.a} - {lk.b}: encryption {lk.encryption.value}")
-        out.append(bad(f"link {lk.name}", "not encrypted", ev)
-                   if lk.encryption is Encryption.none else
-                   ok(f"link {lk.name}", f"encrypted ({lk.encryption.value})", ev))
+        enc = lk.encryption.value
+        ev = _ev("link", Msg(f"link {lk.name} {lk.a} - {lk.b}: encryption {enc}",
+                             f"链路 {lk.name} {lk.a} - {lk.b}：encryption {enc}"))
+        t = _t("link", "链路", lk.name)
+        out.append(bad(t, plain, ev) if lk.encryption is Encryption.none else
+                   ok(t, Msg(f"encrypted ({enc})", f"已加密（{enc}）"), ev))
     for up in ctx.dc.uplinks:
-        ev = _ev("uplink", f"uplink {up.name} -> {up.peer}: encryption {up.encryption.value}")
-        out.append(bad(f"uplink {up.name}", "not encrypted", ev)
-                   if up.encryption is Encryption.none else
-                   ok(f"uplink {up.name}", f"encrypted ({up.encryption.value})", ev))
+        enc = up.encryption.value
+        ev = _ev("uplink", Msg(f"uplink {up.name} -> {up.peer}: encryption {enc}",
+                               f"上联 {up.name} -> {up.peer}：encryption {enc}"))
+        t = _t("uplink", "上联链路", up.name)
+        out.append(bad(t, plain, ev) if up.encryption is Encryption.none else
+                   ok(t, Msg(f"encrypted ({enc})", f"已加密（{enc}）"), ev))
     return out
 
 
@@ -233,10 +296,13 @@ def public_tls(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
             continue
         ports = [s.port for s in system.ports if s.protocol == "tcp"]
         plain = [x for x in ports if x not in tls]
-        ev = _ev("system", f"{system.name} public, tcp ports {ports}")
-        out.append(bad(f"system {system.name}", f"serves the public on non-TLS port(s) "
-                       f"{plain}", ev) if plain or not ports else
-                   ok(f"system {system.name}", f"TLS only ({ports})", ev))
+        ev = _ev("system", Msg(f"{system.name} public, tcp ports {ports}",
+                               f"{system.name} 面向公众（public），tcp 端口 {ports}"))
+        t = _t("system", "系统", system.name)
+        out.append(bad(t, Msg(f"serves the public on non-TLS port(s) {plain}",
+                              f"经非 TLS 端口 {plain} 面向公众提供服务"), ev)
+                   if plain or not ports else
+                   ok(t, Msg(f"TLS only ({ports})", f"仅经 TLS 提供服务（{ports}）"), ev))
     return out
 
 
@@ -246,21 +312,28 @@ def boundary_controlled(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
     for iso in ctx.dc.isolation:
         if iso.type is IsolationType.none:
             a, b = iso.between
-            out.append(bad(f"{a} <-> {b}", "zones not isolated (type none)",
+            out.append(bad(f"{a} <-> {b}", Msg("zones not isolated (type none)",
+                                               "区域之间未隔离（type none）"),
                            _ev("isolation", _iso_text(ctx, a, b))))
     border = [d for d in ctx.dc.devices if d.kind is DeviceKind.firewall and d.border]
     if not border:
-        return [*out, bad(ctx.dc.name, "no border firewall holds the zone gateways")]
+        return [*out, bad(ctx.dc.name, Msg("no border firewall holds the zone gateways",
+                                           "无承载各区域网关的边界防火墙"))]
     covered = {itf.segment for d in border for itf in d.interfaces if itf.segment}
+    names = ", ".join(d.name for d in border)
+    segs = ", ".join(sorted(covered))
+    ev = _ev("border firewalls", Msg(f"{names}; segments with an interface: {segs}",
+                                     f"{names}；设有接口的网段：{segs}"))
     for z in ctx.dc.zones:
         if not z.segments:
             continue
         missing = [s.name for s in z.segments if s.name not in covered]
-        ev = _ev("border firewalls", ", ".join(d.name for d in border) +
-                 f"; segments with an interface: {', '.join(sorted(covered))}")
-        out.append(bad(f"zone {z.name}", f"segment(s) {', '.join(missing)} not behind the "
-                       "border firewalls", ev) if missing else
-                   ok(f"zone {z.name}", "every segment's gateway on the border firewalls", ev))
+        t = _t("zone", "区域", z.name)
+        out.append(bad(t, Msg(f"segment(s) {', '.join(missing)} not behind the border "
+                              "firewalls", f"网段 {zh_list(missing)} 未置于边界防火墙之后"),
+                       ev) if missing else
+                   ok(t, Msg("every segment's gateway on the border firewalls",
+                             "各网段的网关均设在边界防火墙上"), ev))
     return out
 
 
@@ -279,13 +352,17 @@ def flows_minimal(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
                 f.src_systems)), tuple(sorted(f.dst_systems)))
             seen[key] += 1
             if len(f.ports) > most:
-                problems.append(f"flow {f.name or f.src + '->' + f.dst} opens {len(f.ports)} "
-                                f"ports (more than {most})")
-        problems += [f"duplicate flow {k[0]}->{k[1]} {k[2].value} {list(k[3])}"
-                     for k, n in seen.items() if n > 1]
+                name = f.name or f.src + "->" + f.dst
+                problems.append(Msg(f"flow {name} opens {len(f.ports)} ports (more than {most})",
+                                    f"策略 {name} 开放 {len(f.ports)} 个端口（超过 {most} 个）"))
+        for k, n in seen.items():
+            if n > 1:
+                what = f"{k[0]}->{k[1]} {k[2].value} {list(k[3])}"
+                problems.append(Msg(f"duplicate flow {what}", f"重复策略 {what}"))
         ev = _ev("isolation", _iso_text(ctx, a, b))
-        out.append(bad(f"{a} <-> {b}", "; ".join(problems), ev) if problems else
-                   ok(f"{a} <-> {b}", f"{len(iso.flows)} specific flow(s)", ev))
+        out.append(bad(f"{a} <-> {b}", Msg.join(problems), ev) if problems else
+                   ok(f"{a} <-> {b}", Msg(f"{len(iso.flows)} specific flow(s)",
+                                          f"{len(iso.flows)} 条具体策略"), ev))
     return out
 
 
@@ -299,11 +376,14 @@ def flows_name_systems(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
                 continue
             if kinds.get(f.src) is ZoneKind.security_management:
                 continue  # management reaches every host of a zone by design
-            t = f"flow {f.name or f.src + '->' + f.dst}"
+            t = _t("flow", "策略", f.name or f.src + "->" + f.dst)
             ev = _ev("flow", f"{f.src} -> {f.dst} {f.protocol.value} {f.ports} "
                      f"dst_systems={f.dst_systems}")
-            out.append(ok(t, f"to systems {', '.join(f.dst_systems)}", ev) if f.dst_systems
-                       else bad(t, f"opens the whole {f.dst} zone", ev))
+            out.append(ok(t, Msg(f"to systems {', '.join(f.dst_systems)}",
+                                 f"目标限定为系统 {zh_list(f.dst_systems)}"), ev)
+                       if f.dst_systems else
+                       bad(t, Msg(f"opens the whole {f.dst} zone",
+                                  f"向整个 {f.dst} 区域开放"), ev))
     return out
 
 
@@ -315,47 +395,61 @@ def _has_device(ctx: AuditContext, *kinds: DeviceKind) -> list[str]:
 def intrusion_prevention(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
     devs = _has_device(ctx, DeviceKind.ips, DeviceKind.ids)
     ev = _ev("devices", ", ".join(f"{d.name} ({d.kind.value})" for d in ctx.dc.devices))
-    return [ok(ctx.dc.name, f"IDS/IPS: {', '.join(devs)}", ev) if devs else
-            bad(ctx.dc.name, "no IDS or IPS device", ev)]
+    return [ok(ctx.dc.name, Msg(f"IDS/IPS: {', '.join(devs)}",
+                                f"已部署入侵检测/防御设备：{zh_list(devs)}"), ev) if devs else
+            bad(ctx.dc.name, Msg("no IDS or IPS device",
+                                 "未部署入侵检测（IDS）或入侵防御（IPS）设备"), ev)]
 
 
 @check("AUD-AB-05")
 def antivirus(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
     devs = _has_device(ctx, DeviceKind.antivirus)
     srvs = [s.name for s in ctx.dc.servers if ServerRole.antivirus in s.roles]
-    ev = _ev("devices and servers", ", ".join(f"{d.name} ({d.kind.value})"
-                                              for d in ctx.dc.devices) +
-             "; antivirus servers: " + (", ".join(srvs) or "none"))
-    return [ok(ctx.dc.name, f"antivirus: {', '.join(devs + srvs)}", ev) if devs or srvs else
-            bad(ctx.dc.name, "no antivirus gateway or console", ev)]
+    listing = ", ".join(f"{d.name} ({d.kind.value})" for d in ctx.dc.devices)
+    ev = _ev("devices and servers", Msg(
+        f"{listing}; antivirus servers: {', '.join(srvs) or 'none'}",
+        f"{listing}；防病毒服务器：{', '.join(srvs) or '无'}"))
+    return [ok(ctx.dc.name, Msg(f"antivirus: {', '.join(devs + srvs)}",
+                                f"已部署恶意代码防护：{zh_list(devs + srvs)}"), ev)
+            if devs or srvs else
+            bad(ctx.dc.name, Msg("no antivirus gateway or console",
+                                 "未部署防病毒网关或防病毒管理端"), ev)]
 
 
 @check("AUD-AB-06")
 def boundary_audit(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
     devs = _has_device(ctx, DeviceKind.log_audit)
     logs = [s.name for s in ctx.servers_with(ServerRole.logserver)]
-    ev = _ev("log collection", f"log audit devices: {devs}; log servers: {logs}")
-    return [ok(ctx.dc.name, f"audit collection: {', '.join(devs + logs)}", ev)
-            if devs or logs else bad(ctx.dc.name, "no log audit device or log server in the "
-                                     "security management zone", ev)]
+    ev = _ev("log collection", Msg(f"log audit devices: {devs}; log servers: {logs}",
+                                   f"日志审计设备：{devs}；日志服务器：{logs}"))
+    return [ok(ctx.dc.name, Msg(f"audit collection: {', '.join(devs + logs)}",
+                                f"审计记录集中收集于 {zh_list(devs + logs)}"), ev)
+            if devs or logs else
+            bad(ctx.dc.name, Msg("no log audit device or log server in the security "
+                                 "management zone", "安全管理区内无日志审计设备或日志服务器"),
+                ev)]
 
 
 @check("AUD-MC-01")
 def management_zone(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
     mgmt = _zones(ctx, ZoneKind.security_management)
     if not mgmt:
-        return [bad(ctx.dc.name, "no security management zone")]
+        return [bad(ctx.dc.name, Msg("no security management zone", "未划分安全管理区"))]
     out = []
-    listing = "\n".join(f"{s.name}: {', '.join(r.value for r in s.roles)} (zone {s.zone})"
-                        for s in ctx.dc.servers if s.zone in mgmt) or "(no servers)"
+    lines = "\n".join(f"{s.name}: {', '.join(r.value for r in s.roles)} (zone {s.zone})"
+                      for s in ctx.dc.servers if s.zone in mgmt)
+    listing = Msg(lines or "(no servers)", lines or "（无服务器）")
     for role in p.get("required_roles", []):
         have = [s.name for s in ctx.dc.servers if s.zone in mgmt and
                 any(r.value == role for r in s.roles)]
         if role == "bastion":
             have += [d.name for d in ctx.dc.devices if d.kind is DeviceKind.bastion]
-        t = f"{ctx.dc.name} {role}"
-        out.append(ok(t, f"{role}: {', '.join(have)}", _ev("management zone", listing))
-                   if have else bad(t, f"no {role} in the security management zone",
+        zh = ROLE_ZH.get(role, f"{role} 角色服务器")
+        t = Msg(f"{ctx.dc.name} {role}", f"{ctx.dc.name} {zh}")
+        out.append(ok(t, Msg(f"{role}: {', '.join(have)}", f"{zh}：{zh_list(have)}"),
+                      _ev("management zone", listing))
+                   if have else bad(t, Msg(f"no {role} in the security management zone",
+                                           f"安全管理区内未部署{zh}"),
                                     _ev("management zone", listing)))
     return out
 
@@ -367,10 +461,14 @@ def device_mgmt_in_zone(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
     nets = ctx.mgmt_nets
     out = []
     for dev in ctx.dc.devices:
-        ev = _ev("device", f"{dev.name} mgmt {dev.mgmt}; management nets {nets}")
-        out.append(ok(dev.name, f"managed at {dev.mgmt}", ev) if in_nets(dev.mgmt, nets)
-                   else bad(dev.name, f"management address {dev.mgmt} outside the security "
-                            "management zone", ev))
+        ev = _ev("device", Msg(f"{dev.name} mgmt {dev.mgmt}; management nets {nets}",
+                               f"{dev.name} mgmt {dev.mgmt}；安全管理区网段 {nets}"))
+        out.append(ok(dev.name, Msg(f"managed at {dev.mgmt}",
+                                    f"管理地址 {dev.mgmt} 位于安全管理区"), ev)
+                   if in_nets(dev.mgmt, nets) else
+                   bad(dev.name, Msg(f"management address {dev.mgmt} outside the security "
+                                     "management zone", f"管理地址 {dev.mgmt} 不在安全管理区内"),
+                       ev))
     return out
 
 
@@ -378,13 +476,18 @@ def device_mgmt_in_zone(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
 def monitoring(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
     mons = [s.name for s in ctx.dc.servers if ServerRole.monitoring in s.roles]
     logs = [s.name for s in ctx.servers_with(ServerRole.logserver)]
-    ev = _ev("servers", f"monitoring: {mons}; log servers: {logs}")
+    ev = _ev("servers", Msg(f"monitoring: {mons}; log servers: {logs}",
+                            f"监控系统：{mons}；日志服务器：{logs}"))
     if mons:
-        return [ok(ctx.dc.name, f"monitoring: {', '.join(mons)}", ev)]
+        return [ok(ctx.dc.name, Msg(f"monitoring: {', '.join(mons)}",
+                                    f"已部署集中监控：{zh_list(mons)}"), ev)]
     if logs:
-        return [part(ctx.dc.name, "logs are central, but no monitoring system watches links, "
-                     "devices and servers", ev)]
-    return [bad(ctx.dc.name, "no monitoring system and no log server", ev)]
+        return [part(ctx.dc.name, Msg("logs are central, but no monitoring system watches "
+                                      "links, devices and servers",
+                                      "日志已集中收集，但无监控系统对链路、设备和服务器的运行状况"
+                                      "进行集中监测"), ev)]
+    return [bad(ctx.dc.name, Msg("no monitoring system and no log server",
+                                 "既无监控系统，也无日志服务器"), ev)]
 
 
 @check("AUD-MC-04")
@@ -392,7 +495,8 @@ def retention(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
     need = int(p.get("log_retention_days", 180))
     have = ctx.dc.security.log_retention_days
     ev = _ev("security", f"log_retention_days: {have}")
-    return [(ok if have >= need else bad)(ctx.dc.name, f"{have} days (at least {need})", ev)]
+    return [(ok if have >= need else bad)(ctx.dc.name, Msg(
+        f"{have} days (at least {need})", f"日志保存 {have} 天（要求不少于 {need} 天）"), ev)]
 
 
 @check("AUD-MC-05")
@@ -401,10 +505,14 @@ def three_admins(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
     names = [a.system, a.audit, a.security]
     ev = _ev("security.admins", f"system: {a.system}, audit: {a.audit}, security: {a.security}")
     if len(set(names)) < 3:
-        return [bad(ctx.dc.name, "the three administrator roles share an account", ev)]
+        return [bad(ctx.dc.name, Msg("the three administrator roles share an account",
+                                     "系统管理员、审计管理员、安全管理员共用账户，未实现三权分立"),
+                    ev)]
     if {"root", "pesdc", "admin"} & set(names):
-        return [bad(ctx.dc.name, "an administrator role uses a shared or default account", ev)]
-    return [ok(ctx.dc.name, "three distinct administrator accounts", ev)]
+        return [bad(ctx.dc.name, Msg("an administrator role uses a shared or default account",
+                                     "有管理员角色使用共享账户或默认账户"), ev)]
+    return [ok(ctx.dc.name, Msg("three distinct administrator accounts",
+                                "系统管理员、审计管理员、安全管理员使用三个互不相同的账户"), ev)]
 
 
 @check("AUD-MC-06")
@@ -418,21 +526,26 @@ def logs_and_time_reachable(ctx: AuditContext, p: dict[str, Any]) -> list[Outcom
         if ctx.zone_kind.get(zname) is ZoneKind.security_management:
             continue
         missing = []
-        for what, servers, proto, port in (("log server", logs, "tcp", 514),
-                                           ("time source", times, "udp", 123)):
+        for what, servers, proto, port in (
+                (Msg("log server", "日志服务器"), logs, "tcp", 514),
+                (Msg("time source", "时间源"), times, "udp", 123)):
             reach = [s for s in servers if ctx.policy.allows(zname, s.zone, proto, port,
                                                              dst_addr=s.address)]
             if not reach:
                 udp_only = proto == "tcp" and any(ctx.policy.allows(
                     zname, s.zone, "udp", port, dst_addr=s.address) for s in servers)
-                missing.append(f"{what} ({proto}/{port}" + (
-                    "; the policy allows only udp, hosts forward over tcp" if udp_only
-                    else "") + ")")
-        ev = _ev("policy", "\n".join(_iso_text(ctx, zname, z) for z in
-                                     {s.zone for s in logs + times}) or "no collectors")
-        t = f"zone {zname}"
-        out.append(bad(t, f"cannot reach the {', '.join(missing)}", ev) if missing else
-                   ok(t, "may reach the log server and the time source", ev))
+                why = Msg("; the policy allows only udp, hosts forward over tcp",
+                          "；策略仅放行 udp，而主机经 tcp 转发") if udp_only else Msg("", "")
+                missing.append(what + Msg(f" ({proto}/{port}", f"（{proto}/{port}") + why
+                               + Msg(")", "）"))
+        collectors = sorted({s.zone for s in logs + times})
+        ev = _ev("policy", Msg.join([_iso_text(ctx, zname, z) for z in collectors], "\n", "\n")
+                 if collectors else Msg("no collectors", "（无日志服务器或时间源）"))
+        t = _t("zone", "区域", zname)
+        out.append(bad(t, Msg("cannot reach the ", "无法访问") + Msg.join(missing, ", ", "、"),
+                       ev) if missing else
+                   ok(t, Msg("may reach the log server and the time source",
+                             "可访问日志服务器和时间源"), ev))
     return out
 
 
@@ -441,9 +554,11 @@ def db_standby(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
     out = []
     for db in ctx.dc.databases:
         ev = _ev("database", f"{db.name}: primary {db.primary}, standby {db.standby}")
-        t = f"database {db.name}"
-        out.append(ok(t, f"standby {db.standby}", ev) if db.standby and
-                   db.standby != db.primary else bad(t, "no hot standby on another server", ev))
+        t = _t("database", "数据库", db.name)
+        out.append(ok(t, Msg(f"standby {db.standby}", f"热备库位于 {db.standby}（主备）"), ev)
+                   if db.standby and db.standby != db.primary else
+                   bad(t, Msg("no hot standby on another server", "未在另一台服务器上部署热备库"),
+                       ev))
     return out
 
 
@@ -452,15 +567,16 @@ def db_backup(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
     out = []
     srv = ctx.idx.servers
     for db in ctx.dc.databases:
-        t = f"database {db.name}"
+        t = _t("database", "数据库", db.name)
         ev = _ev("database", f"{db.name}: backup_target {db.backup_target}")
         tgt = srv.get(db.backup_target) if db.backup_target else None
         if tgt is None:
-            out.append(bad(t, "no backup target", ev))
+            out.append(bad(t, Msg("no backup target", "未配置备份目标（backup_target）"), ev))
         elif ServerRole.backup not in tgt.roles:
-            out.append(part(t, f"backup target {tgt.name} has no backup role", ev))
+            out.append(part(t, Msg(f"backup target {tgt.name} has no backup role",
+                                   f"备份目标 {tgt.name} 未承担 backup（备份）角色"), ev))
         else:
-            out.append(ok(t, f"backed up to {tgt.name}", ev))
+            out.append(ok(t, Msg(f"backed up to {tgt.name}", f"备份至 {tgt.name}"), ev))
     return out
 
 
@@ -469,20 +585,26 @@ def offsite_backup(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
     out = []
     srv = ctx.idx.servers
     for db in ctx.dc.databases:
-        t = f"database {db.name}"
+        t = _t("database", "数据库", db.name)
         tgt = srv.get(db.backup_target) if db.backup_target else None
-        ev = _ev("backup", f"{db.name}: backup_target {db.backup_target} location "
-                 f"{tgt.location if tgt else '-'}; uplinks: "
-                 f"{', '.join(u.peer for u in ctx.dc.uplinks) or 'none'}")
+        head = f"{db.name}: backup_target {db.backup_target} location " \
+               f"{tgt.location if tgt else '-'}"
+        peers = ", ".join(u.peer for u in ctx.dc.uplinks)
+        ev = _ev("backup", Msg(f"{head}; uplinks: {peers or 'none'}",
+                               f"{head}；上联：{peers or '无'}"))
         if tgt is None:
-            out.append(bad(t, "no backup at all", ev))
+            out.append(bad(t, Msg("no backup at all", "未做任何备份"), ev))
         elif tgt.location != "datacenter":
-            out.append(ok(t, f"backup kept off site at {tgt.location}", ev))
+            out.append(ok(t, Msg(f"backup kept off site at {tgt.location}",
+                                 f"备份异地保存于 {tgt.location}"), ev))
         elif ctx.dc.uplinks:
-            out.append(part(t, "backups stay in the center; an uplink could carry an off-site "
-                            "copy but none is declared", ev))
+            out.append(part(t, Msg("backups stay in the center; an uplink could carry an "
+                                   "off-site copy but none is declared",
+                                   "备份仅保存在本中心；上联链路可承载异地备份，但未声明异地备份"),
+                            ev))
         else:
-            out.append(bad(t, "backups stay in the center's machine room", ev))
+            out.append(bad(t, Msg("backups stay in the center's machine room",
+                                  "备份仅保存在本中心机房，无异地备份"), ev))
     return out
 
 
@@ -501,7 +623,10 @@ def personal_data_zone(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
         exposed = [n for n in names if n in srv and ctx.zone_kind.get(srv[n].zone) in
                    (ZoneKind.internet, ZoneKind.exchange)]
         ev = _ev("system", "\n".join(f"{n}: zone {srv[n].zone}" for n in names if n in srv))
-        t = f"system {system.name}"
-        out.append(bad(t, f"personal data on {', '.join(exposed)} outside production", ev)
-                   if exposed else ok(t, "personal data kept in protected zones", ev))
+        t = _t("system", "系统", system.name)
+        out.append(bad(t, Msg(f"personal data on {', '.join(exposed)} outside production",
+                              f"个人信息存放在生产区以外的 {zh_list(exposed)} 上"), ev)
+                   if exposed else
+                   ok(t, Msg("personal data kept in protected zones",
+                             "个人信息存放在受保护区域内"), ev))
     return out

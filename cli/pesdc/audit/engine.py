@@ -22,6 +22,7 @@ from pesdc.audit.result import (
     AuditReport,
     FamilyScore,
     ItemResult,
+    Msg,
     Outcome,
     RuleResult,
     Status,
@@ -37,6 +38,11 @@ SCORING = ("item: pass 1, partial 0.5, fail 0; not applicable, waived and manual
 SCORING_ZH = ("单项：符合 1 分，部分符合 0.5 分，不符合 0 分；不适用、已豁免和人工核查项不计分；"
               "安全类得分 = 计分项平均分 × 100；总分 = 各安全类得分按权重加权平均"
               "（无计分项的安全类不计入）")
+
+NOTE_DISABLED = Msg("disabled by the audit profile", "已在测评参数中停用")
+NOTE_MANUAL = Msg("checked by a person (人工核查)", "由测评人员人工核查")
+NOTE_NO_CHECK = Msg("no automated check", "无自动化检查，需人工核查")
+NOTE_NOTHING = Msg("nothing of this kind in the center", "本中心无此类检查对象")
 
 
 @dataclass
@@ -82,28 +88,31 @@ def run_audit(topo: Topology, dc_name: str, catalog: Catalog,
     waiver_of = {w.id: w for w in opts.waivers}
     for w in opts.waivers:
         if w.expired:
-            report.waiver_notes.append(f"waiver for {w.id} (approved by {w.approver}) expired "
-                                       f"on {w.expires}: no longer applied")
+            report.notes.append(Msg(
+                f"waiver for {w.id} (approved by {w.approver}) expired on {w.expires}: "
+                "no longer applied",
+                f"{w.id} 的豁免（审批人：{w.approver}）已于 {w.expires} 到期，不再适用"))
     for rule in catalog.rules.values():
         if not rule.enabled:
             res = RuleResult(rule.id, rule.kind, rule.severity, Status.na,
-                             note="disabled by the audit profile")
+                             note=NOTE_DISABLED)
         elif rule.kind == "manual":
             res = RuleResult(rule.id, rule.kind, rule.severity, Status.manual,
-                             note="checked by a person (人工核查)")
+                             note=NOTE_MANUAL)
         elif rule.id not in checks:
             res = RuleResult(rule.id, rule.kind, rule.severity, Status.manual,
-                             note="no automated check")
+                             note=NOTE_NO_CHECK)
         else:
             try:
                 outcomes = checks[rule.id](ctx, rule.params)
             except Exception as exc:  # a check that cannot run is reported, not raised
-                outcomes = [Outcome(dc.name, Status.manual,
-                                    f"check could not run: {type(exc).__name__}: {exc}")]
+                why = f"{type(exc).__name__}: {exc}"
+                outcomes = [Outcome(dc.name, Status.manual, Msg(
+                    f"check could not run: {why}", f"自动检查未能执行，需人工核查：{why}"))]
             status = combine([o.status for o in outcomes]) if outcomes else Status.na
             res = RuleResult(rule.id, rule.kind, rule.severity, status, outcomes)
             if not outcomes:
-                res.note = "nothing of this kind in the center"
+                res.note = NOTE_NOTHING
         res.waiver = waiver_of.get(rule.id)
         report.rules[rule.id] = res
     for item in catalog.items.values():

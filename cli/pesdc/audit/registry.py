@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from pesdc.audit.result import Evidence, Outcome, Status
+from pesdc.audit.result import Evidence, Msg, Outcome, Status
 from pesdc.model.schema import DataCenter, Server, ServerRole, ZoneKind
 from pesdc.model.tree import DCIndex, Topology
 from pesdc.policy import CenterPolicy
@@ -172,14 +172,16 @@ def host_check(rule_id: str) -> Callable[[HostFn], HostFn]:
                     continue
                 target = f"{srv.name}.{ctx.dc.name}"
                 if ev.error:
-                    out.append(Outcome(target, Status.failed, f"no evidence: {ev.error}",
-                                       [Evidence("collection", ev.error, ev.source)]))
+                    out.append(Outcome(target, Status.failed, Msg(
+                        f"no evidence: {ev.error}", f"未能采集到证据：{ev.error}"),
+                        [Evidence("collection", ev.error, ev.source)]))
                     continue
                 try:
                     res = fn(ev, ctx.host_facts(srv), params)
                 except Exception as exc:  # a parser surprise is a finding, not a crash
-                    res = Outcome(target, Status.manual,
-                                  f"evidence could not be read: {type(exc).__name__}: {exc}")
+                    why = f"{type(exc).__name__}: {exc}"
+                    res = Outcome(target, Status.manual, Msg(
+                        f"evidence could not be read: {why}", f"证据无法解析，需人工核查：{why}"))
                 res.target = target
                 out.append(res)
             return out
@@ -203,8 +205,9 @@ def device_check(rule_id: str) -> Callable[[DeviceFn], DeviceFn]:
                 try:
                     res = fn(ev, params)
                 except Exception as exc:
-                    res = Outcome(ev.name, Status.manual,
-                                  f"configuration could not be read: {exc}")
+                    res = Outcome(ev.name, Status.manual, Msg(
+                        f"configuration could not be read: {exc}",
+                        f"设备配置无法解析，需人工核查：{exc}"))
                 if res is not None:
                     res.target = ev.name
                     out.append(res)
@@ -230,21 +233,31 @@ def all_checks() -> dict[str, CenterFn]:
     return CHECKS
 
 
-def ok(target: str, message: str, *evidence: Evidence) -> Outcome:
-    return Outcome(target, Status.passed, message, list(evidence))
+Target = str | Msg  # a plain name (host, device), or words around one ("zone mgmt")
 
 
-def bad(target: str, message: str, *evidence: Evidence) -> Outcome:
-    return Outcome(target, Status.failed, message, list(evidence))
+def _outcome(target: Target, status: Status, message: Msg,
+             evidence: tuple[Evidence, ...] = ()) -> Outcome:
+    if isinstance(target, Msg):
+        return Outcome(target.en, status, message, list(evidence), target.zh)
+    return Outcome(target, status, message, list(evidence))
 
 
-def part(target: str, message: str, *evidence: Evidence) -> Outcome:
-    return Outcome(target, Status.partial, message, list(evidence))
+def ok(target: Target, message: Msg, *evidence: Evidence) -> Outcome:
+    return _outcome(target, Status.passed, message, evidence)
 
 
-def na(target: str, message: str) -> Outcome:
-    return Outcome(target, Status.na, message)
+def bad(target: Target, message: Msg, *evidence: Evidence) -> Outcome:
+    return _outcome(target, Status.failed, message, evidence)
 
 
-def manual(target: str, message: str) -> Outcome:
-    return Outcome(target, Status.manual, message)
+def part(target: Target, message: Msg, *evidence: Evidence) -> Outcome:
+    return _outcome(target, Status.partial, message, evidence)
+
+
+def na(target: Target, message: Msg) -> Outcome:
+    return _outcome(target, Status.na, message)
+
+
+def manual(target: Target, message: Msg) -> Outcome:
+    return _outcome(target, Status.manual, message)

@@ -1,5 +1,11 @@
 """Audit output: HTML for auditors (inline SVG charts, the center's picture coloured by
-result, findings with evidence in <details>), JSON, JUnit XML and Markdown; zh or en."""
+result, findings with evidence in <details>), JSON, JUnit XML and Markdown; zh or en.
+
+HTML, Markdown and JUnit are written in one language, ``--lang``: every finding message,
+note and caption is a ``Msg`` and the report takes its half. JSON is for programs and
+carries both whatever ``--lang`` says: ``message`` (English, as before) beside
+``message_zh``, likewise ``target_zh``, ``note_zh``, ``waiver_notes_zh``, ``scoring_zh``
+and ``text_zh`` for evidence captions written by pesdc."""
 
 from __future__ import annotations
 
@@ -12,7 +18,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from pesdc.audit.catalog import Catalog
 from pesdc.audit.engine import SCORING, SCORING_ZH
-from pesdc.audit.result import AuditReport, Status, label
+from pesdc.audit.result import AuditReport, Msg, Status, Waiver, label
 from pesdc.model.tree import Topology
 from pesdc.render.engine import TEMPLATES
 
@@ -28,7 +34,9 @@ TEXT = {
            "static": "静态（拓扑与渲染配置）", "lab": "实验环境（主机证据）",
            "live": "现网（主机证据）", "waived": "已豁免", "expired": "豁免已过期",
            "item": "测评项", "clause": "条款", "indicator": "测评指标", "status": "结果",
-           "manual_list": "人工核查项", "unscored": "不计分"},
+           "manual_list": "人工核查项", "unscored": "不计分", "default": "默认",
+           "picture_unavailable": "示意图无法生成", "approver": "审批人",
+           "expires": "有效期至"},
     "en": {"title": "Graded protection assessment (level 3)", "center": "Center", "date": "Date",
            "mode": "Mode", "profile": "Profile", "overall": "Overall score",
            "counts": "Items by result", "families": "Score per family", "family": "Family",
@@ -40,8 +48,28 @@ TEXT = {
            "lab": "lab (host evidence)", "live": "live (host evidence)", "waived": "waived",
            "expired": "waiver expired", "item": "Item", "clause": "Clause",
            "indicator": "Test indicator", "status": "Result", "manual_list": "Manual items",
-           "unscored": "not scored"},
+           "unscored": "not scored", "default": "default",
+           "picture_unavailable": "picture unavailable", "approver": "approved by",
+           "expires": "expires"},
 }
+# severities, check kinds and evidence sources as a zh report names them (en: the key)
+WORDS_ZH = {
+    "severity": {"critical": "严重", "high": "高", "medium": "中", "low": "低"},
+    "kind": {"topology": "拓扑", "rendered": "渲染配置", "host": "主机", "device": "设备",
+             "manual": "人工核查"},
+    "source": {"topology": "拓扑", "rendered": "渲染配置", "lab": "实验环境", "live": "现网"},
+}
+
+
+def word(group: str, key: str, lang: str) -> str:
+    """A severity, check kind or evidence source in the report's language."""
+    return WORDS_ZH[group].get(key, key) if lang == "zh" else key
+
+
+def waiver_text(w: Waiver) -> Msg:
+    """Why a waived rule is skipped (JUnit)."""
+    return Msg(f"waived until {w.expires} by {w.approver}: {w.justification}",
+               f"已豁免，有效期至 {w.expires}（审批人：{w.approver}）：{w.justification}")
 
 
 def family_chart(report: AuditReport, catalog: Catalog, lang: str) -> str:
@@ -90,7 +118,9 @@ def picture(report: AuditReport, topo: Topology, lang: str) -> str:
             format="svg").decode("utf-8")
         return svg[svg.find("<svg"):]
     except Exception as exc:  # the picture is a help, not the verdict
-        return f"<p>(picture unavailable: {html.escape(str(exc))})</p>"
+        why = html.escape(str(exc))
+        return (f"<p>（{TEXT['zh']['picture_unavailable']}：{why}）</p>" if lang == "zh" else
+                f"<p>({TEXT['en']['picture_unavailable']}: {why})</p>")
 
 
 def _view(report: AuditReport, catalog: Catalog, lang: str) -> dict[str, Any]:
@@ -101,6 +131,8 @@ def _view(report: AuditReport, catalog: Catalog, lang: str) -> dict[str, Any]:
         rd = catalog.rules[r.rule]
         findings.append({
             "rule": r.rule, "title": rd.title(lang), "severity": r.severity, "kind": r.kind,
+            "severity_label": word("severity", r.severity, lang),
+            "kind_label": word("kind", r.kind, lang),
             "status": r.status.value, "label": label(r.status, lang), "fix": rd.fix(lang),
             "items": [f"{catalog.items[i].clause} {catalog.items[i].title(lang)}"
                       for i in rd.items],
@@ -126,10 +158,16 @@ def _view(report: AuditReport, catalog: Catalog, lang: str) -> dict[str, Any]:
     return {"t": t, "lang": lang, "r": report, "findings": findings, "families": families,
             "counts": report.counts(), "colors": COLORS,
             "labels": {s.value: label(s, lang) for s in Status},
+            "sources": {k: word("source", k, lang) for k in WORDS_ZH["source"]},
             "mode": t.get(report.mode, report.mode), "waivers": waivers,
+            "waiver_notes": report.notes_in(lang), "profile": _profile(report, lang),
             "scoring": SCORING_ZH if lang == "zh" else SCORING,
             "title": report.title_zh if lang == "zh" else report.title_en,
             "standard": catalog.standard}
+
+
+def _profile(report: AuditReport, lang: str) -> str:
+    return TEXT[lang]["default"] if report.profile == "default" else report.profile
 
 
 def html_report(report: AuditReport, catalog: Catalog, topo: Topology, lang: str = "zh") -> str:
@@ -145,8 +183,9 @@ def html_report(report: AuditReport, catalog: Catalog, topo: Topology, lang: str
 
 
 def json_report(report: AuditReport, catalog: Catalog) -> str:
-    data = report.as_dict()
+    data = report.as_dict()  # both languages, whatever --lang (see the module's doc)
     data["scoring"] = SCORING
+    data["scoring_zh"] = SCORING_ZH
     data["standard"] = catalog.standard
     data["catalog"] = {"items": len(catalog.items), "rules": catalog.counts()}
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
@@ -168,17 +207,20 @@ def junit_report(report: AuditReport, catalog: Catalog, lang: str = "en") -> str
             case = ET.SubElement(suite, "testcase", classname=f"{report.dc}.{fam.key}",
                                  name=f"{r.rule} {rd.title(lang)}")
             if r.effective in (Status.na, Status.manual):
-                why = r.note or label(r.effective, lang)
+                why = r.note_in(lang) or label(r.effective, lang)
                 if r.waived and r.waiver:
-                    why = f"waived until {r.waiver.expires} by {r.waiver.approver}: " \
-                          f"{r.waiver.justification}"
+                    why = waiver_text(r.waiver).text(lang)
                 ET.SubElement(case, "skipped", message=why)
             elif r.effective in (Status.failed, Status.partial):
                 bad = [o for o in r.outcomes if o.status in (Status.failed, Status.partial)]
-                fail = ET.SubElement(case, "failure", message=f"{r.effective.value}: " + "; ".join(
-                    f"{o.target}: {o.message}" for o in bad[:5]))
-                fail.text = "\n\n".join(f"{o.target}: {o.message}\n" + "\n".join(
-                    f"--- {e.label}\n{e.text}" for e in o.evidence) for o in bad[:20])
+                colon, sep = ("：", "；") if lang == "zh" else (": ", "; ")
+                fail = ET.SubElement(case, "failure", message=label(r.effective, lang) + colon
+                                     + sep.join(f"{o.target_in(lang)}{colon}"
+                                                f"{o.message_in(lang)}" for o in bad[:5]))
+                fail.text = "\n\n".join(
+                    f"{o.target_in(lang)}{colon}{o.message_in(lang)}\n" + "\n".join(
+                        f"--- {e.label}\n{e.text_in(lang)}" for e in o.evidence)
+                    for o in bad[:20])
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, "unicode") + "\n"
 
@@ -188,7 +230,7 @@ def md_report(report: AuditReport, catalog: Catalog, lang: str = "en") -> str:
     title = report.title_zh if lang == "zh" else report.title_en
     out = [f"# {t['title']}: {title} ({report.dc})", "",
            f"- {t['date']}: {report.date}", f"- {t['mode']}: {t.get(report.mode, report.mode)}",
-           f"- {t['profile']}: {report.profile}",
+           f"- {t['profile']}: {_profile(report, lang)}",
            f"- **{t['overall']}: {report.overall if report.overall is not None else '-'}**",
            f"- {t['counts']}: " + ", ".join(f"{label(Status(k), lang)} {v}"
                                              for k, v in report.counts().items()),
@@ -205,14 +247,19 @@ def md_report(report: AuditReport, catalog: Catalog, lang: str = "en") -> str:
     for r in report.findings():
         rd = catalog.rules[r.rule]
         waived = f" ({t['waived']})" if r.waived else ""
-        out.append(f"### {r.rule} [{r.severity}] {label(r.status, lang)}{waived}: "
-                   f"{rd.title(lang)}")
+        out.append(f"### {r.rule} [{word('severity', r.severity, lang)}] "
+                   f"{label(r.status, lang)}{waived}: {rd.title(lang)}")
         out.append(f"- {t['item']}: " + ", ".join(catalog.items[i].clause for i in rd.items))
         out.append(f"- {t['fix']}: {rd.fix(lang)}")
+        if r.waiver:  # as the HTML report shows it
+            w = r.waiver
+            expired = f" ({t['expired']})" if w.expired else ""
+            out.append(f"- {t['waivers']}: {w.justification} — {t['approver']} {w.approver}, "
+                       f"{t['expires']} {w.expires}{expired}")
         for o in r.outcomes:
             if o.status in (Status.failed, Status.partial):
-                out.append(f"- `{o.target}`: {o.message}")
+                out.append(f"- `{o.target_in(lang)}`: {o.message_in(lang)}")
         out.append("")
-    for note in report.waiver_notes:
+    for note in report.notes_in(lang):
         out.append(f"> {note}")
     return "\n".join(out) + "\n"

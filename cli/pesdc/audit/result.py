@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -28,27 +29,95 @@ def label(status: Status, lang: str) -> str:
     return LABELS["zh" if lang == "zh" else "en"][status]
 
 
+@dataclass(frozen=True, slots=True)
+class Msg:
+    """A text an auditor reads, in English and in Chinese (zh-CN).
+
+    Every verdict, note and fixed caption of a report is one: the report picks the half
+    of its ``--lang``. Identifiers, paths, numbers and configuration keys appear verbatim
+    in both halves.
+    """
+
+    en: str
+    zh: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.en, str) or not isinstance(self.zh, str):
+            raise TypeError(f"Msg takes two strings, not {self.en!r}, {self.zh!r}")
+
+    def text(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+    def __add__(self, other: Msg) -> Msg:
+        return Msg(self.en + other.en, self.zh + other.zh)
+
+    @staticmethod
+    def join(parts: Iterable[Msg], en: str = "; ", zh: str = "；") -> Msg:
+        """The parts joined: "; " in English, the full-width "；" in Chinese."""
+        items = list(parts)
+        return Msg(en.join(p.en for p in items), zh.join(p.zh for p in items))
+
+
+def zh_list(names: Iterable[object]) -> str:
+    """Names listed the Chinese way (顿号): ``a、b、c``."""
+    return "、".join(str(n) for n in names)
+
+
 @dataclass
 class Evidence:
     label: str  # "file /etc/ssh/sshd_config", "sshd -T", "topology isolation"
     text: str
     source: str = "topology"  # topology, rendered, lab, live
+    text_zh: str = ""  # a caption written by pesdc, in Chinese; "" for what was read
+
+    def text_in(self, lang: str) -> str:
+        return self.text_zh if lang == "zh" and self.text_zh else self.text
 
     def as_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "text": self.text, "source": self.source}
+        out = {"label": self.label, "text": self.text, "source": self.source}
+        if self.text_zh:  # only pesdc's own captions have a Chinese text
+            out["text_zh"] = self.text_zh
+        return out
 
 
 @dataclass
 class Outcome:
-    """One rule's verdict on one target (a host, device, zone pair, link, the center)."""
+    """One rule's verdict on one target (a host, device, zone pair, link, the center).
+
+    ``msg`` holds the verdict in both languages; ``message`` is its English half (the
+    JSON ``message``, what callers and tests read), ``message_zh`` the Chinese one.
+    ``target_zh`` names a target that is more than an identifier ("zone production")
+    in Chinese; "" when the target is a plain name (a host, a device).
+    """
 
     target: str
     status: Status
-    message: str
+    msg: Msg
     evidence: list[Evidence] = field(default_factory=list)
+    target_zh: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.msg, Msg):
+            raise TypeError(f"an outcome's message is a Msg (en and zh), not {self.msg!r}")
+
+    @property
+    def message(self) -> str:
+        return self.msg.en
+
+    @property
+    def message_zh(self) -> str:
+        return self.msg.zh
+
+    def message_in(self, lang: str) -> str:
+        return self.msg.text(lang)
+
+    def target_in(self, lang: str) -> str:
+        return self.target_zh if lang == "zh" and self.target_zh else self.target
 
     def as_dict(self) -> dict[str, Any]:
-        return {"target": self.target, "status": self.status.value, "message": self.message,
+        return {"target": self.target, "target_zh": self.target_zh or self.target,
+                "status": self.status.value, "message": self.message,
+                "message_zh": self.message_zh,
                 "evidence": [e.as_dict() for e in self.evidence]}
 
 
@@ -104,12 +173,16 @@ class RuleResult(_Waivable):
     status: Status  # as measured, before waivers
     outcomes: list[Outcome] = field(default_factory=list)
     waiver: Waiver | None = None  # a waiver naming this rule (applied unless expired)
-    note: str = ""
+    note: Msg | None = None  # why there are no outcomes (disabled, manual, ...)
+
+    def note_in(self, lang: str) -> str:
+        return self.note.text(lang) if self.note else ""
 
     def as_dict(self) -> dict[str, Any]:
         return {"rule": self.rule, "kind": self.kind, "severity": self.severity,
                 "status": self.status.value, "effective": self.effective.value,
-                "waived": self.waived, "note": self.note,
+                "waived": self.waived, "note": self.note_in("en"),
+                "note_zh": self.note_in("zh"),
                 "waiver": self.waiver.as_dict() if self.waiver else None,
                 "outcomes": [o.as_dict() for o in self.outcomes]}
 
@@ -152,9 +225,17 @@ class AuditReport:
     items: dict[str, ItemResult] = field(default_factory=dict)
     families: dict[str, FamilyScore] = field(default_factory=dict)
     overall: float | None = None
-    waiver_notes: list[str] = field(default_factory=list)
+    notes: list[Msg] = field(default_factory=list)  # expired waivers, in both languages
     seconds: float = 0.0
     hosts: list[str] = field(default_factory=list)  # hosts whose evidence was collected
+
+    @property
+    def waiver_notes(self) -> list[str]:
+        """The notes in English (the command's standard error, JSON ``waiver_notes``)."""
+        return [n.en for n in self.notes]
+
+    def notes_in(self, lang: str) -> list[str]:
+        return [n.text(lang) for n in self.notes]
 
     def counts(self) -> dict[str, int]:
         out = {s.value: 0 for s in Status}
@@ -188,6 +269,7 @@ class AuditReport:
                 "mode": self.mode, "date": self.date, "profile": self.profile,
                 "overall": self.overall, "counts": self.counts(),
                 "failed_rules": self.failed_rules(), "waiver_notes": self.waiver_notes,
+                "waiver_notes_zh": self.notes_in("zh"),
                 "hosts": self.hosts, "seconds": self.seconds,
                 "families": {k: v.as_dict() for k, v in self.families.items()},
                 "items": {k: v.as_dict() for k, v in self.items.items()},
