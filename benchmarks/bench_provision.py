@@ -52,7 +52,8 @@ def main() -> None:
                                    engine, *limit)
             again_s, again = timed("apply", topo, "--dc", args.dc, "--lab", lab, "--engine",
                                    engine, *limit)
-            rows[engine] = {"hosts": len(names), "first_apply_s": first_s,
+            rows[engine] = {"hosts": len(names), "load_avg_after": round(os.getloadavg()[0], 2),
+                            "first_apply_s": first_s,
                             "first_ok": first.returncode == 0, "reapply_s": again_s,
                             "reapply_ok": again.returncode == 0,
                             "reapply_summary": again.stdout.strip().splitlines()[-1:]}
