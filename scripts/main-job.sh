@@ -30,6 +30,6 @@ pesdc verify "$TOPO" --dc "$DC" --lab "$DC" --junit "$out/verify.xml" --html "$o
 # graded protection (GB/T 22239-2019 level 3), with the lab's hosts and gear as evidence:
 # reports for the auditors in Chinese and in English
 pesdc audit "$TOPO" --dc "$DC" --lab "$DC" --format html --lang zh -o "$out/audit.zh.html"
-pesdc audit "$TOPO" --dc "$DC" --lab "$DC" --format html -o "$out/audit.html"
+pesdc audit "$TOPO" --dc "$DC" --lab "$DC" --format html --lang en -o "$out/audit.en.html"
 echo "main-job: reports in $out/ (show, graph $DC.svg, rendered configs, probe matrix,"
-echo "          verify.html / verify.xml, MLPS level-3 audit: audit.zh.html, audit.html)"
+echo "          verify.html / verify.xml, MLPS level-3 audit: audit.zh.html, audit.en.html)"
