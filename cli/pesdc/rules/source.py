@@ -138,7 +138,9 @@ def stage_two(topo: Topology) -> Iterator[Diagnostic]:
             for db in dc.databases:
                 if srv.name in (db.primary, db.standby):
                     systems += [s for s in dc.systems if s.database == db.name]
-            others = [s.name for s in systems if s.owner is not Owner.talent_center]
+            # once each: a server may hold a system and that system's database
+            others = list(dict.fromkeys(s.name for s in systems
+                                        if s.owner is not Owner.talent_center))
             if others or not systems:
                 what = f"runs {', '.join(others)}" if others else "runs no declared system"
                 yield problem("PES005", at(srv, "location"),
