@@ -41,31 +41,72 @@ def junit_xml(report: VerifyReport) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, "unicode") + "\n"
 
 
+# Category and heading words of the HTML page, so that a `--lang zh` page reads in
+# Chinese throughout (check names, expected and observed values stay as measured).
+CATEGORY_ZH = {
+    "packages": "软件包", "services": "服务", "ports": "监听端口", "files": "配置文件",
+    "users": "账户与权限", "audit": "安全审计", "logs": "日志汇集", "time": "时间同步",
+    "replication": "数据库主备复制", "backups": "备份", "isolation": "区域隔离",
+    "policy": "防火墙策略", "drift": "配置漂移", "routing": "路由", "links": "链路",
+    "reachability": "可达性", "verify": "验证执行",
+}
+PAGE_TEXT = {
+    "zh": {"title": "验证报告", "pass": "通过", "fail": "未通过", "checks": "项检查，用时",
+           "by_category": "各类检查", "category": "类别", "passed": "通过", "failed": "失败",
+           "failures": "失败项", "target": "对象", "check": "检查", "expected": "期望",
+           "observed": "实际", "evidence": "证据", "none": "无",
+           "picture": "数据中心（红色：失败）", "unavailable": "图示不可用"},
+    "en": {"title": "Verification", "pass": "PASS", "fail": "FAIL", "checks": "checks in",
+           "by_category": "Checks by category", "category": "category", "passed": "passed",
+           "failed": "failed", "failures": "Failures", "target": "target", "check": "check",
+           "expected": "expected", "observed": "observed", "evidence": "evidence",
+           "none": "none", "picture": "The center (red: failing)",
+           "unavailable": "picture unavailable"},
+}
+
+
+def category_label(category: str, lang: str) -> str:
+    """"服务 services" in Chinese (the English key stays, it is what --only takes)."""
+    zh = CATEGORY_ZH.get(category)
+    return f"{zh} {category}" if lang == "zh" and zh else category
+
+
 def html_page(report: VerifyReport, topo: Topology, lang: str = "en") -> str:
     from pesdc.graph import center_graph
 
+    t = PAGE_TEXT["zh" if lang == "zh" else "en"]
     status = report.status()
-    node_status = {t.split(".")[0]: s for t, s in status.items()}
+    node_status = {target.split(".")[0]: s for target, s in status.items()}
     try:
         svg = center_graph(topo, report.dc, lang, status=node_status).pipe(
             format="svg").decode("utf-8")
         svg = svg[svg.find("<svg"):]
     except Exception as exc:  # the picture is a help, not the verdict
-        svg = f"<p>(picture unavailable: {html.escape(str(exc))})</p>"
+        svg = f"<p>({t['unavailable']}: {html.escape(str(exc))})</p>"
     counts = Counter(c.category for c in report.checks)
     fails = Counter(c.category for c in report.failures)
     rows = "".join(
-        f"<tr class='{'fail' if fails[cat] else 'pass'}'><td>{html.escape(cat)}</td>"
+        f"<tr class='{'fail' if fails[cat] else 'pass'}'>"
+        f"<td>{html.escape(category_label(cat, lang))}</td>"
         f"<td>{counts[cat] - fails[cat]}</td><td>{fails[cat]}</td></tr>"
         for cat in sorted(counts))
     findings = "".join(
-        f"<tr class='fail'><td>{html.escape(c.target)}</td><td>{html.escape(c.category)}</td>"
+        f"<tr class='fail'><td>{html.escape(c.target)}</td>"
+        f"<td>{html.escape(category_label(c.category, lang))}</td>"
         f"<td>{html.escape(c.name)}</td><td>{html.escape(c.expected)}</td>"
         f"<td>{html.escape(c.observed)}</td><td><pre>{html.escape(c.evidence)}</pre></td></tr>"
         for c in report.failures)
-    verdict = "PASS 通过" if report.ok else f"FAIL 未通过: {len(report.failures)}"
+    # PASS/FAIL stay in both languages: tools and people grep for them.
+    verdict = (f"PASS {t['pass']}" if lang == "zh" else "PASS") if report.ok else \
+        (f"FAIL {t['fail']}: {len(report.failures)}" if lang == "zh"
+         else f"FAIL: {len(report.failures)}")
+    when = time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())
+    summary = (f"{len(report.checks)} {t['checks']} {report.seconds} 秒，{when}" if lang == "zh"
+               else f"{len(report.checks)} {t['checks']} {report.seconds} s, {when}")
+    heads = "".join(f"<th>{t[k]}</th>" for k in
+                    ("target", "category", "check", "expected", "observed", "evidence"))
     return f"""<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8">
+<html lang="{'zh-CN' if lang == 'zh' else 'en'}"><head><meta charset="utf-8">
 <title>pesdc verify {html.escape(report.dc)}</title>
 <style>
 body {{ font-family: "Noto Sans CJK SC", sans-serif; margin: 2em; }}
@@ -76,15 +117,13 @@ tr.fail td {{ background: #fde2e2; }} tr.pass td {{ background: #e3f6e3; }}
 pre {{ max-width: 60em; white-space: pre-wrap; margin: 0; }}
 .picture svg {{ max-width: 100%; height: auto; }}
 </style></head><body>
-<h1>验证报告 Verification: {html.escape(report.dc)}</h1>
+<h1>{t['title']}: {html.escape(report.dc)}</h1>
 <p class="verdict">{verdict}</p>
-<p>{len(report.checks)} checks in {report.seconds} s, {time.strftime('%Y-%m-%d %H:%M UTC',
-                                                                      time.gmtime())}</p>
-<h2>检查项 Checks by category</h2>
-<table><tr><th>category</th><th>passed</th><th>failed</th></tr>{rows}</table>
-<h2>失败项 Failures</h2>
-<table><tr><th>target</th><th>category</th><th>check</th><th>expected</th><th>observed</th>
-<th>evidence</th></tr>{findings or "<tr><td colspan=6>none</td></tr>"}</table>
-<h2>数据中心 The center (red: failing)</h2><div class="picture">{svg}</div>
+<p>{summary}</p>
+<h2>{t['by_category']}</h2>
+<table><tr><th>{t['category']}</th><th>{t['passed']}</th><th>{t['failed']}</th></tr>{rows}</table>
+<h2>{t['failures']}</h2>
+<table><tr>{heads}</tr>{findings or f"<tr><td colspan=6>{t['none']}</td></tr>"}</table>
+<h2>{t['picture']}</h2><div class="picture">{svg}</div>
 </body></html>
 """
