@@ -174,18 +174,21 @@ def check_links(topo: Topology, plan: LabPlan) -> list[Check]:
         origin = router_of.get(link.name) if link else None
         ns = plan.nodes[origin].netns if origin in plan.nodes else \
             plan.nodes["controller"].netns
-        res = subprocess.run(["ip", "netns", "exec", ns, "ping", "-n", "-q", "-c", "3", "-i",
+        res = subprocess.run(["ip", "netns", "exec", ns, "ping", "-n", "-q", "-c", "5", "-i",
                               "0.2", "-W", "2", str(site.router)],
                              capture_output=True, text=True, timeout=30)
-        m = re.search(r"= [\d.]+/([\d.]+)/", res.stdout)
+        m = re.search(r"= ([\d.]+)/([\d.]+)/", res.stdout)
         where = f"from {origin or 'the controller'}"
         if not m:
             return Check(target, "links", "site reachable", False, f"~{want:g} ms",
                          f"unreachable {where}", res.stdout[-400:])
-        avg = float(m.group(1))
-        ok = 0.7 * want <= avg <= 1.5 * want + 3.0
+        # The fastest of five round trips is the path's latency: queueing and a busy
+        # scheduler only ever add to a ping (the average of three once read 6.5 ms on a
+        # 2 ms link while the machine was loaded), never take from it.
+        best, avg = float(m.group(1)), float(m.group(2))
+        ok = 0.7 * want <= best <= 1.5 * want + 3.0
         return Check(target, "links", "round trip matches the links' latency", ok,
-                     f"~{want:g} ms", f"{avg:.1f} ms {where}",
+                     f"~{want:g} ms", f"{best:.1f} ms (min; avg {avg:.1f}) {where}",
                      res.stdout.strip().splitlines()[-1])
 
     with ThreadPoolExecutor(16) as pool:
