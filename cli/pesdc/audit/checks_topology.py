@@ -270,19 +270,18 @@ def system_redundancy(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
 def link_encryption(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
     out = []
     plain = Msg("not encrypted", "未加密传输")
-    for lk in ctx.dc.links:
-        enc = lk.encryption.value
-        ev = _ev("link", Msg(f"link {lk.name} {lk.a} - {lk.b}: encryption {enc}",
-                             f"链路 {lk.name} {lk.a} - {lk.b}：encryption {enc}"))
-        t = _t("link", "链路", lk.name)
-        out.append(bad(t, plain, ev) if lk.encryption is Encryption.none else
-                   ok(t, Msg(f"encrypted ({enc})", f"已加密（{enc}）"), ev))
-    for up in ctx.dc.uplinks:
-        enc = up.encryption.value
-        ev = _ev("uplink", Msg(f"uplink {up.name} -> {up.peer}: encryption {enc}",
-                               f"上联 {up.name} -> {up.peer}：encryption {enc}"))
-        t = _t("uplink", "上联链路", up.name)
-        out.append(bad(t, plain, ev) if up.encryption is Encryption.none else
+    # municipal links and private-network uplinks are judged alike
+    lines = [("link", "链路", lk.name, f"{lk.a} - {lk.b}", lk.encryption)
+             for lk in ctx.dc.links]
+    lines += [("uplink", "上联链路", up.name, f"-> {up.peer}", up.encryption)
+              for up in ctx.dc.uplinks]
+    for kind, kind_zh, name, ends, encryption in lines:
+        enc = encryption.value
+        label_zh = "链路" if kind == "link" else "上联"
+        ev = _ev(kind, Msg(f"{kind} {name} {ends}: encryption {enc}",
+                           f"{label_zh} {name} {ends}：encryption {enc}"))
+        t = _t(kind, kind_zh, name)
+        out.append(bad(t, plain, ev) if encryption is Encryption.none else
                    ok(t, Msg(f"encrypted ({enc})", f"已加密（{enc}）"), ev))
     return out
 
