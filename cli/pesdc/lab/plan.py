@@ -13,6 +13,7 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 
+from pesdc.addrspace import iter_free
 from pesdc.model.schema import DataCenter, Device, DeviceKind, Interface, Platform, ZoneKind
 from pesdc.model.tree import CENTER, Topology
 from pesdc.render.context import SWITCHES, CenterFacts, hostname, primary_center_links
@@ -343,7 +344,7 @@ def build_plan(topo: Topology, dc_name: str, lab: str | None = None) -> LabPlan:
         used = {ipaddress.ip_address(a.split("/")[0]) for n in nodes.values()
                 for i in n.interfaces for a in i.addresses}
         used |= {ipaddress.ip_address(s.gateway) for s in mgmt_segments if s.gateway}
-        ctl_addr = str(next(h for h in reversed(list(net.hosts())) if h not in used))
+        ctl_addr = str(next(iter_free(net, used, reverse=True)))  # the segment's top free
         nodes["controller"] = Node("controller", f"controller.{dc.name}", _ns(lab, "ctl"),
                                    "controller", ctl_addr,
                                    [NodeIf("eth0", bridges[ctl_seg.name],

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from pesdc.addrspace import count_free, iter_free
 from pesdc.model.schema import (
     DataCenter,
     Device,
@@ -185,10 +186,15 @@ def used_addresses(dc: DataCenter) -> set[ipaddress.IPv4Address | ipaddress.IPv6
     return used
 
 
-def free_addresses(subnet: str, used: set[Any]) -> list[str]:
-    net = ipaddress.ip_network(subnet)
-    hosts = list(net.hosts())[RESERVED_HOSTS:]
-    return [str(h) for h in hosts if h not in used]
+def free_count(subnet: str, used: set[Any]) -> int:
+    """Free addresses of a segment past the reserved ones, counted, never listed."""
+    return count_free(ipaddress.ip_network(subnet), used, skip=RESERVED_HOSTS)
+
+
+def first_free(subnet: str, used: set[Any]) -> str | None:
+    """The lowest free address of a segment past the reserved ones, or None when full."""
+    free = iter_free(ipaddress.ip_network(subnet), used, skip=RESERVED_HOSTS)
+    return next((str(a) for a in free), None)
 
 
 def _room_link(dc: DataCenter, room: str) -> RoomLink:
@@ -340,14 +346,13 @@ def derive(topo: Topology, dc_name: str, to_stage: int,
         if seg_name not in caps:
             caps[seg_name] = SegmentCapacity(seg_name, idx.segment_zone[seg_name].name,
                                              seg.subnet,
-                                             len(free_addresses(seg.subnet, used)), 0, [])
+                                             free_count(seg.subnet, used), 0, [])
         if new is None:
-            free = free_addresses(seg.subnet, used)
-            if not free:
+            new = first_free(seg.subnet, used)
+            if new is None:
                 plan.problems.append(f"segment {seg_name} ({seg.subnet}) has no free "
                                      f"address for {srv.name}")
                 continue
-            new = free[0]
         used.add(ipaddress.ip_address(new))
         caps[seg_name].needed += 1
         caps[seg_name].assigned.append(f"{srv.name} {new}")
@@ -365,12 +370,12 @@ def derive(topo: Topology, dc_name: str, to_stage: int,
         if not mgmt_segs:
             plan.problems.append(f"no security management segment for device {dev.name}")
             continue
-        free = free_addresses(mgmt_segs[0].subnet, used)
-        if not free:
+        mgmt = first_free(mgmt_segs[0].subnet, used)
+        if mgmt is None:
             plan.problems.append(f"no free management address for device {dev.name}")
             continue
-        used.add(ipaddress.ip_address(free[0]))
-        plan.device_moves.append(DeviceMove(dev.name, dev.location, dev.mgmt, free[0],
+        used.add(ipaddress.ip_address(mgmt))
+        plan.device_moves.append(DeviceMove(dev.name, dev.location, dev.mgmt, mgmt,
                                             mgmt_segs[0].name))
         plan.room_links.setdefault(dev.location, _room_link(dc, dev.location))
     plan.capacity = list(caps.values())
