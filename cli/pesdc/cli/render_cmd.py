@@ -13,7 +13,7 @@ from pesdc.kinds import kind_of
 from pesdc.model.diagnostics import Report
 from pesdc.render import PARTS, render_tree
 from pesdc.render.context import hostname
-from pesdc.render.output import diff_tree, remediation, write_tree
+from pesdc.render.output import OutputError, diff_tree, remediation, write_tree
 
 
 def _running_config(running_dir: Path, dc: str, dev: str, fname: str) -> Path | None:
@@ -40,8 +40,11 @@ def _running_config(running_dir: Path, dc: str, dev: str, fname: str) -> Path | 
                    "commands to OUTPUT/remediation/.")
 @click.option("--only", "parts", multiple=True, type=click.Choice(PARTS),
               help="Render only these parts (default: all).")
+@click.option("--force", is_flag=True,
+              help="Write into a non-empty OUTPUT that pesdc did not create (it has no "
+                   "MANIFEST); nothing already in it is deleted.")
 def render(paths: tuple[Path, ...], out: Path, names: tuple[str, ...], show_diff: bool,
-           running_dir: Path | None, parts: tuple[str, ...]) -> None:
+           running_dir: Path | None, parts: tuple[str, ...], force: bool) -> None:
     """Render inventories, device configurations and server files into OUTPUT."""
     loaded = load_or_exit(paths)
     topo = loaded.topology
@@ -72,15 +75,34 @@ def render(paths: tuple[Path, ...], out: Path, names: tuple[str, ...], show_diff
                     rem = remediation(kind.name, running, intended)
                     key = f"remediation/{dc.name}/{dev.name}/{fname}"
                     result.files[key] = rem or f"# {hostname(dc, dev.name)}: no change\n"
-    if show_diff:
-        changes = diff_tree(out, result.files)
-        for ch in changes:
-            click.echo(ch.diff, nl=False)
-        summary = {s: sum(1 for c in changes if c.status == s)
-                   for s in ("added", "changed", "removed")}
-        click.echo(f"{summary['added']} added, {summary['changed']} changed, "
-                   f"{summary['removed']} removed", err=True)
-        sys.exit(1 if changes else 0)
-    written, unchanged, removed = write_tree(out, result.files)
-    click.echo(f"rendered {len(result.files)} file(s) into {out}: {written} written, "
-               f"{unchanged} unchanged, {removed} removed", err=True)
+    try:
+        if show_diff:
+            _show_diff(out, result.files)
+        else:
+            _write(out, result.files, force)
+    except OutputError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+
+
+def _show_diff(out: Path, files: dict[str, str]) -> None:
+    changes = diff_tree(out, files)
+    for ch in changes:
+        if ch.status == "kept":
+            click.echo(f"{out / ch.path}: edited since pesdc wrote it; would be kept",
+                       err=True)
+        click.echo(ch.diff, nl=False)
+    summary = {s: sum(1 for c in changes if c.status == s)
+               for s in ("added", "changed", "removed", "kept")}
+    click.echo(f"{summary['added']} added, {summary['changed']} changed, "
+               f"{summary['removed']} removed", err=True)
+    sys.exit(1 if summary["added"] + summary["changed"] + summary["removed"] else 0)
+
+
+def _write(out: Path, files: dict[str, str], force: bool) -> None:
+    res = write_tree(out, files, force)
+    for rel in res.kept:
+        click.echo(f"{out / rel}: no longer rendered but edited since pesdc wrote it: "
+                   f"kept (delete it yourself if it is not needed)", err=True)
+    click.echo(f"rendered {len(files)} file(s) into {out}: {res.written} written, "
+               f"{res.unchanged} unchanged, {res.removed} removed", err=True)

@@ -1,16 +1,20 @@
 """Writing a render to disk, diffing it against an earlier one, and remediation.
 
-A MANIFEST in the output folder lists every file pesdc wrote with its SHA-256, so a
-re-render removes files that are no longer produced (a deleted device) and nothing
-else that someone put there.
+An output folder is pesdc's alone. Its MANIFEST lists every file pesdc wrote with the
+file's SHA-256, so a re-render removes files that are no longer produced (a deleted
+device) and nothing else: a MANIFEST is read strictly, every path in it must stay
+inside the folder (no absolute path, no `..`, no symlink out), a listed file is deleted
+only while it still holds what pesdc wrote (an edited file is kept and reported), and
+a non-empty folder without a MANIFEST is refused unless the caller forces it.
 """
 
 from __future__ import annotations
 
 import difflib
 import hashlib
-from dataclasses import dataclass
-from pathlib import Path
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 
 from hier_config import Platform as HierPlatform
 from hier_config import WorkflowRemediation, get_hconfig
@@ -18,70 +22,222 @@ from hier_config import WorkflowRemediation, get_hconfig
 from pesdc.kinds import KINDS
 
 MANIFEST = "MANIFEST"
+# One line per file: 64 hex digits, two spaces, a relative POSIX path (sha256sum's form).
+_MANIFEST_LINE = re.compile(r"([0-9a-f]{64})  (\S(?:.*\S)?)")
+
+
+class OutputError(Exception):
+    """The output folder cannot be used safely; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    sha: str
+    path: str
+
+
+def _sha_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return _sha_bytes(text.encode("utf-8"))
 
 
 def manifest_text(files: dict[str, str]) -> str:
     return "".join(f"{_sha(files[p])}  {p}\n" for p in sorted(files))
 
 
-def _read_manifest(out: Path) -> list[str]:
+def _unsafe_reason(rel: str) -> str | None:
+    """Why a relative path may not name a file of an output folder, or None."""
+    pure = PurePosixPath(rel)
+    if pure.is_absolute():
+        return "is absolute"
+    if ".." in pure.parts:
+        return "contains '..'"
+    if pure.as_posix() != rel:  # "./x", "a//b", "a/": pesdc never writes these
+        return "is not a plain relative path"
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in rel):
+        return "holds a control character"
+    return None
+
+
+def _confined(out: Path, rel: str) -> Path | None:
+    """OUT/rel when it stays inside OUT, symlinks resolved; None when it escapes."""
+    if _unsafe_reason(rel) is not None:
+        return None
+    target = out / rel
+    base = out.resolve()
+    resolved = target.resolve()
+    if base not in resolved.parents:  # also a link to OUT itself: not a file in it
+        return None
+    return target
+
+
+def _manifest_path(out: Path) -> Path:
     m = out / MANIFEST
-    if not m.is_file():
-        return []
-    return [line.split("  ", 1)[1] for line in m.read_text("utf-8").splitlines()
-            if "  " in line]
+    if m.is_symlink():
+        # Reading it could disclose another file; writing it would overwrite one.
+        raise OutputError(f"{m} is a symlink; pesdc keeps its MANIFEST as a regular file "
+                          f"in the output folder: remove the link")
+    return m
 
 
-def write_tree(out: Path, files: dict[str, str]) -> tuple[int, int, int]:
-    """Write files; return (written, unchanged, removed). Byte-identical for equal input."""
+def read_manifest(out: Path) -> list[ManifestEntry] | None:
+    """The MANIFEST's entries, or None when the folder has none. Raises OutputError on a
+    line that is not `<sha256>  <path>` or a path that leaves the folder (the line is
+    named by number, never quoted: its text is not to be trusted)."""
+    m = _manifest_path(out)
+    if not m.exists():
+        return None
+    try:
+        text = m.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise OutputError(f"{m}: cannot read the MANIFEST ({exc}): remove it and render "
+                          f"with --force") from None
+    entries = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line:
+            continue
+        match = _MANIFEST_LINE.fullmatch(line)
+        if match is None:
+            raise OutputError(f"{m}:{lineno}: not a pesdc MANIFEST line (want '<sha256>  "
+                              f"<relative path>'): remove the line, or the MANIFEST and "
+                              f"render with --force")
+        sha, rel = match.groups()
+        reason = _unsafe_reason(rel)
+        if reason is None and _confined(out, rel) is None:
+            reason = "resolves (through a symlink) outside the output folder"
+        if reason is not None:
+            raise OutputError(f"{m}:{lineno}: the path {reason}; pesdc touches only files "
+                              f"inside {out}: remove the line (nothing was deleted)")
+        entries.append(ManifestEntry(sha, rel))
+    return entries
+
+
+def _is_foreign(out: Path) -> bool:
+    """A non-empty folder without a MANIFEST: pesdc did not create it."""
+    return out.is_dir() and any(out.iterdir()) and not (out / MANIFEST).exists()
+
+
+def _check_folder(out: Path, force: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out} exists and is not a folder: give a folder for the output")
+    if _is_foreign(out) and not force:
+        raise OutputError(f"{out} is not empty and has no pesdc MANIFEST, so pesdc did not "
+                          f"create it: give a new or empty folder, or --force to write "
+                          f"into it (nothing in it is deleted)")
+
+
+def _target(out: Path, rel: str) -> Path:
+    """Where a rendered file goes; never outside OUT, also not through a symlink."""
+    target = _confined(out, rel)
+    if target is None or rel == MANIFEST:
+        raise OutputError(f"{out}: will not write {rel!r}: it leaves the output folder "
+                          f"(through '..', an absolute path or a symlink): remove the "
+                          f"symlink from the folder")
+    return target
+
+
+@dataclass
+class WriteResult:
+    written: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    # Files pesdc wrote once, no longer renders, and someone edited since: left alone.
+    kept: list[str] = field(default_factory=list)
+
+
+def _remove_stale(out: Path, entries: list[ManifestEntry], files: dict[str, str],
+                  result: WriteResult) -> None:
+    for entry in entries:
+        if entry.path in files:
+            continue
+        p = out / entry.path  # confined when the MANIFEST was read
+        if p.is_symlink() or not p.is_file():
+            if p.is_symlink():  # pesdc never writes links: someone else put it there
+                result.kept.append(entry.path)
+            continue
+        if _sha_bytes(p.read_bytes()) != entry.sha:
+            result.kept.append(entry.path)
+            continue
+        p.unlink()
+        result.removed += 1
+        _prune_empty_parents(out, p.parent)
+
+
+def _prune_empty_parents(out: Path, folder: Path) -> None:
+    """Remove folders emptied by a removal (a deleted device's), up to OUT."""
+    while folder != out and out in folder.parents and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
+
+
+def write_tree(out: Path, files: dict[str, str], force: bool = False) -> WriteResult:
+    """Write files into OUT; byte-identical for equal input. Raises OutputError (and
+    writes or deletes nothing) for a folder pesdc may not use; see the module doc."""
+    _check_folder(out, force)
+    entries = read_manifest(out) if out.exists() else None
+    targets = {rel: _target(out, rel) for rel in sorted(files)}
     out.mkdir(parents=True, exist_ok=True)
-    written = unchanged = removed = 0
-    for rel in _read_manifest(out):
-        if rel not in files:
-            p = out / rel
-            if p.is_file():
-                p.unlink()
-                removed += 1
-    for rel in sorted(files):
-        p = out / rel
+    result = WriteResult()
+    _remove_stale(out, entries or [], files, result)
+    for rel, p in targets.items():
         data = files[rel].encode("utf-8")
         if p.is_file() and p.read_bytes() == data:
-            unchanged += 1
+            result.unchanged += 1
             continue
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_bytes(data)
-        written += 1
-    (out / MANIFEST).write_text(manifest_text(files), encoding="utf-8")
-    return written, unchanged, removed
+        result.written += 1
+    _manifest_path(out).write_text(manifest_text(files), encoding="utf-8")
+    return result
 
 
 @dataclass
 class FileChange:
     path: str
-    status: str  # added, removed, changed
+    status: str  # added, removed, changed; kept: edited by someone, would stay
     diff: str
 
 
+def _stale_status(out: Path, rel: str, sha: str) -> FileChange | None:
+    """A listed file no longer rendered: removed when it is still pesdc's, else kept."""
+    p = out / rel  # confined when the MANIFEST was read
+    if p.is_symlink():
+        return FileChange(rel, "kept", "")
+    if not p.is_file():
+        return None
+    data = p.read_bytes()
+    if _sha_bytes(data) != sha:
+        return FileChange(rel, "kept", "")
+    old = data.decode("utf-8", errors="replace")
+    return FileChange(rel, "removed", _unified(rel, old, ""))
+
+
+def _unified(rel: str, old: str, new: str) -> str:
+    return "".join(difflib.unified_diff(
+        old.splitlines(keepends=True), new.splitlines(keepends=True),
+        fromfile=f"a/{rel}", tofile=f"b/{rel}"))
+
+
 def diff_tree(out: Path, files: dict[str, str]) -> list[FileChange]:
-    """What writing ``files`` to ``out`` would change, file by file."""
+    """What writing ``files`` to ``out`` would change, file by file. Raises OutputError
+    on a MANIFEST that names a path outside the folder (nothing of it is shown)."""
+    entries = read_manifest(out) if out.is_dir() else None
     changes = []
-    old_paths = set(_read_manifest(out))
-    for rel in sorted(set(files) | old_paths):
-        p = out / rel
-        new = files.get(rel)
-        old = p.read_text("utf-8") if p.is_file() else None
-        if new == old:
-            continue
-        status = "added" if old is None else "removed" if new is None else "changed"
-        text = "".join(difflib.unified_diff(
-            (old or "").splitlines(keepends=True), (new or "").splitlines(keepends=True),
-            fromfile=f"a/{rel}", tofile=f"b/{rel}"))
-        changes.append(FileChange(rel, status, text))
-    return changes
+    for entry in entries or []:
+        if entry.path not in files:
+            stale = _stale_status(out, entry.path, entry.sha)
+            if stale is not None:
+                changes.append(stale)
+    for rel in sorted(files):
+        p = _target(out, rel)
+        old = p.read_bytes().decode("utf-8", errors="replace") if p.is_file() else None
+        if old != files[rel]:
+            status = "added" if old is None else "changed"
+            changes.append(FileChange(rel, status, _unified(rel, old or "", files[rel])))
+    return sorted(changes, key=lambda c: c.path)
 
 
 _HIER = {
