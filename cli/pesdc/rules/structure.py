@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pesdc.model.diagnostics import Diagnostic, Severity
-from pesdc.model.schema import IsolationType, Strict, Tier, UplinkKind, ZoneKind
+from pesdc.model.schema import (
+    DataCenter,
+    Device,
+    IsolationType,
+    Segment,
+    Strict,
+    Tier,
+    UplinkKind,
+    Zone,
+    ZoneKind,
+)
 from pesdc.model.tree import CENTER, Topology
 from pesdc.rules.registry import at, problem, rule
 
@@ -14,7 +24,8 @@ _HOSTS = ("devices", "servers")
 _OWN_NAMESPACE = ("zones", "databases", "systems", "sites", "links", "uplinks")
 
 
-@rule("SCH004", "duplicate-name", "two objects of one kind share a name")
+@rule("SCH004", "duplicate-name",
+      "two objects of one kind share a name (interfaces: on one device)")
 def duplicate_names(topo: Topology) -> Iterator[Diagnostic]:
     for dc in topo.datacenters.values():
         spaces: list[tuple[str, list[Strict]]] = [
@@ -38,6 +49,24 @@ def duplicate_names(topo: Topology) -> Iterator[Diagnostic]:
                                   f"{'.'.join(str(p) for p in f_path)}")
                 else:
                     first[name] = obj
+        for dev in dc.devices:
+            yield from _duplicate_interfaces(dev)
+
+
+def _duplicate_interfaces(dev: Device) -> Iterator[Diagnostic]:
+    # Compared without case: VRP, Comware and IOS read GE0/0/1 and ge0/0/1 as one port.
+    first: dict[str, int] = {}
+    for i, itf in enumerate(dev.interfaces):
+        key = itf.name.casefold()
+        if key not in first:
+            first[key] = i
+            continue
+        earlier = dev.interfaces[first[key]].name
+        same = f"{itf.name!r} is used twice" if earlier == itf.name else (
+            f"{itf.name!r} names the same port as {earlier!r} (case does not count)")
+        yield problem("SCH004", at(dev, "interfaces", i, "name"),
+                      f"interface name {same} on device {dev.name}",
+                      f"rename one of them; the first is interfaces[{first[key]}]")
 
 
 _PARENT_TIER = {Tier.city: Tier.province, Tier.province: Tier.ministry}
@@ -126,8 +155,8 @@ def uplinks(topo: Topology) -> Iterator[Diagnostic]:
     for dc in topo.datacenters.values():
         for up in dc.uplinks:
             peer = topo.datacenters.get(up.peer)
-            if peer is None:
-                continue  # REF001
+            if peer is None or peer is dc:
+                continue  # REF001; an uplink to its own center is NET004's
             ours, theirs = _UPLINK_TIERS[up.kind]
             if dc.tier not in ours or peer.tier not in theirs or dc.tier == peer.tier:
                 yield problem("NET001", at(up, "kind"),
@@ -173,6 +202,61 @@ def site_links(topo: Topology) -> Iterator[Diagnostic]:
                 yield problem("NET002", at(lk, "redundant_with"),
                               f"link {lk.name} backs up {other.name}, which joins other "
                               "endpoints", "a redundant link joins the same two ends")
+
+
+# The switching domain is the center: its core, aggregation and access switches carry
+# every zone segment (one Vlanif per VLAN, docs/topology.md); sites have no VLANs here.
+@rule("NET003", "vlan-per-segment",
+      "a VLAN id is one segment of its center (the center's switches are one domain)")
+def vlan_reuse(topo: Topology) -> Iterator[Diagnostic]:
+    for dc in topo.datacenters.values():
+        yield from _vlan_reuse(dc)
+
+
+def _vlan_reuse(dc: DataCenter) -> Iterator[Diagnostic]:
+    # Across zones a shared VLAN bridges the zones around their isolation; inside one
+    # zone it puts two subnets behind one Vlanif, which the renderer, the lab (one bridge
+    # per segment) and the examples never do. Both are errors, told apart.
+    first: dict[int, tuple[Zone, Segment]] = {}
+    for zone in dc.zones:
+        for seg in zone.segments:
+            if seg.vlan is None:
+                continue
+            if seg.vlan not in first:
+                first[seg.vlan] = (zone, seg)
+                continue
+            zone0, seg0 = first[seg.vlan]
+            if zone0.name != zone.name:
+                yield problem("NET003", at(seg, "vlan"),
+                              f"VLAN {seg.vlan} of segment {seg.name} (zone {zone.name}) is "
+                              f"also segment {seg0.name}'s (zone {zone0.name}): on "
+                              f"{dc.name}'s switches it joins the two zones at layer 2, "
+                              "around the isolation between them",
+                              "give each segment its own VLAN id in this center")
+            else:
+                yield problem("NET003", at(seg, "vlan"),
+                              f"VLAN {seg.vlan} of segment {seg.name} is also segment "
+                              f"{seg0.name}'s in zone {zone.name}: one VLAN (one Vlanif) "
+                              "carries one segment",
+                              "give each segment its own VLAN id, or make the two "
+                              "segments one")
+
+
+@rule("NET004", "link-ends", "a link joins two different ends; an uplink another center")
+def link_ends(topo: Topology) -> Iterator[Diagnostic]:
+    for dc in topo.datacenters.values():
+        for lk in dc.links:
+            if lk.a == lk.b:
+                end = "the center" if lk.a == CENTER else f"site {lk.a}"
+                yield problem("NET004", at(lk, "b"),
+                              f"link {lk.name} joins {end} to itself",
+                              "a: is the center or the parent site, b: the site the "
+                              "link reaches")
+        for up in dc.uplinks:
+            if up.peer == dc.name:
+                yield problem("NET004", at(up, "peer"),
+                              f"uplink {up.name} of {dc.name} has its own center as peer",
+                              "set peer: to the center at the other end")
 
 
 @rule("ZONE001", "zone-set", "a center has the zones the source document requires")
