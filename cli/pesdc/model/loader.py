@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from pesdc.model.diagnostics import Diagnostic, Report, YamlPath
 from pesdc.model.inherit import DefaultsLayer, _unknown, check_defaults, merge_node
 from pesdc.model.schema import INHERITING_SECTIONS, DataCenter, Strict
+from pesdc.model.text import PATTERN_RULES
 from pesdc.model.tree import Topology
 from pesdc.model.yamlio import Locator, read_yaml
 
@@ -191,14 +192,31 @@ def _pydantic_diags(exc: ValidationError, file: str, base: YamlPath,
         elif etype == "missing":
             out.append(Diagnostic("SCH003", f"missing required key {loc[-1]!r}", file,
                                   (*base, *loc[:-1]), f"add {loc[-1]}: ..."))
+        elif etype == "free_text":
+            out.append(Diagnostic("SCH005", err["msg"] + inherited, where_file, where,
+                                  "write the value as one line of plain text; put long "
+                                  "notes in a YAML comment instead"))
+        elif etype == "string_pattern_mismatch":
+            rule = PATTERN_RULES.get(str((err.get("ctx") or {}).get("pattern")),
+                                     "the identifier pattern")
+            out.append(Diagnostic("SCH006", f"{_shown(err.get('input'))} is not a valid "
+                                  f"identifier here{inherited}", where_file, where,
+                                  f"identifiers are {rule}; rename it"))
         else:
             msg = err["msg"].removeprefix("Value error, ")
             given = err.get("input")
             if etype not in ("value_error",) and not isinstance(given, dict | list):
-                msg = f"{msg} (given {given!r})"
+                msg = f"{msg} (given {_shown(given)})"
             out.append(Diagnostic("SCH002", msg + inherited, where_file, where,
                                   _hint_for(etype)))
     return out
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """A rejected value as a message may quote it: escaped (repr) and cut short, so a
+    10 kB string or a terminal escape never reaches the log as it was."""
+    text = ascii(value) if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} chars)"
 
 
 def _inner_model(annotation: Any) -> type[BaseModel] | None:

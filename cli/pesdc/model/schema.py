@@ -17,13 +17,26 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    field_validator,
     model_validator,
 )
 
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
-Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=63)]
+from pesdc.model.text import (
+    Banner,
+    Description,
+    IfName,
+    Name,
+    PeerRef,
+    ShortText,
+    check_one_line,
+    strings_in,
+)
+from pesdc.model.text import Title as TitleText
+
 DivisionCode = Annotated[str, Field(pattern=r"^[0-9]{6}$")]
 Port = Annotated[int, Field(ge=1, le=65535)]
+# "SRC->DST": the two zone names of a gatekeeper pair (spaces around the arrow allowed).
+DIRECTION_PATTERN = (r"^ *[A-Za-z0-9][A-Za-z0-9_.-]* *-> *[A-Za-z0-9][A-Za-z0-9_.-]* *$")
 
 
 class Tier(StrEnum):
@@ -159,11 +172,22 @@ _NO_SRC: tuple[str, tuple[Any, ...]] = ("", ())
 class Strict(BaseModel):
     """Base for every topology object: unknown keys are errors, values are exact."""
 
-    model_config = ConfigDict(extra="forbid", frozen=False, use_enum_values=False)
+    # allow_inf_nan=False: a bandwidth or latency of .inf or .nan is not a number a link has.
+    model_config = ConfigDict(extra="forbid", frozen=False, use_enum_values=False,
+                              allow_inf_nan=False)
     # Where the object was read (file, YAML path): set by the loader, used by rules
     # to point at a line. Not part of the schema.
     # (A factory returning one shared tuple: a plain default is deep-copied per object.)
     _src: tuple[str, tuple[Any, ...]] = PrivateAttr(default_factory=lambda: _NO_SRC)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _strings_are_data(cls, value: Any) -> Any:
+        """Every string of every model is one printable line (see ``model.text``):
+        this covers fields whose own type says nothing, including ones added later."""
+        for s in strings_in(value):
+            check_one_line(s)
+        return value
 
 
 def _ip(value: str) -> str:
@@ -191,8 +215,8 @@ Subnet = Annotated[str, AfterValidator(_net)]
 
 
 class Title(Strict):
-    zh: str
-    en: str
+    zh: TitleText
+    en: TitleText
 
 
 class Segment(Strict):
@@ -200,7 +224,7 @@ class Segment(Strict):
     subnet: Subnet
     gateway: IPAddr | None = None
     vlan: int | None = Field(default=None, ge=1, le=4094)
-    description: str | None = None
+    description: Description | None = None
 
 
 
@@ -214,14 +238,14 @@ class Zone(Strict):
 class Flow(Strict):
     """One allowed crossing of a firewalled boundary; everything else is denied."""
 
-    name: str | None = None
+    name: Name | None = None
     src: Name
     dst: Name
     src_systems: list[Name] = Field(default_factory=list)
     dst_systems: list[Name] = Field(default_factory=list)
     protocol: Protocol
     ports: list[Port] = Field(default_factory=list)
-    description: str | None = None
+    description: Description | None = None
 
     @model_validator(mode="after")
     def _ports_match_protocol(self) -> Flow:
@@ -236,10 +260,10 @@ class Isolation(Strict):
     between: list[Name] = Field(min_length=2, max_length=2)
     type: IsolationType
     # For a gatekeeper: the only direction data may cross, "SRC->DST" of the two zones.
-    direction: str | None = None
+    direction: Annotated[str, Field(pattern=DIRECTION_PATTERN)] | None = None
     flows: list[Flow] = Field(default_factory=list)
     enforced_by: list[Name] = Field(default_factory=list)
-    description: str | None = None
+    description: Description | None = None
 
     @model_validator(mode="after")
     def _shape(self) -> Isolation:
@@ -273,13 +297,13 @@ class Isolation(Strict):
 
 
 class Interface(Strict):
-    name: str
-    description: str | None = None
+    name: IfName
+    description: Description | None = None
     # What the interface connects to: exactly one of segment, link, uplink, peer.
     segment: Name | None = None
     link: Name | None = None
     uplink: Name | None = None
-    peer: str | None = None  # "device" or "device:interface"
+    peer: PeerRef | None = None  # "device" or "device:interface"
     address: IPAddr | None = None  # host address; the prefix comes from the segment/link
     # Member of a VRRP group whose virtual address is the segment's gateway.
     vrrp_group: int | None = Field(default=None, ge=1, le=255)
@@ -298,12 +322,13 @@ class Interface(Strict):
 class StaticRoute(Strict):
     prefix: Subnet
     next_hop: IPAddr
-    description: str | None = None
+    description: Description | None = None
 
 
 
 class Ospf(Strict):
-    area: str = "0.0.0.0"
+    area: Annotated[str, Field(pattern=r"^([0-9]{1,10}|[0-9]{1,3}(\.[0-9]{1,3}){3})$")] = \
+        "0.0.0.0"
     router_id: IPAddr | None = None
     fast_timers: bool = True
 
@@ -312,7 +337,7 @@ class Device(Strict):
     name: Name
     kind: DeviceKind
     platform: Platform
-    model: str
+    model: ShortText
     mgmt: IPAddr
     title: Title | None = None
     group: Name | None = None
@@ -334,7 +359,7 @@ class Server(Strict):
     segment: Name | None = None  # required in the data center; absent in an agency room
     address: IPAddr
     os: OsFamily = OsFamily.debian
-    os_release: str | None = None  # e.g. bookworm, openEuler 22.03, Kylin V10
+    os_release: ShortText | None = None  # e.g. bookworm, openEuler 22.03, Kylin V10
     location: Name = "datacenter"  # "datacenter" or the name of an agency machine room site
     group: Name | None = None
     title: Title | None = None
@@ -344,7 +369,7 @@ class Server(Strict):
 class Database(Strict):
     name: Name
     engine: DbEngine = DbEngine.postgresql
-    version: str | None = None
+    version: ShortText | None = None
     primary: Name
     standby: Name | None = None
     backup_target: Name | None = None
@@ -354,7 +379,7 @@ class Database(Strict):
 class ServicePort(Strict):
     port: Port
     protocol: Literal["tcp", "udp"] = "tcp"
-    name: str | None = None
+    name: Name | None = None
 
 
 class System(Strict):
@@ -436,7 +461,7 @@ class Security(Strict):
     idle_timeout_minutes: int = Field(default=10, ge=1, le=60)
     log_retention_days: int = Field(default=180, ge=180)
     snmp_user: Name = "pesdc-monitor"
-    banner: str = ("Authorized use only. All activity is logged and audited. "
+    banner: Banner = ("Authorized use only. All activity is logged and audited. "
                    "仅限授权使用, 所有操作均被记录和审计.")
 
 

@@ -36,6 +36,8 @@ LOADER_RULES: dict[str, tuple[str, str]] = {
     "SCH001": ("unknown-key", "a key the schema does not know"),
     "SCH002": ("wrong-type", "a value of the wrong type or out of range"),
     "SCH003": ("missing-field", "a required key is missing"),
+    "SCH005": ("free-text", "a string is not one printable line of bounded length"),
+    "SCH006": ("identifier", "a name does not follow the identifier pattern"),
 }
 
 
