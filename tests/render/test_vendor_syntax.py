@@ -138,7 +138,12 @@ def test_hardening(case: str, dev: str) -> None:
         acl = _child(tree, "ip access-list standard PESDC-SSH")
         assert [t for t in _lines(acl) if "permit" in t] == \
             [f"10 permit {n['network']} {n['wildcard']}" for n in m["ssh_sources"]]
-        assert any(t.startswith("banner motd ^C") for t in top)
+        # hier_config reads the banner as one block: the delimiter, the text, the delimiter.
+        banners = [t for t in top if t.startswith("banner motd ")]
+        assert len(banners) == 1
+        head, *body, end = banners[0].split("\n")
+        assert head == f"banner motd {end}" and len(end) == 1 and end not in m["banner"]
+        assert body == [m["banner"]]
         assert any(t.startswith("snmp-server group PESDC-V3 v3 priv") for t in top)
 
 

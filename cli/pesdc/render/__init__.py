@@ -13,7 +13,7 @@ from pesdc.model.diagnostics import Diagnostic
 from pesdc.model.schema import DataCenter
 from pesdc.model.tree import Topology
 from pesdc.render.context import CenterFacts, device_context, required_features
-from pesdc.render.engine import render_template, template_exists
+from pesdc.render.engine import UnsafeValue, render_template, template_exists
 from pesdc.render.inventory import (
     ansible_inventory_yaml,
     netmiko_devices,
@@ -71,10 +71,26 @@ def render_device_files(facts: CenterFacts, dev_name: str,
                     "RENDER002", f"no template {tpl} for device {dev.name}", file,
                     (*path, "platform"), "this platform's generator is incomplete"))
             continue
-        text = render_template(tpl, ctx)
+        try:
+            text = render_template(tpl, ctx)
+        except UnsafeValue as exc:
+            if problems is not None:
+                problems.append(unsafe_value_problem(f"device {dev.name}", fname, exc,
+                                                     dev._src))
+            return {}
         if text.strip():  # an optional file (keepalived without VRRP) renders empty
             out[fname] = text
     return out
+
+
+def unsafe_value_problem(node: str, fname: str, exc: UnsafeValue,
+                         src: tuple[str, tuple[object, ...]]) -> Diagnostic:
+    """RENDER005: a topology value that the file's syntax cannot carry as it is."""
+    file, path = src
+    return Diagnostic("RENDER005", f"{node}: {exc.field} {exc.reason} (in {fname}); "
+                      "nothing was rendered for it", file, path,
+                      "change the value in the topology; pesdc never shortens or rewrites "
+                      "it to fit")
 
 
 PARTS = ("inventory", "devices", "servers")
@@ -100,6 +116,12 @@ def render_tree(topo: Topology, names: list[str] | None = None,
                                                    result.problems).items():
                 files[f"devices/{dc.name}/{dev.name}/{fname}"] = text
         for srv in dc.servers if "servers" in parts else ():
-            for rel, text in render_server(facts, srv).items():
+            try:
+                server_files = render_server(facts, srv)
+            except UnsafeValue as exc:
+                result.problems.append(unsafe_value_problem(f"server {srv.name}",
+                                                            "its files", exc, srv._src))
+                continue
+            for rel, text in server_files.items():
                 files[f"servers/{dc.name}/{srv.name}/{rel}"] = text
     return result

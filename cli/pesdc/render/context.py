@@ -199,15 +199,20 @@ def _routes(facts: CenterFacts, dev: Device) -> list[dict[str, Any]]:
                 s = idx.sites.get(name)
                 if s and s.subnet:
                     routes.append((s.subnet, hop, f"site {name} via {router.name}"))
+    derived = len(routes)
     for r in dev.static_routes:
         routes.append((r.prefix, r.next_hop, r.description or "static"))
     seen: set[tuple[str, str]] = set()
     out = []
-    for prefix, hop, why in routes:
+    for n, (prefix, hop, why) in enumerate(routes):
         if (prefix, hop) in seen:
             continue
         seen.add((prefix, hop))
-        out.append({**_net_facts(prefix), "next_hop": hop, "description": why})
+        # given: the topology's own description, which a template writes as it is or
+        # refuses; a derived label is pesdc's own and may be fitted to the platform.
+        given = n >= derived and dev.static_routes[n - derived].description is not None
+        out.append({**_net_facts(prefix), "next_hop": hop, "description": why,
+                    "given": given})
     return out
 
 

@@ -1,15 +1,26 @@
 """The Jinja2 environment every template renders in (StrictUndefined: a missing value
-is an error, never an empty string in a device configuration)."""
+is an error, never an empty string in a device configuration).
+
+Topology text is data: every value a template prints passes a guard (no control or
+line-separator character may reach any rendered file, whatever the schema let through),
+and each output syntax has its own filter that quotes or refuses a value
+(``nft_comment``, ``sh``, ``cli_text``/``cli_word``, ``delimiter``; HTML templates are
+autoescaped). A value that cannot be written safely is an ``UnsafeValue``: the caller
+turns it into a render error naming the device or server and the field. Nothing is
+silently shortened or rewritten.
+"""
 
 from __future__ import annotations
 
 import ipaddress
+import shlex
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from pesdc.model.text import char_label, first_unsafe
 from pesdc.render.context import secret
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -23,6 +34,88 @@ def _prefixlen(cidr: str) -> int:
     return ipaddress.ip_network(cidr, strict=False).prefixlen
 
 
+class UnsafeValue(Exception):
+    """A value that cannot be written into a rendered file without changing its
+    structure (a new line, a closed quote) or being altered to fit."""
+
+    def __init__(self, field: str, value: str, reason: str):
+        super().__init__(f"{field}: {reason}")
+        self.field, self.value, self.reason = field, value, reason
+
+
+def _guard(value: Any) -> Any:
+    """Jinja's finalize: runs on every printed value of every template."""
+    if isinstance(value, str):
+        bad = first_unsafe(value)
+        if bad is not None:
+            raise UnsafeValue("a printed value", value,
+                              f"holds {char_label(bad[1])}, which would break the line "
+                              "structure of the file")
+    return value
+
+
+# Vendor CLIs read '?' as a request for help wherever it is typed: pushed over SSH,
+# it would cut the line and print help instead of configuring it.
+CLI_SPECIAL = "?"
+
+
+def _cli_text(value: str, field: str, limit: int) -> str:
+    """A free-text argument at the end of a vendor CLI line (description and the like)."""
+    if any(ch in value for ch in CLI_SPECIAL):
+        raise UnsafeValue(field, value, "holds '?', which a vendor CLI reads as a request "
+                          "for help; remove it")
+    if len(value) > limit:
+        raise UnsafeValue(field, value, f"is {len(value)} characters; this platform takes "
+                          f"at most {limit}; shorten it")
+    return value
+
+
+def _cli_word(value: str, field: str, limit: int) -> str:
+    """A one-word argument (IOS route names): text without spaces."""
+    if " " in value:
+        raise UnsafeValue(field, value, "holds a space; this platform takes one word "
+                          "here; write it without spaces")
+    return _cli_text(value, field, limit)
+
+
+# Banner delimiters a vendor CLI accepts (the first character after the keyword opens
+# the text and its next occurrence closes it), most readable first.
+BANNER_DELIMITERS = '"%#@$&*+~^'
+
+
+def _delimiter(value: str, field: str, candidates: str = BANNER_DELIMITERS) -> str:
+    """A delimiter character that does not occur in ``value``."""
+    for ch in candidates:
+        if ch not in value:
+            return ch
+    raise UnsafeValue(field, value, f"uses every delimiter character ({candidates}); "
+                      "the banner could not be closed; drop one of them from the text")
+
+
+# nftables' scanner reads a quoted string up to the next '"' (no escapes); the kernel
+# keeps at most 128 bytes of a rule comment.
+NFT_COMMENT_MAX_BYTES = 128
+
+
+def _nft_comment(value: str, field: str) -> str:
+    """``value`` as an nftables quoted string (a rule comment)."""
+    if '"' in value:
+        raise UnsafeValue(field, value, "holds '\"', which would end the nftables string")
+    if len(value.encode("utf-8")) > NFT_COMMENT_MAX_BYTES:
+        raise UnsafeValue(field, value, f"is {len(value.encode())} bytes; an nftables "
+                          f"comment holds at most {NFT_COMMENT_MAX_BYTES}; shorten the names")
+    return f'"{value}"'
+
+
+def _sh(value: Any) -> str:
+    """One shell word, quoted only when it needs to be."""
+    return shlex.quote(str(value))
+
+
+def _autoescape(name: str | None) -> bool:
+    return bool(name) and name.endswith((".html.j2", ".htm.j2", ".xml.j2"))
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -31,11 +124,18 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        autoescape=False,  # device configurations, not HTML
+        # Device configurations and server files are not HTML; pages are escaped.
+        autoescape=_autoescape,
+        finalize=_guard,
     )
     env.globals["secret"] = secret
     env.filters["netmask"] = _mask
     env.filters["prefixlen"] = _prefixlen
+    env.filters["cli_text"] = _cli_text
+    env.filters["cli_word"] = _cli_word
+    env.filters["delimiter"] = _delimiter
+    env.filters["nft_comment"] = _nft_comment
+    env.filters["sh"] = _sh
     return env
 
 
