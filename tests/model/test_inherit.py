@@ -112,6 +112,7 @@ def _tree(tmp_path: Path) -> tuple[Path, Path]:
         shutil.copy(MINI / name, tree / "other" / name)
     city = tree / "sub" / "city.yaml"
     shutil.copy(MINI / "city.yaml", city)
+    (tree / ".pesdc-tree").write_text("", "utf-8")  # tree defaults reach up to here
     (tree / "defaults.yaml").write_text(
         "defaults:\n"
         "  devices:\n"

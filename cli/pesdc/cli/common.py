@@ -16,14 +16,30 @@ def print_report(result: LoadResult, fmt: str = "text", quiet_ok: bool = False) 
     report = result.report
     if fmt == "json":
         click.echo(report.to_json())
+        print_notes(result)
         return
     for d in report.sorted():
         click.echo(d.format(), err=True)
+    print_notes(result)
     if report.diagnostics or not quiet_ok:
         n_dc = len(result.topology.datacenters)
         click.echo(f"{len(report.errors)} error(s), {len(report.warnings)} warning(s) "
                    f"in {len(result.topology.files)} file(s), {n_dc} data center(s)",
                    err=True)
+
+
+def print_notes(result: LoadResult) -> None:
+    """Facts about the load that are no problem (no tree root, ...), on stderr."""
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+
+
+def defaults_applied(result: LoadResult, center: str) -> list[str]:
+    """The defaults files applied to a center, in order; its own file marked as such."""
+    dc = result.topology.datacenters.get(center)
+    own = dc._src[0] if dc is not None else None
+    return [f"{f} (its own defaults:)" if f == own else f
+            for f in result.defaults_applied.get(center, [])]
 
 
 def load_or_exit(paths: tuple[Path, ...], fmt: str = "text") -> LoadResult:
@@ -34,4 +50,5 @@ def load_or_exit(paths: tuple[Path, ...], fmt: str = "text") -> LoadResult:
         sys.exit(1)
     for d in result.report.sorted():
         click.echo(d.format(), err=True)
+    print_notes(result)
     return result

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from pesdc.cli.common import print_report
+from pesdc.cli.common import defaults_applied, print_report
 from pesdc.model import validate as validate_topology
 from pesdc.model.schema import DataCenter
 
@@ -22,13 +22,21 @@ PATHS = click.argument("paths", nargs=-1, required=True,
               show_default=True, help="json: one document for machines.")
 @click.option("--rule", "only", multiple=True, metavar="ID",
               help="Run only these rules (schema checks always run).")
-def validate(paths: tuple[Path, ...], fmt: str, only: tuple[str, ...]) -> None:
+@click.option("-v", "--verbose", is_flag=True,
+              help="Also list, per data center, the defaults files applied, in order.")
+def validate(paths: tuple[Path, ...], fmt: str, only: tuple[str, ...],
+             verbose: bool) -> None:
     """Check topology files or folders; report every problem with file:line:column.
 
     Exit 0 when there is no error (warnings do not fail), 1 otherwise.
     """
     result = validate_topology(list(paths), list(only) or None)
     print_report(result, fmt)
+    if verbose:
+        for center in sorted(result.defaults_applied):
+            files = defaults_applied(result, center)
+            click.echo(f"defaults applied to {center}: {', '.join(files) or 'none'}",
+                       err=True)
     if fmt == "text" and result.report.ok:
         click.echo("ok")
     sys.exit(0 if result.report.ok else 1)

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from pesdc.cli.common import load_or_exit
+from pesdc.cli.common import defaults_applied, load_or_exit
 from pesdc.i18n import LANGS, label
 from pesdc.model.schema import DataCenter, Encryption, Segment, SiteKind
 from pesdc.model.tree import DCIndex, Topology
@@ -27,10 +27,13 @@ def _t(value: object, style: str | None = None) -> Text:
 
 
 class _Show:
-    def __init__(self, console: Console, topology: Topology, lang: str):
+    def __init__(self, console: Console, topology: Topology, lang: str,
+                 defaults: dict[str, list[str]] | None = None):
         self.out = console
         self.topology = topology
         self.lang = lang
+        # Per center, the defaults files applied to it, in order (from the loader).
+        self.defaults = defaults or {}
 
     def L(self, key: Enum | str) -> str:
         return label(key, self.lang)
@@ -90,6 +93,7 @@ class _Show:
             (self.L("parent"), dc.parent),
             (self.L("stage"), dc.stage),
             (self.L("hosted by"), dc.hosted_by),
+            ("默认值 / defaults", "\n".join(self.defaults.get(dc.name, []))),
         ]
         for key, value in rows:
             t.add_row(key, _t(value))
@@ -286,7 +290,8 @@ def show(paths: tuple[Path, ...], dc_name: str | None, lang: str) -> None:
     """
     from pesdc.graph import ordered_centers
 
-    topology = load_or_exit(paths).topology
+    loaded = load_or_exit(paths)
+    topology = loaded.topology
     centers = ordered_centers(topology)
     if dc_name is not None:
         centers = [dc for dc in centers if dc.name == dc_name]
@@ -297,6 +302,7 @@ def show(paths: tuple[Path, ...], dc_name: str | None, lang: str) -> None:
             sys.exit(2)
     width = None if sys.stdout.isatty() else 160
     console = Console(width=width, highlight=False, soft_wrap=False)
-    view = _Show(console, topology, lang)
+    defaults = {name: defaults_applied(loaded, name) for name in topology.datacenters}
+    view = _Show(console, topology, lang, defaults)
     for dc in centers:
         view.center(dc)

@@ -43,6 +43,11 @@ class LoadResult:
     topology: Topology
     report: Report
     locator: Locator = field(repr=False, default_factory=lambda: Locator({}))
+    # Per center, every defaults file applied to it, in the order applied: tree files,
+    # outer folders first, then the center's own file when it has a defaults: block.
+    defaults_applied: dict[str, list[str]] = field(default_factory=dict)
+    # What a user should know that is no problem of the topology (no tree root, ...).
+    notes: list[str] = field(default_factory=list)
 
 
 def _display(path: Path) -> str:
@@ -53,20 +58,97 @@ def _display(path: Path) -> str:
     return rel if not rel.startswith("../../..") else str(path)
 
 
+# A tree marks its root with this file (content ignored): tree defaults are looked up
+# from a given file or folder up to that folder and never beyond, and links inside the
+# tree may point anywhere below it.
+TREE_MARKER = ".pesdc-tree"
+DEFAULTS_NAMES = ("defaults.yaml", "defaults.yml")
+
+
+def tree_root(start: Path) -> Path | None:
+    """The nearest folder at or above the folder ``start`` that holds the tree marker.
+
+    The search ends at a repository root (a folder with .git) or at ``/``: a marker
+    further up belongs to someone else. A marker that is a symlink does not count."""
+    d = start.resolve()
+    while True:
+        marker = d / TREE_MARKER
+        if marker.is_file() and not marker.is_symlink():
+            return d
+        if (d / ".git").exists() or d.parent == d:
+            return None
+        d = d.parent
+
+
+def _inside(path: Path, boundary: Path) -> bool:
+    real = path.resolve()
+    return real == boundary or boundary in real.parents
+
+
+def _link_out(link: Path, boundary: Path) -> Diagnostic:
+    """A symlink out of the tree: named by where it is, never followed nor read (its
+    target could be any file on the machine, e.g. /etc/shadow)."""
+    try:
+        to = ascii(os.readlink(link))
+    except OSError:  # pragma: no cover - removed while we looked
+        to = "?"
+    return Diagnostic("YAML004", f"symlink to {to} leads outside the tree "
+                      f"({_display(boundary)}); not followed", _display(link), (),
+                      "copy the file into the tree, or remove the link")
+
+
+def _walk(folder: Path, boundary: Path, report: Report, visited: set[Path]) -> list[Path]:
+    """YAML files under ``folder`` in path order; hidden names skipped; symlinks followed
+    only while they stay inside ``boundary``."""
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError as exc:
+        report.add(Diagnostic("YAML003", f"cannot read folder: {exc.strerror}",
+                              _display(folder), (), "check the path and permissions"))
+        return []
+    found: list[Path] = []
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        if entry.is_symlink() and not _inside(entry, boundary):
+            if entry.suffix in YAML_SUFFIXES or entry.is_dir():
+                report.add(_link_out(entry, boundary))
+            continue
+        if entry.is_dir():
+            real = entry.resolve()
+            if real not in visited:  # an in-tree link to a folder above would loop
+                visited.add(real)
+                found.extend(_walk(entry, boundary, report, visited))
+        elif entry.suffix in YAML_SUFFIXES and entry.is_file():
+            found.append(entry)
+    return found
+
+
+def _given_link_out(p: Path) -> Diagnostic | None:
+    """A given file that is a symlink out of its tree (its marked root, else its folder)."""
+    if not p.is_symlink():
+        return None
+    boundary = tree_root(p.parent) or p.parent.resolve()
+    return None if _inside(p, boundary) else _link_out(p, boundary)
+
+
 def discover(paths: list[Path], report: Report) -> list[Path]:
-    """Every YAML file under the given files and folders, in a stable order."""
+    """Every YAML file under the given files and folders, in a stable order. Symlinks
+    that lead outside the tree (its marked root, else the folder given) are reported
+    (YAML004) and not followed; so is a given file that is such a link."""
     found: list[Path] = []
     for p in paths:
         if p.is_dir():
-            files = sorted(
-                f for f in p.rglob("*")
-                if f.suffix in YAML_SUFFIXES and f.is_file()
-                and not any(part.startswith(".") for part in f.relative_to(p).parts)
-            )
+            boundary = tree_root(p) or p.resolve()
+            files = _walk(p, boundary, report, {p.resolve()})
             if not files:
                 report.add(Diagnostic("YAML003", "folder holds no .yaml topology files",
                                       _display(p), (), "point at a topology folder or file"))
             found.extend(files)
+        elif p.name == TREE_MARKER:
+            continue  # a tree's root marker (e.g. from `dir/.*`) is not a topology file
+        elif (escaped := _given_link_out(p)) is not None:
+            report.add(escaped)
         elif p.is_file():
             found.append(p)
         else:
@@ -82,33 +164,85 @@ def discover(paths: list[Path], report: Report) -> list[Path]:
     return unique
 
 
-DEFAULTS_NAMES = ("defaults.yaml", "defaults.yml")
+def _folders_up(start: Path, root: Path) -> list[Path]:
+    """start, its parent, ... up to and including root (root is start or above it)."""
+    out = [start]
+    while out[-1] != root and out[-1].parent != out[-1]:
+        out.append(out[-1].parent)
+    return out
 
 
-def ancestor_defaults(files: list[Path]) -> list[Path]:
-    """Defaults files in the folders above the given files, so that validating one
-    center's file (or a sub-folder) sees the tree's defaults as loading the whole tree
-    does. The walk stops at a repository root (.git) or the filesystem root."""
+def ancestor_defaults(files: list[Path], report: Report) -> list[Path]:
+    """Defaults files in the folders above the given files, up to the tree root, so that
+    validating one center's file (or a sub-folder) sees the tree's defaults as loading
+    the whole tree does. Without a tree root nothing above is applied."""
     found: list[Path] = []
     seen = {f.resolve() for f in files}
+    walked: set[Path] = set()
     for f in files:
-        d = f.resolve().parent
-        while True:
-            for name in DEFAULTS_NAMES:
-                cand = d / name
-                if cand.is_file() and cand.resolve() not in seen:
-                    seen.add(cand.resolve())
+        start = f.resolve().parent
+        root = tree_root(start) if start not in walked else None
+        walked.add(start)
+        if root is None:
+            continue
+        for d in _folders_up(start, root):
+            for cand in (d / name for name in DEFAULTS_NAMES):
+                if cand in seen or cand.resolve() in seen:
+                    continue
+                seen.update((cand, cand.resolve()))
+                if cand.is_symlink() and not _inside(cand, root):
+                    report.add(_link_out(cand, root))
+                elif cand.is_file():
                     found.append(cand)
-            if (d / ".git").exists() or d.parent == d:
-                break
-            d = d.parent
     return found
+
+
+def _defaults_above(start: Path) -> list[Path]:
+    """Defaults files from ``start`` up to a repository root or ``/``: the ones a tree
+    without a root marker does not apply (named in a note, never read)."""
+    out = []
+    d = start.resolve()
+    while True:
+        out += [d / n for n in DEFAULTS_NAMES if (d / n).is_file()]
+        if (d / ".git").exists() or d.parent == d:
+            return out
+        d = d.parent
+
+
+def _no_root_note(paths: list[Path], loaded: set[Path]) -> str | None:
+    """One note for the given files (and folders with defaults above them) that have no
+    tree root, naming the defaults files that are therefore not applied."""
+    rootless: list[str] = []
+    skipped: list[Path] = []
+    for p in paths:
+        if not p.exists() or tree_root(p if p.is_dir() else p.parent) is not None:
+            continue
+        # A file's own folder counts as above it; a folder's own files are discovered.
+        missing = [c for c in _defaults_above(p.resolve().parent)
+                   if c.resolve() not in loaded]
+        if p.is_file() or missing:
+            rootless.append(_display(p))
+            skipped += [c for c in missing if c not in skipped]
+    if not rootless:
+        return None
+    text = (f"no tree root ({TREE_MARKER}) at or above {', '.join(rootless)}: only the "
+            f"defaults files given or inside the folders given are applied")
+    if skipped:
+        text += f"; not applied: {', '.join(_display(c) for c in skipped)}"
+    return text + f" (put a {TREE_MARKER} file at the root of the tree)"
+
+
+def _center_name(data: dict[str, Any]) -> str | None:
+    dc = data.get("datacenter")
+    name = dc.get("name") if isinstance(dc, dict) else None
+    return name if isinstance(name, str) else None
 
 
 def load(paths: list[Path] | list[str]) -> LoadResult:
     report = Report()
-    files = discover([Path(p) for p in paths], report)
-    files = ancestor_defaults(files) + files
+    given = [Path(p) for p in paths]
+    files = discover(given, report)
+    files = ancestor_defaults(files, report) + files
     sources: list[_Source] = []
     displays: dict[str, Path] = {}
     for f in files:
@@ -146,6 +280,7 @@ def load(paths: list[Path] | list[str]) -> LoadResult:
     tree_layers.sort(key=lambda t: len(t[0].parts))
 
     topo = Topology(files=displays)
+    applied: dict[str, list[str]] = {}
     for src in sources:
         if "datacenter" not in src.data:
             continue
@@ -154,12 +289,16 @@ def load(paths: list[Path] | list[str]) -> LoadResult:
         own = src.data.get("defaults")
         if isinstance(own, dict):
             layers.append(DefaultsLayer(src.display, own))
+        name = _center_name(src.data)
+        if name is not None:
+            applied.setdefault(name, [layer.file for layer in layers])
         dc = _validate_dc(src, layers, report, topo)
         if dc is not None:
             topo.add(dc, src.display, report)
 
     locator = Locator(displays)
-    return LoadResult(topo, report, locator)
+    note = _no_root_note(given, {f.resolve() for f in files})
+    return LoadResult(topo, report, locator, applied, [note] if note else [])
 
 
 def _pydantic_diags(exc: ValidationError, file: str, base: YamlPath,

@@ -33,6 +33,7 @@ LOADER_RULES: dict[str, tuple[str, str]] = {
     "YAML001": ("yaml-syntax", "the file is not valid YAML"),
     "YAML002": ("duplicate-key", "a mapping repeats a key"),
     "YAML003": ("not-a-topology", "empty, binary, unreadable or not a mapping"),
+    "YAML004": ("symlink-out-of-tree", "a symlink leads outside the tree; not followed"),
     "SCH001": ("unknown-key", "a key the schema does not know"),
     "SCH002": ("wrong-type", "a value of the wrong type or out of range"),
     "SCH003": ("missing-field", "a required key is missing"),
