@@ -116,8 +116,7 @@ def test_every_rule_has_an_invalid_fixture() -> None:
 
 def test_rule_list_is_the_documented_one() -> None:
     documented = {"YAML001", "YAML002", "YAML003", "SCH001", "SCH002", "SCH003", "SCH004",
-                  "YAML004",
-                  "SCH005", "SCH006",
+                  "SCH005", "SCH006", "YAML004",
                   "REF001", "ADDR001", "ADDR002", "ADDR003", "ADDR004", "ISO001", "NET001",
                   "NET002", "NET003", "NET004", "ZONE001", "TREE001", "MLPS001", "MLPS002",
                   "MLPS003",
