@@ -4,7 +4,7 @@ is an error, never an empty string in a device configuration).
 Topology text is data: every value a template prints passes a guard (no control or
 line-separator character may reach any rendered file, whatever the schema let through),
 and each output syntax has its own filter that quotes or refuses a value
-(``nft_comment``, ``sh``, ``cli_text``/``cli_word``, ``delimiter``; HTML templates are
+(``nft_comment``, ``quote``, ``cli_text``/``cli_word``, ``delimiter``; HTML templates are
 autoescaped). A value that cannot be written safely is an ``UnsafeValue``: the caller
 turns it into a render error naming the device or server and the field. Nothing is
 silently shortened or rewritten.
@@ -107,8 +107,9 @@ def _nft_comment(value: str, field: str) -> str:
     return f'"{value}"'
 
 
-def _sh(value: Any) -> str:
-    """One shell word, quoted only when it needs to be."""
+def _quote(value: Any) -> str:
+    """One shell word, quoted only when it needs to be. Named as Ansible's own filter
+    (also shlex.quote), so the roles render the same templates to the same bytes."""
     return shlex.quote(str(value))
 
 
@@ -135,7 +136,7 @@ def environment() -> Environment:
     env.filters["cli_word"] = _cli_word
     env.filters["delimiter"] = _delimiter
     env.filters["nft_comment"] = _nft_comment
-    env.filters["sh"] = _sh
+    env.filters["quote"] = _quote
     return env
 
 
