@@ -19,6 +19,7 @@ from pesdc.render.inventory import (
     netmiko_devices,
     pyinfra_inventory,
 )
+from pesdc.render.readback import readback_diagnostics
 from pesdc.render.servers import render_server
 
 
@@ -80,6 +81,12 @@ def render_device_files(facts: CenterFacts, dev_name: str,
             return {}
         if text.strip():  # an optional file (keepalived without VRRP) renders empty
             out[fname] = text
+    # Round trip: what the text permits must be the policy, rule for rule (RENDER004).
+    readback = readback_diagnostics(dev, kind.name, out, ctx)
+    if readback:
+        if problems is not None:
+            problems.extend(readback)
+        return {}
     return out
 
 
