@@ -131,6 +131,9 @@ DEVICE: dict[str, tuple[CtxMut, CtxMut]] = {
                                          "")),
     "AUD-AB-12": (None, lambda ctx: _nft(ctx, "fw-2", "ip saddr @mgmt_nets tcp dport 22",
                                          "tcp dport 22")),
+    # a bare accept injected before the gatekeeper's default deny: a permit not in the policy
+    "AUD-AB-13": (None, lambda ctx: _nft(ctx, "gk-1", '\t\tcounter comment "forward default deny"',
+                                         '\t\taccept\n\t\tcounter comment "forward default deny"')),
     "AUD-CE-25": (None, lambda ctx: ctx.rendered_all.__setitem__(
         "devices/weihai/core-1/device.cfg",
         "local-user sysadmin password irreversible-cipher Huawei@123\n")),

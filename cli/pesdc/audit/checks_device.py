@@ -282,6 +282,21 @@ def _no_filter(platform: str) -> Msg:
     return Msg(f"{platform} does not filter between zones", f"{platform} 不在区域间过滤流量")
 
 
+def _permits_everything(ev: DeviceEvidence) -> str:
+    """A permit, read back from the configuration, that lets any traffic through: with
+    it, the default deny never applies ("" when there is none)."""
+    from pesdc.render.readback import ANY, read_back
+
+    read = read_back(_reader_kind(ev), ev.files)
+    return next((str(x) for x in (read.permits if read else [])
+                 if x.src == (ANY,) and x.dst == (ANY,) and x.protocol == "any"), "")
+
+
+def _everything(permit: str) -> Msg:
+    return Msg(f"a rule permits everything ({permit}): the default deny never applies",
+               f"有规则放行一切流量（{permit}），默认拒绝形同虚设")
+
+
 @device_check("AUD-AB-10")
 def default_deny(ev: DeviceEvidence, p: dict[str, Any]) -> Outcome | None:
     if ev.kind not in FILTERS:
@@ -291,6 +306,8 @@ def default_deny(ev: DeviceEvidence, p: dict[str, Any]) -> Outcome | None:
         fwd = _nft_chain(text, "forward")
         proof = [Evidence(f"{ev.source} nftables forward chain", fwd[:3000] or text[:2000],
                           ev.source)]
+        if catch_all := _permits_everything(ev):
+            return bad(ev.name, _everything(catch_all), *proof)
         if re.search(r"policy drop;", fwd):
             return ok(ev.name, Msg("forward chain policy drop: everything not allowed is "
                                    "dropped", "forward 链策略为 drop：未允许的流量一律丢弃"
@@ -305,6 +322,8 @@ def default_deny(ev: DeviceEvidence, p: dict[str, Any]) -> Outcome | None:
         r"default-deny", r"action (deny|drop)", r"class-default", r"^\s+drop"]), ev.source)]
     if pat is None:
         return na(ev.name, _no_filter(ev.platform))
+    if catch_all := _permits_everything(ev):
+        return bad(ev.name, _everything(catch_all), *proof)
     if re.search(pat, text):
         return ok(ev.name, Msg("a final deny rule drops everything not allowed",
                                "末条拒绝规则丢弃一切未允许的流量（默认拒绝）"), *proof)
@@ -371,3 +390,59 @@ def mgmt_access(ev: DeviceEvidence, p: dict[str, Any]) -> Outcome | None:
                                  "配置了管理访问控制列表，但未限定安全管理区网段"), proof)
     return bad(ev.name, Msg("no ACL on the management lines", "管理线路未配置访问控制列表"),
                proof)
+
+
+# -- the rendered policy read back: what the configuration permits, rule for rule ------
+
+def _reader_kind(ev: DeviceEvidence) -> str:
+    """The readback entry for the configuration in the evidence (its own platform)."""
+    return "linux_nftables" if ev.platform == "linux" else ev.platform
+
+
+def _expected_policy(ctx: AuditContext) -> Any:
+    """Per device name, the context its template gets: the rules and relays it carries."""
+    from pesdc.kinds import kind_of
+    from pesdc.render.context import CenterFacts, device_context
+
+    facts = CenterFacts.of(ctx.topo, ctx.dc)
+    return lambda dev: device_context(facts, dev, kind_of(dev))
+
+
+@check("AUD-AB-13")
+def permits_are_the_policy(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
+    """The permits parsed from each firewall's and gatekeeper's configuration (rendered,
+    or running on Linux gear) equal the normalised zone policy, rule for rule."""
+    from pesdc.render.readback import READERS, policy_differences, read_back
+
+    context_of = _expected_policy(ctx)
+    out: list[Outcome] = []
+    for dev in ctx.dc.devices:
+        ev = ctx.devices.get(dev.name)
+        if ev is None:
+            continue
+        kind = _reader_kind(ev)
+        if kind not in READERS:
+            if ev.kind in FILTERS:
+                out.append(na(ev.name, _no_filter(ev.platform)))
+            continue
+        diffs = policy_differences(kind, ev.kind, ev.files, context_of(dev))
+        if diffs is None:
+            continue  # a switch or router that renders no zone policy
+        read = read_back(kind, ev.files)
+        n = len(read.permits) if read else 0
+        proof = Evidence(f"{ev.source} policy read back from {READERS[kind].file}",
+                         "\n".join(d.en for d in diffs[:30]) or
+                         "\n".join(str(x) for x in (read.permits if read else [])[:60]),
+                         ev.source)
+        if diffs:
+            shown = diffs[:5]
+            more = len(diffs) - len(shown)
+            tail = Msg(f"; {more} more", f"；另有 {more} 处") if more else Msg("", "")
+            out.append(bad(ev.name, Msg(
+                f"{len(diffs)} difference(s) from the policy: ", f"与规范化策略有 {len(diffs)} "
+                "处不一致：") + Msg.join(Msg(d.en, d.zh) for d in shown) + tail, proof))
+        else:
+            out.append(ok(ev.name, Msg(
+                f"the {n} permit(s) in the configuration are the policy's, rule for rule",
+                f"配置中的 {n} 条放行规则与规范化策略逐条一致"), proof))
+    return out
