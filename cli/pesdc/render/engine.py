@@ -114,7 +114,7 @@ def _quote(value: Any) -> str:
 
 
 def _autoescape(name: str | None) -> bool:
-    return bool(name) and name.endswith((".html.j2", ".htm.j2", ".xml.j2"))
+    return name is not None and name.endswith((".html.j2", ".htm.j2", ".xml.j2"))
 
 
 @cache
