@@ -23,6 +23,7 @@ import yaml
 
 from pesdc.audit.registry import AuditContext, DeviceEvidence, HostEvidence
 from pesdc.model.schema import DataCenter, Platform
+from pesdc.redact import redact
 
 MARK = "=====PESDC "
 FILES = ("/etc/ssh/sshd_config /etc/security/pwquality.conf "
@@ -138,7 +139,9 @@ def collect_host(targets: list[list[str]], script: str, source: str, host: str,
         if MARK in out:
             return HostEvidence(host, source, parse_sections(out))
         last = out.strip()[-300:] or f"exit {rc}"
-    return HostEvidence(host, source, error=f"could not collect: {last}")
+    # What ssh printed is quoted in the report as it is: redacted here, where it is taken
+    # (the collected sections are judged as read; their quotes are masked as Evidence).
+    return HostEvidence(host, source, error=f"could not collect: {redact(last)}")
 
 
 def lab_evidence(ctx: AuditContext, lab: str, limit: list[str] | None = None,

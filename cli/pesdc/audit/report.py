@@ -5,22 +5,32 @@ HTML, Markdown and JUnit are written in one language, ``--lang``: every finding 
 note and caption is a ``Msg`` and the report takes its half. JSON is for programs and
 carries both whatever ``--lang`` says: ``message`` (English, as before) beside
 ``message_zh``, likewise ``target_zh``, ``note_zh``, ``waiver_notes_zh``, ``scoring_zh``
-and ``text_zh`` for evidence captions written by pesdc."""
+and ``text_zh`` for evidence captions written by pesdc.
+
+Every writer goes through :func:`redacted_output`: the report is redacted before it is
+formatted (:mod:`pesdc.redact`: known secrets to placeholders, evidence masked by shape)
+and the finished text once more for known values, raw or escaped. The HTML template is
+autoescaped: evidence is text read from hosts, never markup."""
 
 from __future__ import annotations
 
+import functools
 import html
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Concatenate, ParamSpec
 from xml.etree import ElementTree as ET
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader
 
 from pesdc.audit.catalog import Catalog
 from pesdc.audit.engine import SCORING, SCORING_ZH
 from pesdc.audit.result import AuditReport, Msg, Status, Waiver, label
 from pesdc.model.tree import Topology
+from pesdc.redact import Redactor
 from pesdc.render.engine import TEMPLATES
+
+P = ParamSpec("P")
 
 COLORS = {"pass": "#2e9d4c", "partial": "#e0a100", "fail": "#d93025", "na": "#9e9e9e",
           "manual": "#5b7fc7"}
@@ -59,6 +69,16 @@ WORDS_ZH = {
              "manual": "人工核查"},
     "source": {"topology": "拓扑", "rendered": "渲染配置", "lab": "实验环境", "live": "现网"},
 }
+
+
+def redacted_output(write: Callable[Concatenate[AuditReport, P], str]
+                    ) -> Callable[Concatenate[AuditReport, P], str]:
+    """A report writer that sees the redacted report and whose text is redacted again."""
+    @functools.wraps(write)
+    def wrapper(report: AuditReport, /, *args: P.args, **kwargs: P.kwargs) -> str:
+        redactor = Redactor()
+        return redactor.finished(write(report.redacted(redactor), *args, **kwargs))
+    return wrapper
 
 
 def word(group: str, key: str, lang: str) -> str:
@@ -170,10 +190,16 @@ def _profile(report: AuditReport, lang: str) -> str:
     return TEXT[lang]["default"] if report.profile == "default" else report.profile
 
 
+def html_environment() -> Environment:
+    """The audit templates are HTML only: everything is escaped unless marked Markup
+    (the chart and the picture, which pesdc draws itself)."""
+    return Environment(loader=FileSystemLoader(str(TEMPLATES / "audit")), autoescape=True,
+                       trim_blocks=True, lstrip_blocks=True)
+
+
+@redacted_output
 def html_report(report: AuditReport, catalog: Catalog, topo: Topology, lang: str = "zh") -> str:
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES / "audit")),
-                      autoescape=select_autoescape(["html", "j2"]), trim_blocks=True,
-                      lstrip_blocks=True)
+    env = html_environment()
     from markupsafe import Markup
 
     view = _view(report, catalog, lang)
@@ -182,6 +208,7 @@ def html_report(report: AuditReport, catalog: Catalog, topo: Topology, lang: str
     return env.get_template("report.html.j2").render(**view)
 
 
+@redacted_output
 def json_report(report: AuditReport, catalog: Catalog) -> str:
     data = report.as_dict()  # both languages, whatever --lang (see the module's doc)
     data["scoring"] = SCORING
@@ -191,6 +218,7 @@ def json_report(report: AuditReport, catalog: Catalog) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
+@redacted_output
 def junit_report(report: AuditReport, catalog: Catalog, lang: str = "en") -> str:
     suites = ET.Element("testsuites", name=f"pesdc audit {report.dc}",
                         tests=str(len(report.rules)),
@@ -225,6 +253,7 @@ def junit_report(report: AuditReport, catalog: Catalog, lang: str = "en") -> str
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, "unicode") + "\n"
 
 
+@redacted_output
 def md_report(report: AuditReport, catalog: Catalog, lang: str = "en") -> str:
     t = TEXT[lang]
     title = report.title_zh if lang == "zh" else report.title_en

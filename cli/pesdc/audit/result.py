@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
+
+from pesdc.redact import Redactor, mask_shapes
 
 
 class Status(StrEnum):
@@ -57,6 +59,9 @@ class Msg:
         items = list(parts)
         return Msg(en.join(p.en for p in items), zh.join(p.zh for p in items))
 
+    def mapped(self, f: Callable[[str], str]) -> Msg:
+        return Msg(f(self.en), f(self.zh))
+
 
 def zh_list(names: Iterable[object]) -> str:
     """Names listed the Chinese way (顿号): ``a、b、c``."""
@@ -69,6 +74,15 @@ class Evidence:
     text: str
     source: str = "topology"  # topology, rendered, lab, live
     text_zh: str = ""  # a caption written by pesdc, in Chinese; "" for what was read
+
+    def __post_init__(self) -> None:
+        # Masked where the quote is taken: whatever a rule quotes from a host or device,
+        # no report shows a password, key or hash the text happened to hold.
+        self.text = mask_shapes(self.text)
+        self.text_zh = mask_shapes(self.text_zh)
+
+    def redacted(self, r: Redactor) -> Evidence:
+        return Evidence(r.known_only(self.label), r(self.text), self.source, r(self.text_zh))
 
     def text_in(self, lang: str) -> str:
         return self.text_zh if lang == "zh" and self.text_zh else self.text
@@ -120,6 +134,12 @@ class Outcome:
                 "message_zh": self.message_zh,
                 "evidence": [e.as_dict() for e in self.evidence]}
 
+    def redacted(self, r: Redactor) -> Outcome:
+        """Known secret values out of pesdc's words; evidence quotes masked as well."""
+        return replace(self, target=r.known_only(self.target), msg=self.msg.mapped(
+            r.known_only), evidence=[e.redacted(r) for e in self.evidence],
+            target_zh=r.known_only(self.target_zh))
+
 
 def combine(statuses: list[Status]) -> Status:
     """All pass: pass; all fail: fail; a mix of pass/partial/fail: partial.
@@ -147,6 +167,14 @@ class Waiver:
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "justification": self.justification, "approver": self.approver,
                 "expires": self.expires, "expired": self.expired}
+
+    def redacted(self, r: Redactor) -> Waiver:
+        return replace(self, justification=r.known_only(self.justification),
+                       approver=r.known_only(self.approver))
+
+
+def _waiver(w: Waiver | None, r: Redactor) -> Waiver | None:
+    return w.redacted(r) if w else None
 
 
 class _Waivable:
@@ -186,6 +214,11 @@ class RuleResult(_Waivable):
                 "waiver": self.waiver.as_dict() if self.waiver else None,
                 "outcomes": [o.as_dict() for o in self.outcomes]}
 
+    def redacted(self, r: Redactor) -> RuleResult:
+        return replace(self, outcomes=[o.redacted(r) for o in self.outcomes],
+                       waiver=_waiver(self.waiver, r),
+                       note=self.note.mapped(r.known_only) if self.note else None)
+
 
 @dataclass
 class ItemResult(_Waivable):
@@ -199,6 +232,9 @@ class ItemResult(_Waivable):
         return {"item": self.item, "family": self.family, "status": self.status.value,
                 "effective": self.effective.value, "waived": self.waived,
                 "waiver": self.waiver.as_dict() if self.waiver else None, "rules": self.rules}
+
+    def redacted(self, r: Redactor) -> ItemResult:
+        return replace(self, waiver=_waiver(self.waiver, r))
 
 
 @dataclass
@@ -263,6 +299,15 @@ class AuditReport:
                 elif o.status is Status.passed:
                     out.setdefault(name, "pass")
         return out
+
+    def redacted(self, r: Redactor) -> AuditReport:
+        """A copy to write out: every text through the redactor (see pesdc.redact)."""
+        return replace(
+            self, title_zh=r.known_only(self.title_zh), title_en=r.known_only(self.title_en),
+            rules={k: v.redacted(r) for k, v in self.rules.items()},
+            items={k: v.redacted(r) for k, v in self.items.items()},
+            notes=[n.mapped(r.known_only) for n in self.notes],
+            hosts=[r.known_only(h) for h in self.hosts])
 
     def as_dict(self) -> dict[str, Any]:
         return {"dc": self.dc, "title": {"zh": self.title_zh, "en": self.title_en},
