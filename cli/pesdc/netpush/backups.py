@@ -2,7 +2,11 @@
 
 ``$PESDC_STATE_DIR/backups/<center>/<device>/<UTC timestamp>.cfg`` (a lab run adds
 ``.lab-<name>`` before ``.cfg`` so that lab and production backups never mix). Backups
-are written redacted: a secret value becomes its placeholder again.
+are written redacted (:func:`pesdc.redact.redact`): a secret value becomes its
+placeholder again, and what only looks like one — a password hash, a cipher text, a
+community — is masked. A backup file is a record for people: the run's own rollback
+pushes the backup text it holds in memory, and a device's passwords come back from the
+secrets on the next apply, not from this file.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pesdc.lab.paths import state_dir
+from pesdc.redact import redact
 
 
 def backup_root() -> Path:
@@ -44,7 +49,7 @@ def write_backup(center: str, device: str, text: str, lab: str | None = None) ->
     path = d / f"{stamp}{suffix}.cfg"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
+        f.write(redact(text))
     return path
 
 

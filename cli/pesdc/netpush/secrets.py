@@ -4,7 +4,9 @@ Rendered configurations carry ``%%PESDC_SECRET:name%%`` placeholders. Values com
 the environment (``PESDC_SECRET_<NAME>``, the name upper-cased with ``-``/``.`` as
 ``_``) or from a YAML secrets file (``name: value``); the environment wins. A value is
 never printed, logged or written: every text that leaves a driver goes through
-:meth:`Secrets.redact`, which puts the placeholder back.
+:meth:`Secrets.redact`, which puts the placeholder back (:mod:`pesdc.redact` does the
+work; values loaded here are remembered there, so every report of the process redacts
+them too).
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from pathlib import Path
 
 import yaml
 
-PLACEHOLDER = re.compile(r"%%PESDC_SECRET:([A-Za-z0-9_.-]+)%%")
-ENV_PREFIX = "PESDC_SECRET_"
+from pesdc.redact import ENV_PREFIX, PLACEHOLDER, placeholder, remember, replace_known
+
+__all__ = ["ENV_PREFIX", "PLACEHOLDER", "SecretError", "Secrets", "env_name", "placeholder"]
 
 
 class SecretError(Exception):
@@ -26,10 +29,6 @@ class SecretError(Exception):
 
 def env_name(name: str) -> str:
     return ENV_PREFIX + re.sub(r"[^A-Za-z0-9]", "_", name).upper()
-
-
-def placeholder(name: str) -> str:
-    return f"%%PESDC_SECRET:{name}%%"
 
 
 class Secrets:
@@ -52,6 +51,7 @@ class Secrets:
             if not isinstance(data, dict):
                 raise SecretError(f"secrets file {file} must map names to values")
             values = {str(k): str(v) for k, v in data.items() if v is not None}
+            remember(values)  # a report written later in this run must not show them
         return cls(values, env)
 
     def get(self, name: str) -> str | None:
@@ -85,9 +85,6 @@ class Secrets:
         return sorted({n for n in PLACEHOLDER.findall(text) if self.get(n) is None})
 
     def redact(self, text: str) -> str:
-        """Put the placeholder back wherever a secret value occurs."""
-        pairs = sorted(self.known().items(), key=lambda kv: -len(kv[1]))
-        for name, value in pairs:
-            if len(value) >= 3 and value in text:
-                text = text.replace(value, placeholder(name))
-        return text
+        """Put the placeholder back wherever a secret value occurs (exact and reversible:
+        drivers compare and push the result, so no shape masking here)."""
+        return replace_known(text, self.known())

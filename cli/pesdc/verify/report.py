@@ -1,18 +1,42 @@
 """Verify output: JUnit XML for CI, an HTML page with the center's picture coloured by
-result, and a terminal summary."""
+result, and a terminal summary.
+
+Both writers format :func:`redacted` checks (:mod:`pesdc.redact`: what a check quotes
+from a host is masked by shape, known secret values become placeholders) and pass the
+finished text once more for known values."""
 
 from __future__ import annotations
 
 import html
 import time
 from collections import Counter
+from dataclasses import replace
 from xml.etree import ElementTree as ET
 
 from pesdc.model.tree import Topology
-from pesdc.verify.checks import VerifyReport
+from pesdc.redact import Redactor
+from pesdc.verify.checks import Check, VerifyReport
+
+
+def redacted_check(c: Check, r: Redactor) -> Check:
+    """Names stay (known values only); what was expected, observed or quoted is host
+    text and is masked by shape as well."""
+    return replace(c, target=r.known_only(c.target), category=r.known_only(c.category),
+                   name=r.known_only(c.name), expected=r(c.expected), observed=r(c.observed),
+                   evidence=r(c.evidence), skipped=r(c.skipped))
+
+
+def redacted(report: VerifyReport, r: Redactor) -> VerifyReport:
+    return replace(report, dc=r.known_only(report.dc),
+                   checks=[redacted_check(c, r) for c in report.checks])
 
 
 def junit_xml(report: VerifyReport) -> str:
+    r = Redactor()
+    return r.finished(_junit_xml(redacted(report, r)))
+
+
+def _junit_xml(report: VerifyReport) -> str:
     suites = ET.Element("testsuites", name=f"pesdc verify {report.dc}",
                         tests=str(len(report.checks)), failures=str(len(report.failures)),
                         time=str(report.seconds))
@@ -74,6 +98,11 @@ def category_label(category: str, lang: str) -> str:
 
 
 def html_page(report: VerifyReport, topo: Topology, lang: str = "en") -> str:
+    r = Redactor()
+    return r.finished(_html_page(redacted(report, r), topo, lang))
+
+
+def _html_page(report: VerifyReport, topo: Topology, lang: str = "en") -> str:
     from pesdc.graph import center_graph
 
     t = PAGE_TEXT["zh" if lang == "zh" else "en"]
