@@ -19,12 +19,14 @@ this module does not understand is a render error (fail closed).
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import re
 import socket
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cache, lru_cache
 from typing import Any
 
 from hier_config import HConfig, get_hconfig
@@ -104,6 +106,13 @@ def _show(nets: tuple[str, ...]) -> str:
 
 def nets(values: Iterable[str]) -> tuple[str, ...]:
     """Collapsed, sorted networks (the device's view: host bits are ignored)."""
+    return _collapsed(tuple(values))
+
+
+@cache
+def _collapsed(values: tuple[str, ...]) -> tuple[str, ...]:
+    # Cached: a city's private network stands for all its sites, so the same long list
+    # of networks recurs in many rules of every firewall of the center.
     parsed = [ipaddress.ip_network(v, strict=False) for v in values]
     v4 = [n for n in parsed if isinstance(n, ipaddress.IPv4Network)]
     v6 = [n for n in parsed if isinstance(n, ipaddress.IPv6Network)]
@@ -702,10 +711,27 @@ _CHAINS: dict[tuple[str | None, str | None], _ChainReader] = {
 
 # -- vendor security policies, through hier_config ------------------------------------
 
-def _tree(platform: HierPlatform, text: str) -> HConfig:
+def _tree(platform: HierPlatform, text: str, heads: tuple[str, ...]) -> HConfig:
+    """hier_config's tree of the top-level sections that start with one of ``heads``
+    (a section is its line and the indented lines under it). The rest of a configuration
+    is never read here, and parsing a whole one costs hier_config a tenth of a second."""
+    keep: list[str] = []
+    taking = False
+    for line in text.splitlines():
+        if line and not line[0].isspace():
+            taking = line.startswith(heads)
+        if taking:
+            keep.append(line)
+    return _parsed(platform, "\n".join(keep) + "\n")
+
+
+@lru_cache(maxsize=64)
+def _parsed(platform: HierPlatform, text: str) -> HConfig:
+    # Cached: the two firewalls of a pair carry the same policy sections (read only).
     return get_hconfig(platform, text)
 
 
+@cache
 def _mask_net(addr: str, mask: str) -> str:
     return str(ipaddress.ip_network(f"{addr}/{mask}", strict=False))
 
@@ -735,7 +761,8 @@ _USG_FOREIGN = ("policy interzone", "firewall packet-filter", "nat-policy",
 
 def read_usg(text: str) -> ReadPolicy:
     out = ReadPolicy()
-    for top in _tree(HierPlatform.HUAWEI_VRP, text).children:
+    heads = ("security-policy", "nat server", *_USG_FOREIGN)
+    for top in _tree(HierPlatform.HUAWEI_VRP, text, heads).children:
         if top.text == "security-policy":
             out.found = True
             _usg_rules(top, out)
@@ -827,7 +854,8 @@ def read_comware(text: str) -> ReadPolicy:
     from pesdc.render.output import comware_normalise
 
     out = ReadPolicy()
-    tree = _tree(HierPlatform.HP_COMWARE5, comware_normalise(text))
+    heads = ("object-group", "security-policy", "interface ", "zone-pair", *_CW_FOREIGN)
+    tree = _tree(HierPlatform.HP_COMWARE5, comware_normalise(text), heads)
     addresses: dict[str, list[str]] = {}
     services: dict[str, list[tuple[str, int | None]]] = {}
     policy = None
@@ -953,7 +981,8 @@ _IOS_ACE = re.compile(r"^(?:\d+ )?permit (tcp|udp|icmp|ip) (any|host \S+|\S+ \S+
 def read_ios(text: str) -> ReadPolicy:
     """Zone-based firewall: zone-pair -> inspect policy -> class -> ACL entries."""
     out = ReadPolicy()
-    tree = _tree(HierPlatform.CISCO_IOS, text)
+    tree = _tree(HierPlatform.CISCO_IOS, text,
+                 ("zone-pair", "class-map", "policy-map", "ip access-list"))
     acls = {c.text.split()[-1]: c for c in tree.children
             if c.text.startswith("ip access-list extended ")}
     classes = {c.text.split()[-1]: c for c in tree.children
@@ -1057,6 +1086,14 @@ def read_back(kind_name: str, files: dict[str, str]) -> ReadPolicy | None:
     text = files.get(reader.file)
     if text is None:
         return ReadPolicy()
+    return copy.deepcopy(_read_text(kind_name, text))
+
+
+@lru_cache(maxsize=256)
+def _read_text(kind_name: str, text: str) -> ReadPolicy:
+    # Cached by text: the two firewalls of a pair carry the same policy, and the audit
+    # reads again what render just read (hier_config takes ~0.1 s per large policy).
+    reader = READERS[kind_name]
     try:
         return reader.read(text)
     except Exception as exc:  # a parser surprise is a failed readback, never a crash
