@@ -4,12 +4,27 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
+from rich.console import Console
+from rich.text import Text
 
 from pesdc.model import LoadResult, validate
+from pesdc.model.diagnostics import printable
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class TerminalConsole(Console):
+    """A rich Console that shows control characters in the strings it prints as escapes.
+
+    Rich passes ESC and the C1 controls through, so a name or message holding
+    ``\\x1b]0;...`` would drive the terminal; every string rich prints, table cells
+    included, goes through ``render_str``."""
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        return super().render_str(printable(text), **kwargs)
 
 
 def print_report(result: LoadResult, fmt: str = "text", quiet_ok: bool = False) -> None:
@@ -31,14 +46,15 @@ def print_report(result: LoadResult, fmt: str = "text", quiet_ok: bool = False) 
 def print_notes(result: LoadResult) -> None:
     """Facts about the load that are no problem (no tree root, ...), on stderr."""
     for note in result.notes:
-        click.echo(f"note: {note}", err=True)
+        click.echo(f"note: {printable(note)}", err=True)
 
 
 def defaults_applied(result: LoadResult, center: str) -> list[str]:
-    """The defaults files applied to a center, in order; its own file marked as such."""
+    """The defaults files applied to a center, in order, its own file marked as such;
+    for display (file names escaped, ``printable``)."""
     dc = result.topology.datacenters.get(center)
     own = dc._src[0] if dc is not None else None
-    return [f"{f} (its own defaults:)" if f == own else f
+    return [printable(f"{f} (its own defaults:)" if f == own else f)
             for f in result.defaults_applied.get(center, [])]
 
 

@@ -8,17 +8,16 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 
-from pesdc.cli.common import load_or_exit
+from pesdc.cli.common import TerminalConsole, load_or_exit
 from pesdc.lab import image as lab_image
 from pesdc.lab.errors import LabError
 from pesdc.lab.paths import state_dir
 from pesdc.lab.plan import build_plan
 from pesdc.lab.runtime import Lab
 
-console = Console(stderr=True)
+console = TerminalConsole(stderr=True)
 
 
 def _fail(exc: LabError) -> None:
@@ -123,7 +122,7 @@ def status(lab_name: str | None, as_json: bool) -> None:
         table.add_column(col)
     for r in rows:
         table.add_row(*(str(r[k] or "") for k in ("node", "role", "state", "address", "pid")))
-    Console().print(table)
+    TerminalConsole().print(table)
     down_nodes = [r["node"] for r in rows if r["state"] != "up"]
     if down_nodes:
         sys.exit(1)
@@ -218,7 +217,7 @@ def print_matrix(report) -> None:  # type: ignore[no-untyped-def]
                    f"{sum(p.ok for p in blocked)}/{len(blocked)}"
             cells.append(f"[red]{text} ✗[/]" if bad else f"[green]{text}[/]")
         table.add_row(a, *cells)
-    out = Console(width=max(Console().width, 40 + 14 * len(zones)))
+    out = TerminalConsole(width=max(TerminalConsole().width, 40 + 14 * len(zones)))
     out.print(table)
     for p in report.mismatches:
         out.print(f"[red]MISMATCH[/] {p.src_zone}->{p.dst_zone} {p.protocol}/{p.port} "

@@ -11,16 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pesdc.cli.common import load_or_exit
+from pesdc.cli.common import TerminalConsole, load_or_exit
 from pesdc.cli.lab_cmd import existing_labs, pick_center
 from pesdc.lab.errors import LabError
 from pesdc.results import RunResult
 
-console = Console(stderr=True)
+console = TerminalConsole(stderr=True)
 
 
 def _lab_name(lab: str | None) -> str:
@@ -106,7 +105,7 @@ def _run(action: str, paths: tuple[Path, ...], dc: str | None, lab: str | None,
 
 
 def _print(result: RunResult, center: str, elapsed: float) -> None:
-    out = Console()
+    out = TerminalConsole()
     verb = "would change" if result.action == "plan" else "changed"
     table = Table(title=f"{result.action} {center} ({result.engine}, {elapsed:.1f} s)")
     for col in ("host", "result", verb, "what"):
@@ -195,7 +194,7 @@ def journal(tail: int, as_json: bool) -> None:
                                   if r["who"].get("sudo_user") else "")
         table.add_row(r["when"], who, r["engine"], r["center"], r["host"], r["result"],
                       str(r["changed"]))
-    Console().print(table)
+    TerminalConsole().print(table)
 
 
 @click.command()

@@ -7,13 +7,12 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 
-from pesdc.cli.common import print_report
+from pesdc.cli.common import TerminalConsole, print_report
 from pesdc.model import LoadResult, load, validate
 
-console = Console(stderr=True)
+console = TerminalConsole(stderr=True)
 STAGE_RULE_IDS = ("PES004", "PES005", "PES006", "PES007")
 
 
@@ -70,7 +69,7 @@ def check(paths: tuple[Path, ...], fmt: str) -> None:
         click.echo(json.dumps({"cities": [r.as_dict() for r in results]}, indent=1,
                               ensure_ascii=False))
         return
-    out = Console()
+    out = TerminalConsole()
     table = Table(title="consolidation stages")
     for col in ("city", "declared", "meets", "next", "unmet for next"):
         table.add_column(col)
@@ -193,7 +192,7 @@ def rehearse(paths: tuple[Path, ...], dc: str | None, to_stage: int, lab_name: s
     if as_json:
         click.echo(json.dumps(res.as_dict(), indent=1, ensure_ascii=False))
     else:
-        out = Console()
+        out = TerminalConsole()
         table = Table(title=f"rehearse {city}: stage {res.from_stage} -> {res.to_stage} "
                             f"in lab {lab}")
         for col in ("step", "result", "s", "detail"):

@@ -7,10 +7,9 @@ from collections import Counter
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 
-from pesdc.cli.common import load_or_exit
+from pesdc.cli.common import TerminalConsole, load_or_exit
 from pesdc.cli.lab_cmd import pick_center
 from pesdc.lab.errors import LabError
 from pesdc.verify.run import PARTS
@@ -45,7 +44,7 @@ def verify(paths: tuple[Path, ...], dc: str | None, lab_name: str | None,
         from pesdc.verify.report import html_page, junit_xml
         from pesdc.verify.run import verify_lab
 
-        console = Console(stderr=True)
+        console = TerminalConsole(stderr=True)
         with console.status(f"verifying {name} in lab {lab}") as st:
             report = verify_lab(loaded.topology, name, lab, tuple(only) or PARTS,
                                 progress=lambda m: st.update(m))
@@ -64,7 +63,7 @@ def verify(paths: tuple[Path, ...], dc: str | None, lab_name: str | None,
     for cat in sorted(counts):
         table.add_row(cat, str(counts[cat] - fails[cat]),
                       f"[red]{fails[cat]}[/]" if fails[cat] else "0")
-    out = Console()
+    out = TerminalConsole()
     out.print(table)
     for c in report.failures:
         out.print(f"[red]FAIL[/] {c.target} [{c.category}] {c.name}: expected {c.expected}, "

@@ -8,11 +8,33 @@ files that have problems, so a clean national tree never pays for line tracking.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 YamlPath = tuple[Any, ...]
+
+# What a terminal may act on or a reader may misread: C0 controls (ESC among them), DEL,
+# C1 controls (U+0085 NEL and U+009B CSI among them), the line and paragraph separators,
+# and the bidirectional overrides and isolates that reorder what is shown.
+_BEYOND_C0 = r"\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+_UNPRINTABLE = re.compile(rf"[\x00-\x1f{_BEYOND_C0}]")
+# In JSON text json.dumps has escaped the C0 controls of every string already; the C0
+# characters left are the layout's own newlines.
+_UNPRINTABLE_IN_JSON = re.compile(rf"[{_BEYOND_C0}]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character written as an escape (``\\x1b``, ``\\u2028``),
+    for the output layer: file names, keys and values read from a topology may hold them,
+    and a terminal must show them, never obey them."""
+    return _UNPRINTABLE.sub(_escaped, text)
 
 
 class Severity(StrEnum):
@@ -51,12 +73,14 @@ class Diagnostic:
         }
 
     def format(self) -> str:
-        where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
-        text = f"{where}: {self.severity.value} {self.rule}: {self.message}"
+        """Two lines for a terminal or a log, each field escaped (``printable``)."""
+        file = printable(self.file)
+        where = f"{file}:{self.line}:{self.column}" if self.line else file
+        text = f"{where}: {self.severity.value} {self.rule}: {printable(self.message)}"
         if self.dotted_path:
-            text += f" (at {self.dotted_path})"
+            text += f" (at {printable(self.dotted_path)})"
         if self.hint:
-            text += f"\n    hint: {self.hint}"
+            text += f"\n    hint: {printable(self.hint)}"
         return text
 
 
@@ -86,7 +110,7 @@ class Report:
         return sorted(self.diagnostics, key=lambda d: (d.file, d.line, d.column, d.rule))
 
     def to_json(self) -> str:
-        return json.dumps(
+        text = json.dumps(
             {
                 "ok": self.ok,
                 "errors": len(self.errors),
@@ -96,3 +120,6 @@ class Report:
             ensure_ascii=False,
             indent=2,
         )
+        # json.dumps escapes C0 controls only; DEL, C1 and the separators can occur only
+        # inside strings here, where a \uXXXX escape reads back as the same text.
+        return _UNPRINTABLE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
