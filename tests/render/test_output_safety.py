@@ -16,6 +16,7 @@ from click.testing import CliRunner, Result
 
 from pesdc.cli.main import main
 from tests.conftest import MINI
+from tests.render.conftest import LABCITY
 
 SECRET = "root:$6$not-a-real-hash:19000:0:99999:7:::\n"
 INVENTORY = ["--only", "inventory"]
@@ -181,3 +182,34 @@ def test_output_that_is_a_file_is_refused(tmp_path: Path) -> None:
     res = render(f, *INVENTORY, "--force")
     assert res.exit_code == 1 and "is not a folder" in res.stderr
     assert f.read_text("utf-8") == "x"
+
+
+def test_export_ansible_folder_is_pesdcs_alone(tmp_path: Path) -> None:
+    """`pesdc export ansible` writes as render does: foreign folder refused unless
+    --force, and a re-export removes only the host_vars files it wrote."""
+    key = tmp_path / "deploy.pub"
+    key.write_text("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ" + "0" * 43 + " test\n", "utf-8")
+    out = tmp_path / "export"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine\n", "utf-8")
+
+    def export(*args: str) -> Result:
+        return CliRunner().invoke(
+            main, ["export", "ansible", str(LABCITY), "--dc", "weihai", "--deploy-key",
+                   str(key), "-o", str(out), *args],
+            env={"PESDC_STATE_DIR": str(tmp_path / "state")})
+
+    refused = export()
+    assert refused.exit_code != 0 and "has no pesdc MANIFEST" in refused.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+    assert export("--force").exit_code == 0
+    hosts = sorted((out / "host_vars").glob("*.yml"))
+    assert len(hosts) > 2
+    (out / "host_vars" / "mine.yml").write_text("x: 1\n", "utf-8")  # not pesdc's
+    hosts[1].write_text(hosts[1].read_text("utf-8") + "# edited\n", "utf-8")
+    keep = hosts[0].stem.split(".")[0]
+    narrowed = export("--limit", keep)
+    assert narrowed.exit_code == 0, narrowed.stderr
+    left = sorted(p.name for p in (out / "host_vars").iterdir())
+    assert left == sorted([hosts[0].name, hosts[1].name, "mine.yml"])
+    assert (out / "notes.txt").read_text("utf-8") == "mine\n"

@@ -9,6 +9,7 @@ import click
 
 from pesdc.cli.common import load_or_exit
 from pesdc.lab.errors import LabError
+from pesdc.render.output import OutputError
 
 
 @click.group()
@@ -29,8 +30,12 @@ def export() -> None:
          "PESDC_DEPLOY_PUBKEY or ~/.ssh/id_*.pub).")
 @click.option("-o", "--output", "out", type=click.Path(path_type=Path), required=True,
               help="Output folder.")
+@click.option("--force", is_flag=True,
+              help="Write into a non-empty OUTPUT that pesdc did not create (it has no "
+                   "MANIFEST); nothing already in it is deleted.")
 def ansible(paths: tuple[Path, ...], names: tuple[str, ...], lab: str | None,
-            limit: tuple[str, ...], deploy_keys: tuple[Path, ...], out: Path) -> None:
+            limit: tuple[str, ...], deploy_keys: tuple[Path, ...], out: Path,
+            force: bool) -> None:
     """Write OUTPUT/{inventory/hosts.yml, host_vars/, site.yml, ansible.cfg}.
 
     Apply with `ansible-playbook site.yml` from OUTPUT (ANSIBLE_CONFIG=OUTPUT/ansible.cfg);
@@ -56,8 +61,8 @@ def ansible(paths: tuple[Path, ...], names: tuple[str, ...], lab: str | None,
         raise click.UsageError("--lab exports one center: choose it with --dc")
     try:
         keys = [p.read_text().strip() for p in deploy_keys] or deploy_pubkeys(lab)
-        res = export_ansible(topo, dcs, out, lab, keys, None, list(limit) or None)
-    except (LabError, ValueError) as exc:
+        res = export_ansible(topo, dcs, out, lab, keys, None, list(limit) or None, force)
+    except (LabError, ValueError, OutputError) as exc:
         click.echo(f"pesdc export: {exc}", err=True)
         sys.exit(2)
     click.echo(f"exported {len(res.hosts)} host(s) into {res.out}: "

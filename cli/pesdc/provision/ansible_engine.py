@@ -119,7 +119,9 @@ def run(action: str, topo: Topology, dc_name: str, lab: str | None,
         raise ValueError(f"--limit {' '.join(limit or [])} matches no server of {dc_name}")
     out = out or export_dir(dc_name, lab)
     dc = topo.datacenters[dc_name]
-    export_ansible(topo, [dc], out, lab, deploy_pubkeys(lab))
+    # The folder is the engine's working directory (its logs and results live there
+    # too): pesdc's own, also when an older version left it without a MANIFEST.
+    export_ansible(topo, [dc], out, lab, deploy_pubkeys(lab), force=True)
     results = out / f"results-{action}.json"
     log = out / f"{action}.log"
     results.unlink(missing_ok=True)

@@ -24,6 +24,7 @@ from pesdc.model.tree import Topology
 from pesdc.provision.spec import FileSpec, HostSpec
 from pesdc.render.context import CenterFacts, hostname
 from pesdc.render.inventory import ansible_inventory
+from pesdc.render.output import write_tree
 
 PACKAGE = Path(__file__).resolve().parent.parent
 ROLES_DIR = PACKAGE / "roles"
@@ -251,24 +252,21 @@ def _servers_only(inv: dict[str, Any]) -> dict[str, Any]:
     return {"all": {"hosts": hosts, "children": children}}
 
 
-def _write(path: Path, text: str, mode: int | None = None) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.is_file() or path.read_text() != text:
-        path.write_text(text)
-    if mode is not None:
-        os.chmod(path, mode)
-
-
 def export_ansible(topo: Topology, dcs: list[DataCenter], out: Path, lab: str | None = None,
                    deploy_pubkeys: list[str] | None = None, backup_pubkey: str | None = None,
-                   limit: list[str] | None = None) -> Export:
-    """Write OUT/{inventory/hosts.yml, host_vars/, site.yml, ansible.cfg}."""
+                   limit: list[str] | None = None, force: bool = False) -> Export:
+    """Write OUT/{inventory/hosts.yml, host_vars/, site.yml, ansible.cfg}.
+
+    Written as `pesdc render` writes (pesdc.render.output.write_tree): a MANIFEST lists
+    what was written, a re-export removes only unedited files it wrote (a host no longer
+    exported), and a non-empty OUT without a MANIFEST raises OutputError unless force.
+    """
     out = out.resolve()
     result = Export(out, lab=lab)
     lab_access = lab_ssh(lab) if lab else None
     inv = _servers_only(ansible_inventory(topo, dcs))
     roles_present: set[str] = set()
-    hv_dir = out / "host_vars"
+    files: dict[str, str] = {}
     wanted: set[str] = set()
     for dc in dcs:
         if not dc.servers:
@@ -280,27 +278,23 @@ def export_ansible(topo: Topology, dcs: list[DataCenter], out: Path, lab: str | 
                 continue
             wanted.add(name)
             roles_present.update(spec.roles)
-            text = HEADER + _yaml(host_vars(spec))
-            _write(hv_dir / f"{name}.yml", text)
+            files[f"host_vars/{name}.yml"] = HEADER + _yaml(host_vars(spec))
             result.hosts.append(name)
             result.files.append(f"host_vars/{name}.yml")
-    if hv_dir.is_dir():
-        for stale in hv_dir.glob("*.yml"):
-            if stale.stem not in wanted:
-                stale.unlink()
     if limit:
         inv["all"]["hosts"] = {h: v for h, v in inv["all"]["hosts"].items() if h in wanted}
         inv["all"]["children"] = {
             g: {"hosts": {h: None for h in s["hosts"] if h in wanted}}
             for g, s in inv["all"]["children"].items() if set(s["hosts"]) & wanted}
-    _write(out / "inventory" / "hosts.yml",
-           HEADER + _yaml(inv))
+    files["inventory/hosts.yml"] = HEADER + _yaml(inv)
     present = ["baseline", *[r for r in ROLE_ORDER if r in roles_present and r != "baseline"]]
-    _write(out / "site.yml", site_yml(present))
-    _write(out / "ansible.cfg", ansible_cfg(out, lab_access))
+    files["site.yml"] = site_yml(present)
+    files["ansible.cfg"] = ansible_cfg(out, lab_access)
     result.files += ["inventory/hosts.yml", "site.yml", "ansible.cfg"]
     if lab_access is not None:
-        _write(out / "lab-ssh", ssh_wrapper(lab_access),
-               stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP)
+        files["lab-ssh"] = ssh_wrapper(lab_access)
         result.files.append("lab-ssh")
+    write_tree(out, files, force)
+    if lab_access is not None:
+        os.chmod(out / "lab-ssh", stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP)
     return result
