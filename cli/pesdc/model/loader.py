@@ -369,6 +369,8 @@ def _inner_model(annotation: Any) -> type[BaseModel] | None:
 
 
 def _hint_for(etype: str) -> str:
+    if etype == "finite_number":
+        return "give a finite number (.inf and .nan are not a bandwidth or a latency)"
     if etype.startswith("enum") or etype == "literal_error":
         return "use one of the allowed values"
     if etype.startswith(("int", "float")):
