@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from pesdc.addrspace import count_free, iter_free
+from pesdc.model.loader import TREE_MARKER
 from pesdc.model.schema import (
     DataCenter,
     Device,
@@ -484,4 +485,8 @@ def write_target_tree(topo: Topology, plan: StagePlan, out_dir: Path) -> Path:
             written = dst
         else:
             shutil.copyfile(src, dst)
+    # The target is a tree of its own: mark its root, so that one file of it opened
+    # alone gets the same tree defaults and nothing from above the output folder.
+    (out_dir / TREE_MARKER).write_text(f"# pesdc tree root (target of {plan.dc})\n",
+                                       encoding="utf-8")
     return written
