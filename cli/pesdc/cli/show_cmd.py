@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from pesdc.cli.common import defaults_applied, load_or_exit
+from pesdc.cli.common import TerminalConsole, defaults_applied, load_or_exit
 from pesdc.i18n import LANGS, label
 from pesdc.model.schema import DataCenter, Encryption, Segment, SiteKind
 from pesdc.model.tree import DCIndex, Topology
@@ -301,7 +301,7 @@ def show(paths: tuple[Path, ...], dc_name: str | None, lang: str) -> None:
                        err=True)
             sys.exit(2)
     width = None if sys.stdout.isatty() else 160
-    console = Console(width=width, highlight=False, soft_wrap=False)
+    console = TerminalConsole(width=width, highlight=False, soft_wrap=False)
     defaults = {name: defaults_applied(loaded, name) for name in topology.datacenters}
     view = _Show(console, topology, lang, defaults)
     for dc in centers:
