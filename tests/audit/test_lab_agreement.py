@@ -23,6 +23,7 @@ import pytest
 
 from pesdc.lab import image
 from tests.audit.conftest import LABCITY, ROOT, pesdc
+from tests.secret_scan import assert_no_secrets
 
 LAB = "au"
 SSG = "/usr/share/xml/scap/ssg/content/ssg-debian11-ds.xml"
@@ -119,6 +120,7 @@ def lab(tmp_path_factory):
         run("audit", str(LABCITY), "--dc", "weihai", "--lab", LAB, "--limit", "mis-1",
             "--limit", "mis-2", "--profile", str(profile), "--format", "json", "-o", str(out))
         audit = json.loads(out.read_text())
+        assert_no_secrets([out])  # the lab's provisioned secrets, in no evidence quote
         yield {"data": data, "ssg": ssg, "values": values, "audit": audit}
     finally:
         pesdc("lab", "down", "--name", LAB)

@@ -13,6 +13,7 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from pesdc.lab import image
+from tests.secret_scan import assert_no_secrets
 
 ROOT = Path(__file__).resolve().parents[2]
 LABCITY = ROOT / "tests" / "fixtures" / "labcity"
@@ -75,6 +76,8 @@ def test_clean_city_passes_with_junit_and_html(provisioned: Path):
         assert f"weihai.{cat}" in suites, cat
     page = html.read_text()
     assert "<svg" in page and "PASS" in page
+    # the provisioned secrets (state directory) appear in no report verify wrote
+    assert_no_secrets([provisioned])
 
 
 def _named(failures: list[dict], target: str, text: str) -> bool:
