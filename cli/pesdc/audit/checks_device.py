@@ -420,6 +420,12 @@ def permits_are_the_policy(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome
         ev = ctx.devices.get(dev.name)
         if ev is None:
             continue
+        if ev.refused:  # render refused the device: say why, never judge empty text
+            out.append(bad(ev.name, Msg(
+                "render refused this device: " + "; ".join(ev.refused[:3]),
+                "渲染拒绝生成该设备的配置：" + "；".join(ev.refused[:3])),
+                Evidence("render problems", "\n".join(ev.refused), ev.source)))
+            continue
         kind = _reader_kind(ev)
         if kind not in READERS:
             if ev.kind in FILTERS:

@@ -78,6 +78,7 @@ def parse_sections(text: str) -> dict[str, str]:
 
 def static_evidence(ctx: AuditContext) -> None:
     """Render the center's servers and devices: the evidence of --static."""
+    from pesdc.model.diagnostics import Diagnostic
     from pesdc.render import render_device_files
     from pesdc.render.context import CenterFacts
     from pesdc.render.servers import render_server
@@ -96,14 +97,16 @@ def static_evidence(ctx: AuditContext) -> None:
         for k, v in files.items():
             ctx.rendered_all[f"servers/{d}/{srv.name}/{k}"] = v
     for dev in ctx.dc.devices:
+        problems: list[Diagnostic] = []
         try:
-            files = render_device_files(facts, dev.name, [])
+            files = render_device_files(facts, dev.name, problems)
         except Exception:
             files = {}
         ctx.rendered_devices[dev.name] = files
         for k, v in files.items():
             ctx.rendered_all[f"devices/{d}/{dev.name}/{k}"] = v
         ctx.devices[dev.name] = device_evidence(ctx, dev.name, files, "rendered")
+        ctx.devices[dev.name].refused = [f"{x.rule}: {x.message}" for x in problems]
 
 
 def device_evidence(ctx: AuditContext, name: str, files: dict[str, str],

@@ -76,6 +76,9 @@ class DeviceEvidence:
     log_servers: list[str] = field(default_factory=list)
     time_sources: list[str] = field(default_factory=list)
     admins: dict[str, str] = field(default_factory=dict)
+    # Why render refused this device (RENDER004/005): its files are then empty, and a
+    # check must say why rather than judge nothing.
+    refused: list[str] = field(default_factory=list)
 
     @property
     def text(self) -> str:
