@@ -235,7 +235,8 @@ def _run_phase(action: str, specs: list[HostSpec], access: Access, secrets: dict
             run_ops(state)
     except (PyinfraError, Exception) as exc:
         for h in state.inventory:
-            if h not in state.failed_hosts and h.name not in errors and not plan:
+            # A plan that could not be computed is no plan: never "ok, nothing to do".
+            if h not in state.failed_hosts and h.name not in errors:
                 errors.setdefault(h.name, f"run aborted: {exc}")
     finally:
         try:

@@ -331,9 +331,13 @@ def check_backups(topo: Topology, dc_name: str, ssh_config: Path) -> list[Check]
         try:
             h = connect(t, ssh_config)
             res = h.run(f"ls -1 /srv/backup/{db.name}/ | grep -F .dump | tail -3")
-            text = res.stdout.strip()
         except Exception as exc:
-            text = str(exc)
+            # The backup host could not be read: that proves nothing was backed up.
+            why = f"cannot read the backup host: {exc}"
+            out.append(Check(t, "backups", f"backup of {db.name} present", False,
+                             f"/srv/backup/{db.name}/*", why, why))
+            continue
+        text = res.stdout.strip()
         out.append(Check(t, "backups", f"backup of {db.name} present", bool(text),
                          f"/srv/backup/{db.name}/*", text or "none", text))
     return out
