@@ -347,14 +347,40 @@ def stateful(ev: DeviceEvidence, p: dict[str, Any]) -> Outcome | None:
                                      "按连接状态放行回应报文，但未丢弃无效报文"), proof)
         return bad(ev.name, Msg("no connection-state rules", "无基于连接状态的规则"), proof)
     if ev.platform in ("huawei_usg", "h3c_comware"):
-        return ok(ev.name, Msg(f"{ev.platform} security policies are stateful (session table)",
-                               f"{ev.platform} 安全策略基于会话表进行状态检测"))
+        return _session_policy(ev)
     if ev.platform == "cisco_ios":
         if _has(ev.text, r"policy-map type inspect"):
             return ok(ev.name, Msg("zone-based firewall with inspect (stateful)",
                                    "基于区域的防火墙启用 inspect（状态检测）"))
         return bad(ev.name, Msg("no inspect policy", "未配置 inspect 状态检测策略"))
     return na(ev.name, _no_filter(ev.platform))
+
+
+# The top-level section that holds a USG or Comware firewall's security policy; both
+# match a packet's session first, so with the section in place filtering is stateful,
+# unless the USG's TCP state check has been switched off.
+_POLICY_SECTION = {"huawei_usg": r"^security-policy\s*$",
+                   "h3c_comware": r"^security-policy ip\s*$"}
+_STATE_CHECK_OFF = r"^undo firewall session link-state"
+
+
+def _session_policy(ev: DeviceEvidence) -> Outcome:
+    """Read from the configuration: the security-policy section and no state check off."""
+    section = re.search(_POLICY_SECTION[ev.platform], ev.text, re.M)
+    off = re.search(_STATE_CHECK_OFF, ev.text, re.M)
+    lines = [ln for ln in ev.text.splitlines()
+             if re.match(_POLICY_SECTION[ev.platform], ln) or re.match(_STATE_CHECK_OFF, ln)]
+    proof = Evidence(f"{ev.source} configuration: policy section and session state lines",
+                     "\n".join(lines) or "(no security-policy section)", ev.source)
+    if section is None:
+        return bad(ev.name, Msg("no security-policy section: nothing filters by session",
+                                "未配置 security-policy 安全策略：无基于会话的过滤"), proof)
+    if off is not None:
+        return bad(ev.name, Msg("the TCP session state check is switched off",
+                                "TCP 会话状态检查已被关闭"), proof)
+    return ok(ev.name, Msg("security-policy in place; the firewall matches packets against "
+                           "its session table first (stateful)",
+                           "已配置 security-policy，报文先匹配会话表（状态检测）"), proof)
 
 
 @device_check("AUD-AB-12")
