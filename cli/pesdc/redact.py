@@ -269,6 +269,32 @@ def mask_shapes(text: str) -> str:
     """Mask what looks like a password, key or hash; placeholders stay."""
     if not text:
         return text
+    return _mask_shapes_cached(text)
+
+
+# An audit quotes the same file for several rules of one host (sshd_config for five):
+# the masking is a pure function of the text, so each text is masked once.
+@functools.lru_cache(maxsize=4096)
+def _mask_shapes_cached(text: str) -> str:
+    if "BEGIN" in text or "\n" not in text:
+        return _mask_text(text)
+    # Line by line, and only the lines that could hold a shape: a quoted configuration
+    # file is mostly lines without any hint, and the patterns are line-local (a private
+    # key block, the one shape that spans lines, takes the whole-text path above).
+    return "\n".join(_mask_text(line) if _may_hold_secret(line) else line
+                      for line in text.split("\n"))
+
+
+def _may_hold_secret(line: str) -> bool:
+    low = line.lower()
+    return any(h in low for h in _LINE_HINTS) or line.count(":") >= 4
+
+
+# _HINTS without ":", which nearly every line has; pgpass lines have four colons.
+_LINE_HINTS = tuple(h for h in _HINTS if h != ":")
+
+
+def _mask_text(text: str) -> str:
     low = text.lower()
     if not any(h in low for h in _HINTS) and "BEGIN" not in text:
         return text
