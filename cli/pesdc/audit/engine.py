@@ -106,9 +106,12 @@ def run_audit(topo: Topology, dc_name: str, catalog: Catalog,
             try:
                 outcomes = checks[rule.id](ctx, rule.params)
             except Exception as exc:  # a check that cannot run is reported, not raised
+                # Counted as not met: "manual" is not scored, so a crash would raise the
+                # score. Nothing was observed, so nothing passes.
                 why = f"{type(exc).__name__}: {exc}"
-                outcomes = [Outcome(dc.name, Status.manual, Msg(
-                    f"check could not run: {why}", f"自动检查未能执行，需人工核查：{why}"))]
+                outcomes = [Outcome(dc.name, Status.failed, Msg(
+                    f"check crashed, counted as not met: {why}",
+                    f"自动检查执行出错，按不符合计：{why}"))]
             status = combine([o.status for o in outcomes]) if outcomes else Status.na
             res = RuleResult(rule.id, rule.kind, rule.severity, status, outcomes)
             if not outcomes:

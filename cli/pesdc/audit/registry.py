@@ -180,11 +180,13 @@ def host_check(rule_id: str) -> Callable[[HostFn], HostFn]:
                         [Evidence("collection", ev.error, ev.source)]))
                     continue
                 try:
-                    res = fn(ev, ctx.host_facts(srv), params)
+                    # Looked up when run, so the table is the one place a check lives.
+                    res = HOST_CHECKS[rule_id](ev, ctx.host_facts(srv), params)
                 except Exception as exc:  # a parser surprise is a finding, not a crash
                     why = f"{type(exc).__name__}: {exc}"
-                    res = Outcome(target, Status.manual, Msg(
-                        f"evidence could not be read: {why}", f"证据无法解析，需人工核查：{why}"))
+                    res = Outcome(target, Status.failed, Msg(
+                        f"evidence could not be read, counted as not met: {why}",
+                        f"证据无法解析，按不符合计：{why}"))
                 res.target = target
                 out.append(res)
             return out
@@ -206,11 +208,12 @@ def device_check(rule_id: str) -> Callable[[DeviceFn], DeviceFn]:
                 if ev is None:
                     continue
                 try:
-                    res = fn(ev, params)
+                    res = DEVICE_CHECKS[rule_id](ev, params)
                 except Exception as exc:
-                    res = Outcome(ev.name, Status.manual, Msg(
-                        f"configuration could not be read: {exc}",
-                        f"设备配置无法解析，需人工核查：{exc}"))
+                    why = f"{type(exc).__name__}: {exc}"
+                    res = Outcome(ev.name, Status.failed, Msg(
+                        f"configuration could not be read, counted as not met: {why}",
+                        f"设备配置无法解析，按不符合计：{why}"))
                 if res is not None:
                     res.target = ev.name
                     out.append(res)
