@@ -24,7 +24,7 @@ import ipaddress
 import re
 import socket
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Any
@@ -785,31 +785,43 @@ def _usg_relay(line: str, out: ReadPolicy) -> None:
                             int(m.group(6))))
 
 
-def _usg_rules(section: HConfigChild, out: ReadPolicy) -> None:
-    closed = None  # the catch-all deny: nothing after it is ever reached
-    for rule in section.children:
-        if not rule.text.startswith("rule name "):
-            out.problems.append(f"security-policy: not understood: {rule.text}")
-            continue
-        name = rule.text.split(" ", 2)[2]
-        parts = _usg_rule(name, rule, out)
+RuleParts = tuple[str, list[Permit], bool]  # action, permits, has conditions
+
+
+def _ordered_rules(what: str, allow: str, deny: str,
+                   rules: Iterable[tuple[str, RuleParts | None]], out: ReadPolicy) -> None:
+    """A vendor policy read in order: permits up to the catch-all ``deny`` (nothing after
+    it is ever reached); a deny with conditions is not something pesdc renders."""
+    closed = None
+    for name, parts in rules:
         if parts is None:
             continue
         action, permits, conditions = parts
         if closed is not None:
-            out.problems.append(f"security-policy rule {name} comes after the final deny "
+            out.problems.append(f"{what} rule {name} comes after the final {deny} "
                                 f"{closed} and is never reached")
-        elif action == "permit":
+        elif action == allow:
             out.permits += permits
         elif conditions:
-            out.problems.append(f"security-policy rule {name}: a deny with conditions is "
+            out.problems.append(f"{what} rule {name}: a {deny} with conditions is "
                                 "not part of a pesdc policy")
         else:
             closed = name
 
 
+def _usg_rules(section: HConfigChild, out: ReadPolicy) -> None:
+    def rules() -> Iterator[tuple[str, RuleParts | None]]:
+        for rule in section.children:
+            if not rule.text.startswith("rule name "):
+                out.problems.append(f"security-policy: not understood: {rule.text}")
+                continue
+            name = rule.text.split(" ", 2)[2]
+            yield name, _usg_rule(name, rule, out)
+    _ordered_rules("security-policy", "permit", "deny", rules(), out)
+
+
 def _usg_rule(name: str, rule: HConfigChild, out: ReadPolicy
-              ) -> tuple[str, list[Permit], bool] | None:
+              ) -> RuleParts | None:
     zones: dict[str, list[str]] = {"source": [], "destination": []}
     addrs: dict[str, list[str]] = {"source": [], "destination": []}
     services: list[tuple[str, int | None]] = []
@@ -920,32 +932,19 @@ def _cw_relay(line: str, out: ReadPolicy) -> None:
 
 def _cw_rules(section: HConfigChild, addresses: dict[str, list[str]],
               services: dict[str, list[tuple[str, int | None]]], out: ReadPolicy) -> None:
-    closed = None
-    for rule in section.children:
-        m = re.match(r"^rule \d+ name (\S+)$", rule.text)
-        if m is None:
-            out.problems.append(f"security-policy ip: not understood: {rule.text}")
-            continue
-        name = m.group(1)
-        parts = _cw_rule(name, rule, addresses, services, out)
-        if parts is None:
-            continue
-        action, permits, conditions = parts
-        if closed is not None:
-            out.problems.append(f"security-policy ip rule {name} comes after the final "
-                                f"drop {closed} and is never reached")
-        elif action == "pass":
-            out.permits += permits
-        elif conditions:
-            out.problems.append(f"security-policy ip rule {name}: a drop with conditions "
-                                "is not part of a pesdc policy")
-        else:
-            closed = name
+    def rules() -> Iterator[tuple[str, RuleParts | None]]:
+        for rule in section.children:
+            m = re.match(r"^rule \d+ name (\S+)$", rule.text)
+            if m is None:
+                out.problems.append(f"security-policy ip: not understood: {rule.text}")
+                continue
+            yield m.group(1), _cw_rule(m.group(1), rule, addresses, services, out)
+    _ordered_rules("security-policy ip", "pass", "drop", rules(), out)
 
 
 def _cw_rule(name: str, rule: HConfigChild, addresses: dict[str, list[str]],
              services: dict[str, list[tuple[str, int | None]]], out: ReadPolicy
-             ) -> tuple[str, list[Permit], bool] | None:
+             ) -> RuleParts | None:
     zones: dict[str, list[str]] = {"source": [], "destination": []}
     addrs: dict[str, list[str]] = {"source": [], "destination": []}
     svc: list[tuple[str, int | None]] = []
