@@ -185,8 +185,11 @@ class Strict(BaseModel):
     def _strings_are_data(cls, value: Any) -> Any:
         """Every string of every model is one printable line (see ``model.text``):
         this covers fields whose own type says nothing, including ones added later."""
-        for s in strings_in(value):
-            check_one_line(s)
+        if type(value) is str:  # the common case first: this runs for every field
+            check_one_line(value)
+        elif isinstance(value, list | tuple | set | frozenset | dict):
+            for s in strings_in(value):
+                check_one_line(s)
         return value
 
 

@@ -54,6 +54,8 @@ def char_label(ch: str) -> str:
 
 def first_unsafe(value: str) -> tuple[int, str] | None:
     """Position and character of the first code point that is not one-line text."""
+    if value.isascii() and value.isprintable():
+        return None  # printable ASCII (the common case) holds none of them: C speed
     for pos, ch in enumerate(value):
         if unicodedata.category(ch) in UNSAFE_CATEGORIES:
             return pos, ch

@@ -61,7 +61,9 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc,valid-type]
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, yaml.Node] = {}
-        for key_node, _ in self._written_pairs(node):
+        # Most mappings merge nothing: their pairs are checked as written, uncached.
+        pairs = self._written_pairs(node) if _merges(node) else node.value
+        for key_node, _ in pairs:
             key = "<<" if key_node.tag == MERGE else self._hashable_key(node, key_node)
             if key in seen:
                 raise DuplicateKeyError(key, seen[key].start_mark, key_node.start_mark)
@@ -73,7 +75,8 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc,valid-type]
         # PyYAML's own version lets the later of `<<: [*a, *b]` win when key strings are
         # not interned, and repeats pairs at every level of nested merges (which grows
         # exponentially with nesting); this one follows YAML 1.1 and keeps one pair per key.
-        node.value = self._flattened(node)
+        if _merges(node):
+            node.value = self._flattened(node)
 
     def _written_pairs(self, node: yaml.MappingNode) -> list[Pair]:
         return self._written.setdefault(id(node), list(node.value))
@@ -130,6 +133,10 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc,valid-type]
                 "found an unhashable key", key_node.start_mark,
             ) from None
         return key
+
+
+def _merges(node: yaml.MappingNode) -> bool:
+    return MERGE in {key_node.tag for key_node, _ in node.value}
 
 
 def _merge_id(key_node: yaml.Node) -> Any:
