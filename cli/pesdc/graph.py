@@ -200,7 +200,9 @@ def _device_node(g: graphviz.Digraph, group: list[Device], lang: str) -> str:
            f"{_e(extra)} · {_e(dev.model)}</font>>")
     shape = "hexagon" if dev.kind in (DeviceKind.firewall, DeviceKind.gatekeeper) else "box"
     verdicts = _STATUS.get() or {}
-    if any(verdicts.get(d.name) == "fail" for d in group):
+    if any(verdicts.get(d.name) == "error" for d in group):
+        color = _VERDICT_FILL["error"]
+    elif any(verdicts.get(d.name) == "fail" for d in group):
         color = _VERDICT_FILL["fail"]
     elif any(d.name in verdicts for d in group):
         color = _VERDICT_FILL["pass"]
@@ -216,7 +218,7 @@ def center_graph(topology: Topology, dc_name: str, lang: str = "en",
                  status: dict[str, str] | None = None) -> graphviz.Digraph:
     """The diagram of one data center (raises CenterError for an unknown name).
 
-    ``status`` (node name -> "pass"/"fail") colours servers, devices and sites, as
+    ``status`` (node name -> "pass"/"fail"/"error") colours servers, devices and sites, as
     `pesdc verify --html` shows a center's result.
     """
     token = _STATUS.set(status or {})
@@ -228,7 +230,7 @@ def center_graph(topology: Topology, dc_name: str, lang: str = "en",
 
 # The verdict colouring of the drawing being built (set by center_graph only).
 _STATUS: ContextVar[dict[str, str] | None] = ContextVar("pesdc_graph_status", default=None)
-_VERDICT_FILL = {"pass": "#c8f0c8", "fail": "#ff9a9a"}
+_VERDICT_FILL = {"pass": "#c8f0c8", "fail": "#ff9a9a", "error": "#d7b4f0"}
 
 
 def _verdict(name: str, default: str) -> str:

@@ -12,6 +12,7 @@ from rich.table import Table
 from pesdc.cli.common import TerminalConsole, load_or_exit
 from pesdc.cli.lab_cmd import pick_center
 from pesdc.lab.errors import LabError
+from pesdc.verdict import WORDS, Verdict, summary
 from pesdc.verify.run import PARTS
 
 
@@ -55,18 +56,29 @@ def verify(paths: tuple[Path, ...], dc: str | None, lab_name: str | None,
         junit.write_text(junit_xml(report), encoding="utf-8")
     if html_out:
         html_out.write_text(html_page(report, loaded.topology, lang), encoding="utf-8")
-    counts = Counter(c.category for c in report.checks)
-    fails = Counter(c.category for c in report.failures)
+    by_cat: dict[str, Counter[Verdict]] = {}
+    for c in report.checks:
+        by_cat.setdefault(c.category, Counter())[c.verdict] += 1
     table = Table(title=f"verify {name}: {len(report.checks)} checks in {report.seconds} s")
-    for col in ("category", "passed", "failed"):
-        table.add_column(col)
-    for cat in sorted(counts):
-        table.add_row(cat, str(counts[cat] - fails[cat]),
-                      f"[red]{fails[cat]}[/]" if fails[cat] else "0")
+    columns = (Verdict.passed, Verdict.failed, Verdict.error, Verdict.skipped)
+    table.add_column("category")
+    for v in columns:
+        table.add_column(WORDS["en"][v])
+    style = {Verdict.failed: "red", Verdict.error: "magenta", Verdict.skipped: "yellow"}
+    for cat in sorted(by_cat):
+        n = by_cat[cat]
+        table.add_row(cat, *(f"[{style[v]}]{n[v]}[/]" if n[v] and v in style else str(n[v])
+                             for v in columns))
     out = TerminalConsole()
     out.print(table)
     for c in report.failures:
-        out.print(f"[red]FAIL[/] {c.target} [{c.category}] {c.name}: expected {c.expected}, "
-                  f"observed {c.observed}")
-    out.print("[green]PASS[/]" if report.ok else f"[red]{len(report.failures)} failure(s)[/]")
+        if c.verdict is Verdict.error:
+            out.print(f"[magenta]ERROR[/] {c.target} [{c.category}] {c.name}: could not "
+                      f"observe: {c.error}")
+        else:
+            out.print(f"[red]FAIL[/] {c.target} [{c.category}] {c.name}: expected "
+                      f"{c.expected}, observed {c.observed}")
+    counts = report.counts()
+    line = summary(counts)
+    out.print(f"[green]PASS[/] ({line})" if report.ok else f"[red]FAIL[/] ({line})")
     sys.exit(0 if report.ok else 1)

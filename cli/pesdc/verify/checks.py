@@ -1,9 +1,17 @@
-"""What verify reports: one result per check, with the evidence it saw."""
+"""What verify reports: one result per check, with the evidence it saw.
+
+A check's verdict (:class:`pesdc.verdict.Verdict`) is pass, fail, error or skipped:
+``error`` when the check could not observe (host unreachable, command that could not
+run, output that could not be read), with its cause; an error fails the run as a
+failure does and is never counted as a pass."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from pesdc.verdict import FAILING, Verdict, tally
 
 
 @dataclass
@@ -16,10 +24,31 @@ class Check:
     expected: str = ""
     observed: str = ""
     evidence: str = ""  # command output or file excerpt the verdict rests on
-    skipped: str = ""  # why not checked (not applicable here); ok stays True
+    skipped: str = ""  # why not checked (not applicable here); counted as skipped
+    error: str = ""  # why it could not be observed; the verdict is then error
+
+    def __post_init__(self) -> None:
+        if self.error:
+            self.ok = False  # an error is never a pass
+
+    @classmethod
+    def errored(cls, target: str, category: str, name: str, cause: str,
+                expected: str = "", evidence: str = "") -> Check:
+        """A check that could not observe: its cause is the error and what was seen."""
+        cause = cause.strip() or "no cause given"
+        return cls(target, category, name, False, expected, f"error: {cause}"[:500],
+                   evidence, error=cause[:500])
+
+    @property
+    def verdict(self) -> Verdict:
+        if self.error:
+            return Verdict.error
+        if self.skipped:
+            return Verdict.skipped
+        return Verdict.passed if self.ok else Verdict.failed
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return asdict(self) | {"verdict": self.verdict.value}
 
 
 @dataclass
@@ -30,11 +59,19 @@ class VerifyReport:
 
     @property
     def failures(self) -> list[Check]:
-        return [c for c in self.checks if not c.ok]
+        """Checks that failed or could not observe (errors): what makes the run fail."""
+        return [c for c in self.checks if c.verdict in FAILING]
+
+    @property
+    def errors(self) -> list[Check]:
+        return [c for c in self.checks if c.verdict is Verdict.error]
 
     @property
     def ok(self) -> bool:
         return not self.failures
+
+    def counts(self) -> Counter[Verdict]:
+        return tally(c.verdict for c in self.checks)
 
     def by_target(self) -> dict[str, list[Check]]:
         out: dict[str, list[Check]] = {}
@@ -43,6 +80,10 @@ class VerifyReport:
         return out
 
     def status(self) -> dict[str, str]:
-        """target -> pass / fail (for colouring the center's picture)."""
-        return {t: "fail" if any(not c.ok for c in cs) else "pass"
-                for t, cs in self.by_target().items()}
+        """target -> pass / fail / error (for colouring the center's picture)."""
+        out = {}
+        for t, cs in self.by_target().items():
+            verdicts = {c.verdict for c in cs}
+            out[t] = "error" if Verdict.error in verdicts else \
+                "fail" if Verdict.failed in verdicts else "pass"
+        return out
