@@ -175,3 +175,70 @@ def test_comment_and_trailer_lines_are_not_pushed(session: dict) -> None:
     if drv.supports_commit_confirm:
         drv.commit_confirm(300)
     assert dev.sent_lines == session["transitions"][0]["lines"]
+
+
+def test_interrupt_mid_push_rolls_back_and_says_so(session: dict) -> None:
+    """SIGINT between two batches (issue 13, point 5): the push stops at the batch
+    boundary and the device is rolled back to its backup, never left between."""
+    from pesdc.netpush.engine import ROLLED_BACK, Stop
+
+    dev = FakeDevice(session)
+    stop = Stop()
+
+    def hook(drv: Driver) -> None:
+        drv.batch = 1  # type: ignore[misc]
+        real = drv.send_config
+
+        def first_then_interrupt(lines: list[str]) -> str:
+            out = real(lines)
+            stop.set("SIGINT")  # as the signal handler does, after the first batch
+            return out
+        drv.send_config = first_then_interrupt  # type: ignore[method-assign]
+
+    res = apply_device(_target(session), _secrets(session), connect=dev, driver_hook=hook,
+                       stop=stop)
+    total = len(session["transitions"][0]["lines"])
+    assert not res.ok
+    if total == 1:  # nothing left to stop before: the push completed and was checked
+        pytest.skip("a one-line remediation has no batch boundary")
+    assert f"interrupted by SIGINT during the push after 1 of {total}" in (res.error or "")
+    assert res.details["state"] == ROLLED_BACK and res.details["rolled_back"] is True
+    assert dev.state == "drifted"
+    assert Path(res.details["backup"]).is_file()
+
+
+def test_interrupted_run_starts_no_further_device(session: dict) -> None:
+    """An interrupt that arrives once a device's push is done: that device finishes
+    (post-check, save) on its new configuration; the devices after it are not touched."""
+    from pesdc.netpush.engine import NEW, NOT_STARTED, Stop, run_targets
+
+    devs = {f"192.0.2.{i}": FakeDevice(session) for i in (1, 2, 3)}
+    stop = Stop()
+    targets = []
+    for i, addr in enumerate(devs, 1):
+        t = _target(session)
+        t.name, t.host = f"dev-{i}", f"dev-{i}.testcity"
+        t.params = ConnParams(session["device_type"], addr, retries=0)
+        targets.append(t)
+
+    def hook(drv: Driver) -> None:
+        real = drv.get_running
+
+        def running_then_interrupt() -> str:
+            out = real()
+            if drv.should_stop is None and dev_of(drv).state == "synced":
+                stop.set("SIGINT")  # during the post-check of the first device
+            return out
+        drv.get_running = running_then_interrupt  # type: ignore[method-assign]
+
+    def dev_of(drv: Driver) -> FakeDevice:
+        return devs[drv.params.host]
+
+    results = run_targets("apply", targets, _secrets(session), 1,
+                          lambda **kw: devs[kw["host"]](**kw), hook, stop)
+    assert stop() == "SIGINT"
+    assert results[0].ok and results[0].details["state"] == NEW, results[0].error
+    for r in results[1:]:
+        assert not r.ok and r.details["state"] == NOT_STARTED
+        assert "not started: the run was interrupted by SIGINT" in (r.error or "")
+    assert [d.state for d in devs.values()] == ["synced", "drifted", "drifted"]

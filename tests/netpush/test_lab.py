@@ -1,6 +1,8 @@
 """pesdc net against a real lab of the small Linux city (lab name `np`): drift an FRR
 router and an nftables firewall, plan, apply, post-check, back up, apply again; and
-cut the SSH session in the middle of a push and see the device rolled back.
+cut the SSH session in the middle of a push and see the device rolled back; Ctrl-C
+(SIGINT) in the middle of `pesdc net apply` and see every device on its backup or on
+its new configuration, the run naming which, and the next run converge.
 Needs root and the lab base image; every connection runs in the lab's controller
 namespace (the CLI re-executes itself there; the cut test uses run_inside)."""
 
@@ -8,8 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +26,10 @@ ROOT = Path(__file__).resolve().parents[2]
 LABCITY = ROOT / "tests" / "fixtures" / "labcity"
 LAB = "np"
 PESDC = [sys.executable, "-m", "pesdc"]
+DEVICES = ("fw-1", "fw-2", "gk-1", "rt-1")
+
+pytestmark = pytest.mark.lab
+pytestmark = pytest.mark.lab
 
 
 def pesdc(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -123,3 +132,119 @@ def test_cut_session_mid_push_rolls_back(lab: str) -> None:
     # Clean up: the next apply removes the hand-made routes for good.
     fix = pesdc("net", "apply", str(LABCITY), "--lab", lab, "--limit", "rt-1", "--json")
     assert fix.returncode == 0, fix.stdout + fix.stderr
+
+
+def _running(node: str) -> str:
+    from pesdc.netpush.drivers import ConnParams, FrrDriver, NftDriver
+
+    if node.startswith("rt-"):
+        return FrrDriver(ConnParams("cisco_ios", "unused")).normalise(
+            vtysh(node, "show running-config"))
+    return NftDriver(ConnParams("linux", "unused")).normalise(nft(node, "list", "ruleset"))
+
+
+def _norm(node: str, text: str) -> str:
+    from pesdc.netpush.drivers import ConnParams, FrrDriver, NftDriver
+
+    drv = FrrDriver if node.startswith("rt-") else NftDriver
+    return drv(ConnParams("linux", "unused")).normalise(text)
+
+
+def _apply_interrupted(marker: str) -> tuple[int, dict, str, float]:
+    """`pesdc net apply` (one device at a time, -v) with SIGINT sent to it the moment
+    its log shows ``marker``; returns exit code, JSON, stderr, seconds to exit."""
+    with tempfile.TemporaryFile(mode="w+") as out:  # a file: JSON may outgrow a pipe
+        proc = subprocess.Popen([*PESDC, "net", "apply", str(LABCITY), "--lab", LAB,
+                                 "--json", "-v", "--workers", "1"], stdout=out,
+                                stderr=subprocess.PIPE, text=True, cwd=ROOT)
+        err: list[str] = []
+        sent_at = None
+        try:
+            assert proc.stderr is not None
+            for line in proc.stderr:  # the CLI re-executes itself in place: same PID
+                err.append(line)
+                if sent_at is None and marker in line:
+                    os.kill(proc.pid, signal.SIGINT)
+                    sent_at = time.monotonic()
+            rc = proc.wait(timeout=300)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert sent_at is not None, f"never saw {marker!r}:\n{''.join(err)}"
+        out.seek(0)
+        return rc, json.loads(out.read()), "".join(err), time.monotonic() - sent_at
+
+
+def test_sigint_mid_push_leaves_each_device_on_backup_or_new(lab: str) -> None:
+    from pesdc.netpush.engine import IN_SYNC, NEW, NOT_STARTED, ROLLED_BACK, UNCHANGED
+    from pesdc.provision.journal import read
+
+    # rt-1: 60 routes by hand, whose removal is pushed 25 lines a batch (3 batches);
+    # fw-1: a rule by hand (its new ruleset loads in one nft transaction).
+    routes = [f"ip route 10.96.{i}.0/24 10.50.8.1" for i in range(60)]
+    vtysh("rt-1", "configure terminal", *routes)
+    nft("fw-1", "add", "rule", "inet", "pesdc", "forward", "ip", "saddr", "10.9.9.7",
+        "accept")
+    before = {d: _running(d) for d in DEVICES}
+    journal_before = len(read())
+
+    # 1. SIGINT after rt-1's first batch: lanes run fw-1, fw-2, gk-1, then rt-1.
+    rc, data, err, took = _apply_interrupted("rt-1.weihai: pushing 25/")
+    hosts = {h["host"].split(".")[0]: h for h in data["hosts"]}
+    assert rc == 130, err
+    assert data["interrupted"] == "SIGINT"
+    states = {d: hosts[d]["details"]["state"] for d in DEVICES}
+    assert states == {"fw-1": NEW, "fw-2": IN_SYNC, "gk-1": IN_SYNC, "rt-1": ROLLED_BACK}, \
+        (states, err)
+    rt = hosts["rt-1"]
+    assert "interrupted by SIGINT during the push after 50 of 60 line(s)" in rt["error"], \
+        rt["error"]
+    assert rt["details"]["rolled_back"] is True and "rolled back to" in rt["error"]
+    # Every device equals its backup or its new configuration, never something between.
+    backup_rt = Path(rt["details"]["backup"]).read_text()
+    assert _running("rt-1") == _norm("rt-1", backup_rt) == before["rt-1"]
+    assert all(r in vtysh("rt-1", "show running-config") for r in routes)
+    assert "10.9.9.7" in Path(hosts["fw-1"]["details"]["backup"]).read_text()
+    assert "10.9.9.7" not in nft("fw-1", "list", "ruleset")
+    # The run names each device's state (stderr summary) and journals each device.
+    summary = err.splitlines()[-1]
+    assert summary.startswith("pesdc net: interrupted by SIGINT:"), err
+    assert "rt-1 on its backup (rolled back, checked)" in summary, summary
+    assert "fw-1 on its new configuration" in summary, summary
+    assert "SIGINT received: no further device will be started; in flight: rt-1.weihai " \
+        "(pushing)" in err, err
+    rows = read()[journal_before:]
+    assert sorted(r["host"].split(".")[0] for r in rows) == sorted(DEVICES)
+    rt_row = next(r for r in rows if r["host"].startswith("rt-1"))
+    assert rt_row["result"] == "failed" and "state: on its backup" in rt_row["error"]
+    plan = pesdc("net", "plan", str(LABCITY), "--lab", lab, "--json")
+    planned = _hosts(plan)
+    assert all(planned[d]["changed"] == 0 for d in ("fw-1", "fw-2", "gk-1")), plan.stdout
+    assert planned["rt-1"]["changed"] == 60  # still on its backup: the same 60 to remove
+
+    # 2. SIGINT while fw-1 (the first device) is still being planned: it is left
+    # unchanged and no other device is started.
+    nft("fw-1", "add", "rule", "inet", "pesdc", "forward", "ip", "saddr", "10.9.9.8",
+        "accept")
+    before = {d: _running(d) for d in DEVICES}
+    rc, data, err, took2 = _apply_interrupted("fw-1.weihai: planning")
+    hosts = {h["host"].split(".")[0]: h for h in data["hosts"]}
+    assert rc == 130, err
+    states = {d: hosts[d]["details"]["state"] for d in DEVICES}
+    assert states == {"fw-1": UNCHANGED, "fw-2": NOT_STARTED, "gk-1": NOT_STARTED,
+                      "rt-1": NOT_STARTED}, (states, err)
+    assert "interrupted by SIGINT before the push: nothing sent" in hosts["fw-1"]["error"]
+    assert {d: _running(d) for d in DEVICES} == before
+    assert "10.9.9.8" in Path(hosts["fw-1"]["details"]["backup"]).read_text()
+    assert "fw-2, gk-1, rt-1 untouched (not started)" in err.splitlines()[-1], err
+
+    # 3. The next run converges and a plan after it has nothing left.
+    again = pesdc("net", "apply", str(LABCITY), "--lab", lab, "--json")
+    assert again.returncode == 0, again.stdout + again.stderr
+    done = _hosts(again)
+    assert done["rt-1"]["details"]["state"] == NEW and done["fw-1"]["details"]["state"] == NEW
+    plan = pesdc("net", "plan", str(LABCITY), "--lab", lab, "--json")
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    assert all(h["changed"] == 0 for h in _hosts(plan).values()), plan.stdout
+    print(f"SIGINT mid-push: exit 130 {took:.1f} s after the signal; "
+          f"SIGINT while planning: exit 130 {took2:.1f} s after it")

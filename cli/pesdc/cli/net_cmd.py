@@ -42,12 +42,39 @@ def _enter_lab(lab: str | None) -> None:
         _fail(str(exc))
 
 
+# Exit status of a run stopped by a signal: 128 + the signal number, as a shell reports.
+SIGNAL_EXIT = {"SIGINT": 130, "SIGTERM": 143}
+
+
+def _state_line(state: str) -> str:
+    from pesdc.netpush.engine import IN_SYNC, NEW, NOT_STARTED, ROLLED_BACK, UNCHANGED
+
+    return {NEW: "on its new configuration",
+            IN_SYNC: "on its new configuration (it already was)",
+            ROLLED_BACK: "on its backup (rolled back, checked)",
+            UNCHANGED: "on its backup (nothing was pushed)",
+            NOT_STARTED: "untouched (not started)"}.get(state, state)
+
+
 def _report(res: RunResult, as_json: bool) -> None:
+    interrupted = getattr(res, "interrupted", None)
     if as_json:
         click.echo(json.dumps({"action": res.action, "engine": res.engine, "ok": res.ok,
+                               "interrupted": interrupted,
                                "hosts": [h.as_dict() for h in res.hosts]}, indent=2,
                               ensure_ascii=False))
-        return
+    else:
+        _report_text(res)
+    if interrupted and res.action == "apply":
+        states: dict[str, list[str]] = {}
+        for h in res.hosts:
+            states.setdefault(_state_line(h.details.get("state", "?")), []).append(
+                h.host.split(".")[0])
+        click.echo(f"pesdc net: interrupted by {interrupted}: " + "; ".join(
+            f"{', '.join(hs)} {st}" for st, hs in sorted(states.items())), err=True)
+
+
+def _report_text(res: RunResult) -> None:
     for h in res.hosts:
         if not h.ok:
             click.secho(f"✗ {h.host}: {h.error}", fg="red")
@@ -59,6 +86,8 @@ def _report(res: RunResult, as_json: bool) -> None:
             what = f"{h.changed} line(s) pushed, post-check clean" if h.changed \
                 else "nothing to change"
             click.echo(f"{'✓' if h.changed else '='} {h.host}: {what} ({h.seconds} s)")
+        if res.action == "apply" and h.details.get("state"):
+            click.echo(f"    state: {_state_line(h.details['state'])}")
         diff = h.details.get("diff")
         lines = h.details.get("remediation") or []
         if res.action == "plan" and diff:
@@ -77,6 +106,23 @@ def _report(res: RunResult, as_json: bool) -> None:
     click.echo(f"{total} device(s), {res.changed} line(s) "
                f"{'to push' if res.action == 'plan' else 'pushed'}, "
                f"{len(res.failed)} failed", err=True)
+
+
+def _journal(res: RunResult, center: str, lab: str | None) -> bool:
+    """One journal line per device (pesdc journal), the state it was left in included;
+    False (and said) when the journal could not be written."""
+    from pesdc.provision.journal import record
+
+    for h in res.hosts:
+        state = h.details.get("state")
+        if state and not h.ok:
+            h.error = f"{h.error} [state: {_state_line(state)}]"
+    try:
+        record(res, center, lab)
+    except Exception as exc:  # a full state directory: say so, the run's result stands
+        click.echo(f"pesdc net: the change journal could not be written: {exc}", err=True)
+        return False
+    return True
 
 
 @click.group()
@@ -151,15 +197,21 @@ def apply(paths: tuple[Path, ...], dc: str | None, lab: str | None, limit: tuple
 
         os.environ.update(secrets.as_env())
     _enter_lab(lab)
-    loaded = load_or_exit(paths)
-    name = _pick_center(loaded.topology, dc)
     try:
+        loaded = load_or_exit(paths)
+        name = _pick_center(loaded.topology, dc)
         res = apply_network(loaded.topology, name, lab, _limit(limit), workers, secrets)
     except (NetpushError, SecretError) as exc:
         _fail(str(exc))
         return
+    except KeyboardInterrupt:  # before any device was contacted (pushes defer it)
+        _fail("interrupted by SIGINT before any device was contacted: nothing changed", 130)
+        return
     _report(res, as_json)
-    sys.exit(0 if res.ok else 1)
+    journaled = _journal(res, name, lab)
+    if res.interrupted:
+        sys.exit(SIGNAL_EXIT.get(res.interrupted, 130))
+    sys.exit(0 if res.ok and journaled else 1)
 
 
 @net.command()

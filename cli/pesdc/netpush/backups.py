@@ -47,9 +47,19 @@ def write_backup(center: str, device: str, text: str, lab: str | None = None) ->
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     suffix = f".lab-{lab}" if lab else ""
     path = d / f"{stamp}{suffix}.cfg"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(redact(text))
+    # Never a partial backup under a backup's name: written to a hidden temporary file,
+    # flushed to disk, then linked to its name (link fails if the name exists; a full
+    # disk fails the write, and the temporary file is removed).
+    tmp = d / f".{stamp}{suffix}.cfg.part"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(redact(text))
+            f.flush()
+            os.fsync(f.fileno())
+        os.link(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 

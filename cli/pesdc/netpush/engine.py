@@ -9,19 +9,31 @@ that it is there, and the device's result says so.
 Devices run on a thread pool (``workers``); the members of a redundancy pair run one
 after the other in the same lane, never both at once, and the second is not touched if
 the first failed.
+
+Interrupts (Ctrl-C: SIGINT, and SIGTERM) never leave a device between two
+configurations. While devices are being pushed the signal is deferred (:class:`Stop`):
+a device in the middle of an incremental push stops at the next batch boundary and is
+rolled back to its backup (checked); one whose new configuration is already loaded (an
+nftables ruleset is one transaction) finishes its post-check and save; a device not yet
+started is not touched. Every device's result names where it was left
+(``details["state"]``, :data:`STATES`) and the run records the signal
+(:attr:`NetRunResult.interrupted`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import logging
 import os
 import pickle
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,9 +55,77 @@ log = logging.getLogger("pesdc.netpush")
 ENGINE = "netmiko"
 COMMIT_TRIAL_SECONDS = 300
 
+# Where an apply left a device (details["state"]): on its new configuration, or on
+# its previous one (what its backup holds: rolled back, or nothing pushed), or not
+# touched at all; UNKNOWN only when a rollback itself failed.
+NEW = "new configuration"
+IN_SYNC = "in sync (nothing to change)"
+ROLLED_BACK = "backup (rolled back)"
+UNCHANGED = "unchanged (nothing pushed)"
+NOT_STARTED = "not started"
+UNKNOWN = "UNKNOWN (rollback failed)"
+STATES = (NEW, IN_SYNC, ROLLED_BACK, UNCHANGED, NOT_STARTED, UNKNOWN)
+
 
 class NetpushError(Exception):
     """The run cannot start (unknown center, lab not up, ...)."""
+
+
+@dataclass
+class NetRunResult(RunResult):
+    interrupted: str | None = None  # the signal that stopped the run (SIGINT, SIGTERM)
+
+
+class Stop:
+    """A run's interrupt: set once by a signal (or by a caller); devices in flight reach
+    a consistent state, devices not started stay untouched."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self.reason: str | None = None
+        self.phase: dict[str, str] = {}  # host -> what it is doing now
+
+    def set(self, reason: str = "SIGINT") -> None:
+        if self.reason is None:
+            self.reason = reason
+        self._event.set()
+
+    def __call__(self) -> str | None:
+        return self.reason if self._event.is_set() else None
+
+    def doing(self, host: str, phase: str | None) -> None:
+        if phase is None:
+            self.phase.pop(host, None)
+        else:
+            self.phase[host] = phase
+
+
+@contextlib.contextmanager
+def deferred_signals(stop: Stop) -> Iterator[None]:
+    """SIGINT and SIGTERM set ``stop`` instead of raising, for as long as devices are
+    being pushed (main thread only: elsewhere Python delivers no signal anyway)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, _frame: object) -> None:
+        name = signal.Signals(signum).name
+        again = stop.reason is not None
+        stop.set(name)
+        busy = ", ".join(f"{h} ({p})" for h, p in sorted(stop.phase.items())) or "none"
+        msg = (f"pesdc net: {name} received again: still bringing {busy} to a consistent "
+               "state" if again else
+               f"pesdc net: {name} received: no further device will be started; in flight: "
+               f"{busy} (each ends on its backup or its new configuration)")
+        with contextlib.suppress(OSError):
+            os.write(2, (msg + "\n").encode())
+
+    old = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, h in old.items():
+            signal.signal(sig, h)
 
 
 @dataclass
@@ -197,6 +277,8 @@ def _rollback(drv: Driver, t: Target, backup: str, res: HostResult, secrets: Sec
               trial: bool) -> None:
     """Back to the backup on a fresh session; record what happened."""
     res.details["rolled_back"] = False
+    res.details["state"] = UNKNOWN
+    drv.should_stop = None  # a rollback is never interrupted
     try:
         if trial and drv.alive():
             drv.cancel_commit()
@@ -215,28 +297,53 @@ def _rollback(drv: Driver, t: Target, backup: str, res: HostResult, secrets: Sec
             return
         drv.save()
         res.details["rolled_back"] = True
+        res.details["state"] = ROLLED_BACK
         res.error = (res.error or "") + f"; rolled back to {res.details['backup']}"
     except (DriverError, SecretError, NotImplementedError) as exc:
         res.error = (res.error or "") + f"; ROLLBACK FAILED: {_err(exc, secrets)}"
 
 
+def not_started(t: Target, why: str) -> HostResult:
+    return HostResult(t.host, ENGINE, False, error=why,
+                      details={"platform": t.kind, "state": NOT_STARTED})
+
+
 def apply_device(t: Target, secrets: Secrets, connect: Connect | None = None,
-                 driver_hook: Callable[[Driver], None] | None = None) -> HostResult:
+                 driver_hook: Callable[[Driver], None] | None = None,
+                 stop: Stop | None = None) -> HostResult:
+    stop = stop or Stop()
+    if stop():
+        return not_started(t, f"not started: the run was interrupted by {stop()}")
     started = time.monotonic()
-    res = HostResult(t.host, ENGINE, True, details={"platform": t.kind})
+    res = HostResult(t.host, ENGINE, True, details={"platform": t.kind,
+                                                    "state": UNCHANGED})
     drv = make_driver(t, secrets, connect)
     if driver_hook is not None:
         driver_hook(drv)
+    hook = drv.on_batch
+
+    def progress(sent: int, total: int) -> None:
+        log.info("%s: %s %d/%d", t.host, stop.phase.get(t.host, "batch"), sent, total)
+        if hook is not None:
+            hook(sent, total)
+    drv.on_batch = progress
     try:
         try:
+            stop.doing(t.host, "connecting")
             drv.open()
+            stop.doing(t.host, "reading the running configuration")
             running = drv.get_running()
         except DriverError as exc:
             res.ok, res.error = False, _err(exc, secrets)
             return res
         backup_text = secrets.redact(running)
-        res.details["backup"] = str(write_backup(t.center, t.name, backup_text, t.lab))
         try:
+            res.details["backup"] = str(write_backup(t.center, t.name, backup_text, t.lab))
+        except OSError as exc:  # e.g. the state directory is full: no backup, no push
+            res.ok, res.error = False, f"cannot write the backup: {exc}; nothing pushed"
+            return res
+        try:
+            stop.doing(t.host, "planning")
             lines = drv.plan(running, t.intended)
             missing = secrets.missing("\n".join(lines))
             if missing:
@@ -249,14 +356,23 @@ def apply_device(t: Target, secrets: Secrets, connect: Connect | None = None,
         if drv.last_diff:
             res.details["diff"] = secrets.redact(drv.last_diff)
         if not lines:
+            res.details["state"] = IN_SYNC
+            return res
+        if stop():
+            res.ok = False
+            res.error = f"interrupted by {stop()} before the push: nothing sent"
             return res
         log.info("%s: pushing %d line(s)", t.host, len(lines))
         trial = False
         try:
+            stop.doing(t.host, "pushing")
+            drv.should_stop = stop
             drv.push(lines)
+            drv.should_stop = None  # pushed: from here on the device finishes
             if drv.supports_commit_confirm:
                 drv.commit_confirm(COMMIT_TRIAL_SECONDS)
                 trial = True
+            stop.doing(t.host, "post-check")
             after = drv.get_running()
             left = drv.plan(after, t.intended)
             if left:
@@ -266,17 +382,21 @@ def apply_device(t: Target, secrets: Secrets, connect: Connect | None = None,
             if trial:
                 drv.confirm()
                 trial = False
+            stop.doing(t.host, "saving")
             drv.save()
         except (DriverError, SecretError) as exc:
             res.ok, res.error = False, _err(exc, secrets)
             log.warning("%s: %s; rolling back", t.host, res.error)
+            stop.doing(t.host, "rolling back")
             _rollback(drv, t, backup_text, res, secrets, trial)
             return res
         res.changed = len(lines)
         res.changes = res.details["remediation"]
         res.details["post_check"] = "clean"
+        res.details["state"] = NEW
         return res
     finally:
+        stop.doing(t.host, None)
         drv.close()
         res.seconds = round(time.monotonic() - started, 3)
 
@@ -292,25 +412,35 @@ def _lanes(targets: list[Target]) -> list[list[Target]]:
 
 def run_targets(action: str, targets: list[Target], secrets: Secrets, workers: int = 4,
                 connect: Connect | None = None,
-                driver_hook: Callable[[Driver], None] | None = None) -> list[HostResult]:
+                driver_hook: Callable[[Driver], None] | None = None,
+                stop: Stop | None = None) -> list[HostResult]:
+    """Plan or apply every target; an apply defers SIGINT/SIGTERM into ``stop``."""
+    stop = stop or Stop()
+
     def lane(ts: list[Target]) -> list[HostResult]:
         out: list[HostResult] = []
         for t in ts:
+            if action == "apply" and stop():
+                out.append(not_started(t, f"not started: the run was interrupted by "
+                                          f"{stop()}"))
+                continue
             if action == "apply" and out and not out[-1].ok:
-                out.append(HostResult(t.host, ENGINE, False, error=(
-                    f"not pushed: its redundancy partner {out[-1].host} failed")))
+                out.append(not_started(t, f"not pushed: its redundancy partner "
+                                          f"{out[-1].host} failed"))
                 continue
             try:
-                out.append(apply_device(t, secrets, connect, driver_hook) if action == "apply"
-                           else plan_device(t, secrets, connect))
+                out.append(apply_device(t, secrets, connect, driver_hook, stop)
+                           if action == "apply" else plan_device(t, secrets, connect))
             except Exception as exc:  # a driver bug must not take the other devices down
                 out.append(HostResult(t.host, ENGINE, False,
-                                      error=f"internal error: {_err(exc, secrets)}"))
+                                      error=f"internal error: {_err(exc, secrets)}",
+                                      details={"platform": t.kind, "state": UNKNOWN}))
         return out
 
     lanes = _lanes(targets)
     results: list[HostResult] = []
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    guard = deferred_signals(stop) if action == "apply" else contextlib.nullcontext()
+    with guard, ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for rs in pool.map(lane, lanes):
             results += rs
     return sorted(results, key=lambda r: r.host)
@@ -319,7 +449,7 @@ def run_targets(action: str, targets: list[Target], secrets: Secrets, workers: i
 # -- library API --------------------------------------------------------------------
 def _run(action: str, topo: Topology, dc_name: str, lab: str | None,
          limit: list[str] | None, workers: int, secrets: Secrets | None,
-         connect: Connect | None = None) -> RunResult:
+         connect: Connect | None = None) -> NetRunResult:
     secrets = secrets or Secrets.load()
     if lab is not None:
         from pesdc.lab.enter import inside
@@ -327,13 +457,15 @@ def _run(action: str, topo: Topology, dc_name: str, lab: str | None,
         if not inside(lab):
             return _run_in_lab(action, topo, dc_name, lab, limit, workers, secrets)
     targets, failed = build_targets(topo, dc_name, lab, limit, secrets)
-    hosts = run_targets(action, targets, secrets, workers, connect) + failed
-    return RunResult(action, ENGINE, sorted(hosts, key=lambda h: h.host))
+    stop = Stop()
+    hosts = run_targets(action, targets, secrets, workers, connect, stop=stop) + failed
+    return NetRunResult(action, ENGINE, sorted(hosts, key=lambda h: h.host),
+                        interrupted=stop())
 
 
 def plan_network(topo: Topology, dc_name: str, lab: str | None = None,
                  limit: list[str] | None = None, secrets: Secrets | None = None,
-                 workers: int = 4, connect: Connect | None = None) -> RunResult:
+                 workers: int = 4, connect: Connect | None = None) -> NetRunResult:
     """What apply would push to each network device of a center (read-only)."""
     return _run("plan", topo, dc_name, lab, limit, workers, secrets, connect)
 
@@ -341,7 +473,7 @@ def plan_network(topo: Topology, dc_name: str, lab: str | None = None,
 def apply_network(topo: Topology, dc_name: str, lab: str | None = None,
                   limit: list[str] | None = None, workers: int = 4,
                   secrets: Secrets | Path | None = None,
-                  connect: Connect | None = None) -> RunResult:
+                  connect: Connect | None = None) -> NetRunResult:
     """Push the remediation to each device; back up, post-check, roll back on failure."""
     if isinstance(secrets, Path):
         secrets = Secrets.load(secrets)
@@ -349,30 +481,55 @@ def apply_network(topo: Topology, dc_name: str, lab: str | None = None,
 
 
 def _run_in_lab(action: str, topo: Topology, dc_name: str, lab: str, limit: list[str] | None,
-                workers: int, secrets: Secrets) -> RunResult:
+                workers: int, secrets: Secrets) -> NetRunResult:
     """Network safety: lab connections only from the lab's controller namespace. The
-    run goes to a child there; secrets travel in its environment, never in a file."""
-    from pesdc.lab.enter import run_inside
+    run goes to a child there; secrets travel in its environment, never in a file.
+    SIGINT/SIGTERM here are passed on to the child, which brings its devices to a
+    consistent state and still reports; the child is never killed mid-push."""
+    import json
+
+    from pesdc.lab import netns
+    from pesdc.lab.enter import INSIDE_ENV, access
     from pesdc.lab.errors import LabError
 
     fd, name = tempfile.mkstemp(prefix="pesdc-netpush-", suffix=".pickle")
+    got: list[str] = []
     try:
         with os.fdopen(fd, "wb") as f:
             pickle.dump({"action": action, "topo": topo, "dc": dc_name, "lab": lab,
                          "limit": limit, "workers": workers}, f)
         try:
-            proc = run_inside(lab, [sys.executable, "-m", "pesdc.netpush.inlab", name],
-                              stdout=subprocess.PIPE, env=secrets.as_env())
+            acc = access(lab)
         except LabError as exc:
             raise NetpushError(str(exc)) from None
+        env = {**os.environ, INSIDE_ENV: lab, **secrets.as_env()}
+        proc = subprocess.Popen(
+            netns.ns_exec(acc.controller_ns, sys.executable, "-m", "pesdc.netpush.inlab",
+                          name), stdout=subprocess.PIPE, env=env, text=True)
+
+        def forward(signum: int, _frame: object) -> None:
+            got.append(signal.Signals(signum).name)
+            with contextlib.suppress(OSError):
+                proc.send_signal(signum)
+
+        main = threading.current_thread() is threading.main_thread()
+        old = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)} \
+            if main else {}
+        try:
+            stdout, _ = proc.communicate()
+        finally:
+            for sig, h in old.items():
+                signal.signal(sig, h)
     finally:
         Path(name).unlink(missing_ok=True)
-    if proc.returncode != 0 or not proc.stdout.strip():
+    if proc.returncode != 0 or not stdout.strip():
+        if got:
+            raise NetpushError(f"interrupted by {got[0]} before the run inside lab {lab} "
+                               "had started: no device was contacted")
         raise NetpushError(f"the run inside lab {lab} failed (exit {proc.returncode})")
-    import json
-
-    data = json.loads(proc.stdout)
+    data = json.loads(stdout)
     if "error" in data:
         raise NetpushError(data["error"])
-    return RunResult(data["action"], data["engine"],
-                     [HostResult(**h) for h in data["hosts"]])
+    return NetRunResult(data["action"], data["engine"],
+                        [HostResult(**h) for h in data["hosts"]],
+                        interrupted=data.get("interrupted") or (got[0] if got else None))

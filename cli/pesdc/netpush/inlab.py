@@ -21,6 +21,7 @@ def main(path: str) -> int:
         print(json.dumps({"error": str(exc)}))
         return 0
     print(json.dumps({"action": res.action, "engine": res.engine,
+                      "interrupted": res.interrupted,
                       "hosts": [asdict(h) for h in res.hosts]}))
     return 0
 

@@ -52,6 +52,11 @@ class PushError(DriverError):
     pass
 
 
+class PushInterrupted(PushError):
+    """The run was interrupted (SIGINT/SIGTERM) between two batches of a push: what was
+    sent so far is on the device and the engine rolls it back."""
+
+
 def _identity(text: str) -> str:
     return text
 
@@ -196,6 +201,9 @@ class Driver:
         self.fill = fill or _identity  # placeholders -> secret values, only when sending
         self.conn: Any = None
         self.on_batch: Callable[[int, int], None] | None = None  # (sent, total) hook
+        # Asked before each batch: a true answer stops the push at that boundary
+        # (PushInterrupted) so the engine can roll back; never asked during a rollback.
+        self.should_stop: Callable[[], str | None] | None = None
         self.last_diff = ""  # a whole-file platform's diff from the last plan
 
     # -- session -------------------------------------------------------------------
@@ -289,12 +297,20 @@ class Driver:
     def leave_config(self) -> None:
         self.conn.exit_config_mode()
 
+    def check_stop(self, sent: int, total: int, unit: str = "line(s)") -> None:
+        """Between two batches: stop here if the run was interrupted."""
+        why = self.should_stop() if self.should_stop is not None else None
+        if why:
+            raise PushInterrupted(f"interrupted by {why} during the push after {sent} of "
+                                  f"{total} {unit}")
+
     def push(self, lines: list[str]) -> str:
         """Send exactly these lines in configuration mode, in batches."""
         lines = [self.fill(ln) for ln in strip_comments(lines)]  # all filled before any is sent
         output = []
         try:
             for i in range(0, len(lines), self.batch):
+                self.check_stop(i, len(lines))
                 chunk = lines[i:i + self.batch]
                 out = self.send_config(chunk)
                 output.append(out)

@@ -59,6 +59,8 @@ class NftDriver(Driver):
         self.run(f"umask 077; : > {path}.b64", "upload")
         chunks = [data[i:i + CHUNK] for i in range(0, len(data), CHUNK)]
         for n, chunk in enumerate(chunks, 1):
+            if name == "apply":
+                self.check_stop(n - 1, len(chunks), "upload chunk(s); nothing loaded")
             self.run(f"printf '%s' '{chunk}' >> {path}.b64", "upload")
             if self.on_batch is not None:
                 self.on_batch(n, len(chunks))
@@ -95,6 +97,9 @@ class NftDriver(Driver):
         try:
             path = self.upload(text, "apply")
             self.run(f"nft -c -f {path} 2>&1", "nft -c (syntax check)")
+            # The last point to stop: `nft -f` replaces the whole ruleset in one
+            # transaction, so after it the device is on its new ruleset.
+            self.check_stop(1, 1, "upload(s) and check; nothing loaded")
             out = self.run(f"nft -f {path} 2>&1", "nft -f")
         except DriverError:
             raise
