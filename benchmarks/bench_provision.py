@@ -1,78 +1,111 @@
 """Provisioning speed: the example city's servers in the lab, pyinfra against Ansible,
-same roles and same kind of hosts, side by side in one run (two labs of the same city,
-one per engine, so each engine starts from fresh hosts).
+same roles and same kind of hosts, side by side in one run (a fresh lab of the city per
+engine and run, so each engine starts from fresh hosts).
 
-Targets (issue 5): pyinfra at least 2x faster than Ansible; a re-apply with nothing to
-change under 15 s for 20 hosts. Run as root (the lab):
-    .venv/bin/python benchmarks/bench_provision.py [--dc jinan] [--hosts 20]
-Writes benchmarks/results/provision.json.
+Checked: lab up exits 0; the first apply exits 0, reports every host ok and changes
+something; the re-apply exits 0 and reports every host ok with 0 operations changed.
+Targets (issue 5): pyinfra at least 2x faster than Ansible on the first apply; a
+re-apply with nothing to change under 15 s for 20 hosts. Run as root (the lab):
+
+    .venv/bin/python benchmarks/bench_provision.py [--dc jinan] [--hosts 20] [--runs 1]
+
+Labs: benchprovpy, benchprovan. Writes benchmarks/results/provision.json; exit 1 when
+the work failed, 2 when only a target was missed.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
+import re
 import sys
-import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-PESDC = [sys.executable, "-m", "pesdc"]
+import benchlib as bl
 
-
-def timed(*args: str) -> tuple[float, subprocess.CompletedProcess[str]]:
-    t = time.monotonic()
-    res = subprocess.run([*PESDC, *args], capture_output=True, text=True, timeout=3600)
-    return round(time.monotonic() - t, 1), res
+ENGINES = (("pyinfra", bl.lab_name("provpy")), ("ansible", bl.lab_name("provan")))
+SUMMARY = re.compile(r"all (\d+) hosts ok, (\d+) operation\(s\) changed")
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
+def applied(checks: bl.Checks, r: bl.Run, hosts: int, first: bool, what: str) -> int:
+    """Check one apply: exit 0, every host ok, something (first) or nothing changed."""
+    checks.exited(r, 0, what)
+    m = SUMMARY.search(r.stdout + r.stderr)
+    if not checks.check(m, f"{what}: no 'all {hosts} hosts ok' summary: {r.tail(6)}"):
+        return -1
+    assert m is not None
+    checks.check(int(m.group(1)) == hosts, f"{what}: {m.group(1)} hosts ok, expected {hosts}")
+    changed = int(m.group(2))
+    if first:
+        checks.check(changed > 0, f"{what}: the first apply on fresh hosts changed nothing")
+    else:
+        checks.check(changed == 0, f"{what}: the re-apply changed {changed} operation(s)")
+    return changed
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dc", default="jinan")
     ap.add_argument("--hosts", type=int, default=20, help="servers to apply (--limit)")
+    ap.add_argument("--runs", type=int, default=1, help="runs per engine (a fresh lab each)")
     args = ap.parse_args()
-    if os.geteuid() != 0:
-        sys.exit("run as root")
-    topo = str(ROOT / "topologies")
-    sys.path.insert(0, str(ROOT / "cli"))
+    bl.need_root()
+    topo = str(bl.TOPO)
+    sys.path.insert(0, str(bl.ROOT / "cli"))
     from pesdc.model import validate
 
     dc = validate([topo]).topology.datacenters[args.dc]
     names = [s.name for s in dc.servers if s.location == "datacenter"][: args.hosts]
     limit = [x for n in names for x in ("--limit", n)]
-    rows = {}
-    for engine, lab in (("pyinfra", "bprovpy"), ("ansible", "bprovan")):
-        _, res = timed("lab", "up", topo, "--dc", args.dc, "--name", lab)
-        if res.returncode != 0:
-            sys.exit(res.stderr)
-        try:
-            first_s, first = timed("apply", topo, "--dc", args.dc, "--lab", lab, "--engine",
-                                   engine, *limit)
-            again_s, again = timed("apply", topo, "--dc", args.dc, "--lab", lab, "--engine",
-                                   engine, *limit)
-            rows[engine] = {"hosts": len(names), "load_avg_after": round(os.getloadavg()[0], 2),
-                            "first_apply_s": first_s,
-                            "first_ok": first.returncode == 0, "reapply_s": again_s,
-                            "reapply_ok": again.returncode == 0,
-                            "reapply_summary": again.stdout.strip().splitlines()[-1:]}
-            print(engine, json.dumps(rows[engine]))
-        finally:
-            subprocess.run([*PESDC, "lab", "down", "--name", lab], capture_output=True)
-    py, an = rows["pyinfra"], rows["ansible"]
-    result = {"date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} cores",
-              "load_avg": round(os.getloadavg()[0], 2), "center": args.dc, "engines": rows,
-              "speedup_first": round(an["first_apply_s"] / py["first_apply_s"], 2),
-              "speedup_reapply": round(an["reapply_s"] / py["reapply_s"], 2),
-              "targets": {"speedup": 2.0, "reapply_20_hosts_s": 15}}
-    result["passed"] = (result["speedup_first"] >= 2.0 and py["reapply_s"] < 15
-                        and py["first_ok"] and an["first_ok"])
-    out = ROOT / "benchmarks" / "results" / "provision.json"
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
-    sys.exit(0 if result["passed"] else 1)
+    checks = bl.Checks()
+    checks.check(len(names) == args.hosts, f"{args.dc} has {len(names)} servers in the "
+                 f"center, not {args.hosts}")
+    engines: dict[str, dict] = {}
+    for engine, lab in ENGINES:
+        runs = []
+        for i in range(args.runs):
+            up = bl.pesdc("lab", "up", topo, "--dc", args.dc, "--name", lab, timeout=900)
+            try:
+                if not checks.exited(up, 0, f"{engine} run {i + 1}: lab up"):
+                    break
+                first = bl.pesdc("apply", topo, "--dc", args.dc, "--lab", lab, "--engine",
+                                 engine, *limit)
+                first_changed = applied(checks, first, len(names), True,
+                                        f"{engine} run {i + 1}: first apply")
+                again = bl.pesdc("apply", topo, "--dc", args.dc, "--lab", lab, "--engine",
+                                 engine, *limit)
+                again_changed = applied(checks, again, len(names), False,
+                                        f"{engine} run {i + 1}: re-apply")
+                runs.append({"first_apply_s": first.wall_s, "first_exit": first.exit,
+                             "first_changed": first_changed, "reapply_s": again.wall_s,
+                             "reapply_exit": again.exit, "reapply_changed": again_changed,
+                             "load_avg_after": again.load_avg})
+                print(engine, runs[-1])
+            finally:
+                down = bl.pesdc("lab", "down", "--name", lab, timeout=600)
+                checks.exited(down, 0, f"{engine}: lab down")
+        engines[engine] = {
+            "hosts": len(names), "runs": runs,
+            "first_apply_median_s": bl.median(r["first_apply_s"] for r in runs),
+            "reapply_median_s": bl.median(r["reapply_s"] for r in runs)}
+    py, an = engines["pyinfra"], engines["ansible"]
+    ok = bool(py["runs"] and an["runs"])
+    speed_first = round(an["first_apply_median_s"] / py["first_apply_median_s"], 2) if ok else 0
+    speed_again = round(an["reapply_median_s"] / py["reapply_median_s"], 2) if ok else 0
+    body = {"center": args.dc, "engines": engines, "speedup_first": speed_first,
+            "speedup_reapply": speed_again,
+            "targets": {"speedup_first": 2.0, "reapply_20_hosts_s": 15}}
+    n = len(names)
+    figures = [
+        bl.figure(f"{args.dc.title()}, {n} lab hosts, pyinfra apply: first / nothing to "
+                  "change", f"{py['first_apply_median_s']:.1f} s / "
+                  f"{py['reapply_median_s']:.1f} s", "re-apply < 15 s for 20 hosts",
+                  py["reapply_median_s"] < 15),
+        bl.figure(f"the same {n} hosts with ansible-playbook (same roles, fresh lab): first "
+                  "/ nothing to change", f"{an['first_apply_median_s']:.1f} s / "
+                  f"{an['reapply_median_s']:.1f} s (pyinfra {speed_first:g}x / "
+                  f"{speed_again:g}x faster)", "pyinfra >= 2x faster", speed_first >= 2.0),
+    ]
+    return bl.finish("provision", body, checks, figures)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

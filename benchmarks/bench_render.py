@@ -1,64 +1,114 @@
 """Render speed on the national tree (benchmarks/gen_national.py) and for one city.
 
-Targets (issue 3): the whole tree under 60 s; one city under 2 s. "One city" is
-`pesdc render` given that city's file with the files it needs (its province, the
+Targets (issue 3): the whole tree under 60 s; one city under 2 s (medians). "One city"
+is `pesdc render` given that city's file with the files it needs (its province, the
 ministry, the defaults), as an engineer renders the city they roll out.
-Writes benchmarks/results/render.json.
+
+Checked on every run: exit 0; "rendered N file(s)" on standard error with N > 0 and N
+equal to the MANIFEST's entries and to the files on disk; the inventories present, and
+every full center of the tree (or the city) with its devices' and servers' files; the
+runs of the same input byte-identical (same MANIFEST).
+
+    .venv/bin/python benchmarks/bench_render.py [--runs 3]
+
+Writes benchmarks/results/render.json; exit 1 when the work failed, 2 when only a target
+was missed.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import resource
-import subprocess
+import argparse
+import re
 import sys
 import tempfile
-import time
 from pathlib import Path
+from typing import Any
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from bench_validate import ensure_tree, one_city_paths  # noqa: E402
+import benchlib as bl
+from bench_validate import ensure_tree, one_city_paths
 
-PESDC = [sys.executable, "-m", "pesdc"]
-
-
-def timed(args: list[str]) -> dict[str, float]:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t = time.monotonic()
-    res = subprocess.run([*PESDC, *args], capture_output=True, text=True, timeout=900)
-    wall = time.monotonic() - t
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if res.returncode != 0:
-        sys.exit(f"render failed:\n{res.stderr[-3000:]}")
-    return {"wall_s": round(wall, 2),
-            "cpu_s": round(after.ru_utime + after.ru_stime - before.ru_utime -
-                           before.ru_stime, 2),
-            "max_rss_mib": round(after.ru_maxrss / 1024, 1),
-            "files": int(res.stderr.split("rendered ")[1].split()[0])}
+RENDERED = re.compile(r"rendered (\d+) file\(s\)")
 
 
-def main() -> None:
-    tree, _ = ensure_tree(HERE / "out", 1.0, 1, False)
-    with tempfile.TemporaryDirectory() as tmp:
-        whole = timed(["render", str(tree), "-o", f"{tmp}/whole"])
-        city, paths = one_city_paths(tree)
-        city_runs = [timed(["render", *paths, "--dc", city, "-o", f"{tmp}/city{i}"])
-                     for i in range(3)]
-    best_city = min(r["wall_s"] for r in city_runs)
-    result = {"date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} cores",
-              "load_avg": round(os.getloadavg()[0], 2), "whole_tree": whole,
-              "one_city": {"name": city, "runs": city_runs},
-              "targets": {"whole_s": 60, "city_s": 2},
-              "passed": whole["wall_s"] < 60 and best_city < 2}
-    out = HERE / "results" / "render.json"
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"whole tree: {whole['files']} files in {whole['wall_s']} s "
-          f"(cpu {whole['cpu_s']} s, {whole['max_rss_mib']} MiB); one city ({city}): "
-          f"{best_city} s")
-    sys.exit(0 if result["passed"] else 1)
+def rendered(checks: bl.Checks, r: bl.Run, out: Path, centers: set[str],
+             what: str) -> tuple[int, str]:
+    """Check one render; the count of files and the MANIFEST text."""
+    checks.exited(r, 0, what)
+    m = RENDERED.search(r.stderr + r.stdout)
+    if not checks.check(m, f"{what}: no 'rendered N file(s)' line: {r.tail(4)}"):
+        return 0, ""
+    assert m is not None
+    files = int(m.group(1))
+    manifest = out / "MANIFEST"
+    text = manifest.read_text() if manifest.is_file() else ""
+    entries = [ln.split(None, 1)[1] for ln in text.splitlines() if ln.strip()]
+    on_disk = sum(1 for p in out.rglob("*") if p.is_file() and p != manifest)
+    checks.check(files > 0, f"{what}: rendered 0 files")
+    checks.check(len(entries) == files, f"{what}: MANIFEST lists {len(entries)} files, "
+                 f"render said {files}")
+    checks.check(on_disk == files, f"{what}: {on_disk} files on disk, render said {files}")
+    checks.check((out / "inventory").is_dir() and any((out / "inventory").iterdir()),
+                 f"{what}: no inventory written")
+    for kind in ("devices", "servers"):
+        have = {p.name for p in (out / kind).iterdir()} if (out / kind).is_dir() else set()
+        missing = sorted(centers - have)
+        checks.check(not missing, f"{what}: no {kind}/ files for {len(missing)} center(s): "
+                     f"{missing[:5]}")
+    return files, text
+
+
+def full_centers(tree: Path) -> set[str]:
+    """The centers with a data center of their own (hosted cities render nothing)."""
+    return {f.stem for f in tree.glob("*/*.yaml")
+            if f.stem != "defaults" and "hosted_by:" not in f.read_text()}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+    tree, _ = ensure_tree(bl.HERE / "out", 1.0, 1, False)
+    centers = full_centers(tree)
+    city, paths = one_city_paths(tree)
+    checks = bl.Checks()
+    whole_runs, city_runs = [], []
+    manifests: dict[str, set[str]] = {"whole": set(), "city": set()}
+    with tempfile.TemporaryDirectory(prefix="bench-render-") as tmp:
+        for i in range(args.runs):
+            out = Path(tmp) / f"whole{i}"
+            r = bl.pesdc("render", str(tree), "-o", str(out), timeout=900)
+            files, text = rendered(checks, r, out, centers, f"whole tree run {i + 1}")
+            manifests["whole"].add(text)
+            whole_runs.append({"wall_s": r.wall_s, "cpu_s": r.cpu_s, "exit": r.exit,
+                               "files": files, "load_avg": r.load_avg})
+            print("whole tree", whole_runs[-1])
+        for i in range(args.runs):
+            out = Path(tmp) / f"city{i}"
+            r = bl.pesdc("render", *paths, "--dc", city, "-o", str(out), timeout=300)
+            files, text = rendered(checks, r, out, {city}, f"one city run {i + 1}")
+            manifests["city"].add(text)
+            city_runs.append({"wall_s": r.wall_s, "cpu_s": r.cpu_s, "exit": r.exit,
+                              "files": files, "load_avg": r.load_avg})
+    for k, texts in manifests.items():
+        checks.check(len(texts) == 1, f"{k}: the runs of the same input rendered "
+                     f"{len(texts)} different MANIFESTs (not byte-identical)")
+    whole = bl.summary(r["wall_s"] for r in whole_runs)
+    one = bl.summary(r["wall_s"] for r in city_runs)
+    body: dict[str, Any] = {"whole_tree": {"runs": whole_runs, **whole,
+                           "median_cpu_s": bl.median(r["cpu_s"] for r in whole_runs),
+                           "files": whole_runs[0]["files"] if whole_runs else 0,
+                           "centers": len(centers)},
+            "one_city": {"name": city, "runs": city_runs, **one,
+                         "files": city_runs[0]["files"] if city_runs else 0},
+            "targets": {"whole_s": 60, "city_s": 2}}
+    figures = [
+        bl.figure(f"render the national tree ({body['whole_tree']['files']:,} files)",
+                  f"{whole['median_s']:.1f} s", "< 60 s", whole["median_s"] < 60),
+        bl.figure("render one city", f"{one['median_s']:.2f} s", "< 2 s",
+                  one["median_s"] < 2),
+    ]
+    return bl.finish("render", body, checks, figures)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -8,35 +8,36 @@ reused while the generator, scale and seed are unchanged. Each run is a fresh
 ``pesdc validate`` subprocess (interpreter start-up included), measured with
 ``/usr/bin/time -v`` when present, else with wall clock and getrusage(RUSAGE_CHILDREN).
 One city alone (its file, its province and the ministry, and the defaults files that
-apply) is timed too. Results go to benchmarks/results/validate.json.
+apply) is timed too, and a copy of that city with a fault put in (a parent not in the
+tree). Results go to benchmarks/results/validate.json (benchlib's common format).
 
-Exit status: 0 when every full-tree run is under the targets (20 s, 2 GiB) and the tree
-validates with 0 errors; 1 otherwise (the figures are printed either way).
+Checked: the tree and the city validate with exit 0, "0 error(s), 0 warning(s)" and
+every data center loaded; the faulty city exits 1 with exactly the one expected error
+(REF001 at datacenter.parent). Exit status: 1 when a check failed (the results say
+passed false), 2 when only a target was missed (median full-tree run under 20 s, peak
+RSS under 2 GiB), 0 otherwise; the figures are printed either way.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import json
 import os
-import platform
 import re
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import benchlib as bl  # noqa: E402
 import gen_national  # noqa: E402
 
 TIME_TARGET_S = 20.0
@@ -85,15 +86,8 @@ def run_once(args: list[str]) -> dict[str, Any]:
     cmd = [*pesdc_cmd(), "validate", *args]
     with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
         use_gnu = os.access(GNU_TIME, os.X_OK)
-        full = [GNU_TIME, "-v", "-o", tf.name, *cmd] if use_gnu else cmd
-        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        t0 = time.perf_counter()
-        proc = subprocess.run(full, capture_output=True, text=True, check=False)
-        wall = time.perf_counter() - t0
-        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        # CPU of the child (user + system): less sensitive than wall to a busy machine.
-        cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
-        rss_kib = 0
+        r = bl.run([GNU_TIME, "-v", "-o", tf.name, *cmd] if use_gnu else cmd, timeout=900)
+        wall, rss_kib = r.wall_s, 0
         if use_gnu:
             text = tf.read()
             m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
@@ -105,15 +99,61 @@ def run_once(args: list[str]) -> dict[str, Any]:
                     secs = secs * 60 + float(part)
                 wall = secs
         if not rss_kib:  # max over all children so far: exact only for the largest run
-            rss_kib = ru1.ru_maxrss
-    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+            rss_kib = int(r.max_rss_mib * 1024)
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
     summary = next((ln for ln in reversed(lines) if "error(s)" in ln), "")
     errors = re.match(r"(\d+) error", summary)
-    return {"wall_s": round(wall, 3), "cpu_s": round(cpu, 3),
+    warnings = re.search(r"(\d+) warning", summary)
+    return {"wall_s": round(wall, 3), "cpu_s": round(r.cpu_s, 3),
             "peak_rss_bytes": rss_kib * 1024,
-            "exit": proc.returncode, "errors": int(errors.group(1)) if errors else None,
-            "summary": summary,
-            "stderr_head": lines[:5] if proc.returncode else []}
+            "exit": r.exit, "errors": int(errors.group(1)) if errors else None,
+            "warnings": int(warnings.group(1)) if warnings else None,
+            "summary": summary, "stderr_head": lines[:5] if r.exit else []}
+
+
+def check_clean(checks: bl.Checks, what: str, runs: list[dict[str, Any]],
+                datacenters: int) -> None:
+    """A valid tree: exit 0, 0 errors and 0 warnings, every data center loaded."""
+    for i, r in enumerate(runs, 1):
+        checks.check(r["exit"] == 0, f"{what} run {i}: validate exited {r['exit']}: "
+                     f"{r['stderr_head']}")
+        checks.check(r["errors"] == 0 and r["warnings"] == 0,
+                     f"{what} run {i}: expected no problem, got {r['summary']!r}")
+        checks.check(f"{datacenters} data center(s)" in r["summary"],
+                     f"{what} run {i}: expected {datacenters} data center(s) in "
+                     f"{r['summary']!r}")
+
+
+def faulty_city(tree: Path, paths: list[str], dest: Path) -> list[str]:
+    """A copy of the one-city files whose city names a parent not in the tree: validate
+    must report exactly that (REF001 at datacenter.parent) and exit 1."""
+    out = []
+    for p in map(Path, paths):
+        rel = p.relative_to(tree)
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        text = p.read_text()
+        if p == Path(paths[-1]):
+            text, n = re.subn(r"(?m)^  parent: \S+$", "  parent: no-such-province", text,
+                              count=1)
+            assert n == 1, p
+        (dest / rel).write_text(text)
+        out.append(str(dest / rel))
+    return out
+
+
+def check_faulty(checks: bl.Checks, tree_dir: Path, paths: list[str]) -> dict[str, Any]:
+    r = bl.run([*pesdc_cmd(), "validate", *paths, "--format", "json"], cwd=tree_dir)
+    found: list[tuple[str, str]] = []
+    try:
+        doc = json.loads(r.stdout)
+        found = [(d["rule"], d["path"]) for d in doc["diagnostics"] if d["severity"] == "error"]
+    except (ValueError, KeyError, TypeError) as exc:
+        checks.check(False, f"faulty city: validate --format json is not a report: {exc}")
+    checks.exited(r, 1, "faulty city: validate")
+    checks.check(found == [("REF001", "datacenter.parent")],
+                 f"faulty city: expected the one error REF001 at datacenter.parent, got "
+                 f"{found}")
+    return {"wall_s": r.wall_s, "exit": r.exit, "errors": found}
 
 
 def one_city_paths(tree: Path) -> tuple[str, list[str]]:
@@ -127,22 +167,6 @@ def one_city_paths(tree: Path) -> tuple[str, list[str]]:
         paths.append(prov / "defaults.yaml")
     paths += [tree / "mohrss" / "mohrss.yaml", prov / f"{prov.name}.yaml", city]
     return city.stem, [str(p) for p in paths]
-
-
-def machine() -> dict[str, Any]:
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = 0
-    with contextlib.suppress(ValueError, OSError, AttributeError):
-        mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    return {"cpus": os.cpu_count(), "cpu": cpu, "memory_gib": round(mem / 1024**3, 1),
-            "os": platform.platform(), "python": platform.python_version()}
 
 
 def profile(tree: Path, out_root: Path, results: Path, top: int) -> None:
@@ -175,31 +199,31 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scale", type=float, default=1.0, help="tree scale (default 1.0)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path, default=HERE / "out", help="tree cache folder")
-    ap.add_argument("--results", type=Path, default=HERE / "results" / "validate.json")
     ap.add_argument("--regen", action="store_true", help="regenerate the tree")
     ap.add_argument("--profile", action="store_true",
                     help="also cProfile one run into results/profile.txt")
     args = ap.parse_args(argv)
 
     tree, manifest = ensure_tree(args.out, args.scale, args.seed, args.regen)
-    load_before = os.getloadavg()
+    checks = bl.Checks()
     runs = []
     for i in range(args.runs):
         r = run_once([str(tree)])
         runs.append(r)
         print(f"run {i + 1}/{args.runs}: {r['wall_s']:.2f} s wall, {r['cpu_s']:.2f} s CPU, "
               f"{fmt_mib(r['peak_rss_bytes'])}, exit {r['exit']}: {r['summary']}")
+    check_clean(checks, "national tree", runs, manifest["centers"])
     city, city_paths = one_city_paths(tree)
     city_runs = [run_once(city_paths) for _ in range(max(1, args.runs))]
+    check_clean(checks, f"one city ({city})", city_runs, 3)
+    with tempfile.TemporaryDirectory(prefix="bench-validate-") as tmp:
+        faulty = check_faulty(checks, Path(tmp), faulty_city(tree, city_paths, Path(tmp)))
 
-    load_after = os.getloadavg()
     walls = [r["wall_s"] for r in runs]
     peak = max(r["peak_rss_bytes"] for r in runs)
-    clean = all(r["exit"] == 0 and r["errors"] == 0 for r in runs)
-    city_clean = all(r["exit"] == 0 for r in city_runs)
-    ok_time = max(walls) < TIME_TARGET_S
+    med = statistics.median(walls)
+    ok_time = med < TIME_TARGET_S
     ok_mem = peak < RSS_TARGET_BYTES
-    passed = clean and city_clean and ok_time and ok_mem
 
     rows = [
         ("national tree", f"{manifest['centers']} centers, {manifest['sites_total']} sites, "
@@ -214,39 +238,39 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<24} {what:<50} {statistics.median(w):>7.2f}s {min(w):>5.2f}s "
               f"{max(w):>5.2f}s {statistics.median(r['cpu_s'] for r in rs):>7.2f}s "
               f"{fmt_mib(max(r['peak_rss_bytes'] for r in rs)):>9}")
-    print(f"targets: < {TIME_TARGET_S:g} s and < {fmt_mib(RSS_TARGET_BYTES)} per full run: "
-          f"time {'ok' if ok_time else 'MISSED'}, memory {'ok' if ok_mem else 'MISSED'}, "
-          f"validation {'clean' if clean and city_clean else 'FAILED'}")
-    print(f"load average (1 min) before/after: {load_before[0]:.2f}/{load_after[0]:.2f} "
-          f"on {os.cpu_count()} CPUs (a busy machine inflates wall time)")
+    print(f"faulty city: exit {faulty['exit']}, errors {faulty['errors']}")
     for r in [*runs, *city_runs]:
         for line in r["stderr_head"]:
             print(f"  stderr: {line}")
 
-    result = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": machine(),
-        "load_average_1min": {"before": round(load_before[0], 2),
-                              "after": round(load_after[0], 2)},
+    provinces = sum(1 for d in tree.iterdir() if d.is_dir() and d.name != "mohrss")
+    cities = manifest["centers"] - provinces - 1
+    city_med = statistics.median(r["wall_s"] for r in city_runs)
+    body = {
         "command": "pesdc validate TREE",
         "tree": {k: manifest[k] for k in ("scale", "seed", "centers", "hosted", "sites",
                                           "sites_total", "links", "servers", "devices",
                                           "files", "bytes") if k in manifest},
         "targets": {"wall_s": TIME_TARGET_S, "peak_rss_bytes": RSS_TARGET_BYTES},
-        "national": {"runs": runs, "median_s": statistics.median(walls),
+        "national": {"runs": runs, "median_s": med,
                      "min_s": min(walls), "max_s": max(walls),
                      "median_cpu_s": statistics.median(r["cpu_s"] for r in runs),
                      "peak_rss_bytes": peak},
-        "one_city": {"name": city, "files": city_paths, "runs": city_runs,
-                     "median_s": statistics.median(r["wall_s"] for r in city_runs)},
-        "passed": passed,
+        "one_city": {"name": city, "files": [str(Path(p).relative_to(tree))
+                                             for p in city_paths],
+                     "runs": city_runs, "median_s": city_med},
+        "faulty_city": faulty,
     }
-    args.results.parent.mkdir(parents=True, exist_ok=True)
-    args.results.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-    print(f"results: {args.results}")
+    figures = [
+        bl.figure(f"validate the national tree (1 ministry, {provinces} provinces, {cities} "
+                  f"cities, {manifest['sites_total']:,} sites)",
+                  f"{med:.1f} s, {fmt_mib(peak)}", f"< {TIME_TARGET_S:g} s, < 2 GiB",
+                  ok_time and ok_mem),
+        bl.figure("validate one city (its files)", f"{city_med:.2f} s"),
+    ]
     if args.profile:
-        profile(tree, args.out, args.results.parent, 30)
-    return 0 if passed else 1
+        profile(tree, args.out, bl.RESULTS, 30)
+    return bl.finish("validate", body, checks, figures)
 
 
 if __name__ == "__main__":
