@@ -2,7 +2,11 @@
 
 Graded protection wants operations audited (8.1.4.3): the journal lives in the state
 directory, is append-only from pesdc's side, and holds no secrets: operation names and results only,
-and those redacted (:mod:`pesdc.redact`) since an error may quote what a host printed."""
+and those redacted (:mod:`pesdc.redact`) since an error may quote what a host printed.
+
+An apply's entries are appended all or nothing (:func:`pesdc.durable.append_durable`):
+a full disk raises :class:`pesdc.durable.StateWriteError` and leaves the journal as it
+was, never with a partial line; the CLI then prints the entries it could not record."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pesdc.durable import StateWriteError, append_durable
 from pesdc.lab.paths import state_dir
 from pesdc.redact import Redactor
 from pesdc.results import RunResult
@@ -30,9 +35,8 @@ def who() -> dict[str, str | None]:
     return {"user": user, "sudo_user": os.environ.get("SUDO_USER"), "uid": str(os.getuid())}
 
 
-def record(run: RunResult, center: str, lab: str | None = None) -> int:
-    path = journal_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
+def entries(run: RunResult, center: str, lab: str | None = None) -> list[str]:
+    """The journal lines of one run (JSON, redacted), one per host."""
     when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     redact = Redactor()
     lines = []
@@ -44,14 +48,36 @@ def record(run: RunResult, center: str, lab: str | None = None) -> int:
             "changes": [redact(c) for c in h.changes],
             "error": redact(h.error) if h.error else h.error, "seconds": round(h.seconds, 2),
         }, ensure_ascii=False)))
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write("".join(line + "\n" for line in lines))
+    return lines
+
+
+def record(run: RunResult, center: str, lab: str | None = None,
+           lines: list[str] | None = None) -> int:
+    """Append the run's entries; :class:`StateWriteError` when they could not be."""
+    path = journal_path()
+    lines = entries(run, center, lab) if lines is None else lines
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StateWriteError(path, exc, "the journal") from exc
+    append_durable(path, "".join(line + "\n" for line in lines), what="the journal")
     return len(lines)
 
 
 def read(tail: int | None = None) -> list[dict[str, Any]]:
+    """The entries, oldest first. A line that is not a whole entry (a journal torn by an
+    older pesdc, or edited by hand) is returned as ``{"unreadable": LINE_NUMBER}``
+    rather than hidden or fatal."""
     path = journal_path()
     if not path.is_file():
         return []
-    rows = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+    rows: list[dict[str, Any]] = []
+    for n, x in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+        if not x.strip():
+            continue
+        try:
+            row = json.loads(x)
+        except ValueError:
+            row = None
+        rows.append(row if isinstance(row, dict) else {"unreadable": n})
     return rows[-tail:] if tail else rows

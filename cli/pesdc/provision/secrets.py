@@ -1,21 +1,31 @@
 """Secrets for provisioning: from the environment, else generated once per center in the
-state directory (mode 0600). Never written to the journal, the HostSpec or a log."""
+state directory (mode 0600). Never written to the journal, the HostSpec or a log.
+
+A secret file is created atomically (:func:`pesdc.durable.atomic_write`): a full disk
+fails the command with the cause, and never leaves an empty or partial secret that a
+later run would read as the value."""
 
 from __future__ import annotations
 
 import os
 import secrets as _secrets
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
+from pesdc.durable import StateWriteError, atomic_write
 from pesdc.lab.paths import state_dir
 
 
 def _dir(dc: str) -> Path:
     d = state_dir() / "secrets" / dc
-    d.mkdir(parents=True, exist_ok=True)
-    os.chmod(d.parent, 0o700)
-    os.chmod(d, 0o700)
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        os.chmod(d.parent, 0o700)
+        os.chmod(d, 0o700)
+    except OSError as exc:
+        raise StateWriteError(d, exc, "the secrets directory") from exc
     return d
 
 
@@ -25,17 +35,41 @@ def secret(dc: str, name: str) -> str:
         return env
     f = _dir(dc) / name
     if not f.is_file():
-        f.write_text(_secrets.token_urlsafe(24))
-        os.chmod(f, 0o600)
-    return f.read_text().strip()
+        atomic_write(f, _secrets.token_urlsafe(24), 0o600, what="a secret")
+    value = f.read_text().strip()
+    if not value:
+        raise ValueError(f"the secret file {f} is empty: remove it to generate a new "
+                         "value, or set " + f"PESDC_SECRET_{name.upper()}")
+    return value
 
 
 def backup_keypair(dc: str) -> tuple[str, str]:
     """(private key text, public key line) of the backup server's pull key."""
-    key = _dir(dc) / "backup_ed25519"
+    d = _dir(dc)
+    key = d / "backup_ed25519"
     if not key.is_file():
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C",
-                        f"pesdc-backup@{dc}", "-f", str(key)], check=True)
+        # Generated aside, then renamed in (public key first: a private key in place
+        # always has its public half).
+        try:
+            tmp = Path(tempfile.mkdtemp(prefix=".keygen-", dir=d))
+        except OSError as exc:
+            raise StateWriteError(key, exc, "the backup key") from exc
+        try:
+            proc = subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C",
+                                   f"pesdc-backup@{dc}", "-f", str(tmp / "k")],
+                                  capture_output=True, text=True, check=False)
+            if proc.returncode != 0:
+                why = proc.stderr.strip() or f"ssh-keygen exited {proc.returncode}"
+                raise StateWriteError(key, OSError(None, why), "the backup key")
+            for src in (tmp / "k", tmp / "k.pub"):
+                with src.open("rb") as fh:
+                    os.fsync(fh.fileno())
+            os.replace(tmp / "k.pub", key.with_suffix(".pub"))
+            os.replace(tmp / "k", key)
+        except OSError as exc:
+            raise StateWriteError(key, exc, "the backup key") from exc
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
     return key.read_text(), key.with_suffix(".pub").read_text().strip()
 
 
