@@ -1,12 +1,19 @@
-"""`pesdc plan`, `pesdc apply`, `pesdc journal`: provision a center's servers."""
+"""`pesdc plan`, `pesdc apply`, `pesdc journal`: provision a center's servers.
+
+An apply holds its center (:mod:`pesdc.locking`): a second apply of the same center
+(and lab) refuses at once, naming who holds it, with exit code 3 (``EXIT_BUSY``). A
+state directory that cannot take the lock or the journal (a full disk) fails the
+command with the cause; entries the journal could not take are printed to stderr."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import json
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +27,8 @@ from pesdc.lab.errors import LabError
 from pesdc.results import RunResult
 
 console = TerminalConsole(stderr=True)
+
+EXIT_BUSY = 3  # another run holds the center
 
 
 def _lab_name(lab: str | None) -> str:
@@ -51,10 +60,10 @@ def _deploy_pubkeys(lab: str | None) -> list[str]:
 
 
 def _run(action: str, paths: tuple[Path, ...], dc: str | None, lab: str | None,
-         limit: tuple[str, ...], as_json: bool) -> RunResult:
+         limit: tuple[str, ...], as_json: bool) -> tuple[RunResult, str | None]:
+    """The run's result, and why the journal could not take it (None: it did)."""
     from pesdc.lab.enter import reexec_inside
     from pesdc.provision import engine
-    from pesdc.provision.secrets import backup_keypair, provisioning_secrets
 
     loaded = load_or_exit(paths)
     center = pick_center(loaded.topology, dc)
@@ -67,6 +76,63 @@ def _run(action: str, paths: tuple[Path, ...], dc: str | None, lab: str | None,
     names = engine.select(loaded.topology, center, list(limit))
     if not names:
         raise click.UsageError(f"--limit {' '.join(limit)} matches no server of {center}")
+    if action == "apply":
+        # Taken here, once inside the controller namespace (the re-exec would close it).
+        with holding(center, lab, action, as_json):
+            return _run_held(action, loaded, center, names, lab, as_json)
+    return _run_held(action, loaded, center, names, lab, as_json)
+
+
+@contextlib.contextmanager
+def holding(center: str, lab: str | None, action: str, as_json: bool) -> Iterator[None]:
+    """Hold the center for the block; refuse (exit 3) when another run holds it, fail
+    (exit 1) when the state directory cannot take the lock."""
+    from pesdc.durable import StateWriteError
+    from pesdc.locking import CenterBusy, center_lock
+
+    try:
+        with center_lock(center, lab, action):
+            yield
+    except CenterBusy as exc:
+        click.echo(f"pesdc {action}: refused: {exc}", err=True)
+        if as_json:
+            click.echo(json.dumps({"action": action, "center": center, "lab": lab,
+                                   "ok": False, "refused": str(exc), "lock": str(exc.path),
+                                   "holder": exc.holder.as_dict() if exc.holder else None},
+                                  indent=1))
+        sys.exit(EXIT_BUSY)
+    except StateWriteError as exc:
+        click.echo(f"pesdc {action}: {exc}; nothing was applied", err=True)
+        if as_json:
+            click.echo(json.dumps({"action": action, "center": center, "lab": lab,
+                                   "ok": False, "error": str(exc)}, indent=1))
+        sys.exit(1)
+
+
+def _record(result: RunResult, center: str, lab: str | None) -> str | None:
+    """Journal the run; the error (and the entries on stderr, so that none is lost) when
+    the state directory could not take them."""
+    from pesdc.durable import StateWriteError
+    from pesdc.provision.journal import entries, record
+
+    lines = entries(result, center, lab)
+    try:
+        record(result, center, lab, lines)
+        return None
+    except StateWriteError as exc:
+        click.echo(f"pesdc {result.action}: the change journal was not written: {exc}. "
+                   f"The {len(lines)} entries it should hold follow; the hosts were "
+                   "changed as shown:", err=True)
+        for line in lines:
+            click.echo(line, err=True)
+        return str(exc)
+
+
+def _run_held(action: str, loaded: Any, center: str, names: list[str], lab: str | None,
+              as_json: bool) -> tuple[RunResult, str | None]:
+    from pesdc.provision import engine
+    from pesdc.provision.secrets import backup_keypair, provisioning_secrets
+
     _priv, backup_pub = backup_keypair(center)
     specs = engine.build_specs(loaded.topology, center, names, bool(lab),
                                _deploy_pubkeys(lab), backup_pub)
@@ -91,17 +157,18 @@ def _run(action: str, paths: tuple[Path, ...], dc: str | None, lab: str | None,
 
         result = engine.run(action, specs, access, secrets, progress)
     elapsed = time.monotonic() - started
-    if action == "apply":
-        from pesdc.provision.journal import record
-        record(result, center, lab)
+    journal_error = _record(result, center, lab) if action == "apply" else None
     if as_json:
         click.echo(json.dumps({"action": action, "engine": result.engine, "center": center,
                                "seconds": round(elapsed, 2), "ok": result.ok,
-                               "changed": result.changed,
+                               "changed": result.changed, "journal_error": journal_error,
                                "hosts": [h.as_dict() for h in result.hosts]}, indent=1))
     else:
         _print(result, center, elapsed)
-    return result
+        if journal_error:
+            TerminalConsole().print(f"[red]the change journal was not written:[/] "
+                                    f"{journal_error}")
+    return result, journal_error
 
 
 def _print(result: RunResult, center: str, elapsed: float) -> None:
@@ -146,7 +213,7 @@ def plan(paths: tuple[Path, ...], dc: str | None, lab: str | None, limit: tuple[
          as_json: bool) -> None:
     """Per host, what an apply would change (changes nothing)."""
     lab_name = _lab_name(lab) if lab is not None else None
-    res = _run("plan", paths, dc, lab_name, limit, as_json)
+    res, _ = _run("plan", paths, dc, lab_name, limit, as_json)
     sys.exit(0 if res.ok else 1)
 
 
@@ -163,16 +230,17 @@ def apply(paths: tuple[Path, ...], dc: str | None, lab: str | None, limit: tuple
             raise click.ClickException("the Ansible engine (pesdc.provision.ansible_engine) "
                                        "is not available in this build")
         mod = importlib.import_module("pesdc.provision.ansible_engine")
-        res = mod.apply(paths=list(paths), dc=dc, lab=lab_name, limit=list(limit))
-        if isinstance(res, RunResult):
-            loaded = load_or_exit(paths)
-            from pesdc.provision.journal import record
-            record(res, pick_center(loaded.topology, dc), lab_name)
-            _print(res, pick_center(loaded.topology, dc), 0.0)
-            sys.exit(0 if res.ok else 1)
-        sys.exit(0 if res else 1)
-    res = _run("apply", paths, dc, lab_name, limit, as_json)
-    sys.exit(0 if res.ok else 1)
+        loaded = load_or_exit(paths)
+        center = pick_center(loaded.topology, dc)
+        with holding(center, lab_name, "apply", False):
+            res = mod.apply(paths=list(paths), dc=dc, lab=lab_name, limit=list(limit))
+            if isinstance(res, RunResult):
+                journal_error = _record(res, center, lab_name)
+                _print(res, center, 0.0)
+                sys.exit(0 if res.ok and not journal_error else 1)
+            sys.exit(0 if res else 1)
+    res, journal_error = _run("apply", paths, dc, lab_name, limit, as_json)
+    sys.exit(0 if res.ok and not journal_error else 1)
 
 
 @click.command()
@@ -190,6 +258,10 @@ def journal(tail: int, as_json: bool) -> None:
     for col in ("when", "who", "engine", "center", "host", "result", "changed"):
         table.add_column(col)
     for r in rows:
+        if "unreadable" in r:
+            table.add_row("?", "?", "?", "?", "?", f"[red]unreadable line {r['unreadable']}[/]",
+                          "?")
+            continue
         who = r["who"]["user"] + (f" (sudo by {r['who']['sudo_user']})"
                                   if r["who"].get("sudo_user") else "")
         table.add_row(r["when"], who, r["engine"], r["center"], r["host"], r["result"],
