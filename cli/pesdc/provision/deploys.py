@@ -259,19 +259,36 @@ def _changed(*metas: Any) -> Callable[[], bool]:
     return check
 
 
+def _on(spec: HostSpec, cid: str) -> bool:
+    return spec.controls.get(cid, True) and cid not in spec.not_applicable
+
+
+def managed_file_specs(spec: HostSpec) -> list[FileSpec]:
+    """The files the deploy installs from the spec, in order: the accounts'
+    authorized_keys, then the spec's files (the two secret files, .pgpass and the backup
+    key, come from the run's secrets and are not listed)."""
+    keys = [FileSpec(f"{u.home or '/home/' + u.name}/.ssh/authorized_keys",
+                     "\n".join(u.authorized_keys) + "\n", mode="0600", owner=u.name,
+                     group=u.name, control=u.control)
+            for u in spec.users if u.authorized_keys and _on(spec, u.control or "PESDC-BL-01")]
+    return [f for f in [*keys, *spec.files] if _on(spec, f.control)]
+
+
 def apply_spec(spec: HostSpec, secrets: dict[str, str], plan: bool = False) -> None:
     """Add the operations of one host (call with the host in context)."""
     osf = spec.os_family
 
     def on(cid: str) -> bool:
-        return spec.controls.get(cid, True) and cid not in spec.not_applicable
+        return _on(spec, cid)
 
     put_meta: dict[str, Any] = {}
 
     def put(path: str, content: str, cid: str, mode: str = "0644", owner: str = "root",
             group: str = "root", what: str | None = None) -> Any:
-        m = _op(files.put, name=tag(cid, what or f"file {path}"), src=io.StringIO(content),
-                      dest=path, mode=mode, user=owner, group=group)
+        # Through managed_files, not files.put: written atomically (a secret included).
+        m = _op(managed_files, name=tag(cid, what or f"file {path}"),
+                files=[{"path": path, "content": content, "mode": mode, "owner": owner,
+                        "group": group, "validate": "", "control": cid}])
         put_meta[path] = m
         return m
 
@@ -289,7 +306,7 @@ def apply_spec(spec: HostSpec, secrets: dict[str, str], plan: bool = False) -> N
             _op(dnf.packages, name=tag("PESDC-BL-18", "packages"), packages=spec.packages)
 
     # Users before files they own: all accounts, then all directories, in one op each.
-    users, dirs, key_files = [], [], []
+    users, dirs = [], []
     for u in spec.users:
         if not on(u.control or "PESDC-BL-01"):
             continue
@@ -299,9 +316,6 @@ def apply_spec(spec: HostSpec, secrets: dict[str, str], plan: bool = False) -> N
         if u.authorized_keys:
             dirs.append({"path": f"{home}/.ssh", "owner": u.name, "group": u.name,
                          "mode": "0700"})
-            key_files.append(FileSpec(f"{home}/.ssh/authorized_keys",
-                                      "\n".join(u.authorized_keys) + "\n", mode="0600",
-                                      owner=u.name, group=u.name, control=u.control))
     if users:
         roles = ", ".join(f"{u['name']}" for u in users)
         _op(managed_users, name=tag("PESDC-BL-02", f"accounts {roles}"), users=users)
@@ -314,9 +328,8 @@ def apply_spec(spec: HostSpec, secrets: dict[str, str], plan: bool = False) -> N
     # Files in a few batches, one per set of services they notify, so that a change
     # reloads only the services of its batch.
     batches: dict[tuple[str, ...], list[FileSpec]] = {}
-    for f in [*key_files, *spec.files]:
-        if on(f.control):
-            batches.setdefault(tuple(sorted(f.notify)), []).append(f)
+    for f in managed_file_specs(spec):
+        batches.setdefault(tuple(sorted(f.notify)), []).append(f)
     for notify, group in sorted(batches.items()):
         what = f"{len(group)} files" + (f" for {', '.join(notify)}" if notify else "")
         ids = ",".join(sorted({f.control for f in group}))
@@ -462,40 +475,104 @@ def managed_directories(dirs: list[dict[str, str]]) -> Generator[str, None, None
             yield f"chmod {d['mode']} {q}"
 
 
+def temp_path(path: str) -> str:
+    """Where a managed file is written before it replaces ``path``: the same directory
+    (rename is atomic only within one file system), hidden, and ending in ``~`` so that
+    no reader of a drop-in directory takes it for a file of its own while it is there
+    (sudo skips names with a dot or a trailing ``~``, cron names with a dot,
+    pam-auth-update names ending in ``~``; the others read only ``*.conf``, ``*.sh``...)."""
+    d, name = path.rsplit("/", 1)
+    return f"{d}/.{name}.pesdc-new~"
+
+
+def atomic_file_commands(path: str, mode: str, owner: str, group: str, validate: str = "",
+                         stage: str | None = None, stage_owner: str = "root"
+                         ) -> tuple[str, str]:
+    """The shell commands that bracket the upload of a managed file to its temp_path.
+
+    ``prepare`` (before the upload): the directory exists, the temporary file is created
+    empty with mode 0600 (the upload truncates it and keeps that mode, so a secret is
+    never readable by others, not even for a moment), and so is the staging file in
+    /tmp that pyinfra's SFTP upload goes through when the deploy account uses sudo.
+    ``finish`` (after it): owner and mode are set, a validator that names the file
+    (``visudo -cf PATH``) checks the new bytes before they are live, the bytes are
+    fsync'ed, the file is renamed over ``path`` (atomic: a reader, a reboot or a killed
+    connection sees the old file or the new one, never a part of either), and the
+    directory is fsync'ed; on any failure the temporary file is removed and ``path``
+    keeps its old content. A validator that checks the whole configuration
+    (``nginx -t``) runs once the file is in place, as before."""
+    tmp = temp_path(path)
+    d = path.rsplit("/", 1)[0] or "/"
+    q, qt, qd = shlex.quote(path), shlex.quote(tmp), shlex.quote(d)
+    prepare = f"mkdir -p {qd} && rm -f {qt} && install -m 0600 /dev/null {qt}"
+    if stage:
+        qs = shlex.quote(stage)
+        prepare += (f" && rm -f {qs} && install -m 0600 -o {shlex.quote(stage_owner)} "
+                    f"/dev/null {qs}")
+    steps = [f"chown {shlex.quote(owner)}:{shlex.quote(group)} {qt}", f"chmod {mode} {qt}"]
+    after = ""
+    if validate and path in validate:
+        steps.append(validate.replace(path, tmp))
+    elif validate:
+        after = f" && {{ {validate}; }}"
+    steps += [f"sync {qt}", f"mv -f -T {qt} {q}"]
+    finish = ("{ " + " && ".join(steps) + f"; }} || {{ rc=$?; rm -f {qt}; exit $rc; }}; "
+              f"sync {qd}{after}")
+    return prepare, finish
+
+
 @operation()
 def managed_files(files: list[dict[str, str]]) -> Generator[Any, None, None]:
     """Several managed files in one operation: one command reads every file's checksum,
     mode and owner; only the files that differ are uploaded (pyinfra's files.put costs
-    two facts and a round of every host per file, which made a no-change apply slow)."""
-    paths = " ".join(shlex.quote(f["path"]) for f in files)
-    script = (f"for p in {paths}; do if [ -f \"$p\" ]; then "
-              "printf '%s %s %s\\n' \"$(sha256sum < \"$p\" | cut -d' ' -f1)\" "
-              "\"$(stat -c '%a %U %G' \"$p\")\" \"$p\"; else echo \"- - - - $p\"; fi; done")
+    two facts and a round of every host per file, which made a no-change apply slow).
+
+    A file is never rewritten in place (pyinfra's own upload truncates the target and
+    writes it, directly over SFTP as root or with ``cp`` from /tmp under sudo, so a
+    connection cut mid-way leaves a half file): it goes to a temporary file beside it
+    and is renamed over it (:func:`atomic_file_commands`). Temporary files a killed run
+    left behind are removed by the next one."""
+    sudo = bool(host.data.get("_sudo"))
+    ssh_user = str(host.data.get("ssh_user") or "root")
+    stages = {f["path"]: host.get_temp_filename(f["path"]) for f in files}
+    rows = " ".join(shlex.quote(f"{f['path']}|{temp_path(f['path'])}|{stages[f['path']]}")
+                    for f in files)
+    script = (f"for r in {rows}; do p=${{r%%|*}}; x=${{r#*|}}; t=${{x%%|*}}; s=${{x#*|}}; "
+              "l=0; { [ -e \"$t\" ] || [ -e \"$s\" ]; } && l=1; "
+              "if [ -f \"$p\" ]; then "
+              "printf '%s %s %s %s\\n' \"$(sha256sum < \"$p\" | cut -d' ' -f1)\" "
+              "\"$(stat -c '%a %U %G' \"$p\")\" $l \"$p\"; "
+              "else echo \"- - - - $l $p\"; fi; done")
     state: dict[str, list[str]] = {}
     for line in _fact(script).splitlines():
-        parts = line.split(" ", 4)
-        if len(parts) == 5:
-            state[parts[4]] = parts[:4]
+        parts = line.split(" ", 5)
+        if len(parts) == 6:
+            state[parts[5]] = parts[:5]
     for f in files:
         path = f["path"]
-        sha, mode, owner, group = state.get(path, ["-", "-", "-", "-"])
+        sha, mode, owner, group, left = state.get(path, ["-", "-", "-", "-", "0"])
         want = hashlib.sha256(f["content"].encode()).hexdigest()
-        if sha != want or mode != f["mode"].lstrip("0") or owner != f["owner"] or \
-                group != f["group"]:
+        meta_differs = mode != f["mode"].lstrip("0") or owner != f["owner"] or \
+            group != f["group"]
+        if sha != want or meta_differs:
             # Per-file detail for the plan and the journal (the batch is one operation).
             FILE_CHANGES.setdefault(host.name, []).append(tag(f["control"], f"file {path}"))
         if sha != want:
-            if sha == "-":
-                yield f"mkdir -p {shlex.quote(path.rsplit('/', 1)[0] or '/')}"
-            yield FileUploadCommand(io.StringIO(f["content"]), path,
-                                    remote_temp_filename=host.get_temp_filename(path))
-            if f.get("validate"):
-                yield (f"{f['validate']} || {{ rm -f {shlex.quote(path)}; exit 1; }}"
-                       if "sudoers" in path else f["validate"])
-        if sha != want or mode != f["mode"].lstrip("0") or owner != f["owner"] or \
-                group != f["group"]:
+            stage = stages[path] if sudo else None
+            prepare, finish = atomic_file_commands(
+                path, f["mode"], f["owner"], f["group"], f.get("validate", ""),
+                stage=stage, stage_owner=ssh_user)
+            yield prepare
+            yield FileUploadCommand(io.StringIO(f["content"]), temp_path(path),
+                                    remote_temp_filename=stage)
+            yield finish
+            continue
+        if meta_differs:
+            # The content is right: only its owner or mode (each change is atomic).
             yield f"chown {shlex.quote(f['owner'])}:{shlex.quote(f['group'])} {shlex.quote(path)}"
             yield f"chmod {f['mode']} {shlex.quote(path)}"
+        if left == "1":
+            yield f"rm -f {shlex.quote(temp_path(path))} {shlex.quote(stages[path])}"
 
 
 @operation()

@@ -10,10 +10,12 @@ reached or whose operation fails fails alone; the others finish.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,6 +112,65 @@ def _host_data(spec: HostSpec, user: str, access: Access, secrets: dict[str, str
 
 Progress = Callable[[str, str], None]
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_PREFIX = re.compile(r"^\[([^\]]+)\]\s*")
+
+
+class HostErrorLog(logging.Handler):
+    """pyinfra's error log lines, kept per host: the cause of a command that could not
+    run at all (``Command socket/SSH error: ...`` when a host's connection is cut)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.last: dict[str, str] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = _ANSI.sub("", record.getMessage()).strip()
+        except Exception:
+            return
+        m = _PREFIX.match(text)
+        if m and text[m.end():]:
+            self.last[m.group(1).strip()] = text[m.end():].splitlines()[0][:300]
+
+
+def describe_exception(exc: BaseException) -> str:
+    """An exception as a cause a person can act on (EOFError says nothing by itself)."""
+    text = str(exc).strip()
+    if isinstance(exc, EOFError | ConnectionError | BrokenPipeError) or \
+            type(exc).__name__ in ("SSHException", "NoValidConnectionsError"):
+        lost = "the SSH connection to the host was lost"
+        return f"{lost} ({type(exc).__name__}{': ' + text if text else ''})"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+@contextlib.contextmanager
+def hosts_fail_alone(aborted: dict[str, tuple[str, BaseException]]) -> Iterator[None]:
+    """While pyinfra runs operations, an exception on one host (its connection cut in
+    the middle of an upload raises EOFError, which pyinfra does not catch) fails that
+    host alone, recorded in ``aborted`` (host -> op hash, exception), instead of
+    aborting the run of every host. pyinfra calls ``run_host_op`` by its module-level
+    name for each host and operation; it is wrapped for the run and restored after."""
+    from pyinfra.api import operations
+
+    original = getattr(operations, "run_host_op", None)
+    if original is None:  # another pyinfra layout: a cut host aborts the run (reported)
+        yield
+        return
+
+    def guarded(state: Any, host: Any, op_hash: str) -> bool:
+        try:
+            return bool(original(state, host, op_hash))
+        except Exception as exc:
+            aborted.setdefault(host.name, (op_hash, exc))
+            return False
+
+    operations.run_host_op = guarded
+    try:
+        yield
+    finally:
+        operations.run_host_op = original
+
 
 def run(action: str, specs: list[HostSpec], access: Access, secrets: dict[str, str],
         progress: Any = None) -> RunResult:
@@ -138,7 +199,13 @@ def _run_phase(action: str, specs: list[HostSpec], access: Access, secrets: dict
                progress: Any, deploy_name: str) -> RunResult:
     """PLAN (operations computed against the hosts' facts, nothing executed) or APPLY."""
     os.environ.setdefault("PYINFRA_PROGRESS", "off")
-    logging.getLogger("pyinfra").setLevel(logging.CRITICAL)
+    host_log = HostErrorLog()
+    pyinfra_log = logging.getLogger("pyinfra")
+    pyinfra_log.setLevel(logging.ERROR)
+    pyinfra_log.propagate = False  # nothing printed; errors kept per host as causes
+    for old in [h for h in pyinfra_log.handlers if isinstance(h, HostErrorLog)]:
+        pyinfra_log.removeHandler(old)
+    pyinfra_log.addHandler(host_log)
     from pyinfra.api import BaseStateCallback, Config, Inventory, State
     from pyinfra.api.connect import connect_all, disconnect_all
     from pyinfra.api.deploy import add_deploy
@@ -213,6 +280,8 @@ def _run_phase(action: str, specs: list[HostSpec], access: Access, secrets: dict
                     detail = data.operation_meta.stderr.strip().splitlines()[-1]
                 except Exception:
                     detail = ""
+            # No output (a command that could not run at all): what pyinfra logged.
+            detail = detail or host_log.last.get(host.name, "")
             opname = OP_NAMES.get(host.name, {}).get(op_hash, op_hash)
             errors.setdefault(host.name, f"{opname} failed"
                               + (f": {detail}" if detail else ""))
@@ -222,6 +291,7 @@ def _run_phase(action: str, specs: list[HostSpec], access: Access, secrets: dict
     state = State(check_for_changes=plan)
     state.init(inventory, config)
     state.add_callback_handler(Callback())
+    aborted: dict[str, tuple[str, BaseException]] = {}
     try:
         state.set_stage(StateStage.Connect)
         connect_all(state)
@@ -232,18 +302,23 @@ def _run_phase(action: str, specs: list[HostSpec], access: Access, secrets: dict
             progress("total", str(total))
         if not plan:
             state.set_stage(StateStage.Execute)
-            run_ops(state)
+            with hosts_fail_alone(aborted):
+                run_ops(state)
     except (PyinfraError, Exception) as exc:
         for h in state.inventory:
             # A plan that could not be computed is no plan: never "ok, nothing to do".
             if h not in state.failed_hosts and h.name not in errors:
-                errors.setdefault(h.name, f"run aborted: {exc}")
+                errors.setdefault(h.name, f"run aborted: {describe_exception(exc)}")
     finally:
         try:
             state.set_stage(StateStage.Disconnect)
             disconnect_all(state)
         except Exception:
             pass
+    for name, (op_hash, cut) in aborted.items():
+        # The host's own cause replaces the generic "failed" of the error callback.
+        opname = OP_NAMES.get(name, {}).get(op_hash, op_hash)
+        errors[name] = f"{opname} interrupted: {describe_exception(cut)}"
 
     for h in state.inventory:
         r = results[h.name]
