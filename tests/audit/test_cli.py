@@ -60,9 +60,9 @@ def test_waivers_apply_until_expiry(tmp_path: Path):
                  " approver: 王工, expires: 2026-01-31}\n")
     before = audit_json(str(LABCITY), "--waivers", str(w), "--today", "2026-01-15")
     assert before["rules"]["AUD-AB-04"]["waived"] is True
-    assert before["rules"]["AUD-AB-04"]["effective"] == "na"
+    assert before["rules"]["AUD-AB-04"]["effective"] == "waived"
     assert "AUD-AB-04" not in before["failed_rules"]
-    assert before["items"]["8.1.3.4a"]["effective"] == "na" and not before["waiver_notes"]
+    assert before["items"]["8.1.3.4a"]["effective"] == "waived" and not before["waiver_notes"]
     after = audit_json(str(LABCITY), "--waivers", str(w), "--today", "2026-02-15")
     assert after["rules"]["AUD-AB-04"]["waived"] is True  # still before 2026-06-30
     assert after["items"]["8.1.3.4a"]["effective"] == "fail"

@@ -47,6 +47,9 @@ DIFFERENT = {
     "chronyd_specify_remote_server": ("AUD-CE-16", "SSG's check reads /etc/chrony.conf; "
                                       "Debian keeps chrony's file in /etc/chrony/"),
     "audit_rules_login_events": ("AUD-CE-13", "SSG also asks for faillog/tallylog watches "
+# Rules pesdc leaves to a person in the lab, where the evidence cannot be observed.
+LAB_MANUAL = {"AUD-CE-13": "the lab's hosts share the machine's kernel: whether the audit "
+                           "rules are loaded cannot be observed there (SSG reads the files)"}
                                  "(pam_tally); pesdc watches lastlog and the faillock dir"),
 }
 RESULTS = ROOT / "benchmarks" / "results" / "lynis.json"
@@ -139,8 +142,12 @@ def test_pesdc_agrees_with_openscap(lab):
             ours = _pesdc_verdict(lab["audit"], rule, node)
             theirs = {r: lab["ssg"][node][r] for r in ssg_rules}
             ssg_pass = all(v == "pass" for v in theirs.values())
-            rows.append({"host": node, "pesdc": rule, "pesdc_verdict": ours,
-                         "ssg": theirs, "agree": (ours == "pass") == ssg_pass})
+            row = {"host": node, "pesdc": rule, "pesdc_verdict": ours, "ssg": theirs,
+                   "agree": (ours == "pass") == ssg_pass}
+            if ours == "manual":  # pesdc could not observe it here: no verdict to compare
+                assert rule in LAB_MANUAL, (rule, node)
+                row |= {"agree": None, "note": LAB_MANUAL[rule]}
+            rows.append(row)
     for ssg_rule, (rule, why) in DIFFERENT.items():
         for node in ("mis-1", "mis-2"):
             rows.append({"host": node, "pesdc": rule,

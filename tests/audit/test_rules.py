@@ -9,6 +9,7 @@ check function that runs on live evidence.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -227,6 +228,13 @@ def _add(ev: HostEvidence, key: str, text: str) -> HostEvidence:
 
 GOOD = recorded("mis-1-provisioned")
 FRESH = recorded("mis-2-fresh")
+# The same host as a real one would answer (`auditctl -l` lists the loaded rules): the lab
+# cannot show loaded rules (its hosts share the machine's kernel).
+LOADED = "\n".join(ln for ln in (GOOD.files("/etc/audit/rules.d/") or "").splitlines()
+                   if ln.startswith("-w ") or ln.startswith("-a "))
+LIVE = copy.deepcopy(GOOD)
+LIVE.source = "live"
+LIVE.data["cmd:auditctl -l"] = LOADED
 # rule -> (pass evidence, fail evidence); the fresh host fails most by itself
 HOST: dict[str, tuple[HostEvidence, HostEvidence]] = {
     "AUD-CE-01": (GOOD, FRESH), "AUD-CE-02": (GOOD, FRESH), "AUD-CE-03": (GOOD, FRESH),
@@ -237,7 +245,7 @@ HOST: dict[str, tuple[HostEvidence, HostEvidence]] = {
                         "pubkeyauthentication no")),
     "AUD-CE-10": (GOOD, FRESH),
     "AUD-CE-11": (GOOD, _edit(GOOD, "cmd:passwd -S -a", "games L", "games P")),
-    "AUD-CE-12": (GOOD, FRESH), "AUD-CE-13": (GOOD, FRESH), "AUD-CE-14": (GOOD, FRESH),
+    "AUD-CE-12": (GOOD, FRESH), "AUD-CE-13": (LIVE, FRESH), "AUD-CE-14": (GOOD, FRESH),
     "AUD-CE-15": (GOOD, FRESH),
     "AUD-CE-16": (_add(GOOD, "cmd:chronyc -n sources",
                        "\n^* 10.50.9.12                   8   6   377    12   +10us[ +12us]"),
@@ -257,6 +265,31 @@ def test_host_rule_on_recorded_evidence(rule, catalog):
     assert res.status is Status.passed, res.message
     assert res.evidence, "a verdict carries its evidence"
     assert fn(bad, FACTS, params).status in (Status.failed, Status.partial)
+
+
+def test_audit_rules_are_judged_on_what_the_kernel_loaded(catalog):
+    """AUD-CE-13 (issue 13): the rules file alone never passes a running host."""
+    fn, params = HOST_CHECKS["AUD-CE-13"], catalog.rules["AUD-CE-13"].params
+    # The lab: the file is complete, the kernel cannot be asked: a person checks.
+    lab = fn(GOOD, FACTS, params)
+    assert lab.status is Status.manual and "share the machine's kernel" in lab.message
+    # A real host whose kernel has no rules loaded: not met, whatever the file says.
+    unloaded = copy.deepcopy(LIVE)
+    unloaded.data["cmd:auditctl -l"] = "No rules"
+    res = fn(unloaded, FACTS, params)
+    assert res.status is Status.failed and "not loaded in the kernel" in res.message
+    # Loaded, but one required key missing from the kernel's list: partial.
+    key = params["audit_keys"][0]
+    partly = copy.deepcopy(LIVE)
+    partly.data["cmd:auditctl -l"] = "\n".join(
+        ln for ln in LOADED.splitlines() if not re.search(rf"-k {key}\b", ln))
+    assert fn(partly, FACTS, params).status is Status.partial
+    # A lab host whose file lacks a key: that gap is seen, so it is a finding.
+    gap = copy.deepcopy(GOOD)
+    gap.data["file:/etc/audit/rules.d/50-pesdc.rules"] = "\n".join(
+        ln for ln in gap.data["file:/etc/audit/rules.d/50-pesdc.rules"].splitlines()
+        if not re.search(rf"-k {key}\b", ln))
+    assert fn(gap, FACTS, params).status is Status.partial
 
 
 def test_log_retention_on_the_log_server(catalog):

@@ -16,8 +16,10 @@ from pesdc.audit.registry import (
     bad,
     check,
     device_check,
+    error,
     na,
     ok,
+    on_fallback,
     part,
 )
 from pesdc.audit.result import Evidence, Msg, Outcome
@@ -446,6 +448,10 @@ def permits_are_the_policy(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome
         ev = ctx.devices.get(dev.name)
         if ev is None:
             continue
+        if ev.error:
+            out.append(error(ev.name, Msg(f"no evidence, not judged: {ev.error}",
+                                          f"未能取得证据，无法判定：{ev.error}")))
+            continue
         if ev.refused:  # render refused the device: say why, never judge empty text
             out.append(bad(ev.name, Msg(
                 "render refused this device: " + "; ".join(ev.refused[:3]),
@@ -470,11 +476,12 @@ def permits_are_the_policy(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome
             shown = diffs[:5]
             more = len(diffs) - len(shown)
             tail = Msg(f"; {more} more", f"；另有 {more} 处") if more else Msg("", "")
-            out.append(bad(ev.name, Msg(
+            res = bad(ev.name, Msg(
                 f"{len(diffs)} difference(s) from the policy: ", f"与规范化策略有 {len(diffs)} "
-                "处不一致：") + Msg.join(Msg(d.en, d.zh) for d in shown) + tail, proof))
+                "处不一致：") + Msg.join(Msg(d.en, d.zh) for d in shown) + tail, proof)
         else:
-            out.append(ok(ev.name, Msg(
+            res = ok(ev.name, Msg(
                 f"the {n} permit(s) in the configuration are the policy's, rule for rule",
-                f"配置中的 {n} 条放行规则与规范化策略逐条一致"), proof))
+                f"配置中的 {n} 条放行规则与规范化策略逐条一致"), proof)
+        out.append(on_fallback(ev, res) or res)
     return out

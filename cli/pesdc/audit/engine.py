@@ -18,6 +18,7 @@ from pathlib import Path
 from pesdc.audit.catalog import Catalog
 from pesdc.audit.registry import AuditContext, all_checks
 from pesdc.audit.result import (
+    AUDIT_STATES,
     SCORE,
     AuditReport,
     FamilyScore,
@@ -31,11 +32,12 @@ from pesdc.audit.result import (
 )
 from pesdc.model.tree import Topology
 
-SCORING = ("item: pass 1, partial 0.5, fail 0; not applicable, waived and manual items are "
-           "not scored; family score = mean of its scored items x 100; overall = mean of "
-           "the family scores weighted by family weight (families without scored items "
-           "left out)")
-SCORING_ZH = ("单项：符合 1 分，部分符合 0.5 分，不符合 0 分；不适用、已豁免和人工核查项不计分；"
+SCORING = ("item: pass 1, partial 0.5, fail 0, error (not judged) 0; not applicable, "
+           "waived and manual items are not scored; family score = mean of its scored "
+           "items x 100; overall = mean of the family scores weighted by family weight "
+           "(families without scored items left out)")
+SCORING_ZH = ("单项：符合 1 分，部分符合 0.5 分，不符合 0 分，无法判定 0 分；"
+              "不适用、已豁免和人工核查项不计分；"
               "安全类得分 = 计分项平均分 × 100；总分 = 各安全类得分按权重加权平均"
               "（无计分项的安全类不计入）")
 
@@ -106,12 +108,12 @@ def run_audit(topo: Topology, dc_name: str, catalog: Catalog,
             try:
                 outcomes = checks[rule.id](ctx, rule.params)
             except Exception as exc:  # a check that cannot run is reported, not raised
-                # Counted as not met: "manual" is not scored, so a crash would raise the
-                # score. Nothing was observed, so nothing passes.
+                # An error, scored as not met: "manual" is not scored, so a crash would
+                # raise the score. Nothing was observed, so nothing passes.
                 why = f"{type(exc).__name__}: {exc}"
-                outcomes = [Outcome(dc.name, Status.failed, Msg(
-                    f"check crashed, counted as not met: {why}",
-                    f"自动检查执行出错，按不符合计：{why}"))]
+                outcomes = [Outcome(dc.name, Status.error, Msg(
+                    f"check crashed, nothing observed (scored as not met): {why}",
+                    f"自动检查执行出错，无法判定（按不符合计分）：{why}"))]
             status = combine([o.status for o in outcomes]) if outcomes else Status.na
             res = RuleResult(rule.id, rule.kind, rule.severity, status, outcomes)
             if not outcomes:
@@ -132,7 +134,7 @@ def score_report(report: AuditReport, catalog: Catalog) -> None:
     weights = 0.0
     for fam in catalog.families.values():
         items = [report.items[i.id] for i in catalog.items_of(fam.id)]
-        counts = {s.value: 0 for s in Status}
+        counts = {s.value: 0 for s in AUDIT_STATES}
         for it in items:
             counts[it.effective.value] += 1
         scored = [SCORE[it.effective] for it in items if it.effective in SCORE]

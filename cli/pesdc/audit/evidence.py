@@ -98,15 +98,17 @@ def static_evidence(ctx: AuditContext) -> None:
             ctx.rendered_all[f"servers/{d}/{srv.name}/{k}"] = v
     for dev in ctx.dc.devices:
         problems: list[Diagnostic] = []
+        crashed = ""
         try:
             files = render_device_files(facts, dev.name, problems)
-        except Exception:
-            files = {}
+        except Exception as exc:  # no configuration: its rules are errors, not verdicts
+            files, crashed = {}, f"render failed: {type(exc).__name__}: {exc}"
         ctx.rendered_devices[dev.name] = files
         for k, v in files.items():
             ctx.rendered_all[f"devices/{d}/{dev.name}/{k}"] = v
         ctx.devices[dev.name] = device_evidence(ctx, dev.name, files, "rendered")
         ctx.devices[dev.name].refused = [f"{x.rule}: {x.message}" for x in problems]
+        ctx.devices[dev.name].error = crashed
 
 
 def device_evidence(ctx: AuditContext, name: str, files: dict[str, str],
@@ -166,25 +168,32 @@ def lab_evidence(ctx: AuditContext, lab: str, limit: list[str] | None = None,
             [["ssh", "-F", cfg, f"{DEPLOY_USER}@{t}", "sudo -n sh -s"],
              ["ssh", "-F", cfg, f"root@{t}", "sh -s"]], script, "lab", t)
 
-    def gear(name: str) -> tuple[str, dict[str, str]]:
+    def gear(name: str) -> tuple[str, dict[str, str], str]:
+        """The running configuration of a Linux device, or why it could not be read."""
         dev = next(d for d in ctx.dc.devices if d.name == name)
         t = f"{name}.{d}"
-        if dev.kind.value in ("firewall", "gatekeeper"):
-            rc, out = _ssh(["ssh", "-F", cfg, t, "nft list ruleset"], "", 30)
-            return name, {"nftables.conf": out} if rc == 0 else {}
-        if dev.kind.value == "router":
-            rc, out = _ssh(["ssh", "-F", cfg, t, "show running-config"], "", 30)
-            return name, {"frr.conf": out} if rc == 0 else {}
-        return name, {}
+        read = {"firewall": ("nft list ruleset", "nftables.conf"),
+                "gatekeeper": ("nft list ruleset", "nftables.conf"),
+                "router": ("show running-config", "frr.conf")}.get(dev.kind.value)
+        if read is None:
+            return name, {}, ""  # a Linux switch: nothing running pesdc reads
+        rc, out = _ssh(["ssh", "-F", cfg, t, read[0]], "", 30)
+        if rc != 0 or not out.strip():
+            why = f"`{read[0]}` on {t}: " + (redact(out.strip()[-200:]) or f"exit {rc}")
+            return name, {}, why
+        return name, {read[1]: out}, ""
 
     # --limit narrows the servers; the Linux gear (firewalls, routers) is always read.
     linux = [dv.name for dv in ctx.dc.devices if dv.platform is Platform.linux]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for name, ev in pool.map(host, [s.name for s in servers]):
             ctx.hosts[name] = ev
-        for name, files in pool.map(gear, linux):
+        for name, files, why in pool.map(gear, linux):
             if files:
                 ctx.devices[name] = device_evidence(ctx, name, files, "lab")
+            elif why and name in ctx.devices:
+                # Judged on the rendered files, and every verdict says so.
+                ctx.devices[name].fallback = why
     if limit:  # only the named hosts are judged on evidence
         for s in ctx.dc.servers:
             if s.name not in limit:

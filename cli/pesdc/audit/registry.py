@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -79,6 +79,13 @@ class DeviceEvidence:
     # Why render refused this device (RENDER004/005): its files are then empty, and a
     # check must say why rather than judge nothing.
     refused: list[str] = field(default_factory=list)
+    # Why there is no evidence at all (the renderer crashed on it): every device rule is
+    # then an error on this device, never a verdict on empty text.
+    error: str = ""
+    # Set when the files are a fallback: the running configuration was asked for (--lab)
+    # but could not be read, so these are the rendered files. A rule judged on them says
+    # so, and cannot pass in full (see ``on_fallback``).
+    fallback: str = ""
 
     @property
     def text(self) -> str:
@@ -175,18 +182,19 @@ def host_check(rule_id: str) -> Callable[[HostFn], HostFn]:
                     continue
                 target = f"{srv.name}.{ctx.dc.name}"
                 if ev.error:
-                    out.append(Outcome(target, Status.failed, Msg(
-                        f"no evidence: {ev.error}", f"未能采集到证据：{ev.error}"),
+                    out.append(Outcome(target, Status.error, Msg(
+                        f"no evidence, not judged: {ev.error}",
+                        f"未能采集到证据，无法判定：{ev.error}"),
                         [Evidence("collection", ev.error, ev.source)]))
                     continue
                 try:
                     # Looked up when run, so the table is the one place a check lives.
                     res = HOST_CHECKS[rule_id](ev, ctx.host_facts(srv), params)
-                except Exception as exc:  # a parser surprise is a finding, not a crash
+                except Exception as exc:  # a parser surprise is an error, not a crash
                     why = f"{type(exc).__name__}: {exc}"
-                    res = Outcome(target, Status.failed, Msg(
-                        f"evidence could not be read, counted as not met: {why}",
-                        f"证据无法解析，按不符合计：{why}"))
+                    res = Outcome(target, Status.error, Msg(
+                        f"evidence could not be read, not judged: {why}",
+                        f"证据无法解析，无法判定：{why}"))
                 res.target = target
                 out.append(res)
             return out
@@ -207,13 +215,19 @@ def device_check(rule_id: str) -> Callable[[DeviceFn], DeviceFn]:
                 ev = ctx.devices.get(dev.name)
                 if ev is None:
                     continue
+                if ev.error:
+                    out.append(Outcome(ev.name, Status.error, Msg(
+                        f"no evidence, not judged: {ev.error}",
+                        f"未能取得证据，无法判定：{ev.error}"),
+                        [Evidence("collection", ev.error, ev.source)]))
+                    continue
                 try:
-                    res = DEVICE_CHECKS[rule_id](ev, params)
+                    res = on_fallback(ev, DEVICE_CHECKS[rule_id](ev, params))
                 except Exception as exc:
                     why = f"{type(exc).__name__}: {exc}"
-                    res = Outcome(ev.name, Status.failed, Msg(
-                        f"configuration could not be read, counted as not met: {why}",
-                        f"设备配置无法解析，按不符合计：{why}"))
+                    res = Outcome(ev.name, Status.error, Msg(
+                        f"configuration could not be read, not judged: {why}",
+                        f"设备配置无法解析，无法判定：{why}"))
                 if res is not None:
                     res.target = ev.name
                     out.append(res)
@@ -223,6 +237,19 @@ def device_check(rule_id: str) -> Callable[[DeviceFn], DeviceFn]:
         return fn
 
     return register
+
+
+def on_fallback(ev: DeviceEvidence, res: Outcome | None) -> Outcome | None:
+    """A verdict on fallback evidence (rendered, the running configuration unreadable)
+    says so, and a pass is only partial: what runs on the device was not seen."""
+    if res is None or not ev.fallback:
+        return res
+    note = Msg(f" (judged on the rendered configuration: the running one could not be "
+               f"read: {ev.fallback})", f"（依据渲染配置判定：未能读取运行配置：{ev.fallback}）")
+    status = Status.partial if res.status is Status.passed else res.status
+    return replace(res, status=status, msg=res.msg + note,
+                   evidence=[*res.evidence, Evidence("running configuration", ev.fallback,
+                                                     "lab")])
 
 
 def in_nets(addr: str, nets: list[str]) -> bool:
@@ -261,9 +288,14 @@ def part(target: Target, message: Msg, *evidence: Evidence) -> Outcome:
     return _outcome(target, Status.partial, message, evidence)
 
 
+def error(target: Target, message: Msg, *evidence: Evidence) -> Outcome:
+    """The target could not be observed: not judged, scored as not met, fails the run."""
+    return _outcome(target, Status.error, message, evidence)
+
+
 def na(target: Target, message: Msg) -> Outcome:
     return _outcome(target, Status.na, message)
 
 
-def manual(target: Target, message: Msg) -> Outcome:
-    return _outcome(target, Status.manual, message)
+def manual(target: Target, message: Msg, *evidence: Evidence) -> Outcome:
+    return _outcome(target, Status.manual, message, evidence)

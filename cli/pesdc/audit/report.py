@@ -25,15 +25,15 @@ from jinja2 import Environment, FileSystemLoader
 
 from pesdc.audit.catalog import Catalog
 from pesdc.audit.engine import SCORING, SCORING_ZH
-from pesdc.audit.result import AuditReport, Msg, Status, Waiver, label
+from pesdc.audit.result import AUDIT_STATES, NOT_MET, AuditReport, Msg, Status, Waiver, label
 from pesdc.model.tree import Topology
 from pesdc.redact import Redactor
 from pesdc.render.engine import TEMPLATES
 
 P = ParamSpec("P")
 
-COLORS = {"pass": "#2e9d4c", "partial": "#e0a100", "fail": "#d93025", "na": "#9e9e9e",
-          "manual": "#5b7fc7"}
+COLORS = {"pass": "#2e9d4c", "partial": "#e0a100", "fail": "#d93025", "error": "#8e3fb5",
+          "na": "#9e9e9e", "manual": "#5b7fc7", "waived": "#8d6e63"}
 TEXT = {
     "zh": {"title": "等级保护测评报告（第三级）", "center": "数据中心", "date": "日期",
            "mode": "方式", "profile": "测评参数", "overall": "总体得分", "counts": "测评项统计",
@@ -157,7 +157,7 @@ def _view(report: AuditReport, catalog: Catalog, lang: str) -> dict[str, Any]:
             "items": [f"{catalog.items[i].clause} {catalog.items[i].title(lang)}"
                       for i in rd.items],
             "waived": r.waived, "waiver": r.waiver,
-            "outcomes": [o for o in r.outcomes if o.status in (Status.failed, Status.partial)],
+            "outcomes": [o for o in r.outcomes if o.status in NOT_MET],
             "passed": sum(o.status is Status.passed for o in r.outcomes)})
     families = []
     for fam in catalog.families.values():
@@ -177,7 +177,7 @@ def _view(report: AuditReport, catalog: Catalog, lang: str) -> dict[str, Any]:
               [i.waiver for i in report.items.values() if i.waiver]
     return {"t": t, "lang": lang, "r": report, "findings": findings, "families": families,
             "counts": report.counts(), "colors": COLORS,
-            "labels": {s.value: label(s, lang) for s in Status},
+            "labels": {s.value: label(s, lang) for s in AUDIT_STATES},
             "sources": {k: word("source", k, lang) for k in WORDS_ZH["source"]},
             "mode": t.get(report.mode, report.mode), "waivers": waivers,
             "waiver_notes": report.notes_in(lang), "profile": _profile(report, lang),
@@ -220,29 +220,36 @@ def json_report(report: AuditReport, catalog: Catalog) -> str:
 
 @redacted_output
 def junit_report(report: AuditReport, catalog: Catalog, lang: str = "en") -> str:
+    efx = [r.effective for r in report.rules.values()]
     suites = ET.Element("testsuites", name=f"pesdc audit {report.dc}",
                         tests=str(len(report.rules)),
-                        failures=str(len(report.failed_rules())), time=str(report.seconds))
+                        failures=str(sum(e in (Status.failed, Status.partial) for e in efx)),
+                        errors=str(efx.count(Status.error)), time=str(report.seconds))
+    not_run = (Status.na, Status.manual, Status.waived)
     for fam in catalog.families.values():
         rules = [r for r in report.rules.values()
                  if any(catalog.items[i].family == fam.id for i in catalog.rules[r.rule].items)]
         fails = sum(r.effective in (Status.failed, Status.partial) for r in rules)
-        skips = sum(r.effective in (Status.na, Status.manual) for r in rules)
+        errors = sum(r.effective is Status.error for r in rules)
+        skips = sum(r.effective in not_run for r in rules)
         suite = ET.SubElement(suites, "testsuite", name=f"{fam.id} {fam.title(lang)}",
-                              tests=str(len(rules)), failures=str(fails), skipped=str(skips))
+                              tests=str(len(rules)), failures=str(fails), errors=str(errors),
+                              skipped=str(skips))
         for r in rules:
             rd = catalog.rules[r.rule]
             case = ET.SubElement(suite, "testcase", classname=f"{report.dc}.{fam.key}",
                                  name=f"{r.rule} {rd.title(lang)}")
-            if r.effective in (Status.na, Status.manual):
+            if r.effective in not_run:
                 why = r.note_in(lang) or label(r.effective, lang)
                 if r.waived and r.waiver:
                     why = waiver_text(r.waiver).text(lang)
                 ET.SubElement(case, "skipped", message=why)
-            elif r.effective in (Status.failed, Status.partial):
-                bad = [o for o in r.outcomes if o.status in (Status.failed, Status.partial)]
+            elif r.effective in NOT_MET:
+                bad = [o for o in r.outcomes if o.status in NOT_MET]
                 colon, sep = ("：", "；") if lang == "zh" else (": ", "; ")
-                fail = ET.SubElement(case, "failure", message=label(r.effective, lang) + colon
+                # JUnit's <error>: the rule could not be judged, which CI shows as such.
+                tag = "error" if r.effective is Status.error else "failure"
+                fail = ET.SubElement(case, tag, message=label(r.effective, lang) + colon
                                      + sep.join(f"{o.target_in(lang)}{colon}"
                                                 f"{o.message_in(lang)}" for o in bad[:5]))
                 fail.text = "\n\n".join(
@@ -265,13 +272,13 @@ def md_report(report: AuditReport, catalog: Catalog, lang: str = "en") -> str:
                                              for k, v in report.counts().items()),
            f"- {t['scoring']}: {SCORING_ZH if lang == 'zh' else SCORING}", "",
            f"## {t['families']}", "", f"| {t['family']} | {t['score']} | "
-           + " | ".join(label(s, lang) for s in Status) + " |",
-           "|---|---|" + "---|" * len(Status)]
+           + " | ".join(label(s, lang) for s in AUDIT_STATES) + " |",
+           "|---|---|" + "---|" * len(AUDIT_STATES)]
     for fam in catalog.families.values():
         fs = report.families[fam.id]
         out.append(f"| {fam.id} {fam.title(lang)} | "
                    f"{fs.score if fs.score is not None else '-'} | "
-                   + " | ".join(str(fs.counts[s.value]) for s in Status) + " |")
+                   + " | ".join(str(fs.counts[s.value]) for s in AUDIT_STATES) + " |")
     out += ["", f"## {t['findings']}", ""]
     for r in report.findings():
         rd = catalog.rules[r.rule]
@@ -286,7 +293,7 @@ def md_report(report: AuditReport, catalog: Catalog, lang: str = "en") -> str:
             out.append(f"- {t['waivers']}: {w.justification} — {t['approver']} {w.approver}, "
                        f"{t['expires']} {w.expires}{expired}")
         for o in r.outcomes:
-            if o.status in (Status.failed, Status.partial):
+            if o.status in NOT_MET:
                 out.append(f"- `{o.target_in(lang)}`: {o.message_in(lang)}")
         out.append("")
     for note in report.notes_in(lang):

@@ -4,27 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 from typing import Any
 
 from pesdc.redact import Redactor, mask_shapes
+from pesdc.verdict import Verdict
 
-
-class Status(StrEnum):
-    passed = "pass"  # 符合
-    partial = "partial"  # 部分符合
-    failed = "fail"  # 不符合
-    na = "na"  # 不适用
-    manual = "manual"  # 人工核查
-
+# The audit's verdicts are pesdc's one set (pesdc.verdict): an error is a check that
+# could not observe its target (it crashed, its evidence could not be read). It is
+# scored as not met, listed as a finding, and makes `pesdc audit` exit non-zero.
+Status = Verdict
+# The verdicts an audit gives, in the order reports list them (skipped is verify's).
+AUDIT_STATES = (Status.passed, Status.partial, Status.failed, Status.error, Status.na,
+                Status.manual, Status.waived)
 
 LABELS = {
     "zh": {Status.passed: "符合", Status.partial: "部分符合", Status.failed: "不符合",
-           Status.na: "不适用", Status.manual: "人工核查"},
+           Status.error: "无法判定", Status.na: "不适用", Status.manual: "人工核查",
+           Status.waived: "已豁免", Status.skipped: "跳过"},
     "en": {Status.passed: "pass", Status.partial: "partial", Status.failed: "fail",
-           Status.na: "not applicable", Status.manual: "manual"},
+           Status.error: "error", Status.na: "not applicable", Status.manual: "manual",
+           Status.waived: "waived", Status.skipped: "skipped"},
 }
-SCORE = {Status.passed: 1.0, Status.partial: 0.5, Status.failed: 0.0}
+# An error scores as not met: nothing was observed, so it cannot raise the score.
+SCORE = {Status.passed: 1.0, Status.partial: 0.5, Status.failed: 0.0, Status.error: 0.0}
+# Verdicts that are findings: what the report lists and asks to be fixed.
+NOT_MET = (Status.failed, Status.partial, Status.error)
 
 
 def label(status: Status, lang: str) -> str:
@@ -142,12 +146,16 @@ class Outcome:
 
 
 def combine(statuses: list[Status]) -> Status:
-    """All pass: pass; all fail: fail; a mix of pass/partial/fail: partial.
-    Not-applicable outcomes do not count; only manual ones: manual."""
+    """Any error: error (the rule could not be judged in full, whatever else was seen).
+    Otherwise all pass: pass; all fail: fail; a mix of pass/partial/fail: partial.
+    Not-applicable outcomes do not count; only manual ones: manual; only waived: waived."""
+    if Status.error in statuses:
+        return Status.error
     scored = [s for s in statuses if s in SCORE]
     if not scored:
-        if Status.manual in statuses:
-            return Status.manual
+        for s in (Status.manual, Status.waived):
+            if s in statuses:
+                return s
         return Status.na
     if all(s is Status.passed for s in scored):
         return Status.passed
@@ -178,7 +186,8 @@ def _waiver(w: Waiver | None, r: Redactor) -> Waiver | None:
 
 
 class _Waivable:
-    """A verdict a waiver can set aside: failed or partial, with an unexpired waiver."""
+    """A verdict a waiver can set aside: failed or partial, with an unexpired waiver.
+    An error is never waived: a waiver accepts a known gap, not an unseen one."""
 
     status: Status
     waiver: Waiver | None
@@ -190,7 +199,7 @@ class _Waivable:
 
     @property
     def effective(self) -> Status:
-        return Status.na if self.waived else self.status
+        return Status.waived if self.waived else self.status
 
 
 @dataclass
@@ -274,27 +283,33 @@ class AuditReport:
         return [n.text(lang) for n in self.notes]
 
     def counts(self) -> dict[str, int]:
-        out = {s.value: 0 for s in Status}
+        out = {s.value: 0 for s in AUDIT_STATES}
         for i in self.items.values():
             out[i.effective.value] += 1
         return out
 
     def findings(self) -> list[RuleResult]:
-        """Rules not met (fail or partial), waived ones included (marked)."""
-        return [r for r in self.rules.values() if r.status in (Status.failed, Status.partial)]
+        """Rules not met (fail, partial or error), waived ones included (marked)."""
+        return [r for r in self.rules.values() if r.status in NOT_MET]
 
     def failed_rules(self) -> list[str]:
-        """Rules failing or partly failing after waivers: the audit's finding list."""
-        return sorted(r.rule for r in self.rules.values()
-                      if r.effective in (Status.failed, Status.partial))
+        """Rules failing, partly failing or in error after waivers: the finding list."""
+        return sorted(r.rule for r in self.rules.values() if r.effective in NOT_MET)
+
+    def error_rules(self) -> list[str]:
+        """Rules that could not be judged: they make the audit command fail."""
+        return sorted(r.rule for r in self.rules.values() if r.effective is Status.error)
 
     def target_status(self) -> dict[str, str]:
-        """Node name -> pass/fail for colouring the picture (fail: a failing outcome)."""
+        """Node name -> pass/fail/error for colouring the picture."""
         out: dict[str, str] = {}
         for r in self.rules.values():
             for o in r.outcomes:
                 name = o.target.split(".")[0]
-                if o.status in (Status.failed, Status.partial) and not r.waived:
+                if o.status is Status.error:
+                    out[name] = "error"
+                elif o.status in (Status.failed, Status.partial) and not r.waived \
+                        and out.get(name) != "error":
                     out[name] = "fail"
                 elif o.status is Status.passed:
                     out.setdefault(name, "pass")
@@ -313,7 +328,8 @@ class AuditReport:
         return {"dc": self.dc, "title": {"zh": self.title_zh, "en": self.title_en},
                 "mode": self.mode, "date": self.date, "profile": self.profile,
                 "overall": self.overall, "counts": self.counts(),
-                "failed_rules": self.failed_rules(), "waiver_notes": self.waiver_notes,
+                "failed_rules": self.failed_rules(), "error_rules": self.error_rules(),
+                "waiver_notes": self.waiver_notes,
                 "waiver_notes_zh": self.notes_in("zh"),
                 "hosts": self.hosts, "seconds": self.seconds,
                 "families": {k: v.as_dict() for k, v in self.families.items()},

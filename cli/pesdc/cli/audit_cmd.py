@@ -121,6 +121,12 @@ def audit(paths: tuple[Path, ...], dc: str | None, all_centers: bool, static: bo
         err=True)
     for note in report.waiver_notes:
         click.echo(f"audit: {note}", err=True)
+    errors = report.error_rules()
+    if errors:
+        # An audit that could not observe is not a finished assessment: it fails.
+        click.echo(f"audit: ERROR: {len(errors)} rule(s) could not be judged (no evidence "
+                   f"observed): {', '.join(errors)}", err=True)
+        sys.exit(1)
     if fail_under is not None and (report.overall or 0) < fail_under:
         sys.exit(1)
 
