@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -10,24 +9,18 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import require_lab
+
 ROOT = Path(__file__).resolve().parents[2]
 LABCITY = ROOT / "tests" / "fixtures" / "labcity"
 BIN = Path(sys.executable).parent
 PESDC = [sys.executable, "-m", "pesdc"]
+__all__ = ["BIN", "LABCITY", "PESDC", "ROOT", "pesdc", "require_lab"]
 
 
 def pesdc(*args: str, timeout: float = 600, **kw: object) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*PESDC, *args], capture_output=True, text=True, timeout=timeout,
                           **kw)  # type: ignore[call-overload,no-any-return]
-
-
-def require_lab() -> None:
-    from pesdc.lab import image
-
-    if os.geteuid() != 0:
-        pytest.skip("the lab needs root")
-    if not image.is_ready():
-        pytest.skip("lab base image not built (pesdc lab image build)")
 
 
 @pytest.fixture(scope="session")
@@ -36,6 +29,7 @@ def ansible_playbook() -> str:
     if not exe.is_file():
         found = shutil.which("ansible-playbook")
         if not found:
-            pytest.skip("ansible-playbook not installed")
+            pytest.fail("ansible-playbook is not installed: scripts/setup.sh installs "
+                        "ansible-core into .venv; run scripts/setup.sh", pytrace=False)
         return found
     return str(exe)

@@ -18,7 +18,8 @@ def test_molecule_baseline():
     require_lab()
     molecule = BIN / "molecule"
     if not molecule.is_file() and not shutil.which("molecule"):
-        pytest.skip("molecule not installed (pip install -e .[dev])")
+        pytest.fail("molecule is not installed: scripts/setup.sh installs it into .venv "
+                    "(pip install -e '.[dev]'); run scripts/setup.sh", pytrace=False)
     env = {**os.environ, "PATH": f"{BIN}:{os.environ.get('PATH', '')}"}
     proc = subprocess.run([str(molecule) if molecule.is_file() else "molecule", "test", "-s",
                            "baseline"], cwd=ROOT, env=env, capture_output=True, text=True,

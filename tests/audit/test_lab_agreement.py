@@ -15,13 +15,11 @@ through an audit profile: what is compared is the verdict, not the site's choice
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 
 import pytest
 
-from pesdc.lab import image
 from tests.audit.conftest import LABCITY, ROOT, pesdc
 from tests.secret_scan import assert_no_secrets
 
@@ -47,15 +45,14 @@ DIFFERENT = {
     "chronyd_specify_remote_server": ("AUD-CE-16", "SSG's check reads /etc/chrony.conf; "
                                       "Debian keeps chrony's file in /etc/chrony/"),
     "audit_rules_login_events": ("AUD-CE-13", "SSG also asks for faillog/tallylog watches "
+                                 "(pam_tally); pesdc watches lastlog and the faillock dir"),
+}
 # Rules pesdc leaves to a person in the lab, where the evidence cannot be observed.
 LAB_MANUAL = {"AUD-CE-13": "the lab's hosts share the machine's kernel: whether the audit "
                            "rules are loaded cannot be observed there (SSG reads the files)"}
-                                 "(pam_tally); pesdc watches lastlog and the faillock dir"),
-}
 RESULTS = ROOT / "benchmarks" / "results" / "lynis.json"
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not image.is_ready(),
-                                reason="needs root and the lab image")
+pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("lab_image")]
 
 
 def run(*args: str, timeout: float = 600) -> str:

@@ -3,7 +3,6 @@ key content asserted on the rendered DOM, a screenshot saved for a person to loo
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
@@ -12,14 +11,20 @@ from pathlib import Path
 import pytest
 
 from tests.audit.conftest import NONCOMPLIANT, pesdc
+from tests.conftest import require_tool
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = shutil.which("chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None or os.geteuid() != 0,
-                                reason="needs Debian chromium (scripts/setup.sh) and root")
+# Root: Debian's chromium does not start as an unprivileged user here (crashpad).
+pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("_chromium")]
+
+
+@pytest.fixture(scope="module")
+def _chromium() -> None:
+    require_tool("chromium", "Debian chromium")
 
 
 def chromium(*args: str) -> subprocess.CompletedProcess[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -14,9 +13,15 @@ from click.testing import CliRunner
 from pesdc.cli.main import main
 from pesdc.graph import CenterError, center_graph, select_center
 from pesdc.model import validate
-from tests.conftest import MINI
+from tests.conftest import MINI, require_tool
 
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz dot missing")
+
+@pytest.fixture
+def _dot() -> str:
+    return require_tool("dot", "Debian graphviz")
+
+
+needs_dot = pytest.mark.usefixtures("_dot")
 SVG = "{http://www.w3.org/2000/svg}"
 
 

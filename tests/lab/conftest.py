@@ -1,16 +1,16 @@
 """A real lab of the small Linux city, up once for the module, down (and checked
-clean) at the end. Needs root and the cached base image (pesdc lab image build)."""
+clean) at the end. Needs root and the cached base image (pesdc lab image build): every
+test here is marked `lab` and require_lab (tests/conftest.py) checks that it is."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from pesdc.lab import image
+from tests.conftest import require_lab
 
 ROOT = Path(__file__).resolve().parents[2]
 LABCITY = ROOT / "tests" / "fixtures" / "labcity"
@@ -22,11 +22,7 @@ def pesdc(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*PESDC, *args], capture_output=True, text=True, timeout=timeout)
 
 
-def require_lab() -> None:
-    if os.geteuid() != 0:
-        pytest.skip("the lab needs root")
-    if not image.is_ready():
-        pytest.skip("lab base image not built (pesdc lab image build; .ci/run builds it)")
+__all__ = ["LAB", "LABCITY", "pesdc", "require_lab"]
 
 
 @pytest.fixture(scope="package")

@@ -9,10 +9,14 @@ import signal
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from pesdc.lab.paths import lab_dir
 from pesdc.lab.runtime import Lab
 
 from .conftest import LAB, LABCITY, pesdc, require_lab
+
+pytestmark = pytest.mark.lab
 
 
 def lab_exec(node: str, *cmd: str) -> subprocess.CompletedProcess[str]:

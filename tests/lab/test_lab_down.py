@@ -5,10 +5,13 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from pesdc.lab.paths import lab_dir
 
 from .conftest import LABCITY, pesdc, require_lab
 
+pytestmark = pytest.mark.lab
 LAB = "tclean"
 
 

@@ -29,7 +29,6 @@ PESDC = [sys.executable, "-m", "pesdc"]
 DEVICES = ("fw-1", "fw-2", "gk-1", "rt-1")
 
 pytestmark = pytest.mark.lab
-pytestmark = pytest.mark.lab
 
 
 def pesdc(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:

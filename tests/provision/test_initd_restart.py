@@ -31,6 +31,7 @@ esac
 """
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for a mount namespace")
+pytestmark = [pytestmark, pytest.mark.lab]
 
 
 def _run_with_script(tmp_path: Path, command: str) -> subprocess.CompletedProcess[str]:

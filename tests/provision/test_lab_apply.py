@@ -22,6 +22,7 @@ HOSTS = ["web-1", "dx-1", "mis-1", "mis-2", "db-1", "db-2", "dss-1", "log-1", "n
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not image.is_ready(),
                                 reason="needs root and the lab image")
+pytestmark = [pytestmark, pytest.mark.lab]
 
 
 def pesdc(*args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess[str]:

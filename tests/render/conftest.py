@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -10,6 +9,7 @@ import pytest
 
 from pesdc.model import validate
 from pesdc.render.context import CenterFacts
+from tests.conftest import require_root
 
 ROOT = Path(__file__).resolve().parents[2]
 LABCITY = ROOT / "tests" / "fixtures" / "labcity"
@@ -17,8 +17,8 @@ PESDC = [sys.executable, "-m", "pesdc"]
 
 
 def needs_root() -> None:
-    if os.geteuid() != 0:
-        pytest.skip("needs root to make a scratch network namespace")
+    """For a `lab` test (tests/conftest.py checks the marker)."""
+    require_root("a scratch network namespace needs root")
 
 
 @pytest.fixture(scope="session")

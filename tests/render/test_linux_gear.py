@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from pesdc.kinds import kind_of
 from pesdc.render import render_device_files
+from tests.conftest import require_tool
 
 from .conftest import needs_root, run
 
@@ -25,6 +25,7 @@ def rendered(weihai_facts):
     return out
 
 
+@pytest.mark.lab
 @pytest.mark.parametrize("device", ["fw-1", "fw-2", "gk-1"])
 def test_nft_accepts_ruleset_in_scratch_namespace(rendered, tmp_path: Path, device: str):
     needs_root()
@@ -34,6 +35,7 @@ def test_nft_accepts_ruleset_in_scratch_namespace(rendered, tmp_path: Path, devi
     assert res.returncode == 0, res.stderr
 
 
+@pytest.mark.lab
 def test_nft_check_catches_a_broken_ruleset(rendered, tmp_path: Path):
     """The checker is real: the same ruleset with one broken rule is refused."""
     needs_root()
@@ -45,8 +47,7 @@ def test_nft_check_catches_a_broken_ruleset(rendered, tmp_path: Path):
 
 
 def test_frr_config_passes_vtysh_dryrun(rendered, tmp_path: Path):
-    if not shutil.which("vtysh"):
-        pytest.skip("frr not installed (scripts/setup.sh installs it)")
+    require_tool("vtysh", "Debian frr")
     f = tmp_path / "frr.conf"
     f.write_text(rendered["rt-1"]["frr.conf"])
     res = run(["vtysh", "-C", "-f", str(f)])

@@ -5,14 +5,14 @@ the program that reads it on a server: sshd -t/-T, visudo -c and cvtsudoers, rsy
 logrotate -d, chronyd -p, libpwquality (python3-pwquality), shadow's useradd, the shells,
 sysctl; the auditd rules go through a parser of auditctl's argument syntax whose syscall
 names are checked by ausyscall (loading rules needs the kernel's audit subsystem).
-A check is skipped only when its tool is not installed (scripts/setup.sh installs them).
+A check fails when its tool is not installed (scripts/setup.sh installs them); the sshd
+checks are `lab` tests: without a running sshd's /run/sshd they need root to make one.
 """
 
 from __future__ import annotations
 
 import errno
 import json
-import os
 import re
 import shlex
 import shutil
@@ -25,7 +25,7 @@ import pytest
 from pesdc.model import validate
 from pesdc.render.context import CenterFacts, server_context
 from pesdc.render.servers import SERVER_FILES, render_server
-from tests.conftest import MINI
+from tests.conftest import MINI, require_root, require_tool
 
 CITY = "jinan"
 SYSTEM_PYTHON = "/usr/bin/python3"  # python3-pwquality is a Debian package, not in the venv
@@ -64,10 +64,8 @@ def rendered_rhel(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
 
 
 def _tool(name: str) -> str:
-    path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin:/usr/bin:/bin")
-    if path is None:
-        pytest.skip(f"{name} is not installed (scripts/setup.sh installs it)")
-    return path
+    return shutil.which(name) or require_tool(name, "Debian 12 or its Debian package",
+                                              path="/usr/sbin:/sbin:/usr/bin:/bin")
 
 
 def _run(args: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
@@ -206,9 +204,8 @@ def _sshd(tmp_path: Path) -> Callable[[list[str]], subprocess.CompletedProcess[s
         cmd = [sshd, *args, "-o", f"HostKey={key}"]
         if Path("/run/sshd").is_dir():
             return _run(cmd)
-        unshare = shutil.which("unshare")
-        if unshare is None or os.geteuid() != 0:
-            pytest.skip("sshd needs /run/sshd; cannot make a private one (no root/unshare)")
+        require_root("sshd needs /run/sshd: only root can make a private one")
+        unshare = require_tool("unshare", "Debian util-linux")
         script = ("mount -t tmpfs tmpfs /run && mkdir -m 0755 /run/sshd && exec "
                   + shlex.join(cmd))
         proc = _run([unshare, "-m", "sh", "-c", script])
@@ -219,6 +216,7 @@ def _sshd(tmp_path: Path) -> Callable[[list[str]], subprocess.CompletedProcess[s
     return run
 
 
+@pytest.mark.lab
 @pytest.mark.parametrize("family", ["debian", "rhel"])
 def test_sshd_config_passes_sshd_t(rendered: Rendered, rendered_rhel: Rendered,
                                    family: str, tmp_path: Path) -> None:
@@ -231,6 +229,7 @@ def test_sshd_config_passes_sshd_t(rendered: Rendered, rendered_rhel: Rendered,
         assert "Protocol" not in _kv(text)
 
 
+@pytest.mark.lab
 def test_sshd_effective_settings(rendered: Rendered, tmp_path: Path) -> None:
     sshd = _sshd(tmp_path)
     conf = _write(tmp_path, "sshd_config", rendered["mis-1"]["etc/ssh/sshd_config"], 0o600)
@@ -421,7 +420,8 @@ def test_pwquality_with_libpwquality(rendered: Rendered, tmp_path: Path) -> None
     probe = _run([SYSTEM_PYTHON, "-c", "import pwquality"]) if Path(
         SYSTEM_PYTHON).exists() else None
     if probe is None or probe.returncode != 0:
-        pytest.skip("python3-pwquality is not installed (scripts/setup.sh installs it)")
+        pytest.fail("python3-pwquality is not installed: scripts/setup.sh installs it; run "
+                    "scripts/setup.sh", pytrace=False)
     weak = ["Summer2024", "abcdefghijkl", "Aa1!Aa1!", "aaaaBBBB1111!!!!"]
     strong = "Vq7#mRt2!kLp9zX"
     proc = _run([SYSTEM_PYTHON, "-c", _PWQ_CHECK, str(conf), *weak, strong])
@@ -629,7 +629,9 @@ def test_audit_rules_parse_as_auditctl_arguments(rendered: Rendered,
             assert {"identity", "sudoers", "sshd", "logins", "session", "time-change",
                     "privileged", "auditconfig"} <= keys
     if ausyscall is None:
-        pytest.skip("ausyscall (auditd) not installed: syscall names were not checked")
+        pytest.fail("ausyscall is not installed (syscall names were not checked): "
+                    "scripts/setup.sh installs it (Debian auditd); run scripts/setup.sh",
+                    pytrace=False)
 
 
 def test_audit_immutable_flag(tmp_path: Path) -> None:

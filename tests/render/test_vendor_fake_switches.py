@@ -41,7 +41,8 @@ def _fake_switches_bin() -> str | None:
 def fake_switch() -> Iterator[int]:
     exe = _fake_switches_bin()
     if exe is None:
-        pytest.skip("fake-switches is not installed (pip install -e '.[dev]')")
+        pytest.fail("fake-switches is not installed: scripts/setup.sh installs it into .venv "
+                    "(pip install --no-deps fake-switches); run scripts/setup.sh", pytrace=False)
     port = _free_port()
     proc = subprocess.Popen(
         [exe, "--model", "cisco_generic", "--hostname", "acc-1", "--username", USER,

@@ -5,7 +5,6 @@ data equal), then for real; stage 2 -> 3 on another small city. Labs st1, st2.""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -14,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from pesdc.lab import image
 from pesdc.stages.rehearse import workdir_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,8 +20,7 @@ STAGE1 = str(ROOT / "tests/fixtures/stages/stage1")
 STAGE2 = str(ROOT / "tests/fixtures/stages/stage2")
 PESDC = [sys.executable, "-m", "pesdc"]
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not image.is_ready(),
-                                reason="needs root and the lab image")
+pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("lab_image")]
 
 
 def pesdc(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:

@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LABCITY = ROOT / "tests" / "fixtures" / "labcity"
 LAB = "tvfy"
 PESDC = [sys.executable, "-m", "pesdc"]
+pytestmark = pytest.mark.lab
 
 
 def pesdc(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
