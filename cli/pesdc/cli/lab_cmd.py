@@ -174,7 +174,12 @@ def image_status() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Every probe as JSON.")
 def probe(paths: tuple[Path, ...], dc: str | None, lab_name: str | None,
           as_json: bool) -> None:
-    """Probe every zone pair and flow with real packets; expected against observed."""
+    """Probe every zone pair and flow with real packets; expected against observed.
+
+    A probe that got no answer counts as blocked only when, in the same run, its source
+    got an answer to something it sent and the destination's listener answered its own
+    connect; otherwise it is an error naming the side that failed. Exit 1 on any
+    mismatch or error."""
     from pesdc.lab.probe import probe_lab
 
     loaded = load_or_exit(paths)
@@ -193,13 +198,18 @@ def probe(paths: tuple[Path, ...], dc: str | None, lab_name: str | None,
         click.echo(json.dumps(report.as_dict(), indent=2))
     else:
         print_matrix(report)
-    sys.exit(1 if report.mismatches else 0)
+    sys.exit(0 if report.ok else 1)
 
 
 def print_matrix(report) -> None:  # type: ignore[no-untyped-def]
+    from rich.text import Text
+
+    from pesdc.model.diagnostics import printable
+    from pesdc.verdict import Verdict
+
     zones = sorted({p.src_zone for p in report.probes} | {p.dst_zone for p in report.probes})
     table = Table(title=f"isolation probes of {report.dc}: rows from, columns to "
-                        "(allowed passed / blocked held)")
+                        "(allowed passed / blocked held; E: errors, no verdict)")
     table.add_column("from \\ to")
     for z in zones:
         table.add_column(z)
@@ -212,16 +222,31 @@ def print_matrix(report) -> None:  # type: ignore[no-untyped-def]
                 continue
             allowed = [p for p in ps if p.expected]
             blocked = [p for p in ps if not p.expected]
-            bad = [p for p in ps if not p.ok]
+            failed = [p for p in ps if p.verdict is Verdict.failed]
+            errors = [p for p in ps if p.verdict is Verdict.error]
             text = f"{sum(p.ok for p in allowed)}/{len(allowed)} | " \
                    f"{sum(p.ok for p in blocked)}/{len(blocked)}"
-            cells.append(f"[red]{text} ✗[/]" if bad else f"[green]{text}[/]")
+            if errors:
+                text += f" E{len(errors)}"
+            cells.append(f"[red]{text} ✗[/]" if failed else
+                         f"[magenta]{text} ![/]" if errors else f"[green]{text}[/]")
         table.add_row(a, *cells)
     out = TerminalConsole(width=max(TerminalConsole().width, 40 + 14 * len(zones)))
     out.print(table)
+
+    def where(p) -> str:  # type: ignore[no-untyped-def]
+        port = "" if p.protocol == "icmp" else f"/{p.port}"
+        return f"{p.src_zone}->{p.dst_zone} {p.protocol}{port} {p.src} -> {p.dst} ({p.why})"
+
+    # One line per probe, never wrapped (grep finds it), the cause as plain text.
     for p in report.mismatches:
-        out.print(f"[red]MISMATCH[/] {p.src_zone}->{p.dst_zone} {p.protocol}/{p.port} "
-                  f"{p.src} -> {p.dst} ({p.why}): expected "
-                  f"{'allowed' if p.expected else 'blocked'}, observed "
-                  f"{'passed' if p.observed else 'blocked'}")
-    out.print(f"{len(report.probes)} probes, {len(report.mismatches)} mismatch(es)")
+        out.print(Text.assemble(("MISMATCH", "red"), printable(
+            f" {where(p)}: expected {'allowed' if p.expected else 'blocked'}, observed "
+            f"{'passed' if p.observed else 'blocked'}")), soft_wrap=True)
+    for p in report.errors:
+        out.print(Text.assemble(("ERROR", "magenta"), printable(
+            f" {where(p)}: expected {'allowed' if p.expected else 'blocked'}, no verdict: "
+            f"{p.cause}")), soft_wrap=True)
+    counts = report.counts()
+    out.print(f"{len(report.probes)} probes: {counts['pass']} passed, "
+              f"{len(report.mismatches)} mismatch(es), {len(report.errors)} error(s)")

@@ -5,13 +5,27 @@ every zone pair, a probe goes from a lab node in the source zone to a listener o
 node in the destination; the expected result is what the normalised policy says
 (``CenterPolicy.allows``). Listeners and clients are one small agent per namespace,
 run with the machine's python3 inside that namespace only.
+
+A probe that got no answer is "blocked" only with evidence from the same run that
+both ends worked (pesdc.verdict: otherwise it is an error, naming the side):
+
+- the source can send: a probe from it got an answer (an allowed flow, or a control
+  probe to a neighbour on its own segment or to its gateway, run in the same batch);
+- the destination answers: its listener connected to itself from inside its own
+  namespace before and after the clients ran (for a port a real service holds: that
+  service answered, or for UDP, the port is bound), and the destination node has
+  itself been seen on the network (a probe to or from it got an answer).
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
+import os
+import select
 import subprocess
+import time
 from dataclasses import dataclass, field
 
 from pesdc.lab import netns
@@ -19,24 +33,45 @@ from pesdc.lab.plan import LabPlan, Node
 from pesdc.model.schema import ZoneKind
 from pesdc.model.tree import Topology
 from pesdc.policy import CenterPolicy, build
+from pesdc.verdict import Verdict, tally
 
 CLOSED_PORT = 7  # echo: no policy of a center allows it; a probe for "denied"
+CONTROL_PORT = 9  # discard: a control listener on a source's neighbour (same segment)
+
+# What a client saw for one probe. "pass" is an answer; the next three are what a
+# blocked flow looks like (and also a dead listener or a source that cannot send: the
+# controls tell them apart); "error" is a probe that could not be sent at all.
+SEEN_PASS = "pass"
+SEEN_BLOCKED = ("timeout", "refused", "unreachable")
+SEEN_ERROR = "error"
 
 _LISTENER = r"""
-import json, socket, sys, threading, time
-specs = json.loads(sys.argv[1])
+import errno, json, os, socket, struct, subprocess, sys, threading, time
+from concurrent.futures import ThreadPoolExecutor
+specs = [tuple(s) for s in json.loads(sys.argv[1])]
+def why(e):
+    return e.strerror or str(e) or type(e).__name__
+state = {}  # spec -> (ours | service | kernel | failed, detail)
 socks = []
-for addr, proto, port in specs:
+for spec in specs:
+    addr, proto, port = spec
+    if proto == "icmp":
+        state[spec] = ("kernel", "")
+        continue
     kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
     s = socket.socket(socket.AF_INET, kind)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         s.bind((addr, port))
-    except OSError:
-        continue  # a real service already listens there: probes reach it instead
+    except OSError as e:
+        s.close()
+        in_use = e.errno == errno.EADDRINUSE  # a real service holds it: probes reach it
+        state[spec] = ("service" if in_use else "failed", "bind: " + why(e))
+        continue
     if proto == "tcp":
-        s.listen(64)
+        s.listen(128)
     socks.append((s, proto))
+    state[spec] = ("ours", "")
 def serve(s, proto):
     while True:
         try:
@@ -48,31 +83,104 @@ def serve(s, proto):
             return
 for s, proto in socks:
     threading.Thread(target=serve, args=(s, proto), daemon=True).start()
-print("ready", flush=True)
-time.sleep(float(sys.argv[2]))
+def udp_bound(addr, port):
+    with open("/proc/net/udp") as fh:
+        for line in fh.read().splitlines()[1:]:
+            ip, p = line.split()[1].split(":")
+            ip = socket.inet_ntoa(struct.pack("<I", int(ip, 16)))
+            if int(p, 16) == port and ip in (addr, "0.0.0.0"):
+                return True
+    return False
+def check(spec):
+    addr, proto, port = spec
+    how, detail = state[spec]
+    row = [addr, proto, port, how]
+    if how == "failed":
+        return row + [False, detail]
+    if proto == "icmp":
+        r = subprocess.run(["ping", "-n", "-q", "-c", "1", "-W", "3", addr],
+                           capture_output=True, text=True)
+        if r.returncode == 0:
+            return row + [True, "answered its own ping"]
+        return row + [False, "no answer to its own ping " + (r.stderr.strip() or
+                                                             "(ping exited %d)" % r.returncode)]
+    who = "a service already bound there" if how == "service" else "its listener"
+    c = socket.socket(socket.AF_INET, socket.SOCK_STREAM if proto == "tcp" else
+                      socket.SOCK_DGRAM)
+    c.settimeout(3.0)  # its own stack: only a failure waits this long
+    try:
+        c.connect((addr, port))
+        if proto == "udp":
+            c.send(b"pesdc-probe"); c.recv(512)
+        return row + [True, who + " answered its own connect"]
+    except OSError as e:
+        if proto == "udp" and how == "service" and udp_bound(addr, port):
+            return row + [True, "bound by a service already there (it does not echo the "
+                                "probe: " + why(e) + ")"]
+        return row + [False, "its own connect to %s %s/%d: %s" % (addr, proto, port, why(e))]
+    finally:
+        c.close()
+def report():
+    with ThreadPoolExecutor(32) as ex:
+        print(json.dumps(list(ex.map(check, specs))), flush=True)
+def watchdog():
+    time.sleep(float(sys.argv[2])); os._exit(3)
+threading.Thread(target=watchdog, daemon=True).start()
+report()
+for line in sys.stdin:
+    if line.strip() == "check":
+        report()
 """
 
 _CLIENT = r"""
-import json, socket, subprocess, sys
+import errno, json, socket, subprocess, sys
 from concurrent.futures import ThreadPoolExecutor
 probes = json.loads(sys.argv[1])
+UNREACH = (errno.EHOSTUNREACH, errno.ENETUNREACH)
+def why(e):
+    return e.strerror or str(e) or type(e).__name__
 def one(p):
     src, dst, proto, port = p["src"], p["dst"], p["protocol"], p["port"]
     try:
+        # The route lookup of a connected UDP socket sends nothing: a source without
+        # its address or without a route cannot send, which is not "blocked".
+        r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            r.bind((src, 0)); r.connect((dst, port or 9))
+        except OSError as e:
+            return ["error", "cannot send from %s to %s: %s" % (src, dst, why(e))]
+        finally:
+            r.close()
         if proto == "icmp":
-            r = subprocess.run(["ping", "-n", "-q", "-c", "1", "-W", "1", "-I", src, dst],
-                               capture_output=True)
-            return r.returncode == 0
+            res = subprocess.run(["ping", "-n", "-q", "-c", "1", "-W", "1", "-I", src, dst],
+                                 capture_output=True, text=True)
+            if res.returncode == 0:
+                return ["pass", "echo reply"]
+            if res.returncode == 1:
+                if "error" in res.stdout:
+                    return ["unreachable", "destination unreachable"]
+                return ["timeout", "no echo reply in 1 s"]
+            return ["error", "ping exited %d: %s" % (res.returncode, res.stderr.strip()[-300:])]
         kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
         s = socket.socket(socket.AF_INET, kind)
         s.settimeout(1.0)
-        s.bind((src, 0))
-        if proto == "tcp":
-            s.connect((dst, port)); s.close(); return True
-        s.sendto(b"pesdc-probe", (dst, port))
-        s.recvfrom(512); return True
-    except OSError:
-        return False
+        try:
+            s.bind((src, 0))
+            s.connect((dst, port))
+            if proto == "udp":
+                s.send(b"pesdc-probe"); s.recv(512)
+                return ["pass", "echo reply"]
+            return ["pass", "connected"]
+        except TimeoutError:
+            return ["timeout", "no answer in 1 s"]
+        except ConnectionRefusedError:
+            return ["refused", "connection refused"]
+        except OSError as e:
+            return ["unreachable" if e.errno in UNREACH else "error", why(e)]
+        finally:
+            s.close()
+    except Exception as e:
+        return ["error", "client: %s: %s" % (type(e).__name__, e)]
 with ThreadPoolExecutor(32) as ex:
     print(json.dumps(list(ex.map(one, probes))))
 """
@@ -92,25 +200,84 @@ class Probe:
     port: int
     why: str
     expected: bool
-    observed: bool | None = None
+    observed: bool | None = None  # whether an answer came (None: nothing was sent)
+    seen: str = ""  # what the client saw: pass, timeout, refused, unreachable or error
+    detail: str = ""  # the client's words for it
+    error: str = ""  # why there is no verdict, naming the side that failed
+    evidence: str = ""  # what backs the verdict (the controls, for a blocked probe)
+
+    @property
+    def verdict(self) -> Verdict:
+        if self.error or self.observed is None:
+            return Verdict.error
+        return Verdict.passed if self.observed == self.expected else Verdict.failed
 
     @property
     def ok(self) -> bool:
-        return self.observed == self.expected
+        return self.verdict is Verdict.passed
+
+    @property
+    def cause(self) -> str:
+        if self.verdict is not Verdict.error:
+            return ""
+        return self.error or "not run"
+
+    def as_dict(self) -> dict[str, object]:
+        return vars(self) | {"ok": self.ok, "verdict": self.verdict.value,
+                             "cause": self.cause}
+
+
+@dataclass
+class SpecCheck:
+    """A listener's own connect to one of its addresses/ports, inside its namespace."""
+
+    bound: str  # ours (the listener bound it) | service (already bound) | kernel (ICMP)
+    #             | failed (could not bind)
+    answers: bool
+    detail: str
+
+
+@dataclass
+class Listener:
+    node: str
+    error: str = ""  # "did not start: ..." or "exited during the run: ..."
+    specs: dict[tuple[str, str, int], SpecCheck] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"error": self.error,
+                "specs": [[a, pr, po, c.bound, c.answers, c.detail]
+                          for (a, pr, po), c in sorted(self.specs.items())]}
 
 
 @dataclass
 class ProbeReport:
     dc: str
     probes: list[Probe] = field(default_factory=list)
+    controls: list[Probe] = field(default_factory=list)  # evidence only, never judged
+    listeners: dict[str, Listener] = field(default_factory=dict)
 
     @property
     def mismatches(self) -> list[Probe]:
-        return [p for p in self.probes if not p.ok]
+        return [p for p in self.probes if p.verdict is Verdict.failed]
+
+    @property
+    def errors(self) -> list[Probe]:
+        return [p for p in self.probes if p.verdict is Verdict.error]
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatches and not self.errors
+
+    def counts(self) -> dict[str, int]:
+        c = tally(p.verdict for p in self.probes)
+        return {v.value: c[v] for v in (Verdict.passed, Verdict.failed, Verdict.error)}
 
     def as_dict(self) -> dict[str, object]:
-        return {"dc": self.dc, "probes": [vars(p) | {"ok": p.ok} for p in self.probes],
-                "mismatches": len(self.mismatches)}
+        return {"dc": self.dc, "probes": [p.as_dict() for p in self.probes],
+                "controls": [dict(vars(c)) for c in self.controls],
+                "listeners": {n: lst.as_dict() for n, lst in sorted(self.listeners.items())},
+                "counts": self.counts(), "mismatches": len(self.mismatches),
+                "errors": len(self.errors)}
 
 
 def _addr(node: Node) -> str:
@@ -198,46 +365,250 @@ def _ns_of(plan: LabPlan, node: str) -> str:
     return plan.nodes[node].netns
 
 
-def run_probes(plan: LabPlan, probes: list[Probe], linger: float = 20.0) -> None:
-    """Start listeners, run every client batch, fill ``observed``."""
-    listeners: dict[str, set[tuple[str, str, int]]] = {}
+# Nodes that can hold a control listener: hosts, management ports and sites (gear has
+# its own input policy, and the controller shares the bastion's namespace).
+_CONTROL_ROLES = ("server", "mgmt", "site")
+
+
+def plan_controls(plan: LabPlan, nodes: set[str]) -> list[Probe]:
+    """Control probes from each node: to a neighbour on its own segment (a control
+    listener there) and a ping to its gateway. An answer to either shows the node's
+    stack and interface can send and receive, so that its probes that got no answer
+    can be trusted as blocked; they run in the same batch as the node's probes."""
+    owner = {i.addresses[k].split("/")[0]: n.key for n in plan.nodes.values()
+             for i in n.interfaces for k in range(len(i.addresses))}
+    out: list[Probe] = []
+    for key in sorted(nodes):
+        node = plan.nodes[key]
+        if not node.interfaces or not node.interfaces[0].addresses:
+            continue
+        mine = ipaddress.ip_interface(node.interfaces[0].addresses[0])
+        src = str(mine.ip)
+        for other in sorted(plan.nodes.values(), key=lambda n: (n.role != "server", n.key)):
+            if other.role not in _CONTROL_ROLES or other.alias_of or \
+                    other.netns == node.netns:
+                continue
+            addr = next((a.split("/")[0] for i in other.interfaces for a in i.addresses
+                         if ipaddress.ip_interface(a).ip in mine.network), None)
+            if addr is not None:
+                out.append(Probe("", "", key, other.key, src, addr, other.key, addr, "tcp",
+                                 CONTROL_PORT, f"control: neighbour {other.key}", True))
+                break
+        gateway = next((via for _prefix, via in node.routes), None)
+        if gateway is not None:
+            gw_node = owner.get(gateway, "")
+            out.append(Probe("", "", key, gw_node, src, gateway, gw_node, gateway, "icmp", 0,
+                             f"control: gateway {gateway}", True))
+    return out
+
+
+def _said(p: Probe) -> str:
+    port = "" if p.protocol == "icmp" else f"/{p.port}"
+    return f"{p.protocol}{port} to {p.dst} ({p.why}): {p.detail or p.seen or 'not run'}"
+
+
+def judge(probes: list[Probe], controls: list[Probe], listeners: dict[str, Listener]
+          ) -> None:
+    """Turn what the clients saw into verdicts (``observed``, ``error``, ``evidence``).
+
+    An answer is its own evidence. No answer is "blocked" only when, in the same run,
+    the source got an answer to something it sent (a probe or a control) and the
+    listener answered its own connect on that address and port (before and after the
+    clients ran) and its node got an answer to or from the network; otherwise the
+    probe is an error naming the side that failed. A probe already holding an error
+    (its client crashed, its listener did not start) keeps it.
+    """
+    sent: dict[str, Probe] = {}  # node -> a probe from it that got an answer
+    on_net: dict[str, Probe] = {}  # node -> a probe from or to it that got an answer
+    for p in [*probes, *controls]:
+        if p.seen == SEEN_PASS and not p.error:
+            sent.setdefault(p.src_node, p)
+            on_net.setdefault(p.src_node, p)
+            if p.listen_node:
+                on_net.setdefault(p.listen_node, p)
     for p in probes:
-        if p.protocol in ("tcp", "udp"):
-            listeners.setdefault(p.listen_node, set()).add((p.listen, p.protocol, p.port))
-    procs = []
+        if p.error:
+            p.observed = None
+            continue
+        if p.seen == SEEN_PASS:
+            p.observed = True
+            p.evidence = p.detail
+            continue
+        if p.seen not in SEEN_BLOCKED:
+            p.observed = None
+            p.error = f"source {p.src_node} could not send: {p.detail or 'no result'}"
+            continue
+        p.observed = False
+        src_ok = sent.get(p.src_node)
+        if src_ok is None:
+            tried = [_said(c) for c in [*probes, *controls] if c.src_node == p.src_node
+                     and c.why.startswith("control:")]
+            p.error = (f"source {p.src_node} could not send: nothing it sent got an answer "
+                       f"in this run (controls: {'; '.join(tried) or 'none possible'})")
+            continue
+        lst = listeners.get(p.listen_node)
+        if lst is None or lst.error:
+            p.error = f"listener on {p.listen_node} " \
+                      f"{lst.error if lst else 'did not start: no listener'}"
+            continue
+        chk = lst.specs.get((p.listen, p.protocol, p.port))
+        what = p.protocol if p.protocol == "icmp" else f"{p.protocol}/{p.port}"
+        if chk is None or not chk.answers:
+            p.error = f"listener on {p.listen_node} did not answer {what} on {p.listen}: " \
+                      f"{chk.detail if chk else 'not set up'}"
+            continue
+        dst_ok = on_net.get(p.listen_node)
+        if dst_ok is None:
+            p.error = (f"listener on {p.listen_node} answered only inside its namespace: "
+                       f"nothing sent to or from {p.listen_node} got an answer in this run")
+            continue
+        p.evidence = f"{p.seen}; source {p.src_node} sent: {_said(src_ok)}; listener on " \
+                     f"{p.listen_node}: {chk.detail}"
+
+
+def merge_checks(node: str, before: list[list[object]] | None,
+                 after: list[list[object]] | None, cause: str = "") -> Listener:
+    """A listener's two rounds of self-checks (before and after the clients): a spec
+    answers only if it answered in both."""
+    lst = Listener(node)
+    if before is None:
+        lst.error = f"did not start: {cause or 'no report from the listener'}"
+        return lst
+    if after is None:
+        lst.error = f"exited during the run: {cause or 'no report after the probes'}"
+    later = {(str(r[0]), str(r[1]), int(str(r[2]))): r for r in after or []}
+    for row in before:
+        spec = (str(row[0]), str(row[1]), int(str(row[2])))
+        ok, detail = bool(row[4]), str(row[5])
+        then = later.get(spec)
+        if ok and then is not None and not then[4]:
+            ok, detail = False, f"after the probes: {then[5]}"
+        lst.specs[spec] = SpecCheck(str(row[3]), ok, detail)
+    return lst
+
+
+def _readline(proc: subprocess.Popen[str], deadline: float) -> str | None:
+    """One line from a process's stdout by a deadline; None if it ended or timed out."""
+    assert proc.stdout is not None
+    fd = proc.stdout.fileno()
+    buf = b""
+    while not buf.endswith(b"\n"):
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            return None
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            return None
+        buf += chunk
+    return buf.decode()
+
+
+def _rows(line: str | None) -> list[list[object]] | None:
     try:
-        for node, specs in listeners.items():
-            proc = subprocess.Popen(
-                netns.ns_exec(_ns_of(plan, node), "python3", "-c", _LISTENER,
-                              json.dumps(sorted(specs)), str(linger)),
-                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-            procs.append(proc)
-        for proc in procs:
-            assert proc.stdout is not None
-            proc.stdout.readline()  # "ready"
+        rows = json.loads(line) if line else None
+    except ValueError:
+        return None
+    return rows if isinstance(rows, list) else None
+
+
+def _stderr_of(proc: subprocess.Popen[str]) -> str:
+    if proc.poll() is None:
+        return ""
+    assert proc.stderr is not None
+    with contextlib.suppress(OSError, ValueError):
+        return proc.stderr.read().strip()[-500:]
+    return ""
+
+
+def run_probes(plan: LabPlan, probes: list[Probe], linger: float = 300.0,
+               start_timeout: float = 120.0) -> ProbeReport:
+    """Start listeners (which check themselves), run every client batch with its
+    source's controls, check the listeners again, and judge. Fills each probe's
+    ``observed``, ``error`` and ``evidence``; the report also holds the controls and
+    what each listener bound and answered. ``linger`` bounds a listener's life."""
+    nodes = {p.src_node for p in probes} | {p.listen_node for p in probes}
+    controls = plan_controls(plan, nodes)
+    everything = [*probes, *controls]
+    # What each listener serves and checks: every probe's address and port (ICMP: the
+    # address it pings itself on) and the control port of a neighbour.
+    specs: dict[str, set[tuple[str, str, int]]] = {}
+    for p in [*probes, *(c for c in controls if c.protocol != "icmp")]:
+        specs.setdefault(p.listen_node, set()).add((p.listen, p.protocol, p.port))
+    procs: dict[str, subprocess.Popen[str]] = {}
+    listeners: dict[str, Listener] = {}
+    try:
+        for node, node_specs in specs.items():
+            try:
+                procs[node] = subprocess.Popen(
+                    netns.ns_exec(_ns_of(plan, node), "python3", "-c", _LISTENER,
+                                  json.dumps(sorted(node_specs)), str(linger)),
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                    text=True)
+            except OSError as exc:
+                listeners[node] = Listener(node, f"did not start: {exc}")
+        deadline = time.monotonic() + start_timeout
+        before = {node: _rows(_readline(proc, deadline)) for node, proc in procs.items()}
         by_src: dict[str, list[Probe]] = {}
-        for p in probes:
+        for p in everything:
             by_src.setdefault(p.src_node, []).append(p)
         clients = []
         for node, batch in by_src.items():
             payload = json.dumps([{"src": p.src, "dst": p.dst, "protocol": p.protocol,
                                    "port": p.port} for p in batch])
-            clients.append((batch, subprocess.Popen(
-                netns.ns_exec(_ns_of(plan, node), "python3", "-c", _CLIENT, payload),
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
-        for batch, proc in clients:
-            out, _err = proc.communicate(timeout=120)
-            results = json.loads(out) if proc.returncode == 0 and out.strip() else \
-                [False] * len(batch)
-            for p, ok in zip(batch, results, strict=True):
-                p.observed = bool(ok)
+            try:
+                clients.append((node, batch, subprocess.Popen(
+                    netns.ns_exec(_ns_of(plan, node), "python3", "-c", _CLIENT, payload),
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
+            except OSError as exc:
+                for p in batch:
+                    p.error = f"client on {node} could not start: {exc}"
+        for node, batch, proc in clients:
+            try:
+                out, err = proc.communicate(timeout=120)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                out, err = proc.communicate()
+                crash = f"client on {node} did not finish in 120 s"
+            else:
+                crash = ""
+            results = _rows(out) if proc.returncode == 0 else None
+            if not crash and (results is None or len(results) != len(batch)):
+                crash = f"client on {node} crashed (exit {proc.returncode}): " \
+                        f"{err.strip()[-500:] or 'no output'}"
+            for i, p in enumerate(batch):
+                if crash:
+                    p.error = crash
+                    continue
+                assert results is not None
+                row = results[i]
+                ok_row = isinstance(row, list) and len(row) == 2
+                p.seen = str(row[0]) if ok_row else SEEN_ERROR
+                p.detail = str(row[1]) if ok_row else f"client gave {row!r}"
+        deadline = time.monotonic() + start_timeout
+        for node, proc in procs.items():
+            after = None
+            if before[node] is not None and proc.poll() is None:
+                assert proc.stdin is not None
+                with contextlib.suppress(OSError):
+                    proc.stdin.write("check\n")
+                    proc.stdin.flush()
+                after = _rows(_readline(proc, deadline))
+            cause = _stderr_of(proc) or ("" if proc.poll() is None else
+                                         f"exited {proc.returncode}")
+            if before[node] is None and not cause:
+                cause = f"no report in {start_timeout:.0f} s"
+            listeners[node] = merge_checks(node, before[node], after, cause)
     finally:
-        for proc in procs:
+        for proc in procs.values():
             proc.kill()
             proc.wait()
+            for pipe in (proc.stdin, proc.stdout, proc.stderr):
+                if pipe is not None:
+                    with contextlib.suppress(OSError):
+                        pipe.close()
+    judge(probes, controls, listeners)
+    return ProbeReport(plan.dc.name, probes, controls, listeners)
 
 
 def probe_lab(topo: Topology, plan: LabPlan) -> ProbeReport:
-    report = ProbeReport(plan.dc.name, plan_probes(topo, plan))
-    run_probes(plan, report.probes)
-    return report
+    return run_probes(plan, plan_probes(topo, plan))

@@ -28,15 +28,22 @@ def ssh(ssh_config: Path, host: str, command: str, timeout: float = 30) -> tuple
 
 
 def check_isolation(topo: Topology, plan: LabPlan) -> list[Check]:
+    """A check per probe (pesdc.lab.probe): blocked only with the controls of the same
+    run behind it; a probe without a verdict (its source could not send, its listener
+    did not answer, its client crashed) is an error naming that side."""
     probes = plan_probes(topo, plan)
     run_probes(plan, probes)
     out = []
     for p in probes:
-        verdict = "allowed" if p.expected else "blocked"
+        target = f"{p.src_zone} -> {p.dst_zone}"
+        name = f"{p.protocol}/{p.port} {p.src} -> {p.dst} ({p.why})"
+        expected = "allowed" if p.expected else "blocked"
+        if p.cause:  # the probe's verdict is error
+            out.append(Check.errored(target, "isolation", name, p.cause, expected,
+                                     p.detail))
+            continue
         seen = "passed" if p.observed else "blocked"
-        out.append(Check(f"{p.src_zone} -> {p.dst_zone}", "isolation",
-                         f"{p.protocol}/{p.port} {p.src} -> {p.dst} ({p.why})", p.ok,
-                         verdict, seen))
+        out.append(Check(target, "isolation", name, p.ok, expected, seen, p.evidence))
     return out
 
 
