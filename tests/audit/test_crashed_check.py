@@ -46,8 +46,43 @@ def test_an_error_is_never_waived(catalog: Catalog, monkeypatch: pytest.MonkeyPa
     from pesdc.audit.result import Waiver
 
     topo = validate([ROOT / "topologies"]).topology
+    registry.all_checks()  # the check modules register first, then one is replaced
     monkeypatch.setitem(registry.CHECKS, "AUD-CN-08", _boom)
     opts = AuditOptions(mode="static", waivers=[Waiver("AUD-CN-08", "accepted", "王工",
                                                        "2099-01-01")])
     res = run_audit(topo, "jinan", catalog, opts).rules["AUD-CN-08"]
     assert not res.waived and res.effective is Status.error
+
+
+def test_an_error_shows_as_error_in_junit_html_and_the_exit_code(
+        monkeypatch: pytest.MonkeyPatch, catalog: Catalog) -> None:
+    from xml.etree import ElementTree as ET
+
+    from pesdc.audit import report as rp
+
+    topo = validate([ROOT / "topologies"]).topology
+    registry.all_checks()  # the check modules register first, then one is replaced
+    monkeypatch.setitem(registry.CHECKS, "AUD-CN-08", _boom)
+    report = run_audit(topo, "jinan", catalog, AuditOptions(mode="static"))
+    root = ET.fromstring(rp.junit_report(report, catalog))
+    assert root.get("errors") == "1"
+    case = next(c for c in root.iter("testcase") if c.get("name", "").startswith("AUD-CN-08"))
+    assert case.find("failure") is None and "KeyError" in case.find("error").get("message")
+    page = rp.html_report(report, catalog, topo, "en")
+    assert f".s-error {{ background: {rp.COLORS['error']}; }}" in page
+    assert rp.COLORS["error"] not in (rp.COLORS["fail"], rp.COLORS["partial"])
+    assert 'class="badge s-error"' in page
+    assert report.as_dict()["error_rules"] == ["AUD-CN-08"]
+
+
+def test_the_audit_command_fails_on_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from pesdc.cli.main import main
+
+    registry.all_checks()
+    monkeypatch.setitem(registry.CHECKS, "AUD-CN-08", _boom)
+    res = CliRunner().invoke(main, ["audit", str(ROOT / "topologies"), "--dc", "jinan",
+                                    "--format", "json"])
+    assert res.exit_code == 1, res.output
+    assert "1 rule(s) could not be judged" in res.output and "AUD-CN-08" in res.output
