@@ -122,13 +122,19 @@ def test_probe_matches_policy_and_catches_a_flushed_firewall(lab_up):
     blocked = [p for p in report["probes"] if not p["expected"]]
     assert len(allowed) >= 10 and len(blocked) >= 20
     assert any(p["why"] == "flow dx-to-mis" and p["observed"] for p in allowed)
+    # Every blocked probe is backed by its controls (tests/lab/test_probe_controls.py).
+    assert report["errors"] == 0
+    assert all(p["verdict"] == "pass" and "source " in p["evidence"] for p in blocked)
     flush = lab_exec("fw-1", "nft", "flush", "ruleset")
     assert flush.returncode == 0, flush.stderr
     try:
         res = pesdc("lab", "probe", str(LABCITY), "--name", LAB, "--json")
         assert res.returncode == 1
-        bad = json.loads(res.stdout)["mismatches"]
-        assert bad > 0
+        flushed = json.loads(res.stdout)
+        assert flushed["mismatches"] > 0
+        assert flushed["errors"] == 0  # both ends worked: the firewall let them through
+        assert all(p["verdict"] == "fail" for p in flushed["probes"]
+                   if not p["expected"] and p["observed"])
     finally:
         conf = lab_dir(LAB) / "nodes" / "fw-1" / "config" / "nftables.conf"
         assert lab_exec("fw-1", "nft", "-f", str(conf)).returncode == 0
