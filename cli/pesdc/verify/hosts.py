@@ -88,11 +88,32 @@ def _sudo_commands(sudo_l: str) -> set[str]:
 
 
 def _run(h: Host, cmd: str) -> tuple[int, str]:
+    """Exit status and output (stdout and stderr) of a command; 255 when ssh could not
+    reach the host (testinfra raises on 255, taking it for ssh's), or anything else kept
+    the command from running (a timeout, a dead connection)."""
     try:
         res = h.run(cmd)
-    except RuntimeError as exc:  # testinfra raises on exit 255 (it takes it for ssh's)
-        return 255, str(exc)[-500:]
+    except Exception as exc:  # RuntimeError on exit 255; anything else: no answer either
+        return UNREACHABLE, f"{type(exc).__name__}: {str(exc)[-500:]}"
     return res.rc, (res.stdout + res.stderr).strip()
+
+
+UNREACHABLE = 255  # ssh's own exit status: the host or the connection failed
+
+
+class Unobserved(Exception):
+    """A command whose answer verify could not get (the host could not be reached, the
+    command could not run, its output could not be read): its checks are errors."""
+
+
+def _observe(h: Host, cmd: str, what: str) -> tuple[int, str]:
+    """:func:`_run`, raising :class:`Unobserved` when the command gave no answer."""
+    rc, out = _run(h, cmd)
+    if rc == UNREACHABLE:
+        raise Unobserved(f"{what}: host unreachable (ssh exit 255): {out[-300:]}")
+    if rc in (126, 127):
+        raise Unobserved(f"{what}: command could not run (exit {rc}): {out[-300:]}")
+    return rc, out
 
 
 def expected_listeners(spec: HostSpec) -> set[str]:
@@ -111,7 +132,11 @@ def expected_listeners(spec: HostSpec) -> set[str]:
 
 
 def listeners(h: Host) -> tuple[set[str], str]:
-    _, out = _run(h, "ss -H -tuln")
+    """'proto/port' of every non-loopback listener, and the raw listing. An empty or
+    failed listing is no observation (sshd listens whenever verify is logged in)."""
+    rc, out = _observe(h, "ss -H -tuln", "ss")
+    if rc != 0 or not out:
+        raise Unobserved(f"ss -H -tuln exit {rc}: {out[-300:] or 'no output'}")
     found = set()
     for line in out.splitlines():
         parts = line.split()
@@ -126,93 +151,254 @@ def listeners(h: Host) -> tuple[set[str], str]:
     return found, out
 
 
+# One line per managed path: "F <mode>:<owner>:<group> <sha256> <path>" for a file,
+# "D <mode>:<owner>:<group> - <path>" for a directory, "A - - <path>" when absent.
+_STAT_SCRIPT = (
+    'for p in "$@"; do if [ -d "$p" ]; then echo "D $(stat -c %a:%U:%G -- "$p") - $p"; '
+    'elif [ -e "$p" ]; then echo "F $(stat -c %a:%U:%G -- "$p") '
+    '$(sha256sum < "$p" | cut -d" " -f1) $p"; else echo "A - - $p"; fi; done')
+
+
+def _stat_paths(h: Host, paths: list[str]) -> dict[str, tuple[str, str, str]]:
+    """path -> (kind F/D/A, mode:owner:group, sha256) for the managed paths."""
+    if not paths:
+        return {}
+    rc, out = _observe(h, f"sh -c {shlex.quote(_STAT_SCRIPT)} pesdc-verify " +
+                       " ".join(shlex.quote(p) for p in paths), "stat of managed files")
+    seen: dict[str, tuple[str, str, str]] = {}
+    for line in out.splitlines():
+        parts = line.split(" ", 3)
+        if len(parts) == 4 and parts[0] in ("F", "D", "A"):
+            seen[parts[3]] = (parts[0], parts[1], parts[2])
+    if rc != 0 and not seen:
+        raise Unobserved(f"stat of managed files exit {rc}: {out[-300:]}")
+    return seen
+
+
+def _owner_mode(want_mode: str, owner: str, group: str, have: str) -> str:
+    """'' when mode:owner:group match, else what differs."""
+    mode, _, rest = have.partition(":")
+    h_owner, _, h_group = rest.partition(":")
+    bad = []
+    try:
+        if int(mode, 8) != int(want_mode, 8):
+            bad.append(f"mode {int(mode, 8):04o} (want {int(want_mode, 8):04o})")
+    except ValueError:
+        bad.append(f"mode {mode!r} unreadable")
+    if h_owner != owner or h_group != group:
+        bad.append(f"owner {h_owner}:{h_group} (want {owner}:{group})")
+    return "; ".join(bad)
+
+
 def check_host(topo: Topology, dc_name: str, server: str, ssh_config: Path,
                lab: bool = True) -> list[Check]:
+    """Every host check of one server. What could not be observed (the host unreachable,
+    a command that could not run, output that could not be read) is an error under the
+    name of the check it stood for, never a failure or a pass; once the host stops
+    answering (or when it cannot be logged in to at all), the checks still to come are
+    errors with that cause, without waiting on each: the report names every check."""
     spec = desired_state(topo, dc_name, server, lab)
     t = spec.host
     checks: list[Check] = []
+    down: list[str] = []  # the cause, once the host has stopped answering
+    h: Host = None
     try:
         h = connect(t, ssh_config)
-        rc, out = _run(h, "true")
-        if rc != 0:
-            raise RuntimeError(out)
-    except Exception as exc:  # unreachable: one failing check, the others are moot
-        return [Check(t, "reachability", "ssh", False, "reachable over SSH", str(exc)[:300])]
+    except Exception as exc:  # unreachable: every check below is an error with this cause
+        down.append(f"host unreachable: cannot log in over SSH: {str(exc)[-300:]}")
+        checks.append(Check.errored(t, "reachability", "ssh", down[0], "reachable over SSH"))
 
     def add(category: str, name: str, ok: bool, expected: str = "", observed: str = "",
             evidence: str = "") -> None:
         checks.append(Check(t, category, name, ok, expected, observed, evidence[:2000]))
 
-    pkgs = h.run("dpkg-query -W -f='${Package} ${Status}\\n' " +
-                 " ".join(shlex.quote(p) for p in spec.packages)).stdout
-    installed = {ln.split()[0] for ln in pkgs.splitlines() if "install ok installed" in ln}
-    for p in spec.packages:
-        add("packages", p, p in installed, "installed",
-            "installed" if p in installed else "missing")
+    def errored(category: str, names: list[str], cause: str, expected: str = "") -> None:
+        checks.extend(Check.errored(t, category, n, cause, expected) for n in names)
+
+    def section(category: str, names: list[str], body: Any, expected: str = "") -> None:
+        """Run one group of checks; what it could not observe becomes errors."""
+        if down:
+            errored(category, names, down[0], expected)
+            return
+        try:
+            body()
+        except Unobserved as exc:
+            cause = str(exc)
+            if "host unreachable" in cause:
+                down.append(cause)
+            done = {c.name for c in checks if c.target == t and c.category == category}
+            errored(category, [n for n in names if n not in done], cause, expected)
+
+    def packages() -> None:
+        rc, out = _observe(h, "dpkg-query -W -f='${Package} ${Status}\\n' " +
+                           " ".join(shlex.quote(p) for p in spec.packages), "dpkg-query")
+        status = {ln.split()[0]: ln.split(None, 1)[1] for ln in out.splitlines()
+                  if len(ln.split()) > 1 and not ln.startswith("dpkg-query")}
+        for p in spec.packages:
+            if p in status:
+                ok = "install ok installed" in status[p]
+                add("packages", p, ok, "installed", "installed" if ok else status[p])
+            elif f"no packages found matching {p}" in out:
+                add("packages", p, False, "installed", "missing")
+            else:
+                checks.append(Check.errored(t, "packages", p, f"dpkg-query exit {rc} said "
+                                            f"nothing about {p}: {out[-200:]}", "installed"))
+
+    section("packages", list(spec.packages), packages, "installed")
 
     # One round trip for all services (status, and the rc2.d start link for "enabled").
-    script = "; ".join(
-        f"service {shlex.quote(v.name)} status >/dev/null 2>&1; echo \"{v.name} run $?\"; "
-        f"ls /etc/rc2.d/ | grep -qE '^S[0-9]+{v.name}$'; echo \"{v.name} boot $?\""
-        for v in spec.services)
-    _, out = _run(h, script)
-    state = {tuple(ln.split()[:2]): ln.split()[2] for ln in out.splitlines()
-             if len(ln.split()) == 3}
-    for svc in spec.services:
-        running = state.get((svc.name, "run")) == "0"
-        add("services", f"{svc.name} running", running, "running",
-            "running" if running else "stopped")
-        if svc.enabled:
-            boot = state.get((svc.name, "boot")) == "0"
-            add("services", f"{svc.name} enabled", boot, "S-link in rc2.d",
-                "present" if boot else "absent")
+    svc_names = [n for v in spec.services
+                 for n in (f"{v.name} running", *([f"{v.name} enabled"] * v.enabled))]
 
-    want = expected_listeners(spec)
-    have, raw = listeners(h)
-    add("ports", "listening ports are exactly the expected set", have == want,
-        ", ".join(sorted(want)), ", ".join(sorted(have)), raw)
+    def services() -> None:
+        script = "; ".join(
+            f"service {shlex.quote(v.name)} status >/dev/null 2>&1; echo \"{v.name} run $?\";"
+            f" ls /etc/rc2.d/ | grep -qE '^S[0-9]+{v.name}$'; echo \"{v.name} boot $?\""
+            for v in spec.services)
+        _, out = _observe(h, script, "service status")
+        state = {tuple(ln.split()[:2]): ln.split()[2] for ln in out.splitlines()
+                 if len(ln.split()) == 3}
+        for svc in spec.services:
+            run = state.get((svc.name, "run"))
+            if run is None or run in ("126", "127"):
+                checks.append(Check.errored(t, "services", f"{svc.name} running",
+                                            f"service {svc.name} status gave no answer "
+                                            f"({run or 'no line'}): {out[-200:]}", "running"))
+            else:
+                add("services", f"{svc.name} running", run == "0", "running",
+                    "running" if run == "0" else f"stopped (status exit {run})")
+            if svc.enabled:
+                boot = state.get((svc.name, "boot"))
+                if boot not in ("0", "1"):
+                    checks.append(Check.errored(t, "services", f"{svc.name} enabled",
+                                                f"rc2.d not readable ({boot or 'no line'})",
+                                                "S-link in rc2.d"))
+                else:
+                    add("services", f"{svc.name} enabled", boot == "0", "S-link in rc2.d",
+                        "present" if boot == "0" else "absent")
 
-    _, out = _run(h, "sha256sum " + " ".join(shlex.quote(f.path) for f in spec.files)
-                  + " 2>/dev/null")
-    sums = {ln.split(None, 1)[1].strip(): ln.split()[0] for ln in out.splitlines()
-            if len(ln.split(None, 1)) == 2}
-    for f in spec.files:
-        sha = sums.get(f.path, "absent")
-        want_sha = hashlib.sha256(f.content.encode()).hexdigest()
-        ok = sha == want_sha
-        evidence = _diff_excerpt(h, f.path, f.content) if not ok and sha != "absent" else ""
-        add("files", f.path, ok, f"sha256 {want_sha[:12]} ({f.control})",
-            f"sha256 {sha[:12]}" if sha != "absent" else "absent", evidence)
+    section("services", svc_names, services)
 
-    for u in spec.users:
-        user = h.user(u.name)
-        add("users", f"user {u.name} ({u.admin_role})", user.exists, "exists",
-            "exists" if user.exists else "missing")
+    ports_name = "listening ports are exactly the expected set"
+
+    def ports() -> None:
+        want = expected_listeners(spec)
+        have, raw = listeners(h)
+        add("ports", ports_name, have == want, ", ".join(sorted(want)),
+            ", ".join(sorted(have)), raw)
+
+    section("ports", [ports_name], ports)
+
+    dirs = [d["path"] for d in spec.directories]
+
+    def files() -> None:
+        seen = _stat_paths(h, [f.path for f in spec.files] + dirs)
+        for f in spec.files:
+            want_sha = hashlib.sha256(f.content.encode()).hexdigest()
+            expected = f"sha256 {want_sha[:12]}, {f.mode} {f.owner}:{f.group} ({f.control})"
+            got = seen.get(f.path)
+            if got is None or (got[0] == "F" and (len(got[2]) != 64 or ":" not in got[1])):
+                checks.append(Check.errored(t, "files", f.path, "no stat/sha256 answer for "
+                                            f"{f.path}: {got}", expected))
+                continue
+            kind, own, sha = got
+            if kind != "F":
+                add("files", f.path, False, expected,
+                    "absent" if kind == "A" else "a directory")
+                continue
+            wrong = _owner_mode(f.mode, f.owner, f.group, own)
+            evidence = _diff_excerpt(h, f.path, f.content) if sha != want_sha else ""
+            ok = sha == want_sha and not wrong
+            observed = "; ".join(filter(None, (
+                f"sha256 {sha[:12]}" if sha != want_sha else "", wrong))) or "as intended"
+            add("files", f.path, ok, expected, observed, evidence)
+        for d in spec.directories:
+            expected = f"directory, {d['mode']} {d['owner']}:{d['group']}"
+            got = seen.get(d["path"])
+            if got is None or (got[0] == "D" and ":" not in got[1]):
+                checks.append(Check.errored(t, "files", d["path"],
+                                            f"no stat answer for {d['path']}", expected))
+                continue
+            if got[0] != "D":
+                add("files", d["path"], False, expected,
+                    "absent" if got[0] == "A" else "not a directory")
+                continue
+            wrong = _owner_mode(d["mode"], d["owner"], d["group"], got[1])
+            add("files", d["path"], not wrong, expected, wrong or "as intended")
+
+    section("files", [f.path for f in spec.files] + dirs, files)
+
+    user_names = [f"user {u.name} ({u.admin_role})" for u in spec.users]
+    uid0_name = "root is the only account with uid 0"
+
+    def users() -> None:
+        names = " ".join(shlex.quote(u.name) for u in spec.users)
+        _, out = _observe(h, f"getent passwd {names}; echo pesdc-uid0; "
+                             "getent passwd | awk -F: '$3 == 0 {print $1}'", "getent passwd")
+        entries, _, uid0 = out.partition("pesdc-uid0")
+        present = {ln.split(":", 1)[0] for ln in entries.splitlines() if ":" in ln}
+        for u in spec.users:
+            ok = u.name in present
+            add("users", f"user {u.name} ({u.admin_role})", ok, "exists",
+                "exists" if ok else "missing")
+        zero = sorted(set(uid0.split()))
+        if not zero:
+            raise Unobserved(f"getent passwd listed no account with uid 0: {out[-200:]}")
+        add("users", uid0_name, zero == ["root"], "root only", ", ".join(zero),
+            "\n".join(zero))
+
+    section("users", [*user_names, uid0_name], users)
+
     admins = {u.admin_role: u.name for u in spec.users}
-    for role, name in sorted(admins.items()):
-        duty = ADMIN_DUTIES.get(role)
-        if duty is None:
-            continue
-        rc, out = _run(h, f"sudo -l -U {shlex.quote(name)}")
-        allowed = _sudo_commands(out)
-        missing = [c for c in duty.must if c not in allowed]
-        foreign = [c for c in duty.must_not if c in allowed]
-        unlimited = any(line.strip().endswith(("(ALL) ALL", "(ALL : ALL) ALL", "(root) ALL"))
-                        for line in out.splitlines())
-        ok = rc == 0 and not missing and not foreign and not unlimited
-        observed = "limited to its duty" if ok else "; ".join(filter(None, (
-            "unlimited sudo" if unlimited else "",
-            f"lacks {', '.join(missing)}" if missing else "",
-            f"also holds {', '.join(foreign)}" if foreign else "",
-            f"sudo -l exit {rc}" if rc else "")))
-        add("users", f"{role} administrator {name}: sudo limited to its duty (三权分立)", ok,
-            duty.summary, observed, out)
-    accounts = " ".join(shlex.quote(n) for n in spec.locked_accounts)
-    _, out = _run(h, f"for u in {accounts}; do getent passwd $u >/dev/null && passwd -S $u; "
-                     "done")
-    status = {ln.split()[0]: ln.split()[1] for ln in out.splitlines() if len(ln.split()) > 1}
-    for name, st in sorted(status.items()):
-        add("users", f"default account {name} locked", st in ("L", "LK"), "L", st)
+    duties = [(role, name, ADMIN_DUTIES[role]) for role, name in sorted(admins.items())
+              if role in ADMIN_DUTIES]
+    sudo_names = [f"{role} administrator {name}: sudo limited to its duty (三权分立)"
+                  for role, name, _ in duties]
+
+    def sudo() -> None:
+        for (_role, name, duty), check_name in zip(duties, sudo_names, strict=True):
+            rc, out = _observe(h, f"sudo -l -U {shlex.quote(name)}", "sudo -l")
+            answered = "may run the following commands" in out or \
+                "not allowed to run sudo" in out
+            if rc != 0 or not answered:
+                checks.append(Check.errored(t, "users", check_name, f"sudo -l -U {name} exit "
+                                            f"{rc}: {out[-300:] or 'no output'}",
+                                            duty.summary, out))
+                continue
+            allowed = _sudo_commands(out)
+            missing = [c for c in duty.must if c not in allowed]
+            foreign = [c for c in duty.must_not if c in allowed]
+            unlimited = any(line.strip().endswith(("(ALL) ALL", "(ALL : ALL) ALL",
+                                                   "(root) ALL"))
+                            for line in out.splitlines())
+            ok = not missing and not foreign and not unlimited
+            observed = "limited to its duty" if ok else "; ".join(filter(None, (
+                "unlimited sudo" if unlimited else "",
+                f"lacks {', '.join(missing)}" if missing else "",
+                f"also holds {', '.join(foreign)}" if foreign else "")))
+            add("users", check_name, ok, duty.summary, observed, out)
+
+    section("users", sudo_names, sudo)
+
+    locked_names = [f"default account {n} locked" for n in sorted(spec.locked_accounts)]
+
+    def locked() -> None:
+        accounts = " ".join(shlex.quote(n) for n in spec.locked_accounts)
+        _, out = _observe(h, f"for u in {accounts}; do if getent passwd $u >/dev/null; then "
+                             "passwd -S $u; else echo \"$u absent\"; fi; done",
+                          "passwd -S")
+        status = {ln.split()[0]: ln.split()[1] for ln in out.splitlines()
+                  if len(ln.split()) > 1}
+        for name in sorted(spec.locked_accounts):
+            st = status.get(name)
+            if st is None:
+                checks.append(Check.errored(t, "users", f"default account {name} locked",
+                                            f"passwd -S gave no status for {name}", "L"))
+            elif st != "absent":  # an account the host does not have cannot log in
+                add("users", f"default account {name} locked", st in ("L", "LK"), "L", st)
+
+    if spec.locked_accounts:
+        section("users", locked_names, locked, "L")
 
     if lab:
         rules = next((f for f in spec.files if f.path.startswith("/etc/audit/rules.d/")), None)
@@ -222,84 +408,121 @@ def check_host(topo: Topology, dc_name: str, server: str, ssh_config: Path,
         if rules is None:
             add("audit", "audit rules file", False, "present", "absent")
     else:
-        rc, out = _run(h, "auditctl -l")
-        add("audit", "audit rules loaded", rc == 0 and "-k " in out, "rules with keys",
-            f"{len(out.splitlines())} rules", out)
+        def audit() -> None:
+            rc, out = _observe(h, "auditctl -l", "auditctl -l")
+            if rc != 0:
+                raise Unobserved(f"auditctl -l exit {rc}: {out[-300:]}")
+            add("audit", "audit rules loaded", "-k " in out, "rules with keys",
+                f"{len(out.splitlines())} rules", out)
+
+        section("audit", ["audit rules loaded"], audit, "rules with keys")
     return checks
 
 
 def _diff_excerpt(h: Host, path: str, content: str) -> str:
     """The first lines of the difference: what an auditor or engineer needs to see."""
-    have = h.run(f"cat {shlex.quote(path)}").stdout.splitlines()
-    diff = difflib.unified_diff(content.splitlines(), have, "intended", path, lineterm="")
+    rc, out = _run(h, f"cat {shlex.quote(path)}")
+    if rc != 0:
+        return f"(the file could not be read for a diff: exit {rc}: {out[-200:]})"
+    diff = difflib.unified_diff(content.splitlines(), out.splitlines(), "intended", path,
+                                lineterm="")
     return "\n".join(list(diff)[:40])
 
 
 def check_logs(topo: Topology, dc_name: str, ssh_config: Path,
                senders: list[str]) -> list[Check]:
-    """A message logged on each host arrives at the log server within seconds."""
+    """A message logged on each host arrives at the log server within seconds. A sender
+    or a log server that cannot be reached is an error for the hosts it concerns; a host
+    that cannot log (logger fails) or whose message does not arrive is a failure."""
     dc = topo.datacenters[dc_name]
     logs = [s for s in dc.servers if any(r.value == "logserver" for r in s.roles)]
     if not logs:
         return []
     log_host = f"{logs[0].name}.{dc.name}"
+    name_of = f"logs reach the log server {log_host}"
+    hosts = [(f"{n}.{dc.name}", n) for n in senders if f"{n}.{dc.name}" != log_host]
     nonce = uuid.uuid4().hex[:12]
-    out: list[Check] = []
     try:
         lh = connect(log_host, ssh_config)
     except Exception as exc:
-        return [Check(log_host, "logs", "log server reachable", False, "reachable", str(exc))]
+        return [Check.errored(host, "logs", name_of, f"the log server {log_host} cannot be "
+                              f"read: {exc}", "message delivered") for host, _ in hosts]
+    out: list[Check] = []
     sent = []
-    for name in senders:
-        host = f"{name}.{dc.name}"
-        if host == log_host:
-            continue
+    for host, name in hosts:
         try:
-            connect(host, ssh_config).run(f"logger -t pesdc-verify {nonce}-{name}")
-            sent.append((host, name))
-        except Exception as exc:
-            out.append(Check(host, "logs", "logs reach the log server", False,
-                             "delivered", f"could not log: {exc}"))
+            rc, text = _observe(connect(host, ssh_config),
+                                f"logger -t pesdc-verify {nonce}-{name}", "logger")
+        except Exception as exc:  # could not log in, or the command gave no answer
+            out.append(Check.errored(host, "logs", name_of, f"could not log on {host}: {exc}",
+                                     "message delivered"))
+            continue
+        if rc != 0:  # the host ran logger and it failed: the host cannot log
+            out.append(Check(host, "logs", name_of, False, "message delivered",
+                             f"logger exit {rc}", text[-500:]))
+            continue
+        sent.append((host, name))
     deadline = time.monotonic() + 10
     seen = ""
-    while time.monotonic() < deadline:
-        seen = lh.run(f"grep -rh {nonce} /var/log/remote/").stdout
+    while sent and time.monotonic() < deadline:
+        rc, seen = _run(lh, f"grep -rh {nonce} /var/log/remote/")
+        if rc == UNREACHABLE:
+            return out + [Check.errored(host, "logs", name_of, f"the log server {log_host} "
+                                        f"stopped answering: {seen[-300:]}",
+                                        "message delivered") for host, _ in sent]
         if all(f"{nonce}-{n}" in seen for _, n in sent):
             break
         time.sleep(0.5)
     for host, name in sent:
         ok = f"{nonce}-{name}" in seen
-        out.append(Check(host, "logs", f"logs reach the log server {log_host}", ok,
+        out.append(Check(host, "logs", name_of, ok,
                          "message delivered", "delivered" if ok else "not received",
                          f"grep /var/log/remote on {log_host}"))
     return out
 
 
+TIME_CHECK = "synchronised to the center's time source"
+
+
 def check_time(topo: Topology, dc_name: str, server: str, ssh_config: Path) -> list[Check]:
     dc = topo.datacenters[dc_name]
-    srcs = [s.address for s in dc.servers if any(r.value == "timesource" for r in s.roles)]
+    sources = [s for s in dc.servers if any(r.value == "timesource" for r in s.roles)]
+    srcs = [s.address for s in sources]
     t = f"{server}.{dc.name}"
-    if not srcs:
+    if not srcs or server in {s.name for s in sources}:
         return []
-    h = connect(t, ssh_config)
-    if server in {s.name for s in dc.servers
-                  if any(r.value == "timesource" for r in s.roles)}:
-        return []
+    expected = f"selected source {', '.join(srcs)}"
+    try:
+        h = connect(t, ssh_config)
+    except Exception as exc:
+        return [Check.errored(t, "time", TIME_CHECK, f"cannot log in over SSH: {exc}",
+                              expected)]
     # chrony selects its source some seconds after a (re)start: wait while it has not.
     deadline = time.monotonic() + 30
     out = ""
+    failed = 0
     while time.monotonic() < deadline:
-        out = h.run("chronyc -n sources").stdout
-        if any(f"* {a}" in out or f"^* {a}" in out for a in srcs):
+        try:
+            rc, out = _observe(h, "chronyc -n sources", "chronyc")
+        except Unobserved as exc:
+            return [Check.errored(t, "time", TIME_CHECK, str(exc), expected)]
+        if rc != 0:  # chronyc could not ask chronyd (not running, or just restarting)
+            failed += 1
+            if failed >= 3:
+                return [Check.errored(t, "time", TIME_CHECK, f"chronyc -n sources exit {rc}:"
+                                      f" {out[-300:]}", expected, out)]
+        elif any(f"^* {a}" in out for a in srcs):
             break
         time.sleep(1)
     ok = any(f"^* {a}" in out for a in srcs)
-    return [Check(t, "time", "synchronised to the center's time source", ok,
-                  f"selected source {', '.join(srcs)}", "selected" if ok else "not selected",
+    return [Check(t, "time", TIME_CHECK, ok, expected, "selected" if ok else "not selected",
                   out)]
 
 
 def check_replication(topo: Topology, dc_name: str, ssh_config: Path) -> list[Check]:
+    """The standby streams from the primary (pg_stat_replication on the primary). No
+    answer from the primary, or psql failing there, is an error; an answer without the
+    standby streaming is a failure."""
     dc = topo.datacenters[dc_name]
     by_name = {s.name: s for s in dc.servers}
     out: list[Check] = []
@@ -307,17 +530,23 @@ def check_replication(topo: Topology, dc_name: str, ssh_config: Path) -> list[Ch
         if db.standby is None or db.primary not in by_name:
             continue
         t = f"{db.primary}.{dc.name}"
-        standby_addr = by_name[db.standby].address
+        name = f"{db.name}: standby {db.standby} streaming"
+        want = f"{by_name[db.standby].address}|streaming"
         try:
             h = connect(t, ssh_config)
-            res = h.run("sudo -u postgres psql -AtXc "
-                        "\"select client_addr, state from pg_stat_replication\"")
-            text = res.stdout.strip()
+            rc, text = _observe(h, "sudo -u postgres psql -AtXc "
+                                   "\"select client_addr, state from pg_stat_replication\"",
+                                "psql")
         except Exception as exc:
-            text = str(exc)
-        ok = f"{standby_addr}|streaming" in text
-        out.append(Check(t, "replication", f"{db.name}: standby {db.standby} streaming", ok,
-                         f"{standby_addr}|streaming", text or "no replication", text))
+            out.append(Check.errored(t, "replication", name, f"cannot read "
+                                     f"pg_stat_replication on {t}: {exc}", want))
+            continue
+        if rc != 0:
+            out.append(Check.errored(t, "replication", name, f"psql on {t} exit {rc}: "
+                                     f"{text[-300:]}", want, text))
+            continue
+        ok = want in text
+        out.append(Check(t, "replication", name, ok, want, text or "no replication", text))
     return out
 
 

@@ -20,11 +20,34 @@ from pesdc.model.tree import Topology
 from pesdc.render.context import primary_center_links
 from pesdc.verify.checks import Check
 
+NO_ANSWER = -1  # the command did not finish (a timeout) or could not be started
+
 
 def ssh(ssh_config: Path, host: str, command: str, timeout: float = 30) -> tuple[int, str]:
-    res = subprocess.run(["ssh", "-F", str(ssh_config), host, command], capture_output=True,
-                         text=True, timeout=timeout)
+    """Exit status and output; a timeout or a failure to start ssh is ``NO_ANSWER`` with
+    its cause as the output, never an exception: verify reports it, it does not crash."""
+    try:
+        res = subprocess.run(["ssh", "-F", str(ssh_config), host, command],
+                             capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return NO_ANSWER, f"ssh {host} {command!r}: no answer within {timeout:g} s"
+    except OSError as exc:
+        return NO_ANSWER, f"ssh {host}: could not run ssh: {exc}"
     return res.returncode, res.stdout + res.stderr
+
+
+def unobserved(rc: int, raw: str, what: str) -> str:
+    """Why a command gave no observation ('' when it did): the host could not be reached
+    (ssh exit 255), the command did not finish or could not run, or printed nothing."""
+    if rc == NO_ANSWER:
+        return raw.strip()[-300:]
+    if rc == 255:
+        return f"{what}: host unreachable (ssh exit 255): {raw.strip()[-300:]}"
+    if rc != 0:
+        return f"{what}: exit {rc}: {raw.strip()[-300:] or 'no output'}"
+    if not raw.strip():
+        return f"{what}: no output"
+    return ""
 
 
 def check_isolation(topo: Topology, plan: LabPlan) -> list[Check]:
@@ -85,26 +108,35 @@ def running_accepts(nft_json: str) -> tuple[set[str], int]:
     return named, anonymous
 
 
+POLICY_CHECK = "forward policy equals the rendered one"
+
+
 def check_policy(plan: LabPlan, ssh_config: Path, rendered: dict[str, str]) -> list[Check]:
-    """Each firewall's running forward policy equals the rendered one, rule for rule."""
+    """Each firewall's running forward policy equals the rendered one, rule for rule. A
+    ruleset that cannot be read (device unreachable, nft failing, JSON that does not
+    parse) is an error; an empty or flushed ruleset is read, and fails."""
     out = []
     for name, text in sorted(rendered.items()):
         node = plan.nodes[name]
-        rc, raw = ssh(ssh_config, node.host, "nft -j list ruleset")
-        if rc != 0:
-            out.append(Check(node.host, "policy", "firewall policy readable", False,
-                             "nft ruleset", raw[-300:]))
-            continue
         want = expected_accepts(text)
-        have, anonymous = running_accepts(raw)
+        expected = f"{len(want)} allow rules, default deny"
+        rc, raw = ssh(ssh_config, node.host, "nft -j list ruleset")
+        cause = unobserved(rc, raw, "nft -j list ruleset")
+        if not cause:
+            try:
+                have, anonymous = running_accepts(raw)
+            except (ValueError, AttributeError, TypeError) as exc:
+                cause = f"nft -j list ruleset: unreadable JSON ({exc}): {raw[:200]}"
+        if cause:
+            out.append(Check.errored(node.host, "policy", POLICY_CHECK, cause, expected))
+            continue
         missing, extra = sorted(want - have), sorted(have - want)
         ok = not missing and not extra and anonymous == 0
         observed = "as rendered" if ok else "; ".join(
             [f"missing: {', '.join(missing)}"] * bool(missing) +
             [f"extra: {', '.join(extra)}"] * bool(extra) +
             [f"{anonymous} accept rule(s) pesdc did not write"] * bool(anonymous))
-        out.append(Check(node.host, "policy", "forward policy equals the rendered one", ok,
-                         f"{len(want)} allow rules, default deny", observed,
+        out.append(Check(node.host, "policy", POLICY_CHECK, ok, expected, observed,
                          "" if ok else _nft_text(ssh_config, node.host)))
     return out
 
@@ -114,37 +146,67 @@ def _nft_text(ssh_config: Path, host: str) -> str:
 
 
 def check_routing(topo: Topology, plan: LabPlan, ssh_config: Path) -> list[Check]:
+    """OSPF neighbours Full and a route to every site, read from each router's FRR. No
+    answer, or JSON that does not parse, is an error under the check's name."""
     dc = plan.lab_dc
     out = []
     routers = [d for d in dc.devices if d.kind is DeviceKind.router and d.ospf is not None]
     sites = [s for s in dc.sites if s.subnet]
+    routes_name = f"routes to all {len(sites)} sites"
+
+    def read(host: str, command: str) -> tuple[dict, str, str]:
+        rc, raw = ssh(ssh_config, host, command)
+        cause = unobserved(rc, raw, command)
+        if cause:
+            return {}, raw, cause
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            return {}, raw, f"{command}: unreadable JSON ({exc}): {raw.strip()[:200]}"
+        if not isinstance(data, dict):
+            return {}, raw, f"{command}: not a JSON object: {raw.strip()[:200]}"
+        return data, raw, ""
+
     for dev in routers:
         host = f"{dev.name}.{plan.dc.name}"
-        rc, raw = ssh(ssh_config, host, "show ip ospf neighbor json")
-        try:
-            neighbors = json.loads(raw).get("neighbors", {}) if rc == 0 else {}
-        except json.JSONDecodeError:
-            neighbors = {}
         expected = {d.ospf.router_id or d.loopback or d.mgmt for d in routers
                     if d is not dev and d.ospf is not None}
         expected |= {u.peer_address for u in dc.uplinks for i in dev.interfaces
                      if i.uplink == u.name and u.peer_address}
-        full = {rid for rid, adj in neighbors.items()
-                if any("Full" in a.get("nbrState", a.get("state", "")) for a in adj)}
-        ok = expected <= full
-        out.append(Check(host, "routing", "OSPF neighbours Full", ok,
-                         ", ".join(sorted(x for x in expected if x)),
-                         ", ".join(sorted(full)) or "none", raw[-1500:]))
-        rc, raw = ssh(ssh_config, host, "show ip route json")
-        try:
-            table = json.loads(raw) if rc == 0 else {}
-        except json.JSONDecodeError:
-            table = {}
-        missing = [s.name for s in sites if s.subnet not in table]
-        out.append(Check(host, "routing", f"routes to all {len(sites)} sites", not missing,
-                         "a route to every site subnet",
-                         f"missing: {', '.join(missing)}" if missing else "all present"))
+        want = ", ".join(sorted(x for x in expected if x))
+        data, raw, cause = read(host, "show ip ospf neighbor json")
+        neighbors = data.get("neighbors", {}) if not cause else {}
+        if not cause and not isinstance(neighbors, dict):
+            cause = f"show ip ospf neighbor json: no neighbour table: {raw.strip()[:200]}"
+        if cause:
+            out.append(Check.errored(host, "routing", "OSPF neighbours Full", cause, want,
+                                     raw[-1500:]))
+        else:
+            full = {rid for rid, adj in neighbors.items()
+                    if any("Full" in a.get("nbrState", a.get("state", "")) for a in adj)}
+            out.append(Check(host, "routing", "OSPF neighbours Full", expected <= full, want,
+                             ", ".join(sorted(full)) or "none", raw[-1500:]))
+        table, raw, cause = read(host, "show ip route json")
+        if cause:
+            out.append(Check.errored(host, "routing", routes_name, cause,
+                                     "a route to every site subnet", raw[-1500:]))
+            continue
+        # A route counts when it is in the forwarding table: one configured whose next
+        # hop is gone (its link down) is listed too, as not installed.
+        missing = [s.name for s in sites if not _installed(table.get(str(s.subnet)))]
+        out.append(Check(host, "routing", routes_name, not missing,
+                         "an installed route to every site subnet",
+                         f"missing: {', '.join(missing)}" if missing else "all installed",
+                         "\n".join(f"{s.name} {s.subnet}: "
+                                   f"{'installed' if s.name not in missing else 'missing'}"
+                                   for s in sites)))
     return out
+
+
+def _installed(entries: object) -> bool:
+    """FRR's `show ip route json` entries for one prefix: one of them in the FIB."""
+    return isinstance(entries, list) and any(
+        isinstance(e, dict) and e.get("installed") is True for e in entries)
 
 
 def _expected_rtt(topo: Topology, plan: LabPlan, site: str) -> float:
@@ -160,6 +222,9 @@ def _expected_rtt(topo: Topology, plan: LabPlan, site: str) -> float:
             lk = next((x for x in dc.links if {x.a, x.b} == {s.parent, name}), None)
         rtt += lk.latency_ms if lk else 0.0
     return rtt
+
+
+LINK_CHECK = "round trip matches the links' latency"
 
 
 def check_links(topo: Topology, plan: LabPlan) -> list[Check]:
@@ -181,21 +246,35 @@ def check_links(topo: Topology, plan: LabPlan) -> list[Check]:
         origin = router_of.get(link.name) if link else None
         ns = plan.nodes[origin].netns if origin in plan.nodes else \
             plan.nodes["controller"].netns
-        res = subprocess.run(["ip", "netns", "exec", ns, "ping", "-n", "-q", "-c", "5", "-i",
-                              "0.2", "-W", "2", str(site.router)],
-                             capture_output=True, text=True, timeout=30)
-        m = re.search(r"= ([\d.]+)/([\d.]+)/", res.stdout)
         where = f"from {origin or 'the controller'}"
+        expected = f"~{want:g} ms"
+        argv = ["ip", "netns", "exec", ns, "ping", "-n", "-q", "-c", "5", "-i", "0.2", "-W",
+                "2", str(site.router)]
+        try:
+            res = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+        except subprocess.TimeoutExpired:
+            return Check.errored(target, "links", LINK_CHECK, f"ping {where} gave no answer "
+                                 "within 30 s", expected)
+        except OSError as exc:
+            return Check.errored(target, "links", LINK_CHECK, f"could not run ping: {exc}",
+                                 expected)
+        text = (res.stdout + res.stderr).strip()
+        m = re.search(r"= ([\d.]+)/([\d.]+)/", res.stdout)
         if not m:
-            return Check(target, "links", "site reachable", False, f"~{want:g} ms",
-                         f"unreachable {where}", res.stdout[-400:])
+            # Observed: the pings went out and none came back, or the origin has no route
+            # to the site (a link down takes its route). Anything else is no observation.
+            if "packets transmitted" in res.stdout or "Network is unreachable" in text:
+                return Check(target, "links", "site reachable", False, expected,
+                             f"unreachable {where}", text[-400:])
+            return Check.errored(target, "links", LINK_CHECK, f"ping {where} exit "
+                                 f"{res.returncode}: {text[-300:] or 'no output'}", expected)
         # The fastest of five round trips is the path's latency: queueing and a busy
         # scheduler only ever add to a ping (the average of three once read 6.5 ms on a
         # 2 ms link while the machine was loaded), never take from it.
         best, avg = float(m.group(1)), float(m.group(2))
         ok = 0.7 * want <= best <= 1.5 * want + 3.0
-        return Check(target, "links", "round trip matches the links' latency", ok,
-                     f"~{want:g} ms", f"{best:.1f} ms (min; avg {avg:.1f}) {where}",
+        return Check(target, "links", LINK_CHECK, ok, expected,
+                     f"{best:.1f} ms (min; avg {avg:.1f}) {where}",
                      res.stdout.strip().splitlines()[-1])
 
     with ThreadPoolExecutor(16) as pool:

@@ -1,10 +1,14 @@
-"""Run every verify check of a center in the lab, hosts in parallel."""
+"""Run every verify check of a center in the lab, hosts in parallel.
+
+Verify never stops short: a check function that raises (a timeout, a crash) becomes an
+error under its target with the cause, and every other check still runs and is
+reported, so the JUnit file is complete."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from pesdc.lab.enter import access
 from pesdc.lab.plan import build_plan
@@ -15,6 +19,11 @@ from pesdc.verify.checks import Check, VerifyReport
 
 PARTS = ("hosts", "isolation", "policy", "drift", "routing", "links")
 Progress = Callable[[str], None]
+DRIFT_CHECK = "running configuration equals intended"
+
+
+def _cause(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:500]
 
 
 def _drift(topo: Topology, dc_name: str, lab: str) -> list[Check]:
@@ -22,21 +31,29 @@ def _drift(topo: Topology, dc_name: str, lab: str) -> list[Check]:
 
     try:
         run = plan_network(topo, dc_name, lab)
-    except Exception as exc:  # the whole network plan could not run: one failed check
-        return [Check(dc_name, "drift", "network devices reachable", False, "plan",
-                      str(exc)[:500])]
+    except Exception as exc:  # the whole network plan could not run: nothing observed
+        return [Check.errored(dc_name, "drift", "network devices reachable",
+                              f"the network plan could not run: {_cause(exc)}", "plan")]
     out = []
     for h in run.hosts:
         if not h.ok:
-            out.append(Check(h.host, "drift", "running configuration readable", False,
-                             "readable", h.error or "failed"))
+            out.append(Check.errored(h.host, "drift", DRIFT_CHECK, "running configuration "
+                                     f"not readable: {h.error or 'failed'}", "no difference"))
             continue
         diff = str(h.details.get("diff") or "\n".join(h.changes))
-        out.append(Check(h.host, "drift", "running configuration equals intended",
-                         h.changed == 0, "no difference",
+        out.append(Check(h.host, "drift", DRIFT_CHECK, h.changed == 0, "no difference",
                          "no difference" if h.changed == 0 else f"{h.changed} line(s) differ",
                          diff[:2000]))
     return out
+
+
+def _guarded(target: str, category: str, what: str, fn: Callable[[], list[Check]]
+             ) -> list[Check]:
+    """fn's checks, or one error naming what could not run and why."""
+    try:
+        return fn()
+    except Exception as exc:
+        return [Check.errored(target, category, f"{what} could run", _cause(exc))]
 
 
 def verify_lab(topo: Topology, dc_name: str, lab: str, parts: tuple[str, ...] = PARTS,
@@ -47,39 +64,57 @@ def verify_lab(topo: Topology, dc_name: str, lab: str, parts: tuple[str, ...] = 
     acc = access(lab)
     report = VerifyReport(dc_name)
     servers = [s.name for s in plan.dc.servers if s.name in plan.nodes]
+    host_of = {s: f"{s}.{plan.dc.name}" for s in servers}
+    # (target, category, what) of each submitted check: where its error goes if it raises
+    jobs: list[tuple[str, str, str, Future[list[Check]]]] = []
     with ThreadPoolExecutor(max_workers=10) as pool:
-        futures = []
+        def submit(target: str, category: str, what: str, fn: Callable[..., list[Check]],
+                   *args: object) -> None:
+            jobs.append((target, category, what, pool.submit(fn, *args)))
+
         if "hosts" in parts:
             say(f"checking {len(servers)} hosts")
-            futures += [pool.submit(hosts.check_host, topo, dc_name, s, acc.ssh_config)
-                        for s in servers]
-            futures += [pool.submit(hosts.check_time, topo, dc_name, s, acc.ssh_config)
-                        for s in servers]
-            futures.append(pool.submit(hosts.check_logs, topo, dc_name, acc.ssh_config,
-                                       servers))
-            futures.append(pool.submit(hosts.check_replication, topo, dc_name,
-                                       acc.ssh_config))
-            futures.append(pool.submit(hosts.check_backups, topo, dc_name, acc.ssh_config))
+            for s in servers:
+                submit(host_of[s], "verify", "host checks", hosts.check_host, topo, dc_name,
+                       s, acc.ssh_config)
+                submit(host_of[s], "time", "time check", hosts.check_time, topo, dc_name, s,
+                       acc.ssh_config)
+            submit(dc_name, "logs", "log delivery check", hosts.check_logs, topo, dc_name,
+                   acc.ssh_config, servers)
+            submit(dc_name, "replication", "replication check", hosts.check_replication,
+                   topo, dc_name, acc.ssh_config)
+            submit(dc_name, "backups", "backup check", hosts.check_backups, topo, dc_name,
+                   acc.ssh_config)
         if "routing" in parts:
-            futures.append(pool.submit(network.check_routing, topo, plan, acc.ssh_config))
+            submit(dc_name, "routing", "routing check", network.check_routing, topo, plan,
+                   acc.ssh_config)
         if "links" in parts:
-            futures.append(pool.submit(network.check_links, topo, plan))
+            submit(dc_name, "links", "link check", network.check_links, topo, plan)
         if "policy" in parts:
-            rendered = Lab(lab)._render_gear(topo, plan)
-            fw = {n: files["nftables.conf"] for n, files in rendered.items()
-                  if "nftables.conf" in files}
-            futures.append(pool.submit(network.check_policy, plan, acc.ssh_config, fw))
-        for f in futures:
+            try:
+                rendered = Lab(lab)._render_gear(topo, plan)
+            except Exception as exc:
+                report.checks.append(Check.errored(dc_name, "policy", "policy check could run",
+                                                   "the firewalls' rendered policy could not "
+                                                   f"be built: {_cause(exc)}"))
+            else:
+                fw = {n: files["nftables.conf"] for n, files in rendered.items()
+                      if "nftables.conf" in files}
+                submit(dc_name, "policy", "policy check", network.check_policy, plan,
+                       acc.ssh_config, fw)
+        for target, category, what, f in jobs:
             try:
                 report.checks += f.result()
-            except Exception as exc:  # a check that cannot run is a failed check
-                report.checks.append(Check(dc_name, "verify", "check could run", False,
-                                           "completed", f"{type(exc).__name__}: {exc}"[:500]))
+            except Exception as exc:  # a check that cannot run is an error, with its cause
+                report.checks.append(Check.errored(target, category, f"{what} could run",
+                                                   _cause(exc)))
     if "isolation" in parts:
         say("probing isolation")
-        report.checks += network.check_isolation(topo, plan)
+        report.checks += _guarded(dc_name, "isolation", "isolation probe",
+                                  lambda: network.check_isolation(topo, plan))
     if "drift" in parts:
         say("reading device configurations")
-        report.checks += _drift(topo, dc_name, lab)
+        report.checks += _guarded(dc_name, "drift", "drift check",
+                                  lambda: _drift(topo, dc_name, lab))
     report.seconds = round(time.monotonic() - started, 1)
     return report
