@@ -120,9 +120,11 @@ class HostErrorLog(logging.Handler):
     """pyinfra's error log lines, kept per host: the cause of a command that could not
     run at all (``Command socket/SSH error: ...`` when a host's connection is cut)."""
 
+    GENERIC = re.compile(r"^Error: executed \d+ commands?$")
+
     def __init__(self) -> None:
         super().__init__(logging.ERROR)
-        self.last: dict[str, str] = {}
+        self.lines: dict[str, list[str]] = {}
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -131,7 +133,19 @@ class HostErrorLog(logging.Handler):
             return
         m = _PREFIX.match(text)
         if m and text[m.end():]:
-            self.last[m.group(1).strip()] = text[m.end():].splitlines()[0][:300]
+            self.lines.setdefault(m.group(1).strip(), []).append(
+                text[m.end():].splitlines()[0][:300])
+
+    def cause(self, host: str) -> str:
+        """The most telling line logged for the host ("" when none): a lost connection
+        or a timeout first, else the last line that is more than a count of commands."""
+        lines = [ln for ln in self.lines.get(host, []) if not self.GENERIC.match(ln)]
+        for ln in reversed(lines):
+            if "socket/SSH error" in ln:
+                return f"the SSH connection to the host was lost ({ln})"
+            if "timed out" in ln:
+                return ln
+        return lines[-1] if lines else ""
 
 
 def describe_exception(exc: BaseException) -> str:
@@ -281,7 +295,7 @@ def _run_phase(action: str, specs: list[HostSpec], access: Access, secrets: dict
                 except Exception:
                     detail = ""
             # No output (a command that could not run at all): what pyinfra logged.
-            detail = detail or host_log.last.get(host.name, "")
+            detail = detail or host_log.cause(host.name)
             opname = OP_NAMES.get(host.name, {}).get(op_hash, op_hash)
             errors.setdefault(host.name, f"{opname} failed"
                               + (f": {detail}" if detail else ""))
