@@ -54,16 +54,14 @@ def _lynis(data: dict[str, Any]) -> list[Row]:
 
 
 def _kill_rate(data: dict[str, Any]) -> list[Row]:
-    rate = data.get("kill_rate")
-    if rate is None:
+    caught, injected = data.get("caught"), data.get("injected")
+    if not isinstance(caught, int) or not isinstance(injected, int) or not injected:
         return []
-    caught = data.get("caught", data.get("killed"))
-    total = data.get("injected", data.get("drifts", data.get("total")))
-    text = f"{rate:.0%}" if isinstance(rate, float) and rate <= 1 else str(rate)
-    if isinstance(caught, int) and isinstance(total, int):
-        text += f" ({caught} of {total} drifts caught by name)"
-    return [{"what": "verify's kill rate (drifts injected into a converged lab)",
-             "target": "", "measured": text}]
+    cats = data.get("categories")
+    where = f", {len(cats)} categories" if isinstance(cats, list) else ""
+    return [{"what": f"verify's kill rate: drifts injected into a converged lab, one at a "
+                     f"time{where}", "target": "",
+             "measured": f"{caught} / {injected} caught by name ({caught / injected:.0%})"}]
 
 
 # Results files that other tools write, without a "figures" list.

@@ -135,6 +135,13 @@ def test_a_failed_foreign_result_is_not_a_figure() -> None:
     assert "FAILED" in rows[0]["measured"]
 
 
+def test_kill_rate_results() -> None:
+    rows = rf.figures_of("verify_kill_rate", {"injected": 22, "caught": 21, "passed": True,
+                                              "categories": ["a", "b"]})
+    assert rows[0]["measured"] == "21 / 22 caught by name (95%)"
+    assert "2 categories" in rows[0]["what"]
+
+
 def test_markers_are_required(tmp_path: Path) -> None:
     readme = tmp_path / "README.md"
     readme.write_text("# no block\n")
