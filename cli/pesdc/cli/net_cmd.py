@@ -183,6 +183,7 @@ def plan(paths: tuple[Path, ...], dc: str | None, lab: str | None, limit: tuple[
 def apply(paths: tuple[Path, ...], dc: str | None, lab: str | None, limit: tuple[str, ...],
           as_json: bool, verbose: bool, workers: int, secrets_file: Path | None) -> None:
     """Back up, push the remediation, save, post-check; roll back on failure."""
+    from pesdc.cli.provision_cmd import holding
     from pesdc.netpush import NetpushError, SecretError, Secrets, apply_network
 
     _logging(verbose)
@@ -200,7 +201,10 @@ def apply(paths: tuple[Path, ...], dc: str | None, lab: str | None, limit: tuple
     try:
         loaded = load_or_exit(paths)
         name = _pick_center(loaded.topology, dc)
-        res = apply_network(loaded.topology, name, lab, _limit(limit), workers, secrets)
+        # The same lock as `pesdc apply`: one change run per center at a time (a second
+        # refuses, exit 3, naming who holds it).
+        with holding(name, lab, "net apply", as_json):
+            res = apply_network(loaded.topology, name, lab, _limit(limit), workers, secrets)
     except (NetpushError, SecretError) as exc:
         _fail(str(exc))
         return
