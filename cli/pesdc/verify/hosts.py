@@ -613,10 +613,13 @@ def check_backups(topo: Topology, dc_name: str, ssh_config: Path) -> list[Check]
             f"{'set at ' + failed_at if failed_at else 'absent'}",
             f"schedule: {cron or 'none'}", f"df: {df or 'unknown'}",
             f"last job log lines:\n{syslog}" if syslog else "") if x)
-        if not now_s.isdigit() or not isdir:
-            why = f"{d} is not readable on {t}" if now_s.isdigit() else \
-                f"no clock answer from {t}: {now_s[:200]!r}"
+        if not now_s.isdigit():
+            why = f"no clock answer from {t}: {now_s[:200]!r}"
             out.append(Check(t, "backups", name, False, expected, why, evidence, error=why))
+            continue
+        if not isdir:  # the host answered and the directory is not there: observed
+            out.append(Check(t, "backups", name, False, expected,
+                             f"no backup directory {d} on {t}", evidence))
             continue
         now = int(now_s)
         every, schedule = period(cron)
