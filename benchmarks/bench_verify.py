@@ -25,6 +25,8 @@ import benchlib as bl
 
 LAB = bl.lab_name("verify")
 SUMMARY = re.compile(r"all (\d+) hosts ok, (\d+) operation\(s\) changed")
+# verify's last line: PASS, or PASS (N passed, M skipped, ...)
+VERDICT = re.compile(r"PASS(?: \(([^)]*)\))?$")
 
 
 def junit_counts(path: Path) -> dict[str, int]:
@@ -92,13 +94,19 @@ def main() -> int:
                              str(junit), timeout=1800)
                 checks.exited(r, 0, what)
                 lines = r.stdout.strip().splitlines()
-                checks.check(lines and lines[-1].strip() == "PASS",
-                             f"{what}: the last line is not PASS: {lines[-1:]}")
+                verdict = VERDICT.match(lines[-1].strip()) if lines else None
+                checks.check(verdict, f"{what}: the last line is not PASS: {lines[-1:]}")
                 counts: dict[str, int] = {}
                 try:
                     counts = junit_counts(junit)
                 except (OSError, ET.ParseError) as exc:
                     checks.check(False, f"{what}: no readable JUnit file: {exc}")
+                if counts and verdict and verdict.group(1):
+                    said = {w: int(n) for n, w in re.findall(r"(\d+) (\w+)", verdict.group(1))}
+                    checks.check(sum(said.values()) == counts["tests"]
+                                 and said.get("skipped", 0) == counts["skipped"],
+                                 f"{what}: verify says {verdict.group(1)}; its JUnit has "
+                                 f"{counts['tests']} cases, {counts['skipped']} skipped")
                 if counts:
                     checks.check(counts["tests"] > 0, f"{what}: the JUnit file has no test")
                     checks.check(counts["failures"] == 0 and counts["suites_failures"] == 0,
@@ -114,10 +122,13 @@ def main() -> int:
             checks.exited(down, 0, "lab down")
     med = bl.summary(v["wall_s"] for v in verifies)
     checks_n = verifies[0]["junit"].get("tests", 0) if verifies else 0
-    body.update(verify={"runs": verifies, **med, "checks": checks_n}, target_s=60)
+    skipped = verifies[0]["junit"].get("skipped", 0) if verifies else 0
+    body.update(verify={"runs": verifies, **med, "checks": checks_n, "skipped": skipped},
+                target_s=60)
     figures = [
-        bl.figure(f"verify, {args.dc.title()} ({checks_n:,} checks, zero failures and "
-                  "errors)", f"{med['median_s']:.1f} s", "< 60 s", med["median_s"] < 60),
+        bl.figure(f"verify, {args.dc.title()} ({checks_n:,} checks, {skipped} skipped, zero "
+                  "failures and errors)", f"{med['median_s']:.1f} s", "< 60 s",
+                  med["median_s"] < 60),
         bl.figure(f"pyinfra apply of {args.dc.title()}'s {servers} lab hosts: first / "
                   "nothing to change", f"{body.get('apply_s', 0):.1f} s / "
                   f"{body.get('reapply_s', 0):.1f} s"),
