@@ -123,7 +123,10 @@ def expected_listeners(spec: HostSpec) -> set[str]:
     for app in spec.data.get("pesdc", {}).get("apps", []):
         out |= {f"tcp/{p}" for p in app["ports"]}
     if "database" in roles:
-        out.add("tcp/5432")
+        # The port provisioning configured (the database's own, from the topology);
+        # PostgreSQL's default only for a database server that serves no database.
+        db = spec.data.get("pesdc", {}).get("database")
+        out.add(f"tcp/{db['port'] if db else 5432}")
     if "logserver" in roles:
         out |= {"tcp/514", "udp/514"}
     if "timesource" in roles:
@@ -534,7 +537,9 @@ def check_replication(topo: Topology, dc_name: str, ssh_config: Path) -> list[Ch
         want = f"{by_name[db.standby].address}|streaming"
         try:
             h = connect(t, ssh_config)
-            rc, text = _observe(h, "sudo -u postgres psql -AtXc "
+            # -p: the cluster listens on the database's port, and psql finds its socket
+            # by port (.s.PGSQL.PORT), so the default would miss a cluster on 5433.
+            rc, text = _observe(h, f"sudo -u postgres psql -p {int(db.port)} -AtXc "
                                    "\"select client_addr, state from pg_stat_replication\"",
                                 "psql")
         except Exception as exc:
