@@ -6,18 +6,19 @@ Each drift runs only the verify part that covers it (``--only PART``), and every
 of that run must belong to the drift (its target, or the collateral targets it names):
 so a drift that was not restored shows up in the next run of the same part. After the
 last drift a full verify must pass. The kill rate (caught / injected) is printed and
-written to benchmarks/results/verify_kill_rate.json.
+written to benchmarks/results/verify_kill_rate.json on a recording run
+(PESDC_RECORD_RESULTS=1, see tests/results.py), beside the test's files otherwise.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.results import record
 from tests.verify.conftest import LAB, ROOT, must, named, target_of, verify
 
 pytestmark = pytest.mark.lab
@@ -213,7 +214,8 @@ def test_verify_catches_the_drift_by_name(provisioned: Path, drift: Drift) -> No
         _seconds[drift.name] = round(time.monotonic() - started, 1)
 
 
-def test_every_drift_restored_verify_passes_and_the_kill_rate(provisioned: Path) -> None:
+def test_every_drift_restored_verify_passes_and_the_kill_rate(provisioned: Path,
+                                                              tmp_path: Path) -> None:
     rc, failures = verify(provisioned)
     assert rc == 0 and not failures, failures
     injected = [d.name for d in DRIFTS if d.name in _caught]
@@ -235,6 +237,6 @@ def test_every_drift_restored_verify_passes_and_the_kill_rate(provisioned: Path)
         "seconds": _seconds,
         "lab": "tests/fixtures/labcity (weihai), one drift at a time, --only PART",
     }
-    RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    record(RESULTS.name, result, tmp_path)
     assert result["passed"], result["missed"]
 
