@@ -16,29 +16,11 @@ the work failed, 2 when only a target was missed.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 
 import benchlib as bl
 
 ENGINES = (("pyinfra", bl.lab_name("provpy")), ("ansible", bl.lab_name("provan")))
-SUMMARY = re.compile(r"all (\d+) hosts ok, (\d+) operation\(s\) changed")
-
-
-def applied(checks: bl.Checks, r: bl.Run, hosts: int, first: bool, what: str) -> int:
-    """Check one apply: exit 0, every host ok, something (first) or nothing changed."""
-    checks.exited(r, 0, what)
-    m = SUMMARY.search(r.stdout + r.stderr)
-    if not checks.check(m, f"{what}: no 'all {hosts} hosts ok' summary: {r.tail(6)}"):
-        return -1
-    assert m is not None
-    checks.check(int(m.group(1)) == hosts, f"{what}: {m.group(1)} hosts ok, expected {hosts}")
-    changed = int(m.group(2))
-    if first:
-        checks.check(changed > 0, f"{what}: the first apply on fresh hosts changed nothing")
-    else:
-        checks.check(changed == 0, f"{what}: the re-apply changed {changed} operation(s)")
-    return changed
 
 
 def main() -> int:
@@ -68,11 +50,11 @@ def main() -> int:
                     break
                 first = bl.pesdc("apply", topo, "--dc", args.dc, "--lab", lab, "--engine",
                                  engine, *limit)
-                first_changed = applied(checks, first, len(names), True,
+                first_changed = bl.checked_apply(checks, first, len(names), True,
                                         f"{engine} run {i + 1}: first apply")
                 again = bl.pesdc("apply", topo, "--dc", args.dc, "--lab", lab, "--engine",
                                  engine, *limit)
-                again_changed = applied(checks, again, len(names), False,
+                again_changed = bl.checked_apply(checks, again, len(names), False,
                                         f"{engine} run {i + 1}: re-apply")
                 runs.append({"first_apply_s": first.wall_s, "first_exit": first.exit,
                              "first_changed": first_changed, "reapply_s": again.wall_s,

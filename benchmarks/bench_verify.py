@@ -24,7 +24,6 @@ from typing import Any
 import benchlib as bl
 
 LAB = bl.lab_name("verify")
-SUMMARY = re.compile(r"all (\d+) hosts ok, (\d+) operation\(s\) changed")
 # verify's last line: PASS, or PASS (N passed, M skipped, ...)
 VERDICT = re.compile(r"PASS(?: \(([^)]*)\))?$")
 
@@ -40,19 +39,6 @@ def junit_counts(path: Path) -> dict[str, int]:
             "skipped": sum(1 for c in cases if c.find("skipped") is not None),
             "suites_failures": sum(int(s.get("failures", 0)) for s in root.iter("testsuite")),
             "suites_errors": sum(int(s.get("errors", 0)) for s in root.iter("testsuite"))}
-
-
-def check_apply(checks: bl.Checks, r: bl.Run, hosts: int, first: bool, what: str) -> int:
-    checks.exited(r, 0, what)
-    m = SUMMARY.search(r.stdout + r.stderr)
-    if not checks.check(m, f"{what}: no 'all {hosts} hosts ok' summary: {r.tail(6)}"):
-        return -1
-    assert m is not None
-    checks.check(int(m.group(1)) == hosts, f"{what}: {m.group(1)} hosts ok, not {hosts}")
-    changed = int(m.group(2))
-    checks.check(changed > 0 if first else changed == 0,
-                 f"{what}: {changed} operation(s) changed")
-    return changed
 
 
 def main() -> int:
@@ -76,10 +62,10 @@ def main() -> int:
         if checks.exited(up, 0, "lab up"):
             first = bl.pesdc("apply", topo, "--dc", args.dc, "--lab", LAB)
             body.update(apply_s=first.wall_s, apply_exit=first.exit,
-                        apply_changed=check_apply(checks, first, servers, True, "apply"))
+                        apply_changed=bl.checked_apply(checks, first, servers, True, "apply"))
             again = bl.pesdc("apply", topo, "--dc", args.dc, "--lab", LAB)
             body.update(reapply_s=again.wall_s, reapply_exit=again.exit,
-                        reapply_changed=check_apply(checks, again, servers, False,
+                        reapply_changed=bl.checked_apply(checks, again, servers, False,
                                                     "re-apply"))
             net = bl.pesdc("net", "apply", topo, "--dc", args.dc, "--lab", LAB)
             body.update(net_apply_s=net.wall_s, net_apply_exit=net.exit)

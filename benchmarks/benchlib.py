@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import resource
 import statistics
 import subprocess
@@ -126,6 +127,27 @@ class Checks:
     @property
     def passed(self) -> bool:
         return not self.failures
+
+
+APPLY_SUMMARY = re.compile(r"all (\d+) hosts ok, (\d+) operation\(s\) changed")
+
+
+def checked_apply(checks: Checks, r: Run, hosts: int, first: bool, what: str) -> int:
+    """Check one `pesdc apply`: exit 0, every host ok, something (first run on fresh
+    hosts) or nothing (a re-apply) changed. Returns the operations changed (-1: none
+    reported)."""
+    checks.exited(r, 0, what)
+    m = APPLY_SUMMARY.search(r.stdout + r.stderr)
+    if not checks.check(m, f"{what}: no 'all {hosts} hosts ok' summary: {r.tail(6)}"):
+        return -1
+    assert m is not None
+    checks.check(int(m.group(1)) == hosts, f"{what}: {m.group(1)} hosts ok, expected {hosts}")
+    changed = int(m.group(2))
+    if first:
+        checks.check(changed > 0, f"{what}: the first apply on fresh hosts changed nothing")
+    else:
+        checks.check(changed == 0, f"{what}: the re-apply changed {changed} operation(s)")
+    return changed
 
 
 def median(values: Iterable[float]) -> float:
