@@ -113,11 +113,6 @@ def add_bridge(ns: str, name: str) -> None:
     run(["ip", "-n", ns, "link", "set", name, "up"])
 
 
-def add_veth(ns_a: str, if_a: str, ns_b: str, if_b: str) -> None:
-    run(["ip", "-n", ns_a, "link", "add", if_a, "type", "veth", "peer", "name", if_b,
-         "netns", ns_b])
-
-
 def configure_if(ns: str, ifname: str, addresses: list[str], mac: str = "",
                  master: str | None = None) -> None:
     if mac:
