@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from pesdc import norms
 from pesdc.audit.registry import AuditContext, bad, check, na, ok, part
 from pesdc.audit.result import Evidence, Msg, Outcome, zh_list
 from pesdc.model.schema import (
@@ -15,8 +16,8 @@ from pesdc.model.schema import (
     SiteKind,
     ZoneKind,
 )
+from pesdc.norms import Exposure, Opening, Pairing
 
-IMPORTANT = (ZoneKind.production, ZoneKind.decision, ZoneKind.security_management)
 # zone kinds, isolation types and server roles as the assessor names them (the catalog's
 # wording); the English keeps the topology's own value
 ZONE_ZH = {"production": "生产区", "exchange": "交换区", "decision": "决策区",
@@ -123,33 +124,32 @@ def bandwidth(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
     return out
 
 
+def _exposure(exp: Exposure) -> Msg:
+    o, z = exp.outside, exp.inside
+    if exp.how is Opening.not_isolated:
+        return Msg(f"{o} <-> {z} is not isolated (none)", f"{o} <-> {z} 之间未隔离（none）")
+    if exp.how is Opening.inward:
+        return Msg(f"gatekeeper {o} -> {z} points inward",
+                   f"网闸 {o} -> {z} 的摆渡方向指向内部区域")
+    f = exp.isolation.flows[exp.flow or 0]
+    name = f.name or f.src + "->" + f.dst
+    return Msg(f"flow {name} from {o} into {z}", f"策略 {name} 允许 {o} 访问 {z}")
+
+
 @check("AUD-CN-03")
 def important_not_at_boundary(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
+    """The judgement is :func:`pesdc.norms.exposures`, validation's MLPS003 as well."""
     out = []
     outside = _zones(ctx, ZoneKind.internet)
     if not outside:
         return [na(ctx.dc.name, Msg("no internet area", "未划分互联网区"))]
+    found = list(norms.exposures(ctx.dc))
     for z in ctx.dc.zones:
-        if z.kind not in IMPORTANT:
+        if z.kind not in norms.IMPORTANT_ZONES:
             continue
-        problems = []
-        texts = []
-        for o in outside:
-            texts.append(_iso_text(ctx, o, z.name))
-            kind = ctx.policy.isolation(o, z.name)
-            way = ctx.policy.directions.get(frozenset((o, z.name)))
-            if kind is IsolationType.none:
-                problems.append(Msg(f"{o} <-> {z.name} is not isolated (none)",
-                                    f"{o} <-> {z.name} 之间未隔离（none）"))
-            if way == (o, z.name):
-                problems.append(Msg(f"gatekeeper {o} -> {z.name} points inward",
-                                    f"网闸 {o} -> {z.name} 的摆渡方向指向内部区域"))
-            for r in ctx.policy.rules_between(o, z.name):
-                collector = z.kind is ZoneKind.security_management and all(
-                    n.endswith("/32") for n in r.dst_nets)
-                if not collector:
-                    problems.append(Msg(f"flow {r.name} from {o} into {z.name}",
-                                        f"策略 {r.name} 允许 {o} 访问 {z.name}"))
+        problems = [_exposure(e) for o in outside for e in found
+                    if (e.outside, e.inside) == (o, z.name)]
+        texts = [_iso_text(ctx, o, z.name) for o in outside]
         target = _t("zone", "区域", z.name)
         ev = _ev("isolation", Msg.join(texts, "\n", "\n"))
         out.append(bad(target, Msg.join(problems), ev) if problems else
@@ -217,24 +217,23 @@ def device_redundancy(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
     out = []
     devs = ctx.idx.devices
     for dev in ctx.dc.devices:
-        if not (dev.kind is DeviceKind.core_switch or
-                (dev.kind is DeviceKind.firewall and dev.border)):
+        if not norms.needs_partner(dev):
             continue
         what = Msg("core switch", "核心交换机") if dev.kind is DeviceKind.core_switch \
             else Msg("border firewall", "边界防火墙")
-        partner = devs.get(dev.redundancy) if dev.redundancy else None
+        pairing = norms.pairing(dev, devs)
         ev = _ev("device", f"{dev.name} kind {dev.kind.value} redundancy {dev.redundancy}")
-        if partner is None:
+        if pairing in (Pairing.none, Pairing.unknown):
             out.append(bad(dev.name, what + Msg(" without a redundancy partner",
                                                 "未配置冗余（主备）设备"), ev))
-        elif partner.kind is not dev.kind or partner.redundancy != dev.name:
+        elif pairing is not Pairing.mutual:
             out.append(bad(dev.name, what + Msg(
-                f"'s partner {partner.name} is not a mutual {dev.kind.value} partner",
-                f"的冗余设备 {partner.name} 不是与其互为主备的同类设备（{dev.kind.value}）"),
+                f"'s partner {dev.redundancy} is not a mutual {dev.kind.value} partner",
+                f"的冗余设备 {dev.redundancy} 不是与其互为主备的同类设备（{dev.kind.value}）"),
                 ev))
         else:
-            out.append(ok(dev.name, what + Msg(f" paired with {partner.name}",
-                                               f"与 {partner.name} 互为主备"), ev))
+            out.append(ok(dev.name, what + Msg(f" paired with {dev.redundancy}",
+                                               f"与 {dev.redundancy} 互为主备"), ev))
     if not out:
         out.append(bad(ctx.dc.name, Msg("no core switch or border firewall to pair",
                                         "未部署核心交换机或边界防火墙，无从实现设备冗余")))
@@ -439,10 +438,7 @@ def management_zone(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
                       for s in ctx.dc.servers if s.zone in mgmt)
     listing = Msg(lines or "(no servers)", lines or "（无服务器）")
     for role in p.get("required_roles", []):
-        have = [s.name for s in ctx.dc.servers if s.zone in mgmt and
-                any(r.value == role for r in s.roles)]
-        if role == "bastion":
-            have += [d.name for d in ctx.dc.devices if d.kind is DeviceKind.bastion]
+        have = norms.managers(ctx.dc, ServerRole(role))
         zh = ROLE_ZH.get(role, f"{role} 角色服务器")
         t = Msg(f"{ctx.dc.name} {role}", f"{ctx.dc.name} {zh}")
         out.append(ok(t, Msg(f"{role}: {', '.join(have)}", f"{zh}：{zh_list(have)}"),
@@ -555,7 +551,7 @@ def db_standby(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
         ev = _ev("database", f"{db.name}: primary {db.primary}, standby {db.standby}")
         t = _t("database", "数据库", db.name)
         out.append(ok(t, Msg(f"standby {db.standby}", f"热备库位于 {db.standby}（主备）"), ev)
-                   if db.standby and db.standby != db.primary else
+                   if norms.has_standby(db) else
                    bad(t, Msg("no hot standby on another server", "未在另一台服务器上部署热备库"),
                        ev))
     return out
