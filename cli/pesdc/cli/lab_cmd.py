@@ -74,7 +74,7 @@ def up(paths: tuple[Path, ...], dc: str | None, lab_name: str | None) -> None:
         plan = build_plan(loaded.topology, name, lab_name)
         lab_obj = Lab(plan.lab)
         with console.status(f"bringing up lab {plan.lab} ({len(plan.nodes)} nodes)"):
-            res = lab_obj.up(loaded.topology, plan, [str(p) for p in paths], console.print)
+            res = lab_obj.up(plan, [str(p) for p in paths], console.print)
     except LabError as exc:
         _fail(exc)
         return

@@ -30,10 +30,6 @@ from pesdc.lab.errors import LabError
 from pesdc.lab.image import image_paths, is_ready
 from pesdc.lab.paths import lab_dir
 from pesdc.lab.plan import LabPlan, Node, short_hash
-from pesdc.model.diagnostics import Diagnostic
-from pesdc.model.tree import Topology
-from pesdc.render import render_device_files
-from pesdc.render.context import CenterFacts
 
 SSHD = "/usr/sbin/sshd"
 FRR_BIN = Path("/usr/lib/frr")
@@ -145,8 +141,7 @@ class Lab:
         (self.ssh_dir / "ssh_config").write_text("\n".join(config))
 
     # -- bring up --------------------------------------------------------------------
-    def up(self, topo: Topology, plan: LabPlan, sources: list[str], log: Log
-           ) -> dict[str, Any]:
+    def up(self, plan: LabPlan, sources: list[str], log: Log) -> dict[str, Any]:
         require_root()
         has_servers = any(n.role == "server" for n in plan.nodes.values())
         if has_servers and not is_ready():
@@ -159,7 +154,8 @@ class Lab:
                            f"it down first or use --name")
         self._ensure_keys()
         self._write_ssh_files(plan)
-        configs = self._render_gear(topo, plan)
+        configs = plan.gear()
+        self._write_gear(configs)
         nodes_state = self.nodes()
         self._live_ns = netns.existing()
         netns.create(plan.switch_ns)
@@ -257,25 +253,13 @@ class Lab:
                 if "controller" in plan.nodes else None,
                 "nodes": {n: vars(s) for n, s in sorted(nodes.items())}}
 
-    def _render_gear(self, topo: Topology, plan: LabPlan) -> dict[str, dict[str, str]]:
-        view_topo = Topology(files=topo.files,
-                             datacenters={**topo.datacenters, plan.dc.name: plan.lab_dc},
-                             dc_file=topo.dc_file)
-        facts = CenterFacts.of(view_topo, plan.lab_dc)
-        out: dict[str, dict[str, str]] = {}
-        problems: list[Diagnostic] = []
-        for node in plan.nodes.values():
-            if node.device is not None and node.role in ("firewall", "router"):
-                out[node.name] = render_device_files(facts, node.name, problems)
-        if problems:
-            raise LabError("cannot render the lab's stand-in gear:\n  " +
-                           "\n  ".join(p.message for p in problems))
-        for name, files in out.items():
+    def _write_gear(self, configs: dict[str, dict[str, str]]) -> None:
+        """Each stand-in's rendered files in its node directory (nft -f reads them)."""
+        for name, files in configs.items():
             d = self.dir / "nodes" / name / "config"
             d.mkdir(parents=True, exist_ok=True)
             for fname, text in files.items():
                 (d / fname).write_text(text)
-        return out
 
     def _healthy(self, plan: LabPlan, node: Node, old: NodeState) -> bool:
         if node.netns not in self._live_ns or not old.alive():
@@ -469,6 +453,17 @@ class Lab:
         if st.role in ("router", "peer"):
             shutil.rmtree(etc, ignore_errors=True)
             shutil.rmtree(run, ignore_errors=True)
+
+    def stop_nodes(self, names: list[str]) -> None:
+        """Stop these nodes and forget them (their files stay): a node the next `up`
+        does not plan is gone, one it plans is started afresh."""
+        state = self.load_state()
+        nodes = state.get("nodes", {})
+        for name in names:
+            if name in nodes:
+                self._stop_node(NodeState(**nodes.pop(name)))
+        state["nodes"] = nodes
+        self.save_state(state)
 
     def down(self) -> dict[str, int]:
         require_root()

@@ -36,7 +36,7 @@ from typing import Any
 from pesdc.lab.errors import LabError
 from pesdc.lab.paths import state_dir
 from pesdc.lab.plan import build_plan
-from pesdc.lab.runtime import Lab, NodeState
+from pesdc.lab.runtime import Lab
 from pesdc.model import validate
 from pesdc.model.schema import DataCenter, Server
 from pesdc.model.tree import Topology
@@ -316,7 +316,7 @@ class Runner:
                                   "-m fast || true", check=False)
         self.keep.mkdir(parents=True, exist_ok=True)
         for m in self.plan.moves:
-            _stop(lab, [m.server, m.server + STAGING_SUFFIX])
+            lab.stop_nodes([m.server, m.server + STAGING_SUFFIX])
             node_dir, new_dir = lab.dir / "nodes" / m.server, lab.dir / "nodes" / (
                 m.server + STAGING_SUFFIX)
             shutil.rmtree(self.keep / m.server, ignore_errors=True)
@@ -324,10 +324,10 @@ class Runner:
             shutil.move(str(new_dir), str(node_dir))
             self.switched.append(m.server)
         notes = [self.up(self.target_tree)]
-        target = build_plan(validate([self.target_tree]).topology, self.dc_name, self.lab)
+        target_topo = validate([self.target_tree]).topology
+        target = build_plan(target_topo, self.dc_name, self.lab)
         pruned = _prune(lab, set(target.nodes))
         notes.append(f"removed from the lab: {', '.join(pruned) or 'nothing'}")
-        target_topo = validate([self.target_tree]).topology
         self.touched = sorted({m.server for m in self.plan.moves}
                               | set(changed_hosts(self.topo, target_topo, self.dc_name)))
         notes.append(self.apply(self.target_tree, self.touched))
@@ -383,14 +383,14 @@ class Runner:
         notes = []
         try:
             for server in list(self.switched):
-                _stop(lab, [server])
+                lab.stop_nodes([server])
                 node_dir = lab.dir / "nodes" / server
                 shutil.rmtree(node_dir, ignore_errors=True)  # the new host's copy
                 shutil.move(str(self.keep / server), str(node_dir))
                 self.switched.remove(server)
             # The staging hosts leave the lab. Their disks stay (a retry finds them
             # provisioned); the copy restored there is dropped before the next restore.
-            _stop(lab, [m.server + STAGING_SUFFIX for m in self.plan.moves])
+            lab.stop_nodes([m.server + STAGING_SUFFIX for m in self.plan.moves])
             notes.append(self.up(self.path))
             # Restarted room hosts have no services yet (a lab host runs only sshd until
             # apply starts them); hosts the cut-over re-applied get the previous state.
@@ -461,22 +461,11 @@ def changed_hosts(old: Topology, new: Topology, dc: str) -> list[str]:
     return out
 
 
-def _stop(lab: Lab, names: list[str]) -> None:
-    """Stop lab nodes and forget them (their files stay). Uses the lab's own stop."""
-    state = lab.load_state()
-    nodes = state.get("nodes", {})
-    for name in names:
-        if name in nodes:
-            lab._stop_node(NodeState(**nodes.pop(name)))
-    state["nodes"] = nodes
-    lab.save_state(state)
-
-
 def _prune(lab: Lab, keep: set[str]) -> list[str]:
     """Nodes the current plan no longer has (an emptied room's site): stopped."""
     state = lab.load_state()
     gone = sorted(n for n in state.get("nodes", {}) if n not in keep)
-    _stop(lab, gone)
+    lab.stop_nodes(gone)
     for name in gone:
         if not name.startswith("site:"):
             shutil.rmtree(lab.dir / "nodes" / name, ignore_errors=True)
