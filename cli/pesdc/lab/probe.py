@@ -32,7 +32,7 @@ from pesdc.lab import netns
 from pesdc.lab.plan import LabPlan, Node
 from pesdc.model.schema import ZoneKind
 from pesdc.model.tree import Topology
-from pesdc.policy import CenterPolicy, build
+from pesdc.policy import CenterPolicy
 from pesdc.verdict import Verdict, tally
 
 CLOSED_PORT = 7  # echo: no policy of a center allows it; a probe for "denied"
@@ -309,7 +309,7 @@ def _pick(members: list[Node], nets: tuple[str, ...]) -> Node | None:
 
 def plan_probes(topo: Topology, plan: LabPlan, policy: CenterPolicy | None = None
                 ) -> list[Probe]:
-    policy = policy or build(topo, plan.dc)
+    policy = policy or plan.facts.policy
     members = zone_members(topo, plan)
     # (source zone, target, port, protocol) -> the gatekeeper address that relays it
     relay_of: dict[tuple[str, str, int, str], str] = {}

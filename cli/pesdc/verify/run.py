@@ -9,10 +9,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 
 from pesdc.lab.enter import access
-from pesdc.lab.plan import build_plan
-from pesdc.lab.runtime import Lab
+from pesdc.lab.plan import LabPlan, build_plan
 from pesdc.model.tree import Topology
 from pesdc.verify import hosts, network
 from pesdc.verify.checks import Check, VerifyReport
@@ -26,11 +26,12 @@ def _cause(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:500]
 
 
-def _drift(topo: Topology, dc_name: str, lab: str) -> list[Check]:
+def _drift(topo: Topology, plan: LabPlan) -> list[Check]:
     from pesdc.netpush import plan_network
 
+    dc_name = plan.dc.name
     try:
-        run = plan_network(topo, dc_name, lab)
+        run = plan_network(topo, dc_name, plan.lab, plan=plan)
     except Exception as exc:  # the whole network plan could not run: nothing observed
         return [Check.errored(dc_name, "drift", "network devices reachable",
                               f"the network plan could not run: {_cause(exc)}", "plan")]
@@ -56,8 +57,22 @@ def _guarded(target: str, category: str, what: str, fn: Callable[[], list[Check]
         return [Check.errored(target, category, f"{what} could run", _cause(exc))]
 
 
+def _policy(plan: LabPlan, ssh_config: Path) -> list[Check]:
+    """The firewalls' running policy against the one the plan rendered for them."""
+    try:
+        rendered = plan.gear()
+    except Exception as exc:
+        return [Check.errored(plan.dc.name, "policy", "policy check could run",
+                              f"the firewalls' rendered policy could not be built: "
+                              f"{_cause(exc)}")]
+    fw = {n: files["nftables.conf"] for n, files in rendered.items()
+          if "nftables.conf" in files}
+    return network.check_policy(plan, ssh_config, fw)
+
+
 def verify_lab(topo: Topology, dc_name: str, lab: str, parts: tuple[str, ...] = PARTS,
                progress: Progress | None = None) -> VerifyReport:
+    """Every part of verify on one lab plan: built once here, every part reads it."""
     started = time.monotonic()
     say = progress or (lambda _m: None)
     plan = build_plan(topo, dc_name, lab)
@@ -91,17 +106,7 @@ def verify_lab(topo: Topology, dc_name: str, lab: str, parts: tuple[str, ...] = 
         if "links" in parts:
             submit(dc_name, "links", "link check", network.check_links, topo, plan)
         if "policy" in parts:
-            try:
-                rendered = Lab(lab)._render_gear(topo, plan)
-            except Exception as exc:
-                report.checks.append(Check.errored(dc_name, "policy", "policy check could run",
-                                                   "the firewalls' rendered policy could not "
-                                                   f"be built: {_cause(exc)}"))
-            else:
-                fw = {n: files["nftables.conf"] for n, files in rendered.items()
-                      if "nftables.conf" in files}
-                submit(dc_name, "policy", "policy check", network.check_policy, plan,
-                       acc.ssh_config, fw)
+            submit(dc_name, "policy", "policy check", _policy, plan, acc.ssh_config)
         for target, category, what, f in jobs:
             try:
                 report.checks += f.result()
@@ -115,6 +120,6 @@ def verify_lab(topo: Topology, dc_name: str, lab: str, parts: tuple[str, ...] = 
     if "drift" in parts:
         say("reading device configurations")
         report.checks += _guarded(dc_name, "drift", "drift check",
-                                  lambda: _drift(topo, dc_name, lab))
+                                  lambda: _drift(topo, plan))
     report.seconds = round(time.monotonic() - started, 1)
     return report
