@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pesdc.kinds import kind_of
 from pesdc.model.diagnostics import Diagnostic
@@ -50,6 +50,9 @@ from pesdc.netpush.secrets import SecretError, Secrets
 from pesdc.render import render_device_files
 from pesdc.render.context import CenterFacts, hostname
 from pesdc.results import HostResult, RunResult
+
+if TYPE_CHECKING:
+    from pesdc.lab.plan import LabPlan
 
 log = logging.getLogger("pesdc.netpush")
 ENGINE = "netmiko"
@@ -160,56 +163,66 @@ def _selected(name: str, limit: list[str] | None) -> bool:
 
 
 def build_targets(topo: Topology, dc_name: str, lab: str | None,
-                  limit: list[str] | None, secrets: Secrets
+                  limit: list[str] | None, secrets: Secrets, plan: LabPlan | None = None
                   ) -> tuple[list[Target], list[HostResult]]:
     """The devices with something to push, and a failed result for those that cannot
-    be rendered. Lab: the center's Linux stand-ins, reached with the lab's keys."""
+    be rendered. Lab: the center's Linux stand-ins, reached with the lab's keys (from
+    ``plan``, the lab's plan, when the caller has it)."""
     if dc_name not in topo.datacenters:
         raise NetpushError(f"unknown data center {dc_name!r}")
     dc = topo.datacenters[dc_name]
     if dc.hosted:
         raise NetpushError(f"{dc_name} is hosted by {dc.hosted_by}: it has no devices")
+    if lab is not None:
+        return _lab_targets(topo, dc, lab, limit, plan)
+    return _center_targets(topo, dc, limit, secrets)
+
+
+def _lab_targets(topo: Topology, dc: DataCenter, lab: str, limit: list[str] | None,
+                 plan: LabPlan | None) -> tuple[list[Target], list[HostResult]]:
+    """The lab's stand-in gear, with the configurations its plan rendered."""
+    from pesdc.lab.enter import access
+    from pesdc.lab.errors import LabError
+    from pesdc.lab.paths import lab_dir
+    from pesdc.lab.plan import GEAR_ROLES, build_plan
+
+    try:
+        acc = access(lab)
+    except LabError as exc:
+        raise NetpushError(str(exc)) from None
+    plan = plan or build_plan(topo, dc.name, lab)
+    rendered = plan.rendered_gear().files
+    targets: list[Target] = []
+    failed: list[HostResult] = []
+    for node in plan.nodes.values():
+        dev = node.device
+        if dev is None or node.role not in GEAR_ROLES or not node.mgmt:
+            continue
+        if not _selected(dev.name, limit):
+            continue
+        kind = kind_of(dev)
+        intended = rendered.get(dev.name, {}).get(CONFIG_FILE.get(kind.name, ""))
+        host = hostname(dc, dev.name)
+        if intended is None:
+            failed.append(HostResult(host, ENGINE, False,
+                                     error=f"nothing rendered for {kind.name}"))
+            continue
+        params = ConnParams(kind.netmiko_type, node.mgmt, username="root",
+                            key_file=str(acc.identity), known_hosts=str(acc.known_hosts),
+                            timeout=10)
+        save = str(lab_dir(lab) / "nodes" / dev.name / "config" / "nftables.conf") \
+            if kind.name == "linux_nftables" else None
+        targets.append(Target(dev.name, host, dc.name, kind.name, params, intended,
+                              _pair(dev), save, lab))
+    return targets, failed
+
+
+def _center_targets(topo: Topology, dc: DataCenter, limit: list[str] | None,
+                    secrets: Secrets) -> tuple[list[Target], list[HostResult]]:
+    """The center's own network devices, rendered for their platforms."""
     problems: list[Diagnostic] = []
     targets: list[Target] = []
     failed: list[HostResult] = []
-    if lab is not None:
-        from pesdc.lab.enter import access
-        from pesdc.lab.errors import LabError
-        from pesdc.lab.paths import lab_dir
-        from pesdc.lab.plan import build_plan
-
-        try:
-            acc = access(lab)
-        except LabError as exc:
-            raise NetpushError(str(exc)) from None
-        plan = build_plan(topo, dc_name, lab)
-        view: DataCenter = plan.lab_dc
-        view_topo = Topology(files=topo.files,
-                             datacenters={**topo.datacenters, dc_name: view},
-                             dc_file=topo.dc_file)
-        facts = CenterFacts.of(view_topo, view)
-        for node in plan.nodes.values():
-            dev = node.device
-            if dev is None or node.role not in ("firewall", "router") or not node.mgmt:
-                continue
-            if not _selected(dev.name, limit):
-                continue
-            kind = kind_of(dev)
-            files = render_device_files(facts, dev.name, problems)
-            intended = files.get(CONFIG_FILE.get(kind.name, ""))
-            host = hostname(dc, dev.name)
-            if intended is None:
-                failed.append(HostResult(host, ENGINE, False,
-                                         error=f"nothing rendered for {kind.name}"))
-                continue
-            params = ConnParams(kind.netmiko_type, node.mgmt, username="root",
-                                key_file=str(acc.identity), known_hosts=str(acc.known_hosts),
-                                timeout=10)
-            save = str(lab_dir(lab) / "nodes" / dev.name / "config" / "nftables.conf") \
-                if kind.name == "linux_nftables" else None
-            targets.append(Target(dev.name, host, dc_name, kind.name, params, intended,
-                                  _pair(dev), save, lab))
-        return targets, failed
     facts = CenterFacts.of(topo, dc)
     for dev in dc.devices:
         if not _selected(dev.name, limit):
@@ -230,7 +243,7 @@ def build_targets(topo: Topology, dc_name: str, lab: str | None,
                             username=secrets.get("netpush_username") or "admin",
                             password=secrets.get("netpush_password"),
                             secret=secrets.get("netpush_enable") or "")
-        targets.append(Target(dev.name, host, dc_name, key, params, intended, _pair(dev),
+        targets.append(Target(dev.name, host, dc.name, key, params, intended, _pair(dev),
                               "/etc/nftables.conf" if kind.name == "linux_nftables"
                               else None))
     return targets, failed
@@ -449,14 +462,14 @@ def run_targets(action: str, targets: list[Target], secrets: Secrets, workers: i
 # -- library API --------------------------------------------------------------------
 def _run(action: str, topo: Topology, dc_name: str, lab: str | None,
          limit: list[str] | None, workers: int, secrets: Secrets | None,
-         connect: Connect | None = None) -> NetRunResult:
+         connect: Connect | None = None, plan: LabPlan | None = None) -> NetRunResult:
     secrets = secrets or Secrets.load()
     if lab is not None:
         from pesdc.lab.enter import inside
 
         if not inside(lab):
-            return _run_in_lab(action, topo, dc_name, lab, limit, workers, secrets)
-    targets, failed = build_targets(topo, dc_name, lab, limit, secrets)
+            return _run_in_lab(action, topo, dc_name, lab, limit, workers, secrets, plan)
+    targets, failed = build_targets(topo, dc_name, lab, limit, secrets, plan)
     stop = Stop()
     hosts = run_targets(action, targets, secrets, workers, connect, stop=stop) + failed
     return NetRunResult(action, ENGINE, sorted(hosts, key=lambda h: h.host),
@@ -465,23 +478,26 @@ def _run(action: str, topo: Topology, dc_name: str, lab: str | None,
 
 def plan_network(topo: Topology, dc_name: str, lab: str | None = None,
                  limit: list[str] | None = None, secrets: Secrets | None = None,
-                 workers: int = 4, connect: Connect | None = None) -> NetRunResult:
-    """What apply would push to each network device of a center (read-only)."""
-    return _run("plan", topo, dc_name, lab, limit, workers, secrets, connect)
+                 workers: int = 4, connect: Connect | None = None,
+                 plan: LabPlan | None = None) -> NetRunResult:
+    """What apply would push to each network device of a center (read-only). A lab
+    run takes the lab's ``plan`` when the caller has built it already."""
+    return _run("plan", topo, dc_name, lab, limit, workers, secrets, connect, plan)
 
 
 def apply_network(topo: Topology, dc_name: str, lab: str | None = None,
                   limit: list[str] | None = None, workers: int = 4,
                   secrets: Secrets | Path | None = None,
-                  connect: Connect | None = None) -> NetRunResult:
+                  connect: Connect | None = None,
+                  plan: LabPlan | None = None) -> NetRunResult:
     """Push the remediation to each device; back up, post-check, roll back on failure."""
     if isinstance(secrets, Path):
         secrets = Secrets.load(secrets)
-    return _run("apply", topo, dc_name, lab, limit, workers, secrets, connect)
+    return _run("apply", topo, dc_name, lab, limit, workers, secrets, connect, plan)
 
 
 def _run_in_lab(action: str, topo: Topology, dc_name: str, lab: str, limit: list[str] | None,
-                workers: int, secrets: Secrets) -> NetRunResult:
+                workers: int, secrets: Secrets, plan: LabPlan | None) -> NetRunResult:
     """Network safety: lab connections only from the lab's controller namespace. The
     run goes to a child there; secrets travel in its environment, never in a file.
     SIGINT/SIGTERM here are passed on to the child, which brings its devices to a
@@ -497,7 +513,7 @@ def _run_in_lab(action: str, topo: Topology, dc_name: str, lab: str, limit: list
     try:
         with os.fdopen(fd, "wb") as f:
             pickle.dump({"action": action, "topo": topo, "dc": dc_name, "lab": lab,
-                         "limit": limit, "workers": workers}, f)
+                         "limit": limit, "workers": workers, "plan": plan}, f)
         try:
             acc = access(lab)
         except LabError as exc:

@@ -16,7 +16,7 @@ def main(path: str) -> int:
         job = pickle.load(f)  # written by our own parent, 0600, removed after the run
     try:
         res = _run(job["action"], job["topo"], job["dc"], job["lab"], job["limit"],
-                   job["workers"], Secrets.load())
+                   job["workers"], Secrets.load(), plan=job["plan"])
     except NetpushError as exc:
         print(json.dumps({"error": str(exc)}))
         return 0
