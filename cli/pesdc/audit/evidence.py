@@ -17,13 +17,16 @@ import subprocess
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from pesdc.audit.registry import AuditContext, DeviceEvidence, HostEvidence
 from pesdc.model.schema import DataCenter, Platform
 from pesdc.redact import redact
+
+if TYPE_CHECKING:
+    from pesdc.lab.plan import LabPlan
 
 MARK = "=====PESDC "
 FILES = ("/etc/ssh/sshd_config /etc/security/pwquality.conf "
@@ -149,14 +152,21 @@ def collect_host(targets: list[list[str]], script: str, source: str, host: str,
     return HostEvidence(host, source, error=f"could not collect: {redact(last)}")
 
 
+GEAR_READ = {"firewall": ("nft list ruleset", "nftables.conf"),
+             "router": ("show running-config", "frr.conf")}  # by the stand-in's role
+
+
 def lab_evidence(ctx: AuditContext, lab: str, limit: list[str] | None = None,
-                 workers: int = 8) -> list[str]:
+                 workers: int = 8, plan: LabPlan | None = None) -> list[str]:
     """Collect from the lab's hosts and Linux gear (call from inside the controller
-    namespace). Returns the hosts collected."""
+    namespace), the gear as the lab's plan runs it (``plan``, or the lab's plan of the
+    center). Returns the hosts collected."""
     from pesdc.lab.enter import access
+    from pesdc.lab.plan import build_plan
     from pesdc.provision.desired import DEPLOY_USER
 
     cfg = str(access(lab).ssh_config)
+    plan = plan or build_plan(ctx.topo, ctx.dc.name, lab)
     d = ctx.dc.name
     a = ctx.dc.security.admins
     script = collector_script([a.system, a.audit, a.security])
@@ -170,16 +180,14 @@ def lab_evidence(ctx: AuditContext, lab: str, limit: list[str] | None = None,
 
     def gear(name: str) -> tuple[str, dict[str, str], str]:
         """The running configuration of a Linux device, or why it could not be read."""
-        dev = next(d for d in ctx.dc.devices if d.name == name)
-        t = f"{name}.{d}"
-        read = {"firewall": ("nft list ruleset", "nftables.conf"),
-                "gatekeeper": ("nft list ruleset", "nftables.conf"),
-                "router": ("show running-config", "frr.conf")}.get(dev.kind.value)
+        node = plan.nodes[name]
+        read = GEAR_READ.get(node.role)
         if read is None:
             return name, {}, ""  # a Linux switch: nothing running pesdc reads
-        rc, out = _ssh(["ssh", "-F", cfg, t, read[0]], "", 30)
+        rc, out = _ssh(["ssh", "-F", cfg, node.host, read[0]], "", 30)
         if rc != 0 or not out.strip():
-            why = f"`{read[0]}` on {t}: " + (redact(out.strip()[-200:]) or f"exit {rc}")
+            why = f"`{read[0]}` on {node.host}: " + (redact(out.strip()[-200:])
+                                                    or f"exit {rc}")
             return name, {}, why
         return name, {read[1]: out}, ""
 
