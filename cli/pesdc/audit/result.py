@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pesdc.redact import Redactor, mask_shapes
+from pesdc.results import Result
 from pesdc.verdict import Verdict
 
 # The audit's verdicts are pesdc's one set (pesdc.verdict): an error is a check that
@@ -99,8 +100,9 @@ class Evidence:
 
 
 @dataclass
-class Outcome:
-    """One rule's verdict on one target (a host, device, zone pair, link, the center).
+class Outcome(Result):
+    """One rule's verdict on one target (a host, device, zone pair, link, the center):
+    a :class:`pesdc.results.Result` whose ``verdict`` is its ``status``.
 
     ``msg`` holds the verdict in both languages; ``message`` is its English half (the
     JSON ``message``, what callers and tests read), ``message_zh`` the Chinese one.
@@ -119,8 +121,16 @@ class Outcome:
             raise TypeError(f"an outcome's message is a Msg (en and zh), not {self.msg!r}")
 
     @property
+    def verdict(self) -> Verdict:
+        return self.status
+
+    @property
     def message(self) -> str:
         return self.msg.en
+
+    @property
+    def evidence_text(self) -> str:
+        return "\n".join(e.text for e in self.evidence)
 
     @property
     def message_zh(self) -> str:

@@ -1,4 +1,5 @@
-"""What verify reports: one result per check, with the evidence it saw.
+"""What verify reports: one result (:class:`pesdc.results.Result`) per check, with the
+evidence it saw.
 
 A check's verdict (:class:`pesdc.verdict.Verdict`) is pass, fail, error or skipped:
 ``error`` when the check could not observe (host unreachable, command that could not
@@ -7,15 +8,15 @@ failure does and is never counted as a pass."""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from pesdc.verdict import FAILING, Verdict, tally
+from pesdc.results import Result, ResultSet
+from pesdc.verdict import Verdict
 
 
 @dataclass
-class Check:
+class Check(Result):
     target: str  # a host (NAME.CENTER), device, site or the center
     category: str  # packages, services, ports, files, users, audit, logs, time,
     #                replication, backups, isolation, policy, drift, routing, links
@@ -47,31 +48,40 @@ class Check:
             return Verdict.skipped
         return Verdict.passed if self.ok else Verdict.failed
 
+    @property
+    def message(self) -> str:
+        if self.error:
+            return f"{self.name}: error: {self.error}"
+        if self.skipped:
+            return f"{self.name}: skipped: {self.skipped}"
+        seen = f"expected {self.expected}, observed {self.observed}" \
+            if self.expected or self.observed else self.verdict.value
+        return f"{self.name}: {seen}"
+
+    @property
+    def evidence_text(self) -> str:
+        return self.evidence
+
     def as_dict(self) -> dict[str, Any]:
         return asdict(self) | {"verdict": self.verdict.value}
 
 
 @dataclass
-class VerifyReport:
+class VerifyReport(ResultSet[Check]):
+    """A center's checks; ``failures`` (failed or errors), ``ok`` and ``counts()`` are
+    every result set's (pesdc.results.ResultSet)."""
+
     dc: str
     checks: list[Check] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
-    def failures(self) -> list[Check]:
-        """Checks that failed or could not observe (errors): what makes the run fail."""
-        return [c for c in self.checks if c.verdict in FAILING]
+    def results(self) -> list[Check]:
+        return self.checks
 
     @property
     def errors(self) -> list[Check]:
         return [c for c in self.checks if c.verdict is Verdict.error]
-
-    @property
-    def ok(self) -> bool:
-        return not self.failures
-
-    def counts(self) -> Counter[Verdict]:
-        return tally(c.verdict for c in self.checks)
 
     def by_target(self) -> dict[str, list[Check]]:
         out: dict[str, list[Check]] = {}
