@@ -3,22 +3,26 @@
 `desired_state()` returns a HostSpec: packages, files (each rendered from a shared
 template under templates/linux/, so the Ansible roles render the same bytes from the
 same context), users, services, locked accounts and disabled services, each tagged with
-its control id. ``HostSpec.data`` is the plain template context (JSON-able) that the
-Ansible export writes to host_vars. Secrets never appear here: the deploys add them at
-apply time.
+its control id, and what the host must show for it (its listeners, log servers and time
+sources). It is built by small steps: the baseline every server gets, then one builder
+per role. ``HostSpec.data`` is the plain template context (JSON-able) that the Ansible
+export writes to host_vars. Secrets never appear here: the deploys add them at apply
+time. Provisioning applies this HostSpec, verify checks a host against it and audit
+takes its expectations from it (audit's norms are its own).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pesdc.model.schema import DataCenter, OsFamily, Server
 from pesdc.model.tree import Topology
 from pesdc.provision.controls import controls_for
 from pesdc.provision.spec import FileSpec, HostSpec, ServiceSpec, UserSpec
-from pesdc.render.context import CenterFacts, server_context
+from pesdc.render.context import CenterFacts
 from pesdc.render.engine import render_template
-from pesdc.render.servers import server_files
+from pesdc.render.servers import server_files, server_files_context
 
 DEPLOY_USER = "pesdc"
 BACKUP_USER = "pesdc-backup"
@@ -65,24 +69,6 @@ UNNEEDED_SERVICES = ("avahi-daemon", "cups", "rpcbind", "nfs-server", "nfs-kerne
                      "snmpd", "exim4", "postfix")
 # Written with values, applied only per network namespace on lab hosts.
 NETNS_SYSCTL_PREFIXES = ("net.ipv4.", "net.ipv6.")
-
-# Which control each shared server file implements (render/servers.py SERVER_FILES).
-FILE_CONTROLS = {
-    "sshd_config.j2": ("PESDC-BL-07", ["ssh"], "/usr/sbin/sshd -t"),
-    "issue.net.j2": ("PESDC-BL-17", [], ""),
-    "pwquality.conf.j2": ("PESDC-BL-03", [], ""),
-    "login.defs.j2": ("PESDC-BL-04", [], ""),
-    "faillock.conf.j2": ("PESDC-BL-05", [], ""),
-    "tmout.sh.j2": ("PESDC-BL-06", [], ""),
-    "sudoers-admins.j2": ("PESDC-BL-02", [], "/usr/sbin/visudo -cf {path}"),
-    "audit.rules.j2": ("PESDC-BL-08", [], ""),
-    "rsyslog-forward.conf.j2": ("PESDC-BL-10", ["rsyslog"], ""),
-    "rsyslog-server.conf.j2": ("PESDC-LOG-01", ["rsyslog"], ""),
-    "logrotate-remote.j2": ("PESDC-LOG-02", [], ""),
-    "chrony.conf.j2": ("PESDC-BL-11", ["chrony"], ""),
-    "sysctl.conf.j2": ("PESDC-BL-15", [], ""),
-}
-
 
 def _server(dc: DataCenter, name: str) -> Server:
     for s in dc.servers:
@@ -187,8 +173,9 @@ def _apps_ctx(dc: DataCenter, srv: Server) -> list[dict[str, Any]]:
 def host_context(facts: CenterFacts, srv: Server, lab: bool,
                  deploy_pubkeys: list[str] | None = None,
                  backup_pubkey: str | None = None) -> dict[str, Any]:
-    """The shared template context: server_context() plus the role values (``pesdc``)."""
-    ctx = server_context(facts, srv)
+    """The shared template context: what the server files render from (the server's
+    context, the administrators' duties) plus the role values (``pesdc``)."""
+    ctx = server_files_context(facts, srv)
     dc = facts.dc
     roles = [r.value for r in srv.roles]
     db = _database_ctx(dc, srv) if "database" in roles else None
@@ -207,20 +194,287 @@ def host_context(facts: CenterFacts, srv: Server, lab: bool,
     return ctx
 
 
-def _sysctls(text: str) -> dict[str, str]:
-    out = {}
+
+
+@dataclass
+class _Build:
+    """One server's HostSpec while the builders fill it, with what they read."""
+
+    spec: HostSpec
+    ctx: dict[str, Any]
+    deploy_pubkeys: list[str]
+    backup_pubkey: str | None
+
+    @property
+    def osf(self) -> str:
+        return self.spec.os_family
+
+    @property
+    def roles(self) -> list[str]:
+        return self.spec.roles
+
+    @property
+    def svc(self) -> dict[str, str]:
+        return SERVICE_NAMES[self.osf]
+
+    @property
+    def pesdc(self) -> dict[str, Any]:
+        return self.ctx["pesdc"]
+
+    def add(self, path: str, template: str, control: str, c: dict[str, Any] | None = None,
+            mode: str = "0644", owner: str = "root", group: str = "root",
+            notify: list[str] | None = None, validate: str = "") -> None:
+        """A file rendered from a shared template (``c``: a context beyond the host's,
+        whose extra values the Ansible role is given too)."""
+        ctx = self.ctx
+        extra = {k: v for k, v in (c or {}).items() if k not in ctx or v is not ctx[k]}
+        self.spec.files.append(FileSpec(
+            path=path, content=render_template(template, c or ctx), template=template,
+            mode=mode, owner=owner, group=group, control=control,
+            notify=list(notify or []), validate=validate.format(path=path), context=extra))
+
+    def listen(self, *sockets: str) -> None:
+        """'proto/port' the host must listen on (on a non-loopback address)."""
+        for s in sockets:
+            if s not in self.spec.listeners:
+                self.spec.listeners.append(s)
+
+
+# -- the baseline: every server ------------------------------------------------------
+def _packages(b: _Build) -> None:
+    table = PACKAGES[b.osf]
+    seen: list[str] = []
+    for role in ["baseline", *b.roles]:
+        seen += [p for p in table.get(role, []) if p not in seen]
+    b.spec.packages = seen
+
+
+def _shared_files(b: _Build) -> None:
+    """The shared server files (render/servers.py SERVER_FILES), then the baseline's own."""
+    for f in server_files(b.ctx):
+        b.add(f.dest[b.osf], f"linux/server/{f.template}", f.implements, mode=f.mode,
+              notify=[b.svc.get(n, n) for n in f.notify], validate=f.validate)
+    b.add("/etc/profile.d/pesdc-umask.sh", "linux/roles/baseline/umask.sh.j2", "PESDC-BL-14")
+    b.add("/etc/sudoers.d/40-pesdc-deploy", "linux/roles/baseline/sudoers-deploy.j2",
+          "PESDC-BL-01", mode="0440", validate="/usr/sbin/visudo -cf {path}")
+    if b.osf == "debian":
+        _debian_files(b)
+
+
+def _debian_files(b: _Build) -> None:
+    """PAM, chrony's defaults and rsyslog as Debian's SysV hosts need them."""
+    b.add("/usr/share/pam-configs/pesdc-faillock", "linux/roles/baseline/pam-faillock.j2",
+          "PESDC-BL-05")
+    b.add("/usr/share/pam-configs/pesdc-faillock-notify",
+          "linux/roles/baseline/pam-faillock-notify.j2", "PESDC-BL-05")
+    b.add("/etc/default/chrony", "linux/roles/baseline/chrony-default.j2", "PESDC-BL-11",
+          notify=[b.svc["chrony"]])
+    initd = {"name": "rsyslog", "description": "rsyslog (system and remote logging)",
+             "daemon": "/usr/sbin/rsyslogd", "pidfile": "/run/rsyslogd.pid",
+             "args": "-i /run/rsyslogd.pid"}
+    b.add("/etc/rsyslog.conf", "linux/roles/baseline/rsyslog.conf.j2", "PESDC-BL-10",
+          notify=["rsyslog"])
+    b.add("/etc/init.d/rsyslog", "linux/roles/baseline/initd.j2", "PESDC-BL-10",
+          {**b.ctx, "initd": initd}, mode="0755")
+
+
+def _accounts(b: _Build) -> None:
+    """The three administrators, the deploy account, the default accounts locked."""
+    admins = b.ctx["mgmt"]["admins"]
+    b.spec.users = [
+        UserSpec(admins["system"], "system", control="PESDC-BL-02"),
+        UserSpec(admins["audit"], "audit", groups=["adm"], control="PESDC-BL-02"),
+        UserSpec(admins["security"], "security", control="PESDC-BL-02"),
+        UserSpec(DEPLOY_USER, "deploy", control="PESDC-BL-01",
+                 authorized_keys=list(b.deploy_pubkeys)),
+    ]
+    b.spec.locked_accounts = list(DEFAULT_ACCOUNTS)
+    b.spec.directories.append({"path": "/var/log/sudo-io", "mode": "0700", "owner": "root",
+                               "group": "root", "control": "PESDC-BL-02"})
+
+
+def _baseline_services(b: _Build) -> None:
+    svc = b.svc
+    b.spec.services = [ServiceSpec(svc["ssh"], control="PESDC-BL-07"),
+                       ServiceSpec("rsyslog", control="PESDC-BL-10"),
+                       ServiceSpec(svc["cron"], control="PESDC-BL-13"),
+                       ServiceSpec(svc["chrony"], control="PESDC-BL-11")]
+    if not b.spec.lab:
+        b.spec.services.append(ServiceSpec("auditd", control="PESDC-BL-09"))
+    b.spec.disabled_services = list(UNNEEDED_SERVICES)
+
+
+def _sysctls(b: _Build) -> None:
+    """The sysctl file's values, split into the per-namespace ones and the global ones."""
+    text = next((f.content for f in b.spec.files if f.path.endswith("90-pesdc.conf")), "")
+    values = {}
     for line in text.splitlines():
         line = line.strip()
         if line and not line.startswith("#") and "=" in line:
             k, v = (x.strip() for x in line.split("=", 1))
-            out[k] = v
-    return out
+            values[k] = v
+    net = {k: v for k, v in values.items() if k.startswith(NETNS_SYSCTL_PREFIXES)}
+    b.pesdc["sysctl_net"] = net
+    b.pesdc["sysctl_global"] = {k: v for k, v in values.items() if k not in net}
+
+
+def _reachable_as(b: _Build) -> None:
+    """What the host shows everyone: SSH, and where its logs and time come from."""
+    b.listen("tcp/22")
+    b.spec.log_servers = list(b.ctx["mgmt"]["syslog_servers"])
+    b.spec.time_sources = list(b.ctx["mgmt"]["ntp_servers"])
+
+
+BASELINE = (_packages, _shared_files, _accounts, _baseline_services, _sysctls, _reachable_as)
+
+
+# -- the roles -----------------------------------------------------------------------
+def _logserver(b: _Build) -> None:
+    b.spec.directories.append({"path": "/var/log/remote", "mode": "0750", "owner": "root",
+                               "group": "adm" if b.osf == "debian" else "root",
+                               "control": "PESDC-LOG-01"})
+    b.listen("tcp/514", "udp/514")
+
+
+def _timesource(b: _Build) -> None:
+    for f in b.spec.files:
+        if f.template == "linux/server/chrony.conf.j2":
+            f.control = "PESDC-NTP-01"  # the same file, serving the center's time
+    b.listen("udp/123")
+
+
+def _database(b: _Build) -> None:
+    db = b.pesdc["database"]
+    # The port provisioning configures (the database's own, from the topology);
+    # PostgreSQL's default for a database server that serves no database.
+    b.listen(f"tcp/{db['port'] if db else 5432}")
+    if db is None:
+        return
+    p = db["paths"]
+    b.add(f"{p['conf_d']}/pesdc.conf", "linux/roles/database/postgresql-pesdc.conf.j2",
+          "PESDC-DB-01", owner="postgres", group="postgres", notify=["postgresql"])
+    b.add(f"{p['conf_dir']}/pg_hba.conf", "linux/roles/database/pg_hba.conf.j2",
+          "PESDC-DB-01", mode="0640", owner="postgres", group="postgres",
+          notify=["postgresql"])
+    b.add("/usr/local/sbin/pesdc-pg-dump", "linux/roles/database/pg-dump.sh.j2",
+          "PESDC-DB-03", mode="0755")
+    b.add("/etc/sudoers.d/45-pesdc-backup", "linux/roles/database/sudoers-backup.j2",
+          "PESDC-DB-03", mode="0440", validate="/usr/sbin/visudo -cf {path}")
+    keys = []
+    if b.backup_pubkey:
+        # The backup server's key runs the dump only, and only from the backup hosts.
+        frm = ",".join(db["backup_sources"])
+        opts = "restrict,command=\"/usr/local/sbin/pesdc-pg-dump\""
+        keys.append(f"{opts},from=\"{frm}\" {b.backup_pubkey}" if frm else
+                    f"{opts} {b.backup_pubkey}")
+    b.spec.users.append(UserSpec(BACKUP_USER, "backup", control="PESDC-DB-03",
+                                 home="/var/lib/pesdc-backup", system=True,
+                                 shell="/bin/sh", authorized_keys=keys))
+    b.spec.services.append(ServiceSpec("postgresql", control="PESDC-DB-01"))
+
+
+def _backup(b: _Build) -> None:
+    bk = b.pesdc["backup"]
+    if bk is None:
+        return
+    b.spec.users.append(UserSpec(BACKUP_USER, "backup", control="PESDC-BAK-01",
+                                 home=bk["home"], system=True, shell="/bin/sh"))
+    b.spec.directories.append({"path": bk["dir"], "mode": "0750", "owner": BACKUP_USER,
+                               "group": BACKUP_USER, "control": "PESDC-BAK-01"})
+    b.add("/usr/local/sbin/pesdc-backup-pull", "linux/roles/backup/backup-pull.sh.j2",
+          "PESDC-BAK-01", mode="0755")
+    b.add("/etc/cron.d/pesdc-backup", "linux/roles/backup/cron.j2", "PESDC-BAK-01")
+
+
+NGINX_CONF_DIR = "/etc/nginx/conf.d"
+
+
+def _site(b: _Build, app: dict[str, Any]) -> dict[str, Any]:
+    """The nginx site of one application: its ports (TLS on the TLS ports), backend and
+    certificate (Debian's snakeoil pair, else one the deploy makes)."""
+    deb = b.osf == "debian"
+    return {"system": app["system"], "backend_port": app["backend_port"],
+            "title": app["title"],
+            "listen": [{"port": p, "tls": p in TLS_PORTS} for p in app["ports"]],
+            "cert": "/etc/ssl/certs/ssl-cert-snakeoil.pem" if deb
+            else "/etc/pki/tls/certs/pesdc.crt",
+            "key": "/etc/ssl/private/ssl-cert-snakeoil.key" if deb
+            else "/etc/pki/tls/private/pesdc.key"}
+
+
+def _app(b: _Build, app: dict[str, Any]) -> None:
+    """One application's files: its nginx site, then its backend or its static page."""
+    app["tls"] = any(p in TLS_PORTS for p in app["ports"])
+    app["site"] = site = _site(b, app)
+    c = {**b.ctx, "app": app, "site": site}
+    name = app["system"]
+    control = "PESDC-WEB-01" if "web" in b.roles else "PESDC-APP-01"
+    b.add(f"{NGINX_CONF_DIR}/pesdc-{name}.conf", "linux/roles/appserver/nginx-site.j2",
+          control, c, notify=["nginx"], validate="/usr/sbin/nginx -t -q")
+    if app["backend_port"]:
+        b.add(f"/opt/pesdc/apps/{name}/app.py", "linux/roles/appserver/app.py.j2",
+              "PESDC-APP-01", c, mode="0755", notify=[f"pesdc-app-{name}"])
+        b.add(f"/etc/init.d/pesdc-app-{name}", "linux/roles/appserver/app-init.j2",
+              "PESDC-APP-01", c, mode="0755", notify=[f"pesdc-app-{name}"])
+    else:
+        b.add(f"/var/www/pesdc/{name}/index.html", "linux/roles/web/index.html.j2",
+              "PESDC-WEB-01", c)
+    b.listen(*(f"tcp/{p}" for p in app["ports"]))
+
+
+def _apps(b: _Build) -> None:
+    """Application servers and web servers: nginx in front of each system they serve."""
+    apps = b.pesdc["apps"]
+    if not apps:
+        return
+    if b.osf == "debian":
+        b.pesdc["nginx_remove"] = ["/etc/nginx/sites-enabled/default"]
+    for app in apps:
+        _app(b, app)
+    backends = [a["system"] for a in apps if a["backend_port"]]
+    if backends:
+        b.spec.users.append(UserSpec(APP_USER, "app", control="PESDC-APP-01",
+                                     home="/nonexistent", system=True,
+                                     shell="/usr/sbin/nologin"))
+    b.spec.services.append(ServiceSpec("nginx", control=next(
+        f.control for f in b.spec.files if f.path.startswith(NGINX_CONF_DIR))))
+    b.spec.services += [ServiceSpec(f"pesdc-app-{n}", control="PESDC-APP-01")
+                        for n in backends]
+
+
+def _bastion(b: _Build) -> None:
+    b.add("/etc/ssh/ssh_config.d/pesdc-bastion.conf", "linux/roles/bastion/ssh_config.j2",
+          "PESDC-BAS-01")
+    b.add("/etc/profile.d/pesdc-session-log.sh", "linux/roles/bastion/session-log.sh.j2",
+          "PESDC-BAS-01")
+
+
+# Each builder runs when the server has its role (appserver and web share one), in
+# this order: the order of the HostSpec's files, users and services.
+ROLE_BUILDERS: tuple[tuple[frozenset[str], Any], ...] = (
+    (frozenset({"logserver"}), _logserver),
+    (frozenset({"database"}), _database),
+    (frozenset({"backup"}), _backup),
+    (frozenset({"appserver", "web"}), _apps),
+    (frozenset({"bastion"}), _bastion),
+    (frozenset({"timesource"}), _timesource),
+)
+
+
+def _controls(b: _Build) -> None:
+    """All controls of the roles on; kernel-global ones recorded as not applicable in
+    the lab (its hosts share the machine's kernel)."""
+    for ctl in controls_for(b.roles):
+        b.spec.controls[ctl.id] = True
+        if b.spec.lab and not ctl.lab_safe:
+            b.spec.not_applicable[ctl.id] = "kernel-global state: namespace lab host"
 
 
 def desired_state(topo: Topology, dc_name: str, server_name: str, lab: bool,
                   deploy_pubkeys: list[str] | None = None,
                   backup_pubkey: str | None = None,
                   facts: CenterFacts | None = None) -> HostSpec:
+    """The HostSpec of one server: the baseline, then its roles' builders."""
     dc = topo.datacenters[dc_name]
     srv = _server(dc, server_name)
     if lab and srv.os is not OsFamily.debian:
@@ -230,171 +484,13 @@ def desired_state(topo: Topology, dc_name: str, server_name: str, lab: bool,
         srv = srv.model_copy(update={"os": OsFamily.debian})
     facts = facts or CenterFacts.of(topo, dc)
     ctx = host_context(facts, srv, lab, deploy_pubkeys, backup_pubkey)
-    osf = srv.os.value
-    roles = ctx["pesdc"]["roles"]
-    spec = HostSpec(host=f"{srv.name}.{dc.name}", address=srv.address, os_family=osf,
-                    roles=roles, lab=lab, data=ctx)
-    svc = SERVICE_NAMES[osf]
-
-    def add(path: str, template: str, control: str, c: dict[str, Any] | None = None,
-            mode: str = "0644", owner: str = "root", group: str = "root",
-            notify: list[str] | None = None, validate: str = "") -> None:
-        extra = {k: v for k, v in (c or {}).items() if k not in ctx or v is not ctx[k]}
-        spec.files.append(FileSpec(
-            path=path, content=render_template(template, c or ctx), template=template,
-            mode=mode, owner=owner, group=group, control=control,
-            notify=list(notify or []), validate=validate.format(path=path), context=extra))
-
-    # -- packages --------------------------------------------------------------------
-    pk = PACKAGES[osf]
-    seen: list[str] = []
-    for role in ["baseline", *roles]:
-        for p in pk.get(role, []):
-            if p not in seen:
-                seen.append(p)
-    spec.packages = seen
-
-    # -- the shared server files (render_server's set) -------------------------------
-    for f in server_files(ctx):
-        control, notify, validate = FILE_CONTROLS[f.template]
-        if f.template == "chrony.conf.j2" and "timesource" in roles:
-            control = "PESDC-NTP-01"
-        add(f.dest[osf], f"linux/server/{f.template}", control, mode=f.mode,
-            notify=[svc.get(n, n) for n in notify], validate=validate)
-    add("/etc/profile.d/pesdc-umask.sh", "linux/roles/baseline/umask.sh.j2", "PESDC-BL-14")
-    add("/etc/sudoers.d/40-pesdc-deploy", "linux/roles/baseline/sudoers-deploy.j2",
-        "PESDC-BL-01", mode="0440", validate="/usr/sbin/visudo -cf {path}")
-    if osf == "debian":
-        add("/usr/share/pam-configs/pesdc-faillock", "linux/roles/baseline/pam-faillock.j2",
-            "PESDC-BL-05")
-        add("/usr/share/pam-configs/pesdc-faillock-notify",
-            "linux/roles/baseline/pam-faillock-notify.j2", "PESDC-BL-05")
-        add("/etc/default/chrony", "linux/roles/baseline/chrony-default.j2", "PESDC-BL-11",
-            notify=[svc["chrony"]])
-        initd = {"name": "rsyslog", "description": "rsyslog (system and remote logging)",
-                 "daemon": "/usr/sbin/rsyslogd", "pidfile": "/run/rsyslogd.pid",
-                 "args": "-i /run/rsyslogd.pid"}
-        add("/etc/rsyslog.conf", "linux/roles/baseline/rsyslog.conf.j2", "PESDC-BL-10",
-            notify=["rsyslog"])
-        add("/etc/init.d/rsyslog", "linux/roles/baseline/initd.j2", "PESDC-BL-10",
-            {**ctx, "initd": initd}, mode="0755")
-
-    # -- users -----------------------------------------------------------------------
-    admins = dc.security.admins
-    spec.users = [
-        UserSpec(admins.system, "system", control="PESDC-BL-02"),
-        UserSpec(admins.audit, "audit", groups=["adm"], control="PESDC-BL-02"),
-        UserSpec(admins.security, "security", control="PESDC-BL-02"),
-        UserSpec(DEPLOY_USER, "deploy", control="PESDC-BL-01",
-                 authorized_keys=list(deploy_pubkeys or [])),
-    ]
-
-    # -- services --------------------------------------------------------------------
-    spec.services = [ServiceSpec(svc["ssh"], control="PESDC-BL-07"),
-                     ServiceSpec("rsyslog", control="PESDC-BL-10"),
-                     ServiceSpec(svc["cron"], control="PESDC-BL-13"),
-                     ServiceSpec(svc["chrony"], control="PESDC-BL-11")]
-    if not lab:
-        spec.services.append(ServiceSpec("auditd", control="PESDC-BL-09"))
-    spec.locked_accounts = list(DEFAULT_ACCOUNTS)
-    spec.disabled_services = list(UNNEEDED_SERVICES)
-    spec.directories.append({"path": "/var/log/sudo-io", "mode": "0700", "owner": "root",
-                             "group": "root", "control": "PESDC-BL-02"})
-
-    # -- sysctls ---------------------------------------------------------------------
-    sysctl_text = next((f.content for f in spec.files if f.path.endswith("90-pesdc.conf")), "")
-    values = _sysctls(sysctl_text)
-    net = {k: v for k, v in values.items() if k.startswith(NETNS_SYSCTL_PREFIXES)}
-    glob = {k: v for k, v in values.items() if k not in net}
-    spec.data["pesdc"]["sysctl_net"] = net
-    spec.data["pesdc"]["sysctl_global"] = glob
-
-    # -- roles -----------------------------------------------------------------------
-    if "logserver" in roles:
-        spec.directories.append({"path": "/var/log/remote", "mode": "0750", "owner": "root",
-                                 "group": "adm" if osf == "debian" else "root",
-                                 "control": "PESDC-LOG-01"})
-    db = ctx["pesdc"]["database"]
-    if db is not None:
-        p = db["paths"]
-        add(f"{p['conf_d']}/pesdc.conf", "linux/roles/database/postgresql-pesdc.conf.j2",
-            "PESDC-DB-01", owner="postgres", group="postgres", notify=["postgresql"])
-        add(f"{p['conf_dir']}/pg_hba.conf", "linux/roles/database/pg_hba.conf.j2",
-            "PESDC-DB-01", mode="0640", owner="postgres", group="postgres",
-            notify=["postgresql"])
-        add("/usr/local/sbin/pesdc-pg-dump", "linux/roles/database/pg-dump.sh.j2",
-            "PESDC-DB-03", mode="0755")
-        add("/etc/sudoers.d/45-pesdc-backup", "linux/roles/database/sudoers-backup.j2",
-            "PESDC-DB-03", mode="0440", validate="/usr/sbin/visudo -cf {path}")
-        keys = []
-        if backup_pubkey:
-            frm = ",".join(db["backup_sources"])
-            opts = "restrict,command=\"/usr/local/sbin/pesdc-pg-dump\""
-            keys.append(f"{opts},from=\"{frm}\" {backup_pubkey}" if frm else
-                        f"{opts} {backup_pubkey}")
-        spec.users.append(UserSpec(BACKUP_USER, "backup", control="PESDC-DB-03",
-                                   home="/var/lib/pesdc-backup", system=True,
-                                   shell="/bin/sh", authorized_keys=keys))
-        spec.services.append(ServiceSpec("postgresql", control="PESDC-DB-01"))
-    bk = ctx["pesdc"]["backup"]
-    if bk is not None:
-        spec.users.append(UserSpec(BACKUP_USER, "backup", control="PESDC-BAK-01",
-                                   home=bk["home"], system=True, shell="/bin/sh"))
-        spec.directories.append({"path": bk["dir"], "mode": "0750", "owner": BACKUP_USER,
-                                 "group": BACKUP_USER, "control": "PESDC-BAK-01"})
-        add("/usr/local/sbin/pesdc-backup-pull", "linux/roles/backup/backup-pull.sh.j2",
-            "PESDC-BAK-01", mode="0755")
-        add("/etc/cron.d/pesdc-backup", "linux/roles/backup/cron.j2", "PESDC-BAK-01")
-    apps = ctx["pesdc"]["apps"]
-    if apps:
-        if osf == "debian":
-            spec.data["pesdc"]["nginx_remove"] = ["/etc/nginx/sites-enabled/default"]
-        conf_dir = "/etc/nginx/conf.d"
-        for app in apps:
-            tls = any(p in TLS_PORTS for p in app["ports"])
-            site: dict[str, Any] = {"system": app["system"], "backend_port": app["backend_port"],
-                    "title": app["title"],
-                    "listen": [{"port": p, "tls": p in TLS_PORTS} for p in app["ports"]],
-                    "cert": "/etc/ssl/certs/ssl-cert-snakeoil.pem" if osf == "debian"
-                    else "/etc/pki/tls/certs/pesdc.crt",
-                    "key": "/etc/ssl/private/ssl-cert-snakeoil.key" if osf == "debian"
-                    else "/etc/pki/tls/private/pesdc.key"}
-            app["tls"] = tls
-            app["site"] = site
-            c = {**ctx, "app": app, "site": site}
-            control = "PESDC-WEB-01" if "web" in roles else "PESDC-APP-01"
-            add(f"{conf_dir}/pesdc-{app['system']}.conf", "linux/roles/appserver/nginx-site.j2",
-                control, c, notify=["nginx"], validate="/usr/sbin/nginx -t -q")
-            if app["backend_port"]:
-                add(f"/opt/pesdc/apps/{app['system']}/app.py",
-                    "linux/roles/appserver/app.py.j2", "PESDC-APP-01", c, mode="0755",
-                    notify=[f"pesdc-app-{app['system']}"])
-                add(f"/etc/init.d/pesdc-app-{app['system']}",
-                    "linux/roles/appserver/app-init.j2", "PESDC-APP-01", c, mode="0755",
-                    notify=[f"pesdc-app-{app['system']}"])
-            else:
-                add(f"/var/www/pesdc/{app['system']}/index.html",
-                    "linux/roles/web/index.html.j2", "PESDC-WEB-01", c)
-        if any(a["backend_port"] for a in apps):
-            spec.users.append(UserSpec(APP_USER, "app", control="PESDC-APP-01",
-                                       home="/nonexistent", system=True,
-                                       shell="/usr/sbin/nologin"))
-        spec.services.append(ServiceSpec("nginx", control=next(
-            f.control for f in spec.files if f.path.startswith(conf_dir))))
-        for app in apps:
-            if app["backend_port"]:
-                spec.services.append(ServiceSpec(f"pesdc-app-{app['system']}",
-                                                 control="PESDC-APP-01"))
-    if "bastion" in roles:
-        add("/etc/ssh/ssh_config.d/pesdc-bastion.conf", "linux/roles/bastion/ssh_config.j2",
-            "PESDC-BAS-01")
-        add("/etc/profile.d/pesdc-session-log.sh", "linux/roles/bastion/session-log.sh.j2",
-            "PESDC-BAS-01")
-
-    # -- controls: all on, kernel-global ones recorded as not applicable in the lab ---
-    for ctl in controls_for(roles):
-        spec.controls[ctl.id] = True
-        if lab and not ctl.lab_safe:
-            spec.not_applicable[ctl.id] = "kernel-global state: namespace lab host"
+    spec = HostSpec(host=f"{srv.name}.{dc.name}", address=srv.address, os_family=srv.os.value,
+                    roles=ctx["pesdc"]["roles"], lab=lab, data=ctx)
+    b = _Build(spec, ctx, list(deploy_pubkeys or []), backup_pubkey)
+    for step in BASELINE:
+        step(b)
+    for roles, build in ROLE_BUILDERS:
+        if roles & set(spec.roles):
+            build(b)
+    _controls(b)
     return spec
-

@@ -4,6 +4,10 @@ Both engines read this: the pyinfra deploys directly, the Ansible roles through 
 host_vars that `pesdc export ansible` writes from it. Files come from the shared
 templates (templates/linux/server/), so the two engines install the same bytes.
 
+It is also what a host must show, for verify and audit to check: its listeners, its
+administrators and their duties, its log servers, time sources and database port,
+read through the accessors below (never rebuilt from the topology by a caller).
+
 Every control is tagged with its id and GB/T 22239-2019 clause (as ansible-lockdown
 tags its tasks) and can be switched off per host with ``controls: {ID: false}``.
 """
@@ -12,6 +16,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from pesdc.provision.duties import Duty, duties
+
+ADMIN_ROLES = ("system", "audit", "security")  # the administrators of 8.1.4.2 d)
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,37 @@ class HostSpec:
     data: dict[str, Any] = field(default_factory=dict)  # role-specific values
     directories: list[dict[str, str]] = field(default_factory=list)  # path, mode, owner, group
     not_applicable: dict[str, str] = field(default_factory=dict)  # control id -> why
+    # 'proto/port' the host must listen on (non-loopback), and on nothing else
+    listeners: list[str] = field(default_factory=list)
+    log_servers: list[str] = field(default_factory=list)  # addresses its logs go to
+    time_sources: list[str] = field(default_factory=list)  # addresses it takes time from
+
+    @property
+    def admins(self) -> dict[str, str]:
+        """Administrator role (system, audit, security) -> its account."""
+        return {u.admin_role: u.name for u in self.users if u.admin_role in ADMIN_ROLES}
+
+    @property
+    def duties(self) -> dict[str, Duty]:
+        """Administrator role -> what sudo grants it and must not (data/admin_duties.yaml)."""
+        return duties(self.os_family)
+
+    @property
+    def database(self) -> dict[str, Any] | None:
+        """The database cluster the host runs (port, role, peers), None when it runs none."""
+        db: dict[str, Any] | None = self.data.get("pesdc", {}).get("database")
+        return db
+
+    @property
+    def database_port(self) -> int | None:
+        db = self.database
+        return int(db["port"]) if db else None
+
+    @property
+    def backup(self) -> dict[str, Any] | None:
+        """The backups the host pulls (directory, databases, schedule), None when none."""
+        bk: dict[str, Any] | None = self.data.get("pesdc", {}).get("backup")
+        return bk
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
