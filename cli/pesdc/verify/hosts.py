@@ -1,10 +1,10 @@
 """Host checks with testinfra, generated per server from its desired state.
 
-The expectations come from the same HostSpec the engines apply (packages, files,
-users, services) plus what the topology implies (the exact set of listening ports,
-logs reaching the log server, time from the time source, replication, backups), so
-verify cannot drift from provisioning. Connections go through the lab's ssh_config
-(ControlMaster: one shared connection per host).
+The expectations come from the same HostSpec the engines apply: packages, files, users,
+services, the exact set of listening ports, the administrators' sudo duties, the log
+server its logs reach and the time source it follows; replication and backups from the
+center's databases. So verify cannot drift from provisioning. Connections go through
+the lab's ssh_config (ControlMaster: one shared connection per host).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import re
 import shlex
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,8 @@ import testinfra
 
 from pesdc.model.tree import Topology
 from pesdc.provision.desired import DEPLOY_USER, desired_state
-from pesdc.provision.spec import HostSpec
+from pesdc.provision.duties import Duty
+from pesdc.provision.spec import FileSpec, HostSpec, ServiceSpec
 from pesdc.verify.checks import Check
 
 Host = Any  # testinfra.host.Host
@@ -50,32 +51,6 @@ def connect(host: str, ssh_config: Path) -> Host:
             return h
         last = res.stderr
     raise RuntimeError(f"cannot log in to {host} as {DEPLOY_USER} or root: {last[-300:]}")
-
-
-@dataclass(frozen=True)
-class AdminDuty:
-    """What ``sudo -l`` must show for one of the three administrators, and what it must
-    not: the separation of duties of GB/T 22239-2019 8.1.4.2 d), read back from sudo."""
-
-    summary: str
-    must: tuple[str, ...]
-    must_not: tuple[str, ...]
-
-
-ADMIN_DUTIES = {
-    "system": AdminDuty("packages, services, maintenance; no audit, no accounts",
-                        ("/usr/sbin/reboot", "/usr/sbin/ip"),
-                        ("/usr/sbin/ausearch", "/usr/sbin/aureport", "/usr/sbin/useradd",
-                         "/usr/sbin/auditctl")),
-    "audit": AdminDuty("audit records only (ausearch, aureport)",
-                       ("/usr/sbin/ausearch", "/usr/sbin/aureport"),
-                       ("/usr/sbin/useradd", "/usr/sbin/nft", "/usr/sbin/reboot",
-                        "/usr/bin/apt-get", "/usr/bin/dnf")),
-    "security": AdminDuty("accounts, firewall, audit rules; no packages, no audit records",
-                          ("/usr/sbin/useradd", "/usr/sbin/nft", "/usr/sbin/augenrules"),
-                          ("/usr/sbin/ausearch", "/usr/sbin/aureport", "/usr/bin/apt-get",
-                           "/usr/bin/dnf", "/usr/sbin/reboot")),
-}
 
 
 def _sudo_commands(sudo_l: str) -> set[str]:
@@ -118,20 +93,7 @@ def _observe(h: Host, cmd: str, what: str) -> tuple[int, str]:
 
 def expected_listeners(spec: HostSpec) -> set[str]:
     """'proto/port' the host must listen on, on a non-loopback address, and no other."""
-    roles = set(spec.roles)
-    out = {"tcp/22"}
-    for app in spec.data.get("pesdc", {}).get("apps", []):
-        out |= {f"tcp/{p}" for p in app["ports"]}
-    if "database" in roles:
-        # The port provisioning configured (the database's own, from the topology);
-        # PostgreSQL's default only for a database server that serves no database.
-        db = spec.data.get("pesdc", {}).get("database")
-        out.add(f"tcp/{db['port'] if db else 5432}")
-    if "logserver" in roles:
-        out |= {"tcp/514", "udp/514"}
-    if "timesource" in roles:
-        out.add("udp/123")
-    return out
+    return set(spec.listeners)
 
 
 def listeners(h: Host) -> tuple[set[str], str]:
@@ -193,233 +155,283 @@ def _owner_mode(want_mode: str, owner: str, group: str, have: str) -> str:
     return "; ".join(bad)
 
 
-def check_host(topo: Topology, dc_name: str, server: str, ssh_config: Path,
-               lab: bool = True) -> list[Check]:
-    """Every host check of one server. What could not be observed (the host unreachable,
-    a command that could not run, output that could not be read) is an error under the
-    name of the check it stood for, never a failure or a pass; once the host stops
-    answering (or when it cannot be logged in to at all), the checks still to come are
-    errors with that cause, without waiting on each: the report names every check."""
-    spec = desired_state(topo, dc_name, server, lab)
-    t = spec.host
-    checks: list[Check] = []
-    down: list[str] = []  # the cause, once the host has stopped answering
-    h: Host = None
-    try:
-        h = connect(t, ssh_config)
-    except Exception as exc:  # unreachable: every check below is an error with this cause
-        down.append(f"host unreachable: cannot log in over SSH: {str(exc)[-300:]}")
-        checks.append(Check.errored(t, "reachability", "ssh", down[0], "reachable over SSH"))
+class _HostRun:
+    """The checks of one host as they are made. What could not be observed becomes an
+    error under the name of the check it stood for; once the host stops answering (or
+    when it could not be logged in to at all), the checks still to come are errors with
+    that cause, without waiting on each: the report names every check."""
 
-    def add(category: str, name: str, ok: bool, expected: str = "", observed: str = "",
-            evidence: str = "") -> None:
-        checks.append(Check(t, category, name, ok, expected, observed, evidence[:2000]))
+    def __init__(self, spec: HostSpec, ssh_config: Path) -> None:
+        self.spec = spec
+        self.t = spec.host
+        self.checks: list[Check] = []
+        self.down: list[str] = []  # the cause, once the host has stopped answering
+        self.h: Host = None
+        try:
+            self.h = connect(self.t, ssh_config)
+        except Exception as exc:  # unreachable: every check is an error with this cause
+            self.down.append(f"host unreachable: cannot log in over SSH: {str(exc)[-300:]}")
+            self.checks.append(Check.errored(self.t, "reachability", "ssh", self.down[0],
+                                             "reachable over SSH"))
 
-    def errored(category: str, names: list[str], cause: str, expected: str = "") -> None:
-        checks.extend(Check.errored(t, category, n, cause, expected) for n in names)
+    def add(self, category: str, name: str, ok: bool, expected: str = "",
+            observed: str = "", evidence: str = "") -> None:
+        self.checks.append(Check(self.t, category, name, ok, expected, observed,
+                                 evidence[:2000]))
 
-    def section(category: str, names: list[str], body: Any, expected: str = "") -> None:
+    def errored(self, category: str, names: list[str], cause: str, expected: str = "",
+                evidence: str = "") -> None:
+        self.checks.extend(Check.errored(self.t, category, n, cause, expected, evidence)
+                           for n in names)
+
+    def section(self, category: str, names: list[str], body: Callable[[], None],
+                expected: str = "") -> None:
         """Run one group of checks; what it could not observe becomes errors."""
-        if down:
-            errored(category, names, down[0], expected)
+        if self.down:
+            self.errored(category, names, self.down[0], expected)
             return
         try:
             body()
         except Unobserved as exc:
             cause = str(exc)
             if "host unreachable" in cause:
-                down.append(cause)
-            done = {c.name for c in checks if c.target == t and c.category == category}
-            errored(category, [n for n in names if n not in done], cause, expected)
+                self.down.append(cause)
+            done = {c.name for c in self.checks if c.target == self.t
+                    and c.category == category}
+            self.errored(category, [n for n in names if n not in done], cause, expected)
 
-    def packages() -> None:
-        rc, out = _observe(h, "dpkg-query -W -f='${Package} ${Status}\\n' " +
+
+def _packages(r: _HostRun, spec: HostSpec) -> None:
+    def body() -> None:
+        rc, out = _observe(r.h, "dpkg-query -W -f='${Package} ${Status}\\n' " +
                            " ".join(shlex.quote(p) for p in spec.packages), "dpkg-query")
         status = {ln.split()[0]: ln.split(None, 1)[1] for ln in out.splitlines()
                   if len(ln.split()) > 1 and not ln.startswith("dpkg-query")}
         for p in spec.packages:
             if p in status:
                 ok = "install ok installed" in status[p]
-                add("packages", p, ok, "installed", "installed" if ok else status[p])
+                r.add("packages", p, ok, "installed", "installed" if ok else status[p])
             elif f"no packages found matching {p}" in out:
-                add("packages", p, False, "installed", "missing")
+                r.add("packages", p, False, "installed", "missing")
             else:
-                checks.append(Check.errored(t, "packages", p, f"dpkg-query exit {rc} said "
-                                            f"nothing about {p}: {out[-200:]}", "installed"))
+                r.errored("packages", [p], f"dpkg-query exit {rc} said nothing about {p}: "
+                          f"{out[-200:]}", "installed")
 
-    section("packages", list(spec.packages), packages, "installed")
+    r.section("packages", list(spec.packages), body, "installed")
 
-    # One round trip for all services (status, and the rc2.d start link for "enabled").
-    svc_names = [n for v in spec.services
-                 for n in (f"{v.name} running", *([f"{v.name} enabled"] * v.enabled))]
 
-    def services() -> None:
+def _service_checks(r: _HostRun, svc: ServiceSpec, state: dict[tuple[str, str], str],
+                    out: str) -> None:
+    """Running (its status), and enabled (its start link in rc2.d) when it should be."""
+    run = state.get((svc.name, "run"))
+    if run is None or run in ("126", "127"):
+        r.errored("services", [f"{svc.name} running"], f"service {svc.name} status gave no "
+                  f"answer ({run or 'no line'}): {out[-200:]}", "running")
+    else:
+        r.add("services", f"{svc.name} running", run == "0", "running",
+              "running" if run == "0" else f"stopped (status exit {run})")
+    if not svc.enabled:
+        return
+    boot = state.get((svc.name, "boot"))
+    if boot not in ("0", "1"):
+        r.errored("services", [f"{svc.name} enabled"], f"rc2.d not readable "
+                  f"({boot or 'no line'})", "S-link in rc2.d")
+    else:
+        r.add("services", f"{svc.name} enabled", boot == "0", "S-link in rc2.d",
+              "present" if boot == "0" else "absent")
+
+
+def _services(r: _HostRun, spec: HostSpec) -> None:
+    names = [n for v in spec.services
+             for n in (f"{v.name} running", *([f"{v.name} enabled"] * v.enabled))]
+
+    def body() -> None:
+        # One round trip for all services (status, and the rc2.d start link).
         script = "; ".join(
             f"service {shlex.quote(v.name)} status >/dev/null 2>&1; echo \"{v.name} run $?\";"
             f" ls /etc/rc2.d/ | grep -qE '^S[0-9]+{v.name}$'; echo \"{v.name} boot $?\""
             for v in spec.services)
-        _, out = _observe(h, script, "service status")
-        state = {tuple(ln.split()[:2]): ln.split()[2] for ln in out.splitlines()
+        _, out = _observe(r.h, script, "service status")
+        state = {(ln.split()[0], ln.split()[1]): ln.split()[2] for ln in out.splitlines()
                  if len(ln.split()) == 3}
         for svc in spec.services:
-            run = state.get((svc.name, "run"))
-            if run is None or run in ("126", "127"):
-                checks.append(Check.errored(t, "services", f"{svc.name} running",
-                                            f"service {svc.name} status gave no answer "
-                                            f"({run or 'no line'}): {out[-200:]}", "running"))
-            else:
-                add("services", f"{svc.name} running", run == "0", "running",
-                    "running" if run == "0" else f"stopped (status exit {run})")
-            if svc.enabled:
-                boot = state.get((svc.name, "boot"))
-                if boot not in ("0", "1"):
-                    checks.append(Check.errored(t, "services", f"{svc.name} enabled",
-                                                f"rc2.d not readable ({boot or 'no line'})",
-                                                "S-link in rc2.d"))
-                else:
-                    add("services", f"{svc.name} enabled", boot == "0", "S-link in rc2.d",
-                        "present" if boot == "0" else "absent")
+            _service_checks(r, svc, state, out)
 
-    section("services", svc_names, services)
+    r.section("services", names, body)
 
-    ports_name = "listening ports are exactly the expected set"
 
-    def ports() -> None:
+PORTS_CHECK = "listening ports are exactly the expected set"
+
+
+def _ports(r: _HostRun, spec: HostSpec) -> None:
+    def body() -> None:
         want = expected_listeners(spec)
-        have, raw = listeners(h)
-        add("ports", ports_name, have == want, ", ".join(sorted(want)),
-            ", ".join(sorted(have)), raw)
+        have, raw = listeners(r.h)
+        r.add("ports", PORTS_CHECK, have == want, ", ".join(sorted(want)),
+              ", ".join(sorted(have)), raw)
 
-    section("ports", [ports_name], ports)
+    r.section("ports", [PORTS_CHECK], body)
 
+
+def _file_check(r: _HostRun, f: FileSpec, got: tuple[str, str, str] | None) -> None:
+    want_sha = hashlib.sha256(f.content.encode()).hexdigest()
+    expected = f"sha256 {want_sha[:12]}, {f.mode} {f.owner}:{f.group} ({f.control})"
+    if got is None or (got[0] == "F" and (len(got[2]) != 64 or ":" not in got[1])):
+        r.errored("files", [f.path], f"no stat/sha256 answer for {f.path}: {got}", expected)
+        return
+    kind, own, sha = got
+    if kind != "F":
+        r.add("files", f.path, False, expected, "absent" if kind == "A" else "a directory")
+        return
+    wrong = _owner_mode(f.mode, f.owner, f.group, own)
+    evidence = _diff_excerpt(r.h, f.path, f.content) if sha != want_sha else ""
+    observed = "; ".join(filter(None, (
+        f"sha256 {sha[:12]}" if sha != want_sha else "", wrong))) or "as intended"
+    r.add("files", f.path, sha == want_sha and not wrong, expected, observed, evidence)
+
+
+def _directory_check(r: _HostRun, d: dict[str, str],
+                     got: tuple[str, str, str] | None) -> None:
+    expected = f"directory, {d['mode']} {d['owner']}:{d['group']}"
+    if got is None or (got[0] == "D" and ":" not in got[1]):
+        r.errored("files", [d["path"]], f"no stat answer for {d['path']}", expected)
+    elif got[0] != "D":
+        r.add("files", d["path"], False, expected,
+              "absent" if got[0] == "A" else "not a directory")
+    else:
+        wrong = _owner_mode(d["mode"], d["owner"], d["group"], got[1])
+        r.add("files", d["path"], not wrong, expected, wrong or "as intended")
+
+
+def _files(r: _HostRun, spec: HostSpec) -> None:
     dirs = [d["path"] for d in spec.directories]
 
-    def files() -> None:
-        seen = _stat_paths(h, [f.path for f in spec.files] + dirs)
+    def body() -> None:
+        seen = _stat_paths(r.h, [f.path for f in spec.files] + dirs)
         for f in spec.files:
-            want_sha = hashlib.sha256(f.content.encode()).hexdigest()
-            expected = f"sha256 {want_sha[:12]}, {f.mode} {f.owner}:{f.group} ({f.control})"
-            got = seen.get(f.path)
-            if got is None or (got[0] == "F" and (len(got[2]) != 64 or ":" not in got[1])):
-                checks.append(Check.errored(t, "files", f.path, "no stat/sha256 answer for "
-                                            f"{f.path}: {got}", expected))
-                continue
-            kind, own, sha = got
-            if kind != "F":
-                add("files", f.path, False, expected,
-                    "absent" if kind == "A" else "a directory")
-                continue
-            wrong = _owner_mode(f.mode, f.owner, f.group, own)
-            evidence = _diff_excerpt(h, f.path, f.content) if sha != want_sha else ""
-            ok = sha == want_sha and not wrong
-            observed = "; ".join(filter(None, (
-                f"sha256 {sha[:12]}" if sha != want_sha else "", wrong))) or "as intended"
-            add("files", f.path, ok, expected, observed, evidence)
+            _file_check(r, f, seen.get(f.path))
         for d in spec.directories:
-            expected = f"directory, {d['mode']} {d['owner']}:{d['group']}"
-            got = seen.get(d["path"])
-            if got is None or (got[0] == "D" and ":" not in got[1]):
-                checks.append(Check.errored(t, "files", d["path"],
-                                            f"no stat answer for {d['path']}", expected))
-                continue
-            if got[0] != "D":
-                add("files", d["path"], False, expected,
-                    "absent" if got[0] == "A" else "not a directory")
-                continue
-            wrong = _owner_mode(d["mode"], d["owner"], d["group"], got[1])
-            add("files", d["path"], not wrong, expected, wrong or "as intended")
+            _directory_check(r, d, seen.get(d["path"]))
 
-    section("files", [f.path for f in spec.files] + dirs, files)
+    r.section("files", [f.path for f in spec.files] + dirs, body)
 
-    user_names = [f"user {u.name} ({u.admin_role})" for u in spec.users]
-    uid0_name = "root is the only account with uid 0"
 
-    def users() -> None:
-        names = " ".join(shlex.quote(u.name) for u in spec.users)
-        _, out = _observe(h, f"getent passwd {names}; echo pesdc-uid0; "
-                             "getent passwd | awk -F: '$3 == 0 {print $1}'", "getent passwd")
+UID0_CHECK = "root is the only account with uid 0"
+
+
+def _users(r: _HostRun, spec: HostSpec) -> None:
+    names = [f"user {u.name} ({u.admin_role})" for u in spec.users]
+
+    def body() -> None:
+        accounts = " ".join(shlex.quote(u.name) for u in spec.users)
+        _, out = _observe(r.h, f"getent passwd {accounts}; echo pesdc-uid0; "
+                               "getent passwd | awk -F: '$3 == 0 {print $1}'", "getent passwd")
         entries, _, uid0 = out.partition("pesdc-uid0")
         present = {ln.split(":", 1)[0] for ln in entries.splitlines() if ":" in ln}
-        for u in spec.users:
+        for u, name in zip(spec.users, names, strict=True):
             ok = u.name in present
-            add("users", f"user {u.name} ({u.admin_role})", ok, "exists",
-                "exists" if ok else "missing")
+            r.add("users", name, ok, "exists", "exists" if ok else "missing")
         zero = sorted(set(uid0.split()))
         if not zero:
             raise Unobserved(f"getent passwd listed no account with uid 0: {out[-200:]}")
-        add("users", uid0_name, zero == ["root"], "root only", ", ".join(zero),
-            "\n".join(zero))
+        r.add("users", UID0_CHECK, zero == ["root"], "root only", ", ".join(zero),
+              "\n".join(zero))
 
-    section("users", [*user_names, uid0_name], users)
+    r.section("users", [*names, UID0_CHECK], body)
 
-    admins = {u.admin_role: u.name for u in spec.users}
-    duties = [(role, name, ADMIN_DUTIES[role]) for role, name in sorted(admins.items())
-              if role in ADMIN_DUTIES]
-    sudo_names = [f"{role} administrator {name}: sudo limited to its duty (三权分立)"
-                  for role, name, _ in duties]
 
-    def sudo() -> None:
-        for (_role, name, duty), check_name in zip(duties, sudo_names, strict=True):
-            rc, out = _observe(h, f"sudo -l -U {shlex.quote(name)}", "sudo -l")
-            answered = "may run the following commands" in out or \
-                "not allowed to run sudo" in out
-            if rc != 0 or not answered:
-                checks.append(Check.errored(t, "users", check_name, f"sudo -l -U {name} exit "
-                                            f"{rc}: {out[-300:] or 'no output'}",
-                                            duty.summary, out))
-                continue
-            allowed = _sudo_commands(out)
-            missing = [c for c in duty.must if c not in allowed]
-            foreign = [c for c in duty.must_not if c in allowed]
-            unlimited = any(line.strip().endswith(("(ALL) ALL", "(ALL : ALL) ALL",
-                                                   "(root) ALL"))
-                            for line in out.splitlines())
-            ok = not missing and not foreign and not unlimited
-            observed = "limited to its duty" if ok else "; ".join(filter(None, (
-                "unlimited sudo" if unlimited else "",
-                f"lacks {', '.join(missing)}" if missing else "",
-                f"also holds {', '.join(foreign)}" if foreign else "")))
-            add("users", check_name, ok, duty.summary, observed, out)
+def _sudo_check(r: _HostRun, check_name: str, name: str, duty: Duty, rc: int,
+                out: str) -> None:
+    """``sudo -l -U`` of one administrator against its duty."""
+    answered = "may run the following commands" in out or "not allowed to run sudo" in out
+    if rc != 0 or not answered:
+        r.errored("users", [check_name], f"sudo -l -U {name} exit {rc}: "
+                  f"{out[-300:] or 'no output'}", duty.summary, out)
+        return
+    allowed = _sudo_commands(out)
+    missing = [c for c in duty.must if c not in allowed]
+    foreign = [c for c in duty.must_not if c in allowed]
+    unlimited = any(line.strip().endswith(("(ALL) ALL", "(ALL : ALL) ALL", "(root) ALL"))
+                    for line in out.splitlines())
+    ok = not missing and not foreign and not unlimited
+    observed = "limited to its duty" if ok else "; ".join(filter(None, (
+        "unlimited sudo" if unlimited else "",
+        f"lacks {', '.join(missing)}" if missing else "",
+        f"also holds {', '.join(foreign)}" if foreign else "")))
+    r.add("users", check_name, ok, duty.summary, observed, out)
 
-    section("users", sudo_names, sudo)
 
-    locked_names = [f"default account {n} locked" for n in sorted(spec.locked_accounts)]
+def _sudo(r: _HostRun, spec: HostSpec) -> None:
+    """The separation of duties of GB/T 22239-2019 8.1.4.2 d), read back from sudo."""
+    duties = [(role, name, spec.duties[role]) for role, name in sorted(spec.admins.items())]
+    names = [f"{role} administrator {name}: sudo limited to its duty (三权分立)"
+             for role, name, _ in duties]
 
-    def locked() -> None:
-        accounts = " ".join(shlex.quote(n) for n in spec.locked_accounts)
-        _, out = _observe(h, f"for u in {accounts}; do if getent passwd $u >/dev/null; then "
-                             "passwd -S $u; else echo \"$u absent\"; fi; done",
-                          "passwd -S")
+    def body() -> None:
+        for (_role, name, duty), check_name in zip(duties, names, strict=True):
+            rc, out = _observe(r.h, f"sudo -l -U {shlex.quote(name)}", "sudo -l")
+            _sudo_check(r, check_name, name, duty, rc, out)
+
+    r.section("users", names, body)
+
+
+def _locked(r: _HostRun, spec: HostSpec) -> None:
+    if not spec.locked_accounts:
+        return
+    accounts = sorted(spec.locked_accounts)
+
+    def body() -> None:
+        quoted = " ".join(shlex.quote(n) for n in spec.locked_accounts)
+        _, out = _observe(r.h, f"for u in {quoted}; do if getent passwd $u >/dev/null; then "
+                               "passwd -S $u; else echo \"$u absent\"; fi; done", "passwd -S")
         status = {ln.split()[0]: ln.split()[1] for ln in out.splitlines()
                   if len(ln.split()) > 1}
-        for name in sorted(spec.locked_accounts):
+        for name in accounts:
             st = status.get(name)
             if st is None:
-                checks.append(Check.errored(t, "users", f"default account {name} locked",
-                                            f"passwd -S gave no status for {name}", "L"))
+                r.errored("users", [f"default account {name} locked"],
+                          f"passwd -S gave no status for {name}", "L")
             elif st != "absent":  # an account the host does not have cannot log in
-                add("users", f"default account {name} locked", st in ("L", "LK"), "L", st)
+                r.add("users", f"default account {name} locked", st in ("L", "LK"), "L", st)
 
-    if spec.locked_accounts:
-        section("users", locked_names, locked, "L")
+    r.section("users", [f"default account {n} locked" for n in accounts], body, "L")
 
-    if lab:
-        rules = next((f for f in spec.files if f.path.startswith("/etc/audit/rules.d/")), None)
-        checks.append(Check(t, "audit", "audit rules loaded", True, skipped=(
+
+def _audit(r: _HostRun, spec: HostSpec) -> None:
+    if spec.lab:
+        rules = next((f for f in spec.files if f.path.startswith("/etc/audit/rules.d/")),
+                     None)
+        r.checks.append(Check(r.t, "audit", "audit rules loaded", True, skipped=(
             "kernel audit is not namespaced: lab hosts install the rules file (checked under "
             "files) but do not load it into the machine's kernel")))
         if rules is None:
-            add("audit", "audit rules file", False, "present", "absent")
-    else:
-        def audit() -> None:
-            rc, out = _observe(h, "auditctl -l", "auditctl -l")
-            if rc != 0:
-                raise Unobserved(f"auditctl -l exit {rc}: {out[-300:]}")
-            add("audit", "audit rules loaded", "-k " in out, "rules with keys",
-                f"{len(out.splitlines())} rules", out)
+            r.add("audit", "audit rules file", False, "present", "absent")
+        return
 
-        section("audit", ["audit rules loaded"], audit, "rules with keys")
-    return checks
+    def body() -> None:
+        rc, out = _observe(r.h, "auditctl -l", "auditctl -l")
+        if rc != 0:
+            raise Unobserved(f"auditctl -l exit {rc}: {out[-300:]}")
+        r.add("audit", "audit rules loaded", "-k " in out, "rules with keys",
+              f"{len(out.splitlines())} rules", out)
+
+    r.section("audit", ["audit rules loaded"], body, "rules with keys")
+
+
+# The host's checks, in the order the report lists them.
+HOST_STEPS = (_packages, _services, _ports, _files, _users, _sudo, _locked, _audit)
+
+
+def check_host(topo: Topology, dc_name: str, server: str, ssh_config: Path,
+               lab: bool = True, *, spec: HostSpec | None = None) -> list[Check]:
+    """Every host check of one server, against its HostSpec (built here unless given).
+    What could not be observed is an error under the check's name (:class:`_HostRun`),
+    never a failure or a pass."""
+    spec = spec or desired_state(topo, dc_name, server, lab)
+    r = _HostRun(spec, ssh_config)
+    for step in HOST_STEPS:
+        step(r, spec)
+    return r.checks
 
 
 def _diff_excerpt(h: Host, path: str, content: str) -> str:
@@ -432,16 +444,27 @@ def _diff_excerpt(h: Host, path: str, content: str) -> str:
     return "\n".join(list(diff)[:40])
 
 
+def _log_server(topo: Topology, dc_name: str, senders: list[str]) -> str | None:
+    """NAME.CENTER of the log server the senders forward to (their HostSpec's first)."""
+    dc = topo.datacenters[dc_name]
+    for name in senders[:1] or [s.name for s in dc.servers[:1]]:
+        spec = desired_state(topo, dc_name, name, True)
+        by_address = {s.address: s.name for s in dc.servers}
+        for address in spec.log_servers:
+            if address in by_address:
+                return f"{by_address[address]}.{dc.name}"
+    return None
+
+
 def check_logs(topo: Topology, dc_name: str, ssh_config: Path,
                senders: list[str]) -> list[Check]:
     """A message logged on each host arrives at the log server within seconds. A sender
     or a log server that cannot be reached is an error for the hosts it concerns; a host
     that cannot log (logger fails) or whose message does not arrive is a failure."""
     dc = topo.datacenters[dc_name]
-    logs = [s for s in dc.servers if any(r.value == "logserver" for r in s.roles)]
-    if not logs:
+    log_host = _log_server(topo, dc_name, senders)
+    if log_host is None:
         return []
-    log_host = f"{logs[0].name}.{dc.name}"
     name_of = f"logs reach the log server {log_host}"
     hosts = [(f"{n}.{dc.name}", n) for n in senders if f"{n}.{dc.name}" != log_host]
     nonce = uuid.uuid4().hex[:12]
@@ -487,12 +510,14 @@ def check_logs(topo: Topology, dc_name: str, ssh_config: Path,
 TIME_CHECK = "synchronised to the center's time source"
 
 
-def check_time(topo: Topology, dc_name: str, server: str, ssh_config: Path) -> list[Check]:
-    dc = topo.datacenters[dc_name]
-    sources = [s for s in dc.servers if any(r.value == "timesource" for r in s.roles)]
-    srcs = [s.address for s in sources]
-    t = f"{server}.{dc.name}"
-    if not srcs or server in {s.name for s in sources}:
+def check_time(topo: Topology, dc_name: str, server: str, ssh_config: Path, *,
+               spec: HostSpec | None = None) -> list[Check]:
+    """The host follows its time sources (the HostSpec's; a time source itself is not
+    checked here)."""
+    spec = spec or desired_state(topo, dc_name, server, True)
+    srcs = spec.time_sources
+    t = spec.host
+    if not srcs or "timesource" in spec.roles:
         return []
     expected = f"selected source {', '.join(srcs)}"
     try:
