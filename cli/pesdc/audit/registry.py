@@ -21,6 +21,9 @@ from pesdc.audit.result import Evidence, Msg, Outcome, Status
 from pesdc.model.schema import DataCenter, Server, ServerRole, ZoneKind
 from pesdc.model.tree import DCIndex, Topology
 from pesdc.policy import CenterPolicy
+from pesdc.provision.duties import Duty, duties
+from pesdc.provision.spec import HostSpec
+from pesdc.render.context import CenterFacts
 
 
 @dataclass
@@ -51,7 +54,9 @@ class HostEvidence:
 
 @dataclass
 class HostFacts:
-    """What the topology says a server should be (for comparing evidence against)."""
+    """What a server should be, for comparing evidence against: the expectations of its
+    HostSpec (the one derivation provisioning applies and verify checks). The audit's
+    norms (thresholds, required settings) are its own, in the catalog's parameters."""
 
     name: str
     roles: list[str]
@@ -63,6 +68,8 @@ class HostFacts:
     admins: dict[str, str] = field(default_factory=lambda: {
         "system": "sysadmin", "audit": "auditadmin", "security": "secadmin"})
     listeners: set[str] = field(default_factory=lambda: {"tcp/22"})
+    # administrator role -> its duty (data/admin_duties.yaml), for this OS family
+    duties: dict[str, Duty] = field(default_factory=lambda: duties("debian"))
 
 
 @dataclass
@@ -129,26 +136,32 @@ class AuditContext:
         return [s for s in self.dc.servers if role in s.roles and (
             not mgmt_only or self.zone_kind.get(s.zone) is ZoneKind.security_management)]
 
+    @cached_property
+    def center_facts(self) -> CenterFacts:
+        return CenterFacts.of(self.topo, self.dc)
+
+    @cached_property
+    def host_specs(self) -> dict[str, HostSpec]:
+        """The HostSpecs built so far (one per server and audit: see :meth:`host_spec`)."""
+        return {}
+
+    def host_spec(self, srv: Server) -> HostSpec:
+        """What provisioning makes of the server (as the lab builds its hosts when the
+        audit reads a lab). Built when first asked for, so that a server whose HostSpec
+        cannot be built fails its own checks only."""
+        if srv.name not in self.host_specs:
+            from pesdc.provision.desired import desired_state
+
+            self.host_specs[srv.name] = desired_state(
+                self.topo, self.dc.name, srv.name, self.mode == "lab",
+                facts=self.center_facts)
+        return self.host_specs[srv.name]
+
     def host_facts(self, srv: Server) -> HostFacts:
-        roles = [r.value for r in srv.roles]
-        listeners = {"tcp/22"}
-        for system in self.dc.systems:
-            if srv.name in system.servers and {"appserver", "web"} & set(roles):
-                listeners |= {f"{p.protocol}/{p.port}" for p in system.ports
-                              if p.protocol == "tcp"}
-        if "database" in roles:
-            listeners |= {f"tcp/{d.port}" for d in self.dc.databases
-                          if srv.name in (d.primary, d.standby)} or {"tcp/5432"}
-        if "logserver" in roles:
-            listeners |= {"tcp/514", "udp/514"}
-        if "timesource" in roles:
-            listeners.add("udp/123")
-        a = self.dc.security.admins
-        return HostFacts(srv.name, roles, srv.zone, srv.os.value, self.mgmt_nets,
-                         [s.address for s in self.servers_with(ServerRole.logserver)],
-                         [s.address for s in self.servers_with(ServerRole.timesource)],
-                         {"system": a.system, "audit": a.audit, "security": a.security},
-                         listeners)
+        spec = self.host_spec(srv)
+        return HostFacts(srv.name, list(spec.roles), srv.zone, srv.os.value, self.mgmt_nets,
+                         list(spec.log_servers), list(spec.time_sources), spec.admins,
+                         set(spec.listeners), spec.duties)
 
 
 CenterFn = Callable[[AuditContext, dict[str, Any]], list[Outcome]]
