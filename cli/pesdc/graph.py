@@ -2,7 +2,7 @@
 
 ``center_graph(topology, dc_name, lang)`` returns a ``graphviz.Digraph``; the caller
 renders it (``pesdc graph`` picks svg/png/dot by the output suffix). This module does
-not import click. ``select_center`` and ``isolation_cell`` are shared with ``pesdc show``.
+not import click. ``isolation_cell`` is shared with ``pesdc show``.
 """
 
 from __future__ import annotations
@@ -27,14 +27,12 @@ from pesdc.model.schema import (
     Site,
     SiteKind,
     System,
-    Tier,
     Zone,
 )
 from pesdc.model.tree import CENTER, DCIndex, Topology
 
 # A CJK-capable font (Debian fonts-noto-cjk); fontconfig falls back if it is absent.
 FONT = "Noto Sans CJK SC"
-TIER_ORDER = {Tier.ministry: 0, Tier.province: 1, Tier.city: 2}
 
 ZONE_COLORS = {
     "internet": "#fde2e2",
@@ -53,32 +51,6 @@ SITE_COLORS = {
 HORIZONTAL_COLOR = "#e9f7e9"  # the horizontal institutions (job agency, training, ...)
 CORE_KINDS = {DeviceKind.core_switch, DeviceKind.aggregation_switch, DeviceKind.router,
               DeviceKind.firewall, DeviceKind.load_balancer, DeviceKind.vpn_gateway}
-
-
-class CenterError(ValueError):
-    """The requested data center cannot be chosen or drawn (the message says why)."""
-
-
-def ordered_centers(topology: Topology) -> list[DataCenter]:
-    """Every center in tier order (ministry, province, city), then by name."""
-    return sorted(topology.datacenters.values(),
-                  key=lambda dc: (TIER_ORDER.get(dc.tier, 9), dc.name))
-
-
-def select_center(topology: Topology, dc_name: str | None) -> DataCenter:
-    """The center named ``dc_name``; without a name, the only non-hosted center."""
-    names = [dc.name for dc in ordered_centers(topology)]
-    if dc_name is not None:
-        if dc_name not in topology.datacenters:
-            raise CenterError(f"no data center named {dc_name!r}; the path holds: "
-                              f"{', '.join(names) or '(none)'}")
-        return topology.datacenters[dc_name]
-    own = [dc for dc in ordered_centers(topology) if not dc.hosted]
-    if len(own) == 1:
-        return own[0]
-    raise CenterError("the path holds several data centers; choose one with --dc NAME: "
-                      f"{', '.join(names)}" if own else
-                      f"the path holds no data center of its own: {', '.join(names) or '(none)'}")
 
 
 @dataclass(frozen=True)
@@ -216,7 +188,8 @@ def _device_node(g: graphviz.Digraph, group: list[Device], lang: str) -> str:
 
 def center_graph(topology: Topology, dc_name: str, lang: str = "en",
                  status: dict[str, str] | None = None) -> graphviz.Digraph:
-    """The diagram of one data center (raises CenterError for an unknown name).
+    """The diagram of one data center (raises pesdc.model.tree.CenterError for an unknown
+    name).
 
     ``status`` (node name -> "pass"/"fail"/"error") colours servers, devices and sites, as
     `pesdc verify --html` shows a center's result.
@@ -238,7 +211,7 @@ def _verdict(name: str, default: str) -> str:
 
 
 def _center_graph(topology: Topology, dc_name: str, lang: str) -> graphviz.Digraph:
-    dc = select_center(topology, dc_name)
+    dc = topology.pick_center(dc_name)
     ix = topology.index(dc)
     title = dc.title.zh if lang == "zh" else dc.title.en
     heading = f"{title} ({dc.name}, {label(dc.tier, lang)}"

@@ -11,8 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from pesdc.cli.main import main
-from pesdc.graph import CenterError, center_graph, select_center
+from pesdc.graph import center_graph
 from pesdc.model import validate
+from pesdc.model.tree import CenterError
 from tests.conftest import MINI, require_tool
 
 
@@ -105,9 +106,9 @@ def test_select_center_single_own_center() -> None:
     topo = validate([MINI]).topology
     for name in ("mohrss", "shandong"):
         del topo.datacenters[name]
-    assert select_center(topo, None).name == "jinan"  # laiwu is hosted
+    assert topo.pick_center(None).name == "jinan"  # laiwu is hosted
     with pytest.raises(CenterError, match="atlantis"):
-        select_center(topo, "atlantis")
+        topo.pick_center("atlantis")
 
 
 def test_center_graph_library() -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from pesdc.cli.common import load_or_exit
-from pesdc.cli.lab_cmd import pick_center
+from pesdc.cli.common import load_or_exit, pick_center
+from pesdc.model.schema import Tier
 
 
 @click.command()
@@ -65,8 +65,8 @@ def audit(paths: tuple[Path, ...], dc: str | None, all_centers: bool, static: bo
                                    "--lab or --live)")
         _audit_all(topo, profile, fmt, output)
         return
-    name = pick_center(topo, dc)
-    center = topo.datacenters[name]
+    center = pick_center(topo, dc, Tier.city)
+    name = center.name
     if center.hosted:
         raise click.UsageError(f"{name} has no center of its own (hosted by "
                                f"{center.hosted_by}): audit {center.hosted_by}")

@@ -12,6 +12,8 @@ from rich.text import Text
 
 from pesdc.model import LoadResult, validate
 from pesdc.model.diagnostics import printable
+from pesdc.model.schema import DataCenter, Tier
+from pesdc.model.tree import CenterError, Topology
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -68,3 +70,12 @@ def load_or_exit(paths: tuple[Path, ...], fmt: str = "text") -> LoadResult:
         click.echo(d.format(), err=True)
     print_notes(result)
     return result
+
+
+def pick_center(topo: Topology, name: str | None, tier: Tier | None = None) -> DataCenter:
+    """``--dc``: the center named, or the only one of its own (of ``tier``); a usage
+    error listing the centers otherwise (Topology.pick_center)."""
+    try:
+        return topo.pick_center(name, tier)
+    except CenterError as exc:
+        raise click.UsageError(str(exc)) from None

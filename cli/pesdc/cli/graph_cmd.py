@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from pesdc.cli.common import load_or_exit
+from pesdc.cli.common import load_or_exit, pick_center
 from pesdc.i18n import LANGS
 
 FORMATS = {".svg": "svg", ".png": "png", ".dot": "dot", ".gv": "dot", ".pdf": "pdf"}
@@ -25,19 +25,15 @@ def graph(paths: tuple[Path, ...], output: Path, dc_name: str | None, lang: str)
     """Draw a data center like the source's figures: zones as boxes, isolation between
     them, border firewalls, core switches and routers, the municipal network as a tree.
     """
-    from pesdc.graph import CenterError, center_graph, select_center
+    from pesdc.graph import center_graph
 
     fmt = FORMATS.get(output.suffix.lower())
     if fmt is None:
         raise click.UsageError(f"cannot tell the format of {output.name!r}: use one of "
                                f"{', '.join(sorted(FORMATS))}")
     topology = load_or_exit(paths).topology
-    try:
-        dc = select_center(topology, dc_name)
-        g = center_graph(topology, dc.name, lang)
-    except CenterError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+    dc = pick_center(topology, dc_name)
+    g = center_graph(topology, dc.name, lang)
     output.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "dot":
         output.write_text(g.source, encoding="utf-8")

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from pesdc.cli.common import TerminalConsole, defaults_applied, load_or_exit
+from pesdc.cli.common import TerminalConsole, defaults_applied, load_or_exit, pick_center
 from pesdc.i18n import LANGS, label
 from pesdc.model.schema import DataCenter, Encryption, Segment, SiteKind
 from pesdc.model.tree import DCIndex, Topology
@@ -288,18 +288,10 @@ def show(paths: tuple[Path, ...], dc_name: str | None, lang: str) -> None:
     Centers come in tier order (ministry, province, city). An invalid topology prints
     the same report as `pesdc validate` and exits 1.
     """
-    from pesdc.graph import ordered_centers
-
     loaded = load_or_exit(paths)
     topology = loaded.topology
-    centers = ordered_centers(topology)
-    if dc_name is not None:
-        centers = [dc for dc in centers if dc.name == dc_name]
-        if not centers:
-            names = ", ".join(dc.name for dc in ordered_centers(topology)) or "(none)"
-            click.echo(f"error: no data center named {dc_name!r}; the path holds: {names}",
-                       err=True)
-            sys.exit(2)
+    centers = topology.in_tier_order() if dc_name is None else [
+        pick_center(topology, dc_name)]
     width = None if sys.stdout.isatty() else 160
     console = TerminalConsole(width=width, highlight=False, soft_wrap=False)
     defaults = {name: defaults_applied(loaded, name) for name in topology.datacenters}

@@ -9,8 +9,9 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from pesdc.cli.common import TerminalConsole, print_report
+from pesdc.cli.common import TerminalConsole, pick_center, print_report
 from pesdc.model import LoadResult, load, validate
+from pesdc.model.schema import Tier
 
 console = TerminalConsole(stderr=True)
 STAGE_RULE_IDS = ("PES004", "PES005", "PES006", "PES007")
@@ -34,15 +35,11 @@ def _load(paths: tuple[Path, ...], what: str) -> LoadResult:
 def _city(result: LoadResult, dc: str | None) -> str:
     from pesdc.stages.check import cities
 
-    names = [c.name for c in cities(result.topology)]
-    if dc:
-        if dc not in names:
-            raise click.UsageError(f"{dc!r} is not a city center here; cities: "
-                                   f"{', '.join(names) or 'none'}")
-        return dc
-    if len(names) == 1:
-        return names[0]
-    raise click.UsageError(f"choose the city with --dc: {', '.join(names) or 'none'}")
+    picked = pick_center(result.topology, dc, Tier.city)
+    if picked.tier is not Tier.city or picked.hosted:
+        names = ", ".join(c.name for c in cities(result.topology)) or "none"
+        raise click.UsageError(f"{picked.name!r} is not a city center here; cities: {names}")
+    return picked.name
 
 
 @click.group()

@@ -27,6 +27,18 @@ from pesdc.model.schema import (
 )
 
 CENTER = "center"  # the name a link uses for the data center end
+# The tiers from the top of the tree down: listings follow it, a parent is one tier up.
+TIERS = (Tier.ministry, Tier.province, Tier.city)
+
+
+def parent_tier(tier: Tier) -> Tier | None:
+    """The tier of a center's parent (none for the ministry)."""
+    i = TIERS.index(tier)
+    return TIERS[i - 1] if i else None
+
+
+class CenterError(ValueError):
+    """The center asked for cannot be chosen (the message lists the centers)."""
 
 
 class DCIndex:
@@ -82,21 +94,6 @@ class DCIndex:
     def zones_of_kind(self, kind: ZoneKind) -> list[Zone]:
         return [z for z in self.dc.zones if z.kind is kind]
 
-    def zone_of_server(self, server: Server) -> Zone | None:
-        return self.zones.get(server.zone)
-
-    def system_zone_kinds(self, system: System) -> set[ZoneKind]:
-        kinds = set()
-        for name in system.servers:
-            srv = self.servers.get(name)
-            zone = self.zones.get(srv.zone) if srv else None
-            if zone is not None:
-                kinds.add(zone.kind)
-        return kinds
-
-    def system_locations(self, system: System) -> set[str]:
-        return {self.servers[n].location for n in system.servers if n in self.servers}
-
     def links_of(self, site_or_center: str) -> list[Link]:
         return [lk for lk in self.dc.links if site_or_center in (lk.a, lk.b)]
 
@@ -107,13 +104,6 @@ class DCIndex:
         while cur is not None and cur in self.sites and cur not in out:
             out.append(cur)
             cur = self.sites[cur].parent
-        return out
-
-    @cached_property
-    def host_addresses(self) -> dict[str, str]:
-        """Every node name (server or device) to its primary address."""
-        out = {s.name: s.address for s in self.dc.servers}
-        out.update({d.name: d.mgmt for d in self.dc.devices})
         return out
 
     def segment_network(self, name: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
@@ -145,11 +135,32 @@ class Topology:
             self._index[name] = DCIndex(self.datacenters[name])
         return self._index[name]
 
-    def of_tier(self, tier: Tier) -> list[DataCenter]:
-        return [dc for dc in self.datacenters.values() if dc.tier is tier]
-
     def is_invalid(self, dc: str, section: str, name: str) -> bool:
         return name in self.invalid_items.get(dc, {}).get(section, set())
 
-    def children(self, name: str) -> list[DataCenter]:
-        return [dc for dc in self.datacenters.values() if dc.parent == name]
+    def in_tier_order(self) -> list[DataCenter]:
+        """Every center in tier order (ministry, province, city), then by name."""
+        return sorted(self.datacenters.values(), key=lambda dc: (TIERS.index(dc.tier), dc.name))
+
+    def pick_center(self, name: str | None = None, tier: Tier | None = None) -> DataCenter:
+        """The center a command works on: the one named; without a name, the only
+        center of its own (not hosted), of ``tier`` when one is given.
+
+        Raises :class:`CenterError`, listing the centers, when the name is unknown or
+        when no name is given and not exactly one center is left to choose from."""
+        names = ", ".join(dc.name for dc in self.in_tier_order()) or "(none)"
+        if name is not None:
+            if name not in self.datacenters:
+                raise CenterError(f"unknown data center: no data center named {name!r}; "
+                                  f"the path holds: {names}")
+            return self.datacenters[name]
+        what = f"{tier.value} center" if tier else "data center"
+        own = [dc for dc in self.in_tier_order()
+               if not dc.hosted and (tier is None or dc.tier is tier)]
+        if len(own) == 1:
+            return own[0]
+        if own:
+            raise CenterError(f"the path holds several {what}s of their own; choose one "
+                              f"with --dc NAME: {names}")
+        raise CenterError(f"the path holds no {what} of its own; choose one with --dc "
+                          f"NAME: {names}")

@@ -16,7 +16,7 @@ from pesdc.model.schema import (
     Zone,
     ZoneKind,
 )
-from pesdc.model.tree import CENTER, Topology
+from pesdc.model.tree import CENTER, Topology, parent_tier
 from pesdc.rules.registry import at, problem, rule
 
 # Sections whose names share one namespace inside a data center (they become hosts).
@@ -69,18 +69,15 @@ def _duplicate_interfaces(dev: Device) -> Iterator[Diagnostic]:
                       f"rename one of them; the first is interfaces[{first[key]}]")
 
 
-_PARENT_TIER = {Tier.city: Tier.province, Tier.province: Tier.ministry}
-
-
 @rule("TREE001", "tier-parent", "city -> province -> ministry, with matching division codes")
 def tier_parent(topo: Topology) -> Iterator[Diagnostic]:
     for dc in topo.datacenters.values():
-        if dc.tier is Tier.ministry:
+        want = parent_tier(dc.tier)
+        if want is None:  # the ministry
             if dc.parent is not None:
                 yield problem("TREE001", at(dc, "parent"), "the ministry center has no parent",
                               "remove parent:")
             continue
-        want = _PARENT_TIER[dc.tier]
         if dc.parent is None:
             yield problem("TREE001", at(dc, "tier"),
                           f"a {dc.tier.value} center needs parent: (its {want.value} center)",
