@@ -11,9 +11,10 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from pesdc.model.schema import Database, DataCenter, System
 from pesdc.model.tree import Topology
 from pesdc.render.engine import TEMPLATES
-from pesdc.stages.target import StagePlan
+from pesdc.stages.target import ServerMove, StagePlan
 
 T: dict[str, dict[str, str]] = {
     "title": {"en": "Runbook: {dc} from stage {frm} to stage {to}",
@@ -137,137 +138,186 @@ def count_sql() -> str:
             "r.tablename, n, h; END LOOP; END $$;")
 
 
+TARGET = "TARGET"  # the target topology, as the commands name it
+
+
+@dataclass
+class _Book:
+    """What every step of one runbook is written for."""
+
+    plan: StagePlan
+    dc: DataCenter
+    lang: str
+    path: str  # the current topology (what a rollback pushes again)
+    lab: str
+
+    @property
+    def city(self) -> str:
+        return self.plan.dc
+
+    def t(self, key: str, **kw: Any) -> str:
+        return t(key, self.lang, **kw)
+
+
 def build(topo: Topology, plan: StagePlan, lang: str, path: str, lab: str) -> dict[str, Any]:
     dc = topo.datacenters[plan.dc]
-    idx = topo.index(dc)
-    city = plan.dc
-    tgt = "TARGET"
-    sections: list[Section] = []
-    frm = plan.from_stage or "-"
-    summary = Section(t("summary", lang))
-    summary.steps.append(Step("", [t("moves", lang, n=len(plan.moves),
-                                     d=len(plan.device_moves), r=len(plan.room_links),
-                                     f=len(plan.flows), x=len(plan.rooms_decommissioned))]))
-    if not plan.moves and not plan.device_moves:
-        summary.steps.append(Step("", [t("nothing", lang, dc=city, to=plan.to_stage)]))
-    if plan.problems:
-        summary.steps.append(Step(t("blocking", lang), list(plan.problems)))
-    sections.append(summary)
-
-    for system in plan.systems(idx):
-        moves = plan.moves_of(system)
-        sec = Section(t("system", lang, name=system.name))
-        pre = Step(t("pre", lang))
-        for room in sorted({m.room for m in moves}):
-            rl = plan.room_links[room]
-            pre.lines.append(t("link", lang, room=room, link=rl.link or "-",
-                               bw=rl.bandwidth_mbps, lat=rl.latency_ms,
-                               hs=t("hs_yes" if rl.high_speed else "hs_no", lang),
-                               spg=rl.seconds_per_gib()))
-        for cap in plan.capacity:
-            if any(m.segment == cap.segment for m in moves):
-                pre.lines.append(t("cap", lang, seg=cap.segment, zone=cap.zone,
-                                   subnet=cap.subnet, free=cap.free_before, need=cap.needed,
-                                   after=cap.free_after, assigned=", ".join(cap.assigned)))
-        flows = [f for f in plan.flows if f.system == system.name]
-        for f in flows:
-            pre.lines.append(t("flow", lang, name=f.flow.name, src=f.flow.src,
-                               dst=f.flow.dst, proto=f.flow.protocol.value,
-                               ports=",".join(map(str, f.flow.ports)) or "-",
-                               systems=", ".join(f.flow.dst_systems or ["*"]), why=f.why))
-        if flows:
-            pre.commands += [f"pesdc validate {tgt}",
-                             f"pesdc render {tgt} --dc {city} -o rendered/ --diff",
-                             f"pesdc net apply {tgt} --dc {city}  # {t('push', lang)}"]
-        else:
-            pre.lines.append(t("no_flow", lang))
-        sec.steps.append(pre)
-        prep = Step(t("prepare", lang))
-        for m in moves:
-            prep.lines.append(t("host", lang, server=m.server, old=m.old_address, room=m.room,
-                                new=m.new_address, seg=m.segment, roles=", ".join(m.roles)))
-        prep.commands.append(f"pesdc apply {tgt} --dc {city} --limit "
-                             + " --limit ".join(m.server for m in moves))
-        sec.steps.append(prep)
-        mig = Step(t("migrate", lang))
-        db = next((d for d in dc.databases if d.name == system.database), None)
-        if db is not None:
-            new = {m.server: m.new_address for m in moves}
-            old = {m.server: m.old_address for m in moves}
-            primary_old = f"{db.primary}  # {old.get(db.primary, '')}"
-            primary_new = f"{db.primary}  # {new.get(db.primary, '')}"
-            pg = "sudo -u postgres"
-            mig.lines.append(t("db", lang, db=db.name, engine=db.engine.value,
-                               version=db.version or "", primary=db.primary,
-                               standby=f", standby {db.standby}" if db.standby else ""))
-            mig.lines.append(t("freeze", lang))
-            mig.lines.append(t("count", lang))
-            src, dst = db.primary, new.get(db.primary, db.primary)
-            mig.commands += [
-                f"# room primary: {primary_old}; new primary: {primary_new}",
-                f"cat > counts.sql <<'SQL'\n{count_sql()}\nSQL",
-                f"ssh {src} {pg} psql -X -v ON_ERROR_STOP=1 -c \"'ALTER DATABASE {db.name} "
-                "SET default_transaction_read_only = on'\"",
-                f"ssh {src} {pg} psql -X -d {db.name} < counts.sql 2> counts-before.txt",
-                f"ssh {src} {pg} pg_dump -Fc -d {db.name} > {db.name}.dump",
-                f"ssh {dst} {pg} createdb {db.name}",
-                f"ssh {dst} {pg} pg_restore --no-owner -d {db.name} < {db.name}.dump",
-                f"ssh {dst} {pg} psql -X -d {db.name} < counts.sql 2> counts-after.txt",
-                "diff counts-before.txt counts-after.txt",
-            ]
-            mig.lines.append(t("compare", lang))
-            mig.lines.append(t("alt", lang))
-            if db.standby:
-                mig.lines.append(t("standby", lang, standby=db.standby))
-        else:
-            mig.lines.append(t("nodb", lang))
-        sec.steps.append(mig)
-        cut = Step(t("cutover", lang))
-        olds = ", ".join(m.old_address for m in moves)
-        news = ", ".join(m.new_address for m in moves)
-        cut.lines.append(t("dns", lang, name=f"{system.name}.{city}", old=olds, new=news))
-        cut.lines.append(t("switch", lang))
-        cut.commands += [f"pesdc net apply {tgt} --dc {city}",
-                         f"pesdc lab up {tgt} --dc {city} --name {lab}  # lab rehearsal",
-                         f"pesdc apply {tgt} --dc {city} --limit "
-                         + " --limit ".join(m.server for m in moves)]
-        sec.steps.append(cut)
-        ver = Step(t("verify", lang), [t("verify_text", lang)])
-        ver.commands += [f"pesdc verify {tgt} --dc {city} --lab {lab} --only hosts "
-                         "--only isolation --only policy",
-                         f"pesdc lab probe {tgt} --dc {city}"]
-        sec.steps.append(ver)
-        sec.steps.append(Step(t("rollback", lang), [t("rollback_text", lang,
-                                                      name=f"{system.name}.{city}",
-                                                      old=olds)],
-                              [f"pesdc net apply {path} --dc {city}",
-                               f"pesdc lab up {path} --dc {city} --name {lab}"]))
-        sections.append(sec)
-
+    book = _Book(plan, dc, lang, path, lab)
+    sections = [_summary(book)]
+    sections += [_system(book, system) for system in plan.systems(topo.index(dc))]
     if plan.device_moves:
-        sec = Section(t("devices", lang))
-        sec.steps.append(Step("", [t("device", lang, dev=d.device, old=d.old_mgmt,
-                                     room=d.room, new=d.new_mgmt, seg=d.segment)
-                                   for d in plan.device_moves]))
-        sections.append(sec)
-    decom = Section(t("decom", lang))
-    if plan.rooms_decommissioned:
-        lines = []
-        for room in plan.rooms_decommissioned:
-            links = [lk.name for lk in dc.links if room in (lk.a, lk.b)]
-            lines.append(t("decom_room", lang, room=room, links=", ".join(links) or "-"))
-        decom.steps.append(Step("", lines))
-    else:
-        decom.steps.append(Step("", [t("no_decom", lang)]))
-    sections.append(decom)
-    sections.append(Section(t("final", lang), [Step("", [t("final_text", lang)], [
-        f"pesdc validate {tgt}", f"pesdc stage check {tgt}",
-        f"pesdc verify {tgt} --dc {city} --lab {lab}",
-        f"pesdc audit {tgt} --dc {city} --static"])]))
-    return {"title": t("title", lang, dc=city, frm=frm, to=plan.to_stage), "lang": lang,
+        sections.append(_devices(book))
+    sections += [_decommission(book), _final(book)]
+    frm = plan.from_stage or "-"
+    return {"title": t("title", lang, dc=plan.dc, frm=frm, to=plan.to_stage), "lang": lang,
             "source": path, "sections": sections, "target_note": (
                 "TARGET = the target topology (--write-target DIR, or --target)"
                 if lang == "en" else "TARGET = 目标拓扑 (--write-target DIR 或 --target)")}
+
+
+def _summary(book: _Book) -> Section:
+    plan = book.plan
+    summary = Section(book.t("summary"))
+    summary.steps.append(Step("", [book.t("moves", n=len(plan.moves),
+                                          d=len(plan.device_moves), r=len(plan.room_links),
+                                          f=len(plan.flows),
+                                          x=len(plan.rooms_decommissioned))]))
+    if not plan.moves and not plan.device_moves:
+        summary.steps.append(Step("", [book.t("nothing", dc=book.city, to=plan.to_stage)]))
+    if plan.problems:
+        summary.steps.append(Step(book.t("blocking"), list(plan.problems)))
+    return summary
+
+
+def _system(book: _Book, system: System) -> Section:
+    """A system's move, in order: prerequisites, new hosts, data, cut-over, proof, way back."""
+    moves = book.plan.moves_of(system)
+    db = next((d for d in book.dc.databases if d.name == system.database), None)
+    olds = ", ".join(m.old_address for m in moves)
+    name = f"{system.name}.{book.city}"
+    return Section(book.t("system", name=system.name), [
+        _prerequisites(book, system, moves), _prepare(book, moves),
+        _migration(book, db, moves) if db is not None else Step(
+            book.t("migrate"), [book.t("nodb")]),
+        _cutover(book, name, moves), _verification(book),
+        Step(book.t("rollback"), [book.t("rollback_text", name=name, old=olds)],
+             [f"pesdc net apply {book.path} --dc {book.city}",
+              f"pesdc lab up {book.path} --dc {book.city} --name {book.lab}"])])
+
+
+def _prerequisites(book: _Book, system: System, moves: list[ServerMove]) -> Step:
+    """The room links, the free addresses and the firewall flows the move needs first."""
+    plan, city = book.plan, book.city
+    pre = Step(book.t("pre"))
+    for room in sorted({m.room for m in moves}):
+        rl = plan.room_links[room]
+        pre.lines.append(book.t("link", room=room, link=rl.link or "-",
+                                bw=rl.bandwidth_mbps, lat=rl.latency_ms,
+                                hs=book.t("hs_yes" if rl.high_speed else "hs_no"),
+                                spg=rl.seconds_per_gib()))
+    for cap in plan.capacity:
+        if any(m.segment == cap.segment for m in moves):
+            pre.lines.append(book.t("cap", seg=cap.segment, zone=cap.zone,
+                                    subnet=cap.subnet, free=cap.free_before, need=cap.needed,
+                                    after=cap.free_after, assigned=", ".join(cap.assigned)))
+    flows = [f for f in plan.flows if f.system == system.name]
+    for f in flows:
+        pre.lines.append(book.t("flow", name=f.flow.name, src=f.flow.src,
+                                dst=f.flow.dst, proto=f.flow.protocol.value,
+                                ports=",".join(map(str, f.flow.ports)) or "-",
+                                systems=", ".join(f.flow.dst_systems or ["*"]), why=f.why))
+    if flows:
+        pre.commands += [f"pesdc validate {TARGET}",
+                         f"pesdc render {TARGET} --dc {city} -o rendered/ --diff",
+                         f"pesdc net apply {TARGET} --dc {city}  # {book.t('push')}"]
+    else:
+        pre.lines.append(book.t("no_flow"))
+    return pre
+
+
+def _limit(moves: list[ServerMove]) -> str:
+    return " --limit ".join(m.server for m in moves)
+
+
+def _prepare(book: _Book, moves: list[ServerMove]) -> Step:
+    prep = Step(book.t("prepare"))
+    for m in moves:
+        prep.lines.append(book.t("host", server=m.server, old=m.old_address, room=m.room,
+                                 new=m.new_address, seg=m.segment, roles=", ".join(m.roles)))
+    prep.commands.append(f"pesdc apply {TARGET} --dc {book.city} --limit {_limit(moves)}")
+    return prep
+
+
+def _migration(book: _Book, db: Database, moves: list[ServerMove]) -> Step:
+    """Freeze, count, dump, restore, compare: the database moves with nothing lost."""
+    new = {m.server: m.new_address for m in moves}
+    old = {m.server: m.old_address for m in moves}
+    primary_old = f"{db.primary}  # {old.get(db.primary, '')}"
+    primary_new = f"{db.primary}  # {new.get(db.primary, '')}"
+    pg = "sudo -u postgres"
+    mig = Step(book.t("migrate"))
+    mig.lines.append(book.t("db", db=db.name, engine=db.engine.value,
+                            version=db.version or "", primary=db.primary,
+                            standby=f", standby {db.standby}" if db.standby else ""))
+    mig.lines.append(book.t("freeze"))
+    mig.lines.append(book.t("count"))
+    src, dst = db.primary, new.get(db.primary, db.primary)
+    mig.commands += [
+        f"# room primary: {primary_old}; new primary: {primary_new}",
+        f"cat > counts.sql <<'SQL'\n{count_sql()}\nSQL",
+        f"ssh {src} {pg} psql -X -v ON_ERROR_STOP=1 -c \"'ALTER DATABASE {db.name} "
+        "SET default_transaction_read_only = on'\"",
+        f"ssh {src} {pg} psql -X -d {db.name} < counts.sql 2> counts-before.txt",
+        f"ssh {src} {pg} pg_dump -Fc -d {db.name} > {db.name}.dump",
+        f"ssh {dst} {pg} createdb {db.name}",
+        f"ssh {dst} {pg} pg_restore --no-owner -d {db.name} < {db.name}.dump",
+        f"ssh {dst} {pg} psql -X -d {db.name} < counts.sql 2> counts-after.txt",
+        "diff counts-before.txt counts-after.txt",
+    ]
+    mig.lines.append(book.t("compare"))
+    mig.lines.append(book.t("alt"))
+    if db.standby:
+        mig.lines.append(book.t("standby", standby=db.standby))
+    return mig
+
+
+def _cutover(book: _Book, name: str, moves: list[ServerMove]) -> Step:
+    city = book.city
+    olds = ", ".join(m.old_address for m in moves)
+    news = ", ".join(m.new_address for m in moves)
+    return Step(book.t("cutover"), [book.t("dns", name=name, old=olds, new=news),
+                                    book.t("switch")],
+                [f"pesdc net apply {TARGET} --dc {city}",
+                 f"pesdc lab up {TARGET} --dc {city} --name {book.lab}  # lab rehearsal",
+                 f"pesdc apply {TARGET} --dc {city} --limit {_limit(moves)}"])
+
+
+def _verification(book: _Book) -> Step:
+    city = book.city
+    return Step(book.t("verify"), [book.t("verify_text")],
+                [f"pesdc verify {TARGET} --dc {city} --lab {book.lab} --only hosts "
+                 "--only isolation --only policy", f"pesdc lab probe {TARGET} --dc {city}"])
+
+
+def _devices(book: _Book) -> Section:
+    return Section(book.t("devices"), [Step("", [
+        book.t("device", dev=d.device, old=d.old_mgmt, room=d.room, new=d.new_mgmt,
+               seg=d.segment) for d in book.plan.device_moves])])
+
+
+def _decommission(book: _Book) -> Section:
+    lines = []
+    for room in book.plan.rooms_decommissioned:
+        links = [lk.name for lk in book.dc.links if room in (lk.a, lk.b)]
+        lines.append(book.t("decom_room", room=room, links=", ".join(links) or "-"))
+    return Section(book.t("decom"), [Step("", lines or [book.t("no_decom")])])
+
+
+def _final(book: _Book) -> Section:
+    city, lab = book.city, book.lab
+    return Section(book.t("final"), [Step("", [book.t("final_text")], [
+        f"pesdc validate {TARGET}", f"pesdc stage check {TARGET}",
+        f"pesdc verify {TARGET} --dc {city} --lab {lab}",
+        f"pesdc audit {TARGET} --dc {city} --static"])])
 
 
 def render(doc: dict[str, Any], fmt: str) -> str:

@@ -300,48 +300,95 @@ def _flows_needed(dc: DataCenter, idx: DCIndex, system: System, zone: str
 
 def derive(topo: Topology, dc_name: str, to_stage: int,
            target_topo: Topology | None = None) -> StagePlan:
+    """The move of a city to ``to_stage``: what leaves the machine rooms (from the stage
+    rules, or from ``target_topo`` when given), where it goes, the flows to open first,
+    what blocks it, and the target center."""
+    dc = _stageable(topo, dc_name)
+    idx = topo.index(dc)
+    plan = StagePlan(dc.name, topo.dc_file.get(dc.name, ""), dc.stage, to_stage)
+    tdc = _target_center(target_topo, dc_name) if target_topo is not None else None
+    servers, devices = _leaving(topo, dc, to_stage, tdc)
+    used = used_addresses(dc)
+    _move_servers(plan, idx, servers, tdc, used)
+    _move_devices(plan, idx, devices, used)
+    for room, rl in plan.room_links.items():
+        if not rl.high_speed:
+            plan.problems.append(f"machine room {room} has no high-speed link to the center "
+                                 f"({rl.bandwidth_mbps:g} Mbit/s < {dc.high_speed_mbps:g}): "
+                                 "raise it before moving data over it")
+    _open_flows(plan, idx)
+    plan.target = build_target(dc, plan)
+    kept = {s.name for s in plan.target.sites}
+    plan.rooms_decommissioned = sorted(s.name for s in dc.sites if s.name not in kept
+                                       and s.kind.value == "agency_machine_room")
+    tl = {lk.name for lk in plan.target.links}
+    plan.links_removed = sorted(lk.name for lk in dc.links if lk.name not in tl)
+    return plan
+
+
+def _stageable(topo: Topology, dc_name: str) -> DataCenter:
     if dc_name not in topo.datacenters:
         raise StageError(f"unknown data center {dc_name!r}")
     dc = topo.datacenters[dc_name]
     if dc.hosted or not dc.zones:
         raise StageError(f"{dc_name} has no center of its own to stage")
-    idx = topo.index(dc)
-    plan = StagePlan(dc.name, topo.dc_file.get(dc.name, ""), dc.stage, to_stage)
+    return dc
 
-    if target_topo is not None:
-        if dc_name not in target_topo.datacenters:
-            raise StageError(f"the target topology has no center {dc_name!r}")
-        tdc = target_topo.datacenters[dc_name]
+
+def _target_center(target_topo: Topology, dc_name: str) -> DataCenter:
+    if dc_name not in target_topo.datacenters:
+        raise StageError(f"the target topology has no center {dc_name!r}")
+    return target_topo.datacenters[dc_name]
+
+
+def _leaving(topo: Topology, dc: DataCenter, to_stage: int,
+             tdc: DataCenter | None) -> tuple[set[str], set[str]]:
+    """The servers and devices that leave their machine rooms: those the target center
+    has in the data center, or those the stage rules name (with what they need along)."""
+    if tdc is not None:
         tsrv = {s.name: s for s in tdc.servers}
         tdev = {d.name: d for d in tdc.devices}
         servers = {s.name for s in dc.servers if s.location != DATACENTER
                    and s.name in tsrv and tsrv[s.name].location == DATACENTER}
         devices = {d.name for d in dc.devices if d.location != DATACENTER
                    and d.name in tdev and tdev[d.name].location == DATACENTER}
-    else:
-        paths = [d.path for d in stage_diagnostics(topo, dc, to_stage)
-                 if d.rule in ("PES004", "PES005", "PES006")]
-        servers, devices = _named_objects(dc, paths)
-        servers = _close_over(dc, servers)
-        tdc = None
+        return servers, devices
+    paths = [d.path for d in stage_diagnostics(topo, dc, to_stage)
+             if d.rule in ("PES004", "PES005", "PES006")]
+    servers, devices = _named_objects(dc, paths)
+    return _close_over(dc, servers), devices
 
-    used = used_addresses(dc)
+
+def _segment_for(plan: StagePlan, idx: DCIndex, srv: Server,
+                 tdc: DataCenter | None) -> tuple[str | None, str | None]:
+    """The segment a server moves into and its address there (None: pick a free one);
+    no segment (and a problem noted) when there is none to move it into."""
+    new = None
+    if tdc is not None:
+        t = next(s for s in tdc.servers if s.name == srv.name)
+        seg_name, new = t.segment, t.address
+        if seg_name is None:
+            plan.problems.append(f"target server {srv.name} has no segment")
+            return None, None
+    else:
+        seg_name = _target_segment(idx, srv)
+    if seg_name is None or seg_name not in idx.segments:
+        plan.problems.append(f"zone {srv.zone} of server {srv.name} has no segment to "
+                             "move it into")
+        return None, None
+    return seg_name, new
+
+
+def _move_servers(plan: StagePlan, idx: DCIndex, servers: set[str], tdc: DataCenter | None,
+                  used: set[Any]) -> None:
+    """Each leaving server's new segment and address, and the segments' capacity."""
+    dc = idx.dc
     caps: dict[str, SegmentCapacity] = {}
     for srv in dc.servers:
         if srv.name not in servers:
             continue
-        if tdc is not None:
-            t = next(s for s in tdc.servers if s.name == srv.name)
-            seg_name, new = t.segment, t.address
-            if seg_name is None:
-                plan.problems.append(f"target server {srv.name} has no segment")
-                continue
-        else:
-            seg_name = _target_segment(idx, srv)
-            new = None
-        if seg_name is None or seg_name not in idx.segments:
-            plan.problems.append(f"zone {srv.zone} of server {srv.name} has no segment to "
-                                 "move it into")
+        seg_name, new = _segment_for(plan, idx, srv, tdc)
+        if seg_name is None:
             continue
         seg = idx.segments[seg_name]
         if seg_name not in caps:
@@ -363,6 +410,12 @@ def derive(topo: Topology, dc_name: str, to_stage: int,
                                      srv.address, new, [r.value for r in srv.roles],
                                      systems, dbs))
         plan.room_links.setdefault(srv.location, _room_link(dc, srv.location))
+    plan.capacity = list(caps.values())
+
+
+def _move_devices(plan: StagePlan, idx: DCIndex, devices: set[str], used: set[Any]) -> None:
+    """Each leaving device's new management address, in the security management zone."""
+    dc = idx.dc
     mgmt_segs = [s for z in idx.zones_of_kind(ZoneKind.security_management)
                  for s in z.segments]
     for dev in dc.devices:
@@ -379,18 +432,16 @@ def derive(topo: Topology, dc_name: str, to_stage: int,
         plan.device_moves.append(DeviceMove(dev.name, dev.location, dev.mgmt, mgmt,
                                             mgmt_segs[0].name))
         plan.room_links.setdefault(dev.location, _room_link(dc, dev.location))
-    plan.capacity = list(caps.values())
-    for room, rl in plan.room_links.items():
-        if not rl.high_speed:
-            plan.problems.append(f"machine room {room} has no high-speed link to the center "
-                                 f"({rl.bandwidth_mbps:g} Mbit/s < {dc.high_speed_mbps:g}): "
-                                 "raise it before moving data over it")
+
+
+def _open_flows(plan: StagePlan, idx: DCIndex) -> None:
+    """The flows each moving system needs in the center, once each, opened first."""
     seen: set[tuple[Any, ...]] = set()
     for system in plan.systems(idx):
         zone = next((m.zone for m in plan.moves_of(system)), None)
         if zone is None:
             continue
-        flows, problems = _flows_needed(dc, idx, system, zone)
+        flows, problems = _flows_needed(idx.dc, idx, system, zone)
         plan.problems += problems
         for f in flows:
             key = (f.flow.src, f.flow.dst, f.flow.protocol, tuple(f.flow.ports),
@@ -398,13 +449,6 @@ def derive(topo: Topology, dc_name: str, to_stage: int,
             if key not in seen:
                 seen.add(key)
                 plan.flows.append(f)
-    plan.target = build_target(dc, plan)
-    kept = {s.name for s in plan.target.sites}
-    plan.rooms_decommissioned = sorted(s.name for s in dc.sites if s.name not in kept
-                                       and s.kind.value == "agency_machine_room")
-    tl = {lk.name for lk in plan.target.links}
-    plan.links_removed = sorted(lk.name for lk in dc.links if lk.name not in tl)
-    return plan
 
 
 # -- the target topology ---------------------------------------------------------------
