@@ -46,10 +46,6 @@ class Result:
         """A failure or an error: what makes a command exit non-zero."""
         return self.verdict in FAILING
 
-    def summary(self) -> dict[str, str]:
-        return {"target": self.target, "verdict": self.verdict.value,
-                "message": self.message}
-
 
 R = TypeVar("R", bound=Result)
 
