@@ -24,8 +24,16 @@ from xml.etree import ElementTree as ET
 from jinja2 import Environment, FileSystemLoader
 
 from pesdc.audit.catalog import Catalog
-from pesdc.audit.engine import SCORING, SCORING_ZH
-from pesdc.audit.result import AUDIT_STATES, NOT_MET, AuditReport, Msg, Status, Waiver, label
+from pesdc.audit.result import (
+    AUDIT_STATES,
+    NOT_MET,
+    AuditReport,
+    RuleResult,
+    Status,
+    Waiver,
+    label,
+)
+from pesdc.i18n import N_, NC_, translator
 from pesdc.model.tree import Topology
 from pesdc.redact import Redactor
 from pesdc.render.engine import TEMPLATES
@@ -34,41 +42,24 @@ P = ParamSpec("P")
 
 COLORS = {"pass": "#2e9d4c", "partial": "#e0a100", "fail": "#d93025", "error": "#8e3fb5",
           "na": "#9e9e9e", "manual": "#5b7fc7", "waived": "#8d6e63"}
-TEXT = {
-    "zh": {"title": "等级保护测评报告（第三级）", "center": "数据中心", "date": "日期",
-           "mode": "方式", "profile": "测评参数", "overall": "总体得分", "counts": "测评项统计",
-           "families": "各安全类得分", "family": "安全类", "score": "得分", "findings": "问题项",
-           "items": "测评项", "picture": "数据中心示意图（红色：不符合）", "rule": "规则",
-           "severity": "严重性", "fix": "整改建议", "evidence": "证据", "waivers": "豁免",
-           "scoring": "计分方法", "none": "无", "hosts": "采集证据的主机", "kind": "检查方式",
-           "static": "静态（拓扑与渲染配置）", "lab": "实验环境（主机证据）",
-           "live": "现网（主机证据）", "waived": "已豁免", "expired": "豁免已过期",
-           "item": "测评项", "clause": "条款", "indicator": "测评指标", "status": "结果",
-           "manual_list": "人工核查项", "unscored": "不计分", "default": "默认",
-           "picture_unavailable": "示意图无法生成", "approver": "审批人",
-           "expires": "有效期至"},
-    "en": {"title": "Graded protection assessment (level 3)", "center": "Center", "date": "Date",
-           "mode": "Mode", "profile": "Profile", "overall": "Overall score",
-           "counts": "Items by result", "families": "Score per family", "family": "Family",
-           "score": "Score", "findings": "Findings", "items": "Items",
-           "picture": "The center (red: not met)", "rule": "Rule", "severity": "Severity",
-           "fix": "Remediation", "evidence": "Evidence", "waivers": "Waivers",
-           "scoring": "Scoring", "none": "none", "hosts": "Hosts with collected evidence",
-           "kind": "Check", "static": "static (topology and rendered configuration)",
-           "lab": "lab (host evidence)", "live": "live (host evidence)", "waived": "waived",
-           "expired": "waiver expired", "item": "Item", "clause": "Clause",
-           "indicator": "Test indicator", "status": "Result", "manual_list": "Manual items",
-           "unscored": "not scored", "default": "default",
-           "picture_unavailable": "picture unavailable", "approver": "approved by",
-           "expires": "expires"},
+# How an audit was made, as its report names it.
+MODES = {"static": N_("static (topology and rendered configuration)"),
+         "lab": N_("lab (host evidence)"), "live": N_("live (host evidence)")}
+# Severities, check kinds and evidence sources: English reports show the key itself,
+# a zh report its translation (the group is the message's context).
+WORDS = {
+    "severity": (NC_("severity", "critical"), NC_("severity", "high"),
+                 NC_("severity", "medium"), NC_("severity", "low")),
+    "kind": (NC_("kind", "topology"), NC_("kind", "rendered"), NC_("kind", "host"),
+             NC_("kind", "device"), NC_("kind", "manual")),
+    "source": (NC_("source", "topology"), NC_("source", "rendered"), NC_("source", "lab"),
+               NC_("source", "live")),
 }
-# severities, check kinds and evidence sources as a zh report names them (en: the key)
-WORDS_ZH = {
-    "severity": {"critical": "严重", "high": "高", "medium": "中", "low": "低"},
-    "kind": {"topology": "拓扑", "rendered": "渲染配置", "host": "主机", "device": "设备",
-             "manual": "人工核查"},
-    "source": {"topology": "拓扑", "rendered": "渲染配置", "lab": "实验环境", "live": "现网"},
-}
+# How the scores are computed (engine.py), in the report's words.
+SCORING = N_("item: pass 1, partial 0.5, fail 0, error (not judged) 0; not applicable, "
+             "waived and manual items are not scored; family score = mean of its scored "
+             "items x 100; overall = mean of the family scores weighted by family weight "
+             "(families without scored items left out)")
 
 
 def redacted_output(write: Callable[Concatenate[AuditReport, P], str]
@@ -82,18 +73,26 @@ def redacted_output(write: Callable[Concatenate[AuditReport, P], str]
 
 
 def word(group: str, key: str, lang: str) -> str:
-    """A severity, check kind or evidence source in the report's language."""
-    return WORDS_ZH[group].get(key, key) if lang == "zh" else key
+    """A severity, check kind or evidence source (a key of :data:`WORDS`) in ``lang``."""
+    return translator(lang).pgettext(group, key)
 
 
-def waiver_text(w: Waiver) -> Msg:
+def mode_text(mode: str, lang: str) -> str:
+    """How the audit was made, in ``lang`` (an unknown mode as it is)."""
+    return translator(lang).gettext(MODES[mode]) if mode in MODES else mode
+
+
+def waiver_text(w: Waiver, lang: str) -> str:
     """Why a waived rule is skipped (JUnit)."""
-    return Msg(f"waived until {w.expires} by {w.approver}: {w.justification}",
-               f"已豁免，有效期至 {w.expires}（审批人：{w.approver}）：{w.justification}")
+    return translator(lang).gettext(
+        "waived until {expires} by {approver}: {justification}").format(
+        expires=w.expires, approver=w.approver, justification=w.justification)
 
 
 def family_chart(report: AuditReport, catalog: Catalog, lang: str) -> str:
     """One horizontal bar per family (score 0-100) and its item counts, as inline SVG."""
+    _ = translator(lang).gettext
+    manual, unscored = _("Manual items"), _("not scored")
     rows = list(catalog.families.values())
     width, left, bar_w, row_h = 1180, 230, 420, 34
     height = 30 + row_h * len(rows)
@@ -112,8 +111,7 @@ def family_chart(report: AuditReport, catalog: Catalog, lang: str) -> str:
         if fs.score is None:
             parts.append(f'<rect x="{left}" y="{y + 4}" width="{bar_w}" height="18" '
                          f'fill="#eef2fb"/><text x="{left + 6}" y="{y + 17}" fill="#5b7fc7">'
-                         f'{TEXT[lang]["manual_list"]}: {fs.counts["manual"]} '
-                         f'({TEXT[lang]["unscored"]})</text>')
+                         f'{manual}: {fs.counts["manual"]} ({unscored})</text>')
             continue
         color = COLORS["pass"] if fs.score >= 90 else COLORS["partial"] if fs.score >= 70 \
             else COLORS["fail"]
@@ -139,12 +137,11 @@ def picture(report: AuditReport, topo: Topology, lang: str) -> str:
         return svg[svg.find("<svg"):]
     except Exception as exc:  # the picture is a help, not the verdict
         why = html.escape(str(exc))
-        return (f"<p>（{TEXT['zh']['picture_unavailable']}：{why}）</p>" if lang == "zh" else
-                f"<p>({TEXT['en']['picture_unavailable']}: {why})</p>")
+        return "<p>" + translator(lang).gettext("(picture unavailable: {why})").format(
+            why=why) + "</p>"
 
 
 def _view(report: AuditReport, catalog: Catalog, lang: str) -> dict[str, Any]:
-    t = TEXT[lang]
     findings = []
     sev_order = {"critical": 0, "high": 1, "medium": 2, "low": 3}
     for r in sorted(report.findings(), key=lambda r: (sev_order[r.severity], r.rule)):
@@ -175,31 +172,35 @@ def _view(report: AuditReport, catalog: Catalog, lang: str) -> dict[str, Any]:
                          "counts": fs.counts, "items": items})
     waivers = [r.waiver for r in report.rules.values() if r.waiver] + \
               [i.waiver for i in report.items.values() if i.waiver]
-    return {"t": t, "lang": lang, "r": report, "findings": findings, "families": families,
+    return {"lang": lang, "r": report, "findings": findings, "families": families,
             "counts": report.counts(), "colors": COLORS,
             "labels": {s.value: label(s, lang) for s in AUDIT_STATES},
-            "sources": {k: word("source", k, lang) for k in WORDS_ZH["source"]},
-            "mode": t.get(report.mode, report.mode), "waivers": waivers,
+            "sources": {k: word("source", k, lang) for k in WORDS["source"]},
+            "mode": mode_text(report.mode, lang), "waivers": waivers,
             "waiver_notes": report.notes_in(lang), "profile": _profile(report, lang),
-            "scoring": SCORING_ZH if lang == "zh" else SCORING,
+            "scoring": translator(lang).gettext(SCORING),
             "title": report.title_zh if lang == "zh" else report.title_en,
             "standard": catalog.standard}
 
 
 def _profile(report: AuditReport, lang: str) -> str:
-    return TEXT[lang]["default"] if report.profile == "default" else report.profile
+    return translator(lang).gettext("default") if report.profile == "default" \
+        else report.profile
 
 
-def html_environment() -> Environment:
-    """The audit templates are HTML only: everything is escaped unless marked Markup
-    (the chart and the picture, which pesdc draws itself)."""
-    return Environment(loader=FileSystemLoader(str(TEMPLATES / "audit")), autoescape=True,
-                       trim_blocks=True, lstrip_blocks=True)
+def html_environment(lang: str) -> Environment:
+    """The audit templates in ``lang`` (``_()`` is its catalog's gettext). They are HTML
+    only: everything is escaped, translations too, unless marked Markup (the chart and
+    the picture, which pesdc draws itself)."""
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES / "audit")), autoescape=True,
+                      trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.i18n"])
+    env.install_gettext_translations(translator(lang), newstyle=False)  # type: ignore[attr-defined]
+    return env
 
 
 @redacted_output
 def html_report(report: AuditReport, catalog: Catalog, topo: Topology, lang: str = "zh") -> str:
-    env = html_environment()
+    env = html_environment(lang)
     from markupsafe import Markup
 
     view = _view(report, catalog, lang)
@@ -212,7 +213,7 @@ def html_report(report: AuditReport, catalog: Catalog, topo: Topology, lang: str
 def json_report(report: AuditReport, catalog: Catalog) -> str:
     data = report.as_dict()  # both languages, whatever --lang (see the module's doc)
     data["scoring"] = SCORING
-    data["scoring_zh"] = SCORING_ZH
+    data["scoring_zh"] = translator("zh").gettext(SCORING)
     data["standard"] = catalog.standard
     data["catalog"] = {"items": len(catalog.items), "rules": catalog.counts()}
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
@@ -242,7 +243,7 @@ def junit_report(report: AuditReport, catalog: Catalog, lang: str = "en") -> str
             if r.effective in not_run:
                 why = r.note_in(lang) or label(r.effective, lang)
                 if r.waived and r.waiver:
-                    why = waiver_text(r.waiver).text(lang)
+                    why = waiver_text(r.waiver, lang)
                 ET.SubElement(case, "skipped", message=why)
             elif r.effective in NOT_MET:
                 bad = [o for o in r.outcomes if o.status in NOT_MET]
@@ -262,40 +263,55 @@ def junit_report(report: AuditReport, catalog: Catalog, lang: str = "en") -> str
 
 @redacted_output
 def md_report(report: AuditReport, catalog: Catalog, lang: str = "en") -> str:
-    t = TEXT[lang]
+    out = _md_summary(report, catalog, lang)
+    for r in report.findings():
+        out += _md_finding(r, catalog, lang)
+    for note in report.notes_in(lang):
+        out.append(f"> {note}")
+    return "\n".join(out) + "\n"
+
+
+def _md_summary(report: AuditReport, catalog: Catalog, lang: str) -> list[str]:
+    """The title, the facts of the audit and the table of family scores."""
+    _ = translator(lang).gettext
     title = report.title_zh if lang == "zh" else report.title_en
-    out = [f"# {t['title']}: {title} ({report.dc})", "",
-           f"- {t['date']}: {report.date}", f"- {t['mode']}: {t.get(report.mode, report.mode)}",
-           f"- {t['profile']}: {_profile(report, lang)}",
-           f"- **{t['overall']}: {report.overall if report.overall is not None else '-'}**",
-           f"- {t['counts']}: " + ", ".join(f"{label(Status(k), lang)} {v}"
-                                             for k, v in report.counts().items()),
-           f"- {t['scoring']}: {SCORING_ZH if lang == 'zh' else SCORING}", "",
-           f"## {t['families']}", "", f"| {t['family']} | {t['score']} | "
-           + " | ".join(label(s, lang) for s in AUDIT_STATES) + " |",
-           "|---|---|" + "---|" * len(AUDIT_STATES)]
+    overall = report.overall if report.overall is not None else "-"
+    counts = ", ".join(f"{label(Status(k), lang)} {v}" for k, v in report.counts().items())
+    states = " | ".join(label(s, lang) for s in AUDIT_STATES)
+    out = [
+        "# {}: {} ({})".format(_("Graded protection assessment (level 3)"), title, report.dc),
+        "", "- {}: {}".format(_("Date"), report.date),
+        "- {}: {}".format(_("Mode"), mode_text(report.mode, lang)),
+        "- {}: {}".format(_("Profile"), _profile(report, lang)),
+        "- **{}: {}**".format(_("Overall score"), overall),
+        "- {}: {}".format(_("Items by result"), counts),
+        "- {}: {}".format(_("Scoring"), _(SCORING)), "",
+        "## {}".format(_("Score per family")), "",
+        "| {} | {} | {} |".format(_("Family"), _("Score"), states),
+        "|---|---|" + "---|" * len(AUDIT_STATES)]
     for fam in catalog.families.values():
         fs = report.families[fam.id]
         out.append(f"| {fam.id} {fam.title(lang)} | "
                    f"{fs.score if fs.score is not None else '-'} | "
                    + " | ".join(str(fs.counts[s.value]) for s in AUDIT_STATES) + " |")
-    out += ["", f"## {t['findings']}", ""]
-    for r in report.findings():
-        rd = catalog.rules[r.rule]
-        waived = f" ({t['waived']})" if r.waived else ""
-        out.append(f"### {r.rule} [{word('severity', r.severity, lang)}] "
-                   f"{label(r.status, lang)}{waived}: {rd.title(lang)}")
-        out.append(f"- {t['item']}: " + ", ".join(catalog.items[i].clause for i in rd.items))
-        out.append(f"- {t['fix']}: {rd.fix(lang)}")
-        if r.waiver:  # as the HTML report shows it
-            w = r.waiver
-            expired = f" ({t['expired']})" if w.expired else ""
-            out.append(f"- {t['waivers']}: {w.justification} — {t['approver']} {w.approver}, "
-                       f"{t['expires']} {w.expires}{expired}")
-        for o in r.outcomes:
-            if o.status in NOT_MET:
-                out.append(f"- `{o.target_in(lang)}`: {o.message_in(lang)}")
-        out.append("")
-    for note in report.notes_in(lang):
-        out.append(f"> {note}")
-    return "\n".join(out) + "\n"
+    return [*out, "", "## {}".format(_("Findings")), ""]
+
+
+def _md_finding(r: RuleResult, catalog: Catalog, lang: str) -> list[str]:
+    """One finding: its heading, items, remediation, waiver and what was not met."""
+    _ = translator(lang).gettext
+    rd = catalog.rules[r.rule]
+    waived = " ({})".format(_("waived")) if r.waived else ""
+    out = [f"### {r.rule} [{word('severity', r.severity, lang)}] "
+           f"{label(r.status, lang)}{waived}: {rd.title(lang)}",
+           "- {}: {}".format(_("Item"), ", ".join(catalog.items[i].clause for i in rd.items)),
+           "- {}: {}".format(_("Remediation"), rd.fix(lang))]
+    if r.waiver:  # as the HTML report shows it
+        w = r.waiver
+        expired = " ({})".format(_("waiver expired")) if w.expired else ""
+        out.append("- {}: {} — {} {}, {} {}{}".format(
+            _("Waivers"), w.justification, _("approved by"), w.approver, _("expires"),
+            w.expires, expired))
+    out += [f"- `{o.target_in(lang)}`: {o.message_in(lang)}"
+            for o in r.outcomes if o.status in NOT_MET]
+    return [*out, ""]

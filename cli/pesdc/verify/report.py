@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import replace
 from xml.etree import ElementTree as ET
 
+from pesdc.i18n import NC_, translator
 from pesdc.model.tree import Topology
 from pesdc.redact import Redactor
 from pesdc.verdict import WORDS, Verdict, css_rules, summary, tally
@@ -73,38 +74,23 @@ def _junit_xml(report: VerifyReport) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, "unicode") + "\n"
 
 
-# Category and heading words of the HTML page, so that a `--lang zh` page reads in
-# Chinese throughout (check names, expected and observed values stay as measured).
-CATEGORY_ZH = {
-    "packages": "软件包", "services": "服务", "ports": "监听端口", "files": "配置文件",
-    "users": "账户与权限", "audit": "安全审计", "logs": "日志汇集", "time": "时间同步",
-    "replication": "数据库主备复制", "backups": "备份", "isolation": "区域隔离",
-    "policy": "防火墙策略", "drift": "配置漂移", "routing": "路由", "links": "链路",
-    "reachability": "可达性", "verify": "验证执行",
-}
-PAGE_TEXT = {
-    "zh": {"title": "验证报告", "pass": "PASS 通过", "fail": "FAIL 未通过",
-           "summary": "{n} 项检查，用时 {s} 秒，{when}",
-           "by_category": "各类检查", "category": "类别", "passed": "通过", "failed": "失败",
-           "failures": "失败与错误项", "verdict": "结论", "target": "对象", "check": "检查",
-           "expected": "期望",
-           "observed": "实际", "evidence": "证据", "none": "无",
-           "picture": "数据中心（红色：失败；紫色：错误）", "unavailable": "图示不可用"},
-    "en": {"title": "Verification", "pass": "PASS", "fail": "FAIL",
-           "summary": "{n} checks in {s} s, {when}",
-           "by_category": "Checks by category", "category": "category", "passed": "passed",
-           "failed": "failed", "failures": "Failures and errors", "verdict": "verdict",
-           "target": "target", "check": "check",
-           "expected": "expected", "observed": "observed", "evidence": "evidence",
-           "none": "none", "picture": "The center (red: failing, purple: error)",
-           "unavailable": "picture unavailable"},
-}
+# The categories of verify's checks (the English key is what --only takes); a zh page
+# shows each with its translation beside it.
+CATEGORIES = (
+    NC_("category", "packages"), NC_("category", "services"), NC_("category", "ports"),
+    NC_("category", "files"), NC_("category", "users"), NC_("category", "audit"),
+    NC_("category", "logs"), NC_("category", "time"), NC_("category", "replication"),
+    NC_("category", "backups"), NC_("category", "isolation"), NC_("category", "policy"),
+    NC_("category", "drift"), NC_("category", "routing"), NC_("category", "links"),
+    NC_("category", "reachability"), NC_("category", "verify"),
+)
+CATEGORY_ZH = {c: translator("zh").pgettext("category", c) for c in CATEGORIES}
 
 
 def category_label(category: str, lang: str) -> str:
     """"服务 services" in Chinese (the English key stays, it is what --only takes)."""
-    zh = CATEGORY_ZH.get(category)
-    return f"{zh} {category}" if lang == "zh" and zh else category
+    text = translator(lang).pgettext("category", category)
+    return f"{text} {category}" if text != category else category
 
 
 def _worst(n: Counter[Verdict]) -> Verdict:
@@ -120,43 +106,60 @@ def html_page(report: VerifyReport, topo: Topology, lang: str = "en") -> str:
     return r.finished(_html_page(redacted(report, r), topo, lang))
 
 
-def _html_page(report: VerifyReport, topo: Topology, lang: str = "en") -> str:
+def _picture(report: VerifyReport, topo: Topology, lang: str) -> str:
+    """The center coloured by result, as inline SVG."""
     from pesdc.graph import center_graph
 
-    t = PAGE_TEXT["zh" if lang == "zh" else "en"]
-    status = report.status()
-    node_status = {target.split(".")[0]: s for target, s in status.items()}
+    node_status = {target.split(".")[0]: s for target, s in report.status().items()}
     try:
         svg = center_graph(topo, report.dc, lang, status=node_status).pipe(
             format="svg").decode("utf-8")
-        svg = svg[svg.find("<svg"):]
+        return svg[svg.find("<svg"):]
     except Exception as exc:  # the picture is a help, not the verdict
-        svg = f"<p>({t['unavailable']}: {html.escape(str(exc))})</p>"
-    shown = (Verdict.passed, Verdict.failed, Verdict.error, Verdict.skipped)
-    words = WORDS["zh" if lang == "zh" else "en"]
+        why = translator(lang).gettext("picture unavailable")
+        return f"<p>({why}: {html.escape(str(exc))})</p>"
+
+
+SHOWN = (Verdict.passed, Verdict.failed, Verdict.error, Verdict.skipped)
+
+
+def _category_rows(report: VerifyReport, lang: str) -> str:
     by_cat: dict[str, Counter[Verdict]] = {}
     for c in report.checks:
         by_cat.setdefault(c.category, Counter())[c.verdict] += 1
-    rows = "".join(
+    return "".join(
         f"<tr class='{_worst(n).value}'><td>{html.escape(category_label(cat, lang))}</td>"
-        + "".join(f"<td>{n[v]}</td>" for v in shown) + "</tr>"
+        + "".join(f"<td>{n[v]}</td>" for v in SHOWN) + "</tr>"
         for cat, n in sorted(by_cat.items()))
-    findings = "".join(
+
+
+def _failure_rows(report: VerifyReport, lang: str) -> str:
+    words = WORDS["zh" if lang == "zh" else "en"]
+    return "".join(
         f"<tr class='{c.verdict.value}'><td>{html.escape(words[c.verdict])}</td>"
         f"<td>{html.escape(c.target)}</td>"
         f"<td>{html.escape(category_label(c.category, lang))}</td>"
         f"<td>{html.escape(c.name)}</td><td>{html.escape(c.expected)}</td>"
         f"<td>{html.escape(c.observed)}</td><td><pre>{html.escape(c.evidence)}</pre></td></tr>"
         for c in report.failures)
+
+
+def _html_page(report: VerifyReport, topo: Topology, lang: str = "en") -> str:
+    _ = translator(lang).gettext
+    words = WORDS["zh" if lang == "zh" else "en"]
     # PASS/FAIL stay in both languages: tools and people grep for them.
-    counts = report.counts()
-    verdict = (t["pass"] if report.ok else t["fail"]) + f" ({summary(counts, lang)})"
-    summary_text = t["summary"].format(
+    verdict = (_("PASS") if report.ok else _("FAIL")) + f" ({summary(report.counts(), lang)})"
+    summary_text = _("{n} checks in {s} s, {when}").format(
         n=len(report.checks), s=report.seconds,
         when=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
-    cat_heads = "".join(f"<th>{html.escape(words[v])}</th>" for v in shown)
-    heads = "".join(f"<th>{t[k]}</th>" for k in
-                    ("verdict", "target", "category", "check", "expected", "observed", "evidence"))
+    cat_heads = "".join(f"<th>{html.escape(words[v])}</th>" for v in SHOWN)
+    heads = "".join(f"<th>{h}</th>" for h in (
+        _("verdict"), _("target"), _("category"), _("check"), _("expected"), _("observed"),
+        _("evidence")))
+    title, by_category, category = _("Verification"), _("Checks by category"), _("category")
+    failures, picture = _("Failures and errors"), _("The center (red: failing, purple: error)")
+    none = _("none")
+    findings = _failure_rows(report, lang) or f"<tr><td colspan=7>{none}</td></tr>"
     return f"""<!doctype html>
 <html lang="{'zh-CN' if lang == 'zh' else 'en'}"><head><meta charset="utf-8">
 <title>pesdc verify {html.escape(report.dc)}</title>
@@ -169,13 +172,13 @@ td, th {{ border: 1px solid #ccc; padding: 4px 8px; vertical-align: top; }}
 pre {{ max-width: 60em; white-space: pre-wrap; margin: 0; }}
 .picture svg {{ max-width: 100%; height: auto; }}
 </style></head><body>
-<h1>{t['title']}: {html.escape(report.dc)}</h1>
+<h1>{title}: {html.escape(report.dc)}</h1>
 <p class="verdict">{verdict}</p>
 <p>{summary_text}</p>
-<h2>{t['by_category']}</h2>
-<table><tr><th>{t['category']}</th>{cat_heads}</tr>{rows}</table>
-<h2>{t['failures']}</h2>
-<table><tr>{heads}</tr>{findings or f"<tr><td colspan=7>{t['none']}</td></tr>"}</table>
-<h2>{t['picture']}</h2><div class="picture">{svg}</div>
+<h2>{by_category}</h2>
+<table><tr><th>{category}</th>{cat_heads}</tr>{_category_rows(report, lang)}</table>
+<h2>{failures}</h2>
+<table><tr>{heads}</tr>{findings}</table>
+<h2>{picture}</h2><div class="picture">{_picture(report, topo, lang)}</div>
 </body></html>
 """
