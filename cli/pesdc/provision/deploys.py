@@ -16,6 +16,7 @@ import hmac
 import io
 import shlex
 from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
 from typing import Any
 
 from pyinfra import host
@@ -25,7 +26,7 @@ from pyinfra.facts.server import Command
 from pyinfra.operations import apt, dnf, files, server, systemd
 
 from pesdc.provision.controls import tag
-from pesdc.provision.spec import FileSpec, HostSpec
+from pesdc.provision.spec import FileSpec, HostSpec, ServiceSpec
 
 NOLOGIN = {"debian": "/usr/sbin/nologin", "rhel": "/sbin/nologin"}
 
@@ -237,22 +238,37 @@ def snakeoil(cert: str, key: str, cn: str) -> Generator[str, None, None]:
 
 
 # -- the deploy ------------------------------------------------------------------------
-OP_NAMES: dict[str, dict[str, str]] = {}  # host name -> op hash -> this host's op name
+@dataclass
+class RunRecord:
+    """What one run's operations say of themselves, per host: each operation's own name
+    (pyinfra merges the names of the operations that share a position across hosts),
+    and "[CONTROL] file PATH" for every managed file that differs (filled while the
+    batched file operations read their facts). The engine makes one per run and hands it
+    to every host as ``host.data.pesdc_run``."""
+
+    op_names: dict[str, dict[str, str]] = field(default_factory=dict)  # host -> hash -> name
+    file_changes: dict[str, list[str]] = field(default_factory=dict)  # host -> changes
+
+    def op_name(self, host_name: str, op_hash: str) -> str | None:
+        return self.op_names.get(host_name, {}).get(op_hash)
 
 
-# host -> "[CONTROL] file PATH" for every managed file that differs (filled while the
-# batched file operations read their facts).
-FILE_CHANGES: dict[str, list[str]] = {}
+def _record() -> RunRecord:
+    record = host.data.get("pesdc_run")
+    if not isinstance(record, RunRecord):
+        raise RuntimeError("a pesdc deploy runs through pesdc.provision.engine (no run record)")
+    return record
 
 
 def _op(fn: Any, name: str, **kw: Any) -> Any:
-    """Call an operation and remember this host's own name for it (pyinfra merges the
-    names of the operations that share a position across hosts)."""
+    """Call an operation and record this host's own name for it."""
     meta = fn(name=name, **kw)
     h = getattr(meta, "_hash", None)
     if h is not None:
-        OP_NAMES.setdefault(host.name, {})[h] = name
+        _record().op_names.setdefault(host.name, {})[h] = name
     return meta
+
+
 def _changed(*metas: Any) -> Callable[[], bool]:
     def check() -> bool:
         return any(m.did_change() for m in metas if m is not None)
@@ -274,41 +290,56 @@ def managed_file_specs(spec: HostSpec) -> list[FileSpec]:
     return [f for f in [*keys, *spec.files] if _on(spec, f.control)]
 
 
-def apply_spec(spec: HostSpec, secrets: dict[str, str], plan: bool = False) -> None:
-    """Add the operations of one host (call with the host in context)."""
-    osf = spec.os_family
+@dataclass
+class _Deploy:
+    """One host's deploy while its steps add operations: the spec, the run's secrets,
+    and the file operations so far (their changes trigger the services' handlers)."""
 
-    def on(cid: str) -> bool:
-        return _on(spec, cid)
+    spec: HostSpec
+    secrets: dict[str, str]
+    plan: bool
+    put_meta: dict[str, Any] = field(default_factory=dict)  # path -> its file operation
 
-    put_meta: dict[str, Any] = {}
+    @property
+    def osf(self) -> str:
+        return self.spec.os_family
 
-    def put(path: str, content: str, cid: str, mode: str = "0644", owner: str = "root",
-            group: str = "root", what: str | None = None) -> Any:
-        # Through managed_files, not files.put: written atomically (a secret included).
-        m = _op(managed_files, name=tag(cid, what or f"file {path}"),
-                files=[{"path": path, "content": content, "mode": mode, "owner": owner,
-                        "group": group, "validate": "", "control": cid}])
-        put_meta[path] = m
-        return m
+    def on(self, cid: str) -> bool:
+        return _on(self.spec, cid)
 
-    def handler(name: str, commands: list[str], *metas: Any) -> None:
-        if plan or not any(m is not None for m in metas):
+    def put(self, path: str, content: str, cid: str, mode: str, owner: str, group: str,
+            what: str) -> None:
+        """One file from the run's secrets: through managed_files, not files.put, so that
+        it is written atomically."""
+        self.put_meta[path] = _op(managed_files, name=tag(cid, what), files=[
+            {"path": path, "content": content, "mode": mode, "owner": owner,
+             "group": group, "validate": "", "control": cid}])
+
+    def handler(self, name: str, commands: list[str], *metas: Any) -> None:
+        """Commands run only when one of the operations changed something (not in a plan)."""
+        if self.plan or not any(m is not None for m in metas):
             return
         _op(server.shell, name=name, commands=commands, _if=_changed(*metas))
 
-    # Packages first: files land in directories the packages create.
-    if on("PESDC-BL-18"):
-        if package_module(osf) == "apt":
-            _op(apt.packages, name=tag("PESDC-BL-18", "packages"), packages=spec.packages,
-                         update=False, no_recommends=True)
-        else:
-            _op(dnf.packages, name=tag("PESDC-BL-18", "packages"), packages=spec.packages)
 
-    # Users before files they own: all accounts, then all directories, in one op each.
-    users, dirs = [], []
-    for u in spec.users:
-        if not on(u.control or "PESDC-BL-01"):
+def _packages(d: _Deploy) -> None:
+    """First: files land in directories the packages create."""
+    if not d.on("PESDC-BL-18"):
+        return
+    name = tag("PESDC-BL-18", "packages")
+    if package_module(d.osf) == "apt":
+        _op(apt.packages, name=name, packages=d.spec.packages, update=False,
+            no_recommends=True)
+    else:
+        _op(dnf.packages, name=name, packages=d.spec.packages)
+
+
+def _accounts(d: _Deploy) -> None:
+    """Users before the files they own: all accounts, then all directories, one op each."""
+    users: list[dict[str, Any]] = []
+    dirs: list[dict[str, str]] = []
+    for u in d.spec.users:
+        if not d.on(u.control or "PESDC-BL-01"):
             continue
         home = u.home or f"/home/{u.name}"
         users.append({"name": u.name, "home": home, "shell": u.shell,
@@ -317,18 +348,20 @@ def apply_spec(spec: HostSpec, secrets: dict[str, str], plan: bool = False) -> N
             dirs.append({"path": f"{home}/.ssh", "owner": u.name, "group": u.name,
                          "mode": "0700"})
     if users:
-        roles = ", ".join(f"{u['name']}" for u in users)
-        _op(managed_users, name=tag("PESDC-BL-02", f"accounts {roles}"), users=users)
-    dirs += [{k: d[k] for k in ("path", "owner", "group", "mode")}
-             for d in spec.directories if on(d.get("control", ""))]
+        names = ", ".join(str(u["name"]) for u in users)
+        _op(managed_users, name=tag("PESDC-BL-02", f"accounts {names}"), users=users)
+    dirs += [{k: x[k] for k in ("path", "owner", "group", "mode")}
+             for x in d.spec.directories if d.on(x.get("control", ""))]
     if dirs:
         _op(managed_directories, name=tag("PESDC-BL-01", f"{len(dirs)} directories"),
             dirs=dirs)
 
-    # Files in a few batches, one per set of services they notify, so that a change
-    # reloads only the services of its batch.
+
+def _files(d: _Deploy) -> None:
+    """Files in a few batches, one per set of services they notify, so that a change
+    reloads only the services of its batch; then the files nginx must not have."""
     batches: dict[tuple[str, ...], list[FileSpec]] = {}
-    for f in managed_file_specs(spec):
+    for f in managed_file_specs(d.spec):
         batches.setdefault(tuple(sorted(f.notify)), []).append(f)
     for notify, group in sorted(batches.items()):
         what = f"{len(group)} files" + (f" for {', '.join(notify)}" if notify else "")
@@ -339,91 +372,123 @@ def apply_spec(spec: HostSpec, secrets: dict[str, str], plan: bool = False) -> N
                         "control": f.control}
                        for f in group])
         for f in group:
-            put_meta[f.path] = m
-
-    data = spec.data.get("pesdc", {})
-    for path in data.get("nginx_remove", []):
+            d.put_meta[f.path] = m
+    for path in d.spec.data.get("pesdc", {}).get("nginx_remove", []):
         _op(remove_path, name=tag("PESDC-APP-01", f"remove {path}"), path=path)
 
-    # Secrets: uploaded as contents (never on a command line).
-    db = data.get("database")
-    pgp = db["paths"] if db else None
-    if db and pgp and db["cluster_role"] == "standby" and on("PESDC-DB-02"):
-        pw = secrets.get("replication_password", "")
-        put(f"{pgp['home']}/.pgpass",
-            f"{db['primary_address']}:{db['port']}:replication:{db['replication_user']}:{pw}\n",
-            "PESDC-DB-02", "0600", "postgres", "postgres", "replication password file")
-    bk = data.get("backup")
-    if bk and on("PESDC-BAK-01") and secrets.get("backup_private_key"):
-        _op(files.directory, name=tag("PESDC-BAK-01", "backup ~/.ssh"), path=f"{bk['home']}/.ssh",
-                        user=spec.data["pesdc"]["backup_user"],
-                        group=spec.data["pesdc"]["backup_user"], mode="0700")
-        put(f"{bk['home']}/.ssh/id_ed25519", secrets["backup_private_key"], "PESDC-BAK-01",
-            "0600", data["backup_user"], data["backup_user"], "backup key")
 
-    # Baseline system state.
-    if on("PESDC-BL-05"):
-        _op(pam_faillock, name=tag("PESDC-BL-05", "pam_faillock in the PAM stack"), os_family=osf)
-    if on("PESDC-BL-12"):
+def _secret_files(d: _Deploy) -> None:
+    """The standby's replication password and the backup host's key: uploaded as
+    contents (never on a command line)."""
+    db, bk = d.spec.database, d.spec.backup
+    if db and db["cluster_role"] == "standby" and d.on("PESDC-DB-02"):
+        pw = d.secrets.get("replication_password", "")
+        d.put(f"{db['paths']['home']}/.pgpass", f"{db['primary_address']}:{db['port']}:"
+              f"replication:{db['replication_user']}:{pw}\n", "PESDC-DB-02", "0600",
+              "postgres", "postgres", "replication password file")
+    if bk and d.on("PESDC-BAK-01") and d.secrets.get("backup_private_key"):
+        user = d.spec.data["pesdc"]["backup_user"]
+        _op(files.directory, name=tag("PESDC-BAK-01", "backup ~/.ssh"),
+            path=f"{bk['home']}/.ssh", user=user, group=user, mode="0700")
+        d.put(f"{bk['home']}/.ssh/id_ed25519", d.secrets["backup_private_key"],
+              "PESDC-BAK-01", "0600", user, user, "backup key")
+
+
+def _system_state(d: _Deploy) -> None:
+    """The baseline's state beyond files: PAM, accounts, services off, sysctls, the
+    audit rules loaded, and a certificate for TLS sites where the OS ships none."""
+    osf, spec, data = d.osf, d.spec, d.spec.data.get("pesdc", {})
+    if d.on("PESDC-BL-05"):
+        _op(pam_faillock, name=tag("PESDC-BL-05", "pam_faillock in the PAM stack"),
+            os_family=osf)
+    if d.on("PESDC-BL-12"):
         _op(lock_accounts, name=tag("PESDC-BL-12", "default accounts locked"), os_family=osf,
-                      users=spec.locked_accounts)
-    if on("PESDC-BL-13"):
+            users=spec.locked_accounts)
+    if d.on("PESDC-BL-13"):
         _op(disable_services, name=tag("PESDC-BL-13", "unneeded services disabled"),
-                         os_family=osf, services=spec.disabled_services)
-    if on("PESDC-BL-15"):
-        _op(sysctls, name=tag("PESDC-BL-15", "network sysctls"), values=data.get("sysctl_net", {}))
-    if on("PESDC-BL-16"):
+            os_family=osf, services=spec.disabled_services)
+    if d.on("PESDC-BL-15"):
+        _op(sysctls, name=tag("PESDC-BL-15", "network sysctls"),
+            values=data.get("sysctl_net", {}))
+    if d.on("PESDC-BL-16"):
         _op(sysctls, name=tag("PESDC-BL-16", "kernel sysctls"),
-                values=data.get("sysctl_global", {}))
-    if on("PESDC-BL-09"):
-        handler(tag("PESDC-BL-09", "load audit rules"), ["augenrules --load"],
-                put_meta.get("/etc/audit/rules.d/50-pesdc.rules"))
+            values=data.get("sysctl_global", {}))
+    if d.on("PESDC-BL-09"):
+        d.handler(tag("PESDC-BL-09", "load audit rules"), ["augenrules --load"],
+                  d.put_meta.get("/etc/audit/rules.d/50-pesdc.rules"))
     for app in data.get("apps", []):
         site = app.get("site", {})
-        if app.get("tls") and osf != "debian" and on("PESDC-WEB-01"):
+        if app.get("tls") and osf != "debian" and d.on("PESDC-WEB-01"):
             _op(snakeoil, name=tag("PESDC-WEB-01", "TLS certificate"), cert=site["cert"],
-                     key=site["key"], cn=f"{app['system']}")
+                key=site["key"], cn=f"{app['system']}")
 
-    # Services: running and enabled; reload/restart when their files changed.
-    for s in spec.services:
-        if not on(s.control):
+
+def _reload(d: _Deploy, s: ServiceSpec, notified: list[Any]) -> None:
+    """The service's handler: its configuration checked where it can be, then reloaded
+    or restarted when one of its files changed."""
+    osf = d.osf
+    if s.name in ("ssh", "sshd"):
+        d.handler(tag(s.control, "sshd config checked and reloaded"),
+                  ["/usr/sbin/sshd -t", service_reload_command(osf, s.name, "reload")],
+                  *notified)
+    elif s.name == "nginx":
+        d.handler(tag(s.control, "nginx config checked and reloaded"),
+                  ["/usr/sbin/nginx -t -q", service_reload_command(osf, s.name, "reload")],
+                  *notified)
+    elif s.name == "postgresql":
+        d.handler(tag(s.control, "postgresql restarted for its configuration"),
+                  [service_reload_command(osf, s.name, "restart")], *notified)
+    else:
+        d.handler(tag(s.control, f"service {s.name} restarted"),
+                  [service_reload_command(osf, s.name, "restart")], *notified)
+
+
+def _services(d: _Deploy) -> None:
+    """Services running and enabled; reloaded or restarted when their files changed."""
+    for s in d.spec.services:
+        if not d.on(s.control):
             continue
-        notified = [put_meta[f.path] for f in spec.files if s.name in f.notify
-                    and f.path in put_meta]
-        if osf == "debian":
-            _op(initd_service, name=tag(s.control, f"service {s.name} running"),
-                service=s.name, running=s.running, enabled=s.enabled)
+        notified = [d.put_meta[f.path] for f in d.spec.files if s.name in f.notify
+                    and f.path in d.put_meta]
+        name = tag(s.control, f"service {s.name} running")
+        if d.osf == "debian":
+            _op(initd_service, name=name, service=s.name, running=s.running,
+                enabled=s.enabled)
         else:
-            _op(systemd.service, name=tag(s.control, f"service {s.name} running"), service=s.name,
-                            running=s.running, enabled=s.enabled)
-        if s.name in ("ssh", "sshd"):
-            handler(tag(s.control, "sshd config checked and reloaded"),
-                    ["/usr/sbin/sshd -t", service_reload_command(osf, s.name, "reload")],
-                    *notified)
-        elif s.name == "nginx":
-            handler(tag(s.control, "nginx config checked and reloaded"),
-                    ["/usr/sbin/nginx -t -q", service_reload_command(osf, s.name, "reload")],
-                    *notified)
-        elif s.name == "postgresql":
-            handler(tag(s.control, "postgresql restarted for its configuration"),
-                    [service_reload_command(osf, s.name, "restart")], *notified)
-        else:
-            handler(tag(s.control, f"service {s.name} restarted"),
-                    [service_reload_command(osf, s.name, "restart")], *notified)
+            _op(systemd.service, name=name, service=s.name, running=s.running,
+                enabled=s.enabled)
+        _reload(d, s, notified)
 
-    # Database: the primary's replication role, then the standby's base backup.
-    if db and pgp:
-        pw = secrets.get("replication_password", "")
-        if db["primary_databases"] and on("PESDC-DB-01") and pw:
-            _op(pg_replication_role, name=tag("PESDC-DB-01", "replication role"),
-                                user=db["replication_user"],
-                                verifier=scram_verifier(pw, spec.data["dc"]["name"]))
-            for name in db["primary_databases"]:
-                _op(pg_database, name=tag("PESDC-DB-01", f"database {name}"), database=name)
-        if db["cluster_role"] == "standby" and on("PESDC-DB-02"):
-            _op(pg_standby, name=tag("PESDC-DB-02", "streaming standby"), data_dir=pgp["data"],
-                       primary=db["primary_address"], port=db["port"],
-                       user=db["replication_user"], version=pgp["version"], os_family=osf)
+
+def _database(d: _Deploy) -> None:
+    """The primary's replication role and databases, then the standby's base backup."""
+    db = d.spec.database
+    if not db:
+        return
+    pw = d.secrets.get("replication_password", "")
+    if db["primary_databases"] and d.on("PESDC-DB-01") and pw:
+        _op(pg_replication_role, name=tag("PESDC-DB-01", "replication role"),
+            user=db["replication_user"],
+            verifier=scram_verifier(pw, d.spec.data["dc"]["name"]))
+        for name in db["primary_databases"]:
+            _op(pg_database, name=tag("PESDC-DB-01", f"database {name}"), database=name)
+    if db["cluster_role"] == "standby" and d.on("PESDC-DB-02"):
+        pgp = db["paths"]
+        _op(pg_standby, name=tag("PESDC-DB-02", "streaming standby"), data_dir=pgp["data"],
+            primary=db["primary_address"], port=db["port"], user=db["replication_user"],
+            version=pgp["version"], os_family=d.osf)
+
+
+# A host's operations, in the order they run.
+DEPLOY_STEPS = (_packages, _accounts, _files, _secret_files, _system_state, _services,
+                _database)
+
+
+def apply_spec(spec: HostSpec, secrets: dict[str, str], plan: bool = False) -> None:
+    """Add the operations of one host (call with the host in context)."""
+    d = _Deploy(spec, secrets, plan)
+    for step in DEPLOY_STEPS:
+        step(d)
 
 
 @operation()
@@ -556,7 +621,8 @@ def managed_files(files: list[dict[str, str]]) -> Generator[Any, None, None]:
             group != f["group"]
         if sha != want or meta_differs:
             # Per-file detail for the plan and the journal (the batch is one operation).
-            FILE_CHANGES.setdefault(host.name, []).append(tag(f["control"], f"file {path}"))
+            _record().file_changes.setdefault(host.name, []).append(
+                tag(f["control"], f"file {path}"))
         if sha != want:
             stage = stages[path] if sudo else None
             prepare, finish = atomic_file_commands(
@@ -602,7 +668,7 @@ def deploy_first_backup() -> None:
     database of the run exists (pyinfra orders one run's operations across hosts by
     their place in the deploy, not by what they depend on on other hosts)."""
     spec: HostSpec = host.data.pesdc_spec
-    bk = spec.data.get("pesdc", {}).get("backup")
+    bk = spec.backup
     if bk and spec.controls.get("PESDC-BAK-01", True):
         _op(first_backup, name=tag("PESDC-BAK-01", "first backup taken"), directory=bk["dir"],
             databases=[d["name"] for d in bk["databases"]],

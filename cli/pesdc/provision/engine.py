@@ -17,7 +17,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +92,7 @@ def _probe(address: str, access: Access, timeout: float = 5.0) -> tuple[str | No
 
 
 def _host_data(spec: HostSpec, user: str, access: Access, secrets: dict[str, str],
-               plan: bool) -> dict[str, Any]:
+               plan: bool, record: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "ssh_hostname": spec.address,
         "ssh_user": user,
@@ -102,6 +102,7 @@ def _host_data(spec: HostSpec, user: str, access: Access, secrets: dict[str, str
         "pesdc_spec": spec,
         "pesdc_secrets": secrets,
         "pesdc_plan": plan,
+        "pesdc_run": record,  # deploys.RunRecord: the run's operation names and file changes
     }
     if access.identity is not None:
         data["ssh_key"] = str(access.identity)
@@ -191,8 +192,7 @@ def run(action: str, specs: list[HostSpec], access: Access, secrets: dict[str, s
     """PLAN or APPLY; an apply ends with a second phase on backup hosts (first backups,
     once every database of the first phase exists)."""
     result = _run_phase(action, specs, access, secrets, progress, "deploy_host")
-    backups = [s for s in specs if s.data.get("pesdc", {}).get("backup")
-               and secrets.get("backup_private_key")]
+    backups = [s for s in specs if s.backup and secrets.get("backup_private_key")]
     ok_hosts = {h.host for h in result.hosts if h.ok}
     backups = [s for s in backups if s.host in ok_hosts]
     if action == "apply" and backups:
@@ -209,18 +209,107 @@ def run(action: str, specs: list[HostSpec], access: Access, secrets: dict[str, s
     return result
 
 
-def _run_phase(action: str, specs: list[HostSpec], access: Access, secrets: dict[str, str],
-               progress: Any, deploy_name: str) -> RunResult:
-    """PLAN (operations computed against the hosts' facts, nothing executed) or APPLY."""
-    os.environ.setdefault("PYINFRA_PROGRESS", "off")
+def _quiet_pyinfra_log() -> HostErrorLog:
+    """pyinfra prints nothing; its error lines are kept per host, as causes."""
     host_log = HostErrorLog()
     pyinfra_log = logging.getLogger("pyinfra")
     pyinfra_log.setLevel(logging.ERROR)
-    pyinfra_log.propagate = False  # nothing printed; errors kept per host as causes
+    pyinfra_log.propagate = False
     for old in [h for h in pyinfra_log.handlers if isinstance(h, HostErrorLog)]:
         pyinfra_log.removeHandler(old)
     pyinfra_log.addHandler(host_log)
-    from pyinfra.api import BaseStateCallback, Config, Inventory, State
+    return host_log
+
+
+def _probe_all(specs: list[HostSpec], access: Access, results: dict[str, HostResult]
+               ) -> list[tuple[HostSpec, str]]:
+    """The hosts that can be logged in to, with the account; the others fail here."""
+    with ThreadPoolExecutor(max_workers=min(32, max(1, len(specs)))) as pool:
+        probes = list(pool.map(lambda s: _probe(s.address, access), specs))
+    reachable = []
+    for s, (user, why) in zip(specs, probes, strict=True):
+        if user is None:
+            results[s.host].ok = False
+            results[s.host].error = why
+        else:
+            results[s.host].details["user"] = user
+            reachable.append((s, user))
+    return reachable
+
+
+@dataclass
+class _Tracker:
+    """What the run's callbacks record: per host, the first error, operations done and
+    how long each took."""
+
+    record: Any  # deploys.RunRecord
+    host_log: HostErrorLog
+    progress: Any = None
+    errors: dict[str, str] = field(default_factory=dict)
+    op_started: dict[tuple[str, str], float] = field(default_factory=dict)
+    op_seconds: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def op_name(self, host_name: str, op_hash: str) -> str:
+        return self.record.op_name(host_name, op_hash) or op_hash
+
+    def tell(self, kind: str, what: str) -> None:
+        if self.progress is not None:
+            self.progress(kind, what)
+
+    def started(self, host_name: str, op_hash: str) -> None:
+        self.op_started[(host_name, op_hash)] = time.monotonic()
+
+    def succeeded(self, host_name: str, op_hash: str) -> None:
+        t0 = self.op_started.pop((host_name, op_hash), None)
+        if t0 is not None:
+            self.op_seconds.setdefault(host_name, {})[self.op_name(host_name, op_hash)] = \
+                time.monotonic() - t0
+        self.tell("op", host_name)
+
+    def failed(self, state: Any, host: Any, op_hash: str) -> None:
+        data = state.ops[host].get(op_hash)
+        detail = ""
+        if data is not None:
+            try:
+                detail = data.operation_meta.stderr.strip().splitlines()[-1]
+            except Exception:
+                detail = ""
+        # No output (a command that could not run at all): what pyinfra logged.
+        detail = detail or self.host_log.cause(host.name)
+        self.errors.setdefault(host.name, f"{self.op_name(host.name, op_hash)} failed"
+                               + (f": {detail}" if detail else ""))
+        self.tell("error", host.name)
+
+
+def _callback(tracker: _Tracker) -> Any:
+    """pyinfra's state callback, reporting to the tracker."""
+    from pyinfra.api import BaseStateCallback
+
+    class Callback(BaseStateCallback):
+        @staticmethod
+        def operation_host_start(state: Any, host: Any, op_hash: Any) -> None:
+            tracker.started(host.name, op_hash)
+
+        @staticmethod
+        def host_connect_error(state: Any, host: Any, error: Any) -> None:
+            tracker.errors.setdefault(host.name, f"connect: {error}")
+
+        @staticmethod
+        def operation_host_success(state: Any, host: Any, op_hash: Any,
+                                   retry_count: int = 0) -> None:
+            tracker.succeeded(host.name, op_hash)
+
+        @staticmethod
+        def operation_host_error(state: Any, host: Any, op_hash: Any,
+                                 retry_count: int = 0, max_retries: int = 0) -> None:
+            tracker.failed(state, host, op_hash)
+
+    return Callback()
+
+
+def _execute(state: Any, plan: bool, deploy_name: str, tracker: _Tracker) -> None:
+    """Connect, add the deploy's operations and (for an apply) run them; a run that
+    could not go on is an error of every host it left, never "ok, nothing to do"."""
     from pyinfra.api.connect import connect_all, disconnect_all
     from pyinfra.api.deploy import add_deploy
     from pyinfra.api.exceptions import PyinfraError
@@ -228,101 +317,23 @@ def _run_phase(action: str, specs: list[HostSpec], access: Access, secrets: dict
     from pyinfra.api.state import StateStage
 
     from pesdc.provision import deploys
-    from pesdc.provision.deploys import FILE_CHANGES, OP_NAMES
 
-    plan = action == "plan"
-    OP_NAMES.clear()
-    FILE_CHANGES.clear()
-    started = time.monotonic()
-    results: dict[str, HostResult] = {s.host: HostResult(s.host, ENGINE, ok=True)
-                                      for s in specs}
-    with ThreadPoolExecutor(max_workers=min(32, max(1, len(specs)))) as pool:
-        probes = dict(zip([s.host for s in specs],
-                          pool.map(lambda s: _probe(s.address, access), specs),
-                          strict=True))
-    reachable = []
-    for s in specs:
-        user, why = probes[s.host]
-        if user is None:
-            results[s.host].ok = False
-            results[s.host].error = why
-        else:
-            results[s.host].details["user"] = user
-            reachable.append(s)
-    if progress is not None:
-        progress("probed", f"{len(reachable)}/{len(specs)} hosts reachable")
-    if not reachable:
-        return RunResult(action, ENGINE, list(results.values()))
-
-    inventory = Inventory(([(s.host, _host_data(s, probes[s.host][0] or "root", access,
-                                                 secrets, plan)) for s in reachable], {}))
-    config = Config(FAIL_PERCENT=None, CONNECT_TIMEOUT=5)
-    errors: dict[str, str] = {}
-    done: dict[str, int] = {}
-
-    op_started: dict[tuple[str, str], float] = {}
-    op_seconds: dict[str, dict[str, float]] = {}
-
-    class Callback(BaseStateCallback):
-        @staticmethod
-        def operation_host_start(state: Any, host: Any, op_hash: Any) -> None:
-            op_started[(host.name, op_hash)] = time.monotonic()
-
-        @staticmethod
-        def host_connect_error(state: Any, host: Any, error: Any) -> None:
-            errors.setdefault(host.name, f"connect: {error}")
-
-        @staticmethod
-        def operation_host_success(state: Any, host: Any, op_hash: Any,
-                                   retry_count: int = 0) -> None:
-            done[host.name] = done.get(host.name, 0) + 1
-            t0 = op_started.pop((host.name, op_hash), None)
-            if t0 is not None:
-                name = OP_NAMES.get(host.name, {}).get(op_hash, op_hash)
-                op_seconds.setdefault(host.name, {})[name] = time.monotonic() - t0
-            if progress is not None:
-                progress("op", host.name)
-
-        @staticmethod
-        def operation_host_error(state: Any, host: Any, op_hash: Any,
-                                 retry_count: int = 0, max_retries: int = 0) -> None:
-            from pesdc.provision.deploys import OP_NAMES
-            data = state.ops[host].get(op_hash)
-            detail = ""
-            if data is not None:
-                try:
-                    detail = data.operation_meta.stderr.strip().splitlines()[-1]
-                except Exception:
-                    detail = ""
-            # No output (a command that could not run at all): what pyinfra logged.
-            detail = detail or host_log.cause(host.name)
-            opname = OP_NAMES.get(host.name, {}).get(op_hash, op_hash)
-            errors.setdefault(host.name, f"{opname} failed"
-                              + (f": {detail}" if detail else ""))
-            if progress is not None:
-                progress("error", host.name)
-
-    state = State(check_for_changes=plan)
-    state.init(inventory, config)
-    state.add_callback_handler(Callback())
     aborted: dict[str, tuple[str, BaseException]] = {}
     try:
         state.set_stage(StateStage.Connect)
         connect_all(state)
         state.set_stage(StateStage.Prepare)
         add_deploy(state, getattr(deploys, deploy_name))
-        if progress is not None:
-            total = sum(len(state.ops[h]) for h in state.inventory.get_active_hosts())
-            progress("total", str(total))
+        tracker.tell("total", str(sum(len(state.ops[h])
+                                      for h in state.inventory.get_active_hosts())))
         if not plan:
             state.set_stage(StateStage.Execute)
             with hosts_fail_alone(aborted):
                 run_ops(state)
     except (PyinfraError, Exception) as exc:
         for h in state.inventory:
-            # A plan that could not be computed is no plan: never "ok, nothing to do".
-            if h not in state.failed_hosts and h.name not in errors:
-                errors.setdefault(h.name, f"run aborted: {describe_exception(exc)}")
+            if h not in state.failed_hosts and h.name not in tracker.errors:
+                tracker.errors.setdefault(h.name, f"run aborted: {describe_exception(exc)}")
     finally:
         try:
             state.set_stage(StateStage.Disconnect)
@@ -331,47 +342,84 @@ def _run_phase(action: str, specs: list[HostSpec], access: Access, secrets: dict
             pass
     for name, (op_hash, cut) in aborted.items():
         # The host's own cause replaces the generic "failed" of the error callback.
-        opname = OP_NAMES.get(name, {}).get(op_hash, op_hash)
-        errors[name] = f"{opname} interrupted: {describe_exception(cut)}"
+        tracker.errors[name] = f"{tracker.op_name(name, op_hash)} interrupted: " \
+                               f"{describe_exception(cut)}"
 
-    for h in state.inventory:
-        r = results[h.name]
-        failed = h in state.failed_hosts or h.name in errors
-        changes: list[str] = []
-        for op_hash in state.get_op_order():
-            data = state.ops[h].get(op_hash)
-            if data is None:
-                continue
-            meta = data.operation_meta
-            name = OP_NAMES.get(h.name, {}).get(op_hash) or ", ".join(
-                sorted(state.get_op_meta(op_hash).names))
-            if plan:
-                if meta._maybe_is_change:
-                    changes.append(name)
-            elif meta.is_complete() and meta.did_change():
+
+def _changes(state: Any, h: Any, plan: bool, tracker: _Tracker) -> list[str]:
+    """The host's operations that changed (would change, in a plan) something; the
+    failing command's words added to a bare error (the error callback fires too early)."""
+    errors = tracker.errors
+    changes: list[str] = []
+    for op_hash in state.get_op_order():
+        data = state.ops[h].get(op_hash)
+        if data is None:
+            continue
+        meta = data.operation_meta
+        name = tracker.record.op_name(h.name, op_hash) or ", ".join(
+            sorted(state.get_op_meta(op_hash).names))
+        if plan:
+            if meta._maybe_is_change:
                 changes.append(name)
-            if not plan and meta.is_complete() and not meta.did_succeed() and \
-                    h.name in errors and ":" not in errors[h.name]:
-                # What the failing command said (the error callback fires too early).
-                tail = [ln for ln in (meta.stderr + "\n" + meta.stdout).splitlines()
-                        if ln.strip()][-2:]
-                if tail:
-                    errors[h.name] += ": " + " / ".join(tail)[:300]
-        # A batch of files is one operation: name each file that changed in it too.
-        if changes:
-            changes += [c for c in FILE_CHANGES.get(h.name, []) if c not in changes]
-        r.changes = changes
-        r.changed = len([c for c in changes if c not in FILE_CHANGES.get(h.name, [])])
-        if failed:
-            r.ok = False
-            r.error = errors.get(h.name) or "failed"
-        r.details["ops"] = len(state.ops[h])
-        slow = sorted(op_seconds.get(h.name, {}).items(), key=lambda kv: -kv[1])[:5]
-        r.details["slowest_ops"] = {k: round(v, 2) for k, v in slow}
-        r.seconds = time.monotonic() - started
-        spec = h.data.pesdc_spec
-        if spec.not_applicable:
-            r.details["not_applicable"] = dict(spec.not_applicable)
+        elif meta.is_complete() and meta.did_change():
+            changes.append(name)
+        if not plan and meta.is_complete() and not meta.did_succeed() and \
+                h.name in errors and ":" not in errors[h.name]:
+            tail = [ln for ln in (meta.stderr + "\n" + meta.stdout).splitlines()
+                    if ln.strip()][-2:]
+            if tail:
+                errors[h.name] += ": " + " / ".join(tail)[:300]
+    return changes
+
+
+def _host_result(state: Any, h: Any, plan: bool, tracker: _Tracker, r: HostResult,
+                 started: float) -> None:
+    """Fill one host's result from the run's state."""
+    changes = _changes(state, h, plan, tracker)
+    files_changed = tracker.record.file_changes.get(h.name, [])
+    # A batch of files is one operation: name each file that changed in it too.
+    if changes:
+        changes += [c for c in files_changed if c not in changes]
+    r.changes = changes
+    r.changed = len([c for c in changes if c not in files_changed])
+    if h in state.failed_hosts or h.name in tracker.errors:
+        r.ok = False
+        r.error = tracker.errors.get(h.name) or "failed"
+    r.details["ops"] = len(state.ops[h])
+    slow = sorted(tracker.op_seconds.get(h.name, {}).items(), key=lambda kv: -kv[1])[:5]
+    r.details["slowest_ops"] = {k: round(v, 2) for k, v in slow}
+    r.seconds = time.monotonic() - started
+    spec = h.data.pesdc_spec
+    if spec.not_applicable:
+        r.details["not_applicable"] = dict(spec.not_applicable)
+
+
+def _run_phase(action: str, specs: list[HostSpec], access: Access, secrets: dict[str, str],
+               progress: Any, deploy_name: str) -> RunResult:
+    """PLAN (operations computed against the hosts' facts, nothing executed) or APPLY."""
+    os.environ.setdefault("PYINFRA_PROGRESS", "off")
+    from pyinfra.api import Config, Inventory, State
+
+    from pesdc.provision.deploys import RunRecord
+
+    plan = action == "plan"
+    started = time.monotonic()
+    results = {s.host: HostResult(s.host, ENGINE, ok=True) for s in specs}
+    reachable = _probe_all(specs, access, results)
+    if progress is not None:
+        progress("probed", f"{len(reachable)}/{len(specs)} hosts reachable")
+    if not reachable:
+        return RunResult(action, ENGINE, list(results.values()))
+    record = RunRecord()
+    tracker = _Tracker(record, _quiet_pyinfra_log(), progress)
+    inventory = Inventory(([(s.host, _host_data(s, user, access, secrets, plan, record))
+                            for s, user in reachable], {}))
+    state = State(check_for_changes=plan)
+    state.init(inventory, Config(FAIL_PERCENT=None, CONNECT_TIMEOUT=5))
+    state.add_callback_handler(_callback(tracker))
+    _execute(state, plan, deploy_name, tracker)
+    for h in state.inventory:
+        _host_result(state, h, plan, tracker, results[h.name], started)
     return RunResult(action, ENGINE, [results[s.host] for s in specs])
 
 
