@@ -60,7 +60,8 @@ def _deploy_pubkeys(lab: str | None) -> list[str]:
 
 
 def _run(action: str, paths: tuple[Path, ...], dc: str | None, lab: str | None,
-         limit: tuple[str, ...], as_json: bool) -> tuple[RunResult, str | None]:
+         limit: tuple[str, ...], as_json: bool, engine_name: str = "pyinfra"
+         ) -> tuple[RunResult, str | None]:
     """The run's result, and why the journal could not take it (None: it did)."""
     from pesdc.lab.enter import reexec_inside
     from pesdc.provision import engine
@@ -79,8 +80,8 @@ def _run(action: str, paths: tuple[Path, ...], dc: str | None, lab: str | None,
     if action == "apply":
         # Taken here, once inside the controller namespace (the re-exec would close it).
         with holding(center, lab, action, as_json):
-            return _run_held(action, loaded, center, names, lab, as_json)
-    return _run_held(action, loaded, center, names, lab, as_json)
+            return _run_held(action, loaded, center, names, lab, as_json, engine_name)
+    return _run_held(action, loaded, center, names, lab, as_json, engine_name)
 
 
 @contextlib.contextmanager
@@ -129,18 +130,22 @@ def _record(result: RunResult, center: str, lab: str | None) -> str | None:
 
 
 def _run_held(action: str, loaded: Any, center: str, names: list[str], lab: str | None,
-              as_json: bool) -> tuple[RunResult, str | None]:
+              as_json: bool, engine_name: str = "pyinfra") -> tuple[RunResult, str | None]:
     from pesdc.provision import engine
     from pesdc.provision.secrets import backup_keypair, provisioning_secrets
 
     _priv, backup_pub = backup_keypair(center)
     specs = engine.build_specs(loaded.topology, center, names, bool(lab),
                                _deploy_pubkeys(lab), backup_pub)
-    secrets = provisioning_secrets(center) if action == "apply" else {}
-    if action == "plan":
-        secrets = provisioning_secrets(center)
-    access = _access(lab)
+    # A plan needs them too: what the standby's password file would hold is compared.
+    secrets = provisioning_secrets(center)
     started = time.monotonic()
+    if engine_name == "ansible":  # the same HostSpecs, applied by the Ansible roles
+        from pesdc.provision import ansible_engine
+
+        result = ansible_engine.run(action, loaded.topology, center, specs, lab)
+        return _report(result, center, lab, action, as_json, time.monotonic() - started)
+    access = _access(lab)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, transient=True,
                   disable=as_json) as bar:
@@ -156,7 +161,12 @@ def _run_held(action: str, loaded: Any, center: str, names: list[str], lab: str 
                 bar.update(task, description=f"{action} {center}: {what}")
 
         result = engine.run(action, specs, access, secrets, progress)
-    elapsed = time.monotonic() - started
+    return _report(result, center, lab, action, as_json, time.monotonic() - started)
+
+
+def _report(result: RunResult, center: str, lab: str | None, action: str, as_json: bool,
+            elapsed: float) -> tuple[RunResult, str | None]:
+    """Journal an apply, print the result; why the journal could not take it."""
     journal_error = _record(result, center, lab) if action == "apply" else None
     if as_json:
         click.echo(json.dumps({"action": action, "engine": result.engine, "center": center,
@@ -225,21 +235,11 @@ def apply(paths: tuple[Path, ...], dc: str | None, lab: str | None, limit: tuple
           as_json: bool, engine_name: str) -> None:
     """Bring the servers to the state the topology and graded protection require."""
     lab_name = _lab_name(lab) if lab is not None else None
-    if engine_name == "ansible":
-        if importlib.util.find_spec("pesdc.provision.ansible_engine") is None:
-            raise click.ClickException("the Ansible engine (pesdc.provision.ansible_engine) "
-                                       "is not available in this build")
-        mod = importlib.import_module("pesdc.provision.ansible_engine")
-        loaded = load_or_exit(paths)
-        center = pick_center(loaded.topology, dc)
-        with holding(center, lab_name, "apply", False):
-            res = mod.apply(paths=list(paths), dc=dc, lab=lab_name, limit=list(limit))
-            if isinstance(res, RunResult):
-                journal_error = _record(res, center, lab_name)
-                _print(res, center, 0.0)
-                sys.exit(0 if res.ok and not journal_error else 1)
-            sys.exit(0 if res else 1)
-    res, journal_error = _run("apply", paths, dc, lab_name, limit, as_json)
+    if engine_name == "ansible" and \
+            importlib.util.find_spec("pesdc.provision.ansible_engine") is None:
+        raise click.ClickException("the Ansible engine (pesdc.provision.ansible_engine) "
+                                   "is not available in this build")
+    res, journal_error = _run("apply", paths, dc, lab_name, limit, as_json, engine_name)
     sys.exit(0 if res.ok and not journal_error else 1)
 
 

@@ -1,5 +1,6 @@
-"""The Ansible engine: the same desired state as the pyinfra engine, applied by the
-Ansible roles (cli/pesdc/roles/) through `pesdc export ansible` and ansible-playbook.
+"""The Ansible engine: the same desired state as the pyinfra engine (the HostSpecs it
+builds), applied by the Ansible roles (cli/pesdc/roles/) through host_vars exported from
+those HostSpecs and ansible-playbook.
 
 plan = ``ansible-playbook --check --diff``; apply = ``ansible-playbook``. For a lab the
 playbook runs inside the lab's controller namespace (its routes lead only into the lab),
@@ -23,6 +24,7 @@ from typing import Any
 from pesdc.model.tree import Topology
 from pesdc.provision.ansible_export import SECRET_ENV, export_ansible
 from pesdc.provision.engine import deploy_pubkeys
+from pesdc.provision.spec import HostSpec
 from pesdc.results import HostResult, RunResult
 
 ENGINE = "ansible"
@@ -61,19 +63,19 @@ def _center(topo: Topology, dc: str | None) -> str:
     return cities[0]
 
 
-def select_hosts(topo: Topology, dc_name: str, limit: list[str] | None) -> list[str]:
-    """NAME.CENTER of the servers --limit picks (the pyinfra engine's rules)."""
-    dc = topo.datacenters[dc_name]
-    want = set(limit or [])
-    out = []
-    for s in dc.servers:
-        keys = {s.name, f"{s.name}.{dc.name}", s.zone, *(r.value for r in s.roles)}
-        group = getattr(s, "group", None)
-        if group:
-            keys.add(str(group))
-        if not want or keys & want:
-            out.append(f"{s.name}.{dc.name}")
-    return out
+def host_specs(topo: Topology, dc_name: str, lab: str | None,
+               limit: list[str] | None = None) -> list[HostSpec]:
+    """The HostSpecs of the servers --limit picks, built as the pyinfra engine builds
+    them (the same selection, deploy keys and backup key): both engines apply one
+    desired state."""
+    from pesdc.provision.engine import build_specs, select
+    from pesdc.provision.secrets import backup_keypair
+
+    names = select(topo, dc_name, limit)
+    if not names:
+        raise ValueError(f"--limit {' '.join(limit or [])} matches no server of {dc_name}")
+    return build_specs(topo, dc_name, names, lab is not None, deploy_pubkeys(lab),
+                       backup_keypair(dc_name)[1])
 
 
 def _secrets_env(dc_name: str) -> dict[str, str]:
@@ -111,17 +113,15 @@ def parse_results(data: dict[str, Any], hosts: list[str], started: float) -> lis
     return out
 
 
-def run(action: str, topo: Topology, dc_name: str, lab: str | None,
-        limit: list[str] | None = None, out: Path | None = None,
-        extra_args: list[str] | None = None) -> RunResult:
-    hosts = select_hosts(topo, dc_name, limit)
-    if not hosts:
-        raise ValueError(f"--limit {' '.join(limit or [])} matches no server of {dc_name}")
+def run(action: str, topo: Topology, dc_name: str, specs: list[HostSpec], lab: str | None,
+        out: Path | None = None, extra_args: list[str] | None = None) -> RunResult:
+    """PLAN or APPLY the HostSpecs (built by :func:`host_specs`, as for the pyinfra
+    engine) with the roles: exported as host_vars, then ansible-playbook."""
+    hosts = [s.host for s in specs]
     out = out or export_dir(dc_name, lab)
-    dc = topo.datacenters[dc_name]
     # The folder is the engine's working directory (its logs and results live there
     # too): pesdc's own, also when an older version left it without a MANIFEST.
-    export_ansible(topo, [dc], out, lab, deploy_pubkeys(lab), force=True)
+    export_ansible(topo, [topo.datacenters[dc_name]], out, lab, force=True, specs=specs)
     results = out / f"results-{action}.json"
     log = out / f"{action}.log"
     results.unlink(missing_ok=True)
@@ -181,7 +181,7 @@ def plan(topo: Topology | None = None, dc_name: str | None = None, lab: str | No
          out: Path | None = None) -> RunResult:
     """What an apply would change, per host (ansible-playbook --check --diff)."""
     t, name = _args(topo, dc_name, paths, dc)
-    return run("plan", t, name, lab, limit, out)
+    return run("plan", t, name, host_specs(t, name, lab, limit), lab, out)
 
 
 def apply(topo: Topology | None = None, dc_name: str | None = None, lab: str | None = None,
@@ -189,4 +189,4 @@ def apply(topo: Topology | None = None, dc_name: str | None = None, lab: str | N
           out: Path | None = None) -> RunResult:
     """Apply the roles (ansible-playbook), per-host results; nothing raised per host."""
     t, name = _args(topo, dc_name, paths, dc)
-    return run("apply", t, name, lab, limit, out)
+    return run("apply", t, name, host_specs(t, name, lab, limit), lab, out)

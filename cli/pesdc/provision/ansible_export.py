@@ -22,7 +22,7 @@ import yaml
 from pesdc.model.schema import DataCenter
 from pesdc.model.tree import Topology
 from pesdc.provision.spec import FileSpec, HostSpec
-from pesdc.render.context import CenterFacts, hostname
+from pesdc.render.context import CenterFacts
 from pesdc.render.inventory import ansible_inventory
 from pesdc.render.output import write_tree
 
@@ -149,6 +149,22 @@ def build_specs(topo: Topology, dc: DataCenter, lab: bool, deploy_pubkeys: list[
                           facts=facts) for srv in dc.servers]
 
 
+def _center_specs(topo: Topology, dcs: list[DataCenter], lab: str | None,
+                  deploy_pubkeys: list[str] | None, backup_pubkey: str | None,
+                  limit: list[str] | None) -> list[HostSpec]:
+    """Every server's HostSpec (those ``limit`` names, by name, NAME.CENTER or role)."""
+    out = []
+    for dc in dcs:
+        if not dc.servers:
+            continue
+        bk = backup_pubkey if backup_pubkey is not None else _backup_pubkey(dc.name)
+        for spec in build_specs(topo, dc, lab is not None, deploy_pubkeys or [], bk):
+            name = spec.data["server"]["name"]
+            if not limit or {spec.host, name, *spec.roles} & set(limit):
+                out.append(spec)
+    return out
+
+
 # -- the playbook ----------------------------------------------------------------------
 def site_yml(roles_present: list[str]) -> str:
     plays: list[dict[str, Any]] = [{
@@ -254,8 +270,13 @@ def _servers_only(inv: dict[str, Any]) -> dict[str, Any]:
 
 def export_ansible(topo: Topology, dcs: list[DataCenter], out: Path, lab: str | None = None,
                    deploy_pubkeys: list[str] | None = None, backup_pubkey: str | None = None,
-                   limit: list[str] | None = None, force: bool = False) -> Export:
+                   limit: list[str] | None = None, force: bool = False,
+                   specs: list[HostSpec] | None = None) -> Export:
     """Write OUT/{inventory/hosts.yml, host_vars/, site.yml, ansible.cfg}.
+
+    ``specs``: the HostSpecs to export (an engine's run: the servers it applies, built
+    as the pyinfra engine builds them); else every server of ``dcs`` is built here, and
+    ``limit`` picks among them.
 
     Written as `pesdc render` writes (pesdc.render.output.write_tree): a MANIFEST lists
     what was written, a re-export removes only unedited files it wrote (a host no longer
@@ -268,20 +289,15 @@ def export_ansible(topo: Topology, dcs: list[DataCenter], out: Path, lab: str | 
     roles_present: set[str] = set()
     files: dict[str, str] = {}
     wanted: set[str] = set()
-    for dc in dcs:
-        if not dc.servers:
-            continue
-        bk = backup_pubkey if backup_pubkey is not None else _backup_pubkey(dc.name)
-        for spec in build_specs(topo, dc, lab is not None, deploy_pubkeys or [], bk):
-            name = hostname(dc, spec.data["server"]["name"])
-            if limit and not ({name, spec.data["server"]["name"], *spec.roles} & set(limit)):
-                continue
-            wanted.add(name)
-            roles_present.update(spec.roles)
-            files[f"host_vars/{name}.yml"] = HEADER + _yaml(host_vars(spec))
-            result.hosts.append(name)
-            result.files.append(f"host_vars/{name}.yml")
-    if limit:
+    for spec in specs if specs is not None else _center_specs(topo, dcs, lab, deploy_pubkeys,
+                                                              backup_pubkey, limit):
+        name = spec.host
+        wanted.add(name)
+        roles_present.update(spec.roles)
+        files[f"host_vars/{name}.yml"] = HEADER + _yaml(host_vars(spec))
+        result.hosts.append(name)
+        result.files.append(f"host_vars/{name}.yml")
+    if limit or specs is not None:
         inv["all"]["hosts"] = {h: v for h, v in inv["all"]["hosts"].items() if h in wanted}
         inv["all"]["children"] = {
             g: {"hosts": {h: None for h in s["hosts"] if h in wanted}}
