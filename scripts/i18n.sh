@@ -12,19 +12,20 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
-pybabel=.venv/bin/pybabel
+python="${PYTHON:-.venv/bin/python}"  # the venv's, where pesdc and Babel are installed
+pybabel() { "$python" -m babel.messages.frontend "$@"; }
 locale_dir=cli/pesdc/locale
 po="$locale_dir/zh_CN/LC_MESSAGES/pesdc.po"
 
 extract() {
   # -k NC_:1c,2: pesdc.i18n's marker for a string with its context (N_ is a default).
   # Locations name the file only: a code edit elsewhere in a file does not change the .po.
-  "$pybabel" -q extract -F babel.cfg -k NC_:1c,2 -c TRANSLATORS: --add-location=file \
+  pybabel -q extract -F babel.cfg -k NC_:1c,2 -c TRANSLATORS: --add-location=file \
     --project=pesdc --copyright-holder="pesdc authors" -o "$1" cli/pesdc
 }
 
 compile() {
-  "$pybabel" -q compile -D pesdc -d "$locale_dir" -l zh_CN
+  pybabel -q compile -D pesdc -d "$locale_dir" -l zh_CN
 }
 
 case "${1:-all}" in
@@ -35,13 +36,13 @@ case "${1:-all}" in
     trap 'rm -f "$pot"' EXIT
     extract "$pot"
     if [ -e "$po" ]; then
-      "$pybabel" -q update -D pesdc -d "$locale_dir" -l zh_CN -i "$pot" \
+      pybabel -q update -D pesdc -d "$locale_dir" -l zh_CN -i "$pot" \
         --ignore-obsolete --ignore-pot-creation-date
     else
-      "$pybabel" -q init -D pesdc -d "$locale_dir" -l zh_CN -i "$pot"
+      pybabel -q init -D pesdc -d "$locale_dir" -l zh_CN -i "$pot"
     fi
     compile
-    .venv/bin/python - "$po" <<'PY'
+    "$python" - "$po" <<'PY'
 import sys
 from babel.messages.pofile import read_po
 with open(sys.argv[1], "rb") as f:
