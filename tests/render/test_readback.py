@@ -24,6 +24,7 @@ from pesdc.audit.registry import AuditContext, DeviceEvidence, all_checks
 from pesdc.audit.result import Status, combine
 from pesdc.kinds import kind_of
 from pesdc.model.loader import load
+from pesdc.platforms.linux.policy import read_nft_json, read_nft_text
 from pesdc.policy import rules_enforced_by
 from pesdc.render import render_device_files, render_tree
 from pesdc.render.context import CenterFacts, device_context
@@ -36,8 +37,6 @@ from pesdc.render.readback import (
     expected,
     policy_differences,
     read_back,
-    read_nft_json,
-    read_nft_text,
 )
 
 from .conftest import LABCITY, ROOT, needs_root, run

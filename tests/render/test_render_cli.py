@@ -67,7 +67,7 @@ def test_against_running_dir_writes_remediation(tmp_path: Path):
                "--against", str(running)])
     assert res.returncode == 0, res.stderr
     rem = (out / "remediation/weihai/rt-1/frr.conf").read_text()
-    assert "router ospf" in rem  # linux gear: the whole file, applied atomically
+    assert "router ospf" in rem  # the FRR diff net plan pushes, from a bare running file
 
 
 def test_feature_a_platform_cannot_express_is_an_error(labcity_copy: Path, tmp_path: Path):

@@ -9,14 +9,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from hier_config import HConfig, Platform, get_hconfig
+from hier_config import HConfig
 
-from pesdc.kinds import KINDS
 from pesdc.model import validate
 from pesdc.model.diagnostics import Diagnostic
+from pesdc.netpush.drivers import DRIVERS
+from pesdc.platforms.h3c_comware.syntax import comware_normalise
 from pesdc.render import render_device_files
 from pesdc.render.context import CenterFacts, device_context
-from pesdc.render.output import comware_normalise
 
 HERE = Path(__file__).resolve().parent
 VENDOR = HERE / "fixtures" / "vendor"
@@ -30,12 +30,6 @@ CASES = {
     "usg_fw": VENDOR / "usg_fw",  # USG firewall pair + USG gatekeeper
     "comware": VENDOR / "comware",  # Comware switch pair, firewall pair, gatekeeper
     "ios": VENDOR / "ios",  # IOS access switch, IOS router with ZBF
-}
-
-HIER = {
-    "huawei_vrp": Platform.HUAWEI_VRP,
-    "hp_comware5": Platform.HP_COMWARE5,
-    "cisco_ios": Platform.CISCO_IOS,
 }
 
 SECRET_RE = re.compile(r"%%PESDC_SECRET:[A-Za-z0-9_.-]+%%")
@@ -59,11 +53,13 @@ def render_case(case: str) -> tuple[dict[str, tuple[str, str]], list[Diagnostic]
 
 
 def hconfig(kind_name: str, text: str) -> HConfig:
-    plat = KINDS[kind_name].hier_platform
-    assert plat is not None
-    if plat == "hp_comware5":
-        text = comware_normalise(text)
-    return get_hconfig(HIER[plat], text)
+    """The hier_config tree of a vendor configuration, as its driver's diff reads it."""
+    syntax = DRIVERS[kind_name].syntax
+    assert syntax is not None
+    return syntax.hconfig(text)
+
+
+__all__ = ["comware_normalise"]  # the vendor tests take it from here
 
 
 def golden_path(case: str, device: str) -> Path:

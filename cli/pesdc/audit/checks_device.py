@@ -1,5 +1,9 @@
 """Audit checks on network gear configurations (kinds: rendered, device).
 
+The norms and the verdicts are here; where a platform writes each setting is its
+dialect's (``pesdc/platforms/<name>/dialect.py``), asked through ``dialect_of``. A
+platform without one is an error on each of its devices, never read in another's syntax.
+
 ``rendered`` rules read the rendered configuration of every platform (vendor gear is
 never run here); ``device`` rules read the configuration of Linux gear as it runs in
 the lab (``nft list ruleset``) when evidence was collected, the rendered one otherwise.
@@ -23,32 +27,31 @@ from pesdc.audit.registry import (
     part,
 )
 from pesdc.audit.result import Evidence, Msg, Outcome
-
-VENDOR = ("huawei_vrp", "huawei_usg", "h3c_comware", "cisco_ios")
-FILTERS = ("firewall", "gatekeeper")
-
-
-def _has(text: str, pattern: str) -> bool:
-    return re.search(pattern, text, re.MULTILINE | re.IGNORECASE) is not None
+from pesdc.platforms import PlatformError, dialect_of, kind_of
+from pesdc.platforms.dialect import FILTERS, Dialect, Finding, excerpt
 
 
-def _excerpt(text: str, patterns: list[str], limit: int = 40) -> str:
-    """The lines matching any pattern (one compiled pass over the text)."""
-    alt = "|".join(f"(?:{p.lstrip('^')})" for p in patterns)
-    lines = re.findall(rf"^.*(?:{alt}).*$", text, re.MULTILINE | re.IGNORECASE)
-    return "\n".join(lines[:limit])
-
-
-def _vendor_devices(ctx: AuditContext) -> list[DeviceEvidence]:
-    return [ev for ev in (ctx.devices.get(d.name) for d in ctx.dc.devices) if ev is not None]
+def _dialect(ev: DeviceEvidence) -> Dialect | Outcome:
+    """The device's platform dialect, or an error outcome naming the platform: a
+    configuration is never read in another platform's syntax."""
+    try:
+        return dialect_of(ev.platform)
+    except PlatformError as exc:
+        return error(ev.name, Msg(f"not judged: {exc}", f"无法判定：{exc}"))
 
 
 def _per_vendor(ctx: AuditContext, what: Msg, judge: Any,
                 patterns: list[str]) -> list[Outcome]:
-    """``judge(ev, text) -> (Status, Msg)`` on each vendor device's configuration."""
+    """``judge(ev, dialect, text) -> (Status, Msg)`` on each device that manages itself."""
     out: list[Outcome] = []
-    for ev in _vendor_devices(ctx):
-        if ev.platform not in VENDOR:
+    for ev in (ctx.devices.get(d.name) for d in ctx.dc.devices):
+        if ev is None:
+            continue
+        dialect = _dialect(ev)
+        if isinstance(dialect, Outcome):
+            out.append(dialect)
+            continue
+        if not dialect.manages_itself:
             gap = " " if what.zh[:1].isascii() else ""  # between Chinese and Latin text
             out.append(na(ev.name, Msg(
                 f"Linux gear: {what.en} is the host's (sshd, rsyslog, chrony), not a rendered "
@@ -57,8 +60,8 @@ def _per_vendor(ctx: AuditContext, what: Msg, judge: Any,
                 "不属于渲染的设备配置，本项不适用")))
             continue
         text = ev.text
-        status, message = judge(ev, text)
-        lines = _excerpt(text, patterns)
+        status, message = judge(ev, dialect, text)
+        lines = excerpt(text, patterns)
         proof = Evidence(f"{ev.source} configuration ({ev.platform})",
                          lines or "(no matching line)", ev.source,
                          "" if lines else "（配置中无相关行）")
@@ -66,14 +69,13 @@ def _per_vendor(ctx: AuditContext, what: Msg, judge: Any,
     return out
 
 
-SSH_PATTERNS = {
-    "huawei_vrp": (r"^undo telnet server enable", r"^undo http server enable",
-                   r"^stelnet server enable"),
-    "huawei_usg": (r"^undo telnet server enable", r"^undo web-manager enable",
-                   r"^stelnet server enable"),
-    "h3c_comware": (r"^undo telnet server enable", r"^undo ip http enable",
-                    r"^ssh server enable"),
-    "cisco_ios": (r"^no ip http server", r"^no ip http server", r"^ip ssh version 2"),
+# What lets remote management in other than SSH v2 (Dialect.remote_access_gaps).
+ACCESS_GAPS = {
+    "telnet": Msg("telnet not disabled", "未关闭 telnet"),
+    "http": Msg("HTTP management not disabled", "未关闭 HTTP 管理"),
+    "ssh": Msg("SSH v2 not enabled", "未启用 SSH v2"),
+    "more than SSH": Msg("a vty accepts more than SSH", "有 vty 接受 SSH 以外的协议"),
+    "telnet on a vty": Msg("a vty accepts telnet", "有 vty 接受 telnet 登录"),
 }
 
 
@@ -81,19 +83,8 @@ SSH_PATTERNS = {
 def ssh_only(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
     from pesdc.audit.result import Status
 
-    def judge(ev: DeviceEvidence, text: str) -> tuple[Status, Msg]:
-        telnet, http, ssh = SSH_PATTERNS[ev.platform]
-        problems = []
-        if not _has(text, telnet):
-            problems.append(Msg("telnet not disabled", "未关闭 telnet"))
-        if not _has(text, http):
-            problems.append(Msg("HTTP management not disabled", "未关闭 HTTP 管理"))
-        if not _has(text, ssh):
-            problems.append(Msg("SSH v2 not enabled", "未启用 SSH v2"))
-        if ev.platform == "cisco_ios" and _has(text, r"^\s*transport input (?!ssh\s*$)"):
-            problems.append(Msg("a vty accepts more than SSH", "有 vty 接受 SSH 以外的协议"))
-        if ev.platform != "cisco_ios" and _has(text, r"^\s*protocol inbound (all|telnet)"):
-            problems.append(Msg("a vty accepts telnet", "有 vty 接受 telnet 登录"))
+    def judge(ev: DeviceEvidence, dialect: Dialect, text: str) -> tuple[Status, Msg]:
+        problems = [ACCESS_GAPS[g] for g in dialect.remote_access_gaps(text)]
         return ((Status.failed, Msg.join(problems)) if problems else
                 (Status.passed, Msg("SSH v2 only; telnet and HTTP off",
                                     "仅允许 SSH v2 远程管理；telnet 与 HTTP 已关闭")))
@@ -103,23 +94,12 @@ def ssh_only(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
                         r"web-manager"])
 
 
-def _addr_line(text: str, platform: str, kind: str) -> list[str]:
-    pats = {
-        "log": {"cisco_ios": r"^logging host (\S+)",
-                "_": r"^info-center loghost (\d+\.\d+\.\d+\.\d+)"},
-        "ntp": {"cisco_ios": r"^ntp server (\S+)",
-                "_": r"^ntp-service unicast-server (\S+)"},
-    }[kind]
-    pat = pats.get(platform, pats["_"])
-    return re.findall(pat, text, re.MULTILINE)
-
-
 @check("AUD-MC-11")
 def device_syslog(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
     from pesdc.audit.result import Status
 
-    def judge(ev: DeviceEvidence, text: str) -> tuple[Status, Msg]:
-        hosts = _addr_line(text, ev.platform, "log")
+    def judge(ev: DeviceEvidence, dialect: Dialect, text: str) -> tuple[Status, Msg]:
+        hosts = dialect.log_hosts(text)
         good = [h for h in hosts if h in ev.log_servers]
         if good:
             dest = ", ".join(good)
@@ -137,8 +117,8 @@ def device_syslog(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
 def device_ntp(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
     from pesdc.audit.result import Status
 
-    def judge(ev: DeviceEvidence, text: str) -> tuple[Status, Msg]:
-        hosts = _addr_line(text, ev.platform, "ntp")
+    def judge(ev: DeviceEvidence, dialect: Dialect, text: str) -> tuple[Status, Msg]:
+        hosts = dialect.time_sources(text)
         good = [h for h in hosts if h in ev.time_sources]
         if good:
             src = ", ".join(good)
@@ -156,9 +136,8 @@ def device_ntp(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
 def device_admins(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
     from pesdc.audit.result import Status
 
-    def judge(ev: DeviceEvidence, text: str) -> tuple[Status, Msg]:
-        missing = [n for n in ev.admins.values() if not _has(
-            text, rf"^\s*(local-user|manager-user|username)\s+{re.escape(n)}\b")]
+    def judge(ev: DeviceEvidence, dialect: Dialect, text: str) -> tuple[Status, Msg]:
+        missing = [n for n in ev.admins.values() if not dialect.has_account(text, n)]
         if missing:
             who = ", ".join(missing)
             return Status.failed, Msg(f"no account for {who}", f"未为 {who} 建立设备账户")
@@ -169,11 +148,6 @@ def device_admins(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
                        [r"local-user", r"manager-user", r"^username", r"role"])
 
 
-LOCK = {"huawei_vrp": r"retry-time (\d+)", "huawei_usg": r"failed-count (\d+)",
-        "h3c_comware": r"login-attempt (\d+)", "cisco_ios": r"login block-for \d+ attempts (\d+)"}
-IDLE = {"cisco_ios": r"exec-timeout (\d+)", "_": r"idle-timeout (\d+)"}
-
-
 @check("AUD-MC-14")
 def device_lockout(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
     from pesdc.audit.result import Status
@@ -181,9 +155,9 @@ def device_lockout(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
     attempts = int(p.get("login_fail_attempts", 5))
     idle = int(p.get("idle_timeout_minutes", 10))
 
-    def judge(ev: DeviceEvidence, text: str) -> tuple[Status, Msg]:
-        locks = [int(x) for x in re.findall(LOCK[ev.platform], text)]
-        idles = [int(x) for x in re.findall(IDLE.get(ev.platform, IDLE["_"]), text)]
+    def judge(ev: DeviceEvidence, dialect: Dialect, text: str) -> tuple[Status, Msg]:
+        locks = dialect.lockout_attempts(text)
+        idles = dialect.idle_timeouts(text)
         problems = []
         if not locks or max(locks) > attempts:
             problems.append(Msg(
@@ -211,13 +185,14 @@ def device_lockout(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
 def device_snmp(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
     from pesdc.audit.result import Status
 
-    def judge(ev: DeviceEvidence, text: str) -> tuple[Status, Msg]:
-        if _has(text, r"^\s*snmp-(agent|server) community"):
+    def judge(ev: DeviceEvidence, dialect: Dialect, text: str) -> tuple[Status, Msg]:
+        state = dialect.snmp(text)
+        if state == "community":
             return Status.failed, Msg("an SNMP community (v1/v2c) is configured",
                                       "配置了 SNMP 团体名（v1/v2c，明文鉴别）")
-        if not _has(text, r"snmp"):
+        if state == "off":
             return Status.passed, Msg("SNMP off", "SNMP 未启用")
-        if _has(text, r"(v3 .*privacy|v3 priv|privacy-mode)"):
+        if state == "v3 privacy":
             return Status.passed, Msg("SNMPv3 with authentication and privacy",
                                       "使用 SNMPv3，启用认证和加密")
         return Status.failed, Msg("SNMP without v3 privacy", "SNMP 未使用 v3 加密（privacy）")
@@ -275,22 +250,19 @@ def no_literal_secrets(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
 
 # -- device rules: rendered config, or the running config of Linux gear ----------------
 
-def _nft_chain(text: str, chain: str) -> str:
-    m = re.search(rf"chain {chain} \{{(.*?)\n\s*\}}", text, re.DOTALL)
-    return m.group(1) if m else ""
-
-
 def _no_filter(platform: str) -> Msg:
     return Msg(f"{platform} does not filter between zones", f"{platform} 不在区域间过滤流量")
 
 
-def _permits_everything(ev: DeviceEvidence) -> str:
+def _permits_everything(ev: DeviceEvidence, dialect: Dialect) -> str:
     """A permit, read back from the configuration, that lets any traffic through: with
     it, the default deny never applies ("" when there is none)."""
-    from pesdc.render.readback import ANY, read_back
+    from pesdc.render.readback import ANY, read_with
 
-    read = read_back(_reader_kind(ev), ev.files)
-    return next((str(x) for x in (read.permits if read else [])
+    if dialect.policy is None:
+        return ""
+    read = read_with(dialect.policy, ev.files)
+    return next((str(x) for x in read.permits
                  if x.src == (ANY,) and x.dst == (ANY,) and x.protocol == "any"), "")
 
 
@@ -299,137 +271,99 @@ def _everything(permit: str) -> Msg:
                f"有规则放行一切流量（{permit}），默认拒绝形同虚设")
 
 
+# What a dialect read (Finding.reason), in words.
+FINDINGS = {
+    # AUD-AB-10
+    "forward chain policy drop": Msg(
+        "forward chain policy drop: everything not allowed is dropped",
+        "forward 链策略为 drop：未允许的流量一律丢弃（默认拒绝）"),
+    "forward chain accepts by default": Msg("forward chain does not drop by default",
+                                            "forward 链未设置默认丢弃（未默认拒绝）"),
+    "final deny rule": Msg("a final deny rule drops everything not allowed",
+                           "末条拒绝规则丢弃一切未允许的流量（默认拒绝）"),
+    "no final deny rule": Msg("no final deny rule", "缺少末条默认拒绝规则"),
+    # AUD-AB-11
+    "connection tracking": Msg("connection tracking: replies accepted, invalid dropped",
+                               "启用连接跟踪：放行回应报文，丢弃无效报文"),
+    "replies by state, invalid kept": Msg(
+        "replies accepted by state, invalid packets not dropped",
+        "按连接状态放行回应报文，但未丢弃无效报文"),
+    "no connection state": Msg("no connection-state rules", "无基于连接状态的规则"),
+    "session table": Msg("security-policy in place; the firewall matches packets against "
+                         "its session table first (stateful)",
+                         "已配置 security-policy，报文先匹配会话表（状态检测）"),
+    "no security-policy section": Msg(
+        "no security-policy section: nothing filters by session",
+        "未配置 security-policy 安全策略：无基于会话的过滤"),
+    "session state check off": Msg("the TCP session state check is switched off",
+                                   "TCP 会话状态检查已被关闭"),
+    "inspect": Msg("zone-based firewall with inspect (stateful)",
+                   "基于区域的防火墙启用 inspect（状态检测）"),
+    "no inspect": Msg("no inspect policy", "未配置 inspect 状态检测策略"),
+    # AUD-AB-12
+    "input chain accepts by default": Msg("input chain accepts by default", "input 链默认放行"),
+    "ssh from the management networks": Msg(
+        "SSH accepted only from the management networks", "仅接受来自安全管理区网段的 SSH 连接"),
+    "ssh not limited": Msg("SSH not limited to the management networks",
+                           "SSH 未限定为仅来自安全管理区网段"),
+    "management ACL": Msg("management ACL limited to the management networks",
+                          "管理访问控制列表限定为安全管理区网段"),
+    "management ACL without the networks": Msg(
+        "a management ACL, but not naming the management networks",
+        "配置了管理访问控制列表，但未限定安全管理区网段"),
+    "no management ACL": Msg("no ACL on the management lines", "管理线路未配置访问控制列表"),
+}
+
+
+def _proof(ev: DeviceEvidence, finding: Finding) -> list[Evidence]:
+    p = finding.proof
+    return [Evidence(f"{ev.source} {p.label}", p.text, ev.source)] if p else []
+
+
+def _outcome(ev: DeviceEvidence, finding: Finding) -> Outcome:
+    judge = {"passed": ok, "partial": part, "failed": bad}[finding.verdict]
+    return judge(ev.name, FINDINGS[finding.reason], *_proof(ev, finding))
+
+
 @device_check("AUD-AB-10")
 def default_deny(ev: DeviceEvidence, p: dict[str, Any]) -> Outcome | None:
     if ev.kind not in FILTERS:
         return None
-    text = ev.text
-    if ev.platform == "linux":
-        fwd = _nft_chain(text, "forward")
-        proof = [Evidence(f"{ev.source} nftables forward chain", fwd[:3000] or text[:2000],
-                          ev.source)]
-        if catch_all := _permits_everything(ev):
-            return bad(ev.name, _everything(catch_all), *proof)
-        if re.search(r"policy drop;", fwd):
-            return ok(ev.name, Msg("forward chain policy drop: everything not allowed is "
-                                   "dropped", "forward 链策略为 drop：未允许的流量一律丢弃"
-                                   "（默认拒绝）"), *proof)
-        return bad(ev.name, Msg("forward chain does not drop by default",
-                                "forward 链未设置默认丢弃（未默认拒绝）"), *proof)
-    pat = {"huawei_usg": r"rule name pesdc-default-deny\s*\n(\s+description.*\n)?\s+action deny",
-           "h3c_comware": r"name pesdc-default-deny\s*\n(\s+description.*\n)?\s+action drop",
-           "cisco_ios": r"class class-default\s*\n\s+drop",
-           }.get(ev.platform)
-    proof = [Evidence(f"{ev.source} configuration", _excerpt(text, [
-        r"default-deny", r"action (deny|drop)", r"class-default", r"^\s+drop"]), ev.source)]
-    if pat is None:
+    dialect = _dialect(ev)
+    if isinstance(dialect, Outcome):
+        return dialect
+    finding = dialect.default_deny(ev.text)
+    if finding is None:
         return na(ev.name, _no_filter(ev.platform))
-    if catch_all := _permits_everything(ev):
-        return bad(ev.name, _everything(catch_all), *proof)
-    if re.search(pat, text):
-        return ok(ev.name, Msg("a final deny rule drops everything not allowed",
-                               "末条拒绝规则丢弃一切未允许的流量（默认拒绝）"), *proof)
-    return bad(ev.name, Msg("no final deny rule", "缺少末条默认拒绝规则"), *proof)
+    if catch_all := _permits_everything(ev, dialect):
+        return bad(ev.name, _everything(catch_all), *_proof(ev, finding))
+    return _outcome(ev, finding)
 
 
 @device_check("AUD-AB-11")
 def stateful(ev: DeviceEvidence, p: dict[str, Any]) -> Outcome | None:
     if ev.kind not in FILTERS:
         return None
-    if ev.platform == "linux":
-        fwd = _nft_chain(ev.text, "forward")
-        proof = Evidence(f"{ev.source} nftables forward chain", fwd[:3000], ev.source)
-        est = re.search(r"ct state established,related accept", fwd)
-        inv = re.search(r"ct state invalid drop", fwd)
-        if est and inv:
-            return ok(ev.name, Msg("connection tracking: replies accepted, invalid dropped",
-                                   "启用连接跟踪：放行回应报文，丢弃无效报文"), proof)
-        if est:
-            return part(ev.name, Msg("replies accepted by state, invalid packets not dropped",
-                                     "按连接状态放行回应报文，但未丢弃无效报文"), proof)
-        return bad(ev.name, Msg("no connection-state rules", "无基于连接状态的规则"), proof)
-    if ev.platform in ("huawei_usg", "h3c_comware"):
-        return _session_policy(ev)
-    if ev.platform == "cisco_ios":
-        if _has(ev.text, r"policy-map type inspect"):
-            return ok(ev.name, Msg("zone-based firewall with inspect (stateful)",
-                                   "基于区域的防火墙启用 inspect（状态检测）"))
-        return bad(ev.name, Msg("no inspect policy", "未配置 inspect 状态检测策略"))
-    return na(ev.name, _no_filter(ev.platform))
-
-
-# The top-level section that holds a USG or Comware firewall's security policy; both
-# match a packet's session first, so with the section in place filtering is stateful,
-# unless the USG's TCP state check has been switched off.
-_POLICY_SECTION = {"huawei_usg": r"^security-policy\s*$",
-                   "h3c_comware": r"^security-policy ip\s*$"}
-_STATE_CHECK_OFF = r"^undo firewall session link-state"
-
-
-def _session_policy(ev: DeviceEvidence) -> Outcome:
-    """Read from the configuration: the security-policy section and no state check off."""
-    section = re.search(_POLICY_SECTION[ev.platform], ev.text, re.M)
-    off = re.search(_STATE_CHECK_OFF, ev.text, re.M)
-    lines = [ln for ln in ev.text.splitlines()
-             if re.match(_POLICY_SECTION[ev.platform], ln) or re.match(_STATE_CHECK_OFF, ln)]
-    proof = Evidence(f"{ev.source} configuration: policy section and session state lines",
-                     "\n".join(lines) or "(no security-policy section)", ev.source)
-    if section is None:
-        return bad(ev.name, Msg("no security-policy section: nothing filters by session",
-                                "未配置 security-policy 安全策略：无基于会话的过滤"), proof)
-    if off is not None:
-        return bad(ev.name, Msg("the TCP session state check is switched off",
-                                "TCP 会话状态检查已被关闭"), proof)
-    return ok(ev.name, Msg("security-policy in place; the firewall matches packets against "
-                           "its session table first (stateful)",
-                           "已配置 security-policy，报文先匹配会话表（状态检测）"), proof)
+    dialect = _dialect(ev)
+    if isinstance(dialect, Outcome):
+        return dialect
+    finding = dialect.stateful(ev.text)
+    return na(ev.name, _no_filter(ev.platform)) if finding is None else _outcome(ev, finding)
 
 
 @device_check("AUD-AB-12")
 def mgmt_access(ev: DeviceEvidence, p: dict[str, Any]) -> Outcome | None:
-    text = ev.text
-    if ev.platform == "linux":
-        if ev.kind not in FILTERS:
-            return None  # FRR routers and bridge switches: reached through the host
-        inp = _nft_chain(text, "input")
-        proof = Evidence(f"{ev.source} nftables input chain", inp[:3000], ev.source)
-        if not re.search(r"policy drop;", inp):
-            return bad(ev.name, Msg("input chain accepts by default", "input 链默认放行"), proof)
-        ssh = [ln.strip() for ln in inp.splitlines() if "dport 22" in ln]
-        if ssh and all("saddr @mgmt_nets" in ln or any(n.split("/")[0] in ln
-                                                        for n in ev.mgmt_nets)
-                       for ln in ssh):
-            return ok(ev.name, Msg("SSH accepted only from the management networks",
-                                   "仅接受来自安全管理区网段的 SSH 连接"), proof)
-        return bad(ev.name, Msg("SSH not limited to the management networks",
-                                "SSH 未限定为仅来自安全管理区网段"), proof)
-    acl = {"cisco_ios": r"access-class \S+ in", "h3c_comware": r"ssh server acl \d+",
-           "huawei_vrp": r"acl \d+ inbound", "huawei_usg": r"acl \d+ inbound"}.get(ev.platform)
-    if acl is None:
-        return None
-    proof = Evidence(f"{ev.source} configuration", _excerpt(text, [
-        r"acl", r"access-class", r"permit (source|\d)", r"ip access-list"]), ev.source)
-    nets_ok = any(n.split("/")[0] in text for n in ev.mgmt_nets)
-    if _has(text, acl) and nets_ok:
-        return ok(ev.name, Msg("management ACL limited to the management networks",
-                               "管理访问控制列表限定为安全管理区网段"), proof)
-    if _has(text, acl):
-        return part(ev.name, Msg("a management ACL, but not naming the management networks",
-                                 "配置了管理访问控制列表，但未限定安全管理区网段"), proof)
-    return bad(ev.name, Msg("no ACL on the management lines", "管理线路未配置访问控制列表"),
-               proof)
+    dialect = _dialect(ev)
+    if isinstance(dialect, Outcome):
+        return dialect
+    finding = dialect.mgmt_access(ev.text, ev.kind, ev.mgmt_nets)
+    return None if finding is None else _outcome(ev, finding)
 
 
 # -- the rendered policy read back: what the configuration permits, rule for rule ------
 
-def _reader_kind(ev: DeviceEvidence) -> str:
-    """The readback entry for the configuration in the evidence (its own platform)."""
-    return "linux_nftables" if ev.platform == "linux" else ev.platform
-
-
 def _expected_policy(ctx: AuditContext) -> Any:
     """Per device name, the context its template gets: the rules and relays it carries."""
-    from pesdc.kinds import kind_of
     from pesdc.render.context import CenterFacts, device_context
 
     facts = CenterFacts.of(ctx.topo, ctx.dc)
@@ -458,7 +392,7 @@ def permits_are_the_policy(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome
                 "渲染拒绝生成该设备的配置：" + "；".join(ev.refused[:3])),
                 Evidence("render problems", "\n".join(ev.refused), ev.source)))
             continue
-        kind = _reader_kind(ev)
+        kind = kind_of(dev).name
         if kind not in READERS:
             if ev.kind in FILTERS:
                 out.append(na(ev.name, _no_filter(ev.platform)))

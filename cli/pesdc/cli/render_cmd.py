@@ -72,7 +72,7 @@ def render(paths: tuple[Path, ...], out: Path, names: tuple[str, ...], show_diff
                         continue
                     src = _running_config(running_dir, dc.name, dev.name, fname)
                     running = src.read_text("utf-8", errors="replace") if src else ""
-                    rem = remediation(kind.name, running, intended)
+                    rem = remediation(kind.name, running, intended, fname)
                     key = f"remediation/{dc.name}/{dev.name}/{fname}"
                     result.files[key] = rem or f"# {hostname(dc, dev.name)}: no change\n"
     try:

@@ -8,8 +8,8 @@ live in ``pesdc.rules``; this module only says what shape each object has.
 from __future__ import annotations
 
 import ipaddress
-from enum import StrEnum
-from typing import Annotated, Any, Literal
+from enum import EnumMeta, StrEnum
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -32,6 +32,7 @@ from pesdc.model.text import (
     strings_in,
 )
 from pesdc.model.text import Title as TitleText
+from pesdc.platforms import names as platform_names
 
 DivisionCode = Annotated[str, Field(pattern=r"^[0-9]{6}$")]
 Port = Annotated[int, Field(ge=1, le=65535)]
@@ -79,12 +80,17 @@ class DeviceKind(StrEnum):
     load_balancer = "load_balancer"
 
 
-class Platform(StrEnum):
-    huawei_vrp = "huawei_vrp"
-    huawei_usg = "huawei_usg"
-    h3c_comware = "h3c_comware"
-    cisco_ios = "cisco_ios"
-    linux = "linux"
+# A device's platform: one member per platform folder (pesdc/platforms/<name>/), read
+# from the folder names, so a new folder is a new value and there is no list to edit.
+if TYPE_CHECKING:
+    class _PlatformMembers(EnumMeta):
+        def __getattr__(cls, name: str) -> Platform: ...
+
+    class Platform(StrEnum, metaclass=_PlatformMembers):
+        """Members are the platform folders' names (mypy cannot list them)."""
+else:
+    Platform = StrEnum("Platform", [(name, name) for name in platform_names()],
+                       module=__name__)
 
 
 class OsFamily(StrEnum):

@@ -5,8 +5,9 @@ replay recorded sessions through a fake) and knows its platform's commands:
 
 - ``open``/``close``: connect with timeouts and retries;
 - ``get_running``: the running configuration as the device displays it;
-- ``plan(running, intended)``: the lines that take the device to ``intended``
-  (hier_config remediation, or the whole file where the platform replaces atomically);
+- ``plan(running, intended)``: the lines that take the device to ``intended``: its
+  platform's remediation (``remediation.CliSyntax`` for a line-based CLI), the one
+  `pesdc render --against` writes too;
 - ``push(lines)``: send exactly those lines (comments and trailing return/end never);
 - ``save``; ``commit_confirm``/``confirm``/``cancel_commit`` where the platform has a
   confirmed commit; ``rollback(backup)``: back to a saved running configuration.
@@ -18,22 +19,20 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from hier_config import HConfig, WorkflowRemediation, get_hconfig
-from hier_config import Platform as HierPlatform
+from hier_config import HConfig
+
+from pesdc.platforms.remediation import CliSyntax, strip_comments
 
 log = logging.getLogger("pesdc.netpush")
 
 Connect = Callable[..., Any]  # netmiko.ConnectHandler or a replaying fake
 Redact = Callable[[str], str]
 
-COMMENT_PREFIXES = ("!", "#")
-TRAILERS = ("return", "end")
 # Output a device prints for a rejected line, per platform family.
 ERROR_MARKERS = ("% Invalid input", "% Incomplete command", "% Ambiguous command",
                  "% Unknown command", "Error:", "% Unrecognized command",
@@ -103,92 +102,13 @@ def default_connect(**kw: Any) -> Any:
     return ConnectHandler(**kw)
 
 
-def strip_comments(lines: Iterable[str]) -> list[str]:
-    """Drop comment lines, blank lines and a trailing return/end."""
-    out = [ln.rstrip() for ln in lines
-           if ln.strip() and not ln.lstrip().startswith(COMMENT_PREFIXES)]
-    while out and out[-1].strip() in TRAILERS:
-        out.pop()
-    return out
-
-
-def hier_lines(tree: HConfig, exit_cmd: str, indent: int = 1) -> list[str]:
-    """A remediation as CLI lines: each section closed with the platform's exit."""
-    out: list[str] = []
-
-    def walk(node: Any, depth: int) -> None:
-        for child in node.children:
-            out.append(" " * (indent * depth) + child.text)
-            if child.children:
-                walk(child, depth + 1)
-                out.append(" " * (indent * (depth + 1)) + exit_cmd)
-    walk(tree, 0)
-    return out
-
-
-_PH = re.compile(r"%%PESDC_SECRET:[A-Za-z0-9_.-]+%%")
-# How devices show a secret they were given: `password simple X` comes back as
-# `password hash ...`, `secret X` as `secret 9 $9$...`, `cipher X` as `cipher @%@%...`.
-_SECRET_FORMS = r"(?:simple|cipher|hash|irreversible-cipher|secret|password)(?:\s+\d+)?"
-_SECRET_KEYWORD = re.compile(r"(?:^|\s)(simple|cipher|hash|irreversible-cipher|secret|"
-                             r"password)\s*$")
-
-
-def _secret_line_rx(line: str) -> re.Pattern[str]:
-    parts = _PH.split(line.strip())
-    rx = ""
-    for i, part in enumerate(parts):
-        if i == len(parts) - 1:
-            rx += re.escape(part)
-            break
-        m = _SECRET_KEYWORD.search(part)
-        if m:
-            rx += re.escape(part[:m.start(1)]) + _SECRET_FORMS + r"\s+\S+"
-        else:
-            rx += re.escape(part) + r"\S+"
-    return re.compile(r"^(\s*)" + rx + r"\s*$")
-
-
-def mask_secret_lines(running: str, intended: str) -> str:
-    """Where the intended config has a secret placeholder, a running line that differs
-    only in that token (a device shows hashes, never the secret) counts as in place:
-    it is rewritten to the intended line so that the diff leaves it alone."""
-    patterns = [(_secret_line_rx(line), line.strip()) for line in intended.splitlines()
-                if _PH.search(line)]
-    if not patterns:
-        return running
-    out = []
-    for line in running.splitlines():
-        for rx, repl in patterns:
-            m = rx.match(line)
-            if m:
-                line = m.group(1) + repl
-                break
-        out.append(line)
-    return "\n".join(out) + "\n"
-
-
-def drop_default_negations(running: str, intended: str, negation: str) -> str:
-    """A top-level `undo X`/`no X` in the intended config is satisfied when the running
-    configuration has neither it nor `X` (devices do not display disabled defaults)."""
-    have = {ln.strip() for ln in running.splitlines() if ln and not ln.startswith(" ")}
-    out = []
-    for ln in intended.splitlines():
-        if ln.startswith(negation + " ") and ln not in have and \
-                ln[len(negation) + 1:] not in have:
-            continue
-        out.append(ln)
-    return "\n".join(out) + "\n"
-
-
 class Driver:
     """The common flow; a platform module fills in the commands."""
 
     name: ClassVar[str] = "base"
     show_running: ClassVar[str] = "show running-config"
-    hier_platform: ClassVar[HierPlatform | None] = None
-    exit_cmd: ClassVar[str] = "exit"
-    negation: ClassVar[str] = "no"
+    # How its CLI is diffed (None: the platform's own plan, as nftables has).
+    syntax: ClassVar[CliSyntax | None] = None
     supports_commit_confirm: ClassVar[bool] = False
     batch: ClassVar[int] = 25  # lines per send_config_set call
     read_timeout: ClassVar[float] = 60.0
@@ -261,19 +181,19 @@ class Driver:
         return self.command(self.show_running)
 
     def normalise(self, text: str) -> str:
-        """The configuration as the diff sees it: no comments, no trailer."""
-        return "\n".join(strip_comments(text.splitlines())) + "\n"
+        """The configuration as the diff sees it (no comments, no trailer, no noise)."""
+        if self.syntax is None:
+            return "\n".join(strip_comments(text.splitlines())) + "\n"
+        return self.syntax.normalise(text)
 
     def hconfig(self, text: str) -> HConfig:
-        assert self.hier_platform is not None
-        return get_hconfig(self.hier_platform, self.normalise(text))
+        assert self.syntax is not None
+        return self.syntax.hconfig(text)
 
     def plan(self, running: str, intended: str) -> list[str]:
         """The remediation lines, secrets still as placeholders."""
-        run = mask_secret_lines(self.normalise(running), self.normalise(intended))
-        want = drop_default_negations(run, self.normalise(intended), self.negation)
-        wf = WorkflowRemediation(self.hconfig(run), self.hconfig(want))
-        return strip_comments(hier_lines(wf.remediation_config, self.exit_cmd))
+        assert self.syntax is not None
+        return self.syntax.remediation(running, intended)
 
     def differs(self, running: str, reference: str) -> list[str]:
         """What still separates a running configuration from a reference one."""
@@ -290,9 +210,6 @@ class Driver:
         out = self.conn.send_config_set(lines, exit_config_mode=False, cmd_verify=False,
                                         read_timeout=self.read_timeout)
         return str(out)
-
-    def enter_config(self) -> None:
-        self.conn.config_mode()
 
     def leave_config(self) -> None:
         self.conn.exit_config_mode()

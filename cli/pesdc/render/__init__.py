@@ -64,7 +64,7 @@ def render_device_files(facts: CenterFacts, dev_name: str,
         return {}
     out: dict[str, str] = {}
     for fname in kind.config_files:
-        tpl = f"{kind.template_dir}/{fname}.j2"
+        tpl = kind.template(fname)
         if not template_exists(tpl):
             if problems is not None:
                 file, path = dev._src

@@ -18,11 +18,21 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PrefixLoader,
+    StrictUndefined,
+    TemplateNotFound,
+)
 
 from pesdc.model.text import char_label, first_unsafe
+from pesdc.platforms import template_folders
 from pesdc.render.context import secret
 
+# Server files, reports and runbooks; a device's templates are in its platform folder.
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
@@ -117,10 +127,18 @@ def _autoescape(name: str | None) -> bool:
     return name is not None and name.endswith((".html.j2", ".htm.j2", ".xml.j2"))
 
 
+def _loader() -> BaseLoader:
+    """`<platform>/<file>.j2` from the platform folder first, then templates/ (where
+    `linux/server/...` and the other shared templates are)."""
+    platforms = PrefixLoader({name: FileSystemLoader(folder)
+                              for name, folder in template_folders().items()})
+    return ChoiceLoader([platforms, FileSystemLoader(str(TEMPLATES))])
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
-        loader=FileSystemLoader(str(TEMPLATES)),
+        loader=_loader(),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -145,4 +163,10 @@ def render_template(name: str, ctx: dict[str, Any]) -> str:
 
 
 def template_exists(name: str) -> bool:
-    return (TEMPLATES / name).is_file()
+    loader = environment().loader
+    assert loader is not None
+    try:
+        loader.get_source(environment(), name)
+    except TemplateNotFound:
+        return False
+    return True

@@ -16,9 +16,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from hier_config import Platform as HierPlatform
-from hier_config import WorkflowRemediation, get_hconfig
-
 from pesdc.kinds import KINDS
 
 MANIFEST = "MANIFEST"
@@ -240,49 +237,17 @@ def diff_tree(out: Path, files: dict[str, str]) -> list[FileChange]:
     return sorted(changes, key=lambda c: c.path)
 
 
-_HIER = {
-    "huawei_vrp": HierPlatform.HUAWEI_VRP,
-    "hp_comware5": HierPlatform.HP_COMWARE5,
-    "cisco_ios": HierPlatform.CISCO_IOS,
-}
+def remediation(kind_name: str, running: str, intended: str,
+                fname: str | None = None) -> str:
+    """Commands that take one file of a device (default: the configuration its driver
+    pushes) from its running to its intended text.
 
-
-def comware_normalise(text: str) -> str:
-    """A Comware `display current-configuration` as hier_config can read it.
-
-    Comware prints global commands with one leading space after a `#` line and
-    sections (vlan, interface, ospf, ...) at column 0; hier_config's HP_COMWARE5
-    driver has no rule for that and rejects the repeated `#`. Drop the `#` lines and
-    dedent the global blocks; rendered configurations are already in this form.
-    """
-    out: list[str] = []
-    global_block = False
-    after_hash = True
-    for line in text.splitlines():
-        if line.strip() == "#":
-            after_hash = True
-            global_block = False
-            continue
-        if after_hash:
-            global_block = line.startswith(" ") and not line.startswith("  ")
-            after_hash = False
-        out.append(line[1:] if global_block and line.startswith(" ") else line)
-    return "\n".join(out) + "\n"
-
-
-def remediation(kind_name: str, running: str, intended: str) -> str:
-    """Commands that take a device from its running to its intended configuration.
-
-    Vendor CLIs go through hier_config (``undo``/``no`` negation). Linux gear has no
-    incremental CLI: its remediation is the whole intended file, applied atomically
-    (``nft -f`` of a ruleset that starts with ``flush ruleset``; ``vtysh -b``).
+    The kind's own remediation, the one `pesdc net plan` computes: for a vendor CLI
+    hier_config's diff (``undo``/``no`` negation, sections closed as the driver sends
+    them, secrets the device shows hashed left alone), for an nftables ruleset the
+    whole file unless it is already in place; a file that is not pushed (interfaces,
+    keepalived.conf) is replaced whole.
     """
     kind = KINDS[kind_name]
-    if kind.hier_platform is None:
-        return "" if running.strip() == intended.strip() else intended
-    plat = _HIER[kind.hier_platform]
-    if kind.hier_platform == "hp_comware5":
-        running, intended = comware_normalise(running), comware_normalise(intended)
-    wf = WorkflowRemediation(get_hconfig(plat, running), get_hconfig(plat, intended))
-    text = str(wf.remediation_config).strip()
-    return text + "\n" if text else ""
+    lines = kind.remediation(fname or kind.config_file or "", running, intended)
+    return "\n".join(lines) + "\n" if lines else ""

@@ -1,40 +1,30 @@
-"""Platform drivers: one module per platform, one interface (``base.Driver``)."""
+"""Platform drivers: each platform's folder (pesdc/platforms/<name>/) has its own, on
+one interface (``pesdc.platforms.driver.Driver``); these are views of them."""
 
 from __future__ import annotations
 
-from pesdc.netpush.drivers.base import (
+from collections.abc import Mapping
+
+from pesdc.platforms import derived, drivers, kinds
+from pesdc.platforms.cisco_ios.driver import IosDriver
+from pesdc.platforms.driver import (
     ConnectError,
     ConnParams,
     Driver,
     DriverError,
     PushError,
 )
-from pesdc.netpush.drivers.comware import ComwareDriver
-from pesdc.netpush.drivers.frr import FrrDriver
-from pesdc.netpush.drivers.huawei import HuaweiDriver, HuaweiVrpv8Driver
-from pesdc.netpush.drivers.ios import IosDriver
-from pesdc.netpush.drivers.nftables import NftDriver
+from pesdc.platforms.h3c_comware.driver import ComwareDriver
+from pesdc.platforms.huawei_vrp.driver import HuaweiDriver, HuaweiVrpv8Driver
+from pesdc.platforms.linux.frr import FrrDriver
+from pesdc.platforms.linux.nftables import NftDriver
 
-# kind name (pesdc.kinds) -> driver; huawei_vrpv8 is chosen per device (see engine).
-DRIVERS: dict[str, type[Driver]] = {
-    "linux_frr": FrrDriver,
-    "linux_nftables": NftDriver,
-    "huawei_vrp": HuaweiDriver,
-    "huawei_usg": HuaweiDriver,
-    "huawei_vrpv8": HuaweiVrpv8Driver,
-    "h3c_comware": ComwareDriver,
-    "cisco_ios": IosDriver,
-}
+# driver key (a kind name, or a variant chosen per device: huawei_vrpv8) -> driver.
+DRIVERS: Mapping[str, type[Driver]] = derived(drivers)
 
-# The file of a kind's rendered set that is the device's configuration.
-CONFIG_FILE = {
-    "linux_frr": "frr.conf",
-    "linux_nftables": "nftables.conf",
-    "huawei_vrp": "device.cfg",
-    "huawei_usg": "device.cfg",
-    "h3c_comware": "device.cfg",
-    "cisco_ios": "device.cfg",
-}
+# The file of a kind's rendered set that is the device's configuration (pushed kinds).
+CONFIG_FILE: Mapping[str, str] = derived(
+    lambda: {k.name: k.config_file for k in kinds().values() if k.config_file})
 
 __all__ = ["CONFIG_FILE", "DRIVERS", "ComwareDriver", "ConnParams", "ConnectError",
            "Driver", "DriverError", "FrrDriver", "HuaweiDriver", "HuaweiVrpv8Driver",

@@ -4,25 +4,23 @@ from __future__ import annotations
 
 from hier_config import Platform as HierPlatform
 
-from pesdc.netpush.drivers.base import Driver, DriverError, strip_comments
+from pesdc.platforms.driver import Driver, DriverError
+from pesdc.platforms.remediation import CliSyntax, noise_dropped
 
 IOS_NOISE = ("Building configuration", "Current configuration")
+# Only `!` starts a comment on IOS: a lone `#` closes a banner the template opened with it.
+IOS = CliSyntax(HierPlatform.CISCO_IOS, "exit", "no",
+                noise_dropped(IOS_NOISE, ("exit",), comments=("!",)))
 
 
 class IosDriver(Driver):
     name = "cisco_ios"
     show_running = "show running-config"
-    hier_platform = HierPlatform.CISCO_IOS
-    exit_cmd = "exit"
+    syntax = IOS
 
     def after_open(self) -> None:
         if not self.conn.check_enable_mode():
             self.conn.enable()
-
-    def normalise(self, text: str) -> str:
-        lines = [ln for ln in text.splitlines()
-                 if not ln.startswith(IOS_NOISE) and ln.strip() != "exit"]
-        return "\n".join(strip_comments(lines)) + "\n"
 
     def leave_config(self) -> None:
         # `exit` from global configuration works on IOS and on emulators without `end`.

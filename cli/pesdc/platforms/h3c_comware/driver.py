@@ -3,23 +3,14 @@ the remediation with `quit`, `save force`."""
 
 from __future__ import annotations
 
-from hier_config import Platform as HierPlatform
-
-from pesdc.netpush.drivers.base import Driver, DriverError, strip_comments
-from pesdc.render.output import comware_normalise
+from pesdc.platforms.driver import Driver, DriverError
+from pesdc.platforms.h3c_comware.syntax import COMWARE
 
 
 class ComwareDriver(Driver):
     name = "h3c_comware"
     show_running = "display current-configuration"
-    hier_platform = HierPlatform.HP_COMWARE5
-    exit_cmd = "quit"
-    negation = "undo"
-
-    def normalise(self, text: str) -> str:
-        lines = [ln for ln in comware_normalise(text).splitlines()
-                 if not ln.startswith("version ")]  # the software release, not config
-        return "\n".join(strip_comments(lines)) + "\n"
+    syntax = COMWARE
 
     def leave_config(self) -> None:
         self.conn.exit_config_mode()  # `return`

@@ -11,21 +11,18 @@ from __future__ import annotations
 
 from hier_config import Platform as HierPlatform
 
-from pesdc.netpush.drivers.base import Driver, DriverError, strip_comments
+from pesdc.platforms.driver import Driver, DriverError
+from pesdc.platforms.remediation import CliSyntax, noise_dropped
 
 VRP_NOISE = ("!Software Version", "!Last configuration", "!Time of last")
+# VRP and the USG firewalls that run it: `quit` closes a section, `undo` negates.
+VRP = CliSyntax(HierPlatform.HUAWEI_VRP, "quit", "undo", noise_dropped(VRP_NOISE))
 
 
 class HuaweiDriver(Driver):
     name = "huawei_vrp"
     show_running = "display current-configuration"
-    hier_platform = HierPlatform.HUAWEI_VRP
-    exit_cmd = "quit"
-    negation = "undo"
-
-    def normalise(self, text: str) -> str:
-        lines = [ln for ln in text.splitlines() if not ln.startswith(VRP_NOISE)]
-        return "\n".join(strip_comments(lines)) + "\n"
+    syntax = VRP
 
     def leave_config(self) -> None:
         self.conn.exit_config_mode()  # `return`

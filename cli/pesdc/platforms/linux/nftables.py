@@ -15,11 +15,30 @@ import contextlib
 import difflib
 import re
 import secrets as _random
+from collections.abc import Callable
 
-from pesdc.netpush.drivers.base import Driver, DriverError, PushError, strip_comments
+from pesdc.platforms.driver import Driver, DriverError, PushError
+from pesdc.platforms.remediation import strip_comments
 
 COUNTER = re.compile(r"counter packets \d+ bytes \d+")
 CHUNK = 2000  # base64 characters per upload command (a tty line holds 4095)
+
+
+def normalise(text: str) -> str:
+    """A ruleset listing as the comparison sees it: no counter values, no blank lines."""
+    lines = [COUNTER.sub("counter", ln).rstrip() for ln in text.splitlines()]
+    return "\n".join(ln for ln in lines if ln.strip()) + "\n"
+
+
+def remediation(running: str, intended: str,
+                canonical: Callable[[str], str] = normalise) -> list[str]:
+    """Nothing when the running ruleset is the intended one, else the whole intended
+    file (it starts with `flush ruleset`: one atomic `nft -f`). ``canonical`` is how
+    the intended file lists once loaded: on the device the kernel's own listing, from
+    a scratch namespace; offline (`render --against`) its normalised text."""
+    if normalise(running) == canonical(intended):
+        return []
+    return strip_comments(intended.splitlines())
 
 
 class NftDriver(Driver):
@@ -50,8 +69,7 @@ class NftDriver(Driver):
         return out.replace(m.group(0), "").strip()
 
     def normalise(self, text: str) -> str:
-        lines = [COUNTER.sub("counter", ln).rstrip() for ln in text.splitlines()]
-        return "\n".join(ln for ln in lines if ln.strip()) + "\n"
+        return normalise(text)
 
     def upload(self, text: str, name: str) -> str:
         path = f"{self._tmp}-{name}.nft"
@@ -78,14 +96,10 @@ class NftDriver(Driver):
         return self._canonical[ruleset]
 
     def plan(self, running: str, intended: str) -> list[str]:
-        want = self.canonical(intended)
-        have = self.normalise(running)
         self.last_diff = "".join(difflib.unified_diff(
-            have.splitlines(keepends=True), want.splitlines(keepends=True),
-            "running", "intended"))
-        if have == want:
-            return []
-        return strip_comments(intended.splitlines())
+            normalise(running).splitlines(keepends=True),
+            self.canonical(intended).splitlines(keepends=True), "running", "intended"))
+        return remediation(running, intended, self.canonical)
 
     def differs(self, running: str, reference: str) -> list[str]:
         if self.normalise(running) == self.normalise(reference):

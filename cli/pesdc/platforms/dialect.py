@@ -1,0 +1,170 @@
+"""How the audit reads one platform's configuration: its dialect.
+
+The audit's device checks (audit/checks_device.py) hold the norms and word the
+verdicts; a dialect only says where this platform writes each fact and reads it from
+the text: whether telnet and HTTP are off, which log and time servers it names, the
+accounts, the lockout and idle timeout, SNMP, the default deny, stateful filtering and
+the management ACL. ``Dialect`` reads a line-based vendor CLI from patterns a
+platform sets; a platform whose configuration is of another shape (nftables) overrides
+the readings.
+
+A reading that is a judgement (default deny, stateful, management ACL) comes back as a
+``Finding``: the verdict, a ``reason`` the audit words (its messages are keyed by it),
+and the lines it rests on.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from pesdc.render.readback import Reader
+
+Verdict = Literal["passed", "partial", "failed"]
+FILTERS = ("firewall", "gatekeeper")  # device kinds that filter between zones
+
+
+@dataclass(frozen=True)
+class Proof:
+    label: str  # what the text is: "configuration", "nftables forward chain", ...
+    text: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    verdict: Verdict
+    reason: str  # a key of the audit's messages: what was read
+    proof: Proof | None = None
+
+
+def has(text: str, pattern: str) -> bool:
+    """Whether the text has a line matching; an empty pattern (a setting the dialect
+    does not know how to read) never matches, so its check fails rather than passes."""
+    return bool(pattern) and re.search(pattern, text, re.MULTILINE | re.IGNORECASE) \
+        is not None
+
+
+def found(pattern: str, text: str) -> list[str]:
+    """Every first group of the pattern in the text (none for an empty pattern)."""
+    return re.findall(pattern, text, re.MULTILINE) if pattern else []
+
+
+def excerpt(text: str, patterns: list[str], limit: int = 40) -> str:
+    """The lines matching any pattern (one compiled pass over the text)."""
+    alt = "|".join(f"(?:{p.lstrip('^')})" for p in patterns)
+    lines = re.findall(rf"^.*(?:{alt}).*$", text, re.MULTILINE | re.IGNORECASE)
+    return "\n".join(lines[:limit])
+
+
+class Dialect:
+    """A line-based vendor CLI. A platform subclasses it and sets its patterns; a
+    pattern left None means the platform has no such setting (the check does not
+    apply, never a match in another platform's syntax)."""
+
+    # Management (AUD-MC-10..15) is set in the device's own configuration; False on
+    # gear whose management is its host's (sshd, rsyslog, chrony), judged there.
+    manages_itself: bool = True
+    telnet_off: str = ""
+    http_off: str = ""
+    ssh_v2: str = ""
+    # A vty line that lets in more than SSH, and what it lets in (a message key).
+    vty_open: tuple[str, str] = (r"^\s*protocol inbound (all|telnet)", "telnet on a vty")
+    log_host: str = ""  # one group: the address
+    ntp_server: str = ""  # one group: the address
+    account: str = r"^\s*(local-user|manager-user|username)\s+{name}\b"
+    login_attempts: str = ""  # one group: failures before lockout
+    idle_timeout: str = r"idle-timeout (\d+)"  # one group: minutes
+    snmp_community: str = r"^\s*snmp-(agent|server) community"
+    snmp_privacy: str = r"(v3 .*privacy|v3 priv|privacy-mode)"
+    # The final rule that denies what no permit allowed (None: no zone filtering).
+    final_deny: str | None = None
+    # A line that puts an ACL on the management lines (None: no such ACL).
+    mgmt_acl: str | None = None
+    # The policy reader of its filtering devices' configuration.
+    policy: Reader | None = None
+
+    # -- management -------------------------------------------------------------------
+    def remote_access_gaps(self, text: str) -> list[str]:
+        """What lets remote management in other than SSH v2: telnet, http, ssh (not
+        enabled), or the vty_open key."""
+        gaps = [name for name, rx in (("telnet", self.telnet_off), ("http", self.http_off),
+                                      ("ssh", self.ssh_v2)) if not has(text, rx)]
+        if has(text, self.vty_open[0]):
+            gaps.append(self.vty_open[1])
+        return gaps
+
+    def log_hosts(self, text: str) -> list[str]:
+        return found(self.log_host, text)
+
+    def time_sources(self, text: str) -> list[str]:
+        return found(self.ntp_server, text)
+
+    def has_account(self, text: str, name: str) -> bool:
+        return has(text, self.account.format(name=re.escape(name)))
+
+    def lockout_attempts(self, text: str) -> list[int]:
+        return [int(x) for x in found(self.login_attempts, text)]
+
+    def idle_timeouts(self, text: str) -> list[int]:
+        return [int(x) for x in found(self.idle_timeout, text)]
+
+    def snmp(self, text: str) -> Literal["community", "off", "v3 privacy", "no privacy"]:
+        if has(text, self.snmp_community):
+            return "community"
+        if not has(text, r"snmp"):
+            return "off"
+        return "v3 privacy" if has(text, self.snmp_privacy) else "no privacy"
+
+    # -- filtering ----------------------------------------------------------------------
+    def default_deny(self, text: str) -> Finding | None:
+        """Whether what no permit allows is denied (None: it does not filter). A permit
+        of everything is the audit's to find, from the policy read back."""
+        if self.final_deny is None:
+            return None
+        proof = Proof("configuration", excerpt(text, [
+            r"default-deny", r"action (deny|drop)", r"class-default", r"^\s+drop"]))
+        if re.search(self.final_deny, text):
+            return Finding("passed", "final deny rule", proof)
+        return Finding("failed", "no final deny rule", proof)
+
+    def stateful(self, text: str) -> Finding | None:
+        """Whether filtering follows connections (None: it does not filter)."""
+        return None
+
+    def mgmt_access(self, text: str, device_kind: str,
+                    mgmt_nets: list[str]) -> Finding | None:
+        """Whether management reaches the device only from the management networks
+        (None: not the device's to decide)."""
+        if self.mgmt_acl is None:
+            return None
+        proof = Proof("configuration", excerpt(text, [
+            r"acl", r"access-class", r"permit (source|\d)", r"ip access-list"]))
+        nets_ok = any(n.split("/")[0] in text for n in mgmt_nets)
+        if has(text, self.mgmt_acl) and nets_ok:
+            return Finding("passed", "management ACL", proof)
+        if has(text, self.mgmt_acl):
+            return Finding("partial", "management ACL without the networks", proof)
+        return Finding("failed", "no management ACL", proof)
+
+
+# The top-level section that holds a USG or Comware firewall's security policy: both
+# match a packet's session first, so with the section in place filtering is stateful,
+# unless the session state check has been switched off.
+STATE_CHECK_OFF = r"^undo firewall session link-state"
+
+
+def session_policy(text: str, section_rx: str) -> Finding:
+    """Stateful by session table: the security-policy section, no state check off."""
+    section = re.search(section_rx, text, re.M)
+    off = re.search(STATE_CHECK_OFF, text, re.M)
+    lines = [ln for ln in text.splitlines()
+             if re.match(section_rx, ln) or re.match(STATE_CHECK_OFF, ln)]
+    proof = Proof("configuration: policy section and session state lines",
+                  "\n".join(lines) or "(no security-policy section)")
+    if section is None:
+        return Finding("failed", "no security-policy section", proof)
+    if off is not None:
+        return Finding("failed", "session state check off", proof)
+    return Finding("passed", "session table", proof)

@@ -1,0 +1,20 @@
+"""Huawei USG firewalls: VRP's CLI and push driver, a zone security policy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pesdc.platforms.huawei_usg.dialect import UsgDialect
+from pesdc.platforms.huawei_usg.policy import READER
+from pesdc.platforms.huawei_vrp.driver import VRP, HuaweiDriver
+from pesdc.platforms.spec import ALL_FEATURES, Feature, Kind, PlatformSpec
+
+PLATFORM = PlatformSpec(
+    "huawei_usg", Path(__file__).parent,
+    kinds=(Kind("huawei_usg", "huawei_usg", "huawei", "community.network.ce",
+                "ansible.netcommon.network_cli", ("device.cfg",),
+                ALL_FEATURES - {Feature.vlans}, config_file="device.cfg",
+                diff=VRP.remediation, reader=READER),),
+    drivers={"huawei_usg": HuaweiDriver},
+    dialect=UsgDialect(),
+)

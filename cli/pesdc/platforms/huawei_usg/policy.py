@@ -1,0 +1,107 @@
+"""Huawei USG policy readback: `security-policy` rules and `nat server` relays, through
+the hier_config tree of the configuration."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from hier_config import Platform as HierPlatform
+from hier_config.child import HConfigChild
+
+from pesdc.render.readback import (
+    Reader,
+    ReadPolicy,
+    Relay,
+    RuleParts,
+    Shape,
+    config_tree,
+    mask_net,
+    ordered_rules,
+    zone_permits,
+)
+
+_USG_ADDR = re.compile(r"^(source|destination)-address (\S+) (?:mask )?(\S+)$")
+_USG_SERVICE = re.compile(r"^service protocol (tcp|udp) destination-port (\d+)$")
+_USG_NAT = re.compile(r"^nat server (\S+) protocol (tcp|udp) global (\S+) (\d+) "
+                      r"inside (\S+) (\d+)( no-reverse)?$")
+# Top-level policy forms pesdc never renders: present, they could permit what we cannot see.
+_USG_FOREIGN = ("policy interzone", "firewall packet-filter", "nat-policy",
+                "security-policy ", "firewall interzone")
+
+
+def read_usg(text: str) -> ReadPolicy:
+    out = ReadPolicy()
+    heads = ("security-policy", "nat server", *_USG_FOREIGN)
+    for top in config_tree(HierPlatform.HUAWEI_VRP, text, heads).children:
+        if top.text == "security-policy":
+            out.found = True
+            _usg_rules(top, out)
+        elif top.text.startswith("nat server"):
+            _usg_relay(top.text, out)
+        elif top.text.startswith(_USG_FOREIGN):
+            out.problems.append(f"policy statement not understood: {top.text}")
+    return out
+
+
+def _usg_relay(line: str, out: ReadPolicy) -> None:
+    m = _USG_NAT.match(line)
+    if m is None:
+        out.problems.append(f"nat server not understood: {line}")
+        return
+    if not m.group(7):  # without no-reverse the inside server can also reach out
+        out.problems.append(f"nat server {m.group(1)} also translates the reverse "
+                            "direction (no-reverse missing)")
+    out.relays.append(Relay(m.group(2), m.group(3), int(m.group(4)), m.group(5),
+                            int(m.group(6))))
+
+
+def _usg_rules(section: HConfigChild, out: ReadPolicy) -> None:
+    def rules() -> Iterator[tuple[str, RuleParts | None]]:
+        for rule in section.children:
+            if not rule.text.startswith("rule name "):
+                out.problems.append(f"security-policy: not understood: {rule.text}")
+                continue
+            name = rule.text.split(" ", 2)[2]
+            yield name, _usg_rule(name, rule, out)
+    ordered_rules("security-policy", "permit", "deny", rules(), out)
+
+
+def _usg_rule(name: str, rule: HConfigChild, out: ReadPolicy
+              ) -> RuleParts | None:
+    zones: dict[str, list[str]] = {"source": [], "destination": []}
+    addrs: dict[str, list[str]] = {"source": [], "destination": []}
+    services: list[tuple[str, int | None]] = []
+    action = None
+    bad = []
+    for c in rule.children:
+        t = c.text
+        if t.startswith("description "):
+            continue
+        if m := re.match(r"^(source|destination)-zone (\S+)$", t):
+            zones[m.group(1)].append(m.group(2))
+        elif m := _USG_ADDR.match(t):
+            try:
+                addrs[m.group(1)].append(mask_net(m.group(2), m.group(3)))
+            except ValueError:
+                bad.append(t)
+        elif m := _USG_SERVICE.match(t):
+            services.append((m.group(1), int(m.group(2))))
+        elif t == "service icmp":
+            services.append(("icmp", None))
+        elif t in ("action permit", "action deny"):
+            action = t.split()[1]
+        else:
+            bad.append(t)
+    if bad or action is None:
+        why = "; ".join(bad) if bad else "no action"
+        out.problems.append(f"security-policy rule {name} not understood: {why}")
+        return None
+    conditions = any(zones.values()) or any(addrs.values()) or bool(services)
+    return action, zone_permits(zones["source"], zones["destination"], addrs["source"],
+                                 addrs["destination"], services), conditions
+
+
+# Rules between zones, relays by `nat server`.
+READER = Reader("device.cfg", read_usg, Shape(zones=True, relay_src=False, atoms=False,
+                                              masquerade=False))
