@@ -19,6 +19,12 @@ def load_session(platform: str) -> dict[str, Any]:
     return dict(yaml.safe_load((SESSIONS / platform / "session.yaml").read_text("utf-8")))
 
 
+def recorded_drivers() -> dict[str, str]:
+    """Driver key (pesdc.netpush.drivers.DRIVERS) -> the session recorded for it."""
+    return {load_session(p.parent.name)["driver"]: p.parent.name
+            for p in sorted(SESSIONS.glob("*/session.yaml"))}
+
+
 class UnexpectedInput(AssertionError):
     pass
 

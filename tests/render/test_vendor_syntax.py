@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 from hier_config import HConfig
 
+from pesdc.kinds import KINDS
 from pesdc.model import validate
 from pesdc.model.diagnostics import Diagnostic
+from pesdc.platforms import dialect_of
 from pesdc.render import render_device_files, render_tree
 from pesdc.render.context import CenterFacts
 from pesdc.render.output import remediation
@@ -30,6 +32,8 @@ from tests.render.vendor_util import (
 )
 
 ALL = [(case, dev) for case in sorted(CASES) for dev in sorted(render_case(case)[0])]
+# The vendor kinds, from the platform folders: those whose devices manage themselves.
+VENDOR_KINDS = sorted(k.name for k in KINDS.values() if dialect_of(k.platform).manages_itself)
 
 
 def _rendered(case: str, dev: str) -> tuple[str, str]:
@@ -333,7 +337,16 @@ FACTORY_EXPECT = {
 }
 
 
-@pytest.mark.parametrize("kind", sorted(FACTORY_EXPECT))
+def test_every_vendor_kind_has_its_cases() -> None:
+    """A new vendor platform brings a fixture case, its hardening lines, a factory
+    running configuration and what its remediation from it must hold."""
+    rendered = {kind for case in CASES for kind, _ in render_case(case)[0].values()}
+    assert rendered == set(VENDOR_KINDS)
+    assert set(HARDENING) == set(FACTORY_EXPECT) == set(VENDOR_KINDS)
+    assert {p.stem for p in RUNNING.glob("*.cfg")} == set(VENDOR_KINDS)
+
+
+@pytest.mark.parametrize("kind", VENDOR_KINDS)
 def test_remediation_from_factory(kind: str) -> None:
     case, dev, top_expect, nested = FACTORY_EXPECT[kind]
     _, intended = _rendered(case, dev)
