@@ -171,15 +171,21 @@ def sysctls(values: dict[str, str]) -> Generator[str, None, None]:
             yield f"sysctl -q -w {k}={shlex.quote(values[k])}"
 
 
+def psql(port: int) -> str:
+    """psql as postgres on the cluster's own port: psql finds the server's socket by
+    port (.s.PGSQL.PORT), so without it a cluster on 5433 is not found."""
+    return f"runuser -u postgres -- psql -p {int(port)}"
+
+
 @operation()
-def pg_replication_role(user: str, verifier: str) -> Generator[str, None, None]:
+def pg_replication_role(user: str, verifier: str, port: int) -> Generator[str, None, None]:
     q = f"SELECT rolpassword FROM pg_authid WHERE rolname='{user}'"
-    cur = _fact(f"runuser -u postgres -- psql -XtAc {shlex.quote(q)} 2>/dev/null || true")
+    cur = _fact(f"{psql(port)} -XtAc {shlex.quote(q)} 2>/dev/null || true")
     if cur.strip() == verifier:
         return
     verb = "ALTER" if cur.strip() else "CREATE"
     sql = f"{verb} ROLE {user} WITH REPLICATION LOGIN PASSWORD '{verifier}'"
-    yield f"runuser -u postgres -- psql -Xq -v ON_ERROR_STOP=1 -c {shlex.quote(sql)}"
+    yield f"{psql(port)} -Xq -v ON_ERROR_STOP=1 -c {shlex.quote(sql)}"
 
 
 @operation()
@@ -469,9 +475,10 @@ def _database(d: _Deploy) -> None:
     if db["primary_databases"] and d.on("PESDC-DB-01") and pw:
         _op(pg_replication_role, name=tag("PESDC-DB-01", "replication role"),
             user=db["replication_user"],
-            verifier=scram_verifier(pw, d.spec.data["dc"]["name"]))
+            verifier=scram_verifier(pw, d.spec.data["dc"]["name"]), port=db["port"])
         for name in db["primary_databases"]:
-            _op(pg_database, name=tag("PESDC-DB-01", f"database {name}"), database=name)
+            _op(pg_database, name=tag("PESDC-DB-01", f"database {name}"), database=name,
+                port=db["port"])
     if db["cluster_role"] == "standby" and d.on("PESDC-DB-02"):
         pgp = db["paths"]
         _op(pg_standby, name=tag("PESDC-DB-02", "streaming standby"), data_dir=pgp["data"],
@@ -656,11 +663,10 @@ def first_backup(directory: str, databases: list[str], user: str) -> Generator[s
 
 
 @operation()
-def pg_database(database: str) -> Generator[str, None, None]:
+def pg_database(database: str, port: int) -> Generator[str, None, None]:
     q = f"SELECT 1 FROM pg_database WHERE datname='{database}'"
-    if _fact(f"runuser -u postgres -- psql -XtAc {shlex.quote(q)} 2>/dev/null || true"
-             ).strip() != "1":
-        yield f"runuser -u postgres -- createdb {shlex.quote(database)}"
+    if _fact(f"{psql(port)} -XtAc {shlex.quote(q)} 2>/dev/null || true").strip() != "1":
+        yield f"runuser -u postgres -- createdb -p {int(port)} {shlex.quote(database)}"
 
 
 def deploy_first_backup() -> None:
