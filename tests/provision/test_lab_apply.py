@@ -1,5 +1,9 @@
 """provision against a real lab: plan changes nothing, apply converges, second apply is
-empty, a dead host fails alone, the journal records every host (needs root and the image)."""
+empty, a dead host fails alone, the journal records every host (needs root and the image).
+
+The lab city runs its database on a port of its own (5433, issue 14): provision
+configures it, verify's port and replication checks and audit's listener rule agree on
+it in the same lab."""
 
 from __future__ import annotations
 
@@ -12,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from pesdc.lab import image
+from tests.provision.dbport import PORT, labcity_on_port
 
 ROOT = Path(__file__).resolve().parents[2]
 PESDC = str(ROOT / ".venv/bin/pesdc")
-CITY = str(ROOT / "tests/fixtures/labcity")
 LAB = "pv"
 HOSTS = ["web-1", "dx-1", "mis-1", "mis-2", "db-1", "db-2", "dss-1", "log-1", "ntp-1",
          "bastion-1", "backup-1"]
@@ -38,24 +42,26 @@ def sh(node: str, cmd: str, check: bool = True) -> str:
     return res.stdout
 
 
-def apply_json(check: bool = True) -> tuple[dict, float]:
+def apply_json(city: str, check: bool = True) -> tuple[dict, float]:
     t = time.monotonic()
-    res = pesdc("apply", CITY, "--lab", LAB, "--json", check=check)
+    res = pesdc("apply", city, "--lab", LAB, "--json", check=check)
     return json.loads(res.stdout), time.monotonic() - t
 
 
 @pytest.fixture(scope="module")
-def applied():
+def applied(tmp_path_factory: pytest.TempPathFactory):
+    city = str(labcity_on_port(tmp_path_factory.mktemp("pv") / "labcity", PORT))
     pesdc("lab", "down", "--name", LAB, check=False)
-    pesdc("lab", "up", CITY, "--name", LAB)
+    pesdc("lab", "up", city, "--name", LAB)
     timings: dict[str, float] = {}
     try:
         before = sh("mis-1", "md5sum /etc/ssh/sshd_config /etc/passwd")
-        plan = pesdc("plan", CITY, "--lab", LAB, "--json")
+        plan = pesdc("plan", city, "--lab", LAB, "--json")
         timings["plan"] = 0.0
         assert sh("mis-1", "md5sum /etc/ssh/sshd_config /etc/passwd") == before
-        first, timings["apply1"] = apply_json()
-        yield {"plan": json.loads(plan.stdout), "first": first, "timings": timings}
+        first, timings["apply1"] = apply_json(city)
+        yield {"plan": json.loads(plan.stdout), "first": first, "timings": timings,
+               "city": city}
     finally:
         print("timings:", timings)
         pesdc("lab", "down", "--name", LAB, check=False)
@@ -117,7 +123,7 @@ def test_chrony_time_source(applied):
 
 def test_postgresql_primary_standby(applied):
     for _ in range(20):
-        out = sh("db-1", "runuser -u postgres -- psql -XtAc "
+        out = sh("db-1", f"runuser -u postgres -- psql -p {PORT} -XtAc "
                  "'SELECT state FROM pg_stat_replication'")
         if "streaming" in out:
             break
@@ -126,6 +132,48 @@ def test_postgresql_primary_standby(applied):
     hba = sh("db-1", "cat /etc/postgresql/15/main/pg_hba.conf")
     assert "10.50.1.10/32" in hba and "0.0.0.0/0               reject" in hba
     assert "10.50.3." not in hba
+
+
+def _verify_inside(city: str, call: str) -> list[dict]:
+    """verify's host checks, run from the lab's controller namespace (``call``: an
+    expression of hosts, topo and ssh giving a list of checks)."""
+    import sys
+
+    from pesdc.lab.enter import run_inside
+
+    code = ("import json; from pathlib import Path; from pesdc.model import validate; "
+            "from pesdc.lab.enter import access; from pesdc.verify import hosts; "
+            f"topo = validate([Path({city!r})]).topology; ssh = access({LAB!r}).ssh_config; "
+            f"print(json.dumps([c.as_dict() for c in {call}]))")
+    proc = run_inside(LAB, [sys.executable, "-c", code], capture_output=True, timeout=180,
+                      cwd=str(ROOT))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout)
+
+
+def test_database_on_its_own_port_provision_verify_and_audit_agree(applied):
+    """Provisioned on 5433: the cluster listens there, verify's port and replication
+    checks pass, and audit's listener rule (AUD-CE-17) passes on the host's own ss."""
+    from pesdc.audit.registry import HOST_CHECKS, AuditContext, HostEvidence, all_checks
+    from pesdc.model import validate
+
+    city = applied["city"]
+    ss = {n: sh(n, "ss -H -tuln") for n in ("db-1", "db-2")}
+    assert all(f":{PORT} " in text and ":5432 " not in text for text in ss.values()), ss
+    checks = _verify_inside(city, "hosts.check_host(topo, 'weihai', 'db-1', ssh) + "
+                                  "hosts.check_host(topo, 'weihai', 'db-2', ssh) + "
+                                  "hosts.check_replication(topo, 'weihai', ssh)")
+    named = [c for c in checks if c["category"] in ("ports", "replication")]
+    assert len(named) == 3 and all(c["ok"] for c in named), named
+    assert all(f"tcp/{PORT}" in c["expected"] for c in named if c["category"] == "ports")
+    topo = validate([city]).topology
+    ctx = AuditContext(topo, topo.datacenters["weihai"], "lab")
+    all_checks()
+    for name, text in ss.items():
+        facts = ctx.host_facts(next(s for s in ctx.dc.servers if s.name == name))
+        res = HOST_CHECKS["AUD-CE-17"](HostEvidence(f"{name}.weihai", "lab",
+                                                    {"cmd:ss -H -tuln": text}), facts, {})
+        assert res.status.value == "pass", res.message
 
 
 def test_app_behind_nginx_and_tls(applied):
@@ -145,7 +193,7 @@ def test_backup_of_misdb(applied):
 
 
 def test_second_apply_changes_nothing(applied):
-    second, secs = apply_json()
+    second, secs = apply_json(applied["city"])
     applied["timings"]["apply2"] = secs
     assert second["ok"]
     assert second["changed"] == 0, [(h["host"], h["changes"]) for h in second["hosts"]
@@ -156,14 +204,15 @@ def test_second_apply_changes_nothing(applied):
 def test_unreachable_host_fails_alone_then_converges(applied):
     sh("dss-1", "kill -TERM 1", check=False)
     time.sleep(0.5)
-    res, _ = apply_json(check=False)
+    city = applied["city"]
+    res, _ = apply_json(city, check=False)
     bad = [h["host"] for h in res["hosts"] if not h["ok"]]
     assert bad == ["dss-1.weihai"]
     assert not res["ok"]
-    text = pesdc("apply", CITY, "--lab", LAB, "--limit", "dss-1", check=False)
+    text = pesdc("apply", city, "--lab", LAB, "--limit", "dss-1", check=False)
     assert text.returncode != 0 and "dss-1.weihai" in text.stdout
-    pesdc("lab", "up", CITY, "--name", LAB)
-    again, _ = apply_json()
+    pesdc("lab", "up", city, "--name", LAB)
+    again, _ = apply_json(city)
     assert again["ok"]
 
 

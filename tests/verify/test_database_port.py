@@ -8,7 +8,6 @@ facts) and judged on `ss -H -tuln` listings of the form the hosts print."""
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 
@@ -17,9 +16,7 @@ from pesdc.model import validate
 from pesdc.model.tree import Topology
 from pesdc.provision.desired import desired_state
 from pesdc.verify.hosts import expected_listeners
-from tests.conftest import ROOT
-
-PORT = 5433
+from tests.provision.dbport import PORT, labcity_on_port
 
 
 def _ss(*ports: str) -> str:
@@ -30,15 +27,7 @@ def _ss(*ports: str) -> str:
 
 @pytest.fixture(scope="module")
 def topo(tmp_path_factory: pytest.TempPathFactory) -> Topology:
-    tree = tmp_path_factory.mktemp("dbport") / "labcity"
-    shutil.copytree(ROOT / "tests/fixtures/labcity", tree)
-    city = tree / "weihai.yaml"
-    text = city.read_text(encoding="utf-8")
-    text, n = re.subn(r"\{name: misdb, primary: db-1,", f"{{name: misdb, port: {PORT}, "
-                      "primary: db-1,", text)
-    text, m = re.subn(r"(name: mis-db-cluster, .*ports: \[\{port: )5432", rf"\g<1>{PORT}", text)
-    assert n == 1 and m == 1, "the lab city's database lines changed: adapt this test"
-    city.write_text(text, encoding="utf-8")
+    tree = labcity_on_port(tmp_path_factory.mktemp("dbport") / "labcity", PORT)
     res = validate([tree])
     assert res.report.ok, [d.format() for d in res.report.sorted()]
     return res.topology
@@ -46,13 +35,20 @@ def topo(tmp_path_factory: pytest.TempPathFactory) -> Topology:
 
 def test_provision_verify_and_audit_expect_the_databases_port(topo: Topology) -> None:
     spec = desired_state(topo, "weihai", "db-1", lab=True)
+    assert spec.database_port == PORT
     conf = next(f for f in spec.files if f.path.endswith("/pesdc.conf"))
     assert re.search(rf"^port = {PORT}$", conf.content, re.M), conf.content
+    # The backup key's forced command dumps from that cluster, and sudo lets it.
+    dump = next(f for f in spec.files if f.path == "/usr/local/sbin/pesdc-pg-dump")
+    sudo = next(f for f in spec.files if f.path == "/etc/sudoers.d/45-pesdc-backup")
+    assert f"pg_dump -p {PORT} -Fc -- misdb" in dump.content
+    assert f"/usr/bin/pg_dump -p {PORT} -Fc -- misdb" in sudo.content
     assert f"tcp/{PORT}" in expected_listeners(spec)
     assert "tcp/5432" not in expected_listeners(spec)
     ctx = AuditContext(topo, topo.datacenters["weihai"])
     facts = ctx.host_facts(next(s for s in ctx.dc.servers if s.name == "db-1"))
     assert f"tcp/{PORT}" in facts.listeners and "tcp/5432" not in facts.listeners
+    assert facts.listeners == set(spec.listeners)  # one derivation, read by both
 
 
 def test_a_host_on_the_wrong_port_fails_verify_and_audit(topo: Topology) -> None:

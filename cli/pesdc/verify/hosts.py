@@ -340,6 +340,19 @@ def _users(r: _HostRun, spec: HostSpec) -> None:
     r.section("users", [*names, UID0_CHECK], body)
 
 
+def sudo_breaches(duty: Duty, sudo_l: str) -> list[str]:
+    """How ``sudo -l -U`` of one administrator departs from its duty ([] when it keeps
+    to it): unlimited sudo, programs of its duty it lacks, programs of the others'."""
+    allowed = _sudo_commands(sudo_l)
+    missing = [c for c in duty.must if c not in allowed]
+    foreign = [c for c in duty.must_not if c in allowed]
+    unlimited = any(line.strip().endswith(("(ALL) ALL", "(ALL : ALL) ALL", "(root) ALL"))
+                    for line in sudo_l.splitlines())
+    return [x for x in ("unlimited sudo" if unlimited else "",
+                        f"lacks {', '.join(missing)}" if missing else "",
+                        f"also holds {', '.join(foreign)}" if foreign else "") if x]
+
+
 def _sudo_check(r: _HostRun, check_name: str, name: str, duty: Duty, rc: int,
                 out: str) -> None:
     """``sudo -l -U`` of one administrator against its duty."""
@@ -348,17 +361,9 @@ def _sudo_check(r: _HostRun, check_name: str, name: str, duty: Duty, rc: int,
         r.errored("users", [check_name], f"sudo -l -U {name} exit {rc}: "
                   f"{out[-300:] or 'no output'}", duty.summary, out)
         return
-    allowed = _sudo_commands(out)
-    missing = [c for c in duty.must if c not in allowed]
-    foreign = [c for c in duty.must_not if c in allowed]
-    unlimited = any(line.strip().endswith(("(ALL) ALL", "(ALL : ALL) ALL", "(root) ALL"))
-                    for line in out.splitlines())
-    ok = not missing and not foreign and not unlimited
-    observed = "limited to its duty" if ok else "; ".join(filter(None, (
-        "unlimited sudo" if unlimited else "",
-        f"lacks {', '.join(missing)}" if missing else "",
-        f"also holds {', '.join(foreign)}" if foreign else "")))
-    r.add("users", check_name, ok, duty.summary, observed, out)
+    breaches = sudo_breaches(duty, out)
+    r.add("users", check_name, not breaches, duty.summary,
+          "; ".join(breaches) or "limited to its duty", out)
 
 
 def _sudo(r: _HostRun, spec: HostSpec) -> None:
