@@ -14,6 +14,8 @@ from pathlib import Path
 from pesdc.lab.enter import access
 from pesdc.lab.plan import LabPlan, build_plan
 from pesdc.model.tree import Topology
+from pesdc.provision.desired import desired_state
+from pesdc.provision.spec import HostSpec
 from pesdc.verify import hosts, network
 from pesdc.verify.checks import Check, VerifyReport
 
@@ -70,6 +72,18 @@ def _policy(plan: LabPlan, ssh_config: Path) -> list[Check]:
     return network.check_policy(plan, ssh_config, fw)
 
 
+def _host_spec(topo: Topology, plan: LabPlan, server: str) -> tuple[HostSpec | None,
+                                                                      list[Check]]:
+    """The server's HostSpec, derived once for its host and time checks with the plan's
+    center facts; without one, nothing can be checked: both are errors with the cause."""
+    try:
+        return desired_state(topo, plan.dc.name, server, True, facts=plan.facts), []
+    except Exception as exc:
+        host = f"{server}.{plan.dc.name}"
+        return None, [Check.errored(host, "verify", "host checks could run", _cause(exc)),
+                      Check.errored(host, "time", "time check could run", _cause(exc))]
+
+
 def verify_lab(topo: Topology, dc_name: str, lab: str, parts: tuple[str, ...] = PARTS,
                progress: Progress | None = None) -> VerifyReport:
     """Every part of verify on one lab plan: built once here, every part reads it."""
@@ -79,21 +93,24 @@ def verify_lab(topo: Topology, dc_name: str, lab: str, parts: tuple[str, ...] = 
     acc = access(lab)
     report = VerifyReport(dc_name)
     servers = [s.name for s in plan.dc.servers if s.name in plan.nodes]
-    host_of = {s: f"{s}.{plan.dc.name}" for s in servers}
     # (target, category, what) of each submitted check: where its error goes if it raises
     jobs: list[tuple[str, str, str, Future[list[Check]]]] = []
     with ThreadPoolExecutor(max_workers=10) as pool:
         def submit(target: str, category: str, what: str, fn: Callable[..., list[Check]],
-                   *args: object) -> None:
-            jobs.append((target, category, what, pool.submit(fn, *args)))
+                   *args: object, **kw: object) -> None:
+            jobs.append((target, category, what, pool.submit(fn, *args, **kw)))
 
         if "hosts" in parts:
             say(f"checking {len(servers)} hosts")
             for s in servers:
-                submit(host_of[s], "verify", "host checks", hosts.check_host, topo, dc_name,
-                       s, acc.ssh_config)
-                submit(host_of[s], "time", "time check", hosts.check_time, topo, dc_name, s,
-                       acc.ssh_config)
+                spec, errors = _host_spec(topo, plan, s)
+                report.checks += errors
+                if spec is None:
+                    continue
+                submit(spec.host, "verify", "host checks", hosts.check_host, topo, dc_name,
+                       s, acc.ssh_config, spec=spec)
+                submit(spec.host, "time", "time check", hosts.check_time, topo, dc_name, s,
+                       acc.ssh_config, spec=spec)
             submit(dc_name, "logs", "log delivery check", hosts.check_logs, topo, dc_name,
                    acc.ssh_config, servers)
             submit(dc_name, "replication", "replication check", hosts.check_replication,
