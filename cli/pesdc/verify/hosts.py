@@ -585,6 +585,101 @@ def check_replication(topo: Topology, dc_name: str, ssh_config: Path) -> list[Ch
     return out
 
 
+BACKUP_GRACE = 3600  # seconds a dump may be late beyond its schedule
+
+
+def _backup_period(cron: str) -> tuple[int, str]:
+    """Seconds between two runs of the backup job's cron line, and how it reads."""
+    f = cron.split()
+    if len(f) < 6 or not f[0].isdigit():
+        return 0, f"no schedule line in /etc/cron.d/pesdc-backup: {cron!r}"
+    if f[1] == "*":
+        return 3600, f"hourly at :{f[0]:0>2}"
+    if f[2] == f[3] == f[4] == "*":
+        return 86400, f"daily at {f[1]:0>2}:{f[0]:0>2}"
+    if f[2] == f[3] == "*":
+        return 7 * 86400, f"weekly (day {f[4]}) at {f[1]:0>2}:{f[0]:0>2}"
+    return 31 * 86400, f"monthly ({' '.join(f[2:5])}) at {f[1]:0>2}:{f[0]:0>2}"
+
+
+def _backup_probe(d: str, db_name: str) -> str:
+    """One command for all the backup host says of a database's backups, in seven parts
+    split by @@: its clock, the directory, the newest dumps, the failure marker, the
+    cron line, the file system's space, the job's last log lines."""
+    q = shlex.quote(d)
+    return (f"date +%s; echo @@; test -d {q} && echo dir; echo @@; "
+            f"find {q} -maxdepth 1 -name {shlex.quote(db_name + '-*.dump')} "
+            "-printf '%T@ %s %f\\n' | sort -n | tail -3; echo @@; "
+            f"test -e {q}/.last-run-FAILED && stat -c %Y {q}/.last-run-FAILED; echo @@; "
+            "grep -v '^#' /etc/cron.d/pesdc-backup | grep -F pesdc-backup-pull | head -1; "
+            f"echo @@; df -Pk {q} 2>/dev/null | tail -1; echo @@; "
+            # the job's own lines (its tag), not sudo's record of this command
+            "grep -hE " + shlex.quote(rf" pesdc-backup(\[[0-9]+\])?: "
+                                      rf"{re.escape(db_name)} from ") +
+            " /var/log/auth.log /var/log/secure 2>/dev/null | tail -2")
+
+
+def _backup_problems(d: str, now: int, dumps: str, failed_at: str, cron: str,
+                     syslog: str) -> tuple[list[str], str]:
+    """What is wrong with a database's backups (nothing: its newest dump is there, not
+    empty, within its schedule, and the last run did not fail), and how it reads."""
+    every, schedule = _backup_period(cron)
+    problems: list[str] = []
+    newest = dumps.splitlines()[-1].split() if dumps else []
+    if len(newest) != 3:
+        problems.append(f"no backup in {d}")
+    else:
+        age = now - float(newest[0])
+        allowed = (every or 86400) + BACKUP_GRACE
+        if int(newest[1]) == 0:
+            problems.append(f"the newest backup {newest[2]} is empty")
+        if age > allowed:
+            problems.append(f"the newest backup {newest[2]} is {age / 3600:.1f} h old; "
+                            f"the schedule ({schedule}) allows {allowed / 3600:.0f} h")
+    if not every:
+        problems.append(schedule)
+    if failed_at:
+        last = syslog.splitlines()[-1] if syslog else "no log line found"
+        problems.append(f"the latest backup run failed "
+                        f"({(now - int(failed_at)) / 60:.0f} min ago): {last[-400:]}")
+    observed = "; ".join(problems) if problems else \
+        f"newest {newest[2]} ({(now - float(newest[0])) / 3600:.1f} h old, " \
+        f"{newest[1]} bytes), schedule {schedule}, last run ok"
+    return problems, observed
+
+
+def _backup_check(t: str, d: str, db_name: str, ssh_config: Path) -> Check:
+    """One database's backups on its backup host ``t`` (their directory ``d``)."""
+    name = f"backup of {db_name} present, current and its last run ok"
+    expected = f"{d}/{db_name}-*.dump within its schedule, no failed run"
+    try:
+        h = connect(t, ssh_config)
+        res = h.run(_backup_probe(d, db_name))
+        parts = [p.strip() for p in res.stdout.split("@@", 6)]
+        if len(parts) != 7:
+            raise RuntimeError(f"unreadable answer (exit {res.rc}): "
+                               f"{(res.stdout + res.stderr)[-300:]}")
+    except Exception as exc:
+        # The backup host could not be read: that proves nothing was backed up.
+        why = f"cannot read the backup host: {exc}"[:500]
+        return Check(t, "backups", name, False, expected, why, why, error=why)
+    now_s, isdir, dumps, failed_at, cron, df, syslog = parts
+    evidence = "\n".join(x for x in (
+        f"newest dumps (mtime size name):\n{dumps or 'none'}",
+        f"failure marker {d}/.last-run-FAILED: "
+        f"{'set at ' + failed_at if failed_at else 'absent'}",
+        f"schedule: {cron or 'none'}", f"df: {df or 'unknown'}",
+        f"last job log lines:\n{syslog}" if syslog else "") if x)
+    if not now_s.isdigit():
+        why = f"no clock answer from {t}: {now_s[:200]!r}"
+        return Check(t, "backups", name, False, expected, why, evidence, error=why)
+    if not isdir:  # the host answered and the directory is not there: observed
+        return Check(t, "backups", name, False, expected, f"no backup directory {d} on {t}",
+                     evidence)
+    problems, observed = _backup_problems(d, int(now_s), dumps, failed_at, cron, syslog)
+    return Check(t, "backups", name, not problems, expected, observed[:500], evidence)
+
+
 def check_backups(topo: Topology, dc_name: str, ssh_config: Path) -> list[Check]:
     """Per database with a backup target, on the backup host: the newest dump exists and
     is younger than the nightly job's schedule allows (its cron line, period + 1 h), and
@@ -594,91 +689,7 @@ def check_backups(topo: Topology, dc_name: str, ssh_config: Path) -> list[Check]
     backup host that cannot be read is an error: nothing proves a backup exists."""
     from pesdc.provision.desired import BACKUP_DIR
 
-    grace = 3600
     dc = topo.datacenters[dc_name]
-    out: list[Check] = []
-
-    def period(cron: str) -> tuple[int, str]:
-        """Seconds between two runs of the cron line, and how it reads."""
-        f = cron.split()
-        if len(f) < 6 or not f[0].isdigit():
-            return 0, f"no schedule line in /etc/cron.d/pesdc-backup: {cron!r}"
-        if f[1] == "*":
-            return 3600, f"hourly at :{f[0]:0>2}"
-        if f[2] == f[3] == f[4] == "*":
-            return 86400, f"daily at {f[1]:0>2}:{f[0]:0>2}"
-        if f[2] == f[3] == "*":
-            return 7 * 86400, f"weekly (day {f[4]}) at {f[1]:0>2}:{f[0]:0>2}"
-        return 31 * 86400, f"monthly ({' '.join(f[2:5])}) at {f[1]:0>2}:{f[0]:0>2}"
-
-    for db in dc.databases:
-        if not db.backup_target:
-            continue
-        t = f"{db.backup_target}.{dc.name}"
-        d = f"{BACKUP_DIR}/{db.name}"
-        q = shlex.quote(d)
-        cmd = (f"date +%s; echo @@; test -d {q} && echo dir; echo @@; "
-               f"find {q} -maxdepth 1 -name {shlex.quote(db.name + '-*.dump')} "
-               "-printf '%T@ %s %f\\n' | sort -n | tail -3; echo @@; "
-               f"test -e {q}/.last-run-FAILED && stat -c %Y {q}/.last-run-FAILED; echo @@; "
-               "grep -v '^#' /etc/cron.d/pesdc-backup | grep -F pesdc-backup-pull | head -1; "
-               f"echo @@; df -Pk {q} 2>/dev/null | tail -1; echo @@; "
-               # the job's own lines (its tag), not sudo's record of this command
-               "grep -hE " + shlex.quote(rf" pesdc-backup(\[[0-9]+\])?: "
-                                         rf"{re.escape(db.name)} from ") +
-               " /var/log/auth.log /var/log/secure 2>/dev/null | tail -2")
-        name = f"backup of {db.name} present, current and its last run ok"
-        expected = f"{d}/{db.name}-*.dump within its schedule, no failed run"
-        try:
-            h = connect(t, ssh_config)
-            res = h.run(cmd)
-            parts = [p.strip() for p in res.stdout.split("@@", 6)]
-            if len(parts) != 7:
-                raise RuntimeError(f"unreadable answer (exit {res.rc}): "
-                                   f"{(res.stdout + res.stderr)[-300:]}")
-        except Exception as exc:
-            # The backup host could not be read: that proves nothing was backed up.
-            why = f"cannot read the backup host: {exc}"[:500]
-            out.append(Check(t, "backups", name, False, expected, why, why, error=why))
-            continue
-        now_s, isdir, dumps, failed_at, cron, df, syslog = parts
-        evidence = "\n".join(x for x in (
-            f"newest dumps (mtime size name):\n{dumps or 'none'}",
-            f"failure marker {d}/.last-run-FAILED: "
-            f"{'set at ' + failed_at if failed_at else 'absent'}",
-            f"schedule: {cron or 'none'}", f"df: {df or 'unknown'}",
-            f"last job log lines:\n{syslog}" if syslog else "") if x)
-        if not now_s.isdigit():
-            why = f"no clock answer from {t}: {now_s[:200]!r}"
-            out.append(Check(t, "backups", name, False, expected, why, evidence, error=why))
-            continue
-        if not isdir:  # the host answered and the directory is not there: observed
-            out.append(Check(t, "backups", name, False, expected,
-                             f"no backup directory {d} on {t}", evidence))
-            continue
-        now = int(now_s)
-        every, schedule = period(cron)
-        problems: list[str] = []
-        newest = dumps.splitlines()[-1].split() if dumps else []
-        if len(newest) != 3:
-            problems.append(f"no backup in {d}")
-        else:
-            age = now - float(newest[0])
-            allowed = (every or 86400) + grace
-            if int(newest[1]) == 0:
-                problems.append(f"the newest backup {newest[2]} is empty")
-            if age > allowed:
-                problems.append(f"the newest backup {newest[2]} is {age / 3600:.1f} h old; "
-                                f"the schedule ({schedule}) allows {allowed / 3600:.0f} h")
-        if not every:
-            problems.append(schedule)
-        if failed_at:
-            last = syslog.splitlines()[-1] if syslog else "no log line found"
-            problems.append(f"the latest backup run failed "
-                            f"({(now - int(failed_at)) / 60:.0f} min ago): {last[-400:]}")
-        observed = "; ".join(problems) if problems else \
-            f"newest {newest[2]} ({(now - float(newest[0])) / 3600:.1f} h old, " \
-            f"{newest[1]} bytes), schedule {schedule}, last run ok"
-        out.append(Check(t, "backups", name, not problems, expected, observed[:500],
-                         evidence))
-    return out
+    return [_backup_check(f"{db.backup_target}.{dc.name}", f"{BACKUP_DIR}/{db.name}",
+                          db.name, ssh_config)
+            for db in dc.databases if db.backup_target]
