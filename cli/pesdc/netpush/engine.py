@@ -341,30 +341,10 @@ def apply_device(t: Target, secrets: Secrets, connect: Connect | None = None,
             hook(sent, total)
     drv.on_batch = progress
     try:
-        try:
-            stop.doing(t.host, "connecting")
-            drv.open()
-            stop.doing(t.host, "reading the running configuration")
-            running = drv.get_running()
-        except DriverError as exc:
-            res.ok, res.error = False, _err(exc, secrets)
+        planned = _backed_up_plan(drv, t, res, secrets, stop)
+        if planned is None:
             return res
-        backup_text = secrets.redact(running)
-        try:
-            res.details["backup"] = str(write_backup(t.center, t.name, backup_text, t.lab))
-        except OSError as exc:  # e.g. the state directory is full: no backup, no push
-            res.ok, res.error = False, f"cannot write the backup: {exc}; nothing pushed"
-            return res
-        try:
-            stop.doing(t.host, "planning")
-            lines = drv.plan(running, t.intended)
-            missing = secrets.missing("\n".join(lines))
-            if missing:
-                raise SecretError(f"secret(s) not set: {', '.join(missing)} (environment "
-                                  "PESDC_SECRET_<NAME> or --secrets FILE); nothing pushed")
-        except (DriverError, SecretError) as exc:
-            res.ok, res.error = False, _err(exc, secrets)
-            return res
+        backup_text, lines = planned
         res.details["remediation"] = [secrets.redact(ln) for ln in lines]
         if drv.last_diff:
             res.details["diff"] = secrets.redact(drv.last_diff)
@@ -375,43 +355,82 @@ def apply_device(t: Target, secrets: Secrets, connect: Connect | None = None,
             res.ok = False
             res.error = f"interrupted by {stop()} before the push: nothing sent"
             return res
-        log.info("%s: pushing %d line(s)", t.host, len(lines))
-        trial = False
-        try:
-            stop.doing(t.host, "pushing")
-            drv.should_stop = stop
-            drv.push(lines)
-            drv.should_stop = None  # pushed: from here on the device finishes
-            if drv.supports_commit_confirm:
-                drv.commit_confirm(COMMIT_TRIAL_SECONDS)
-                trial = True
-            stop.doing(t.host, "post-check")
-            after = drv.get_running()
-            left = drv.plan(after, t.intended)
-            if left:
-                res.details["post_check_left"] = [secrets.redact(x) for x in left]
-                raise DriverError(f"post-check: {len(left)} line(s) still differ after the "
-                                  f"push (first: {secrets.redact(left[0])!r})")
-            if trial:
-                drv.confirm()
-                trial = False
-            stop.doing(t.host, "saving")
-            drv.save()
-        except (DriverError, SecretError) as exc:
-            res.ok, res.error = False, _err(exc, secrets)
-            log.warning("%s: %s; rolling back", t.host, res.error)
-            stop.doing(t.host, "rolling back")
-            _rollback(drv, t, backup_text, res, secrets, trial)
-            return res
-        res.changed = len(lines)
-        res.changes = res.details["remediation"]
-        res.details["post_check"] = "clean"
-        res.details["state"] = NEW
+        _push(drv, t, lines, backup_text, res, secrets, stop)
         return res
     finally:
         stop.doing(t.host, None)
         drv.close()
         res.seconds = round(time.monotonic() - started, 3)
+
+
+def _backed_up_plan(drv: Driver, t: Target, res: HostResult, secrets: Secrets, stop: Stop
+                    ) -> tuple[str, list[str]] | None:
+    """Connect, read the running configuration, back it up and plan the remediation:
+    (the backup's text, the lines to push), or None when any step failed (the result
+    says which): then nothing is pushed."""
+    try:
+        stop.doing(t.host, "connecting")
+        drv.open()
+        stop.doing(t.host, "reading the running configuration")
+        running = drv.get_running()
+    except DriverError as exc:
+        res.ok, res.error = False, _err(exc, secrets)
+        return None
+    backup_text = secrets.redact(running)
+    try:
+        res.details["backup"] = str(write_backup(t.center, t.name, backup_text, t.lab))
+    except OSError as exc:  # e.g. the state directory is full: no backup, no push
+        res.ok, res.error = False, f"cannot write the backup: {exc}; nothing pushed"
+        return None
+    try:
+        stop.doing(t.host, "planning")
+        lines = drv.plan(running, t.intended)
+        missing = secrets.missing("\n".join(lines))
+        if missing:
+            raise SecretError(f"secret(s) not set: {', '.join(missing)} (environment "
+                              "PESDC_SECRET_<NAME> or --secrets FILE); nothing pushed")
+    except (DriverError, SecretError) as exc:
+        res.ok, res.error = False, _err(exc, secrets)
+        return None
+    return backup_text, lines
+
+
+def _push(drv: Driver, t: Target, lines: list[str], backup_text: str, res: HostResult,
+          secrets: Secrets, stop: Stop) -> None:
+    """Push the lines (VRPv8: under a commit trial), require an empty post-check and
+    save; any failure rolls the device back to its backup (checked)."""
+    log.info("%s: pushing %d line(s)", t.host, len(lines))
+    trial = False
+    try:
+        stop.doing(t.host, "pushing")
+        drv.should_stop = stop
+        drv.push(lines)
+        drv.should_stop = None  # pushed: from here on the device finishes
+        if drv.supports_commit_confirm:
+            drv.commit_confirm(COMMIT_TRIAL_SECONDS)
+            trial = True
+        stop.doing(t.host, "post-check")
+        after = drv.get_running()
+        left = drv.plan(after, t.intended)
+        if left:
+            res.details["post_check_left"] = [secrets.redact(x) for x in left]
+            raise DriverError(f"post-check: {len(left)} line(s) still differ after the "
+                              f"push (first: {secrets.redact(left[0])!r})")
+        if trial:
+            drv.confirm()
+            trial = False
+        stop.doing(t.host, "saving")
+        drv.save()
+    except (DriverError, SecretError) as exc:
+        res.ok, res.error = False, _err(exc, secrets)
+        log.warning("%s: %s; rolling back", t.host, res.error)
+        stop.doing(t.host, "rolling back")
+        _rollback(drv, t, backup_text, res, secrets, trial)
+        return
+    res.changed = len(lines)
+    res.changes = res.details["remediation"]
+    res.details["post_check"] = "clean"
+    res.details["state"] = NEW
 
 
 def _lanes(targets: list[Target]) -> list[list[Target]]:
