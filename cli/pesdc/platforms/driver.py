@@ -248,6 +248,17 @@ class Driver:
         except Exception as exc:
             raise DriverError(f"save failed: {self.redact(str(exc) or repr(exc))}") from None
 
+    def save_said_successfully(self, **save_config: Any) -> str:
+        """A save whose reply must say "successfully" (VRP, Comware): any other reply is
+        a failed save, never taken for one that worked."""
+        try:
+            out = str(self.conn.save_config(**save_config))
+        except Exception as exc:
+            raise DriverError(f"save failed: {self.redact(str(exc) or repr(exc))}") from None
+        if "successfully" not in out.lower():
+            raise DriverError(f"save failed: {self.redact(out.strip())}")
+        return self.redact(out)
+
     def commit_confirm(self, seconds: int) -> str:
         raise NotImplementedError
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import ipaddress
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -246,6 +247,41 @@ def zone_permits(szones: list[str], dzones: list[str], src: list[str], dst: list
 
 
 RuleParts = tuple[str, list[Permit], bool]  # action, permits, has conditions
+_ZONE_LINE = re.compile(r"^(source|destination)-zone (\S+)$")
+
+
+@dataclass
+class ZoneRule:
+    """One vendor zone rule as its lines are read: ``take`` the lines every platform
+    writes alike, the platform's reader the rest, ``parts`` the result."""
+
+    zones: dict[str, list[str]] = field(default_factory=lambda: {"source": [],
+                                                                 "destination": []})
+    addrs: dict[str, list[str]] = field(default_factory=lambda: {"source": [],
+                                                                 "destination": []})
+    services: list[tuple[str, int | None]] = field(default_factory=list)
+    action: str | None = None
+    bad: list[str] = field(default_factory=list)
+
+    def take(self, line: str) -> bool:
+        """A description or a zone line: read here (True), else the caller's."""
+        if line.startswith("description "):
+            return True
+        if m := _ZONE_LINE.match(line):
+            self.zones[m.group(1)].append(m.group(2))
+            return True
+        return False
+
+    def parts(self, what: str, name: str, out: ReadPolicy) -> RuleParts | None:
+        if self.bad or self.action is None:
+            why = "; ".join(self.bad) if self.bad else "no action"
+            out.problems.append(f"{what} rule {name} not understood: {why}")
+            return None
+        conditions = any(self.zones.values()) or any(self.addrs.values()) \
+            or bool(self.services)
+        return self.action, zone_permits(self.zones["source"], self.zones["destination"],
+                                         self.addrs["source"], self.addrs["destination"],
+                                         self.services), conditions
 
 
 def ordered_rules(what: str, allow: str, deny: str,

@@ -3,7 +3,7 @@ the remediation with `quit`, `save force`."""
 
 from __future__ import annotations
 
-from pesdc.platforms.driver import Driver, DriverError
+from pesdc.platforms.driver import Driver
 from pesdc.platforms.h3c_comware.syntax import COMWARE
 
 
@@ -16,10 +16,4 @@ class ComwareDriver(Driver):
         self.conn.exit_config_mode()  # `return`
 
     def save(self) -> str:
-        try:
-            out = str(self.conn.save_config(cmd="save force"))
-        except Exception as exc:
-            raise DriverError(f"save failed: {self.redact(str(exc) or repr(exc))}") from None
-        if "successfully" not in out.lower():
-            raise DriverError(f"save failed: {self.redact(out.strip())}")
-        return self.redact(out)
+        return self.save_said_successfully(cmd="save force")

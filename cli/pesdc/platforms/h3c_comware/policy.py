@@ -16,10 +16,10 @@ from pesdc.render.readback import (
     Relay,
     RuleParts,
     Shape,
+    ZoneRule,
     config_tree,
     mask_net,
     ordered_rules,
-    zone_permits,
 )
 
 _CW_ADDR = re.compile(r"^\d+ network (?:host address (\S+)|subnet (\S+) (\S+))$")
@@ -110,32 +110,21 @@ def _cw_rules(section: HConfigChild, addresses: dict[str, list[str]],
 def _cw_rule(name: str, rule: HConfigChild, addresses: dict[str, list[str]],
              services: dict[str, list[tuple[str, int | None]]], out: ReadPolicy
              ) -> RuleParts | None:
-    zones: dict[str, list[str]] = {"source": [], "destination": []}
-    addrs: dict[str, list[str]] = {"source": [], "destination": []}
-    svc: list[tuple[str, int | None]] = []
-    action, bad = None, []
+    read = ZoneRule()
     for c in rule.children:
         t = c.text
-        if t.startswith("description "):
+        if read.take(t):
             continue
-        if m := re.match(r"^(source|destination)-zone (\S+)$", t):
-            zones[m.group(1)].append(m.group(2))
-        elif (m := re.match(r"^(source|destination)-ip (\S+)$", t)) and \
+        if (m := re.match(r"^(source|destination)-ip (\S+)$", t)) and \
                 m.group(2) in addresses:
-            addrs[m.group(1)] += addresses[m.group(2)]
+            read.addrs[m.group(1)] += addresses[m.group(2)]
         elif (m := re.match(r"^service (\S+)$", t)) and m.group(1) in services:
-            svc += services[m.group(1)]
+            read.services += services[m.group(1)]
         elif t in ("action pass", "action drop"):
-            action = t.split()[1]
+            read.action = t.split()[1]
         else:
-            bad.append(t)
-    if bad or action is None:
-        why = "; ".join(bad) if bad else "no action"
-        out.problems.append(f"security-policy ip rule {name} not understood: {why}")
-        return None
-    conditions = any(zones.values()) or any(addrs.values()) or bool(svc)
-    return action, zone_permits(zones["source"], zones["destination"], addrs["source"],
-                                 addrs["destination"], svc), conditions
+            read.bad.append(t)
+    return read.parts("security-policy ip", name, out)
 
 
 # Rules between zones, relays by `nat server`.

@@ -15,10 +15,10 @@ from pesdc.render.readback import (
     Relay,
     RuleParts,
     Shape,
+    ZoneRule,
     config_tree,
     mask_net,
     ordered_rules,
-    zone_permits,
 )
 
 _USG_ADDR = re.compile(r"^(source|destination)-address (\S+) (?:mask )?(\S+)$")
@@ -67,39 +67,26 @@ def _usg_rules(section: HConfigChild, out: ReadPolicy) -> None:
     ordered_rules("security-policy", "permit", "deny", rules(), out)
 
 
-def _usg_rule(name: str, rule: HConfigChild, out: ReadPolicy
-              ) -> RuleParts | None:
-    zones: dict[str, list[str]] = {"source": [], "destination": []}
-    addrs: dict[str, list[str]] = {"source": [], "destination": []}
-    services: list[tuple[str, int | None]] = []
-    action = None
-    bad = []
+def _usg_rule(name: str, rule: HConfigChild, out: ReadPolicy) -> RuleParts | None:
+    read = ZoneRule()
     for c in rule.children:
         t = c.text
-        if t.startswith("description "):
+        if read.take(t):
             continue
-        if m := re.match(r"^(source|destination)-zone (\S+)$", t):
-            zones[m.group(1)].append(m.group(2))
-        elif m := _USG_ADDR.match(t):
+        if m := _USG_ADDR.match(t):
             try:
-                addrs[m.group(1)].append(mask_net(m.group(2), m.group(3)))
+                read.addrs[m.group(1)].append(mask_net(m.group(2), m.group(3)))
             except ValueError:
-                bad.append(t)
+                read.bad.append(t)
         elif m := _USG_SERVICE.match(t):
-            services.append((m.group(1), int(m.group(2))))
+            read.services.append((m.group(1), int(m.group(2))))
         elif t == "service icmp":
-            services.append(("icmp", None))
+            read.services.append(("icmp", None))
         elif t in ("action permit", "action deny"):
-            action = t.split()[1]
+            read.action = t.split()[1]
         else:
-            bad.append(t)
-    if bad or action is None:
-        why = "; ".join(bad) if bad else "no action"
-        out.problems.append(f"security-policy rule {name} not understood: {why}")
-        return None
-    conditions = any(zones.values()) or any(addrs.values()) or bool(services)
-    return action, zone_permits(zones["source"], zones["destination"], addrs["source"],
-                                 addrs["destination"], services), conditions
+            read.bad.append(t)
+    return read.parts("security-policy", name, out)
 
 
 # Rules between zones, relays by `nat server`.

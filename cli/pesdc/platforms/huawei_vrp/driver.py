@@ -28,13 +28,7 @@ class HuaweiDriver(Driver):
         self.conn.exit_config_mode()  # `return`
 
     def save(self) -> str:
-        try:
-            out = str(self.conn.save_config(cmd="save", confirm=True, confirm_response="Y"))
-        except Exception as exc:
-            raise DriverError(f"save failed: {self.redact(str(exc) or repr(exc))}") from None
-        if "successfully" not in out.lower():
-            raise DriverError(f"save failed: {self.redact(out.strip())}")
-        return self.redact(out)
+        return self.save_said_successfully(cmd="save", confirm=True, confirm_response="Y")
 
 
 class HuaweiVrpv8Driver(HuaweiDriver):
