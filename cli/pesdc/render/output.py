@@ -1,4 +1,5 @@
-"""Writing a render to disk, diffing it against an earlier one, and remediation.
+"""Writing a render to disk, diffing it against an earlier one, and the text of a remediation
+(each kind computes its own: pesdc.platforms).
 
 An output folder is pesdc's alone. Its MANIFEST lists every file pesdc wrote with the
 file's SHA-256, so a re-render removes files that are no longer produced (a deleted
