@@ -9,6 +9,7 @@ from pesdc.cli.common import CONTEXT
 from pesdc.cli.export_cmd import export
 from pesdc.cli.graph_cmd import graph
 from pesdc.cli.lab_cmd import lab
+from pesdc.cli.language import LANG_OPTION, TranslatedGroup
 from pesdc.cli.model_cmds import rules, schema, validate
 from pesdc.cli.net_cmd import net
 from pesdc.cli.provision_cmd import apply, controls, journal, plan
@@ -18,8 +19,9 @@ from pesdc.cli.stage_cmd import diff, stage
 from pesdc.cli.verify_cmd import verify
 
 
-@click.group(context_settings=CONTEXT)
+@click.group(cls=TranslatedGroup, context_settings=CONTEXT)
 @click.version_option(package_name="pesdc")
+@LANG_OPTION
 def main() -> None:
     """pesdc: public employment service data centers as code.
 
