@@ -528,7 +528,6 @@ def run_probes(plan: LabPlan, probes: list[Probe], linger: float = 300.0,
     what each listener bound and answered. ``linger`` bounds a listener's life."""
     nodes = {p.src_node for p in probes} | {p.listen_node for p in probes}
     controls = plan_controls(plan, nodes)
-    everything = [*probes, *controls]
     # What each listener serves and checks: every probe's address and port (ICMP: the
     # address it pings itself on) and the control port of a neighbour.
     specs: dict[str, set[tuple[str, str, int]]] = {}
@@ -548,56 +547,11 @@ def run_probes(plan: LabPlan, probes: list[Probe], linger: float = 300.0,
                 listeners[node] = Listener(node, f"did not start: {exc}")
         deadline = time.monotonic() + start_timeout
         before = {node: _rows(_readline(proc, deadline)) for node, proc in procs.items()}
-        by_src: dict[str, list[Probe]] = {}
-        for p in everything:
-            by_src.setdefault(p.src_node, []).append(p)
-        clients = []
-        for node, batch in by_src.items():
-            payload = json.dumps([{"src": p.src, "dst": p.dst, "protocol": p.protocol,
-                                   "port": p.port} for p in batch])
-            try:
-                clients.append((node, batch, subprocess.Popen(
-                    netns.ns_exec(_ns_of(plan, node), "python3", "-c", _CLIENT, payload),
-                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
-            except OSError as exc:
-                for p in batch:
-                    p.error = f"client on {node} could not start: {exc}"
-        for node, batch, proc in clients:
-            try:
-                out, err = proc.communicate(timeout=120)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                out, err = proc.communicate()
-                crash = f"client on {node} did not finish in 120 s"
-            else:
-                crash = ""
-            results = _rows(out) if proc.returncode == 0 else None
-            if not crash and (results is None or len(results) != len(batch)):
-                crash = f"client on {node} crashed (exit {proc.returncode}): " \
-                        f"{err.strip()[-500:] or 'no output'}"
-            for i, p in enumerate(batch):
-                if crash:
-                    p.error = crash
-                    continue
-                assert results is not None
-                row = results[i]
-                ok_row = isinstance(row, list) and len(row) == 2
-                p.seen = str(row[0]) if ok_row else SEEN_ERROR
-                p.detail = str(row[1]) if ok_row else f"client gave {row!r}"
+        _run_clients(plan, [*probes, *controls])
         deadline = time.monotonic() + start_timeout
         for node, proc in procs.items():
-            after = None
-            if before[node] is not None and proc.poll() is None:
-                assert proc.stdin is not None
-                with contextlib.suppress(OSError):
-                    proc.stdin.write("check\n")
-                    proc.stdin.flush()
-                after = _rows(_readline(proc, deadline))
-            cause = _stderr_of(proc) or ("" if proc.poll() is None else
-                                         f"exited {proc.returncode}")
-            if before[node] is None and not cause:
-                cause = f"no report in {start_timeout:.0f} s"
-            listeners[node] = merge_checks(node, before[node], after, cause)
+            listeners[node] = _check_again(node, proc, before[node], deadline,
+                                           start_timeout)
     finally:
         for proc in procs.values():
             proc.kill()
@@ -608,6 +562,69 @@ def run_probes(plan: LabPlan, probes: list[Probe], linger: float = 300.0,
                         pipe.close()
     judge(probes, controls, listeners)
     return ProbeReport(plan.dc.name, probes, controls, listeners)
+
+
+def _run_clients(plan: LabPlan, probes: list[Probe]) -> None:
+    """One client per source node, all at once, each sending its batch of probes; what
+    each probe saw is filled in (or the error of a client that did not run through)."""
+    by_src: dict[str, list[Probe]] = {}
+    for p in probes:
+        by_src.setdefault(p.src_node, []).append(p)
+    clients = []
+    for node, batch in by_src.items():
+        payload = json.dumps([{"src": p.src, "dst": p.dst, "protocol": p.protocol,
+                               "port": p.port} for p in batch])
+        try:
+            clients.append((node, batch, subprocess.Popen(
+                netns.ns_exec(_ns_of(plan, node), "python3", "-c", _CLIENT, payload),
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
+        except OSError as exc:
+            for p in batch:
+                p.error = f"client on {node} could not start: {exc}"
+    for node, batch, proc in clients:
+        _client_results(node, batch, proc)
+
+
+def _client_results(node: str, batch: list[Probe], proc: subprocess.Popen[str]) -> None:
+    """A client's answer, one row per probe of its batch; a client that did not finish
+    or gave no such answer makes every probe of its batch an error."""
+    try:
+        out, err = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        crash = f"client on {node} did not finish in 120 s"
+    else:
+        crash = ""
+    results = _rows(out) if proc.returncode == 0 else None
+    if not crash and (results is None or len(results) != len(batch)):
+        crash = f"client on {node} crashed (exit {proc.returncode}): " \
+                f"{err.strip()[-500:] or 'no output'}"
+    for i, p in enumerate(batch):
+        if crash:
+            p.error = crash
+            continue
+        assert results is not None
+        row = results[i]
+        ok_row = isinstance(row, list) and len(row) == 2
+        p.seen = str(row[0]) if ok_row else SEEN_ERROR
+        p.detail = str(row[1]) if ok_row else f"client gave {row!r}"
+
+
+def _check_again(node: str, proc: subprocess.Popen[str], before: list[list[object]] | None,
+                 deadline: float, start_timeout: float) -> Listener:
+    """A listener's self-checks after the clients ran, merged with those before."""
+    after = None
+    if before is not None and proc.poll() is None:
+        assert proc.stdin is not None
+        with contextlib.suppress(OSError):
+            proc.stdin.write("check\n")
+            proc.stdin.flush()
+        after = _rows(_readline(proc, deadline))
+    cause = _stderr_of(proc) or ("" if proc.poll() is None else f"exited {proc.returncode}")
+    if before is None and not cause:
+        cause = f"no report in {start_timeout:.0f} s"
+    return merge_checks(node, before, after, cause)
 
 
 def probe_lab(topo: Topology, plan: LabPlan) -> ProbeReport:
