@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pesdc.model.schema import Tier
 from pesdc.model.tree import Topology
 from pesdc.provision.ansible_export import SECRET_ENV, export_ansible
 from pesdc.provision.engine import deploy_pubkeys
@@ -51,16 +52,6 @@ def _load(paths: list[Path] | list[str]) -> Topology:
     if not res.report.ok:
         raise ValueError("the topology does not validate: run `pesdc validate`")
     return res.topology
-
-
-def _center(topo: Topology, dc: str | None) -> str:
-    if dc:
-        return dc
-    cities = [d.name for d in topo.datacenters.values()
-              if d.tier.value == "city" and not d.hosted]
-    if len(cities) != 1:
-        raise ValueError("choose the center with --dc")
-    return cities[0]
 
 
 def host_specs(topo: Topology, dc_name: str, lab: str | None,
@@ -173,7 +164,7 @@ def _args(topo: Topology | None, dc_name: str | None, paths: Any, dc: str | None
         if not paths:
             raise ValueError("give a topology or its paths")
         topo = _load([str(p) for p in paths])
-    return topo, _center(topo, dc_name or dc)
+    return topo, topo.pick_center(dc_name or dc, Tier.city).name
 
 
 def plan(topo: Topology | None = None, dc_name: str | None = None, lab: str | None = None,
