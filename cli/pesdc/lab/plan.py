@@ -4,6 +4,11 @@ topology without touching the machine (so it is testable, and `up` only executes
 Vendor gear cannot run here, so the lab runs a Linux stand-in of each device, rendered
 from the same policy: a firewall or gatekeeper becomes an nftables namespace, a router
 an FRR instance; switches are the bridges themselves plus a management-only node.
+
+A plan is made once per run and handed around: it carries the center facts of its view
+(the stand-in tree, its index and zone policy) and renders the stand-ins' configurations
+the first time they are asked for, so that `lab up`, verify, net push, the probe and the
+audit's lab evidence never work them out again.
 """
 
 from __future__ import annotations
@@ -114,7 +119,8 @@ class LabPlan:
     lab_dc: DataCenter  # the center with Linux stand-ins, what the lab renders
     center_prefixes: list[str]
     # The center facts of the lab's view (its topology, index and zone policy), made
-    # once here: the lab, verify, net push, probe and audit all read these.
+    # once here: the gear is rendered from them, verify derives its HostSpecs with
+    # them, the probe takes the policy.
     facts: CenterFacts
     _rendered: RenderedGear | None = field(default=None, repr=False)
 
@@ -170,7 +176,7 @@ def lab_view(dc: DataCenter) -> DataCenter:
 
 def view_topology(topo: Topology, view: DataCenter) -> Topology:
     """The tree with the center replaced by its lab view, under the same name, so that
-    the renderer and the policy see the stand-ins."""
+    the renderer sees the stand-ins."""
     return Topology(files=topo.files, datacenters={**topo.datacenters, view.name: view},
                     dc_file=topo.dc_file)
 
