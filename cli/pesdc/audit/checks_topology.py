@@ -430,7 +430,7 @@ def boundary_audit(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
 
 @check("AUD-MC-01")
 def management_zone(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
-    mgmt = _zones(ctx, ZoneKind.security_management)
+    mgmt = [z.name for z in norms.management_zones(ctx.dc)]
     if not mgmt:
         return [bad(ctx.dc.name, Msg("no security management zone", "未划分安全管理区"))]
     out = []
