@@ -1,7 +1,8 @@
-"""The loaded national tree and fast lookups into each data center.
+"""The loaded national tree, fast lookups into each data center, the tier order and
+the one way a command picks the center it works on (``Topology.pick_center``).
 
-Every later stage (render, lab, provision, verify, audit, stages) reads a Topology;
-nothing after the loader looks at YAML.
+Every later stage (render, lab, provision, verify, audit, stages) reads a Topology; none
+reads topology data from YAML again (a Locator only finds the lines diagnostics point at).
 """
 
 from __future__ import annotations
