@@ -5,11 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from pesdc.cli.common import load_or_exit, pick_center
 from pesdc.model.schema import Tier
+
+if TYPE_CHECKING:
+    from pesdc.audit.catalog import Catalog
+    from pesdc.audit.result import AuditReport
+    from pesdc.model.tree import Topology
 
 
 @click.command()
@@ -95,6 +101,16 @@ def audit(paths: tuple[Path, ...], dc: str | None, all_centers: bool, static: bo
     except OSError as exc:
         click.echo(f"pesdc audit: {exc}", err=True)
         sys.exit(2)
+    _write(report, catalog, topo, fmt, lang, output)
+    _summarise(report, name, mode, output)
+    # An audit that could not observe is not a finished assessment: it fails.
+    if report.error_rules() or (fail_under is not None and (report.overall or 0) < fail_under):
+        sys.exit(1)
+
+
+def _write(report: AuditReport, catalog: Catalog, topo: Topology, fmt: str, lang: str,
+           output: Path | None) -> None:
+    """The report in its format, to ``output`` or the standard output."""
     from pesdc.audit import report as rp
 
     if fmt == "html":
@@ -114,6 +130,10 @@ def audit(paths: tuple[Path, ...], dc: str | None, all_centers: bool, static: bo
             sys.exit(2)
     else:
         click.echo(text, nl=False)
+
+
+def _summarise(report: AuditReport, name: str, mode: str, output: Path | None) -> None:
+    """The one-line summary, the waiver notes and the rules not judged, on stderr."""
     counts = report.counts()
     click.echo(f"audit {name} ({mode}): overall {report.overall}; " + ", ".join(
         f"{k} {v}" for k, v in counts.items()) + f"; findings: "
@@ -123,12 +143,8 @@ def audit(paths: tuple[Path, ...], dc: str | None, all_centers: bool, static: bo
         click.echo(f"audit: {note}", err=True)
     errors = report.error_rules()
     if errors:
-        # An audit that could not observe is not a finished assessment: it fails.
         click.echo(f"audit: ERROR: {len(errors)} rule(s) could not be judged (no evidence "
                    f"observed): {', '.join(errors)}", err=True)
-        sys.exit(1)
-    if fail_under is not None and (report.overall or 0) < fail_under:
-        sys.exit(1)
 
 
 def _audit_all(topo: object, profile: Path | None, fmt: str, output: Path | None) -> None:
