@@ -13,7 +13,7 @@ from tests.conftest import MINI
 def test_centers_in_tier_order() -> None:
     topo = validate([MINI]).topology
     assert [dc.name for dc in topo.in_tier_order()] == ["mohrss", "shandong", "jinan", "laiwu"]
-    assert TIERS == (Tier.ministry, Tier.province, Tier.city)
+    assert (Tier.ministry, Tier.province, Tier.city) == TIERS
     assert [parent_tier(t) for t in TIERS] == [None, Tier.ministry, Tier.province]
 
 
@@ -33,8 +33,8 @@ def test_unknown_name_lists_the_centers() -> None:
 def test_without_a_name_the_only_center_of_its_own() -> None:
     topo = validate([MINI]).topology
     assert topo.pick_center(None, Tier.city).name == "jinan"  # laiwu is hosted
-    with pytest.raises(CenterError, match="several data centers.*--dc NAME: mohrss, "
-                       "shandong, jinan, laiwu"):
+    with pytest.raises(CenterError, match=r"several data centers.*--dc NAME: mohrss, "
+                       r"shandong, jinan, laiwu"):
         topo.pick_center(None)
     for name in ("jinan", "laiwu"):
         del topo.datacenters[name]

@@ -10,6 +10,7 @@ on recorded evidence in the tests.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -308,10 +309,15 @@ def sudo_commands(ev: HostEvidence, user: str) -> str | None:
         for name, cmds in aliases.items():
             # A negated alias negates each of its commands, as `sudo -l` lists them.
             denied = ", ".join(f"!{c.strip()}" for c in cmds.split(","))
-            ln = re.sub(rf"!\s*\b{name}\b", lambda _m, d=denied: d, ln)
-            ln = re.sub(rf"\b{name}\b", lambda _m, c=cmds: c, ln)
+            ln = re.sub(rf"!\s*\b{name}\b", _literally(denied), ln)
+            ln = re.sub(rf"\b{name}\b", _literally(cmds), ln)
         out.append(ln)
     return "\n".join(out)
+
+
+def _literally(text: str) -> Callable[[re.Match[str]], str]:
+    """A re.sub replacement that inserts text as it is (backslashes included)."""
+    return lambda _match: text
 
 
 def _holds(cmds: str, program: str) -> bool:

@@ -4,10 +4,10 @@ roles (cli/pesdc/roles/, shipped in the package) to a center's servers.
 host_vars hold, per server, the template context of its HostSpec (the dict the shared
 server files render from, ``server_files_context()``: the server's context and the
 administrators' duties, plus the role values under ``pesdc``) so that the roles render
-the shared templates to the same bytes pesdc renders, and the HostSpec fields the roles act on (packages,
-users, services, files by template, controls, ...). Rendered file contents and secrets
-are never written: the roles render the templates themselves, and read the replication
-password and the backup key from the environment at run time.
+the shared templates to the same bytes pesdc renders, and the HostSpec fields the roles
+act on (packages, users, services, files by template, controls, ...). Rendered file
+contents and secrets are never written: the roles render the templates themselves, and
+read the replication password and the backup key from the environment at run time.
 """
 
 from __future__ import annotations
