@@ -32,6 +32,10 @@ MARK_HINT = ("mark it `lab` (a module: `pytestmark = pytest.mark.lab`; a test: "
              "`@pytest.mark.lab`): see tests/conftest.py")
 LAB_SKIP = "lab test: needs root, and this is not root"
 
+# The tests read pesdc's English messages: a machine whose locale is zh_CN would
+# otherwise run them in Chinese. Tests of the language choice set their own.
+os.environ["PESDC_LANG"] = "en"
+
 
 @pytest.fixture
 def mini_tree(tmp_path: Path) -> Path:

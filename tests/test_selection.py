@@ -22,9 +22,9 @@ RUN_TESTS = ROOT / "scripts" / "run-tests.sh"
 
 # What a test module that brings up a lab or needs root says somewhere in its text (not
 # `unshare`: `unshare --map-root-user` needs no root; the root checks are caught at run
-# time by tests/conftest.py).
+# time by tests/conftest.py; nor `"lab", "up", "--help"`, which only prints help).
 LAB_SIGNS = re.compile(r'lab_up\b|require_lab\(|require_root\(|needs_root\(|lab_image|'
-                       r'"lab", "up"|"netns", "add"|geteuid\(|getuid\(')
+                       r'"lab", "up"(?!, "--help")|"netns", "add"|geteuid\(|getuid\(')
 
 PLAIN = "def test_plain():\n    assert True\n"
 LAB = ("import pytest\n\npytestmark = pytest.mark.lab\n\n\n"

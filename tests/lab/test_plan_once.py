@@ -195,9 +195,6 @@ def test_each_hosts_checks_read_one_hostspec_made_with_the_plans_facts(
         assert kw["spec"] is specs[kw["spec"].host]  # the same HostSpec, not a second
 
 
-@pytest.mark.xfail(strict=True, reason="verify/hosts.py check_logs derives a sender's "
-                   "HostSpec (for its log server) with CenterFacts of its own until it "
-                   "takes the HostSpecs verify built (issue 14)")
 def test_one_verify_run_builds_the_centers_policy_once(
         topo: Topology, calls: Calls, unreachable_lab: LabAccess):
     from pesdc.verify.run import verify_lab

@@ -32,15 +32,6 @@ from pesdc.audit.result import (
 )
 from pesdc.model.tree import Topology
 
-SCORING = ("item: pass 1, partial 0.5, fail 0, error (not judged) 0; not applicable, "
-           "waived and manual items are not scored; family score = mean of its scored "
-           "items x 100; overall = mean of the family scores weighted by family weight "
-           "(families without scored items left out)")
-SCORING_ZH = ("单项：符合 1 分，部分符合 0.5 分，不符合 0 分，无法判定 0 分；"
-              "不适用、已豁免和人工核查项不计分；"
-              "安全类得分 = 计分项平均分 × 100；总分 = 各安全类得分按权重加权平均"
-              "（无计分项的安全类不计入）")
-
 NOTE_DISABLED = Msg("disabled by the audit profile", "已在测评参数中停用")
 NOTE_MANUAL = Msg("checked by a person (人工核查)", "由测评人员人工核查")
 NOTE_NO_CHECK = Msg("no automated check", "无自动化检查，需人工核查")

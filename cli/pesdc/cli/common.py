@@ -79,3 +79,9 @@ def pick_center(topo: Topology, name: str | None, tier: Tier | None = None) -> D
         return topo.pick_center(name, tier)
     except CenterError as exc:
         raise click.UsageError(str(exc)) from None
+
+
+def center_name(topo: Topology, name: str | None) -> str:
+    """The center a lab, push or verify command works on: the one named, or the only
+    city center of its own."""
+    return pick_center(topo, name, Tier.city).name

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from pesdc.cli.common import TerminalConsole, load_or_exit
+from pesdc.cli.common import TerminalConsole, center_name, load_or_exit
 from pesdc.lab import image as lab_image
 from pesdc.lab.errors import LabError
 from pesdc.lab.paths import state_dir
@@ -23,21 +23,6 @@ console = TerminalConsole(stderr=True)
 def _fail(exc: LabError) -> None:
     click.echo(f"pesdc lab: {exc}", err=True)
     sys.exit(2)
-
-
-def pick_center(result_topo, dc: str | None) -> str:  # type: ignore[no-untyped-def]
-    centers = [d.name for d in result_topo.datacenters.values() if not d.hosted]
-    if dc:
-        if dc not in result_topo.datacenters:
-            raise click.UsageError(f"unknown data center {dc!r}; known: "
-                                   f"{', '.join(sorted(centers))}")
-        return dc
-    cities = [d.name for d in result_topo.datacenters.values()
-              if d.tier.value == "city" and not d.hosted]
-    if len(cities) == 1:
-        return cities[0]
-    raise click.UsageError(f"the topology holds several centers; choose one with --dc: "
-                           f"{', '.join(sorted(centers))}")
 
 
 def existing_labs() -> list[str]:
@@ -69,7 +54,7 @@ def lab() -> None:
 def up(paths: tuple[Path, ...], dc: str | None, lab_name: str | None) -> None:
     """Bring a center up (idempotent: converges, repairs killed nodes)."""
     loaded = load_or_exit(paths)
-    name = pick_center(loaded.topology, dc)
+    name = center_name(loaded.topology, dc)
     try:
         plan = build_plan(loaded.topology, name, lab_name)
         lab_obj = Lab(plan.lab)
@@ -183,7 +168,7 @@ def probe(paths: tuple[Path, ...], dc: str | None, lab_name: str | None,
     from pesdc.lab.probe import probe_lab
 
     loaded = load_or_exit(paths)
-    name = pick_center(loaded.topology, dc)
+    name = center_name(loaded.topology, dc)
     plan = build_plan(loaded.topology, name, lab_name)
     lab_obj = Lab(plan.lab)
     try:

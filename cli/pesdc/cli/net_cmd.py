@@ -9,14 +9,8 @@ from pathlib import Path
 
 import click
 
-from pesdc.cli.common import load_or_exit
+from pesdc.cli.common import center_name, load_or_exit
 from pesdc.results import RunResult
-
-
-def _pick_center(topo, dc: str | None) -> str:  # type: ignore[no-untyped-def]
-    from pesdc.cli.lab_cmd import pick_center
-
-    return pick_center(topo, dc)
 
 
 def _limit(values: tuple[str, ...]) -> list[str] | None:
@@ -164,7 +158,7 @@ def plan(paths: tuple[Path, ...], dc: str | None, lab: str | None, limit: tuple[
     _logging(verbose)
     _enter_lab(lab)
     loaded = load_or_exit(paths)
-    name = _pick_center(loaded.topology, dc)
+    name = center_name(loaded.topology, dc)
     try:
         res = plan_network(loaded.topology, name, lab, _limit(limit))
     except (NetpushError, SecretError) as exc:
@@ -200,7 +194,7 @@ def apply(paths: tuple[Path, ...], dc: str | None, lab: str | None, limit: tuple
     _enter_lab(lab)
     try:
         loaded = load_or_exit(paths)
-        name = _pick_center(loaded.topology, dc)
+        name = center_name(loaded.topology, dc)
         # The same lock as `pesdc apply`: one change run per center at a time (a second
         # refuses, exit 3, naming who holds it).
         with holding(name, lab, "net apply", as_json):

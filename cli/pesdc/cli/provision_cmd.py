@@ -21,8 +21,8 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pesdc.cli.common import TerminalConsole, load_or_exit
-from pesdc.cli.lab_cmd import existing_labs, pick_center
+from pesdc.cli.common import TerminalConsole, center_name, load_or_exit
+from pesdc.cli.lab_cmd import existing_labs
 from pesdc.lab.errors import LabError
 from pesdc.results import RunResult
 
@@ -67,7 +67,7 @@ def _run(action: str, paths: tuple[Path, ...], dc: str | None, lab: str | None,
     from pesdc.provision import engine
 
     loaded = load_or_exit(paths)
-    center = pick_center(loaded.topology, dc)
+    center = center_name(loaded.topology, dc)
     if lab:
         try:
             reexec_inside(lab)  # no return unless already inside the controller namespace

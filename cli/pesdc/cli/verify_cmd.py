@@ -9,8 +9,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from pesdc.cli.common import TerminalConsole, load_or_exit
-from pesdc.cli.lab_cmd import pick_center
+from pesdc.cli.common import TerminalConsole, center_name, load_or_exit
 from pesdc.lab.errors import LabError
 from pesdc.verdict import WORDS, Verdict, summary
 from pesdc.verify.run import PARTS
@@ -33,7 +32,7 @@ def verify(paths: tuple[Path, ...], dc: str | None, lab_name: str | None,
            lang: str) -> None:
     """Check hosts, isolation (real packets), device drift, routing and links."""
     loaded = load_or_exit(paths)
-    name = pick_center(loaded.topology, dc)
+    name = center_name(loaded.topology, dc)
     if lab_name is None:
         raise click.UsageError("verify runs against a lab (--lab); live verification of "
                                "production hosts is `--lab` with a lab name today")

@@ -30,9 +30,8 @@ class Rendered:
 
 
 def select(topo: Topology, names: list[str] | None = None) -> list[DataCenter]:
-    dcs = sorted(topo.datacenters.values(), key=lambda d: (d.tier.value != "ministry",
-                                                           d.tier.value != "province",
-                                                           d.name))
+    """The centers to render, in tier order; only those named when names are given."""
+    dcs = topo.in_tier_order()
     if names:
         dcs = [d for d in dcs if d.name in names]
     return dcs

@@ -449,11 +449,13 @@ def _diff_excerpt(h: Host, path: str, content: str) -> str:
     return "\n".join(list(diff)[:40])
 
 
-def _log_server(topo: Topology, dc_name: str, senders: list[str]) -> str | None:
-    """NAME.CENTER of the log server the senders forward to (their HostSpec's first)."""
+def _log_server(topo: Topology, dc_name: str, senders: list[str],
+                specs: dict[str, HostSpec] | None = None) -> str | None:
+    """NAME.CENTER of the log server the senders forward to (their HostSpec's first):
+    the HostSpec verify built for that sender when given, derived here otherwise."""
     dc = topo.datacenters[dc_name]
     for name in senders[:1] or [s.name for s in dc.servers[:1]]:
-        spec = desired_state(topo, dc_name, name, True)
+        spec = (specs or {}).get(name) or desired_state(topo, dc_name, name, True)
         by_address = {s.address: s.name for s in dc.servers}
         for address in spec.log_servers:
             if address in by_address:
@@ -461,13 +463,13 @@ def _log_server(topo: Topology, dc_name: str, senders: list[str]) -> str | None:
     return None
 
 
-def check_logs(topo: Topology, dc_name: str, ssh_config: Path,
-               senders: list[str]) -> list[Check]:
+def check_logs(topo: Topology, dc_name: str, ssh_config: Path, senders: list[str], *,
+               specs: dict[str, HostSpec] | None = None) -> list[Check]:
     """A message logged on each host arrives at the log server within seconds. A sender
     or a log server that cannot be reached is an error for the hosts it concerns; a host
     that cannot log (logger fails) or whose message does not arrive is a failure."""
     dc = topo.datacenters[dc_name]
-    log_host = _log_server(topo, dc_name, senders)
+    log_host = _log_server(topo, dc_name, senders, specs)
     if log_host is None:
         return []
     name_of = f"logs reach the log server {log_host}"

@@ -102,17 +102,19 @@ def verify_lab(topo: Topology, dc_name: str, lab: str, parts: tuple[str, ...] = 
 
         if "hosts" in parts:
             say(f"checking {len(servers)} hosts")
+            specs = {}
             for s in servers:
                 spec, errors = _host_spec(topo, plan, s)
                 report.checks += errors
                 if spec is None:
                     continue
+                specs[s] = spec
                 submit(spec.host, "verify", "host checks", hosts.check_host, topo, dc_name,
                        s, acc.ssh_config, spec=spec)
                 submit(spec.host, "time", "time check", hosts.check_time, topo, dc_name, s,
                        acc.ssh_config, spec=spec)
             submit(dc_name, "logs", "log delivery check", hosts.check_logs, topo, dc_name,
-                   acc.ssh_config, servers)
+                   acc.ssh_config, servers, specs=specs)
             submit(dc_name, "replication", "replication check", hosts.check_replication,
                    topo, dc_name, acc.ssh_config)
             submit(dc_name, "backups", "backup check", hosts.check_backups, topo, dc_name,
