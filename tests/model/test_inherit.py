@@ -57,9 +57,9 @@ defaults:
   devices:
     all: {platform: linux, model: ALL}
     kinds:
-      core_switch: {model: KIND, platform: huawei_vrp}
+      core_switch: {model: CE6800-KIND, platform: huawei_vrp}
     groups:
-      pair: {model: GROUP}
+      pair: {model: CE6800-GROUP}
   servers:
     all: {os: debian, os_release: ALL}
     roles:
@@ -78,10 +78,10 @@ defaults:
          "os_release: NODE,")
     dc = jinan(validate([mini_tree]))
     dev = {d.name: d for d in dc.devices}
-    assert dev["core-1"].model == "GROUP"  # group beats kind
-    assert dev["core-2"].model == "KIND"  # kind beats all
+    assert dev["core-1"].model == "CE6800-GROUP"  # group beats kind
+    assert dev["core-2"].model == "CE6800-KIND"  # kind beats all
     assert dev["fw-1"].model == "NODE"  # the node beats every default
-    assert dev["fw-2"].model == "GROUP"
+    assert dev["fw-2"].model == "CE6800-GROUP"
     assert dev["core-1"].platform is Platform.huawei_vrp  # kind, untouched by the group
     assert dev["fw-1"].platform is Platform.linux  # all
     srv = {s.name: s for s in dc.servers}
@@ -116,20 +116,20 @@ def _tree(tmp_path: Path) -> tuple[Path, Path]:
     (tree / "defaults.yaml").write_text(
         "defaults:\n"
         "  devices:\n"
-        "    all: {platform: cisco_ios, model: TREE}\n"
+        "    all: {platform: cisco_ios, model: C9300-TREE}\n"
         "    kinds:\n"
-        "      core_switch: {model: TREE-KIND}\n"
+        "      core_switch: {model: C9300-TREE-KIND}\n"
         "  servers:\n"
         "    all: {os_release: TREE}\n", "utf-8")
     (tree / "sub" / "defaults.yaml").write_text(
         "defaults:\n"
         "  devices:\n"
-        "    all: {model: SUB}\n", "utf-8")
+        "    all: {model: C9300-SUB}\n", "utf-8")
     # A sibling folder's defaults do not reach sub/.
     (tree / "other" / "defaults.yaml").write_text(
-        "defaults:\n  devices:\n    all: {model: OTHER}\n  servers:\n    all: {os: rhel}\n",
+        "defaults:\n  devices:\n    all: {model: C9300-OTHER}\n  servers:\n    all: {os: rhel}\n",
         "utf-8")
-    set_defaults(city, "defaults:\n  devices:\n    all: {model: OWN}\n")
+    set_defaults(city, "defaults:\n  devices:\n    all: {model: C9300-OWN}\n")
     return tree, city
 
 
@@ -138,8 +138,8 @@ def test_tree_defaults_come_before_the_files_own(tmp_path: Path) -> None:
     dc = jinan(validate([tree]))
     dev = {d.name: d for d in dc.devices}
     # Level by level: every file's `all`, then every file's `kinds`, outer folders first.
-    assert dev["fw-1"].model == "OWN"  # tree all < sub all < own all
-    assert dev["core-1"].model == "TREE-KIND"  # a kinds block beats any all block
+    assert dev["fw-1"].model == "C9300-OWN"  # tree all < sub all < own all
+    assert dev["core-1"].model == "C9300-TREE-KIND"  # a kinds block beats any all block
     assert dev["fw-1"].platform is Platform.cisco_ios  # from the tree file only
     srv = {s.name: s for s in dc.servers}
     assert srv["web-1"].os_release == "TREE"
@@ -151,14 +151,14 @@ def test_tree_defaults_apply_when_one_file_is_validated(tmp_path: Path) -> None:
     result = validate([city, tree / "other"])
     dev = {d.name: d for d in jinan(result).devices}
     assert dev["fw-1"].platform is Platform.cisco_ios
-    assert dev["fw-1"].model == "OWN"
+    assert dev["fw-1"].model == "C9300-OWN"
 
 
 def test_bad_value_in_tree_defaults_is_reported_at_its_line(tmp_path: Path) -> None:
     tree, _ = _tree(tmp_path)
     defaults = tree / "defaults.yaml"
-    edit(defaults, "all: {platform: cisco_ios, model: TREE}",
-         "all: {platform: cisco_iso, model: TREE}")
+    edit(defaults, "all: {platform: cisco_ios, model: C9300-TREE}",
+         "all: {platform: cisco_iso, model: C9300-TREE}")
     result = validate([tree])
     errors = result.report.errors
     assert errors

@@ -119,7 +119,7 @@ def test_rule_list_is_the_documented_one() -> None:
                   "SCH005", "SCH006", "YAML004",
                   "REF001", "ADDR001", "ADDR002", "ADDR003", "ADDR004", "ISO001", "NET001",
                   "NET002", "NET003", "NET004", "ZONE001", "TREE001", "MLPS001", "MLPS002",
-                  "MLPS003",
+                  "MLPS003", "PLAT001",
                   *(f"PES00{i}" for i in range(1, 10))}
     assert rule_ids() == documented
 

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from pesdc.model.schema import Platform
-from pesdc.platforms import PATH_VARIABLE, names
+from pesdc.platforms import CLAIMS_FILE, PATH_VARIABLE, claims, names, platform_values
 from tests.conftest import MINI, ROOT
 
 ACME = '''
@@ -90,10 +90,13 @@ print(json.dumps({
 '''
 
 
-def _package(root: Path, name: str, init: str, template: str | None = None) -> None:
+def _package(root: Path, name: str, init: str, template: str | None = None,
+             claim: str | None = None) -> None:
     folder = root / name
     folder.mkdir(parents=True)
     (folder / "__init__.py").write_text(init, "utf-8")
+    (folder / CLAIMS_FILE).write_text(
+        claim or f"title: {name}\nplatform: {name}\nmodels: ['.*']\n", "utf-8")
     if template is not None:
         (folder / "device.cfg.j2").write_text(template, "utf-8")
 
@@ -146,6 +149,16 @@ def test_a_folder_without_platform_is_refused_by_name(tmp_path: Path) -> None:
     assert "broken_os" in res.stderr and "exports no PLATFORM" in res.stderr
 
 
-def test_the_platform_enum_is_the_folders() -> None:
-    assert [p.value for p in Platform] == names()
-    assert {"huawei_vrp", "huawei_usg", "h3c_comware", "cisco_ios", "linux"} <= set(names())
+def test_a_folder_without_a_readable_claim_is_refused_by_name(tmp_path: Path) -> None:
+    _package(tmp_path / "platforms", "vague_os", ACME, claim="title: vague\nmodels: []\n")
+    res = _run(tmp_path, "-c", "from pesdc.model.schema import Platform")
+    assert res.returncode != 0
+    assert "vague_os" in res.stderr and "must give `title`" in res.stderr
+
+
+def test_the_platform_enum_is_what_the_families_serve() -> None:
+    assert [p.value for p in Platform] == platform_values()
+    assert {c.platform for c in claims().values()} == set(platform_values())
+    assert set(claims()) == set(names())
+    assert {"huawei_vrp", "huawei_usg", "h3c_comware", "cisco_ios", "linux"} <= \
+        set(platform_values())

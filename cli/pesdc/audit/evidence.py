@@ -117,11 +117,12 @@ def static_evidence(ctx: AuditContext) -> None:
 def device_evidence(ctx: AuditContext, name: str, files: dict[str, str],
                     source: str) -> DeviceEvidence:
     from pesdc.model.schema import ServerRole
+    from pesdc.platforms import kind_of
 
     dev = next(d for d in ctx.dc.devices if d.name == name)
     a = ctx.dc.security.admins
     return DeviceEvidence(
-        f"{name}.{ctx.dc.name}", dev.kind.value, dev.platform.value, files, source,
+        f"{name}.{ctx.dc.name}", dev.kind.value, kind_of(dev).platform, files, source,
         ctx.mgmt_nets, [s.address for s in ctx.servers_with(ServerRole.logserver)],
         [s.address for s in ctx.servers_with(ServerRole.timesource)],
         {"system": a.system, "audit": a.audit, "security": a.security})

@@ -76,7 +76,7 @@ class HostFacts:
 class DeviceEvidence:
     name: str  # NAME.CENTER
     kind: str  # DeviceKind value
-    platform: str
+    platform: str  # its family folder (pesdc/platforms/<family>/), whose dialect reads it
     files: dict[str, str]  # file name -> text (rendered, or read from the running gear)
     source: str  # rendered, lab, live
     mgmt_nets: list[str] = field(default_factory=list)

@@ -32,7 +32,7 @@ from pesdc.model.text import (
     strings_in,
 )
 from pesdc.model.text import Title as TitleText
-from pesdc.platforms import names as platform_names
+from pesdc.platforms import platform_values
 
 DivisionCode = Annotated[str, Field(pattern=r"^[0-9]{6}$")]
 Port = Annotated[int, Field(ge=1, le=65535)]
@@ -80,8 +80,9 @@ class DeviceKind(StrEnum):
     load_balancer = "load_balancer"
 
 
-# A device's platform: one member per platform folder (pesdc/platforms/<name>/), read
-# from the folder names, so a new folder is a new value and there is no list to edit.
+# A device's platform (the vendor's OS line): one member per value the family folders
+# serve (pesdc/platforms/<family>/family.yaml), so there is no list to edit; the model
+# then picks the family (pesdc.platforms.family_of, rule PLAT001).
 if TYPE_CHECKING:
     class _PlatformMembers(EnumMeta):
         def __getattr__(cls, name: str) -> Platform: ...
@@ -89,7 +90,7 @@ if TYPE_CHECKING:
     class Platform(StrEnum, metaclass=_PlatformMembers):
         """Members are the platform folders' names (mypy cannot list them)."""
 else:
-    Platform = StrEnum("Platform", [(name, name) for name in platform_names()],
+    Platform = StrEnum("Platform", [(name, name) for name in platform_values()],
                        module=__name__)
 
 

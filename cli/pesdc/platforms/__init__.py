@@ -1,19 +1,28 @@
-"""Every device platform pesdc knows is one package here: ``pesdc/platforms/<name>/``.
+"""Every OS family pesdc knows is one package here: ``pesdc/platforms/<name>/``.
 
-A platform folder holds all of that platform's knowledge: its kinds (netmiko type,
-Ansible network OS, features, configuration files), its templates, its push driver,
-the audit dialect that reads its configuration, its policy readback and its
-remediation. Its ``__init__`` exports ``PLATFORM`` (a ``spec.PlatformSpec``). The
-folders are discovered, never listed: the schema's Platform enum is made of their
-names, and the kind, driver and dialect lookups below are derived from them. Adding a
-platform is adding a folder.
+A topology names a device's ``platform`` (the vendor's OS line: ``huawei_vrp``,
+``h3c_comware``, ...) and its ``model``; the two resolve to one OS family (VRP5 campus
+switch, VRP8 CloudEngine, Comware 7 switch, ...), and a family is a folder. The
+folder's ``family.yaml`` says which devices it takes (the platform value it serves and
+the model patterns it claims); it is data, read without importing anything, so the
+schema's Platform enum is the set of platform values the folders serve. A model no
+family claims is a validation error (rule PLAT001) listing the platform's families.
+
+A family folder holds all of that family's knowledge: its kinds (netmiko type, Ansible
+network OS, features, configuration files), its templates, its command reference
+(``commands.yaml``), its push driver and commit model, the audit dialect that reads its
+configuration, its policy readback and its remediation. Its ``__init__`` exports
+``PLATFORM`` (a ``spec.PlatformSpec``). The folders are discovered, never listed: the
+kind, driver and dialect lookups below are derived from them. Adding a family is adding
+a folder.
 
 Folders outside the installed package are found through ``PESDC_PLATFORM_PATH`` (a
 ``os.pathsep``-separated list of directories whose sub-folders are platform packages):
 they extend this package's ``__path__``, so they import as ``pesdc.platforms.<name>``.
 Plain modules here (``spec``, ``driver``, ...) are shared code, not platforms.
 
-Nothing is imported until a lookup needs it: the schema reads the folder names only.
+Nothing is imported until a lookup needs it: the schema reads the ``family.yaml`` files
+only.
 """
 
 from __future__ import annotations
@@ -21,9 +30,14 @@ from __future__ import annotations
 import importlib
 import os
 import pkgutil
+import re
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from functools import cache, cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+
+import yaml
 
 from pesdc.platforms.spec import Feature, Kind, PlatformError, PlatformSpec
 
@@ -32,14 +46,88 @@ if TYPE_CHECKING:
     from pesdc.platforms.dialect import Dialect
 
 PATH_VARIABLE = "PESDC_PLATFORM_PATH"
+CLAIMS_FILE = "family.yaml"
 
 __path__ = [*__path__, *(p for p in os.environ.get(PATH_VARIABLE, "").split(os.pathsep)
                          if p)]
 
 
 def names() -> list[str]:
-    """The platform folders' names, sorted, without importing any of them."""
+    """The family folders' names, sorted, without importing any of them."""
     return sorted({m.name for m in pkgutil.iter_modules(__path__) if m.ispkg})
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A family folder's ``family.yaml``: the devices the family takes."""
+
+    family: str  # the folder's name
+    title: str  # what an engineer calls it: "Huawei VRP8 CloudEngine switches"
+    platform: str  # the topology's `platform:` value it serves
+    models: tuple[str, ...]  # regexes searched in the model, case-insensitively
+
+    def takes(self, model: str) -> bool:
+        return any(re.search(p, model, re.IGNORECASE) for p in self.models)
+
+    def describe(self) -> str:
+        return f"{self.family} ({self.title}; models matching {' or '.join(self.models)})"
+
+
+def _folder(name: str) -> Path:
+    for base in __path__:
+        if (Path(base) / name / "__init__.py").is_file():
+            return Path(base) / name
+    raise PlatformError(f"no platform folder {name!r} (known: {', '.join(names())})")
+
+
+def _read_claim(name: str) -> Claim:
+    path = _folder(name) / CLAIMS_FILE
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise PlatformError(f"family folder {name}: {path} cannot be read: {exc}") from None
+    ok = (isinstance(data, dict) and isinstance(data.get("platform"), str)
+          and isinstance(data.get("title"), str) and isinstance(data.get("models"), list)
+          and data["models"] and all(isinstance(m, str) for m in data["models"]))
+    if not ok:
+        raise PlatformError(f"{path}: must give `title` (text), `platform` (the topology "
+                            "value it serves) and `models` (a list of model regexes)")
+    for pattern in data["models"]:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise PlatformError(f"{path}: model pattern {pattern!r}: {exc}") from None
+    return Claim(name, data["title"], data["platform"], tuple(data["models"]))
+
+
+@cache
+def claims() -> dict[str, Claim]:
+    """Every family folder's claim, by family, read from the YAML alone."""
+    return {name: _read_claim(name) for name in names()}
+
+
+def platform_values() -> list[str]:
+    """The topology's `platform:` values: those the family folders serve."""
+    return sorted({c.platform for c in claims().values()})
+
+
+def families_of(platform_value: str) -> list[Claim]:
+    return [c for c in claims().values() if c.platform == platform_value]
+
+
+def family_of(platform_value: str, model: str) -> str:
+    """The family folder that takes a device of this platform and model. None or
+    several is a PlatformError naming the platform's families."""
+    serving = families_of(platform_value)
+    taking = [c for c in serving if c.takes(model)]
+    if len(taking) == 1:
+        return taking[0].family
+    listed = "; ".join(c.describe() for c in serving) or "none"
+    if not taking:
+        raise PlatformError(f"no {platform_value} family takes model {model!r}; the "
+                            f"{platform_value} families are: {listed}")
+    raise PlatformError(f"model {model!r} is claimed by several {platform_value} "
+                        f"families: {', '.join(c.family for c in taking)}")
 
 
 @cache
@@ -85,8 +173,9 @@ def kinds() -> dict[str, Kind]:
 
 
 def kind_of(device: Device) -> Kind:
-    """The kind of a device: its platform folder decides (one kind, or by its role)."""
-    return platform(device.platform.value).kind_for(device)
+    """The kind of a device: its family (platform + model) decides, then the family's
+    folder (one kind, or by its role)."""
+    return platform(family_of(device.platform.value, device.model)).kind_for(device)
 
 
 @cache
@@ -145,6 +234,7 @@ def template_folders() -> dict[str, str]:
     return {name: str(spec.folder) for name, spec in platforms().items()}
 
 
-__all__ = ["PATH_VARIABLE", "Feature", "Kind", "PlatformError", "PlatformSpec",
-           "derived", "dialect_of", "drivers", "kind_of", "kinds", "names", "platform",
+__all__ = ["CLAIMS_FILE", "PATH_VARIABLE", "Claim", "Feature", "Kind", "PlatformError",
+           "PlatformSpec", "claims", "derived", "dialect_of", "drivers", "families_of",
+           "family_of", "kind_of", "kinds", "names", "platform", "platform_values",
            "platforms", "template_folders"]

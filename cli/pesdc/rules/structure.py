@@ -53,6 +53,21 @@ def duplicate_names(topo: Topology) -> Iterator[Diagnostic]:
             yield from _duplicate_interfaces(dev)
 
 
+@rule("PLAT001", "device-family",
+      "a device's platform and model resolve to exactly one OS family")
+def device_families(topo: Topology) -> Iterator[Diagnostic]:
+    from pesdc.platforms import PlatformError, family_of
+
+    for dc in topo.datacenters.values():
+        for dev in dc.devices:
+            try:
+                family_of(dev.platform.value, dev.model)
+            except PlatformError as exc:
+                yield problem("PLAT001", at(dev, "model"), f"device {dev.name}: {exc}",
+                              "give the model as the vendor names it (one a family above "
+                              "claims), or choose the platform that runs it")
+
+
 def _duplicate_interfaces(dev: Device) -> Iterator[Diagnostic]:
     # Compared without case: VRP, Comware and IOS read GE0/0/1 and ge0/0/1 as one port.
     first: dict[str, int] = {}
