@@ -67,6 +67,9 @@ class Kind:
     diff: Diff | None = None
     # The readback of the policy the configuration permits (firewalls, gatekeepers).
     reader: Reader | None = None
+    # What only this family derives for its templates (an HA peer, trunk VLANs, ...):
+    # called with the device's template context once it is built, it adds its keys.
+    context: Callable[[dict[str, Any]], None] | None = None
 
     def template(self, fname: str) -> str:
         """The Jinja name of a file's template: the platform folder is its prefix."""

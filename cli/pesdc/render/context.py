@@ -344,6 +344,7 @@ def device_context(facts: CenterFacts, dev: Device, kind: Kind | None = None
         "device": {
             "name": dev.name, "hostname": hostname(facts.dc, dev.name),
             "kind": dev.kind.value, "platform": dev.platform.value, "model": dev.model,
+            "family": kind.platform,
             "mgmt": dev.mgmt, "loopback": dev.loopback, "redundancy": dev.redundancy,
             "border": dev.border,
         },
@@ -364,6 +365,8 @@ def device_context(facts: CenterFacts, dev: Device, kind: Kind | None = None
         route["interface"] = next(
             (i["name"] for i in interfaces
              if i["net"] and hop in ipaddress.ip_network(i["net"]["cidr"])), None)
+    if kind.context is not None:  # what only this family derives (HA peers, trunks, ...)
+        kind.context(ctx)
     return ctx
 
 
