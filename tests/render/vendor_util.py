@@ -11,6 +11,7 @@ from typing import Any
 
 from hier_config import HConfig
 
+from pesdc.kinds import kind_of
 from pesdc.model import validate
 from pesdc.model.diagnostics import Diagnostic
 from pesdc.netpush.drivers import DRIVERS
@@ -37,7 +38,9 @@ SECRET_RE = re.compile(r"%%PESDC_SECRET:[A-Za-z0-9_.-]+%%")
 
 @cache
 def render_case(case: str) -> tuple[dict[str, tuple[str, str]], list[Diagnostic]]:
-    """device name -> (kind name, device.cfg text) for every vendor device of a case."""
+    """device name -> (kind name, device.cfg text) for every vendor device of a case.
+    The kind is the device's family (platform + model), not its topology platform value:
+    one value (h3c_comware, huawei_vrp) serves several families."""
     result = validate([CASES[case]])
     assert not result.report.errors, [d.format() for d in result.report.errors]
     topo = result.topology
@@ -48,7 +51,7 @@ def render_case(case: str) -> tuple[dict[str, tuple[str, str]], list[Diagnostic]
         for dev in dc.devices:
             files = render_device_files(facts, dev.name, problems)
             if "device.cfg" in files:
-                out[dev.name] = (dev.platform.value, files["device.cfg"])
+                out[dev.name] = (kind_of(dev).name, files["device.cfg"])
     return out, problems
 
 
