@@ -351,6 +351,10 @@ def device_context(facts: CenterFacts, dev: Device, kind: Kind | None = None
         "kind": kind.name,
         "interfaces": interfaces,
         "vlans": [{"id": v, "name": s} for v, s in vlans],
+        # Every zone segment's VLAN in the center: what a trunk between switches carries.
+        "center_vlans": [{"id": s.vlan, "name": s.name} for s in
+                         sorted((s for z in facts.dc.zones for s in z.segments if s.vlan),
+                                key=lambda s: s.vlan or 0)],
         "zones": zones,
         "rules": rules,
         "static_routes": _routes(facts, dev),
