@@ -318,6 +318,18 @@ def required_features(dev: Device, ctx: dict[str, Any]) -> list[Feature]:
     return need
 
 
+def _peer(facts: CenterFacts, dev: Device) -> dict[str, Any] | None:
+    """The device's redundancy partner as far as a family needs it to pair them (an HA
+    heartbeat to the partner's address on a shared segment); None without a partner."""
+    other = facts.idx.devices.get(dev.redundancy) if dev.redundancy else None
+    if other is None:
+        return None
+    return {"name": other.name, "hostname": hostname(facts.dc, other.name),
+            "mgmt": other.mgmt,
+            "interfaces": [{"name": i.name, "address": i.address, "segment": i.segment}
+                           for i in other.interfaces]}
+
+
 def device_context(facts: CenterFacts, dev: Device, kind: Kind | None = None
                    ) -> dict[str, Any]:
     kind = kind or kind_of(dev)
@@ -346,7 +358,7 @@ def device_context(facts: CenterFacts, dev: Device, kind: Kind | None = None
             "kind": dev.kind.value, "platform": dev.platform.value, "model": dev.model,
             "family": kind.platform,
             "mgmt": dev.mgmt, "loopback": dev.loopback, "redundancy": dev.redundancy,
-            "border": dev.border,
+            "border": dev.border, "peer": _peer(facts, dev),
         },
         "kind": kind.name,
         "interfaces": interfaces,
