@@ -232,7 +232,9 @@ def test_usg_security_policy() -> None:
         tree = _tree("usg_fw", dev)
         ctx = ctxs[dev]
         pol = _child(tree, "security-policy")
+        # the model's rules, then the firewall's own (Local zone), then the final deny
         assert _lines(pol) == [f"rule name {r['name']}" for r in ctx["rules"]] + \
+            [f"rule name {r['name']}" for r in ctx["usg"]["local_rules"]] + \
             ["rule name pesdc-default-deny"]
         for r in ctx["rules"]:
             rule = _lines(_child(pol, f"rule name {r['name']}"))
@@ -254,7 +256,8 @@ def test_usg_security_policy() -> None:
         assert not set(prios) & {100, 85, 50, 5}, "collides with a built-in zone"
     gk = _tree("usg_fw", "gk-1")
     pol = _child(gk, "security-policy")
-    sources = [t for r in pol.children for t in _lines(r) if t.startswith("source-zone")]
+    sources = [t for r in pol.children for t in _lines(r)
+               if t.startswith("source-zone") and t != "source-zone local"]
     assert sources == ["source-zone exchange"], "a gatekeeper only lets exchange->production"
     assert "nat server exch-to-mis-8443 protocol tcp global 10.41.2.5 8443 inside " \
         "10.41.1.30 8443 no-reverse" in _lines(gk)

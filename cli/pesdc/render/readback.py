@@ -79,8 +79,15 @@ class ReadPolicy:
     relays: list[Relay] = field(default_factory=list)
     # nftables: replies of relayed connections come back through the gatekeeper
     masquerades: list[tuple[str, str, int]] = field(default_factory=list)
-    # nftables input chain: what reaches the device itself (management)
+    # nftables input chain, a vendor's Local-zone destination: what reaches the device
+    # itself (management); it must come from the management networks
     local: list[Permit] = field(default_factory=list)
+    # a vendor's Local-zone source: what the device itself opens (its NTP, syslog, HA
+    # heartbeat); it must go to the management networks
+    own: list[Permit] = field(default_factory=list)
+    # zone -> the interfaces the configuration binds to it, for readers that read zones
+    # (None: this reader does not; the lab's stand-in then matches addresses only)
+    zones: dict[str, list[str]] | None = None
     problems: list[str] = field(default_factory=list)  # text not understood
     found: bool = False  # a policy section was present at all
 
@@ -161,7 +168,7 @@ def expected(shape: Shape, rules: list[dict[str, Any]],
 class Difference:
     """One way the rendered text differs from the policy, in words for both languages."""
 
-    what: str  # extra, missing, unread (text not understood), local, none
+    what: str  # extra, missing, unread (text not understood), local, own, none
     detail: str
 
     @property
@@ -170,6 +177,8 @@ class Difference:
                 "missing": f"missing {self.detail} (in the policy)",
                 "local": f"the device itself accepts {self.detail} from outside the "
                          "management networks",
+                "own": f"the device itself may open {self.detail} to outside the "
+                       "management networks",
                 }.get(self.what, self.detail)
 
     @property
@@ -177,6 +186,7 @@ class Difference:
         return {"extra": f"多出策略中没有的放行：{self.detail}",
                 "missing": f"缺少策略中的放行：{self.detail}",
                 "local": f"设备自身接受来自安全管理区以外的连接：{self.detail}",
+                "own": f"设备自身可向安全管理区以外发起连接：{self.detail}",
                 "none": f"配置中没有区域访问控制策略（{self.detail}）",
                 }.get(self.what, f"无法解读的策略内容（按不一致处理）：{self.detail}")
 
@@ -191,6 +201,9 @@ def differences(want: ReadPolicy, got: ReadPolicy, mgmt_nets: list[str]) -> list
     for p in got.local:
         if p.src == (ANY,) or not _within(p.src, mgmt_nets):
             out.append(Difference("local", str(p)))
+    for p in got.own:
+        if p.dst == (ANY,) or not _within(p.dst, mgmt_nets):
+            out.append(Difference("own", str(p)))
     return out
 
 

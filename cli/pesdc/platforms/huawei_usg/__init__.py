@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pesdc.platforms.huawei_usg.context import usg_context
 from pesdc.platforms.huawei_usg.dialect import UsgDialect
 from pesdc.platforms.huawei_usg.policy import READER
 from pesdc.platforms.huawei_vrp.driver import VRP, HuaweiDriver
@@ -14,7 +15,7 @@ PLATFORM = PlatformSpec(
     kinds=(Kind("huawei_usg", "huawei_usg", "huawei", "community.network.ce",
                 "ansible.netcommon.network_cli", ("device.cfg",),
                 ALL_FEATURES - {Feature.vlans}, config_file="device.cfg",
-                diff=VRP.remediation, reader=READER),),
+                diff=VRP.remediation, reader=READER, context=usg_context),),
     drivers={"huawei_usg": HuaweiDriver},
     dialect=UsgDialect(),
 )

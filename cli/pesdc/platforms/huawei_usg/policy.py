@@ -1,5 +1,9 @@
-"""Huawei USG policy readback: `security-policy` rules and `nat server` relays, through
-the hier_config tree of the configuration."""
+"""Huawei USG policy readback: `security-policy` rules, `nat server` relays and the
+zones' interfaces, through the hier_config tree of the configuration.
+
+The firewall itself is the Local zone (usg.zrnko.cz sec_admin_secpolicy_0006_new): a
+rule to `destination-zone local` admits traffic to the device (read as ``local``), one
+from `source-zone local` lets it open connections (read as ``own``); neither forwards."""
 
 from __future__ import annotations
 
@@ -23,6 +27,9 @@ from pesdc.render.readback import (
 
 _USG_ADDR = re.compile(r"^(source|destination)-address (\S+) (?:mask )?(\S+)$")
 _USG_SERVICE = re.compile(r"^service protocol (tcp|udp) destination-port (\d+)$")
+_USG_ZONE = re.compile(r"^firewall zone (?:name )?(\S+)(?: id \d+)?$")
+_USG_MEMBER = re.compile(r"^add interface (\S+)$")
+LOCAL = "local"
 _USG_NAT = re.compile(r"^nat server (\S+) protocol (tcp|udp) global (\S+) (\d+) "
                       r"inside (\S+) (\d+)( no-reverse)?$")
 # Top-level policy forms pesdc never renders: present, they could permit what we cannot see.
@@ -31,10 +38,12 @@ _USG_FOREIGN = ("policy interzone", "firewall packet-filter", "nat-policy",
 
 
 def read_usg(text: str) -> ReadPolicy:
-    out = ReadPolicy()
-    heads = ("security-policy", "nat server", *_USG_FOREIGN)
+    out = ReadPolicy(zones={})
+    heads = ("security-policy", "nat server", "firewall zone", *_USG_FOREIGN)
     for top in config_tree(HierPlatform.HUAWEI_VRP, text, heads).children:
-        if top.text == "security-policy":
+        if m := _USG_ZONE.match(top.text):
+            _usg_zone(m.group(1), top, out)
+        elif top.text == "security-policy":
             out.found = True
             _usg_rules(top, out)
         elif top.text.startswith("nat server"):
@@ -42,6 +51,16 @@ def read_usg(text: str) -> ReadPolicy:
         elif top.text.startswith(_USG_FOREIGN):
             out.problems.append(f"policy statement not understood: {top.text}")
     return out
+
+
+def _usg_zone(name: str, zone: HConfigChild, out: ReadPolicy) -> None:
+    assert out.zones is not None
+    members = out.zones.setdefault(name, [])
+    for c in zone.children:
+        if m := _USG_MEMBER.match(c.text):
+            members.append(m.group(1))
+        elif not c.text.startswith("set priority "):
+            out.problems.append(f"firewall zone {name}: not understood: {c.text}")
 
 
 def _usg_relay(line: str, out: ReadPolicy) -> None:
@@ -65,6 +84,23 @@ def _usg_rules(section: HConfigChild, out: ReadPolicy) -> None:
             name = rule.text.split(" ", 2)[2]
             yield name, _usg_rule(name, rule, out)
     ordered_rules("security-policy", "permit", "deny", rules(), out)
+    _split_local(out)
+
+
+def _split_local(out: ReadPolicy) -> None:
+    """Permits to or from the Local zone are the device's own traffic, not forwarding."""
+    forwarding = []
+    for p in out.permits:
+        src_local, dst_local = p.zones[0] == LOCAL, p.zones[1] == LOCAL
+        if src_local and dst_local:
+            out.problems.append(f"security-policy: a rule from local to local: {p}")
+        elif dst_local:
+            out.local.append(p)
+        elif src_local:
+            out.own.append(p)
+        else:
+            forwarding.append(p)
+    out.permits = forwarding
 
 
 def _usg_rule(name: str, rule: HConfigChild, out: ReadPolicy) -> RuleParts | None:
