@@ -1,4 +1,4 @@
-"""H3C Comware policy readback: `security-policy ip` over object groups and the
+"""H3C SecPath policy readback: `security-policy ip` over object groups and the
 interfaces' `nat server` relays, through the hier_config tree of the configuration."""
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ _CW_ADDR = re.compile(r"^\d+ network (?:host address (\S+)|subnet (\S+) (\S+))$"
 _CW_SERVICE = re.compile(r"^\d+ service (?:(icmp)|(tcp|udp) destination eq (\d+))$")
 _CW_NAT = re.compile(r"^nat server protocol (tcp|udp) global (\S+) (\d+) "
                      r"inside (\S+) (\d+)$")
+LOCAL = "Local"  # the zone of the device itself
 _CW_FOREIGN = ("object-policy", "security-policy ", "packet-filter", "aspf")
 
 
@@ -124,6 +125,10 @@ def _cw_rule(name: str, rule: HConfigChild, addresses: dict[str, list[str]],
             read.action = t.split()[1]
         else:
             read.bad.append(t)
+    if read.action == "pass" and LOCAL in read.zones["source"] + read.zones["destination"]:
+        # The device's own traffic (its management, syslog and NTP): not a flow between
+        # zones of the model's policy, so not one of the permits read back.
+        return None
     return read.parts("security-policy ip", name, out)
 
 
