@@ -1,4 +1,6 @@
-"""How the audit reads a VRP configuration (switches; the USG dialect builds on it)."""
+"""How the audit reads a VRP configuration, per family: VRP5 campus switches and AR
+routers (VrpDialect; the USG dialect builds on it), VRP8 CloudEngine and NetEngine
+(huawei_ce/dialect.py, huawei_ne/dialect.py set their own forms)."""
 
 from __future__ import annotations
 
