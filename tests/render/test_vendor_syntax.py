@@ -64,7 +64,17 @@ def _startswith(node: Any, prefix: str) -> list[str]:
 HARDENING = {
     "huawei_vrp": ["stelnet server enable", "undo telnet server enable",
                    "undo http server enable", "undo http secure-server enable",
-                   "snmp-agent sys-info version v3", "undo ssh server compatible-ssh1x enable"],
+                   "snmp-agent sys-info version v3", "undo ssh server compatible-ssh1x enable",
+                   "command-privilege level 1 view shell display current-configuration",
+                   "command-privilege level 15 view system aaa"],
+    "huawei_ar": ["stelnet server enable", "undo telnet server enable",
+                  "undo http server enable", "snmp-agent sys-info version v3",
+                  "command-privilege level 1 view shell display current-configuration"],
+    # VRP8: its own telnet form; no HTTP switch was found in a CE or NE source.
+    "huawei_ce": ["stelnet server enable", "telnet server disable",
+                  "telnet ipv6 server disable", "snmp-agent sys-info version v3"],
+    "huawei_ne": ["stelnet server enable", "undo telnet server enable",
+                  "snmp-agent sys-info version v3"],
     "huawei_usg": ["stelnet server enable", "undo telnet server enable",
                    "undo web-manager enable", "undo web-manager security enable",
                    "snmp-agent sys-info version v3"],
@@ -89,20 +99,29 @@ def test_hardening(case: str, dev: str) -> None:
     for s in m["syslog_servers"]:
         assert {f"info-center loghost {s}", f"logging host {s}"} & set(top)
     for s in m["ntp_servers"]:
-        assert {f"ntp-service unicast-server {s}", f"ntp server {s}"} & set(top)
+        assert {f"ntp-service unicast-server {s}", f"ntp server {s}",
+                f"ntp unicast-server {s}"} & set(top)
     users = m["admins"].values()
     attempts, lock, idle = (m["login_fail_attempts"], m["lockout_minutes"],
                             m["idle_timeout_minutes"])
-    if kind == "huawei_vrp":
+    if kind in ("huawei_vrp", "huawei_ar", "huawei_ce", "huawei_ne"):
         aaa = _child(tree, "aaa")
         assert (f"local-aaa-user wrong-password retry-interval 5 retry-time {attempts} "
                 f"block-time {lock}") in _lines(aaa)
-        levels = {u: _startswith(aaa, f"local-user {u} privilege level") for u in users}
         a = m["admins"]
-        assert levels == {
-            a["system"]: [f"local-user {a['system']} privilege level 15"],
-            a["audit"]: [f"local-user {a['audit']} privilege level 1"],
-            a["security"]: [f"local-user {a['security']} privilege level 3"]}
+        if kind in ("huawei_vrp", "huawei_ar"):  # command levels (VRP5)
+            levels = {u: _startswith(aaa, f"local-user {u} privilege level") for u in users}
+            assert levels == {
+                a["system"]: [f"local-user {a['system']} privilege level 3"],
+                a["audit"]: [f"local-user {a['audit']} privilege level 1"],
+                a["security"]: [f"local-user {a['security']} privilege level 15"]}
+        else:  # VRP8 RBAC: one user group (and task group) per role
+            for role, u in a.items():
+                assert f"local-user {u} user-group pesdc-{role}-ug" in _lines(aaa)
+                ug = _child(aaa, f"user-group pesdc-{role}-ug")
+                assert _lines(ug) == [f"task-group pesdc-{role}-tg"]
+            audit = _lines(_child(aaa, "task-group pesdc-audit-tg"))
+            assert audit and all(t.endswith(" read") for t in audit), audit
         vty = _child(tree, "user-interface vty 0 4")
         assert {"protocol inbound ssh", "acl 2001 inbound", f"idle-timeout {idle} 0",
                 "authentication-mode aaa"} <= set(_lines(vty))
@@ -154,8 +173,9 @@ def test_hardening(case: str, dev: str) -> None:
 # Lines that name a password setting but carry none.
 NOT_A_SECRET = ("password-control", "service password-encryption", "security passwords",
                 "set password min-length", "local-aaa-user password policy",
-                "password history", "password expire", "authentication-mode aaa",
-                "authentication-mode scheme", "ssh user ", "local-aaa-user wrong-password",
+                "password history", "password expire", "password min-length",
+                "authentication-mode aaa", "authentication-mode scheme", "ssh user ",
+                "local-aaa-user wrong-password",
                 "lock-authentication", "ssh server cipher")
 
 
@@ -177,6 +197,9 @@ def test_no_secret_literals(case: str, dev: str) -> None:
 # --- interfaces, VLANs, VRRP, OSPF, routes -----------------------------------------
 
 L3_PREFIX = {"huawei_vrp": "vrrp vrid {g} virtual-ip {vip}",
+             "huawei_ce": "vrrp vrid {g} virtual-ip {vip}",
+             "huawei_ne": "vrrp vrid {g} virtual-ip {vip}",
+             "huawei_ar": "vrrp vrid {g} virtual-ip {vip}",
              "huawei_usg": "vrrp vrid {g} virtual-ip {vip} ",
              "h3c_comware": "vrrp vrid {g} virtual-ip {vip}",
              "cisco_ios": "vrrp {g} ip {vip}"}
@@ -198,8 +221,30 @@ def test_interfaces_vrrp_routes(case: str, dev: str) -> None:
             assert [t for t in _lines(node) if t.startswith(want)], (dev, itf["name"])
     top = _lines(tree)
     is_switch = ctx["device"]["kind"].endswith("_switch")
-    if kind == "huawei_vrp" and ctx["vlans"]:
-        assert f"vlan batch {' '.join(str(v['id']) for v in ctx['vlans'])}" in top
+    if kind in ("huawei_vrp", "huawei_ce") and ctx["vlans"]:
+        assert [f"vlan batch {b}" for b in ctx["vrp"]["vlan_batches"]] == \
+            _startswith(tree, "vlan batch ")
+        ids: set[int] = set()
+        for b in ctx["vrp"]["vlan_batches"]:
+            items = re.findall(r"\d+(?: to \d+)?", b)
+            assert len(items) <= 10, f"{dev}: more than 10 items in vlan batch {b}"
+            for item in items:
+                lo, _, hi = item.partition(" to ")
+                ids |= set(range(int(lo), int(hi or lo) + 1))
+        assert ids == {v["id"] for v in ctx["vlans"]}
+        for itf in ctx["interfaces"]:
+            if itf["trunk_vlans"]:
+                node = _lines(_child(tree, f"interface {itf['name']}"))
+                assert "port link-type trunk" in node
+                assert [f"port trunk allow-pass vlan {b}" for b in itf["trunk_vlans"]] == \
+                    [t for t in node if t.startswith("port trunk allow-pass vlan")]
+    if kind in ("huawei_ne", "huawei_ar"):  # routers: no VLAN objects
+        assert not _startswith(tree, "vlan ")
+    if kind == "huawei_ne":
+        for itf in ctx["interfaces"]:
+            if itf["dot1q"]:
+                assert f"vlan-type dot1q {itf['dot1q']}" in \
+                    _lines(_child(tree, f"interface {itf['name']}"))
     if kind in ("h3c_comware", "cisco_ios"):
         for v in ctx["vlans"]:
             if is_switch:
@@ -324,6 +369,26 @@ FACTORY_EXPECT = {
         "undo telnet server enable", "undo snmp-agent community read cipher %^%#FACTORY%^%#",
         "undo interface Vlanif1", "vlan batch 10 20 30 50 90"],
         {"aaa": ["undo local-user admin privilege level 15"],
+         "user-interface vty 0 4": ["undo protocol inbound telnet", "protocol inbound ssh"]}),
+    "huawei_ce": ("vrp_families", "ce-1", [
+        "telnet server disable", "undo snmp-agent community read cipher %^%#FACTORY%^%#",
+        "ntp unicast-server 10.44.9.11", "vlan batch 10 20 30 90 99"],
+        {"aaa": ["undo local-user admin privilege level 3",
+                 "local-user auditadmin user-group pesdc-audit-ug"],
+         "user-interface vty 0 4": ["undo protocol inbound telnet", "protocol inbound ssh"],
+         "interface 100GE1/0/1": ["port link-type trunk"]}),
+    "huawei_ne": ("vrp_families", "ne-1", [
+        "undo telnet server enable", "undo snmp-agent community read cipher %^%#FACTORY%^%#",
+        "ntp-service unicast-server 10.44.9.11"],
+        {"aaa": ["undo local-user admin level 3", "user-group pesdc-audit-ug"],
+         "interface GigabitEthernet0/1/0": ["undo shutdown"],
+         "interface GigabitEthernet0/1/0.99": ["vlan-type dot1q 99"],
+         "user-interface vty 0 4": ["undo protocol inbound all", "protocol inbound ssh"]}),
+    "huawei_ar": ("vrp_families", "ar-1", [
+        "undo telnet server enable", "undo http server enable",
+        "command-privilege level 1 view shell display current-configuration"],
+        {"aaa": ["undo local-user admin privilege level 15",
+                 "local-user auditadmin privilege level 1"],
          "user-interface vty 0 4": ["undo protocol inbound telnet", "protocol inbound ssh"]}),
     "huawei_usg": ("usg_fw", "fw-1", [
         "undo telnet server enable", "undo web-manager security enable"],

@@ -27,7 +27,9 @@ REFRESH = os.environ.get("PESDC_REFRESH_GOLDEN") == "1"
 
 # case -> the fixture folder (one small center per platform case)
 CASES = {
-    "vrp_core": VENDOR / "vrp_core",  # VRP core switch pair: VLANs, VRRP, OSPF
+    "vrp_core": VENDOR / "vrp_core",  # VRP5 core switch pair: VLANs, VRRP, OSPF, trunk
+    # CloudEngine pair, NetEngine router (dot1q sub-interface), AR router
+    "vrp_families": VENDOR / "vrp_families",
     "usg_fw": VENDOR / "usg_fw",  # USG firewall pair + USG gatekeeper
     "comware": VENDOR / "comware",  # Comware switch pair, firewall pair, gatekeeper
     "ios": VENDOR / "ios",  # IOS access switch, IOS router with ZBF
