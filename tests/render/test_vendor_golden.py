@@ -15,7 +15,7 @@ EXPECTED_DEVICES = {
     "vrp_core": {"core-1", "core-2"},
     "vrp_families": {"ce-1", "ce-2", "ne-1", "ar-1"},
     "usg_fw": {"fw-1", "fw-2", "gk-1"},
-    "comware": {"sw-1", "sw-2", "fw-1", "fw-2", "gk-1"},
+    "comware": {"sw-1", "sw-2", "agg-1", "rt-1", "fw-1", "fw-2", "gk-1"},
     "ios": {"acc-1", "isr-1"},
 }
 

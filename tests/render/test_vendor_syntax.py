@@ -61,6 +61,10 @@ def _startswith(node: Any, prefix: str) -> list[str]:
 
 # --- every platform: management hardening ----------------------------------------
 
+# The Comware 7 families share their management lines (h3c_comware/comware.j2).
+COMWARE_HARDENING = ["ssh server enable", "undo telnet server enable", "undo ip http enable",
+                     "undo ip https enable", "snmp-agent sys-info version v3",
+                     "password-control enable", "ssh server acl 2001"]
 HARDENING = {
     "huawei_vrp": ["stelnet server enable", "undo telnet server enable",
                    "undo http server enable", "undo http secure-server enable",
@@ -78,9 +82,9 @@ HARDENING = {
     "huawei_usg": ["stelnet server enable", "undo telnet server enable",
                    "undo web-manager enable", "undo web-manager security enable",
                    "snmp-agent sys-info version v3"],
-    "h3c_comware": ["ssh server enable", "undo telnet server enable", "undo ip http enable",
-                    "undo ip https enable", "snmp-agent sys-info version v3",
-                    "password-control enable", "ssh server acl 2001"],
+    "h3c_comware": COMWARE_HARDENING,
+    "h3c_secpath": COMWARE_HARDENING,
+    "h3c_msr": COMWARE_HARDENING,
     "cisco_ios": ["ip ssh version 2", "no ip http server", "no ip http secure-server",
                   "aaa new-model"],
 }
@@ -137,12 +141,14 @@ def test_hardening(case: str, dev: str) -> None:
         vty = _child(tree, "user-interface vty 0 4")
         assert {"protocol inbound ssh", "acl 2001 inbound", f"idle-timeout {idle} 0"} <= \
             set(_lines(vty))
-    elif kind == "h3c_comware":
+    elif kind in ("h3c_comware", "h3c_secpath", "h3c_msr"):
         assert f"password-control login-attempt {attempts} exceed lock-time {lock}" in top
         assert f"password-control length {m['password_min_length']}" in top
         audit = _child(tree, f"local-user {m['admins']['audit']} class manage")
-        assert {"authorization-attribute user-role network-operator",
-                "authorization-attribute user-role security-audit"} <= set(_lines(audit))
+        # security-audit is exclusive (assigning it removes the user's other roles)
+        assert [t for t in _lines(audit) if "user-role" in t] == \
+            ["authorization-attribute user-role security-audit"]
+        assert all(t.isascii() for t in top if t.startswith("header "))
         vty = _child(tree, "line vty 0 63")
         assert {"protocol inbound ssh", "authentication-mode scheme",
                 f"idle-timeout {idle} 0"} <= set(_lines(vty))
@@ -202,6 +208,8 @@ L3_PREFIX = {"huawei_vrp": "vrrp vrid {g} virtual-ip {vip}",
              "huawei_ar": "vrrp vrid {g} virtual-ip {vip}",
              "huawei_usg": "vrrp vrid {g} virtual-ip {vip} ",
              "h3c_comware": "vrrp vrid {g} virtual-ip {vip}",
+             "h3c_secpath": "vrrp vrid {g} virtual-ip {vip}",
+             "h3c_msr": "vrrp vrid {g} virtual-ip {vip}",
              "cisco_ios": "vrrp {g} ip {vip}"}
 
 
@@ -251,6 +259,13 @@ def test_interfaces_vrrp_routes(case: str, dev: str) -> None:
                 assert f"name {v['name']}" in _lines(_child(tree, f"vlan {v['id']}"))
             else:
                 assert tree.get_child(equals=f"vlan {v['id']}") is None
+    if kind == "h3c_comware":  # a port toward another switch trunks the zone VLANs
+        for itf in ctx["interfaces"]:
+            if itf["trunk_vlans"]:
+                node = _lines(_child(tree, f"interface {itf['name']}"))
+                assert {"port link-type trunk", "port trunk permit vlan "
+                        + " ".join(map(str, itf["trunk_vlans"]))} <= set(node)
+                assert all(tree.get_child(equals=f"vlan {v}") for v in itf["trunk_vlans"])
     for r in ctx["static_routes"]:
         assert [t for t in top if t.startswith(("ip route-static ", "ip route "))
                 and r["network"] in t and r["next_hop"] in t], r
@@ -314,8 +329,18 @@ def test_comware_security_policy() -> None:
         tree = _tree("comware", dev)
         ctx = ctxs[dev]
         pol = _child(tree, "security-policy ip")
+        # the model's rules, the device's own (zone Local), then the final drop
+        own = ctx["local_rules"]
         assert _lines(pol) == [f"rule {r['id']} name {r['name']}" for r in ctx["rules"]] + \
-            [f"rule {len(ctx['rules']) + 1} name pesdc-default-deny"]
+            [f"rule {r['id']} name {r['name']}" for r in own] + \
+            [f"rule {len(ctx['rules']) + len(own) + 1} name pesdc-default-deny"]
+        local = {r["name"]: _lines(_child(pol, f"rule {r['id']} name {r['name']}"))
+                 for r in own}
+        assert {"action pass", "destination-zone Local", "source-ip pesdc-local-mgmt-src",
+                "service pesdc-local-mgmt-svc"} <= set(local["pesdc-local-mgmt"])
+        for name in ("pesdc-local-syslog", "pesdc-local-ntp"):
+            assert {"action pass", "source-zone Local", f"destination-ip {name}-dst"} <= \
+                set(local[name])
         for r in ctx["rules"]:
             rule = _lines(_child(pol, f"rule {r['id']} name {r['name']}"))
             assert {"action pass", f"source-zone {r['src_zone']}",
@@ -394,7 +419,16 @@ FACTORY_EXPECT = {
         "undo telnet server enable", "undo web-manager security enable"],
         {"security-policy": ["undo rule name trust-to-any", "rule name web-in"],
          "firewall zone trust": ["undo add interface GigabitEthernet0/0/0"]}),
-    "h3c_comware": ("comware", "fw-1", [
+    "h3c_comware": ("comware", "agg-1", [
+        "undo telnet server enable", "undo ip http enable", "vlan 10",
+        "undo snmp-agent community read public", "undo local-user admin class manage"],
+        {"line vty 0 63": ["undo authentication-mode none", "protocol inbound ssh"],
+         "interface Ten-GigabitEthernet1/0/49": ["port link-type trunk"]}),
+    "h3c_msr": ("comware", "rt-1", [
+        "undo telnet server enable", "undo ip http enable",
+        "undo snmp-agent community read public", "ospf 1 router-id 10.42.255.8"],
+        {"line vty 0 63": ["undo authentication-mode none", "protocol inbound ssh"]}),
+    "h3c_secpath": ("comware", "fw-1", [
         "undo telnet server enable", "undo ip http enable",
         "undo snmp-agent community read public", "undo local-user admin class manage"],
         {"line vty 0 63": ["undo authentication-mode none", "protocol inbound ssh"]}),
@@ -419,7 +453,7 @@ def test_remediation_from_factory(kind: str) -> None:
     case, dev, top_expect, nested = FACTORY_EXPECT[kind]
     _, intended = _rendered(case, dev)
     running = (RUNNING / f"{kind}.cfg").read_text("utf-8")
-    if kind == "h3c_comware":
+    if kind.startswith("h3c_"):  # a Comware display: `#` lines, one-space globals
         running = comware_normalise(running)
     rem = remediation(kind, running, intended)
     tree = hconfig(kind, rem)
