@@ -42,7 +42,7 @@ def test_every_vendor_firewall_is_stateful(platform: str) -> None:
 
 
 def test_usg_and_comware_read_their_session_policy() -> None:
-    assert {"huawei_usg", "h3c_comware"} <= set(SESSION_TABLE)
+    assert {"huawei_usg", "h3c_secpath"} <= set(SESSION_TABLE)
 
 
 @pytest.mark.parametrize("platform", SESSION_TABLE)

@@ -223,7 +223,7 @@ def test_broken_text_is_a_finding_never_a_traceback():
                  "forward priority filter; policy drop; ip saddr { 10.0.0.0/33 } accept }}"):
         read = read_back("linux_nftables", {"nftables.conf": text})
         assert read is not None and read.problems, text
-    for kind in ("huawei_usg", "h3c_comware", "cisco_ios"):
+    for kind in ("huawei_usg", "h3c_secpath", "cisco_ios"):
         read = read_back(kind, {"device.cfg": "security-policy\n rule name x\n  action\n"})
         assert read is not None
 
