@@ -53,13 +53,14 @@ def vrp5_normalise(text: str) -> str:
 
 
 _USM = re.compile(r"^snmp-agent usm-user v3 (\S+)(?: (group) (\S+)| (authentication-mode|"
-                  r"privacy-mode) (\S+) (?:localized-configuration )?cipher (\S+))$")
+                  r"privacy-mode) (\S+) (?:localized-configuration )?cipher (\S+))?$")
 
 
 def vrp8_normalise(text: str) -> str:
     """VRP8: the displayed `usm-user v3 U group G`, `... authentication-mode A cipher K`
-    and `... privacy-mode P cipher K` lines of one user, folded into the one-line form
-    it was created with (`usm-user v3 U G authentication-mode A K privacy-mode P K`)."""
+    and `... privacy-mode P cipher K` lines of one user (and a bare `usm-user v3 U`, if
+    shown), folded into the one-line form it was created with (`usm-user v3 U G
+    authentication-mode A K privacy-mode P K`)."""
     lines = _vrp_normalise(text).splitlines()
     users: dict[str, dict[str, str]] = {}
     for line in lines:
@@ -67,7 +68,7 @@ def vrp8_normalise(text: str) -> str:
             parts = users.setdefault(m.group(1), {})
             if m.group(2):
                 parts["group"] = m.group(3)
-            else:
+            elif m.group(4):
                 parts[m.group(4)] = f"{m.group(5)} {m.group(6)}"
     out, done = [], set()
     for line in lines:
@@ -143,12 +144,6 @@ class HuaweiVrpv8Driver(HuaweiDriver):
     name = "huawei_vrpv8"
     syntax = VRP8
     supports_commit_confirm = True
-    # `telnet server disable` asks for confirmation (a CE hardening script answers it
-    # `y`, index id 48494013356; the CE page was not read for the prompt).
-    confirms: tuple[str, ...] = ("telnet server disable",)
-
-    def push(self, lines: list[str]) -> str:
-        return super().push(answered(lines, self.confirms))
 
     def leave_config(self) -> None:
         """Stay in system-view: the candidate is committed by commit_confirm."""
