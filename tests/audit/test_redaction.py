@@ -361,7 +361,7 @@ def _netpush_runs(out: Path, secrets: Secrets, caplog: pytest.LogCaptureFixture)
     out.mkdir(parents=True)
     caplog.set_level(logging.DEBUG)
     echoed = 0
-    for platform in ("huawei_vrp", "huawei_usg", "huawei_vrpv8", "h3c_comware",
+    for platform in ("huawei_vrp", "huawei_usg", "huawei_ce", "h3c_comware",
                      "cisco_ios", "frr"):
         s = load_session(platform)
         t = Target("dev-1", "dev-1.testcity", "testcity", s["driver"],
