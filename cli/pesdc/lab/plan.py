@@ -1,9 +1,10 @@
 """What a lab of one center is: nodes, bridges, links and addresses, computed from the
 topology without touching the machine (so it is testable, and `up` only executes it).
 
-Vendor gear cannot run here, so the lab runs a Linux stand-in of each device, rendered
-from the same policy: a firewall or gatekeeper becomes an nftables namespace, a router
-an FRR instance; switches are the bridges themselves plus a management-only node.
+Vendor gear cannot run here, so the lab runs a Linux stand-in of each device: a firewall
+or gatekeeper becomes an nftables namespace (a vendor firewall's ruleset translated from
+its rendered vendor configuration: lab/vendor_policy.py), a router an FRR instance;
+switches are the bridges themselves plus a management-only node.
 
 A plan is made once per run and handed around: it carries the center facts of its view
 (the stand-in tree, its index and zone policy) and renders the stand-ins' configurations
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 
 from pesdc.addrspace import iter_free
 from pesdc.lab.errors import LabError
+from pesdc.lab.vendor_policy import translate_vendor_gear
 from pesdc.model.diagnostics import Diagnostic
 from pesdc.model.schema import (
     DataCenter,
@@ -140,6 +142,8 @@ class LabPlan:
             files = {n.name: render_device_files(self.facts, n.name, problems)
                      for n in self.nodes.values()
                      if n.device is not None and n.role in GEAR_ROLES}
+            # A vendor firewall's stand-in runs its vendor configuration's policy.
+            translate_vendor_gear(self, files, problems)
             self._rendered = RenderedGear(files, problems)
         return self._rendered
 
