@@ -17,6 +17,7 @@ from pesdc.lab.plan import LabPlan, build_plan
 from pesdc.lab.vendor_policy import translate, vendor_facts
 from pesdc.model import validate
 from pesdc.model.schema import Device
+from pesdc.platforms import claims, family_of, kinds
 from pesdc.platforms.linux.policy import read_nft_text
 from pesdc.render import render_device_files
 from pesdc.render.context import device_context
@@ -121,3 +122,37 @@ def test_the_translated_ruleset_loads_in_nftables(plan: LabPlan, tmp_path: Path)
     res = subprocess.run(["unshare", "-n", nft, "-c", "-f", str(path)],
                          capture_output=True, text=True, timeout=30)
     assert res.returncode == 0, res.stderr
+
+
+# A firewall model per family whose kind reads a zone policy, keyed by family folder as
+# the shared tests key their tables: a family with a reader and no model here fails.
+FIREWALL_MODELS = {"huawei_usg": "USG6650E", "h3c_comware": "S6520X-30QC-EI",
+                   "h3c_secpath": "SecPath F1000-AI-55", "cisco_ios": "CISCO2911",
+                   "cisco_iosxe": "ISR4331"}
+
+
+def _reader_families() -> list[str]:
+    return sorted({k.platform for k in kinds().values()
+                   if k.reader is not None and k.platform != "linux"})
+
+
+@pytest.mark.parametrize("family", _reader_families())
+def test_every_family_with_a_policy_reader_gets_its_own_stand_in(family: str,
+                                                                 tmp_path: Path) -> None:
+    """Through the shared reader interface, whatever the vendor: the stand-in's permits
+    are the ones its family's reader reads in its rendered configuration."""
+    assert family in FIREWALL_MODELS, f"name a firewall model of {family} in FIREWALL_MODELS"
+    claim, model = claims()[family], FIREWALL_MODELS[family]
+    assert family_of(claim.platform, model) == family
+    loaded = validate([usg_city(tmp_path, claim.platform, model)])
+    assert not loaded.report.errors, [d.format() for d in loaded.report.errors]
+    plan = build_plan(loaded.topology, "weihai", "usgp")
+    text = plan.gear()["fw-1"]["nftables.conf"]
+    dev, _ = _vendor(plan, "fw-1")
+    kind = kind_of(dev)
+    assert kind.platform == family and kind.reader is not None
+    assert f"({family}, {model}): its rules are read from the rendered" in text
+    standin = read_nft_text(text)
+    assert not standin.problems, standin.problems
+    want = expected(kind.reader.shape, device_context(vendor_facts(plan), dev)["rules"], [])
+    assert sorted(standin.permits) == _unzoned(want.permits) != []

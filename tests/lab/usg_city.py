@@ -8,11 +8,10 @@ from pathlib import Path
 
 from tests.lab.conftest import LABCITY
 
-USG = "      platform: huawei_usg\n      model: USG6650E\n"
 
-
-def usg_city(root: Path) -> Path:
-    """A copy of the lab city under ``root`` whose fw-1 and fw-2 are USG6650E."""
+def usg_city(root: Path, platform: str = "huawei_usg", model: str = "USG6650E") -> Path:
+    """A copy of the lab city under ``root`` whose fw-1 and fw-2 are vendor gear (by
+    default USG6650E)."""
     for f in LABCITY.glob("*.yaml"):
         shutil.copy(f, root / f.name)
     city = root / "weihai.yaml"
@@ -20,7 +19,8 @@ def usg_city(root: Path) -> Path:
     for fw in ("fw-1", "fw-2"):
         head = f"    - name: {fw}\n      kind: firewall\n"
         assert head in text, f"the lab city's {fw} moved: update {__file__}"
-        text = text.replace(head, head + USG)
+        text = text.replace(head, head + f"      platform: {platform}\n"
+                                          f"      model: {model}\n")
     city.write_text(text, encoding="utf-8")
     return root
 
