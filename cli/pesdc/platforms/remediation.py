@@ -19,6 +19,11 @@ from hier_config import Platform as HierPlatform
 
 COMMENT_PREFIXES = ("!", "#")
 TRAILERS = ("return", "end")
+# A physical port (VRP, Comware, IOS names): it cannot be deleted, only emptied. A
+# sub-interface (`.N`), VLAN interface, trunk or loopback is logical and deletable.
+PHYSICAL_PORT = (r"^interface (MEth|GigabitEthernet|XGigabitEthernet|Ten-GigabitEthernet|"
+                 r"TenGigabitEthernet|FortyGigE|HundredGigE|FastEthernet|M-GigabitEthernet|"
+                 r"(10|25|40|100|400)GE)\d+(/\d+)*$")
 
 
 def strip_comments(lines: Iterable[str],
@@ -117,6 +122,28 @@ def drop_default_negations(running: str, intended: str, negation: str) -> str:
 
 
 
+def ports_emptied(lines: list[str], running: HConfig, negation: str, exit_cmd: str,
+                  permanent: tuple[str, ...]) -> list[str]:
+    """A top-level `undo interface X` of a section that cannot be deleted (a physical
+    port) becomes `interface X` with each of its running lines negated (VRP, Comware
+    and IOS reject deleting a port; annet's rulebooks empty it the same way). A line
+    that is itself a negation (`undo shutdown`, `no ip address`) states a default and
+    stays; a port with nothing else needs nothing."""
+    rx = [re.compile(p) for p in permanent]
+    out: list[str] = []
+    for line in lines:
+        section = line[len(negation) + 1:] if line.startswith(negation + " ") else ""
+        if not section or not any(r.search(section) for r in rx):
+            out.append(line)
+            continue
+        node = running.get_child(equals=section)
+        kids = [c.text for c in node.children if not c.text.startswith(negation + " ")] \
+            if node is not None else []
+        if kids:
+            out += [section, *(f" {negation} {k}" for k in kids), " " + exit_cmd]
+    return out
+
+
 def comments_dropped(text: str) -> str:
     """A configuration as text without comments, blank lines or trailer."""
     return "\n".join(strip_comments(text.splitlines())) + "\n"
@@ -132,6 +159,8 @@ class CliSyntax:
     exit_cmd: str
     negation: str
     normalise: Callable[[str], str] = comments_dropped
+    # Sections a diff may empty but never delete (regexes on the section's line).
+    permanent: tuple[str, ...] = (PHYSICAL_PORT,)
 
     def hconfig(self, text: str) -> HConfig:
         return get_hconfig(self.hier_platform, self.normalise(text))
@@ -141,8 +170,10 @@ class CliSyntax:
         want_text = self.normalise(intended)
         run = mask_secret_lines(self.normalise(running), want_text)
         want = drop_default_negations(run, want_text, self.negation)
-        wf = WorkflowRemediation(self.hconfig(run), self.hconfig(want))
-        return strip_comments(hier_lines(wf.remediation_config, self.exit_cmd))
+        run_tree = self.hconfig(run)
+        wf = WorkflowRemediation(run_tree, self.hconfig(want))
+        lines = strip_comments(hier_lines(wf.remediation_config, self.exit_cmd))
+        return ports_emptied(lines, run_tree, self.negation, self.exit_cmd, self.permanent)
 
 
 def noise_dropped(prefixes: tuple[str, ...], whole: tuple[str, ...] = (),

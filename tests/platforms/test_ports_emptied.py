@@ -1,0 +1,47 @@
+"""A physical port missing from the intended configuration is emptied, never deleted
+(VRP, Comware and IOS reject `undo interface`/`no interface` of a port; annet's
+rulebooks empty it the same way: tests/platforms/annet_explanations.yaml
+physical-port-deleted). Logical interfaces are still deleted."""
+
+from __future__ import annotations
+
+from pesdc.netpush.drivers import DRIVERS
+
+VRP_RUNNING = """\
+sysname a
+#
+interface GigabitEthernet0/0/0
+ undo shutdown
+ ip address 192.168.0.1 255.255.255.0
+ service-manage ssh permit
+#
+interface MEth0/0/1
+#
+interface GigabitEthernet0/0/1.5
+ ip address 10.0.5.1 255.255.255.0
+#
+interface Vlanif1
+ ip address 192.168.1.1 255.255.255.0
+#
+return
+"""
+
+
+def test_a_vrp_port_is_emptied_and_logical_interfaces_deleted() -> None:
+    lines = DRIVERS["huawei_vrp"].syntax.remediation(VRP_RUNNING, "sysname a\n")
+    assert lines[lines.index("interface GigabitEthernet0/0/0"):][:4] == [
+        "interface GigabitEthernet0/0/0", " undo ip address 192.168.0.1 255.255.255.0",
+        " undo service-manage ssh permit", " quit"]
+    assert "undo interface GigabitEthernet0/0/0" not in lines
+    assert not [ln for ln in lines if "MEth0/0/1" in ln]  # nothing on it: nothing to do
+    assert "undo interface GigabitEthernet0/0/1.5" in lines
+    assert "undo interface Vlanif1" in lines
+
+
+def test_an_ios_port_is_emptied() -> None:
+    running = ("hostname a\n!\ninterface GigabitEthernet0/1\n description old\n"
+               " no ip address\n!\ninterface Loopback0\n ip address 10.0.0.1 255.255.255.255\n!\n"
+               "end\n")
+    lines = DRIVERS["cisco_ios"].syntax.remediation(running, "hostname a\n!\nend\n")
+    assert lines == ["interface GigabitEthernet0/1", " no description old", " exit",
+                     "no interface Loopback0"]
