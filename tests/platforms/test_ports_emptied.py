@@ -30,8 +30,8 @@ return
 def test_a_vrp_port_is_emptied_and_logical_interfaces_deleted() -> None:
     lines = DRIVERS["huawei_vrp"].syntax.remediation(VRP_RUNNING, "sysname a\n")
     assert lines[lines.index("interface GigabitEthernet0/0/0"):][:4] == [
-        "interface GigabitEthernet0/0/0", " undo ip address 192.168.0.1 255.255.255.0",
-        " undo service-manage ssh permit", " quit"]
+        "interface GigabitEthernet0/0/0", " undo service-manage ssh permit",
+        " undo ip address 192.168.0.1 255.255.255.0", " quit"]
     assert "undo interface GigabitEthernet0/0/0" not in lines
     assert not [ln for ln in lines if "MEth0/0/1" in ln]  # nothing on it: nothing to do
     assert "undo interface GigabitEthernet0/0/1.5" in lines

@@ -126,9 +126,12 @@ def ports_emptied(lines: list[str], running: HConfig, negation: str, exit_cmd: s
                   permanent: tuple[str, ...]) -> list[str]:
     """A top-level `undo interface X` of a section that cannot be deleted (a physical
     port) becomes `interface X` with each of its running lines negated (VRP, Comware
-    and IOS reject deleting a port; annet's rulebooks empty it the same way). A line
-    that is itself a negation (`undo shutdown`, `no ip address`) states a default and
-    stays; a port with nothing else needs nothing."""
+    and IOS reject deleting a port; annet's rulebooks empty it the same way). The lines
+    are undone last first: a device displays a prerequisite before what rests on it (the
+    VPN binding before the address, the address before VRRP), and undoing the binding
+    first would already have removed the address. A line that is itself a negation
+    (`undo shutdown`, `no ip address`) states a default and stays; a port with nothing
+    else needs nothing."""
     rx = [re.compile(p) for p in permanent]
     out: list[str] = []
     for line in lines:
@@ -140,7 +143,7 @@ def ports_emptied(lines: list[str], running: HConfig, negation: str, exit_cmd: s
         kids = [c.text for c in node.children if not c.text.startswith(negation + " ")] \
             if node is not None else []
         if kids:
-            out += [section, *(f" {negation} {k}" for k in kids), " " + exit_cmd]
+            out += [section, *(f" {negation} {k}" for k in reversed(kids)), " " + exit_cmd]
     return out
 
 
