@@ -23,8 +23,14 @@ _IOS_ACE = re.compile(r"^(?:\d+ )?permit (tcp|udp|icmp|ip) (any|host \S+|\S+ \S+
                       r"(any|host \S+|\S+ \S+)(?: eq (\d+))?$")
 
 
+# IOS's zone for the router itself: its pairs govern traffic to and from the router
+# (its SSH, SNMP, NTP, syslog), which the center policy does not model.
+SELF = "self"
+
+
 def read_ios(text: str) -> ReadPolicy:
-    """Zone-based firewall: zone-pair -> inspect policy -> class -> ACL entries."""
+    """Zone-based firewall: zone-pair -> inspect policy -> class -> ACL entries; the
+    pairs with the self zone are left out (the device's own management plane)."""
     out = ReadPolicy()
     tree = config_tree(HierPlatform.CISCO_IOS, text,
                  ("zone-pair", "class-map", "policy-map", "ip access-list"))
@@ -38,8 +44,10 @@ def read_ios(text: str) -> ReadPolicy:
         m = re.match(r"^zone-pair security \S+ source (\S+) destination (\S+)$", pair.text)
         if m is None:
             continue
-        out.found = True
         zones = (m.group(1), m.group(2))
+        if SELF in zones:
+            continue  # the router's own traffic (management plane), not the center policy
+        out.found = True
         for c in pair.children:
             pm = re.match(r"^service-policy type inspect (\S+)$", c.text)
             if pm is None or pm.group(1) not in policies:
