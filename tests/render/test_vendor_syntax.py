@@ -17,6 +17,7 @@ from pesdc.kinds import KINDS
 from pesdc.model import validate
 from pesdc.model.diagnostics import Diagnostic
 from pesdc.platforms import dialect_of
+from pesdc.platforms.cisco_ios.context import ios_banner
 from pesdc.render import render_device_files, render_tree
 from pesdc.render.context import CenterFacts
 from pesdc.render.output import remediation
@@ -88,6 +89,7 @@ HARDENING = {
     "cisco_ios": ["ip ssh version 2", "no ip http server", "no ip http secure-server",
                   "aaa new-model"],
 }
+HARDENING["cisco_iosxe"] = HARDENING["cisco_ios"]  # one configuration model, two families
 
 
 @pytest.mark.parametrize(("case", "dev"), ALL)
@@ -158,8 +160,8 @@ def test_hardening(case: str, dev: str) -> None:
         assert any(t.startswith(f"login block-for {lock * 60} attempts {attempts}")
                    for t in top)
         assert f"security passwords min-length {m['password_min_length']}" in top
-        privs = sorted(t.split()[3] for t in top if t.startswith("username "))
-        assert privs == ["1", "15", "7"]
+        privs = sorted(int(t.split()[3]) for t in top if t.startswith("username "))
+        assert privs == [5, 7, 15]  # auditor, security administrator, system administrator
         for vty_name in ("line vty 0 4", "line vty 5 15"):
             vty = _child(tree, vty_name)
             assert {"transport input ssh", "access-class PESDC-SSH in",
@@ -172,7 +174,7 @@ def test_hardening(case: str, dev: str) -> None:
         assert len(banners) == 1
         head, *body, end = banners[0].split("\n")
         assert head == f"banner motd {end}" and len(end) == 1 and end not in m["banner"]
-        assert body == [m["banner"]]
+        assert body == [ios_banner(m["banner"])] and body[0].isascii()
         assert any(t.startswith("snmp-server group PESDC-V3 v3 priv") for t in top)
 
 
@@ -210,7 +212,8 @@ L3_PREFIX = {"huawei_vrp": "vrrp vrid {g} virtual-ip {vip}",
              "h3c_comware": "vrrp vrid {g} virtual-ip {vip}",
              "h3c_secpath": "vrrp vrid {g} virtual-ip {vip}",
              "h3c_msr": "vrrp vrid {g} virtual-ip {vip}",
-             "cisco_ios": "vrrp {g} ip {vip}"}
+             "cisco_ios": "vrrp {g} ip {vip}",
+             "cisco_iosxe": "vrrp {g} address-family ipv4"}  # VRRPv3: the address inside
 
 
 @pytest.mark.parametrize(("case", "dev"), ALL)
@@ -253,7 +256,7 @@ def test_interfaces_vrrp_routes(case: str, dev: str) -> None:
             if itf["dot1q"]:
                 assert f"vlan-type dot1q {itf['dot1q']}" in \
                     _lines(_child(tree, f"interface {itf['name']}"))
-    if kind in ("h3c_comware", "cisco_ios"):
+    if kind in ("h3c_comware", "cisco_ios", "cisco_iosxe"):
         for v in ctx["vlans"]:
             if is_switch:
                 assert f"name {v['name']}" in _lines(_child(tree, f"vlan {v['id']}"))
@@ -266,12 +269,24 @@ def test_interfaces_vrrp_routes(case: str, dev: str) -> None:
                 assert {"port link-type trunk", "port trunk permit vlan "
                         + " ".join(map(str, itf["trunk_vlans"]))} <= set(node)
                 assert all(tree.get_child(equals=f"vlan {v}") for v in itf["trunk_vlans"])
+    if kind in ("cisco_ios", "cisco_iosxe"):  # trunks toward switch peers; VRRPv3 on XE
+        for itf in ctx["interfaces"]:
+            node = _child(tree, f"interface {itf['name']}")
+            if itf["trunk_vlans"]:
+                assert {"switchport mode trunk", "switchport trunk allowed vlan "
+                        + ",".join(map(str, itf["trunk_vlans"]))} <= set(_lines(node))
+                assert all(tree.get_child(equals=f"vlan {v}") for v in itf["trunk_vlans"])
+            if itf["vrrp"] and kind == "cisco_iosxe":
+                group = _child(node, f"vrrp {itf['vrrp']['group']} address-family ipv4")
+                assert f"address {itf['vrrp']['vip']} primary" in _lines(group)
+        assert ("fhrp version vrrp v3" in top) == (
+            kind == "cisco_iosxe" and any(i["vrrp"] for i in ctx["interfaces"]))
     for r in ctx["static_routes"]:
         assert [t for t in top if t.startswith(("ip route-static ", "ip route "))
                 and r["network"] in t and r["next_hop"] in t], r
     if ctx["ospf"]:
         o = ctx["ospf"]
-        if kind == "cisco_ios":
+        if kind in ("cisco_ios", "cisco_iosxe"):
             node = _child(tree, "router ospf 1")
             assert f"router-id {o['router_id']}" in _lines(node)
             for n in o["networks"]:
@@ -366,8 +381,15 @@ def test_ios_zone_based_firewall() -> None:
     tree = _tree("ios", "isr-1")
     pairs = sorted({(r["src_zone"], r["dst_zone"]) for r in ctx["rules"]})
     zp = _startswith(tree, "zone-pair security ")
+    # The router's own traffic: the management zone's pairs with IOS's self zone.
+    own = [("mgmt", "self"), ("self", "mgmt")]
     assert sorted(zp) == sorted(f"zone-pair security {a}-{b} source {a} destination {b}"
-                                for a, b in pairs)
+                                for a, b in pairs + own)
+    self_in = _lines(_child(tree, "ip access-list extended PESDC-mgmt-self"))
+    assert "10 permit tcp 10.43.9.0 0.0.0.255 any eq 22" in self_in
+    self_out = _lines(_child(tree, "ip access-list extended PESDC-self-mgmt"))
+    assert {"10 permit udp any host 10.43.9.11 eq 123",
+            "20 permit udp any host 10.43.9.10 eq 514"} <= set(self_out)  # NTP, syslog
     for a, b in pairs:
         assert _lines(_child(tree, f"zone-pair security {a}-{b} source {a} destination {b}")) \
             == [f"service-policy type inspect PESDC-{a}-{b}"]
@@ -432,10 +454,16 @@ FACTORY_EXPECT = {
         "undo telnet server enable", "undo ip http enable",
         "undo snmp-agent community read public", "undo local-user admin class manage"],
         {"line vty 0 63": ["undo authentication-mode none", "protocol inbound ssh"]}),
-    "cisco_ios": ("ios", "acc-1", [
+    "cisco_iosxe": ("ios", "acc-1", [
         "no ip http server", "no snmp-server community public RO",
-        "no enable password FACTORY", "no interface Vlan1", "ip ssh version 2"],
+        "no enable password FACTORY", "no interface Vlan1", "ip ssh version 2",
+        "fhrp version vrrp v3"],
         {"line vty 0 4": ["no password FACTORY", "transport input ssh"]}),
+    "cisco_ios": ("ios", "isr-1", [
+        "no ip http server", "no snmp-server community public RO",
+        "no enable password FACTORY", "ip ssh version 2", "zone security production"],
+        {"line vty 0 4": ["no password FACTORY", "transport input ssh"],
+         "interface GigabitEthernet0/0": ["zone-member security production"]}),
 }
 
 

@@ -32,7 +32,9 @@ CASES = {
     "vrp_families": VENDOR / "vrp_families",
     "usg_fw": VENDOR / "usg_fw",  # USG firewall pair + USG gatekeeper
     "comware": VENDOR / "comware",  # Comware switch pair, firewall pair, gatekeeper
-    "ios": VENDOR / "ios",  # IOS access switch, IOS router with ZBF
+    # IOS-XE access switch (Catalyst 3850), classic IOS router (ISR G2) with ZBF
+    "ios": VENDOR / "ios",
+    "iosxe": VENDOR / "iosxe",  # Catalyst 9300 pair (VRRPv3, trunk), ISR 4331 with ZBF
 }
 
 SECRET_RE = re.compile(r"%%PESDC_SECRET:[A-Za-z0-9_.-]+%%")
