@@ -173,3 +173,38 @@ def test_kind_of_names_the_family() -> None:
              if d.platform.value == "huawei_vrp"}
     assert kinds == {"ce-1": "huawei_ce", "ce-2": "huawei_ce", "ne-1": "huawei_ne",
                      "ar-1": "huawei_ar"}
+
+
+def _fixture_devices() -> list[tuple[str, str, str]]:
+    return [(case, dev, kind) for case in ("vrp_core", "vrp_families")
+            for dev, (kind, _) in sorted(render_case(case)[0].items())
+            if kind in ("huawei_vrp", "huawei_ce", "huawei_ne", "huawei_ar")]
+
+
+@pytest.mark.parametrize(("case", "dev", "family"), _fixture_devices())
+def test_fixture_devices_walk_their_family_reference(case: str, dev: str,
+                                                     family: str) -> None:
+    """The example topologies have no S-series switch; the fixture cases do (and the
+    trunk ports the examples lack): their lines are judged by the reference too."""
+    from pesdc.platforms.reference import reference
+
+    unmatched = reference(family).check(render_case(case)[0][dev][1])
+    assert not unmatched, "\n".join(map(str, unmatched))
+
+
+@pytest.mark.parametrize(("case", "dev", "family"), _fixture_devices())
+def test_no_line_the_family_rejected_comes_back(case: str, dev: str, family: str) -> None:
+    """`fixed:` in commands.yaml lists what the one shared template wrote and the family
+    rejects (a `pattern`) or misused (a role model, no pattern): no such line may be
+    rendered again."""
+    import re
+
+    import yaml
+
+    from pesdc.platforms import platform
+
+    data = yaml.safe_load((platform(family).folder / "commands.yaml").read_text("utf-8"))
+    fixed = [re.compile(f["pattern"]) for f in data.get("fixed") or [] if "pattern" in f]
+    lines = [ln.strip() for ln in render_case(case)[0][dev][1].splitlines()]
+    back = [ln for ln in lines for rx in fixed if rx.search(ln)]
+    assert not back, back
