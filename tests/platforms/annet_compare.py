@@ -232,32 +232,74 @@ def drift(device: Device) -> tuple[str, list[str]]:
     """The intended configuration as a device would show it after three changes by
     hand, and what they were. Deterministic: the first place each change fits."""
     lines = device.intended.splitlines()
-    done: list[str] = []
-    secret = re.compile(r"%%PESDC_SECRET:")
-    for i, kids in _sections(lines):  # a line removed from a section
+    done = [_remove_a_line(lines), _change_a_value(lines), _switch_a_default_on(device, lines)]
+    return "\n".join(lines) + "\n", [d for d in done if d]
+
+
+_SECRET = re.compile(r"%%PESDC_SECRET:")
+
+
+def _remove_a_line(lines: list[str]) -> str:
+    """The last line of the first section of two or more plain lines, removed."""
+    for i, kids in _sections(lines):
         if len(kids) >= 2 and not lines[i].startswith("banner"):
             victim = kids[-1]
-            if not secret.search(lines[victim]) and not lines[victim].startswith("  "):
-                done.append(f"removed: {lines[i].strip()} > {lines[victim].strip()}")
+            if not _SECRET.search(lines[victim]) and not lines[victim].startswith("  "):
+                done = f"removed: {lines[i].strip()} > {lines[victim].strip()}"
                 del lines[victim]
-                break
-    for i, kids in _sections(lines):  # a value changed
-        if not lines[i].startswith("interface"):
-            continue
+                return done
+    return ""
+
+
+def _change_a_value(lines: list[str]) -> str:
+    """An interface description rewritten; else the first number ending a section's
+    line (a timeout, a length) doubled."""
+    for i, kids in _sections(lines):
         hit = [j for j in kids if lines[j].strip().startswith("description ")]
-        if hit:
+        if lines[i].startswith("interface") and hit:
             j = hit[0]
-            done.append(f"changed: {lines[i].strip()} > {lines[j].strip()} -> "
-                        f"{DRIFT_DESCRIPTION}")
+            done = f"changed: {lines[i].strip()} > {lines[j].strip()} -> {DRIFT_DESCRIPTION}"
             lines[j] = lines[j][:len(lines[j]) - len(lines[j].lstrip())] + DRIFT_DESCRIPTION
-            break
+            return done
+    for i, kids in _sections(lines):
+        for j in kids:
+            m = re.search(r"(?<=\s)(\d+)$", lines[j])
+            if m and not _SECRET.search(lines[j]):
+                new = lines[j][:m.start()] + str(int(m.group(1)) * 2 + 1)
+                done = f"changed: {lines[i].strip()} > {lines[j].strip()} -> {new.strip()}"
+                lines[j] = new
+                return done
+    return ""
+
+
+# Factory lines that are the device's own facts, not a setting someone could re-add.
+_DEVICE_FACT = re.compile(r"(sysname|hostname|version|return|end|Building|Current|"
+                          r"snmp-agent local-engineid|snmp-agent$)")
+
+
+def _switch_a_default_on(device: Device, lines: list[str]) -> str:
+    """The first disabled default (a top-level `undo X`/`no X`) displayed as `X`; else
+    the first plain top-level line of the factory configuration the intended one lacks
+    (a factory setting back)."""
     neg = _negation(device) + " "
-    for i, line in enumerate(lines):  # a disabled default switched back on
+    for i, line in enumerate(lines):
         if line.startswith(neg):
-            done.append(f"switched on: {line.strip()} -> {line[len(neg):].strip()}")
             lines[i] = line[len(neg):]
-            break
-    return "\n".join(lines) + "\n", done
+            return f"switched on: {line.strip()} -> {lines[i].strip()}"
+    path = factory_file(device)
+    factory = path.read_text(encoding="utf-8").splitlines() if path else []
+    have = {ln.strip() for ln in lines}
+    for j, line in enumerate(factory):
+        nxt = factory[j + 1] if j + 1 < len(factory) else ""
+        plain = line.strip() and not line.startswith((" ", "#", "!")) \
+            and not nxt.startswith(" ") and not _DEVICE_FACT.match(line)
+        if plain and line.strip() not in have:
+            at = len(lines)  # before the trailer (`return`, `end`), which ends the text
+            while at and lines[at - 1].strip() in EXITS | {"", "#", "!"}:
+                at -= 1
+            lines.insert(at, line.strip())
+            return f"added: {line.strip()} (a factory line)"
+    return ""
 
 
 # ------------------------------------------------------------------- the comparison
