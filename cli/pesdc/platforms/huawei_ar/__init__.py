@@ -4,19 +4,11 @@ hook, driver and dialect are the shared VRP ones (huawei_vrp/)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pesdc.platforms.huawei_vrp.context import hook
 from pesdc.platforms.huawei_vrp.dialect import VrpDialect
 from pesdc.platforms.huawei_vrp.driver import VRP5, HuaweiVrp5Driver
-from pesdc.platforms.spec import SWITCH_FEATURES, Kind, PlatformSpec
+from pesdc.platforms.huawei_vrp.family import vrp_family
 
-PLATFORM = PlatformSpec(
-    "huawei_ar", Path(__file__).parent,
-    kinds=(Kind("huawei_ar", "huawei_ar", "huawei", "community.network.ce",
-                "ansible.netcommon.network_cli", ("device.cfg",), SWITCH_FEATURES,
-                config_file="device.cfg", diff=VRP5.remediation,
-                context=hook(preempt="preempt-mode", vlan_objects=False)),),
-    drivers={"huawei_ar": HuaweiVrp5Driver},
-    dialect=VrpDialect(),
-)
+PLATFORM = vrp_family(__file__, netmiko_type="huawei", syntax=VRP5, driver=HuaweiVrp5Driver,
+                      dialect=VrpDialect(),
+                      context=hook(preempt="preempt-mode", vlan_objects=False))

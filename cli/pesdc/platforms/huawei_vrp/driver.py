@@ -133,6 +133,9 @@ class HuaweiVrp5Driver(HuaweiDriver):
     # `undo http server enable` asks "The operation will stop HTTP service. Continue?
     # [Y/N]:" (S-series session in a third-party guide, index id 5696740401).
     confirms: tuple[str, ...] = ("undo http server enable", "undo http secure-server enable")
+    # The keys typed at `Enter Password:` are never echoed: the push reads each line
+    # back by timing rather than waiting for its echo (the base driver's verify_echo).
+    verify_echo = False
 
     def push(self, lines: list[str]) -> str:
         return super().push(answered(lines, self.confirms))
