@@ -58,15 +58,17 @@ class ComwareDriver(Driver):
         return self.save_said_successfully(cmd="save force")
 
     # -- safe commits ----------------------------------------------------------------
-    def _answered(self, cmd: str) -> str:
-        """A command whose [Y/N] questions are answered Y; an error reply fails it."""
+    def _answered(self, cmd: str, answer: str = "Y") -> str:
+        """A command whose [Y/N] questions get ``answer``; an error reply fails it."""
         try:
-            out = str(self.conn.send_command_timing(cmd, read_timeout=self.read_timeout))
+            said = str(self.conn.send_command_timing(cmd, read_timeout=self.read_timeout))
+            out = said
             for _ in range(3):  # save asks to confirm, then to overwrite an old file
-                if _CONFIRM not in _last_line(out):
+                if not _last_line(said).rstrip().endswith((_CONFIRM, _CONFIRM + ":")):
                     break
-                out += str(self.conn.send_command_timing("Y",
+                said = str(self.conn.send_command_timing(answer,
                                                          read_timeout=self.read_timeout))
+                out += said
         except Exception as exc:
             raise DriverError(f"`{cmd}` failed: {self.redact(str(exc) or repr(exc))}") \
                 from None
@@ -74,10 +76,10 @@ class ComwareDriver(Driver):
             raise DriverError(f"`{cmd}` failed: {self.redact(out.strip())}")
         return self.redact(out)
 
-    def _system(self, cmd: str) -> str:
+    def _system(self, cmd: str, answer: str = "Y") -> str:
         if not self.conn.check_config_mode():
             self.conn.config_mode()  # `system-view`
-        return self._answered(cmd)
+        return self._answered(cmd, answer)
 
     def save_rollback_point(self) -> str:
         """The running configuration saved on the device, for `configuration replace`."""
@@ -97,7 +99,8 @@ class ComwareDriver(Driver):
         if not self.rollback_point:
             raise DriverError("no rollback point saved on the device in this session: "
                               "`configuration replace file` has nothing to take")
-        return self._system(f"configuration replace file {self.rollback_file}")
+        # It offers to save the configuration it replaces: no, that one is the bad one.
+        return self._system(f"configuration replace file {self.rollback_file}", answer="N")
 
     def cancel_commit(self) -> str:
         out = self._replace()

@@ -2,9 +2,38 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from hier_config import HConfig, get_hconfig
 from hier_config import Platform as HierPlatform
+from hier_config.models import IdempotentCommandsRule, MatchRule, NegationDefaultWithRule
+from hier_config.platforms.driver_base import HConfigDriverRules
+from hier_config.platforms.hp_comware5.driver import HConfigDriverHPComware5
 
 from pesdc.platforms.remediation import CliSyntax, strip_comments
+
+# Commands that hold one value in their view: a new value replaces the old one (no
+# `undo` of the old line first), and the `undo` form takes no argument, as Comware
+# writes it (`undo description`, `undo password`): `undo description old text` is not
+# a Comware command.
+_ONE_VALUE = (("interface ", "description "), ("local-user ", "password "),
+              ("vlan ", "name "), ("role name ", "description "), ("acl ", "description "))
+
+
+class _ComwareRules(HConfigDriverHPComware5):
+    @staticmethod
+    def _instantiate_rules() -> HConfigDriverRules:
+        def path(view: str, cmd: str) -> tuple[MatchRule, MatchRule]:
+            return MatchRule(startswith=view), MatchRule(startswith=cmd)
+        return HConfigDriverRules(
+            idempotent_commands=[IdempotentCommandsRule(match_rules=path(v, c))
+                                 for v, c in _ONE_VALUE],
+            negate_with=[NegationDefaultWithRule(match_rules=path(v, c),
+                                                 use=f"undo {c.strip()}")
+                         for v, c in _ONE_VALUE])
+
+
+_DRIVER = _ComwareRules()
 
 
 def comware_normalise(text: str) -> str:
@@ -36,4 +65,12 @@ def _normalise(text: str) -> str:
     return "\n".join(strip_comments(lines)) + "\n"
 
 
-COMWARE = CliSyntax(HierPlatform.HP_COMWARE5, "quit", "undo", _normalise)
+@dataclass(frozen=True)
+class ComwareSyntax(CliSyntax):
+    """Comware's diff: hier_config's HP Comware driver with the one-value rules above."""
+
+    def hconfig(self, text: str) -> HConfig:
+        return get_hconfig(_DRIVER, self.normalise(text))
+
+
+COMWARE = ComwareSyntax(HierPlatform.HP_COMWARE5, "quit", "undo", _normalise)
