@@ -208,3 +208,22 @@ def test_no_line_the_family_rejected_comes_back(case: str, dev: str, family: str
     lines = [ln.strip() for ln in render_case(case)[0][dev][1].splitlines()]
     back = [ln for ln in lines for rx in fixed if rx.search(ln)]
     assert not back, back
+
+
+@pytest.mark.parametrize(("dev", "family", "ntp"), [
+    ("ce-1", "huawei_ce", "ntp unicast-server"), ("ne-1", "huawei_ne", "ntp-service"),
+    ("ar-1", "huawei_ar", "ntp-service")])
+def test_the_audit_reads_each_family_in_its_own_syntax(dev: str, family: str,
+                                                        ntp: str) -> None:
+    from pesdc.platforms import dialect_of
+
+    _, text = render_case("vrp_families")[0][dev]
+    own = dialect_of(family)
+    servers = contexts("vrp_families")[dev]["mgmt"]["ntp_servers"]
+    assert own.time_sources(text) == servers and ntp in text
+    gaps = own.remote_access_gaps(text)
+    # VRP8: no CE or NE source disables HTTP, so the audit cannot see it off: a gap.
+    assert gaps == (["http"] if family in ("huawei_ce", "huawei_ne") else [])
+    if family == "huawei_ce":  # read in VRP5's syntax, CE's lines prove nothing
+        vrp5 = dialect_of("huawei_vrp")
+        assert vrp5.time_sources(text) == [] and "telnet" in vrp5.remote_access_gaps(text)
