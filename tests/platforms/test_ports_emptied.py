@@ -1,7 +1,7 @@
 """A physical port missing from the intended configuration is emptied, never deleted
 (VRP, Comware and IOS reject `undo interface`/`no interface` of a port; annet's
-rulebooks empty it the same way: tests/platforms/annet_explanations.yaml
-physical-port-deleted). Logical interfaces are still deleted."""
+rulebooks empty it the same way). Logical interfaces are still deleted. The device's
+own facts (its SNMP engine ID, Comware's VLAN 1) are left alone unless intended."""
 
 from __future__ import annotations
 
@@ -45,3 +45,14 @@ def test_an_ios_port_is_emptied() -> None:
     lines = DRIVERS["cisco_ios"].syntax.remediation(running, "hostname a\n!\nend\n")
     assert lines == ["interface GigabitEthernet0/1", " no description old", " exit",
                      "no interface Loopback0"]
+
+
+def test_device_facts_are_left_alone_unless_intended() -> None:
+    running = ("#\n sysname a\n#\nvlan 1\n#\nvlan 10\n#\n snmp-agent\n"
+               " snmp-agent local-engineid 800063A280000000000000\n#\nreturn\n")
+    syntax = DRIVERS["h3c_comware"].syntax
+    assert syntax.remediation(running, "#\n sysname a\n#\n snmp-agent\n#\nreturn\n") \
+        == ["undo vlan 10"]
+    mine = "#\n sysname a\n#\n snmp-agent\n snmp-agent local-engineid 8000ABCD\n#\nreturn\n"
+    lines = syntax.remediation(running, mine)
+    assert "snmp-agent local-engineid 8000ABCD" in lines and "undo vlan 1" not in lines
