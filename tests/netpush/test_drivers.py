@@ -1,8 +1,10 @@
-"""One suite that every platform driver passes, against recorded device sessions
-(tests/netpush/sessions/<platform>/session.yaml, each naming its driver) replayed by a
-fake netmiko connection: the same driver code that talks to real devices runs here.
-The drivers are the platform folders' (DRIVERS): a new one without a recorded session
-fails ``test_every_driver_has_a_recorded_session``."""
+"""One suite that every platform driver passes, against synthetic device sessions
+(tests/netpush/sessions/<name>/session.yaml, hand-written from vendor documentation,
+each naming its driver): netmiko's own class for the device type talks to a simulated
+terminal (tests/netpush/fake.py: prompts per view, paging, [Y/N] questions, the
+family's error answers), so the driver code that talks to real devices runs here with
+netmiko under it. The drivers are the platform folders' (DRIVERS): a new one without a
+synthetic session fails ``test_every_driver_has_a_synthetic_session``."""
 
 from __future__ import annotations
 
@@ -16,28 +18,29 @@ from pesdc.netpush.backups import list_backups
 from pesdc.netpush.drivers import DRIVERS, ConnParams, Driver
 from pesdc.netpush.engine import Target, apply_device, plan_device
 from pesdc.netpush.secrets import Secrets
-from tests.netpush.fake import FakeDevice, load_session, recorded_drivers
+from tests.netpush.fake import FakeDevice, load_session, synthetic_drivers
 
-# Drivers a recording cannot stand in for, and where they are tested instead.
-NOT_REPLAYED = {"linux_nftables": "its plan loads the ruleset in a scratch namespace on the "
-                                  "device: tests/netpush/test_lab.py"}
-RECORDED = recorded_drivers()
-PLATFORMS = sorted(key for key in DRIVERS if key not in NOT_REPLAYED)
+# Drivers a synthetic session cannot stand in for, and where they are tested instead.
+NOT_SYNTHETIC = {"linux_nftables": "its plan loads the ruleset in a scratch namespace on "
+                                   "the device: tests/netpush/test_lab.py"}
+SYNTHETIC = synthetic_drivers()
+PLATFORMS = sorted(key for key in DRIVERS if key not in NOT_SYNTHETIC)
 
 
-def test_every_driver_has_a_recorded_session() -> None:
-    assert set(PLATFORMS) == set(RECORDED), "record a session for each new driver"
+def test_every_driver_has_a_synthetic_session() -> None:
+    assert set(PLATFORMS) == set(SYNTHETIC), "write a synthetic session for each new driver"
 
 
 @pytest.fixture(autouse=True)
 def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("PESDC_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setattr(Driver, "read_timeout", 10.0)  # a wrong wait fails fast
     return tmp_path / "state"
 
 
 @pytest.fixture(params=PLATFORMS)
 def session(request: pytest.FixtureRequest) -> dict:
-    return load_session(RECORDED[request.param])
+    return load_session(SYNTHETIC[request.param])
 
 
 def _secrets(s: dict) -> Secrets:
@@ -57,9 +60,43 @@ def _target(s: dict) -> Target:
                   ConnParams(s["device_type"], "192.0.2.1", retries=0), s["intended"])
 
 
+def push_committed(drv: Driver, lines: list[str]) -> None:
+    """Push as the engine does under the driver's commit model, and confirm."""
+    model = drv.commit_model
+    armed = model.native and model.arm_before_push
+    if armed:
+        drv.prepare_commit(300)
+    drv.push(lines)
+    if not model.arm_before_push and drv.supports_commit_confirm:
+        drv.commit_confirm(300)
+        armed = True
+    if armed:
+        drv.confirm()
+
+
 def test_get_running(session: dict) -> None:
+    """The display as the device prints it, read through netmiko (its paging turned
+    off, the prompt stripped): the session's text, whatever its trailing newline."""
     dev = FakeDevice(session)
-    assert _driver(session, dev).get_running() == session["running"]["drifted"]
+    assert _driver(session, dev).get_running().rstrip("\n") == \
+        session["running"]["drifted"].rstrip("\n")
+
+
+def test_paging_left_on_truncates_the_display(session: dict) -> None:
+    """The terminal really pages: a session that never sent the family's paging
+    command sees the More prompt, not the whole configuration."""
+    from tests.netpush.fake import Device, Terminal
+
+    device = Device(session)
+    term = Terminal(device, [], [])
+    term.take()
+    term.write(session["show_running"] + "\n")
+    shown = term.take()
+    more = term.t["paging"]["more"]
+    if len(device.running().splitlines()) <= int(term.t["paging"]["lines"]):
+        pytest.skip("this display fits one screen")
+    assert shown.rstrip().endswith(more.strip())
+    assert device.running().rstrip() not in shown
 
 
 def test_plan_nonempty_for_drift_and_empty_in_sync(session: dict) -> None:
@@ -75,26 +112,21 @@ def test_push_sends_exactly_the_remediation_and_saves(session: dict) -> None:
     dev = FakeDevice(session)
     drv = _driver(session, dev)
     lines = drv.plan(drv.get_running(), session["intended"])
-    drv.push(lines)
-    if drv.supports_commit_confirm:
-        drv.commit_confirm(300)
-        drv.confirm()
+    push_committed(drv, lines)
     drv.save()
     sec = _secrets(session)
     assert dev.sent_lines == [sec.fill(x) for x in lines]
     assert dev.sent_lines == session["transitions"][0]["lines"]
     assert dev.state == "synced"
-    assert dev.conns[-1].saved or "write memory" in dev.transcript_text()
+    assert dev.rejected == []
+    assert dev.saved
 
 
 def test_rollback_restores_the_backup(session: dict) -> None:
     dev = FakeDevice(session)
     drv = _driver(session, dev)
     backup = drv.get_running()
-    drv.push(drv.plan(backup, session["intended"]))
-    if drv.supports_commit_confirm:
-        drv.commit_confirm(300)
-        drv.confirm()
+    push_committed(drv, drv.plan(backup, session["intended"]))
     assert dev.state == "synced"
     sent = drv.rollback(_secrets(session).redact(backup))
     assert sent
@@ -180,10 +212,9 @@ def test_comment_and_trailer_lines_are_not_pushed(session: dict) -> None:
     dev = FakeDevice(session)
     drv = _driver(session, dev)
     lines = drv.plan(drv.get_running(), session["intended"])
-    drv.push(["#", "! a comment", *lines, "return" if "undo" in session["transitions"][0]
-              ["lines"][0] or session["driver"].startswith(("huawei", "h3c")) else "end"])
-    if drv.supports_commit_confirm:
-        drv.commit_confirm(300)
+    push_committed(drv, ["#", "! a comment", *lines, "return" if "undo" in
+                         session["transitions"][0]["lines"][0] or
+                         session["driver"].startswith(("huawei", "h3c")) else "end"])
     assert dev.sent_lines == session["transitions"][0]["lines"]
 
 

@@ -1,7 +1,7 @@
 """`pesdc render --against` and `pesdc net plan` compute one remediation: for every
 vendor kind with a factory running configuration (tests/render/fixtures/vendor/running)
 the file render writes holds exactly the lines the kind's driver plans, and for every
-recorded device session the same holds from its drifted running configuration."""
+synthetic device session the same holds from its drifted running configuration."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pesdc.model import validate
 from pesdc.netpush.drivers import DRIVERS, ConnParams
 from pesdc.platforms import platforms
 from pesdc.render.output import remediation
-from tests.netpush.fake import load_session, recorded_drivers
+from tests.netpush.fake import load_session, synthetic_drivers
 from tests.render.vendor_util import CASES, RUNNING, render_case
 
 FACTORY = sorted(p.stem for p in RUNNING.glob("*.cfg"))
@@ -67,9 +67,9 @@ def _kind_of_driver(key: str) -> str:
     return kind.name
 
 
-@pytest.mark.parametrize("key", sorted(recorded_drivers()))
-def test_recorded_sessions_plan_what_render_writes(key: str) -> None:
-    s = load_session(recorded_drivers()[key])
+@pytest.mark.parametrize("key", sorted(synthetic_drivers()))
+def test_synthetic_sessions_plan_what_render_writes(key: str) -> None:
+    s = load_session(synthetic_drivers()[key])
     running, intended = s["running"]["drifted"], s["intended"]
     planned = _planned(key, running, intended)
     assert planned

@@ -76,6 +76,8 @@ def _report_text(res: RunResult) -> None:
             n = len(h.details.get("remediation", []))
             click.echo(f"{'~' if n else '='} {h.host}: "
                        f"{f'{n} line(s) to push' if n else 'in sync'} ({h.seconds} s)")
+            if h.details.get("commit"):  # how apply makes it safe on this device
+                click.echo(f"    commit: {h.details['commit']}")
         else:
             what = f"{h.changed} line(s) pushed, post-check clean" if h.changed \
                 else "nothing to change"

@@ -1,10 +1,18 @@
 """The flow per device and the run over a center: plan, apply, back up, roll back.
 
 apply, per device: connect (timeouts, retries) -> fetch running -> back it up ->
-remediation to the rendered intended configuration -> push only that -> (VRPv8:
-`commit trial`) -> fetch again and require an empty remediation -> (confirm) -> save.
-A failed push or a non-empty post-check rolls the device back to the backup, checks
-that it is there, and the device's result says so.
+remediation to the rendered intended configuration -> push only that -> fetch again and
+require an empty remediation -> save, under the family's safe commit (its driver's
+``commit_model``): VRP8 pushes into the candidate and runs it with `commit trial`, then
+`commit`; Comware 7 arms `configuration commit delay` before the push and confirms with
+`configuration commit`; IOS/IOS-XE push under `configure terminal revert timer` (where
+the device has its archive) and confirm with `configure confirm`. A failed push or a
+non-empty post-check is undone the family's way (`abort trial`, the device's rollback
+point, `configure revert now`; VRP8's uncommitted candidate is discarded); a family
+with nothing native gets its backup pushed back. Either way the engine then checks the
+device is on its backup, and the result says how it got there. A line the device
+rejects stops the push at that line and the result names it (``rejected_line``).
+`pesdc net plan` says per device which commit model its apply will use.
 
 Devices run on a thread pool (``workers``); the members of a redundancy pair run one
 after the other in the same lane, never both at once, and the second is not touched if
@@ -47,6 +55,7 @@ from pesdc.netpush.backups import write_backup
 from pesdc.netpush.drivers import CONFIG_FILE, DRIVERS, ConnParams, Driver, DriverError
 from pesdc.netpush.drivers.base import Connect
 from pesdc.netpush.secrets import SecretError, Secrets
+from pesdc.platforms.driver import CommitModel, RejectedLine
 from pesdc.render import render_device_files
 from pesdc.render.context import CenterFacts, hostname
 from pesdc.results import HostResult, RunResult
@@ -145,13 +154,6 @@ class Target:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _driver_key(dev: Device, kind_name: str, netmiko_type: str) -> tuple[str, str]:
-    """(driver key, netmiko device_type); CloudEngine (CE*) runs VRPv8."""
-    if kind_name in ("huawei_vrp", "huawei_usg") and dev.model.upper().startswith("CE"):
-        return "huawei_vrpv8", "huawei_vrpv8"
-    return kind_name, netmiko_type
-
-
 def _pair(dev: Device) -> tuple[str, ...] | None:
     return tuple(sorted((dev.name, dev.redundancy))) if dev.redundancy else None
 
@@ -238,7 +240,8 @@ def _center_targets(topo: Topology, dc: DataCenter, limit: list[str] | None,
             failed.append(HostResult(host, ENGINE, False,
                                      error=f"cannot render {dev.name}: {why or 'no config'}"))
             continue
-        key, dtype = _driver_key(dev, kind.name, kind.netmiko_type)
+        # The family decides: its kind names the driver (DRIVERS) and netmiko's type.
+        key, dtype = kind.name, kind.netmiko_type
         params = ConnParams(dtype, dev.mgmt,
                             username=secrets.get("netpush_username") or "admin",
                             password=secrets.get("netpush_password"),
@@ -261,10 +264,17 @@ def _err(exc: BaseException, secrets: Secrets) -> str:
     return secrets.redact(str(exc) or repr(exc))
 
 
+def commit_of(drv: Driver) -> dict[str, Any]:
+    """What a result says of the device's commit model (plan and apply alike)."""
+    model: CommitModel = drv.commit_model
+    return {"commit_model": model.name, "commit": model.says}
+
+
 def plan_device(t: Target, secrets: Secrets, connect: Connect | None = None) -> HostResult:
     started = time.monotonic()
     res = HostResult(t.host, ENGINE, True, details={"platform": t.kind})
     drv = make_driver(t, secrets, connect)
+    res.details.update(commit_of(drv))
     try:
         drv.open()
         running = drv.get_running()
@@ -286,21 +296,35 @@ def plan_device(t: Target, secrets: Secrets, connect: Connect | None = None) -> 
     return res
 
 
+def _undo(drv: Driver, backup: str, res: HostResult, armed: bool, pushed: bool) -> None:
+    """Undo the change the family's way: its native rollback while its timer runs, its
+    candidate discarded when nothing was committed, else the backup pushed back on a
+    fresh session."""
+    model = drv.commit_model
+    if armed and drv.alive():
+        drv.cancel_commit()
+        res.details["rollback_method"] = f"native: {model.cancel or 'cancel_commit'}"
+        return
+    if model.discard and not pushed and drv.alive():
+        drv.discard()
+        res.details["rollback_method"] = f"discarded the uncommitted lines ({model.discard})"
+        return
+    drv.close()
+    drv.open()
+    sent = drv.rollback(backup)
+    res.details["rollback_method"] = f"pushed {len(sent)} line(s) back to the backup"
+
+
 def _rollback(drv: Driver, t: Target, backup: str, res: HostResult, secrets: Secrets,
-              trial: bool) -> None:
-    """Back to the backup on a fresh session; record what happened."""
+              armed: bool, pushed: bool = True) -> None:
+    """Back to the backup (``_undo``), then check it is there; record what happened.
+    ``armed``: a native rollback point is running on the device; ``pushed``: the lines
+    took effect (a candidate committed, or a family whose lines apply as typed)."""
     res.details["rolled_back"] = False
     res.details["state"] = UNKNOWN
     drv.should_stop = None  # a rollback is never interrupted
     try:
-        if trial and drv.alive():
-            drv.cancel_commit()
-            res.details["rollback_method"] = "abort trial"
-        else:
-            drv.close()
-            drv.open()
-            sent = drv.rollback(backup)
-            res.details["rollback_method"] = f"pushed {len(sent)} line(s) back to the backup"
+        _undo(drv, backup, res, armed, pushed)
         now = drv.get_running()
         left = drv.differs(now, backup)
         if left:
@@ -331,6 +355,7 @@ def apply_device(t: Target, secrets: Secrets, connect: Connect | None = None,
     res = HostResult(t.host, ENGINE, True, details={"platform": t.kind,
                                                     "state": UNCHANGED})
     drv = make_driver(t, secrets, connect)
+    res.details.update(commit_of(drv))
     if driver_hook is not None:
         driver_hook(drv)
     hook = drv.on_batch
@@ -397,18 +422,28 @@ def _backed_up_plan(drv: Driver, t: Target, res: HostResult, secrets: Secrets, s
 
 def _push(drv: Driver, t: Target, lines: list[str], backup_text: str, res: HostResult,
           secrets: Secrets, stop: Stop) -> None:
-    """Push the lines (VRPv8: under a commit trial), require an empty post-check and
-    save; any failure rolls the device back to its backup (checked)."""
-    log.info("%s: pushing %d line(s)", t.host, len(lines))
-    trial = False
+    """Push the lines under the family's safe commit, require an empty post-check and
+    save; any failure rolls the device back to its backup the family's way (checked)."""
+    log.info("%s: pushing %d line(s) (%s)", t.host, len(lines), drv.commit_model.name)
+    model = drv.commit_model
+    armed = False  # a native rollback point is running on the device
+    pushed = not model.discard  # a candidate takes effect only once committed
     try:
+        if model.native and model.arm_before_push:
+            stop.doing(t.host, "arming the commit timer")
+            drv.prepare_commit(COMMIT_TRIAL_SECONDS)
+            armed = True
         stop.doing(t.host, "pushing")
         drv.should_stop = stop
-        drv.push(lines)
+        try:
+            drv.push(lines)
+        finally:
+            # IOS: the push itself armed the revert timer (or did not: no archive).
+            armed = armed or (model.armed_by_push and drv.supports_commit_confirm)
         drv.should_stop = None  # pushed: from here on the device finishes
-        if drv.supports_commit_confirm:
+        if not model.arm_before_push and drv.supports_commit_confirm:
             drv.commit_confirm(COMMIT_TRIAL_SECONDS)
-            trial = True
+            armed = pushed = True
         stop.doing(t.host, "post-check")
         after = drv.get_running()
         left = drv.plan(after, t.intended)
@@ -416,16 +451,21 @@ def _push(drv: Driver, t: Target, lines: list[str], backup_text: str, res: HostR
             res.details["post_check_left"] = [secrets.redact(x) for x in left]
             raise DriverError(f"post-check: {len(left)} line(s) still differ after the "
                               f"push (first: {secrets.redact(left[0])!r})")
-        if trial:
+        if armed:
             drv.confirm()
-            trial = False
+            armed = False
         stop.doing(t.host, "saving")
         drv.save()
     except (DriverError, SecretError) as exc:
         res.ok, res.error = False, _err(exc, secrets)
+        if isinstance(exc, RejectedLine):
+            res.details["rejected_line"] = exc.line
+            res.details["rejected_after"] = exc.sent
+            res.error = (f"the device rejected line {exc.sent + 1} of {len(lines)} "
+                         f"({exc.line!r}); the push stopped there: {res.error}")
         log.warning("%s: %s; rolling back", t.host, res.error)
         stop.doing(t.host, "rolling back")
-        _rollback(drv, t, backup_text, res, secrets, trial)
+        _rollback(drv, t, backup_text, res, secrets, armed, pushed)
         return
     res.changed = len(lines)
     res.changes = res.details["remediation"]
