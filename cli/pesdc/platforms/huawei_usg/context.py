@@ -9,7 +9,6 @@ sec_admin_secpolicy_0006_new, sec_admin_network_interface_0017, sec_admin_charse
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Any
 
@@ -17,7 +16,6 @@ SNMP_PORT = 161
 SSH_PORT = 22
 NTP_PORT = 123
 SYSLOG_PORT = 514  # info-center loghost sends UDP 514 unless told otherwise
-HRP_PORT = 18514  # HRP over UDP once `remote` is set (copied notes; see commands.yaml)
 _SUB = re.compile(r"^(?P<parent>\S+?)\.(?P<num>\d+)$")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
@@ -34,7 +32,7 @@ def usg_context(ctx: dict[str, Any]) -> None:
         "rule_descriptions": {r["name"]: ascii_text(r["description"] or "")
                               for r in ctx["rules"]},
     }
-    ctx["usg"]["local_rules"] = local_rules(ctx["mgmt"], ctx["usg"]["hrp"])
+    ctx["usg"]["local_rules"] = local_rules(ctx["mgmt"])
 
 
 def ascii_text(text: str) -> str:
@@ -98,11 +96,13 @@ def _host(addr: str) -> dict[str, Any]:
     return {"network": addr, "netmask": "255.255.255.255", "cidr": f"{addr}/32"}
 
 
-def local_rules(mgmt: dict[str, Any], hrp: dict[str, Any] | None) -> list[dict[str, Any]]:
+def local_rules(mgmt: dict[str, Any]) -> list[dict[str, Any]]:
     """Security-policy rules for the firewall's own traffic, before the default deny:
     the firewall is the Local zone (sec_admin_secpolicy_0006_new), so SSH, SNMP and ping
     from the management networks need `destination-zone local`, and its NTP and syslog
-    to the management servers `source-zone local`; an HRP pair's heartbeat both ways."""
+    to the management servers `source-zone local`. No rule for the HRP heartbeat: HRP
+    pairs in USG configuration copies run with a policy that admits nothing between the
+    heartbeat zone and Local (commands.yaml, hrp), so the policy does not govern it."""
     nets = [{k: n[k] for k in ("network", "netmask", "cidr")} for n in mgmt["ssh_sources"]]
     out = []
     if nets:
@@ -119,10 +119,4 @@ def local_rules(mgmt: dict[str, Any], hrp: dict[str, Any] | None) -> list[dict[s
                         "nets": [_host(s) for s in servers],
                         "description": f"the firewall's own {what}",
                         "services": [("udp", port)]})
-    if hrp is not None:
-        peer = [_host(str(ipaddress.ip_address(hrp["remote"])))]
-        for to_local, name in ((True, "pesdc-local-hrp-in"), (False, "pesdc-local-hrp-out")):
-            out.append({"name": name, "to_local": to_local, "nets": peer,
-                        "description": "HRP heartbeat with the partner firewall",
-                        "services": [("udp", HRP_PORT)]})
     return out
