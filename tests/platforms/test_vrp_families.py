@@ -135,6 +135,8 @@ def test_commit_model_per_family(key: str, trial: bool) -> None:
     """VRP8 has a native trial commit; VRP5 and AR have none (the engine falls back to
     pushing the backup back)."""
     assert DRIVERS[key].supports_commit_confirm is trial
+    assert DRIVERS[key].commit_model.name == ("commit-trial" if trial else "backup-push")
+    assert DRIVERS[key].commit_model.native is trial
 
 
 def test_vlan_batches_hold_at_most_ten_items() -> None:

@@ -30,7 +30,7 @@ import re
 
 from hier_config import Platform as HierPlatform
 
-from pesdc.platforms.driver import Driver, DriverError
+from pesdc.platforms.driver import BACKUP_PUSH, COMMIT_TRIAL, Driver, DriverError
 from pesdc.platforms.remediation import CliSyntax, noise_dropped
 
 VRP_NOISE = ("!Software Version", "!Last configuration", "!Time of last")
@@ -130,6 +130,9 @@ class HuaweiVrp5Driver(HuaweiDriver):
 
     name = "huawei_vrp5"
     syntax = VRP5
+    # Nothing native (no trial or confirmed commit on VRP5 or AR): a failed push or
+    # post-check is undone by pushing the backup back, and `pesdc net plan` says so.
+    commit_model = BACKUP_PUSH
     # `undo http server enable` asks "The operation will stop HTTP service. Continue?
     # [Y/N]:" (S-series session in a third-party guide, index id 5696740401).
     confirms: tuple[str, ...] = ("undo http server enable", "undo http secure-server enable")
@@ -146,6 +149,7 @@ class HuaweiVrpv8Driver(HuaweiDriver):
 
     name = "huawei_vrpv8"
     syntax = VRP8
+    commit_model = COMMIT_TRIAL
     supports_commit_confirm = True
 
     def leave_config(self) -> None:
