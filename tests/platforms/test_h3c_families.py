@@ -123,3 +123,15 @@ def test_one_value_commands_are_replaced_and_undone_without_argument() -> None:
     assert COMWARE.remediation(intended, "interface GigabitEthernet1/0/1\n"
                                "local-user a class manage\n") == [
         "interface GigabitEthernet1/0/1", " undo description", " quit"]
+
+
+def test_snmpv3_keys_displayed_as_ciphertext_are_in_place() -> None:
+    """The template gives the keys in plaintext (`simple`, filled at push time); the
+    device shows `cipher` and ciphertext: that user is in place. Another group is not."""
+    intended = ("snmp-agent usm-user v3 mon pesdc-v3 simple authentication-mode sha "
+                "%%PESDC_SECRET:snmp-auth%% privacy-mode aes128 %%PESDC_SECRET:snmp-priv%%\n")
+    shown = ("snmp-agent usm-user v3 mon pesdc-v3 cipher authentication-mode sha $c$3$a== "
+             "privacy-mode aes128 $c$3$b==\n")
+    assert COMWARE.remediation(shown, intended) == []
+    assert COMWARE.remediation(shown.replace("pesdc-v3", "other"), intended)
+    assert COMWARE.remediation(shown.replace(" sha ", " md5 "), intended)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from hier_config import HConfig, get_hconfig
@@ -65,12 +66,44 @@ def _normalise(text: str) -> str:
     return "\n".join(strip_comments(lines)) + "\n"
 
 
+_PLACEHOLDER = re.compile(r"%%PESDC_SECRET:[A-Za-z0-9_.-]+%%")
+
+
+def keys_as_given(running: str, intended: str) -> str:
+    """Comware displays keys given in plaintext (`simple K`) as ciphertext (`cipher C`):
+    an SNMPv3 user line reads `... cipher authentication-mode sha C1 privacy-mode aes128
+    C2`. A running line that differs from an intended one only so (the keyword and the
+    secret tokens) counts as that intended line; otherwise every diff would re-create
+    the user and no post-check could pass."""
+    wanted: list[tuple[re.Pattern[str], str]] = []
+    for line in intended.splitlines():
+        if " simple " not in line or not _PLACEHOLDER.search(line):
+            continue
+        rx = "".join(r"\S+" if _PLACEHOLDER.fullmatch(part) else
+                     re.escape(part).replace("simple", "(?:simple|cipher)")
+                     for part in re.split(f"({_PLACEHOLDER.pattern})", line.strip()))
+        wanted.append((re.compile(r"^(\s*)" + rx + r"\s*$"), line.strip()))
+    out = []
+    for line in running.splitlines():
+        for rx, given in wanted:
+            if m := rx.match(line):
+                line = m.group(1) + given
+                break
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
 @dataclass(frozen=True)
 class ComwareSyntax(CliSyntax):
-    """Comware's diff: hier_config's HP Comware driver with the one-value rules above."""
+    """Comware's diff: hier_config's HP Comware driver with the one-value rules above,
+    keys displayed as ciphertext read as the plaintext they were given in."""
 
     def hconfig(self, text: str) -> HConfig:
         return get_hconfig(_DRIVER, self.normalise(text))
+
+    def remediation(self, running: str, intended: str) -> list[str]:
+        shown = keys_as_given(self.normalise(running), self.normalise(intended))
+        return super().remediation(shown, intended)
 
 
 COMWARE = ComwareSyntax(HierPlatform.HP_COMWARE5, "quit", "undo", _normalise)
