@@ -79,10 +79,10 @@ def keys_as_given(running: str, intended: str) -> str:
     for line in intended.splitlines():
         if " simple " not in line or not _PLACEHOLDER.search(line):
             continue
-        rx = "".join(r"\S+" if _PLACEHOLDER.fullmatch(part) else
-                     re.escape(part).replace("simple", "(?:simple|cipher)")
-                     for part in re.split(f"({_PLACEHOLDER.pattern})", line.strip()))
-        wanted.append((re.compile(r"^(\s*)" + rx + r"\s*$"), line.strip()))
+        shape = "".join(r"\S+" if _PLACEHOLDER.fullmatch(part) else
+                        re.escape(part).replace("simple", "(?:simple|cipher)")
+                        for part in re.split(f"({_PLACEHOLDER.pattern})", line.strip()))
+        wanted.append((re.compile(r"^(\s*)" + shape + r"\s*$"), line.strip()))
     out = []
     for line in running.splitlines():
         for rx, given in wanted:
