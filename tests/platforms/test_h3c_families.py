@@ -135,3 +135,13 @@ def test_snmpv3_keys_displayed_as_ciphertext_are_in_place() -> None:
     assert COMWARE.remediation(shown, intended) == []
     assert COMWARE.remediation(shown.replace("pesdc-v3", "other"), intended)
     assert COMWARE.remediation(shown.replace(" sha ", " md5 "), intended)
+
+
+def test_the_auditor_role_is_confirmed_when_pushed() -> None:
+    """Assigning security-audit asks to delete the user's other roles: the push answers."""
+    from pesdc.platforms.h3c_comware.driver import with_answers
+
+    lines = ["local-user auditadmin class manage",
+             " authorization-attribute user-role security-audit", " quit"]
+    assert with_answers(lines) == [lines[0], lines[1], " Y", lines[2]]
+    assert with_answers(["sysname a"]) == ["sysname a"]

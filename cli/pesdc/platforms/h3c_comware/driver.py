@@ -31,8 +31,22 @@ from pesdc.platforms.driver import Driver, DriverError
 from pesdc.platforms.h3c_comware.syntax import COMWARE
 
 ROLLBACK_FILE = "flash:/pesdc-rollback.cfg"
+# Lines Comware answers with a [Y/N] question before it acts: assigning security-audit
+# to a local user asks to delete the user's other roles (HPE Comware 7 Fundamentals
+# configuration guide, "Assigning user roles to local AAA authentication users"). The
+# question's text was not read: the answer is sent as the next line.
+CONFIRMS = ("authorization-attribute user-role security-audit",)
 _CONFIRM = "[Y/N]"
 _FAILED = ("Error", "Failed", "failed", "% ")
+
+
+def with_answers(lines: list[str], confirms: tuple[str, ...] = CONFIRMS) -> list[str]:
+    """The lines as typed: each one that asks [Y/N] followed by its answer `Y`."""
+    out: list[str] = []
+    for line in lines:
+        out += [line, " " * (len(line) - len(line.lstrip())) + "Y"] \
+            if line.strip() in confirms else [line]
+    return out
 
 
 def _last_line(out: str) -> str:
@@ -56,6 +70,9 @@ class ComwareDriver(Driver):
 
     def save(self) -> str:
         return self.save_said_successfully(cmd="save force")
+
+    def push(self, lines: list[str]) -> str:
+        return super().push(with_answers(lines))
 
     # -- safe commits ----------------------------------------------------------------
     def _answered(self, cmd: str, answer: str = "Y") -> str:
