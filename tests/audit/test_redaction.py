@@ -362,7 +362,7 @@ def _netpush_runs(out: Path, secrets: Secrets, caplog: pytest.LogCaptureFixture)
     caplog.set_level(logging.DEBUG)
     echoed = 0
     for platform in ("huawei_vrp", "huawei_usg", "huawei_ce", "h3c_comware",
-                     "cisco_ios", "frr"):
+                     "h3c_secpath", "h3c_msr", "cisco_ios", "frr"):
         s = load_session(platform)
         t = Target("dev-1", "dev-1.testcity", "testcity", s["driver"],
                    ConnParams(s["device_type"], "192.0.2.1", retries=0), s["intended"])
