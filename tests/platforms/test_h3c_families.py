@@ -145,3 +145,13 @@ def test_the_auditor_role_is_confirmed_when_pushed() -> None:
              " authorization-attribute user-role security-audit", " quit"]
     assert with_answers(lines) == [lines[0], lines[1], " Y", lines[2]]
     assert with_answers(["sysname a"]) == ["sysname a"]
+
+
+def test_a_secpath_pair_runs_rbm_toward_its_partner() -> None:
+    ctxs = contexts("comware")
+    one, two = ctxs["fw-1"]["rbm"], ctxs["fw-2"]["rbm"]
+    assert (one["role"], two["role"]) == ("primary", "secondary")
+    assert (one["local_ip"], one["remote_ip"]) == (two["remote_ip"], two["local_ip"])
+    # the channel is on the management segment both members share
+    assert one["interface"] == "GigabitEthernet1/0/4" and one["local_ip"] == "10.42.9.4"
+    assert ctxs["gk-1"]["rbm"] is None  # no partner

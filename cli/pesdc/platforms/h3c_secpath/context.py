@@ -60,6 +60,31 @@ def local_rules(ctx: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def rbm(ctx: dict[str, Any]) -> dict[str, Any] | None:
+    """A SecPath pair's own redundancy, RBM (`remote-backup group`): its control channel
+    and data channel on a segment both members share (the management one first)
+    toward the partner's address there; configuration synchronised, service entries
+    (sessions) backed up. The primary member is the one whose VRRP groups have the
+    higher priority, or the first by name when the pair has none. None without a
+    partner or a shared segment."""
+    peer = ctx["device"]["peer"]
+    if peer is None:
+        return None
+    theirs = {i["segment"]: i["address"] for i in peer["interfaces"]
+              if i["segment"] and i["address"]}
+    shared = sorted((i for i in ctx["interfaces"] if i["segment"] in theirs
+                     and i["address"]),
+                    key=lambda i: i["zone_kind"] != "security_management")
+    if not shared:
+        return None
+    prios = {i["vrrp"]["priority"] > 100 for i in ctx["interfaces"] if i["vrrp"]}
+    first = prios == {True} if prios else ctx["device"]["name"] < peer["name"]
+    channel = shared[0]
+    return {"role": "primary" if first else "secondary", "local_ip": channel["address"],
+            "remote_ip": theirs[channel["segment"]], "interface": channel["name"]}
+
+
 def secpath(ctx: dict[str, Any]) -> None:
     comware.common(ctx, SECURITY_COMMANDS)
     ctx["local_rules"] = local_rules(ctx)
+    ctx["rbm"] = rbm(ctx)
