@@ -7,19 +7,12 @@ from pathlib import Path
 
 from pesdc.platforms.h3c_comware import context
 from pesdc.platforms.h3c_comware.dialect import ComwareDialect
-from pesdc.platforms.h3c_comware.syntax import COMWARE
+from pesdc.platforms.h3c_comware.family import comware_family
 from pesdc.platforms.h3c_msr.driver import MsrDriver
-from pesdc.platforms.spec import Feature, Kind, PlatformSpec
+from pesdc.platforms.spec import Feature
 
 ROUTER_FEATURES = frozenset({Feature.interfaces, Feature.static_routes, Feature.ospf,
                              Feature.vrrp, Feature.mgmt_hardening})
 
-PLATFORM = PlatformSpec(
-    "h3c_msr", Path(__file__).parent,
-    kinds=(Kind("h3c_msr", "h3c_msr", "hp_comware", "hpe.comware.comware",
-                "ansible.netcommon.network_cli", ("device.cfg",), ROUTER_FEATURES,
-                config_file="device.cfg", diff=COMWARE.remediation,
-                context=context.router),),
-    drivers={"h3c_msr": MsrDriver},
-    dialect=ComwareDialect(),
-)
+PLATFORM = comware_family("h3c_msr", Path(__file__).parent, ROUTER_FEATURES, MsrDriver,
+                          ComwareDialect(), context=context.router)
