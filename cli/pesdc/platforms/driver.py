@@ -49,7 +49,7 @@ ERROR_MARKERS = ("% Invalid input", "% Incomplete command", "% Ambiguous command
                  "% Wrong parameter", "% Too many parameters", "% Command incomplete")
 # The same, anchored at the start of a line so that an echoed line which merely
 # contains the words (a description "Error: ...") is not taken for the device's answer.
-ERROR_PATTERN = r"^\s*(?:" + "|".join(re.escape(m) for m in ERROR_MARKERS) + ")"
+ERROR_PATTERN = r"^\s*(?:" + "|".join(re.escape(m) for m in ERROR_MARKERS) + ").*$"
 
 
 @dataclass(frozen=True)
@@ -416,8 +416,15 @@ class Driver:
             return ""
         if not self.conn.check_config_mode():
             self.conn.config_mode()
-        out = self.command(cmd, cmd_verify=False)
+        try:
+            # The prompt changes with it (VRP8 [*name] -> [~name]): wait for the name.
+            out = str(self.conn.send_command(cmd, expect_string=re.escape(
+                self.conn.base_prompt), read_timeout=self.read_timeout))
+        except Exception as exc:
+            raise DriverError(f"`{cmd}` failed: {self.redact(str(exc) or repr(exc))}") \
+                from None
         self.check_output(out)
+        self.conn.exit_config_mode()  # nothing uncommitted is left to ask about
         return self.redact(out)
 
     def save_rollback_point(self) -> str:
