@@ -317,6 +317,10 @@ class Terminal:
         if cmd in self.d.s.get("commands", {}):
             self.say(cmd, self.d.s["commands"][cmd])
             return True
+        save = save_spec(self.d.s)
+        if self.views and t.get("save_in_any_view") and cmd == save.get("cmd"):
+            self._save(cmd, save)
+            return True
         return False
 
     def _exec(self, cmd: str) -> None:
