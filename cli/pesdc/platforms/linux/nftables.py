@@ -17,7 +17,7 @@ import re
 import secrets as _random
 from collections.abc import Callable
 
-from pesdc.platforms.driver import Driver, DriverError, PushError
+from pesdc.platforms.driver import TRANSACTION, Driver, DriverError, PushError
 from pesdc.platforms.remediation import strip_comments
 
 COUNTER = re.compile(r"counter packets \d+ bytes \d+")
@@ -44,7 +44,7 @@ def remediation(running: str, intended: str,
 class NftDriver(Driver):
     name = "nftables"
     show_running = "nft list ruleset"
-    supports_commit_confirm = False
+    commit_model = TRANSACTION  # one `nft -f`; nothing on the host reverts it later
 
     def __init__(self, *a: object, save_path: str | None = "/etc/nftables.conf",
                  **kw: object) -> None:
