@@ -178,7 +178,7 @@ class HuaweiVrpv8Driver(HuaweiDriver):
     def cancel_commit(self) -> str:
         """`abort trial` asks `Continue? [Y/N]:`; the answer `Y` rolls back."""
         out = self._system("abort trial", expect=r"\[Y/N\]")
-        out += self._system("Y")
+        out += str(self.conn.send_command("Y", expect_string=r"\]", read_timeout=120))
         self.conn.exit_config_mode()
         return self.redact(out)
 
