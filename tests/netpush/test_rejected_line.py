@@ -95,3 +95,38 @@ def test_rejected_line_stops_the_push_and_the_device_is_rolled_back(key: str) ->
     assert res.details["rolled_back"] is True, res.error
     assert res.details["state"] == ROLLED_BACK
     assert dev.state == session["start"]
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_failed_post_check_is_undone_the_familys_way(key: str) -> None:
+    """The push went through but the post-check still sees a difference: the change is
+    undone by the family's native rollback where it has one (VRP8 `abort trial`,
+    answering its [Y/N]; Comware's rollback point; IOS `configure revert now`), else by
+    pushing the backup back; the device ends on its backup, checked."""
+    session = _case(key)
+    way = session["rejected"]["undone_by"]
+    expected = "backup" if way == "backup" else "native"  # a candidate is committed now
+    dev = FakeDevice(session)
+    calls = {"n": 0}
+
+    def hook(drv: Driver) -> None:
+        real = drv.plan
+
+        def post_check_differs(running: str, intended: str) -> list[str]:
+            calls["n"] += 1
+            lines = real(running, intended)
+            return [*lines, "a line the post-check still sees"] if calls["n"] == 2 else lines
+        drv.plan = post_check_differs  # type: ignore[method-assign]
+
+    target = Target("dev-1", "dev-1.testcity", "testcity", key,
+                    ConnParams(session["device_type"], "192.0.2.1", retries=0),
+                    session["intended"])
+    res = apply_device(target, Secrets(session["secrets"], env={}), connect=dev,
+                       driver_hook=hook)
+    assert not res.ok
+    assert "post-check" in (res.error or "")
+    assert str(res.details.get("rollback_method", "")).startswith(UNDONE_BY[expected]), \
+        res.error
+    assert res.details["rolled_back"] is True, res.error
+    assert dev.state == session["start"]
+    assert dev.rejected == []
