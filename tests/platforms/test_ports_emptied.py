@@ -1,7 +1,8 @@
 """A physical port missing from the intended configuration is emptied, never deleted
 (VRP, Comware and IOS reject `undo interface`/`no interface` of a port; annet's
 rulebooks empty it the same way). Logical interfaces are still deleted. The device's
-own facts (its SNMP engine ID, Comware's VLAN 1) are left alone unless intended."""
+own facts (its SNMP engine ID, Comware's VLAN 1) are left alone unless intended. A
+new VRP `sysname` replaces the old one, with no negation carrying the old value."""
 
 from __future__ import annotations
 
@@ -56,3 +57,14 @@ def test_device_facts_are_left_alone_unless_intended() -> None:
     mine = "#\n sysname a\n#\n snmp-agent\n snmp-agent local-engineid 8000ABCD\n#\nreturn\n"
     lines = syntax.remediation(running, mine)
     assert "snmp-agent local-engineid 8000ABCD" in lines and "undo vlan 1" not in lines
+
+
+def test_a_new_vrp_host_name_is_sent_alone() -> None:
+    """(Comware's syntax has its own hier_config driver, h3c_comware/syntax.py, whose
+    one-value rules do not name `sysname` yet.)"""
+    for key, running, intended, want in (
+            ("huawei_vrp", "sysname HUAWEI\n", "sysname core-1\n", ["sysname core-1"]),
+            ("huawei_ce", "sysname HUAWEI\n", "sysname ce-1\n", ["sysname ce-1"]),
+            ("cisco_ios", "hostname Switch\n!\nend\n", "hostname acc-1\n!\nend\n",
+             ["no hostname Switch", "hostname acc-1"])):
+        assert DRIVERS[key].syntax.remediation(running, intended) == want, key
