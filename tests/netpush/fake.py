@@ -258,7 +258,9 @@ class Terminal:
                 continue
             if ch == "\n":
                 line, self.typed = self.typed, ""
-                self.out += line + "\n"  # the device echoes the line typed
+                hidden = self.question is not None and self.question[0] == "line" and \
+                    not self.question[1][1].get("echo", True)
+                self.out += ("" if hidden else line) + "\n"  # a key typed is not shown
                 self.enter(line)
             else:
                 self.typed += ch
@@ -368,7 +370,34 @@ class Terminal:
             self.views.pop()
         elif cmd in self.d.views:
             self.views.append(self._view_name(cmd))
+        asks = self._questions(cmd)
+        if asks:
+            first, rest = asks["asks"][0], asks["asks"][1:]
+            self._ask(line, first, ("line", (rest, asks)))
+            return
         self.say(line, "")
+
+    def _questions(self, cmd: str) -> dict[str, Any] | None:
+        """What the device asks after this line (a key at `Enter Password:`, a
+        `[Y/N]` confirmation): the profile's or the session's `questions`."""
+        for q in [*self.d.s.get("questions", []), *self.t.get("questions", [])]:
+            if re.fullmatch(q["command"], cmd):
+                return dict(q)
+        return None
+
+    def _line_answer(self, reply: str, rest: list[str], q: dict[str, Any]) -> None:
+        """An answer to a configuration line's question: part of what was sent (the
+        session's transitions list it after its line); the next question, if any."""
+        self.sent_lines.append(reply)
+        self.pending.append(reply)
+        if not self.t.get("candidate"):
+            to = self.d.step(self.d.state, self.pending)
+            if to is not None:
+                self.d.state, self.pending = to, []
+        if rest:
+            self._ask(reply, rest[0], ("line", (rest[1:], q)))
+            return
+        self.say(reply, q.get("then", ""))
 
     def _view_name(self, cmd: str) -> str:
         for pattern, name in self.t.get("views", []):
@@ -439,6 +468,9 @@ class Terminal:
             if yes:
                 self._do(op, m)
             self.say(reply, op.get("output", "").format(*m.groups()) if yes else "")
+        elif what == "line":
+            rest, q = arg
+            self._line_answer(reply, rest, q)
         elif what == "leave":
             if reply.upper().startswith("N"):
                 self.pending = []

@@ -92,3 +92,32 @@ def test_paging_stops_at_more_until_a_key() -> None:
     assert rest == ""  # nothing more until a key
     term.write(" ")
     assert term.take()  # the next page
+
+
+def test_a_key_asked_at_its_prompts_is_answered_and_never_echoed(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """VRP5 takes an SNMPv3 key only at `Enter Password:` / `Confirm Password:`; the
+    huawei_vrp driver types the command, then the key twice. The device shows neither
+    answer, and the three lines are what it took."""
+    from pesdc.netpush.drivers import DRIVERS, ConnParams, Driver
+    from pesdc.netpush.secrets import Secrets
+    from tests.netpush.fake import FakeDevice
+
+    monkeypatch.setattr(Driver, "read_timeout", 10.0)
+    session = load_session(synthetic_drivers()["huawei_vrp"])
+    cmd = "snmp-agent usm-user v3 monitor authentication-mode sha2-256"
+    key = "Pesdc-Test-Snmp-Key-7"
+    session["transitions"].append({"from": session["start"], "to": "keyed",
+                                   "lines": [cmd, key, key]})
+    session["running"]["keyed"] = session["running"][session["start"]]
+    sec = Secrets({"snmp-auth": key}, env={})
+    dev = FakeDevice(session)
+    drv = DRIVERS["huawei_vrp"](ConnParams("huawei", "192.0.2.1", retries=0), connect=dev,
+                                redact=sec.redact, fill=sec.fill)
+    drv.open()
+    out = drv.push([f"{cmd} %%PESDC_SECRET:snmp-auth%%"])
+    assert dev.sent_lines == [cmd, key, key]
+    assert dev.state == "keyed"
+    shown = "".join(o for _, o in dev.transcript)
+    assert "Enter Password:" in shown and "Confirm Password:" in shown
+    assert key not in out
