@@ -150,3 +150,30 @@ def test_local_zone_rules_beyond_the_management_networks_are_differences(
     diffs = differences(expected(READER.shape, ctx["rules"], ctx["relays"]), read, mgmt)
     assert sorted(d.what for d in diffs) == ["local", "own"]
     assert "192.0.2.0/24" in next(d.en for d in diffs if d.what == "own")
+
+
+INTENDED_USM = ("snmp-agent usm-user v3 mon pesdc-v3 simple authentication-mode sha "
+                "%%PESDC_SECRET:snmp-auth%% privacy-mode aes256 %%PESDC_SECRET:snmp-priv%%")
+
+
+@pytest.mark.parametrize("shown", [
+    "snmp-agent usm-user v3 mon pesdc-v3 authentication-mode sha %^%#a1%^%# privacy-mode "
+    "aes256 %^%#p1%^%#",
+    "snmp-agent usm-user v3 mon pesdc-v3 cipher authentication-mode sha %^%#a1%^%# "
+    "privacy-mode aes256 cipher %^%#p1%^%#",
+])
+def test_a_pushed_snmp_key_plans_nothing(shown: str) -> None:
+    """The device shows its ciphertext, never the key: the user in place is no change."""
+    from pesdc.platforms.huawei_usg.driver import USG
+
+    assert USG.remediation(f"#\n{shown}\n#\nreturn\n", f"#\n{INTENDED_USM}\n#\nreturn\n") == []
+
+
+def test_a_changed_snmp_user_is_removed_in_the_undo_form_the_usg_takes() -> None:
+    from pesdc.platforms.huawei_usg.driver import USG
+
+    running = ("#\nsnmp-agent usm-user v3 mon old-group authentication-mode sha %^%#a1%^%#"
+               " privacy-mode aes256 %^%#p1%^%#\n#\nreturn\n")
+    lines = USG.remediation(running, f"#\n{INTENDED_USM}\n#\nreturn\n")
+    # the page's undo Format: `undo snmp-agent usm-user v3 user-name group-name`
+    assert lines == ["undo snmp-agent usm-user v3 mon old-group", INTENDED_USM]
