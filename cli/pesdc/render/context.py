@@ -326,7 +326,8 @@ def _peer(facts: CenterFacts, dev: Device) -> dict[str, Any] | None:
         return None
     return {"name": other.name, "hostname": hostname(facts.dc, other.name),
             "mgmt": other.mgmt,
-            "interfaces": [{"name": i.name, "address": i.address, "segment": i.segment}
+            "interfaces": [{"name": i.name, "address": i.address, "segment": i.segment,
+                            "vrrp_group": i.vrrp_group, "vrrp_priority": i.vrrp_priority}
                            for i in other.interfaces]}
 
 
