@@ -46,14 +46,17 @@ def test_the_pair_runs_hrp_toward_each_other(pair: dict[str, str]) -> None:
     assert not any(ln.startswith("hrp") for ln in _lines(pair["gk-1"]))  # no partner
 
 
-def _ctx(priorities: list[int], peer: bool = True) -> dict[str, Any]:
+def _ctx(priorities: list[int], peer: bool = True, name: str = "fw-1") -> dict[str, Any]:
+    """fw-1 (or ``name``) with two VRRP groups at ``priorities``; its partner fw-2 at
+    priority 110 in both."""
     itfs = [{"name": f"Eth-Trunk1.{n}", "segment": f"s{n}", "address": f"10.0.{n}.2",
              "zone_kind": "security_management" if n == 90 else "production",
-             "vlan": None, "description": "x", "vrrp": {"priority": p}}
+             "vlan": None, "description": "x", "vrrp": {"group": n, "priority": p}}
             for n, p in zip((10, 90), priorities, strict=True)]
-    return {"device": {"peer": {"interfaces": [
+    return {"device": {"name": name, "peer": {"name": "fw-2", "interfaces": [
                 {"segment": i["segment"], "address": i["address"][:-1] + "3",
-                 "name": i["name"]} for i in itfs]} if peer else None},
+                 "name": i["name"], "vrrp_group": i["vrrp"]["group"], "vrrp_priority": 110}
+                for i in itfs]} if peer else None},
             "interfaces": itfs, "rules": [],
             "mgmt": {"banner": "b", "ssh_sources": [], "ntp_servers": [],
                      "syslog_servers": []}}
@@ -62,6 +65,7 @@ def _ctx(priorities: list[int], peer: bool = True) -> dict[str, Any]:
 def test_load_sharing_mirrors_sessions_and_sub_interfaces_get_their_trunk() -> None:
     ctx = _ctx([120, 100])  # active in one group, standby in the other: paths may cross
     usg_context(ctx)
+    assert ctx["usg"]["vrrp"] == {"Eth-Trunk1.10": "active", "Eth-Trunk1.90": "standby"}
     hrp = ctx["usg"]["hrp"]
     assert hrp == {"interface": "Eth-Trunk1.90", "remote": "10.0.90.3", "standby": False,
                    "mirror": True}
@@ -177,3 +181,13 @@ def test_a_changed_snmp_user_is_removed_in_the_undo_form_the_usg_takes() -> None
     lines = USG.remediation(running, f"#\n{INTENDED_USM}\n#\nreturn\n")
     # the page's undo Format: `undo snmp-agent usm-user v3 user-name group-name`
     assert lines == ["undo snmp-agent usm-user v3 mon old-group", INTENDED_USM]
+
+
+def test_each_vrrp_group_has_one_active_member_even_on_a_tie() -> None:
+    one, two = _ctx([110, 110], name="fw-1"), _ctx([110, 110], name="fw-3")
+    usg_context(one)
+    usg_context(two)
+    # partner fw-2 has 110 too: the lower name is active
+    assert set(one["usg"]["vrrp"].values()) == {"active"}
+    assert set(two["usg"]["vrrp"].values()) == {"standby"}
+    assert two["usg"]["hrp"]["standby"] and not one["usg"]["hrp"]["standby"]

@@ -22,8 +22,10 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 def usg_context(ctx: dict[str, Any]) -> None:
     """Add ``ctx["usg"]``: hrp, trunks, dot1q tags, local-zone rules and ASCII text."""
+    roles = vrrp_roles(ctx)
     ctx["usg"] = {
-        "hrp": _hrp(ctx),
+        "vrrp": roles,
+        "hrp": _hrp(ctx, set(roles.values())),
         "trunks": _trunks(ctx["interfaces"]),
         "dot1q": _dot1q(ctx["interfaces"]),
         "banner": ascii_text(ctx["mgmt"]["banner"]) or "Authorized use only.",
@@ -47,7 +49,26 @@ def ascii_text(text: str) -> str:
     return re.sub(r"\s{2,}", " ", out).strip()
 
 
-def _hrp(ctx: dict[str, Any]) -> dict[str, Any] | None:
+def vrrp_roles(ctx: dict[str, Any]) -> dict[str, str]:
+    """Interface -> `active` or `standby`: the VGMP group its VRRP group joins. Of the
+    pair, the member with the higher priority is active (a tie: the one with the lower
+    name, as the lab's stand-ins elect their master), so each group has exactly one
+    active member and HRP agrees with VRRP; a member without a partner is active."""
+    peer = ctx["device"]["peer"]
+    theirs = {(i["segment"], i["vrrp_group"]): i["vrrp_priority"]
+              for i in (peer["interfaces"] if peer else [])}
+    me = ctx["device"]["name"]
+    out = {}
+    for i in ctx["interfaces"]:
+        if not i["vrrp"]:
+            continue
+        other = theirs.get((i["segment"], i["vrrp"]["group"]))
+        active = other is None or (i["vrrp"]["priority"], peer["name"]) > (other, me)
+        out[i["name"]] = "active" if active else "standby"
+    return out
+
+
+def _hrp(ctx: dict[str, Any], roles: set[str]) -> dict[str, Any] | None:
     """The HRP heartbeat of a pair: the management sub-interface (a service interface
     may carry it; hrp_interface) toward the partner's address on the same segment.
     ``standby``: every VRRP group of this member is standby (`hrp standby-device`);
@@ -63,9 +84,8 @@ def _hrp(ctx: dict[str, Any]) -> dict[str, Any] | None:
     shared.sort(key=lambda i: i["zone_kind"] != "security_management")
     if not shared:
         return None
-    roles = {i["vrrp"]["priority"] > 100 for i in ctx["interfaces"] if i["vrrp"]}
     return {"interface": shared[0]["name"], "remote": theirs[shared[0]["segment"]],
-            "standby": roles == {False}, "mirror": len(roles) > 1}
+            "standby": roles == {"standby"}, "mirror": len(roles) > 1}
 
 
 def _trunks(interfaces: list[dict[str, Any]]) -> list[str]:
