@@ -4,7 +4,8 @@ translated from its rendered USG configuration (pesdc/lab/vendor_policy.py), so
 `lab probe` judges that configuration: with one rule removed from it the probe of that
 flow fails, with one permit added the blocked probe it admits fails, and the
 configuration as rendered passes. One bring-up (lab `usgp`) serves every assertion;
-the lab is taken down at the end (its processes by the PIDs `lab down` recorded)."""
+the lab is taken down at the end (`lab down` stops each node by its recorded PID), and
+no namespace of it may be left."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 
 from pesdc.kinds import kind_of
+from pesdc.lab import netns
 from pesdc.lab.paths import lab_dir
 from pesdc.lab.plan import build_plan
 from pesdc.lab.vendor_policy import translate, vendor_facts
@@ -50,6 +52,8 @@ def usg_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     finally:
         down = pesdc("lab", "down", "--name", LAB, timeout=600)
         assert down.returncode == 0, down.stdout + down.stderr
+        left = [ns for ns in netns.existing() if ns.startswith(f"pesdc-{LAB}-")]
+        assert not left, f"lab down left namespaces behind: {left}"
 
 
 def _probe(city: Path) -> tuple[int, dict[str, Any]]:
