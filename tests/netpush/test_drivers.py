@@ -144,7 +144,12 @@ def test_apply_flow_backs_up_pushes_postchecks(session: dict, state: Path) -> No
     assert [b.device for b in list_backups("testcity")] == ["dev-1"]
     again = apply_device(_target(session), _secrets(session), connect=dev)
     assert again.ok and again.changed == 0
-    assert plan_device(_target(session), _secrets(session), connect=dev).changed == 0
+    planned = plan_device(_target(session), _secrets(session), connect=dev)
+    assert planned.changed == 0
+    # Plan and apply name the family's commit model, as `pesdc net plan` prints it.
+    model = DRIVERS[session["driver"]].commit_model
+    assert planned.details["commit_model"] == res.details["commit_model"] == model.name
+    assert planned.details["commit"] == model.says
 
 
 def test_failed_push_rolls_back_automatically(session: dict) -> None:
