@@ -18,7 +18,14 @@ import re
 
 from hier_config import Platform as HierPlatform
 
-from pesdc.platforms.driver import Connect, ConnParams, Driver, DriverError, Redact
+from pesdc.platforms.driver import (
+    REVERT_TIMER,
+    Connect,
+    ConnParams,
+    Driver,
+    DriverError,
+    Redact,
+)
 from pesdc.platforms.remediation import CliSyntax, noise_dropped
 
 # `version` states the release the device runs: display-only, never configuration.
@@ -67,6 +74,7 @@ class IosConfirmedDriver(IosDriver):
     """A Cisco IOS device: the IOS CLI under the Configuration Rollback Confirmed
     Change where the device has its archive (the module's docstring)."""
 
+    commit_model = REVERT_TIMER
     # Minutes the revert timer is armed with when the push enters configuration mode;
     # commit_confirm then sets the engine's own trial length.
     revert_minutes = 5
@@ -75,7 +83,6 @@ class IosConfirmedDriver(IosDriver):
                  redact: Redact | None = None, fill: Redact | None = None):
         super().__init__(params, connect, redact, fill)
         self.armed = False  # a revert timer is running on the device
-        self.config_command: str | None = None  # how the push enters configuration
 
     @property
     def supports_commit_confirm(self) -> bool:  # type: ignore[override]
@@ -88,23 +95,25 @@ class IosConfirmedDriver(IosDriver):
         return _ARCHIVE.search(self.command("show archive")) is not None
 
     def push(self, lines: list[str], arm: bool = True) -> str:
-        """The lines under a revert timer where the device has an archive."""
+        """The lines under a revert timer where the device has an archive: the session
+        enters configuration mode with `configure terminal revert timer M` (netmiko's
+        config_mode, as NAPALM does), and the batches follow in that mode."""
         self.armed = False
         if arm and lines and self.has_archive():
-            # Entered once, by the first batch: the rest go in the same session.
-            self.config_command = f"configure terminal revert timer {self.revert_minutes}"
+            try:
+                self.conn.config_mode(
+                    config_command=f"configure terminal revert timer {self.revert_minutes}")
+            except Exception as exc:
+                raise DriverError("`configure terminal revert timer` failed: "
+                                  f"{self.redact(str(exc) or repr(exc))}") from None
             self.armed = True
-        else:
-            self.config_command = None
         return super().push(lines)
 
-    def send_config(self, lines: list[str]) -> str:
-        kw = {"config_mode_command": self.config_command} if self.config_command else {}
-        out = self.conn.send_config_set(lines, exit_config_mode=False, cmd_verify=False,
-                                        read_timeout=self.read_timeout, **kw)
-        return str(out)
-
     def _exec(self, cmd: str) -> str:
+        """A privileged EXEC command of the confirmed change, out of configuration mode
+        (a push that stopped half-way leaves the session in it)."""
+        if self.conn.check_config_mode():
+            self.leave_config()
         out = self.command(cmd, read_timeout=120)
         if _FAILED.search(out):
             raise DriverError(f"`{cmd}` failed: {self.redact(out.strip())}")
