@@ -1,7 +1,8 @@
 """A physical port missing from the intended configuration is emptied, never deleted
 (VRP, Comware and IOS reject `undo interface`/`no interface` of a port; annet's
 rulebooks empty it the same way). Logical interfaces are still deleted. The device's
-own facts (its SNMP engine ID, Comware's VLAN 1) are left alone unless intended. A
+own facts (its SNMP engine ID, Comware's VLAN 1) are left alone unless intended. An
+account no intended line names is deleted in one line, not emptied line by line. A
 new VRP `sysname` replaces the old one, with no negation carrying the old value."""
 
 from __future__ import annotations
@@ -68,3 +69,15 @@ def test_a_new_vrp_host_name_is_sent_alone() -> None:
             ("cisco_ios", "hostname Switch\n!\nend\n", "hostname acc-1\n!\nend\n",
              ["no hostname Switch", "hostname acc-1"])):
         assert DRIVERS[key].syntax.remediation(running, intended) == want, key
+
+
+def test_an_account_no_one_intends_is_deleted_not_emptied() -> None:
+    running = ("aaa\n local-user admin password irreversible-cipher $1a$X$\n"
+               " local-user admin privilege level 15\n"
+               " local-user keep password irreversible-cipher $1a$Y$\n"
+               " local-user keep privilege level 3\n#\nreturn\n")
+    intended = ("aaa\n local-user keep password irreversible-cipher $1a$Y$\n"
+                " local-user keep privilege level 1\n#\nreturn\n")
+    assert DRIVERS["huawei_vrp"].syntax.remediation(running, intended) == [
+        "aaa", " undo local-user admin", " undo local-user keep privilege level 3",
+        " local-user keep privilege level 1", " quit"]
