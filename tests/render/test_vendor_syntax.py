@@ -415,26 +415,26 @@ FACTORY_EXPECT = {
     "huawei_vrp": ("vrp_core", "core-1", [
         "undo telnet server enable", "undo snmp-agent community read cipher %^%#FACTORY%^%#",
         "undo interface Vlanif1", "vlan batch 10 20 30 50 90"],
-        {"aaa": ["undo local-user admin privilege level 15"],
+        {"aaa": ["undo local-user admin"],
          "user-interface vty 0 4": ["undo protocol inbound telnet", "protocol inbound ssh"]}),
     "huawei_ce": ("vrp_families", "ce-1", [
         "telnet server disable", "undo snmp-agent community read cipher %^%#FACTORY%^%#",
         "ntp unicast-server 10.44.9.11", "vlan batch 10 20 30 90 99"],
-        {"aaa": ["undo local-user admin privilege level 3",
+        {"aaa": ["undo local-user admin",
                  "local-user auditadmin user-group pesdc-audit-ug"],
          "user-interface vty 0 4": ["undo protocol inbound telnet", "protocol inbound ssh"],
          "interface 100GE1/0/1": ["port link-type trunk"]}),
     "huawei_ne": ("vrp_families", "ne-1", [
         "undo telnet server enable", "undo snmp-agent community read cipher %^%#FACTORY%^%#",
         "ntp-service unicast-server 10.44.9.11"],
-        {"aaa": ["undo local-user admin level 3", "user-group pesdc-audit-ug"],
+        {"aaa": ["undo local-user admin", "user-group pesdc-audit-ug"],
          "interface GigabitEthernet0/1/0": ["undo shutdown"],
          "interface GigabitEthernet0/1/0.99": ["vlan-type dot1q 99"],
          "user-interface vty 0 4": ["undo protocol inbound all", "protocol inbound ssh"]}),
     "huawei_ar": ("vrp_families", "ar-1", [
         "undo telnet server enable", "undo http server enable",
         "command-privilege level 1 view shell display current-configuration"],
-        {"aaa": ["undo local-user admin privilege level 15",
+        {"aaa": ["undo local-user admin",
                  "local-user auditadmin privilege level 1"],
          "user-interface vty 0 4": ["undo protocol inbound telnet", "protocol inbound ssh"]}),
     "huawei_usg": ("usg_fw", "fw-1", [
