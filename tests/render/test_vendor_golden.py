@@ -16,7 +16,7 @@ EXPECTED_DEVICES = {
     "vrp_families": {"ce-1", "ce-2", "ne-1", "ar-1"},
     "usg_fw": {"fw-1", "fw-2", "gk-1"},
     "comware": {"sw-1", "sw-2", "agg-1", "rt-1", "fw-1", "fw-2", "gk-1"},
-    "ios": {"acc-1", "isr-1"},
+    "ios": {"acc-1", "acc-2", "isr-1"},
     "iosxe": {"sw-1", "sw-2", "rt-1"},
 }
 
