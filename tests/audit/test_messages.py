@@ -30,8 +30,9 @@ from pesdc.audit.registry import (
 )
 from pesdc.audit.report import html_report, junit_report, md_report
 from pesdc.audit.result import Msg, Outcome, Status, Waiver
+from pesdc.kinds import KINDS
 from pesdc.model.tree import Topology
-from tests.audit.conftest import GOLDEN, LABCITY, NONCOMPLIANT, ROOT, context, load, pesdc
+from tests.audit.conftest import LABCITY, NONCOMPLIANT, ROOT, context, load, pesdc
 from tests.audit.test_rules import (
     DEVICE,
     FACTS,
@@ -43,6 +44,7 @@ from tests.audit.test_rules import (
     VRP,
     _edit,
 )
+from tests.render.vendor_util import CASES, render_case
 
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")  # a Chinese character, not punctuation
 RULES = "file:/etc/audit/rules.d/50-pesdc.rules"
@@ -120,9 +122,10 @@ def _fixture_outcomes(catalog) -> list[tuple[str, Outcome]]:
     out += run_all(context(load()), catalog, "lab city")
     # vendor gear: each golden configuration, and the VRP switch broken once per rule
     configs = [("huawei_vrp", VRP.replace(old, new)) for old, new in VENDOR.values()]
-    configs += [(platform, path.read_text()) for platform, folder in (
-        ("huawei_vrp", "vrp_core"), ("huawei_usg", "usg_fw"), ("h3c_comware", "comware"),
-        ("cisco_ios", "ios")) for path in sorted((GOLDEN / folder).glob("*.cfg"))]
+    # Every vendor case's devices, each read by its own family's dialect (the kind's
+    # folder: one platform value such as h3c_comware serves several families).
+    configs += [(KINDS[kind].platform, text) for case in sorted(CASES)
+                for kind, text in render_case(case)[0].values()]
     configs.append(("cisco_ios", "hostname bare\n"))  # nothing configured at all
     for n, (platform, text) in enumerate(configs):
         topo = load()
