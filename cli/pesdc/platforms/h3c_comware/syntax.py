@@ -27,8 +27,11 @@ class _ComwareRules(HConfigDriverHPComware5):
         def path(view: str, cmd: str) -> tuple[MatchRule, MatchRule]:
             return MatchRule(startswith=view), MatchRule(startswith=cmd)
         return HConfigDriverRules(
-            idempotent_commands=[IdempotentCommandsRule(match_rules=path(v, c))
-                                 for v, c in _ONE_VALUE],
+            # `sysname NEW` replaces the old name: never `undo sysname OLD` first (the
+            # undo takes no argument; annet's h3c.rul sends the new name alone too).
+            idempotent_commands=[IdempotentCommandsRule(
+                match_rules=(MatchRule(startswith="sysname "),))]
+            + [IdempotentCommandsRule(match_rules=path(v, c)) for v, c in _ONE_VALUE],
             negate_with=[NegationDefaultWithRule(match_rules=path(v, c),
                                                  use=f"undo {c.strip()}")
                          for v, c in _ONE_VALUE])
