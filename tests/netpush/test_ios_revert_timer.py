@@ -67,6 +67,30 @@ def test_iosxe_failed_post_check_is_reverted_by_the_device() -> None:
     assert dev.state == "drifted"
 
 
+def test_session_lost_under_the_timer_is_reverted_natively_on_a_new_one() -> None:
+    calls = {"n": 0}
+
+    def hook(drv: Driver) -> None:
+        real = drv.plan
+
+        def plan_then_leftover(running: str, intended: str) -> list[str]:
+            calls["n"] += 1
+            lines = real(running, intended)
+            if calls["n"] == 2:  # the post-check fails, and the session is gone with it
+                drv.alive = lambda: False  # type: ignore[method-assign]
+                return ["ip ssh time-out 61"]
+            return lines
+        drv.plan = plan_then_leftover  # type: ignore[method-assign]
+
+    res, dev, sent = _apply("cisco_iosxe", hook)
+    assert not res.ok and "post-check" in (res.error or "")
+    assert res.details["rollback_method"] == \
+        "native, on a fresh session: configure revert now", res.error
+    assert res.details["state"] == ROLLED_BACK
+    assert "configure confirm" not in sent
+    assert dev.state == "drifted"
+
+
 def test_classic_ios_without_archive_has_nothing_to_arm() -> None:
     res, dev, sent = _apply("cisco_ios")
     assert res.ok, res.error

@@ -312,6 +312,11 @@ def _undo(drv: Driver, backup: str, res: HostResult, armed: bool, pushed: bool) 
     drv.close()
     drv.open()
     sent = drv.rollback(backup)
+    if armed and model.cancel and not sent:
+        # The session was lost while the device's own rollback point ran: the driver's
+        # rollback on the new session undid it natively (IOS `configure revert now`).
+        res.details["rollback_method"] = f"native, on a fresh session: {model.cancel}"
+        return
     res.details["rollback_method"] = f"pushed {len(sent)} line(s) back to the backup"
 
 
