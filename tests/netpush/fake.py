@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,9 @@ from typing import Any
 import yaml
 from netmiko.channel import Channel
 from netmiko.ssh_dispatcher import CLASS_MAPPER
+
+from pesdc.netpush.drivers import ConnParams, Driver
+from pesdc.netpush.engine import Target
 
 SESSIONS = Path(__file__).resolve().parent / "sessions"
 TERMINALS = SESSIONS / "terminals.yaml"
@@ -645,3 +649,31 @@ class FakeDevice:
 
     def transcript_text(self) -> str:
         return "\n".join(f"{cmd}\n{out}" for cmd, out in self.transcript)
+
+
+def target_of(session: dict[str, Any]) -> Target:
+    """The engine's target for a session's device (an address no test can reach)."""
+    return Target("dev-1", "dev-1.testcity", "testcity", session["driver"],
+                  ConnParams(session["device_type"], "192.0.2.1", retries=0),
+                  session["intended"])
+
+
+def post_check_fails(extra: list[str],
+                     also: Callable[[Driver], None] | None = None) -> Callable[[Driver], None]:
+    """A driver hook: the second plan (the engine's post-check) still sees ``extra``
+    lines to send, so the push counts as failed; ``also`` runs on the driver then (a
+    test may make the session vanish with it)."""
+    def hook(drv: Driver) -> None:
+        real = drv.plan
+        calls = {"n": 0}
+
+        def plan(running: str, intended: str) -> list[str]:
+            calls["n"] += 1
+            lines = real(running, intended)
+            if calls["n"] != 2:
+                return lines
+            if also is not None:
+                also(drv)
+            return [*lines, *extra]
+        drv.plan = plan  # type: ignore[method-assign]
+    return hook

@@ -16,9 +16,9 @@ import pytest
 
 from pesdc.netpush.backups import list_backups
 from pesdc.netpush.drivers import DRIVERS, ConnParams, Driver
-from pesdc.netpush.engine import Target, apply_device, plan_device
+from pesdc.netpush.engine import apply_device, plan_device
 from pesdc.netpush.secrets import Secrets
-from tests.netpush.fake import FakeDevice, load_session, synthetic_drivers
+from tests.netpush.fake import FakeDevice, load_session, synthetic_drivers, target_of
 
 # Drivers a synthetic session cannot stand in for, and where they are tested instead.
 NOT_SYNTHETIC = {"linux_nftables": "its plan loads the ruleset in a scratch namespace on "
@@ -53,11 +53,6 @@ def _driver(s: dict, dev: FakeDevice) -> Driver:
                                redact=sec.redact, fill=sec.fill)
     drv.open()
     return drv
-
-
-def _target(s: dict) -> Target:
-    return Target("dev-1", "dev-1.testcity", "testcity", s["driver"],
-                  ConnParams(s["device_type"], "192.0.2.1", retries=0), s["intended"])
 
 
 def push_committed(drv: Driver, lines: list[str]) -> None:
@@ -136,15 +131,15 @@ def test_rollback_restores_the_backup(session: dict) -> None:
 
 def test_apply_flow_backs_up_pushes_postchecks(session: dict, state: Path) -> None:
     dev = FakeDevice(session)
-    res = apply_device(_target(session), _secrets(session), connect=dev)
+    res = apply_device(target_of(session), _secrets(session), connect=dev)
     assert res.ok, res.error
     assert res.changed == len(session["transitions"][0]["lines"])
     assert res.details["post_check"] == "clean"
     assert Path(res.details["backup"]).is_file()
     assert [b.device for b in list_backups("testcity")] == ["dev-1"]
-    again = apply_device(_target(session), _secrets(session), connect=dev)
+    again = apply_device(target_of(session), _secrets(session), connect=dev)
     assert again.ok and again.changed == 0
-    planned = plan_device(_target(session), _secrets(session), connect=dev)
+    planned = plan_device(target_of(session), _secrets(session), connect=dev)
     assert planned.changed == 0
     # Plan and apply name the family's commit model, as `pesdc net plan` prints it.
     model = DRIVERS[session["driver"]].commit_model
@@ -167,7 +162,7 @@ def test_failed_push_rolls_back_automatically(session: dict) -> None:
             return real(lines)
         drv.send_config = flaky  # type: ignore[method-assign]
 
-    res = apply_device(_target(session), _secrets(session), connect=dev, driver_hook=hook)
+    res = apply_device(target_of(session), _secrets(session), connect=dev, driver_hook=hook)
     assert not res.ok
     assert "Socket is closed" in (res.error or "")
     assert res.details["rolled_back"] is True, res.error
@@ -179,7 +174,7 @@ def test_missing_secret_pushes_nothing(session: dict) -> None:
     if "%%PESDC_SECRET:" not in session["intended"]:
         pytest.skip("this platform's intended configuration holds no secret")
     dev = FakeDevice(session)
-    res = apply_device(_target(session), Secrets({}, env={}), connect=dev)
+    res = apply_device(target_of(session), Secrets({}, env={}), connect=dev)
     assert not res.ok and "netadmin_password" in (res.error or "")
     assert dev.sent_lines == []
 
@@ -190,7 +185,7 @@ def test_secrets_never_in_logs_backups_or_results(session: dict, state: Path,
     needs_secret = any(secret in ln for ln in session["transitions"][0]["lines"])
     dev = FakeDevice(session)
     caplog.set_level(logging.DEBUG)
-    res = apply_device(_target(session), _secrets(session), connect=dev)
+    res = apply_device(target_of(session), _secrets(session), connect=dev)
     assert res.ok
     if needs_secret:
         assert secret in dev.transcript_text()  # the device got it and echoed it
@@ -207,7 +202,7 @@ def test_secrets_never_in_logs_backups_or_results(session: dict, state: Path,
             raise OSError(f"device said: {lines}")
         drv.send_config = boom  # type: ignore[method-assign]
 
-    bad = apply_device(_target(session), _secrets(session), connect=dev2, driver_hook=hook)
+    bad = apply_device(target_of(session), _secrets(session), connect=dev2, driver_hook=hook)
     assert not bad.ok
     assert secret not in json.dumps(bad.as_dict())
     assert secret not in caplog.text
@@ -241,7 +236,7 @@ def test_interrupt_mid_push_rolls_back_and_says_so(session: dict) -> None:
             return out
         drv.send_config = first_then_interrupt  # type: ignore[method-assign]
 
-    res = apply_device(_target(session), _secrets(session), connect=dev, driver_hook=hook,
+    res = apply_device(target_of(session), _secrets(session), connect=dev, driver_hook=hook,
                        stop=stop)
     total = len(session["transitions"][0]["lines"])
     assert not res.ok
@@ -262,7 +257,7 @@ def test_interrupted_run_starts_no_further_device(session: dict) -> None:
     stop = Stop()
     targets = []
     for i, addr in enumerate(devs, 1):
-        t = _target(session)
+        t = target_of(session)
         t.name, t.host = f"dev-{i}", f"dev-{i}.testcity"
         t.params = ConnParams(session["device_type"], addr, retries=0)
         targets.append(t)

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from pesdc.netpush.drivers import ConnParams, Driver
-from pesdc.netpush.engine import ROLLED_BACK, Target, apply_device
+from pesdc.netpush.drivers import Driver
+from pesdc.netpush.engine import ROLLED_BACK, apply_device
 from pesdc.netpush.secrets import Secrets
-from tests.netpush.fake import FakeDevice, load_session
+from tests.netpush.fake import FakeDevice, load_session, post_check_fails, target_of
 
 
 @pytest.fixture(autouse=True)
@@ -26,9 +26,8 @@ def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def _apply(name: str, hook=None):
     s = load_session(name)
     dev = FakeDevice(s)
-    target = Target("dev-1", "dev-1.testcity", "testcity", s["driver"],
-                    ConnParams(s["device_type"], "192.0.2.1", retries=0), s["intended"])
-    res = apply_device(target, Secrets(s["secrets"], env={}), connect=dev, driver_hook=hook)
+    res = apply_device(target_of(s), Secrets(s["secrets"], env={}), connect=dev,
+                       driver_hook=hook)
     return res, dev, [cmd.strip() for cmd, _ in dev.transcript]
 
 
@@ -48,17 +47,7 @@ def test_iosxe_with_archive_pushes_under_a_revert_timer_and_confirms() -> None:
 
 
 def test_iosxe_failed_post_check_is_reverted_by_the_device() -> None:
-    calls = {"n": 0}
-
-    def hook(drv: Driver) -> None:
-        real = drv.plan
-
-        def plan_then_leftover(running: str, intended: str) -> list[str]:
-            calls["n"] += 1
-            lines = real(running, intended)
-            return ["ip ssh time-out 61"] if calls["n"] == 2 else lines  # the post-check
-        drv.plan = plan_then_leftover  # type: ignore[method-assign]
-
+    hook = post_check_fails(["ip ssh time-out 61"])
     res, dev, sent = _apply("cisco_iosxe", hook)
     assert not res.ok and "post-check" in (res.error or "")
     assert res.details["rollback_method"] == "native: configure revert now", res.error
@@ -68,20 +57,10 @@ def test_iosxe_failed_post_check_is_reverted_by_the_device() -> None:
 
 
 def test_session_lost_under_the_timer_is_reverted_natively_on_a_new_one() -> None:
-    calls = {"n": 0}
+    def session_gone(drv: Driver) -> None:  # the post-check fails, the session with it
+        drv.alive = lambda: False  # type: ignore[method-assign]
 
-    def hook(drv: Driver) -> None:
-        real = drv.plan
-
-        def plan_then_leftover(running: str, intended: str) -> list[str]:
-            calls["n"] += 1
-            lines = real(running, intended)
-            if calls["n"] == 2:  # the post-check fails, and the session is gone with it
-                drv.alive = lambda: False  # type: ignore[method-assign]
-                return ["ip ssh time-out 61"]
-            return lines
-        drv.plan = plan_then_leftover  # type: ignore[method-assign]
-
+    hook = post_check_fails(["ip ssh time-out 61"], also=session_gone)
     res, dev, sent = _apply("cisco_iosxe", hook)
     assert not res.ok and "post-check" in (res.error or "")
     assert res.details["rollback_method"] == \

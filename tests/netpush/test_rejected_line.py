@@ -20,11 +20,17 @@ from pathlib import Path
 
 import pytest
 
-from pesdc.netpush.drivers import DRIVERS, ConnParams, Driver
-from pesdc.netpush.engine import ROLLED_BACK, Target, apply_device
+from pesdc.netpush.drivers import DRIVERS, Driver
+from pesdc.netpush.engine import ROLLED_BACK, apply_device
 from pesdc.netpush.secrets import Secrets
 from pesdc.platforms.driver import BACKUP_PUSH
-from tests.netpush.fake import FakeDevice, load_session, synthetic_drivers
+from tests.netpush.fake import (
+    FakeDevice,
+    load_session,
+    post_check_fails,
+    synthetic_drivers,
+    target_of,
+)
 from tests.netpush.test_drivers import NOT_SYNTHETIC
 
 KEYS = sorted(key for key in DRIVERS if key not in NOT_SYNTHETIC)
@@ -69,11 +75,8 @@ def test_rejected_line_stops_the_push_and_the_device_is_rolled_back(key: str) ->
             return [*lines[:after], bad, *lines[after:]]
         drv.plan = with_a_bad_line  # type: ignore[method-assign]
 
-    target = Target("dev-1", "dev-1.testcity", "testcity", key,
-                    ConnParams(session["device_type"], "192.0.2.1", retries=0),
-                    session["intended"])
-    res = apply_device(target, Secrets(session["secrets"], env={}), connect=dev,
-                       driver_hook=hook)
+    res = apply_device(target_of(session), Secrets(session["secrets"], env={}),
+                       connect=dev, driver_hook=hook)
     sec = Secrets(session["secrets"], env={})
     expected_before = [sec.fill(x) for x in planned[:after]]
 
@@ -107,22 +110,9 @@ def test_failed_post_check_is_undone_the_familys_way(key: str) -> None:
     way = session["rejected"]["undone_by"]
     expected = "backup" if way == "backup" else "native"  # a candidate is committed now
     dev = FakeDevice(session)
-    calls = {"n": 0}
-
-    def hook(drv: Driver) -> None:
-        real = drv.plan
-
-        def post_check_differs(running: str, intended: str) -> list[str]:
-            calls["n"] += 1
-            lines = real(running, intended)
-            return [*lines, "a line the post-check still sees"] if calls["n"] == 2 else lines
-        drv.plan = post_check_differs  # type: ignore[method-assign]
-
-    target = Target("dev-1", "dev-1.testcity", "testcity", key,
-                    ConnParams(session["device_type"], "192.0.2.1", retries=0),
-                    session["intended"])
-    res = apply_device(target, Secrets(session["secrets"], env={}), connect=dev,
-                       driver_hook=hook)
+    hook = post_check_fails(["a line the post-check still sees"])
+    res = apply_device(target_of(session), Secrets(session["secrets"], env={}),
+                       connect=dev, driver_hook=hook)
     assert not res.ok
     assert "post-check" in (res.error or "")
     assert str(res.details.get("rollback_method", "")).startswith(UNDONE_BY[expected]), \
