@@ -156,6 +156,15 @@ def test_a_folder_without_a_readable_claim_is_refused_by_name(tmp_path: Path) ->
     assert "vague_os" in res.stderr and "must give `title`" in res.stderr
 
 
+def test_the_command_line_names_a_broken_folder_without_a_traceback(tmp_path: Path) -> None:
+    _package(tmp_path / "platforms", "vague_os", ACME, claim="title: vague\nmodels: []\n")
+    res = _run(tmp_path, "-c", "from pesdc.cli.entry import run; run()", "validate",
+               str(MINI))
+    assert res.returncode == 2, res.stderr
+    assert "vague_os" in res.stderr and "must give `title`" in res.stderr
+    assert "Traceback" not in res.stderr
+
+
 def test_the_platform_enum_is_what_the_families_serve() -> None:
     assert [p.value for p in Platform] == platform_values()
     assert {c.platform for c in claims().values()} == set(platform_values())
