@@ -16,6 +16,7 @@ from pesdc.cli.provision_cmd import apply, controls, journal, plan
 from pesdc.cli.render_cmd import render
 from pesdc.cli.show_cmd import show
 from pesdc.cli.stage_cmd import diff, stage
+from pesdc.cli.targets_cmd import targets
 from pesdc.cli.verify_cmd import verify
 
 
@@ -31,5 +32,5 @@ def main() -> None:
 
 
 for command in (validate, schema, rules, render, lab, show, graph, net, plan, apply, journal,
-                controls, verify, export, stage, diff, audit):
+                controls, verify, export, stage, diff, audit, targets):
     main.add_command(command)

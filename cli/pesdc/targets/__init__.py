@@ -1,0 +1,1 @@
+"""Where a connecting command goes: a lab, or a live center through its bastion."""
