@@ -163,8 +163,10 @@ def _review(out: TerminalConsole, rows: list, pinned: dict, replace: tuple[str, 
 
     table = Table(title="host keys seen (compare them with the hosts' own "
                         "`ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub`)")
-    for col in ("host", "address", "type", "fingerprint", "status"):
+    for col in ("host", "address", "type"):
         table.add_column(col)
+    table.add_column("fingerprint", no_wrap=True, min_width=51)  # whole, for review
+    table.add_column("status")
     stop = False
     for name, seen in rows:
         problem = hostkeys.compare(name, seen, pinned)

@@ -82,6 +82,11 @@ def _read_key(sock: object, key_type: str, timeout: float) -> tuple[str, str] | 
 
 def scan(address: str, port: int, open_sock: Sock, timeout: float = 10.0) -> list[SeenKey]:
     """Every host key ``address`` offers (one key exchange per type)."""
+    import logging
+
+    # A type the host lacks ends the key exchange at once, and paramiko's transport
+    # thread logs that with a traceback: expected here, said by the result instead.
+    logging.getLogger("paramiko.transport").setLevel(logging.CRITICAL)
     seen: dict[str, SeenKey] = {}
     errors: list[str] = []
     for kt in KEY_TYPES:

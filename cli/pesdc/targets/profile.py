@@ -159,7 +159,9 @@ def initial_profile(topo: Topology, center: str, stand_ins: str | None = None,
         raise ValueError(f"{center} has no bastion host (role bastion in its security "
                          "management zone): a level-3 center is reached through one; add "
                          "it to the topology first")
-    name = sorted(found)[0]
+    # A bastion server before an appliance: pesdc's tools jump through OpenSSH.
+    servers = sorted(s.name for s in dc.servers if ServerRole.bastion in s.roles)
+    name = (servers or sorted(found))[0]
     bastion: dict[str, Any] = {"server": name, "address": found[name], "port": 22,
                                "users": bastion_users or ["pesdc", "root"]}
     if identity_file:
