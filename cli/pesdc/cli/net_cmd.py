@@ -131,6 +131,10 @@ _common = [
     click.option("--dc", help="The center (default: the only city center)."),
     click.option("--lab", "lab", help="Target the lab's stand-ins (run from its controller "
                                        "namespace) instead of the real devices."),
+    click.option("--live", "live", metavar="PROFILE",
+                 type=click.Path(path_type=Path, dir_okay=False),
+                 help="Target the live center of this connection profile, through its "
+                      "bastion, its devices' keys pinned (pesdc targets trust)."),
     click.option("--limit", multiple=True, help="Device names or glob patterns "
                                                  "(repeat or comma-separate)."),
     click.option("--json", "as_json", is_flag=True, help="Machine-readable output."),
@@ -150,19 +154,31 @@ def _logging(verbose: bool) -> None:
     logging.getLogger("paramiko").setLevel(logging.WARNING)
 
 
+def _live(topo, live: Path | None, dc: str | None):  # type: ignore[no-untyped-def]
+    """The live target of ``--live PROFILE`` (None without it)."""
+    if live is None:
+        return None
+    from pesdc.cli.targeting import live_target_or_exit
+
+    return live_target_or_exit("net", topo, live, dc)
+
+
 @net.command()
 @_options
-def plan(paths: tuple[Path, ...], dc: str | None, lab: str | None, limit: tuple[str, ...],
-         as_json: bool, verbose: bool) -> None:
+def plan(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path | None,
+         limit: tuple[str, ...], as_json: bool, verbose: bool) -> None:
     """Show, per device, the lines apply would push (read-only)."""
+    from pesdc.cli.targeting import require_target
     from pesdc.netpush import NetpushError, SecretError, plan_network
 
+    require_target("net plan", lab, live)
     _logging(verbose)
     _enter_lab(lab)
     loaded = load_or_exit(paths)
-    name = center_name(loaded.topology, dc)
+    target = _live(loaded.topology, live, dc)
+    name = target.center if target is not None else center_name(loaded.topology, dc)
     try:
-        res = plan_network(loaded.topology, name, lab, _limit(limit))
+        res = plan_network(loaded.topology, name, lab, _limit(limit), live=target)
     except (NetpushError, SecretError) as exc:
         _fail(str(exc))
         return
@@ -176,11 +192,19 @@ def plan(paths: tuple[Path, ...], dc: str | None, lab: str | None, limit: tuple[
               help="Devices at once (never both members of a redundancy pair).")
 @click.option("--secrets", "secrets_file", type=click.Path(path_type=Path, dir_okay=False),
               help="YAML file of name: value secrets (PESDC_SECRET_<NAME> env wins).")
-def apply(paths: tuple[Path, ...], dc: str | None, lab: str | None, limit: tuple[str, ...],
-          as_json: bool, verbose: bool, workers: int, secrets_file: Path | None) -> None:
-    """Back up, push the remediation, save, post-check; roll back on failure."""
+@click.option("--yes", is_flag=True, help="Live: do not ask before pushing (the plan is "
+                                          "reviewed already).")
+@click.option("--check", is_flag=True, help="Show the plan only: push nothing.")
+def apply(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path | None,
+          limit: tuple[str, ...], as_json: bool, verbose: bool, workers: int,
+          secrets_file: Path | None, yes: bool, check: bool) -> None:
+    """Back up, push the remediation, save, post-check; roll back on failure. Live
+    (--live): shows the plan and asks before pushing (--yes: don't ask)."""
     from pesdc.cli.provision_cmd import holding
-    from pesdc.netpush import NetpushError, SecretError, Secrets, apply_network
+    from pesdc.cli.targeting import require_target
+    from pesdc.netpush import NetpushError, SecretError, Secrets, apply_network, plan_network
+
+    require_target("net apply", lab, live)
 
     _logging(verbose)
     try:
@@ -196,11 +220,20 @@ def apply(paths: tuple[Path, ...], dc: str | None, lab: str | None, limit: tuple
     _enter_lab(lab)
     try:
         loaded = load_or_exit(paths)
-        name = center_name(loaded.topology, dc)
+        target = _live(loaded.topology, live, dc)
+        name = target.center if target is not None else center_name(loaded.topology, dc)
+        if check:
+            res = plan_network(loaded.topology, name, lab, _limit(limit), secrets, workers,
+                               live=target)
+            _report(res, as_json)
+            sys.exit(0 if res.ok else 1)
         # The same lock as `pesdc apply`: one change run per center at a time (a second
         # refuses, exit 3, naming who holds it).
-        with holding(name, lab, "net apply", as_json):
-            res = apply_network(loaded.topology, name, lab, _limit(limit), workers, secrets)
+        with holding(name, lab if target is None else target.lab, "net apply", as_json):
+            if target is not None and not yes:
+                _confirm_push(loaded.topology, name, limit, secrets, workers, target)
+            res = apply_network(loaded.topology, name, lab, _limit(limit), workers, secrets,
+                                live=target)
     except (NetpushError, SecretError) as exc:
         _fail(str(exc))
         return
@@ -212,6 +245,21 @@ def apply(paths: tuple[Path, ...], dc: str | None, lab: str | None, limit: tuple
     if res.interrupted:
         sys.exit(SIGNAL_EXIT.get(res.interrupted, 130))
     sys.exit(0 if res.ok and journaled else 1)
+
+
+def _confirm_push(topo, name: str, limit: tuple[str, ...], secrets, workers: int,  # type: ignore[no-untyped-def]
+                  target) -> None:
+    """A live push shows its plan first and is confirmed; a failed plan stops it."""
+    from pesdc.cli.targeting import confirm_live
+    from pesdc.netpush import plan_network
+
+    planned = plan_network(topo, name, None, _limit(limit), secrets, workers, live=target)
+    _report(planned, False)
+    if not planned.ok:
+        _fail(f"the plan failed on {len(planned.failed)} device(s) (above): nothing was "
+              "pushed", 1)
+    confirm_live("net apply", target, f"{planned.changed} line(s) to push to "
+                 f"{len(planned.hosts)} device(s) (the plan above)", False)
 
 
 @net.command()

@@ -40,19 +40,24 @@ def _lab_name(lab: str | None) -> str:
     raise click.UsageError("--lab needs a name: " + (", ".join(labs) or "no lab is up"))
 
 
-def _access(lab: str | None) -> Any:
+def _access(lab: str | None, target: Any = None) -> Any:
+    """A live target's access (through its bastion), else the lab's."""
     from pesdc.provision.engine import Access
 
-    if lab:
-        from pesdc.lab.enter import access
-        acc = access(lab)
-        return Access(acc.identity, acc.known_hosts, lab)
-    return Access(None, Path.home() / ".ssh" / "known_hosts")
+    if target is not None and target.live:
+        return Access(target.identity, target.known_hosts, target.lab, target)
+    from pesdc.lab.enter import access
+    acc = access(lab or "")
+    return Access(acc.identity, acc.known_hosts, lab)
 
 
-def _deploy_pubkeys(lab: str | None) -> list[str]:
+def _deploy_pubkeys(lab: str | None, target: Any = None) -> list[str]:
     from pesdc.provision.engine import deploy_pubkeys
 
+    if target is not None and target.live and target.identity is not None \
+            and target.identity.with_suffix(".pub").is_file():
+        # The key this run logs in with is the one the deploy account admits.
+        return [target.identity.with_suffix(".pub").read_text().strip()]
     try:
         return deploy_pubkeys(lab)
     except ValueError as exc:
@@ -60,13 +65,22 @@ def _deploy_pubkeys(lab: str | None) -> list[str]:
 
 
 def _run(action: str, paths: tuple[Path, ...], dc: str | None, lab: str | None,
-         limit: tuple[str, ...], as_json: bool, engine_name: str = "pyinfra"
-         ) -> tuple[RunResult, str | None]:
+         limit: tuple[str, ...], as_json: bool, engine_name: str = "pyinfra",
+         live: Path | None = None, yes: bool = False) -> tuple[RunResult, str | None]:
     """The run's result, and why the journal could not take it (None: it did)."""
     from pesdc.lab.enter import reexec_inside
     from pesdc.provision import engine
 
     loaded = load_or_exit(paths)
+    if live is not None:
+        from pesdc.cli.targeting import live_target_or_exit
+
+        target = live_target_or_exit(action, loaded.topology, live, dc)
+        center = target.center
+        names = engine.select(loaded.topology, center, list(limit))
+        if not names:
+            raise click.UsageError(f"--limit {' '.join(limit)} matches no server of {center}")
+        return _run_live(action, loaded, center, names, target, as_json, engine_name, yes)
     center = center_name(loaded.topology, dc)
     if lab:
         try:
@@ -82,6 +96,35 @@ def _run(action: str, paths: tuple[Path, ...], dc: str | None, lab: str | None,
         with holding(center, lab, action, as_json):
             return _run_held(action, loaded, center, names, lab, as_json, engine_name)
     return _run_held(action, loaded, center, names, lab, as_json, engine_name)
+
+
+def _run_live(action: str, loaded: Any, center: str, names: list[str], target: Any,
+              as_json: bool, engine_name: str, yes: bool) -> tuple[RunResult, str | None]:
+    """A live run through the bastion: an apply shows its plan and is confirmed (or
+    ``--yes``) before anything changes, and holds the center for both."""
+    from pesdc.targets.target import close
+
+    try:
+        if action != "apply":
+            return _run_held(action, loaded, center, names, target.lab, as_json, engine_name,
+                             target)
+        with holding(center, target.lab, action, as_json):
+            if not yes:
+                planned, _ = _run_held("plan", loaded, center, names, target.lab, as_json,
+                                       engine_name, target)
+                from pesdc.cli.targeting import confirm_live
+
+                if not planned.ok:
+                    click.echo("pesdc apply: the plan failed on "
+                               f"{len(planned.failed)} host(s) (above): nothing was changed",
+                               err=True)
+                    return planned, None
+                confirm_live("apply", target, f"{planned.changed} operation(s) to apply on "
+                             f"{len(planned.hosts)} host(s) (the plan above)", yes)
+            return _run_held(action, loaded, center, names, target.lab, as_json, engine_name,
+                             target)
+    finally:
+        close(target)
 
 
 @contextlib.contextmanager
@@ -130,22 +173,23 @@ def _record(result: RunResult, center: str, lab: str | None) -> str | None:
 
 
 def _run_held(action: str, loaded: Any, center: str, names: list[str], lab: str | None,
-              as_json: bool, engine_name: str = "pyinfra") -> tuple[RunResult, str | None]:
+              as_json: bool, engine_name: str = "pyinfra", target: Any = None
+              ) -> tuple[RunResult, str | None]:
     from pesdc.provision import engine
     from pesdc.provision.secrets import backup_keypair, provisioning_secrets
 
     _priv, backup_pub = backup_keypair(center)
     specs = engine.build_specs(loaded.topology, center, names, bool(lab),
-                               _deploy_pubkeys(lab), backup_pub)
+                               _deploy_pubkeys(lab, target), backup_pub)
     # A plan needs them too: what the standby's password file would hold is compared.
     secrets = provisioning_secrets(center)
     started = time.monotonic()
     if engine_name == "ansible":  # the same HostSpecs, applied by the Ansible roles
         from pesdc.provision import ansible_engine
 
-        result = ansible_engine.run(action, loaded.topology, center, specs, lab)
+        result = ansible_engine.run(action, loaded.topology, center, specs, lab, target)
         return _report(result, center, lab, action, as_json, time.monotonic() - started)
-    access = _access(lab)
+    access = _access(lab, target)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, transient=True,
                   disable=as_json) as bar:
@@ -205,6 +249,10 @@ _common = [
     click.option("--dc", help="The center (default: the only city center)."),
     click.option("--lab", "lab", is_flag=False, flag_value="", default=None,
                  help="Provision the hosts of this lab (from its controller namespace)."),
+    click.option("--live", "live", metavar="PROFILE",
+                 type=click.Path(path_type=Path, dir_okay=False),
+                 help="Provision the live center of this connection profile, through its "
+                      "bastion (pesdc targets init; then pesdc targets trust)."),
     click.option("--limit", multiple=True,
                  help="Only these servers (name, NAME.CENTER, role, zone or group)."),
     click.option("--json", "as_json", is_flag=True, help="Machine-readable result."),
@@ -219,11 +267,14 @@ def _opts(f: Any) -> Any:
 
 @click.command()
 @_opts
-def plan(paths: tuple[Path, ...], dc: str | None, lab: str | None, limit: tuple[str, ...],
-         as_json: bool) -> None:
+def plan(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path | None,
+         limit: tuple[str, ...], as_json: bool) -> None:
     """Per host, what an apply would change (changes nothing)."""
+    from pesdc.cli.targeting import require_target
+
+    require_target("plan", lab, live)
     lab_name = _lab_name(lab) if lab is not None else None
-    res, _ = _run("plan", paths, dc, lab_name, limit, as_json)
+    res, _ = _run("plan", paths, dc, lab_name, limit, as_json, live=live)
     sys.exit(0 if res.ok else 1)
 
 
@@ -231,15 +282,27 @@ def plan(paths: tuple[Path, ...], dc: str | None, lab: str | None, limit: tuple[
 @_opts
 @click.option("--engine", "engine_name", type=click.Choice(["pyinfra", "ansible"]),
               default="pyinfra", show_default=True)
-def apply(paths: tuple[Path, ...], dc: str | None, lab: str | None, limit: tuple[str, ...],
-          as_json: bool, engine_name: str) -> None:
-    """Bring the servers to the state the topology and graded protection require."""
+@click.option("--yes", is_flag=True, help="Live: do not ask before changing (the plan is "
+                                          "reviewed already).")
+@click.option("--check", is_flag=True, help="Run the plan only: change nothing.")
+def apply(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path | None,
+          limit: tuple[str, ...], as_json: bool, engine_name: str, yes: bool,
+          check: bool) -> None:
+    """Bring the servers to the state the topology and graded protection require.
+    Live (--live): shows the plan and asks before changing anything (--yes: don't ask)."""
+    from pesdc.cli.targeting import require_target
+
+    require_target("apply", lab, live)
     lab_name = _lab_name(lab) if lab is not None else None
+    if check:
+        res, _ = _run("plan", paths, dc, lab_name, limit, as_json, live=live)
+        sys.exit(0 if res.ok else 1)
     if engine_name == "ansible" and \
             importlib.util.find_spec("pesdc.provision.ansible_engine") is None:
         raise click.ClickException("the Ansible engine (pesdc.provision.ansible_engine) "
                                    "is not available in this build")
-    res, journal_error = _run("apply", paths, dc, lab_name, limit, as_json, engine_name)
+    res, journal_error = _run("apply", paths, dc, lab_name, limit, as_json, engine_name,
+                              live=live, yes=yes)
     sys.exit(0 if res.ok and not journal_error else 1)
 
 

@@ -165,24 +165,47 @@ def _selected(name: str, limit: list[str] | None) -> bool:
 
 
 def build_targets(topo: Topology, dc_name: str, lab: str | None,
-                  limit: list[str] | None, secrets: Secrets, plan: LabPlan | None = None
-                  ) -> tuple[list[Target], list[HostResult]]:
+                  limit: list[str] | None, secrets: Secrets, plan: LabPlan | None = None,
+                  live: Any = None) -> tuple[list[Target], list[HostResult]]:
     """The devices with something to push, and a failed result for those that cannot
     be rendered. Lab: the center's Linux stand-ins, reached with the lab's keys (from
-    ``plan``, the lab's plan, when the caller has it)."""
+    ``plan``, the lab's plan, when the caller has it). ``live``: a live target
+    (pesdc.targets): every device through its bastion, checked against the pinned
+    keys first (a device whose key is unknown or changed fails, not contacted)."""
     if dc_name not in topo.datacenters:
         raise NetpushError(f"unknown data center {dc_name!r}")
     dc = topo.datacenters[dc_name]
     if dc.hosted:
         raise NetpushError(f"{dc_name} is hosted by {dc.hosted_by}: it has no devices")
+    if live is not None:
+        stand_ins = live.lab
+        targets, failed = _lab_targets(topo, dc, stand_ins, limit, plan, live) \
+            if stand_ins else _center_targets(topo, dc, limit, secrets, live)
+        bad = live.check_keys(live.endpoints[t.name] for t in targets
+                              if t.name in live.endpoints)
+        failed += [HostResult(t.host, ENGINE, False, error=bad[t.name])
+                   for t in targets if t.name in bad]
+        return [t for t in targets if t.name not in bad], failed
     if lab is not None:
         return _lab_targets(topo, dc, lab, limit, plan)
     return _center_targets(topo, dc, limit, secrets)
 
 
+def _through(params: ConnParams, live: Any, linux: bool) -> ConnParams:
+    """A device's connection through the live target's bastion, its pinned keys."""
+    params.known_hosts = str(live.known_hosts)
+    params.extra = {**params.extra, "ssh_config_file": str(live.ssh_config)}
+    if linux:
+        params.username = live.gear_users(True)[0]
+        params.key_file = str(live.identity) if live.identity else None
+    return params
+
+
 def _lab_targets(topo: Topology, dc: DataCenter, lab: str, limit: list[str] | None,
-                 plan: LabPlan | None) -> tuple[list[Target], list[HostResult]]:
-    """The lab's stand-in gear, with the configurations its plan rendered."""
+                 plan: LabPlan | None, live: Any = None
+                 ) -> tuple[list[Target], list[HostResult]]:
+    """The lab's stand-in gear, with the configurations its plan rendered (``live``:
+    reached through the rehearsal profile's bastion, not from the controller)."""
     from pesdc.lab.enter import access
     from pesdc.lab.errors import LabError
     from pesdc.lab.paths import lab_dir
@@ -212,6 +235,8 @@ def _lab_targets(topo: Topology, dc: DataCenter, lab: str, limit: list[str] | No
         params = ConnParams(kind.netmiko_type, node.mgmt, username="root",
                             key_file=str(acc.identity), known_hosts=str(acc.known_hosts),
                             timeout=10)
+        if live is not None:
+            params = _through(params, live, linux=True)
         save = str(lab_dir(lab) / "nodes" / dev.name / "config" / "nftables.conf") \
             if kind.name == "linux_nftables" else None
         targets.append(Target(dev.name, host, dc.name, kind.name, params, intended,
@@ -220,7 +245,8 @@ def _lab_targets(topo: Topology, dc: DataCenter, lab: str, limit: list[str] | No
 
 
 def _center_targets(topo: Topology, dc: DataCenter, limit: list[str] | None,
-                    secrets: Secrets) -> tuple[list[Target], list[HostResult]]:
+                    secrets: Secrets, live: Any = None
+                    ) -> tuple[list[Target], list[HostResult]]:
     """The center's own network devices, rendered for their platforms."""
     problems: list[Diagnostic] = []
     targets: list[Target] = []
@@ -242,10 +268,14 @@ def _center_targets(topo: Topology, dc: DataCenter, limit: list[str] | None,
             continue
         # The family decides: its kind names the driver (DRIVERS) and netmiko's type.
         key, dtype = kind.name, kind.netmiko_type
+        linux = kind.name.startswith("linux")
         params = ConnParams(dtype, dev.mgmt,
-                            username=secrets.get("netpush_username") or "admin",
+                            username=secrets.get("netpush_username")
+                            or (live.gear_users(linux)[0] if live is not None else "admin"),
                             password=secrets.get("netpush_password"),
                             secret=secrets.get("netpush_enable") or "")
+        if live is not None:
+            params = _through(params, live, linux)
         targets.append(Target(dev.name, host, dc.name, key, params, intended, _pair(dev),
                               "/etc/nftables.conf" if kind.name == "linux_nftables"
                               else None))
@@ -526,14 +556,15 @@ def run_targets(action: str, targets: list[Target], secrets: Secrets, workers: i
 # -- library API --------------------------------------------------------------------
 def _run(action: str, topo: Topology, dc_name: str, lab: str | None,
          limit: list[str] | None, workers: int, secrets: Secrets | None,
-         connect: Connect | None = None, plan: LabPlan | None = None) -> NetRunResult:
+         connect: Connect | None = None, plan: LabPlan | None = None,
+         live: Any = None) -> NetRunResult:
     secrets = secrets or Secrets.load()
-    if lab is not None:
+    if lab is not None and live is None:
         from pesdc.lab.enter import inside
 
         if not inside(lab):
             return _run_in_lab(action, topo, dc_name, lab, limit, workers, secrets, plan)
-    targets, failed = build_targets(topo, dc_name, lab, limit, secrets, plan)
+    targets, failed = build_targets(topo, dc_name, lab, limit, secrets, plan, live)
     stop = Stop()
     hosts = run_targets(action, targets, secrets, workers, connect, stop=stop) + failed
     return NetRunResult(action, ENGINE, sorted(hosts, key=lambda h: h.host),
@@ -543,21 +574,22 @@ def _run(action: str, topo: Topology, dc_name: str, lab: str | None,
 def plan_network(topo: Topology, dc_name: str, lab: str | None = None,
                  limit: list[str] | None = None, secrets: Secrets | None = None,
                  workers: int = 4, connect: Connect | None = None,
-                 plan: LabPlan | None = None) -> NetRunResult:
+                 plan: LabPlan | None = None, live: Any = None) -> NetRunResult:
     """What apply would push to each network device of a center (read-only). A lab
-    run takes the lab's ``plan`` when the caller has built it already."""
-    return _run("plan", topo, dc_name, lab, limit, workers, secrets, connect, plan)
+    run takes the lab's ``plan`` when the caller has built it already; ``live``: a
+    live target (pesdc.targets), through its bastion."""
+    return _run("plan", topo, dc_name, lab, limit, workers, secrets, connect, plan, live)
 
 
 def apply_network(topo: Topology, dc_name: str, lab: str | None = None,
                   limit: list[str] | None = None, workers: int = 4,
                   secrets: Secrets | Path | None = None,
                   connect: Connect | None = None,
-                  plan: LabPlan | None = None) -> NetRunResult:
+                  plan: LabPlan | None = None, live: Any = None) -> NetRunResult:
     """Push the remediation to each device; back up, post-check, roll back on failure."""
     if isinstance(secrets, Path):
         secrets = Secrets.load(secrets)
-    return _run("apply", topo, dc_name, lab, limit, workers, secrets, connect, plan)
+    return _run("apply", topo, dc_name, lab, limit, workers, secrets, connect, plan, live)
 
 
 def _run_in_lab(action: str, topo: Topology, dc_name: str, lab: str, limit: list[str] | None,

@@ -105,14 +105,28 @@ def parse_results(data: dict[str, Any], hosts: list[str], started: float) -> lis
 
 
 def run(action: str, topo: Topology, dc_name: str, specs: list[HostSpec], lab: str | None,
-        out: Path | None = None, extra_args: list[str] | None = None) -> RunResult:
+        target: Any = None, out: Path | None = None, extra_args: list[str] | None = None
+        ) -> RunResult:
     """PLAN or APPLY the HostSpecs (built by :func:`host_specs`, as for the pyinfra
-    engine) with the roles: exported as host_vars, then ansible-playbook."""
+    engine) with the roles: exported as host_vars, then ansible-playbook. A live
+    ``target`` (pesdc.targets): through its bastion, from this machine; a host whose
+    key is not the pinned one is failed before the playbook starts."""
+    live = target is not None and target.live
+    refused: dict[str, str] = {}
+    if live:
+        by_name = {s.host.split(".")[0]: s.host for s in specs}
+        bad = target.check_keys(target.endpoints[n] for n in by_name if n in target.endpoints)
+        refused = {by_name[n]: why for n, why in bad.items()}
+        specs = [s for s in specs if s.host not in refused]
+    failed = [HostResult(h, ENGINE, ok=False, error=why) for h, why in refused.items()]
+    if not specs:
+        return RunResult(action, ENGINE, failed)
     hosts = [s.host for s in specs]
     out = out or export_dir(dc_name, lab)
     # The folder is the engine's working directory (its logs and results live there
     # too): pesdc's own, also when an older version left it without a MANIFEST.
-    export_ansible(topo, [topo.datacenters[dc_name]], out, lab, force=True, specs=specs)
+    export_ansible(topo, [topo.datacenters[dc_name]], out, lab, force=True, specs=specs,
+                   ssh_config=target.ssh_config if live else None)
     results = out / f"results-{action}.json"
     log = out / f"{action}.log"
     results.unlink(missing_ok=True)
@@ -128,7 +142,7 @@ def run(action: str, topo: Topology, dc_name: str, specs: list[HostSpec], lab: s
            **_secrets_env(dc_name)}
     started = time.monotonic()
     with log.open("w") as fh:
-        if lab:
+        if lab and not live:
             from pesdc.lab.enter import inside, run_inside
             if inside(lab):
                 proc = subprocess.run(argv, cwd=out, env={**os.environ, **env}, stdout=fh,
@@ -155,7 +169,7 @@ def run(action: str, topo: Topology, dc_name: str, specs: list[HostSpec], lab: s
         for r in host_results:
             r.ok = False
             r.error = f"ansible-playbook exited {proc.returncode} (see {log})"
-    return RunResult(action, ENGINE, host_results)
+    return RunResult(action, ENGINE, failed + host_results)
 
 
 def _args(topo: Topology | None, dc_name: str | None, paths: Any, dc: str | None

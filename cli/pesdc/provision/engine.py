@@ -32,11 +32,34 @@ ENGINE = "pyinfra"
 
 @dataclass(frozen=True)
 class Access:
-    """How to reach the hosts: a lab's identity and known_hosts, or the user's own."""
+    """How to reach the hosts: a lab's identity and known_hosts, or a live center's
+    (through its bastion: ``target``, a :class:`pesdc.targets.target.Target`)."""
 
     identity: Path | None
     known_hosts: Path
     lab: str | None = None
+    target: Any = None  # the Target: ssh_config, accounts, the bastion's socket
+
+    def users(self) -> tuple[str, ...]:
+        return tuple(self.target.server_users()) if self.target is not None \
+            else (DEPLOY_USER, "root")
+
+    def sock(self, address: str) -> Any:
+        return self.target.sock(address) if self.target is not None else None
+
+    @property
+    def ssh_config(self) -> Path | None:
+        return self.target.ssh_config if self.target is not None else None
+
+    def key_problems(self, specs: list[HostSpec]) -> dict[str, str]:
+        """Host -> why its key stops it (a live center's keys, read through the bastion
+        before anything logs in); {} in a lab, whose keys every client checks."""
+        if self.target is None:
+            return {}
+        names = {s.host.split(".")[0]: s.host for s in specs}
+        bad = self.target.check_keys(self.target.endpoints[n] for n in names
+                                     if n in self.target.endpoints)
+        return {names[n]: why for n, why in bad.items()}
 
 
 def select(topo: Topology, dc_name: str, limit: list[str] | None) -> list[str]:
@@ -66,7 +89,8 @@ def _probe(address: str, access: Access, timeout: float = 5.0) -> tuple[str | No
     import paramiko
 
     last = "unreachable"
-    for user in (DEPLOY_USER, "root"):
+    users = access.users()
+    for user in users:
         client = paramiko.SSHClient()
         client.load_host_keys(str(access.known_hosts))
         client.set_missing_host_key_policy(paramiko.RejectPolicy())
@@ -77,10 +101,13 @@ def _probe(address: str, access: Access, timeout: float = 5.0) -> tuple[str | No
                                   "look_for_keys": access.identity is None}
             if access.identity is not None:
                 kw["key_filename"] = str(access.identity)
+            sock = access.sock(address)
+            if sock is not None:
+                kw["sock"] = sock  # through the bastion
             client.connect(address, **kw)
             return user, ""
         except paramiko.AuthenticationException:
-            last = "authentication failed (neither pesdc nor root accepted the key)"
+            last = f"authentication failed (no account of {', '.join(users)} accepted the key)"
             continue
         except paramiko.SSHException as exc:
             return None, f"ssh: {exc}"
@@ -106,6 +133,8 @@ def _host_data(spec: HostSpec, user: str, access: Access, secrets: dict[str, str
     }
     if access.identity is not None:
         data["ssh_key"] = str(access.identity)
+    if access.ssh_config is not None:
+        data["ssh_config_file"] = str(access.ssh_config)  # ProxyCommand: the bastion
     if user != "root":
         data["_sudo"] = True
     return data
@@ -223,7 +252,14 @@ def _quiet_pyinfra_log() -> HostErrorLog:
 
 def _probe_all(specs: list[HostSpec], access: Access, results: dict[str, HostResult]
                ) -> list[tuple[HostSpec, str]]:
-    """The hosts that can be logged in to, with the account; the others fail here."""
+    """The hosts that can be logged in to, with the account; the others fail here
+    (a live host whose key is not the pinned one is not even logged in to)."""
+    refused = access.key_problems(specs)
+    for s in specs:
+        if s.host in refused:
+            results[s.host].ok = False
+            results[s.host].error = refused[s.host]
+    specs = [s for s in specs if s.host not in refused]
     with ThreadPoolExecutor(max_workers=min(32, max(1, len(specs)))) as pool:
         probes = list(pool.map(lambda s: _probe(s.address, access), specs))
     reachable = []
