@@ -107,9 +107,12 @@ def check(paths: tuple[Path, ...], fmt: str) -> None:
 @click.option("--write-target", "write_target", type=click.Path(path_type=Path),
               help="Write the target topology tree (the city after the move) into DIR.")
 @click.option("--lab", "lab_name", default=None, help="Lab name used in the commands.")
+@click.option("--live", "live", metavar="PROFILE", default=None,
+              help="The city's connection profile named in the commands on the real center "
+                   "(default: CITY.targets.yaml).")
 def plan_cmd(paths: tuple[Path, ...], dc: str | None, to_stage: int,
              target_path: Path | None, output: Path | None, fmt: str, lang: str,
-             write_target: Path | None, lab_name: str | None) -> None:
+             write_target: Path | None, lab_name: str | None, live: str | None) -> None:
     """An ordered runbook for the move of a city to stage N."""
     from pesdc.stages import runbook
     from pesdc.stages.target import StageError, derive, write_target_tree
@@ -125,7 +128,7 @@ def plan_cmd(paths: tuple[Path, ...], dc: str | None, to_stage: int,
         click.echo(f"pesdc stage plan: {exc}", err=True)
         sys.exit(1)
     doc = runbook.build(loaded.topology, plan, lang, " ".join(map(str, paths)),
-                        lab_name or city)
+                        lab_name or city, live or "")
     text = runbook.render(doc, fmt)
     if output:
         try:
@@ -160,7 +163,8 @@ def plan_cmd(paths: tuple[Path, ...], dc: str | None, to_stage: int,
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--dc", help="The city (default: the only city center).")
 @click.option("--to", "to_stage", type=click.IntRange(1, 3), required=True)
-@click.option("--lab", "lab_name", help="Lab name (default: the city's name).")
+@click.option("--lab", "lab_name", metavar="NAME",
+              help="The lab to rehearse in (required: a rehearsal runs in a lab only).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable result.")
 @click.option("--inject-failure", type=click.Choice(["restore-target-stopped",
                                                      "checksum-corrupted"]),
@@ -174,12 +178,18 @@ def rehearse(paths: tuple[Path, ...], dc: str | None, to_stage: int, lab_name: s
     from pesdc.stages.rehearse import rehearse as run
     from pesdc.stages.target import StageError
 
+    if lab_name is None:
+        click.echo("pesdc stage rehearse: refused: a rehearsal connects to the hosts of a "
+                   "lab; say which: --lab NAME (a real center's steps are the runbook's "
+                   "commands with --live PROFILE: pesdc stage plan). Nothing was contacted.",
+                   err=True)
+        sys.exit(2)
     if os.geteuid() != 0:
         click.echo("pesdc stage rehearse: the lab needs root", err=True)
         sys.exit(2)
     loaded = _load(paths, "stage rehearse")
     city = _city(loaded, dc)
-    lab = lab_name or city
+    lab = lab_name
     try:
         res = run(loaded.topology, [str(p) for p in paths], city, to_stage, lab,
                   lambda m: console.print(f"[bold]{m}[/]"), inject_failure)

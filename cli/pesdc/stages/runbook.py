@@ -150,6 +150,11 @@ class _Book:
     lang: str
     path: str  # the current topology (what a rollback pushes again)
     lab: str
+    live: str = ""  # the city's connection profile: every command on the real center
+
+    @property
+    def on_live(self) -> str:
+        return f"--live {self.live or self.plan.dc + '.targets.yaml'}"
 
     @property
     def city(self) -> str:
@@ -159,9 +164,12 @@ class _Book:
         return t(key, self.lang, **kw)
 
 
-def build(topo: Topology, plan: StagePlan, lang: str, path: str, lab: str) -> dict[str, Any]:
+def build(topo: Topology, plan: StagePlan, lang: str, path: str, lab: str,
+          live: str = "") -> dict[str, Any]:
+    """``live``: the connection profile the runbook's commands on the real center name
+    (default CITY.targets.yaml, as ``pesdc targets init`` writes it)."""
     dc = topo.datacenters[plan.dc]
-    book = _Book(plan, dc, lang, path, lab)
+    book = _Book(plan, dc, lang, path, lab, live)
     sections = [_summary(book)]
     sections += [_system(book, system) for system in plan.systems(topo.index(dc))]
     if plan.device_moves:
@@ -200,7 +208,7 @@ def _system(book: _Book, system: System) -> Section:
             book.t("migrate"), [book.t("nodb")]),
         _cutover(book, name, moves), _verification(book),
         Step(book.t("rollback"), [book.t("rollback_text", name=name, old=olds)],
-             [f"pesdc net apply {book.path} --dc {book.city}",
+             [f"pesdc net apply {book.path} --dc {book.city} {book.on_live}",
               f"pesdc lab up {book.path} --dc {book.city} --name {book.lab}"])])
 
 
@@ -228,7 +236,8 @@ def _prerequisites(book: _Book, system: System, moves: list[ServerMove]) -> Step
     if flows:
         pre.commands += [f"pesdc validate {TARGET}",
                          f"pesdc render {TARGET} --dc {city} -o rendered/ --diff",
-                         f"pesdc net apply {TARGET} --dc {city}  # {book.t('push')}"]
+                         f"pesdc net apply {TARGET} --dc {city} {book.on_live}  "
+                         f"# {book.t('push')}"]
     else:
         pre.lines.append(book.t("no_flow"))
     return pre
@@ -243,7 +252,8 @@ def _prepare(book: _Book, moves: list[ServerMove]) -> Step:
     for m in moves:
         prep.lines.append(book.t("host", server=m.server, old=m.old_address, room=m.room,
                                  new=m.new_address, seg=m.segment, roles=", ".join(m.roles)))
-    prep.commands.append(f"pesdc apply {TARGET} --dc {book.city} --limit {_limit(moves)}")
+    prep.commands.append(f"pesdc apply {TARGET} --dc {book.city} {book.on_live} "
+                         f"--limit {_limit(moves)}")
     return prep
 
 
@@ -286,9 +296,9 @@ def _cutover(book: _Book, name: str, moves: list[ServerMove]) -> Step:
     news = ", ".join(m.new_address for m in moves)
     return Step(book.t("cutover"), [book.t("dns", name=name, old=olds, new=news),
                                     book.t("switch")],
-                [f"pesdc net apply {TARGET} --dc {city}",
+                [f"pesdc net apply {TARGET} --dc {city} {book.on_live}",
                  f"pesdc lab up {TARGET} --dc {city} --name {book.lab}  # lab rehearsal",
-                 f"pesdc apply {TARGET} --dc {city} --limit {_limit(moves)}"])
+                 f"pesdc apply {TARGET} --dc {city} {book.on_live} --limit {_limit(moves)}"])
 
 
 def _verification(book: _Book) -> Step:
@@ -317,7 +327,8 @@ def _final(book: _Book) -> Section:
     return Section(book.t("final"), [Step("", [book.t("final_text")], [
         f"pesdc validate {TARGET}", f"pesdc stage check {TARGET}",
         f"pesdc verify {TARGET} --dc {city} --lab {lab}",
-        f"pesdc audit {TARGET} --dc {city} --static"])])
+        f"pesdc verify {TARGET} --dc {city} {book.on_live}",
+        f"pesdc audit {TARGET} --dc {city} {book.on_live}"])])
 
 
 def render(doc: dict[str, Any], fmt: str) -> str:
