@@ -114,10 +114,9 @@ def trust(profile: Path, paths: tuple[Path, ...], yes: bool, replace: tuple[str,
         except hostkeys.ScanError as exc:
             return ep, [], str(exc)
 
-    with out.status(f"reading {len(target.endpoints)} host keys through {b.server}"):
-        with ThreadPoolExecutor(max_workers=prof.parallel) as pool:
-            found = list(pool.map(one, sorted(target.endpoints.values(),
-                                              key=lambda e: e.name)))
+    with out.status(f"reading {len(target.endpoints)} host keys through {b.server}"), \
+            ThreadPoolExecutor(max_workers=prof.parallel) as pool:
+        found = list(pool.map(one, sorted(target.endpoints.values(), key=lambda e: e.name)))
     for ep, seen, err in found:
         names.setdefault(ep.address, ep.name)
         if err:
