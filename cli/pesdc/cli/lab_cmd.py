@@ -99,6 +99,13 @@ def status(lab_name: str | None, as_json: bool) -> None:
         ok = st.netns in live and st.alive()
         rows.append({"node": st.name, "host": st.host, "role": st.role,
                      "state": "up" if ok else "down", "address": st.mgmt, "pid": st.pid})
+    from pesdc.lab import operator as lab_operator
+
+    op = lab_operator.status(lab_obj.name)
+    if op is not None:  # the workstation outside the center: one route, to the bastion
+        rows.append({"node": "operator", "host": op["netns"], "role": "operator",
+                     "state": op["state"], "address": op["address"], "pid": None,
+                     "routes": op["routes"]})
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -108,6 +115,9 @@ def status(lab_name: str | None, as_json: bool) -> None:
     for r in rows:
         table.add_row(*(str(r[k] or "") for k in ("node", "role", "state", "address", "pid")))
     TerminalConsole().print(table)
+    if op is not None:
+        click.echo(f"operator namespace {op['netns']} ({op['address']}), routes: "
+                   f"{'; '.join(op['routes']) or 'none'}")
     down_nodes = [r["node"] for r in rows if r["state"] != "up"]
     if down_nodes:
         sys.exit(1)
@@ -124,6 +134,24 @@ def exec_(node: str, cmd: tuple[str, ...], lab_name: str | None) -> None:
     except LabError as exc:
         _fail(exc)
         return
+    os.execvp(argv[0], argv)
+
+
+@lab.command(context_settings={"ignore_unknown_options": True})
+@click.argument("cmd", nargs=-1, required=True, type=click.UNPROCESSED)
+@click.option("--lab", "--name", "lab_name", help="Lab name (default: the only lab).")
+def operator(cmd: tuple[str, ...], lab_name: str | None) -> None:
+    """Run CMD on the operator's workstation: outside the center, its only route is to
+    the bastion host (pesdc lab operator --lab NAME -- CMD ARGS...)."""
+    from pesdc.lab import operator as lab_operator
+
+    try:
+        name = pick_lab(lab_name).name
+        argv = lab_operator.operator_argv(name, list(cmd))
+    except LabError as exc:
+        _fail(exc)
+        return
+    os.environ[lab_operator.INSIDE_ENV] = name
     os.execvp(argv[0], argv)
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pesdc.lab import netns
+from pesdc.lab import netns, operator
 from pesdc.lab.errors import LabError
 from pesdc.lab.image import image_paths, is_ready
 from pesdc.lab.paths import lab_dir
@@ -191,6 +191,8 @@ class Lab:
             netns.batch(node.netns, [f"route replace {p} via {v}" for p, v in node.routes])
         self._wait_ssh(plan, log)
         state = self._state_dict(plan, sources, nodes_state)
+        # The engineer's workstation outside the center: a route to the bastion only.
+        state["operator"] = operator.ensure(plan, state.get("operator"))
         self.save_state(state)
         return {"created": created, "repaired": repaired, "nodes": len(plan.nodes),
                 "seconds": round(time.monotonic() - started, 2)}
@@ -249,6 +251,7 @@ class Lab:
                     nodes: dict[str, NodeState]) -> dict[str, Any]:
         return {"lab": self.name, "dc": plan.dc.name, "sources": sources,
                 "delayline_pid": self.load_state().get("delayline_pid"),
+                "operator": self.load_state().get("operator"),
                 "switch_ns": plan.switch_ns, "controller_ns": plan.nodes["controller"].netns
                 if "controller" in plan.nodes else None,
                 "nodes": {n: vars(s) for n, s in sorted(nodes.items())}}
@@ -472,6 +475,7 @@ class Lab:
         nodes = self.nodes()
         if state.get("delayline_pid"):
             netns.kill_pids([state["delayline_pid"]])
+        operator.take_down(state.get("operator"))
         for st in nodes.values():
             self._stop_node(st)
         # Anything left with this lab's prefix (a crashed `up` before state was saved).
