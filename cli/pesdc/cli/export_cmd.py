@@ -23,6 +23,11 @@ def export() -> None:
               help="Only these centers (default: every center with servers).")
 @click.option("--lab", "lab", help="Reach the hosts of this lab (its key, known_hosts and "
                                    "controller namespace).")
+@click.option("--live", "live", metavar="PROFILE",
+              type=click.Path(path_type=Path, dir_okay=False),
+              help="Reach the hosts of the live center of this connection profile: "
+                   "ansible.cfg uses its SSH configuration (through the bastion, pinned "
+                   "keys); run `pesdc targets trust` first.")
 @click.option("--limit", multiple=True, help="Only these servers (name, NAME.CENTER, role).")
 @click.option("--deploy-key", "deploy_keys", multiple=True, type=click.Path(
     path_type=Path, exists=True, dir_okay=False),
@@ -34,8 +39,8 @@ def export() -> None:
               help="Write into a non-empty OUTPUT that pesdc did not create (it has no "
                    "MANIFEST); nothing already in it is deleted.")
 def ansible(paths: tuple[Path, ...], names: tuple[str, ...], lab: str | None,
-            limit: tuple[str, ...], deploy_keys: tuple[Path, ...], out: Path,
-            force: bool) -> None:
+            live: Path | None, limit: tuple[str, ...], deploy_keys: tuple[Path, ...],
+            out: Path, force: bool) -> None:
     """Write OUTPUT/{inventory/hosts.yml, host_vars/, site.yml, ansible.cfg}.
 
     Apply with `ansible-playbook site.yml` from OUTPUT (ANSIBLE_CONFIG=OUTPUT/ansible.cfg);
@@ -56,12 +61,23 @@ def ansible(paths: tuple[Path, ...], names: tuple[str, ...], lab: str | None,
         from pesdc.lab.runtime import Lab
         center = Lab(lab).load_state().get("dc") if Lab(lab).exists() else None
         names = (center,) if center else names
+    ssh_config = None
+    if live is not None:
+        from pesdc.cli.targeting import live_target_or_exit
+        from pesdc.targets.target import close
+
+        if lab:
+            raise click.UsageError("give --lab NAME or --live PROFILE, not both")
+        target = live_target_or_exit("export ansible", topo, live, None)
+        close(target)  # the export only writes files; ansible-playbook connects later
+        names, ssh_config, lab = (target.center,), target.ssh_config, target.lab
     dcs = [d for d in select(topo, list(names) or None) if d.servers]
     if lab and len(dcs) != 1:
         raise click.UsageError("--lab exports one center: choose it with --dc")
     try:
         keys = [p.read_text().strip() for p in deploy_keys] or deploy_pubkeys(lab)
-        res = export_ansible(topo, dcs, out, lab, keys, None, list(limit) or None, force)
+        res = export_ansible(topo, dcs, out, lab, keys, None, list(limit) or None, force,
+                             ssh_config=ssh_config)
     except (LabError, ValueError, OutputError) as exc:
         click.echo(f"pesdc export: {exc}", err=True)
         sys.exit(2)
