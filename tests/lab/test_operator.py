@@ -267,15 +267,24 @@ def test_sshd_accepts_the_bastions_and_a_database_servers_config(tmp_path: Path)
     assert effective[DB]["allowagentforwarding"] == "no"
 
 
-def test_operator_addresses_are_rfc2544() -> None:
+def test_operator_is_a_free_management_address_and_the_pair_rfc2544() -> None:
+    """The workstation takes a free address of the bastion's management segment (the
+    hardened bastion admits SSH from the management nets only); nothing else has it."""
     from pesdc.lab.operator import operator_plan
     from pesdc.lab.plan import build_plan
 
     topo = validate([TOPOLOGIES]).topology
-    op = operator_plan(build_plan(topo, CITY, LAB))
+    plan = build_plan(topo, CITY, LAB)
+    op = operator_plan(plan)
     assert op is not None and op.netns == "pesdc-opns-ops"
     assert op.bastion == BASTION and op.bastion_address == BASTION_ADDR
-    assert ipaddress.ip_address(op.address) in OPS_NET
+    dc = topo.datacenters[CITY]
+    seg = next(s for z in dc.zones for s in z.segments
+               if ipaddress.ip_address(BASTION_ADDR) in ipaddress.ip_network(s.subnet))
+    assert ipaddress.ip_address(op.address) in ipaddress.ip_network(seg.subnet)
+    taken = {s.address for s in dc.servers} | {d.mgmt for d in dc.devices} | {
+        a.split("/")[0] for n in plan.nodes.values() for i in n.interfaces for a in i.addresses}
+    assert op.address not in taken and op.address != seg.gateway
     assert ipaddress.ip_address(op.peer_address) in OPS_NET
     assert len(op.peer_ifname) <= 15 and op.address != op.peer_address
     assert op.route == f"{BASTION_ADDR} dev ops0 scope link src {op.address}"

@@ -8,10 +8,12 @@ namespace and one route, to the bastion's own address. Every connection from it 
 through the bastion (ProxyJump, ``ssh -W``) or nowhere: any other address of the center
 fails locally with "Network is unreachable", and the bastion does not forward.
 
-Addresses come from 198.18.0.0/15 (RFC 2544 benchmarking, never a real network): the
-operator is 198.18.X.2/32 on ``ops0``, the bastion's end of the pair 198.18.X.1/32, X from
-the lab's name. The bastion keeps its topology address; it routes the operator's /32 back
-over the pair.
+The operator is a free address of the bastion's management segment (the top one), as
+a /32 on ``ops0``: an operations terminal of the security management zone, which the
+bastion's hardened sshd admits (``AllowUsers *@<management nets>``); the /32 and the one
+route keep it from every other host of that segment. The bastion's end of the pair is
+198.18.X.1/32 (RFC 2544 benchmarking, never a real network), X from the lab's name; the
+bastion keeps its topology address and routes the operator's /32 back over the pair.
 """
 
 from __future__ import annotations
@@ -69,13 +71,43 @@ def operator_plan(plan: LabPlan) -> OperatorPlan | None:
         raise LabError(f"node {clash!r} of lab {plan.lab} already uses the namespace {ns} "
                        "the operator needs: rename that node in the topology")
     x = int(short_hash(plan.lab, "operator", n=4), 16) % 256
-    address, peer = f"198.18.{x}.2", f"198.18.{x}.1"
+    peer = f"198.18.{x}.1"
+    address = _workstation_address(plan, bastion.mgmt)
     for prefix in plan.center_prefixes:
         if ipaddress.ip_network(prefix).overlaps(OPS_NET):
             raise LabError(f"the center uses {prefix}, inside 198.18.0.0/15 (RFC 2544, "
                            "the lab operator's range): the topology must not use it")
     return OperatorPlan(ns, address, OPS_IF, bastion.name, bastion.host, bastion.netns,
                         bastion.mgmt, peer, "ops" + short_hash(plan.lab, "ops-peer", n=8))
+
+
+def _workstation_address(plan: LabPlan, bastion_address: str) -> str:
+    """The operator's address: a free address of the bastion's management segment, as
+    an operations terminal of the security management zone has, so the bastion's
+    hardened sshd (``AllowUsers *@<management nets>``) admits it as it would a real
+    one. It is a /32 on the veth to the bastion: no other host of that segment is
+    reachable from it, whatever its address says."""
+    from pesdc.addrspace import iter_free
+
+    addr = ipaddress.ip_address(bastion_address)
+    seg = next((s for z in plan.dc.zones for s in z.segments
+                if addr in ipaddress.ip_network(s.subnet)), None)
+    if seg is None:
+        raise LabError(f"the bastion's address {bastion_address} is in no segment of "
+                       f"{plan.dc.name}: the operator cannot take an address beside it")
+    net = ipaddress.ip_network(seg.subnet)
+    used = {ipaddress.ip_address(a.split("/")[0]) for n in plan.nodes.values()
+            for i in n.interfaces for a in i.addresses}
+    used |= {ipaddress.ip_address(s.address) for s in plan.dc.servers}
+    used |= {ipaddress.ip_address(d.mgmt) for d in plan.dc.devices}
+    used |= {ipaddress.ip_address(n.mgmt) for n in plan.nodes.values() if n.mgmt}
+    if seg.gateway:
+        used.add(ipaddress.ip_address(seg.gateway))
+    free = next(iter_free(net, used, reverse=True), None)  # the segment's top free one
+    if free is None:
+        raise LabError(f"the management segment {seg.name} ({seg.subnet}) has no free "
+                       "address for the operator's workstation")
+    return str(free)
 
 
 def _healthy(op: OperatorPlan, live: set[str]) -> bool:

@@ -164,7 +164,13 @@ def endpoints_of(dc: DataCenter, stand_ins: bool = False) -> dict[str, Endpoint]
 
 
 def _control_dir(key: str) -> Path:
-    """ControlPath sockets: a short path (a UNIX socket path has ~104 bytes), private."""
+    """ControlPath sockets: a short path (a UNIX socket path has ~104 bytes), private,
+    and one per network namespace: a master opened from elsewhere (a lab's controller
+    namespace, which reaches every host) must never carry this run's connections."""
+    try:
+        key += ":" + os.readlink("/proc/self/ns/net")
+    except OSError:
+        pass
     d = Path(tempfile.gettempdir()) / f"pesdc-{os.getuid()}" / \
         hashlib.sha256(key.encode()).hexdigest()[:10]
     d.mkdir(parents=True, exist_ok=True)
