@@ -173,6 +173,7 @@ def test_known_secrets_come_from_env_secrets_file_and_state_dir(
     monkeypatch.setenv("PESDC_SECRET_DB_ADMIN_PASSWORD", "Env-Value-31")
     f = tmp_path / "secrets.yaml"
     f.write_text("netadmin_password: File-Value-32\n")
+    f.chmod(0o600)  # a secrets file others can read is refused
     Secrets.load(f)
     generated = secret("weihai", "replication_password")
     priv, pub = backup_keypair("weihai")
@@ -394,6 +395,7 @@ def test_example_runs_write_no_secret_anywhere(
         monkeypatch.setenv(key, value)
     file = tmp_path / "secrets.yaml"
     file.write_text("".join(f"{k}: {v}\n" for k, v in TEST_SECRETS_FILE.items()))
+    file.chmod(0o600)
     secrets = Secrets.load(file)
     provisioned = {"replication_password": secret("weihai", "replication_password"),
                    "backup_private_key": backup_keypair("weihai")[0]}

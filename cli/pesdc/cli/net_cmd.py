@@ -190,14 +190,22 @@ def plan(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path | 
 @_options
 @click.option("--workers", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Devices at once (never both members of a redundancy pair).")
-@click.option("--secrets", "secrets_file", type=click.Path(path_type=Path, dir_okay=False),
-              help="YAML file of name: value secrets (PESDC_SECRET_<NAME> env wins).")
+@click.option("--secrets", "secrets_file", metavar="FILE",
+              type=click.Path(path_type=Path, dir_okay=False),
+              help="Device secrets: a YAML file of name: value strings (mode 600), or the "
+                   "same encrypted with ansible-vault. PESDC_SECRET_<NAME> wins over it.")
+@click.option("--vault-password-file", "vault_password_file", metavar="FILE",
+              type=click.Path(path_type=Path, dir_okay=False),
+              help="The vault password of an encrypted --secrets file (an executable is "
+                   "run, its output read); default $PESDC_VAULT_PASSWORD_FILE, else asked "
+                   "on the terminal.")
 @click.option("--yes", is_flag=True, help="Live: do not ask before pushing (the plan is "
                                           "reviewed already).")
 @click.option("--check", is_flag=True, help="Show the plan only: push nothing.")
 def apply(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path | None,
           limit: tuple[str, ...], as_json: bool, verbose: bool, workers: int,
-          secrets_file: Path | None, yes: bool, check: bool) -> None:
+          secrets_file: Path | None, vault_password_file: Path | None, yes: bool,
+          check: bool) -> None:
     """Back up, push the remediation, save, post-check; roll back on failure. Live
     (--live): shows the plan and asks before pushing (--yes: don't ask)."""
     from pesdc.cli.provision_cmd import holding
@@ -207,16 +215,11 @@ def apply(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path |
     require_target("net apply", lab, live)
 
     _logging(verbose)
-    try:
-        secrets = Secrets.load(secrets_file)
-    except SecretError as exc:
-        _fail(str(exc))
-        return
-    if lab is not None and secrets_file is not None:
-        # The secrets cross into the lab namespace in the environment, not on argv.
-        import os
+    from pesdc.credentials import load_for_cli
 
-        os.environ.update(secrets.as_env())
+    # The environment, then the file (plain or vault); a bad one: one line, exit 2. A lab
+    # run hands the values to its re-execution in the environment, never on argv.
+    secrets = Secrets.of(load_for_cli("net apply", secrets_file, vault_password_file, lab))
     _enter_lab(lab)
     try:
         loaded = load_or_exit(paths)

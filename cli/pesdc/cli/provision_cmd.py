@@ -267,13 +267,27 @@ def _opts(f: Any) -> Any:
 
 @click.command()
 @_opts
+@click.option("--secrets", "secrets_file", metavar="FILE",
+              type=click.Path(path_type=Path, dir_okay=False),
+              help="Secrets (replication_password, backup_private_key): "
+                   "PESDC_SECRET_<NAME> wins, then this file (YAML name: value strings, "
+                   "mode 600, or the same encrypted with ansible-vault), else a value "
+                   "generated once in the state directory (secrets/CENTER/).")
+@click.option("--vault-password-file", "vault_password_file", metavar="FILE",
+              type=click.Path(path_type=Path, dir_okay=False),
+              help="The vault password of an encrypted --secrets file (an executable is "
+                   "run, its output read); default $PESDC_VAULT_PASSWORD_FILE, else asked "
+                   "on the terminal.")
 def plan(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path | None,
-         limit: tuple[str, ...], as_json: bool) -> None:
+         limit: tuple[str, ...], as_json: bool, secrets_file: Path | None,
+         vault_password_file: Path | None) -> None:
     """Per host, what an apply would change (changes nothing)."""
     from pesdc.cli.targeting import require_target
+    from pesdc.provision.secrets import load_for_cli
 
     require_target("plan", lab, live)
     lab_name = _lab_name(lab) if lab is not None else None
+    load_for_cli("plan", secrets_file, vault_password_file, lab_name)  # bad: exit 2
     res, _ = _run("plan", paths, dc, lab_name, limit, as_json, live=live)
     sys.exit(0 if res.ok else 1)
 
@@ -285,15 +299,28 @@ def plan(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path | 
 @click.option("--yes", is_flag=True, help="Live: do not ask before changing (the plan is "
                                           "reviewed already).")
 @click.option("--check", is_flag=True, help="Run the plan only: change nothing.")
+@click.option("--secrets", "secrets_file", metavar="FILE",
+              type=click.Path(path_type=Path, dir_okay=False),
+              help="Secrets (replication_password, backup_private_key): "
+                   "PESDC_SECRET_<NAME> wins, then this file (YAML name: value strings, "
+                   "mode 600, or the same encrypted with ansible-vault), else a value "
+                   "generated once in the state directory (secrets/CENTER/).")
+@click.option("--vault-password-file", "vault_password_file", metavar="FILE",
+              type=click.Path(path_type=Path, dir_okay=False),
+              help="The vault password of an encrypted --secrets file (an executable is "
+                   "run, its output read); default $PESDC_VAULT_PASSWORD_FILE, else asked "
+                   "on the terminal.")
 def apply(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path | None,
           limit: tuple[str, ...], as_json: bool, engine_name: str, yes: bool,
-          check: bool) -> None:
+          check: bool, secrets_file: Path | None, vault_password_file: Path | None) -> None:
     """Bring the servers to the state the topology and graded protection require.
     Live (--live): shows the plan and asks before changing anything (--yes: don't ask)."""
     from pesdc.cli.targeting import require_target
+    from pesdc.provision.secrets import load_for_cli
 
     require_target("apply", lab, live)
     lab_name = _lab_name(lab) if lab is not None else None
+    load_for_cli("apply", secrets_file, vault_password_file, lab_name)  # bad: exit 2
     if check:
         res, _ = _run("plan", paths, dc, lab_name, limit, as_json, live=live)
         sys.exit(0 if res.ok else 1)

@@ -1,4 +1,6 @@
-"""Secrets for provisioning: from the environment, else generated once per center in the
+"""Secrets for provisioning (``replication_password``, ``backup_private_key``): from the
+environment (``PESDC_SECRET_<NAME>``), else the run's secrets file (``--secrets FILE``,
+plain or Ansible Vault: :mod:`pesdc.credentials`), else generated once per center in the
 state directory (mode 0600). Never written to the journal, the HostSpec or a log.
 
 A secret file is created atomically (:func:`pesdc.durable.atomic_write`): a full disk
@@ -13,7 +15,9 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
+from pesdc import credentials
 from pesdc.durable import StateWriteError, atomic_write
 from pesdc.lab.paths import state_dir
 
@@ -30,9 +34,9 @@ def _dir(dc: str) -> Path:
 
 
 def secret(dc: str, name: str) -> str:
-    env = os.environ.get(f"PESDC_SECRET_{name.upper()}")
-    if env:
-        return env
+    given = credentials.active().get(name)  # the environment, then --secrets FILE
+    if given:
+        return given
     f = _dir(dc) / name
     if not f.is_file():
         atomic_write(f, _secrets.token_urlsafe(24), 0o600, what="a secret")
@@ -44,7 +48,12 @@ def secret(dc: str, name: str) -> str:
 
 
 def backup_keypair(dc: str) -> tuple[str, str]:
-    """(private key text, public key line) of the backup server's pull key."""
+    """(private key text, public key line) of the backup server's pull key: the one the
+    environment or the secrets file gives (``backup_private_key``), else generated once
+    in the state directory."""
+    given = credentials.active().get("backup_private_key")
+    if given:
+        return given, _public_line(given, dc)
     d = _dir(dc)
     key = d / "backup_ed25519"
     if not key.is_file():
@@ -73,7 +82,47 @@ def backup_keypair(dc: str) -> tuple[str, str]:
     return key.read_text(), key.with_suffix(".pub").read_text().strip()
 
 
+def _public_line(private: str, dc: str) -> str:
+    """The OpenSSH public key line of a given private key (PEM or OpenSSH format,
+    without a passphrase); the key itself is never in an error."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+
+    data = private.strip().encode() + b"\n"
+    try:
+        key: Any
+        if b"BEGIN OPENSSH PRIVATE KEY" in data:
+            key = serialization.load_ssh_private_key(data, password=None)
+        else:
+            key = serialization.load_pem_private_key(data, password=None)
+        line = key.public_key().public_bytes(serialization.Encoding.OpenSSH,
+                                             serialization.PublicFormat.OpenSSH)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise credentials.CredentialError(
+            f"backup_private_key (from {credentials.active().origin('backup_private_key')}) "
+            "is not a private key without a passphrase, in OpenSSH or PEM form") from None
+    return f"{line.decode()} pesdc-backup@{dc}"
+
+
 def provisioning_secrets(dc: str) -> dict[str, str]:
     priv, _pub = backup_keypair(dc)
     return {"replication_password": secret(dc, "replication_password"),
             "backup_private_key": priv}
+
+
+def load_for_cli(command: str, file: Path | None, vault_password_file: Path | None = None,
+                 lab: str | None = None) -> credentials.Credentials:
+    """The run's credentials for ``pesdc plan``/``apply`` (:func:`pesdc.credentials.
+    load_for_cli`), a given ``backup_private_key`` checked before anything connects: a
+    problem is one line and exit 2."""
+    import sys
+
+    creds = credentials.load_for_cli(command, file, vault_password_file, lab)
+    key = creds.get("backup_private_key")
+    if key:
+        try:
+            _public_line(key, "check")
+        except credentials.CredentialError as exc:
+            print(f"pesdc {command}: {exc}", file=sys.stderr)
+            sys.exit(2)
+    return creds
