@@ -100,7 +100,7 @@ def test_profile_changes_verdicts(tmp_path: Path):
     (["--profile", "/nonexistent.yaml"], "profile"),
     (["--waivers", "{bad}"], "missing justification"),
     (["--static", "--lab", "x"], "choose one of"),
-    (["--live", "/nonexistent-inventory.yml"], "inventory"),
+    (["--live", "/nonexistent.targets.yaml"], "connection profile"),
     (["--dc", "shandong", "--lab", "no-such-lab"], "not up"),
 ])
 def test_bad_input_never_a_traceback(tmp_path: Path, args: list[str], message: str):

@@ -13,7 +13,7 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any
 
 from pesdc.audit.catalog import Catalog
 from pesdc.audit.registry import AuditContext, all_checks
@@ -42,8 +42,7 @@ NOTE_NOTHING = Msg("nothing of this kind in the center", "本中心无此类检�
 class AuditOptions:
     mode: str = "static"  # static, lab, live
     lab: str | None = None
-    inventory: Path | None = None
-    ssh_config: Path | None = None
+    target: Any = None  # live: the Target of a connection profile (pesdc.targets)
     limit: list[str] = field(default_factory=list)
     today: dt.date | None = None
     waivers: list[Waiver] = field(default_factory=list)
@@ -70,10 +69,10 @@ def run_audit(topo: Topology, dc_name: str, catalog: Catalog,
         if opts.mode == "lab" and opts.lab:
             say(f"collecting evidence in lab {opts.lab}")
             hosts = evidence.lab_evidence(ctx, opts.lab, opts.limit or None)
-        elif opts.mode == "live" and opts.inventory:
-            say(f"collecting evidence from the hosts of {opts.inventory}")
-            hosts = evidence.live_evidence(ctx, opts.inventory, opts.ssh_config,
-                                           opts.limit or None)
+        elif opts.mode == "live" and opts.target is not None:
+            say(f"collecting evidence, {opts.target.label}")
+            hosts = evidence.live_evidence(ctx, opts.target, opts.limit or None,
+                                           opts.target.parallel)
     today = opts.today or dt.date.today()
     report = AuditReport(dc.name, dc.title.zh, dc.title.en, ctx.mode, today.isoformat(),
                          catalog.profile, hosts=hosts)

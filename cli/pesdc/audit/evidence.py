@@ -3,7 +3,8 @@
 - static: the rendered configuration (server files, device configurations);
 - lab: the lab's hosts and Linux gear, over the lab's SSH config, from inside the lab's
   controller namespace (the caller re-executes there: network safety rule);
-- live: hosts of a rendered Ansible inventory, with the user's own SSH configuration.
+- live: a live center's hosts and Linux gear through its bastion (``--live PROFILE``:
+  the connection profile's ssh_config, accounts and pinned host keys).
 
 One SSH round trip per host: a POSIX shell script prints every file and command output
 between markers; ``parse_sections`` splits it back into ``file:PATH`` / ``cmd:NAME``.
@@ -19,10 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from pesdc.audit.registry import AuditContext, DeviceEvidence, HostEvidence
-from pesdc.model.schema import DataCenter, Platform
+from pesdc.model.schema import Platform
 from pesdc.redact import redact
 
 if TYPE_CHECKING:
@@ -166,8 +165,54 @@ def lab_evidence(ctx: AuditContext, lab: str, limit: list[str] | None = None,
     from pesdc.lab.plan import build_plan
     from pesdc.provision.desired import DEPLOY_USER
 
-    cfg = str(access(lab).ssh_config)
     plan = plan or build_plan(ctx.topo, ctx.dc.name, lab)
+    return _collect(ctx, access(lab).ssh_config, (DEPLOY_USER, "root"), "lab",
+                    _gear_of(ctx, plan), limit, workers, {})
+
+
+def live_evidence(ctx: AuditContext, target: Any, limit: list[str] | None = None,
+                  workers: int = 8) -> list[str]:
+    """Collect from a live center's hosts and Linux gear through its bastion (``target``,
+    a live :class:`pesdc.targets.target.Target`): its ssh_config, its server accounts in
+    order (the deploy account with sudo: provisioned hosts refuse root), every key read
+    through the bastion and compared with the pinned file first. A host whose key is
+    unknown or changed is not logged in to: its evidence is an error with the message; a
+    device's is the rendered files, marked (as for gear that cannot be read)."""
+    plan = None
+    if target.lab:  # a rehearsal: the lab's stand-ins run the lab plan's gear
+        from pesdc.lab.plan import build_plan
+
+        plan = build_plan(ctx.topo, ctx.dc.name, target.lab)
+    gear = _gear_of(ctx, plan)
+    servers = [s.name for s in ctx.dc.servers if not limit or s.name in limit]
+    eps = [target.endpoints[n] for n in [*servers, *gear] if n in target.endpoints]
+    bad = target.check_keys(eps)
+    blocked = {target.endpoints[n].host: why for n, why in bad.items()}
+    return _collect(ctx, target.ssh_config, tuple(target.server_users()), "live", gear,
+                    limit, workers, blocked)
+
+
+def _gear_of(ctx: AuditContext, plan: LabPlan | None) -> dict[str, tuple[str, str]]:
+    """Linux device -> (its host NAME.CENTER, its role: firewall / router / other), as
+    the lab's plan runs it, or (a live center) by its kind."""
+    out = {}
+    for dv in ctx.dc.devices:
+        if dv.platform is not Platform.linux:
+            continue
+        if plan is not None and dv.name in plan.nodes:
+            node = plan.nodes[dv.name]
+            out[dv.name] = (node.host, node.role)
+        else:
+            out[dv.name] = (f"{dv.name}.{ctx.dc.name}", dv.kind.value)
+    return out
+
+
+def _collect(ctx: AuditContext, ssh_config: Path, users: tuple[str, ...], source: str,
+             gear: dict[str, tuple[str, str]], limit: list[str] | None, workers: int,
+             blocked: dict[str, str]) -> list[str]:
+    """Every server's evidence (one round trip: the collector script on stdin, the first
+    account that answers) and every Linux device's running configuration."""
+    cfg = str(ssh_config)
     d = ctx.dc.name
     a = ctx.dc.security.admins
     script = collector_script([a.system, a.audit, a.security])
@@ -175,31 +220,33 @@ def lab_evidence(ctx: AuditContext, lab: str, limit: list[str] | None = None,
 
     def host(name: str) -> tuple[str, HostEvidence]:
         t = f"{name}.{d}"
+        if t in blocked:
+            return name, HostEvidence(t, source, error=f"not collected: {blocked[t]}")
         return name, collect_host(
-            [["ssh", "-F", cfg, f"{DEPLOY_USER}@{t}", "sudo -n sh -s"],
-             ["ssh", "-F", cfg, f"root@{t}", "sh -s"]], script, "lab", t)
+            [["ssh", "-F", cfg, f"{u}@{t}", "sh -s" if u == "root" else "sudo -n sh -s"]
+             for u in users], script, source, t)
 
-    def gear(name: str) -> tuple[str, dict[str, str], str]:
+    def read_gear(name: str) -> tuple[str, dict[str, str], str]:
         """The running configuration of a Linux device, or why it could not be read."""
-        node = plan.nodes[name]
-        read = GEAR_READ.get(node.role)
+        t, role = gear[name]
+        read = GEAR_READ.get(role)
         if read is None:
             return name, {}, ""  # a Linux switch: nothing running pesdc reads
-        rc, out = _ssh(["ssh", "-F", cfg, node.host, read[0]], "", 30)
+        if t in blocked:
+            return name, {}, f"{t} not connected to: {blocked[t]}"
+        rc, out = _ssh(["ssh", "-F", cfg, t, read[0]], "", 30)
         if rc != 0 or not out.strip():
-            why = f"`{read[0]}` on {node.host}: " + (redact(out.strip()[-200:])
-                                                    or f"exit {rc}")
+            why = f"`{read[0]}` on {t}: " + (redact(out.strip()[-200:]) or f"exit {rc}")
             return name, {}, why
         return name, {read[1]: out}, ""
 
     # --limit narrows the servers; the Linux gear (firewalls, routers) is always read.
-    linux = [dv.name for dv in ctx.dc.devices if dv.platform is Platform.linux]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for name, ev in pool.map(host, [s.name for s in servers]):
             ctx.hosts[name] = ev
-        for name, files, why in pool.map(gear, linux):
+        for name, files, why in pool.map(read_gear, list(gear)):
             if files:
-                ctx.devices[name] = device_evidence(ctx, name, files, "lab")
+                ctx.devices[name] = device_evidence(ctx, name, files, source)
             elif why and name in ctx.devices:
                 # Judged on the rendered files, and every verdict says so.
                 ctx.devices[name].fallback = why
@@ -208,54 +255,3 @@ def lab_evidence(ctx: AuditContext, lab: str, limit: list[str] | None = None,
             if s.name not in limit:
                 ctx.hosts.pop(s.name, None)
     return [f"{s.name}.{d}" for s in servers]
-
-
-def inventory_hosts(path: Path, dc: DataCenter) -> dict[str, dict[str, Any]]:
-    """Servers of the center in a rendered Ansible inventory: node -> host vars."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    out: dict[str, dict[str, Any]] = {}
-
-    def walk(group: Any) -> None:
-        if not isinstance(group, dict):
-            return
-        for name, hv in (group.get("hosts") or {}).items():
-            hv = hv or {}
-            if hv.get("pesdc_center", name.split(".")[-1]) == dc.name:
-                out[hv.get("pesdc_node", name.split(".")[0])] = {"inventory_name": name,
-                                                                 **hv}
-        for child in (group.get("children") or {}).values():
-            walk(child)
-
-    if isinstance(data, dict):
-        for group in data.values():
-            walk(group)
-    return out
-
-
-def live_evidence(ctx: AuditContext, inventory: Path, ssh_config: Path | None = None,
-                  limit: list[str] | None = None, workers: int = 8) -> list[str]:
-    """Collect from real hosts named in a rendered Ansible inventory, with the user's SSH
-    configuration (sudo without a password prompt on the hosts)."""
-    hosts = inventory_hosts(inventory, ctx.dc)
-    a = ctx.dc.security.admins
-    script = collector_script([a.system, a.audit, a.security])
-    base = ["ssh", "-o", "BatchMode=yes"] + (["-F", str(ssh_config)] if ssh_config else [])
-    servers = [s for s in ctx.dc.servers if s.name in hosts and (not limit or s.name in limit)]
-
-    def host(name: str) -> tuple[str, HostEvidence]:
-        hv = hosts[name]
-        addr = str(hv.get("ansible_host") or hv["inventory_name"])
-        user = hv.get("ansible_user")
-        dest = f"{user}@{addr}" if user else addr
-        cmds = [[*base, dest, "sudo -n sh -s"]]
-        if user == "root":
-            cmds = [[*base, dest, "sh -s"]]
-        return name, collect_host(cmds, script, "live", f"{name}.{ctx.dc.name}")
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for name, ev in pool.map(host, [s.name for s in servers]):
-            ctx.hosts[name] = ev
-    for s in ctx.dc.servers:
-        if s.name not in hosts or (limit and s.name not in limit):
-            ctx.hosts.pop(s.name, None)
-    return [f"{s.name}.{ctx.dc.name}" for s in servers]

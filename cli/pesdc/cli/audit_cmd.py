@@ -28,12 +28,11 @@ if TYPE_CHECKING:
               help="From the topology and the rendered configurations only (the default).")
 @click.option("--lab", "lab_name", metavar="LAB",
               help="Static, plus evidence collected from the hosts and Linux gear of LAB.")
-@click.option("--live", "inventory", metavar="INVENTORY",
+@click.option("--live", "live", metavar="PROFILE",
               type=click.Path(path_type=Path, dir_okay=False),
-              help="Static, plus evidence from the hosts of a rendered Ansible inventory "
-                   "(your SSH configuration; passwordless sudo on the hosts).")
-@click.option("--ssh-config", type=click.Path(path_type=Path, dir_okay=False),
-              help="With --live: the SSH configuration file (default: ssh's own).")
+              help="Static, plus evidence from the hosts and Linux gear of the live center "
+                   "of this connection profile, through its bastion (pinned keys; the "
+                   "deploy account with passwordless sudo).")
 @click.option("--limit", multiple=True, metavar="SERVER",
               help="With --lab/--live: collect evidence from these servers only.")
 @click.option("--format", "fmt", type=click.Choice(["html", "json", "junit", "md"]),
@@ -50,8 +49,8 @@ if TYPE_CHECKING:
 @click.option("--fail-under", type=click.FloatRange(0, 100),
               help="Exit 1 when the overall score is below this.")
 def audit(paths: tuple[Path, ...], dc: str | None, all_centers: bool, static: bool,
-          lab_name: str | None, inventory: Path | None, ssh_config: Path | None,
-          limit: tuple[str, ...], fmt: str, lang: str, output: Path | None,
+          lab_name: str | None, live: Path | None, limit: tuple[str, ...], fmt: str,
+          lang: str, output: Path | None,
           waivers: Path | None, profile: Path | None, today: dt.datetime | None,
           fail_under: float | None) -> None:
     """Audit a center against MLPS 2.0 level 3: every item 符合 / 部分符合 / 不符合 /
@@ -61,12 +60,12 @@ def audit(paths: tuple[Path, ...], dc: str | None, all_centers: bool, static: bo
     from pesdc.audit.waivers import load_waivers
     from pesdc.lab.errors import LabError
 
-    if sum(bool(x) for x in (static, lab_name, inventory)) > 1:
-        raise click.UsageError("choose one of --static, --lab LAB, --live INVENTORY")
+    if sum(bool(x) for x in (static, lab_name, live)) > 1:
+        raise click.UsageError("choose one of --static, --lab LAB, --live PROFILE")
     loaded = load_or_exit(paths)
     topo = loaded.topology
     if all_centers:
-        if lab_name or inventory or dc:
+        if lab_name or live or dc:
             raise click.UsageError("--all is a static audit of every center (no --dc, "
                                    "--lab or --live)")
         _audit_all(topo, profile, fmt, output)
@@ -83,11 +82,14 @@ def audit(paths: tuple[Path, ...], dc: str | None, all_centers: bool, static: bo
     except CatalogError as exc:
         click.echo(f"pesdc audit: {exc}", err=True)
         sys.exit(2)
-    if inventory is not None and not inventory.is_file():
-        raise click.UsageError(f"inventory {inventory} is not a file")
-    mode = "lab" if lab_name else "live" if inventory else "static"
-    opts = AuditOptions(mode=mode, lab=lab_name, inventory=inventory, ssh_config=ssh_config,
-                        limit=list(limit), today=day, waivers=waived)
+    mode = "lab" if lab_name else "live" if live else "static"
+    target = None
+    if live is not None:
+        from pesdc.cli.targeting import live_target_or_exit
+
+        target = live_target_or_exit("audit", topo, live, name)
+    opts = AuditOptions(mode=mode, lab=lab_name, target=target, limit=list(limit),
+                        today=day, waivers=waived)
     try:
         if lab_name:
             from pesdc.lab.enter import reexec_inside
@@ -101,6 +103,11 @@ def audit(paths: tuple[Path, ...], dc: str | None, all_centers: bool, static: bo
     except OSError as exc:
         click.echo(f"pesdc audit: {exc}", err=True)
         sys.exit(2)
+    finally:
+        if target is not None:
+            from pesdc.targets.target import close
+
+            close(target)
     _write(report, catalog, topo, fmt, lang, output)
     _summarise(report, name, mode, output)
     # An audit that could not observe is not a finished assessment: it fails.

@@ -10,8 +10,11 @@ import click
 from rich.table import Table
 
 from pesdc.cli.common import TerminalConsole, center_name, load_or_exit
+from pesdc.cli.targeting import live_option, live_target_or_exit, require_target
 from pesdc.lab.errors import LabError
+from pesdc.model.tree import Topology
 from pesdc.verdict import WORDS, Verdict, summary
+from pesdc.verify.checks import VerifyReport
 from pesdc.verify.run import PARTS
 
 
@@ -20,6 +23,7 @@ from pesdc.verify.run import PARTS
 @click.option("--dc", help="The center (default: the only city center).")
 @click.option("--lab", "lab_name", is_flag=False, flag_value="", default=None,
               help="Verify the lab of the center (LAB name defaults to the center's).")
+@live_option()
 @click.option("--junit", type=click.Path(path_type=Path), help="Write JUnit XML here.")
 @click.option("--html", "html_out", type=click.Path(path_type=Path),
               help="Write the HTML page (the center's picture coloured by result) here.")
@@ -28,29 +32,32 @@ from pesdc.verify.run import PARTS
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="zh", show_default=True,
               help="Language of the HTML picture.")
 def verify(paths: tuple[Path, ...], dc: str | None, lab_name: str | None,
-           junit: Path | None, html_out: Path | None, only: tuple[str, ...],
-           lang: str) -> None:
-    """Check hosts, isolation (real packets), device drift, routing and links."""
+           live: Path | None, junit: Path | None, html_out: Path | None,
+           only: tuple[str, ...], lang: str) -> None:
+    """Check hosts, isolation (real packets), device drift, routing and links, on a lab
+    (--lab) or a live center through its bastion (--live PROFILE)."""
+    require_target("verify", lab_name, live)
     loaded = load_or_exit(paths)
     name = center_name(loaded.topology, dc)
-    if lab_name is None:
-        raise click.UsageError("verify runs against a lab (--lab); live verification of "
-                               "production hosts is `--lab` with a lab name today")
-    lab = lab_name or name
-    from pesdc.lab.enter import reexec_inside
+    from pesdc.verify.report import html_page, junit_xml
 
-    try:
-        reexec_inside(lab)  # every connection from the lab's controller namespace
-        from pesdc.verify.report import html_page, junit_xml
-        from pesdc.verify.run import verify_lab
+    console = TerminalConsole(stderr=True)
+    if live is not None:
+        report = _verify_live(loaded.topology, name, live, tuple(only) or PARTS, console)
+    else:
+        lab = lab_name or name
+        from pesdc.lab.enter import reexec_inside
 
-        console = TerminalConsole(stderr=True)
-        with console.status(f"verifying {name} in lab {lab}") as st:
-            report = verify_lab(loaded.topology, name, lab, tuple(only) or PARTS,
-                                progress=lambda m: st.update(m))
-    except LabError as exc:
-        click.echo(f"pesdc verify: {exc}", err=True)
-        sys.exit(2)
+        try:
+            reexec_inside(lab)  # every connection from the lab's controller namespace
+            from pesdc.verify.run import verify_lab
+
+            with console.status(f"verifying {name} in lab {lab}") as st:
+                report = verify_lab(loaded.topology, name, lab, tuple(only) or PARTS,
+                                    progress=lambda m: st.update(m))
+        except LabError as exc:
+            click.echo(f"pesdc verify: {exc}", err=True)
+            sys.exit(2)
     if junit:
         junit.write_text(junit_xml(report), encoding="utf-8")
     if html_out:
@@ -81,3 +88,18 @@ def verify(paths: tuple[Path, ...], dc: str | None, lab_name: str | None,
     line = summary(counts)
     out.print(f"[green]PASS[/] ({line})" if report.ok else f"[red]FAIL[/] ({line})")
     sys.exit(0 if report.ok else 1)
+
+
+def _verify_live(topo: Topology, name: str, live: Path, parts: tuple[str, ...],
+                 console: TerminalConsole) -> VerifyReport:
+    """verify on the live center of a profile: no namespace, every connection through
+    its bastion with the pinned keys."""
+    from pesdc.targets.target import close
+    from pesdc.verify.run import verify_live
+
+    target = live_target_or_exit("verify", topo, live, name)
+    try:
+        with console.status(f"verifying {name}, {target.label}") as st:
+            return verify_live(topo, name, target, parts, progress=lambda m: st.update(m))
+    finally:
+        close(target)

@@ -4,7 +4,8 @@ The expectations come from the same HostSpec the engines apply: packages, files,
 services, the exact set of listening ports, the administrators' sudo duties, the log
 server its logs reach and the time source it follows; replication and backups from the
 center's databases. So verify cannot drift from provisioning. Connections go through
-the lab's ssh_config (ControlMaster: one shared connection per host).
+the target's ssh_config (:class:`Reach`: a lab's, or a live center's through its
+bastion; ControlMaster: one shared connection per host).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import re
 import shlex
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,27 +32,60 @@ from pesdc.verify.checks import Check
 Host = Any  # testinfra.host.Host
 
 
-_CONNECTED: dict[str, Host] = {}
+LAB_USERS = (DEPLOY_USER, "root")  # a lab's hosts: the deploy account, then root
 
 
-def connect(host: str, ssh_config: Path) -> Host:
+class HostKeyRefused(RuntimeError):
+    """A live host whose key is not the pinned one (or none is pinned): not connected."""
+
+
+@dataclass(frozen=True)
+class Reach:
+    """How verify reaches the hosts: an OpenSSH configuration (a lab's, or a live
+    center's through its bastion), the accounts tried in order (the deploy account logs
+    in and sudo runs the checks; root runs them itself), and the hosts (NAME.CENTER)
+    that must not be connected to, with why (a live host key that is not the pinned
+    one)."""
+
+    ssh_config: Path
+    users: tuple[str, ...] = LAB_USERS
+    blocked: Mapping[str, str] = field(default_factory=dict)
+
+
+Via = Path | Reach  # an ssh_config alone is a lab's: its accounts, nothing blocked
+
+
+def reach_of(via: Via) -> Reach:
+    return via if isinstance(via, Reach) else Reach(via)
+
+
+_CONNECTED: dict[tuple[str, str], Host] = {}
+
+
+def connect(host: str, via: Via) -> Host:
     """A testinfra host. Provisioned hosts refuse root logins (PermitRootLogin no): the
-    deploy account logs in and sudo runs the checks; a fresh host still takes root."""
-    if host in _CONNECTED:
-        return _CONNECTED[host]
+    deploy account logs in and sudo runs the checks; a fresh host still takes root. A
+    host whose key was refused (``Reach.blocked``) is never connected to."""
+    r = reach_of(via)
+    if host in r.blocked:
+        raise HostKeyRefused(r.blocked[host])
+    key = (host, str(r.ssh_config))
+    if key in _CONNECTED:
+        return _CONNECTED[key]
     last = ""
-    for url, sudo in ((f"ssh://{DEPLOY_USER}@{host}", True), (f"ssh://root@{host}", False)):
-        h = testinfra.get_host(url, ssh_config=str(ssh_config), sudo=sudo)
+    for user in r.users:
+        h = testinfra.get_host(f"ssh://{user}@{host}", ssh_config=str(r.ssh_config),
+                               sudo=user != "root")
         try:
             res = h.run("true")
         except RuntimeError as exc:
             last = str(exc)
             continue
         if res.rc == 0:
-            _CONNECTED[host] = h
+            _CONNECTED[key] = h
             return h
         last = res.stderr
-    raise RuntimeError(f"cannot log in to {host} as {DEPLOY_USER} or root: {last[-300:]}")
+    raise RuntimeError(f"cannot log in to {host} as {' or '.join(r.users)}: {last[-300:]}")
 
 
 def _sudo_commands(sudo_l: str) -> set[str]:
@@ -161,14 +196,16 @@ class _HostRun:
     when it could not be logged in to at all), the checks still to come are errors with
     that cause, without waiting on each: the report names every check."""
 
-    def __init__(self, spec: HostSpec, ssh_config: Path) -> None:
+    def __init__(self, spec: HostSpec, via: Via) -> None:
         self.spec = spec
         self.t = spec.host
         self.checks: list[Check] = []
         self.down: list[str] = []  # the cause, once the host has stopped answering
         self.h: Host = None
         try:
-            self.h = connect(self.t, ssh_config)
+            self.h = connect(self.t, via)
+        except HostKeyRefused as exc:  # the host key error itself is reported once, by
+            self.down.append(f"not connected: {exc}")  # the run (verify_live)
         except Exception as exc:  # unreachable: every check is an error with this cause
             self.down.append(f"host unreachable: cannot log in over SSH: {str(exc)[-300:]}")
             self.checks.append(Check.errored(self.t, "reachability", "ssh", self.down[0],
@@ -427,7 +464,7 @@ def _audit(r: _HostRun, spec: HostSpec) -> None:
 HOST_STEPS = (_packages, _services, _ports, _files, _users, _sudo, _locked, _audit)
 
 
-def check_host(topo: Topology, dc_name: str, server: str, ssh_config: Path,
+def check_host(topo: Topology, dc_name: str, server: str, ssh_config: Via,
                lab: bool = True, *, spec: HostSpec | None = None) -> list[Check]:
     """Every host check of one server, against its HostSpec (built here unless given).
     What could not be observed is an error under the check's name (:class:`_HostRun`),
@@ -463,7 +500,7 @@ def _log_server(topo: Topology, dc_name: str, senders: list[str],
     return None
 
 
-def check_logs(topo: Topology, dc_name: str, ssh_config: Path, senders: list[str], *,
+def check_logs(topo: Topology, dc_name: str, ssh_config: Via, senders: list[str], *,
                specs: dict[str, HostSpec] | None = None) -> list[Check]:
     """A message logged on each host arrives at the log server within seconds. A sender
     or a log server that cannot be reached is an error for the hosts it concerns; a host
@@ -517,7 +554,7 @@ def check_logs(topo: Topology, dc_name: str, ssh_config: Path, senders: list[str
 TIME_CHECK = "synchronised to the center's time source"
 
 
-def check_time(topo: Topology, dc_name: str, server: str, ssh_config: Path, *,
+def check_time(topo: Topology, dc_name: str, server: str, ssh_config: Via, *,
                spec: HostSpec | None = None) -> list[Check]:
     """The host follows its time sources (the HostSpec's; a time source itself is not
     checked here)."""
@@ -554,7 +591,7 @@ def check_time(topo: Topology, dc_name: str, server: str, ssh_config: Path, *,
                   out)]
 
 
-def check_replication(topo: Topology, dc_name: str, ssh_config: Path) -> list[Check]:
+def check_replication(topo: Topology, dc_name: str, ssh_config: Via) -> list[Check]:
     """The standby streams from the primary (pg_stat_replication on the primary). No
     answer from the primary, or psql failing there, is an error; an answer without the
     standby streaming is a failure."""
@@ -650,7 +687,7 @@ def _backup_problems(d: str, now: int, dumps: str, failed_at: str, cron: str,
     return problems, observed
 
 
-def _backup_check(t: str, d: str, db_name: str, ssh_config: Path) -> Check:
+def _backup_check(t: str, d: str, db_name: str, ssh_config: Via) -> Check:
     """One database's backups on its backup host ``t`` (their directory ``d``)."""
     name = f"backup of {db_name} present, current and its last run ok"
     expected = f"{d}/{db_name}-*.dump within its schedule, no failed run"
@@ -682,7 +719,7 @@ def _backup_check(t: str, d: str, db_name: str, ssh_config: Path) -> Check:
     return Check(t, "backups", name, not problems, expected, observed[:500], evidence)
 
 
-def check_backups(topo: Topology, dc_name: str, ssh_config: Path) -> list[Check]:
+def check_backups(topo: Topology, dc_name: str, ssh_config: Via) -> list[Check]:
     """Per database with a backup target, on the backup host: the newest dump exists and
     is younger than the nightly job's schedule allows (its cron line, period + 1 h), and
     the job's latest run did not fail (it leaves ``DIR/.last-run-FAILED`` on failure and

@@ -1,8 +1,10 @@
 """Network checks: isolation by real packets, the firewall policy read back from the
 devices, configuration drift, routing neighbours and routes, municipal link latency.
 
-All commands reach the gear over SSH from the controller (the lab's ssh_config): what
-an engineer would do against real devices, not a peek into the namespaces.
+All commands reach the gear over SSH (the target's ssh_config: from a lab's controller,
+or through a live center's bastion): what an engineer would do against real devices,
+not a peek into the namespaces. Isolation probes and link latency run in the lab's
+namespaces (a live run reports them as errors: not observed).
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import json
 import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from pesdc.lab.plan import LabPlan
 from pesdc.lab.probe import plan_probes, run_probes
@@ -19,15 +20,21 @@ from pesdc.model.schema import DeviceKind, Site
 from pesdc.model.tree import Topology
 from pesdc.render.context import primary_center_links
 from pesdc.verify.checks import Check
+from pesdc.verify.hosts import Via, reach_of
 
 NO_ANSWER = -1  # the command did not finish (a timeout) or could not be started
 
 
-def ssh(ssh_config: Path, host: str, command: str, timeout: float = 30) -> tuple[int, str]:
+def ssh(ssh_config: Via, host: str, command: str, timeout: float = 30) -> tuple[int, str]:
     """Exit status and output; a timeout or a failure to start ssh is ``NO_ANSWER`` with
-    its cause as the output, never an exception: verify reports it, it does not crash."""
+    its cause as the output, never an exception: verify reports it, it does not crash.
+    A host whose key was refused (``Reach.blocked``) is not connected to: ``NO_ANSWER``
+    with the refusal."""
+    r = reach_of(ssh_config)
+    if host in r.blocked:
+        return NO_ANSWER, f"not connected: {r.blocked[host]}"
     try:
-        res = subprocess.run(["ssh", "-F", str(ssh_config), host, command],
+        res = subprocess.run(["ssh", "-F", str(r.ssh_config), host, command],
                              capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return NO_ANSWER, f"ssh {host} {command!r}: no answer within {timeout:g} s"
@@ -111,16 +118,18 @@ def running_accepts(nft_json: str) -> tuple[set[str], int]:
 POLICY_CHECK = "forward policy equals the rendered one"
 
 
-def check_policy(plan: LabPlan, ssh_config: Path, rendered: dict[str, str]) -> list[Check]:
+def check_policy(plan: LabPlan | None, ssh_config: Via, rendered: dict[str, str],
+                 center: str = "") -> list[Check]:
     """Each firewall's running forward policy equals the rendered one, rule for rule. A
     ruleset that cannot be read (device unreachable, nft failing, JSON that does not
-    parse) is an error; an empty or flushed ruleset is read, and fails."""
+    parse) is an error; an empty or flushed ruleset is read, and fails. ``plan``: the
+    lab's (its stand-ins); None: a live center's own Linux firewalls (``center``)."""
     out = []
     for name, text in sorted(rendered.items()):
-        node = plan.nodes[name]
+        host = plan.nodes[name].host if plan is not None else f"{name}.{center}"
         want = expected_accepts(text)
         expected = f"{len(want)} allow rules, default deny"
-        rc, raw = ssh(ssh_config, node.host, "nft -j list ruleset")
+        rc, raw = ssh(ssh_config, host, "nft -j list ruleset")
         cause = unobserved(rc, raw, "nft -j list ruleset")
         if not cause:
             try:
@@ -128,7 +137,7 @@ def check_policy(plan: LabPlan, ssh_config: Path, rendered: dict[str, str]) -> l
             except (ValueError, AttributeError, TypeError) as exc:
                 cause = f"nft -j list ruleset: unreadable JSON ({exc}): {raw[:200]}"
         if cause:
-            out.append(Check.errored(node.host, "policy", POLICY_CHECK, cause, expected))
+            out.append(Check.errored(host, "policy", POLICY_CHECK, cause, expected))
             continue
         missing, extra = sorted(want - have), sorted(have - want)
         ok = not missing and not extra and anonymous == 0
@@ -136,20 +145,25 @@ def check_policy(plan: LabPlan, ssh_config: Path, rendered: dict[str, str]) -> l
             [f"missing: {', '.join(missing)}"] * bool(missing) +
             [f"extra: {', '.join(extra)}"] * bool(extra) +
             [f"{anonymous} accept rule(s) pesdc did not write"] * bool(anonymous))
-        out.append(Check(node.host, "policy", POLICY_CHECK, ok, expected, observed,
-                         "" if ok else _nft_text(ssh_config, node.host)))
+        out.append(Check(host, "policy", POLICY_CHECK, ok, expected, observed,
+                         "" if ok else _nft_text(ssh_config, host)))
     return out
 
 
-def _nft_text(ssh_config: Path, host: str) -> str:
+def _nft_text(ssh_config: Via, host: str) -> str:
     return ssh(ssh_config, host, "nft list chain inet pesdc forward")[1][-1500:]
 
 
-def check_routing(topo: Topology, plan: LabPlan, ssh_config: Path) -> list[Check]:
+def check_routing(topo: Topology, plan: LabPlan | None, ssh_config: Via,
+                  dc_name: str = "") -> list[Check]:
     """OSPF neighbours Full and a route to every site, read from each router's FRR. No
-    answer, or JSON that does not parse, is an error under the check's name."""
-    dc = plan.lab_dc
-    out = []
+    answer, or JSON that does not parse, is an error under the check's name. ``plan``:
+    the lab's stand-ins; None: a live center's own routers (``dc_name``), where a router
+    that does not run FRR is an error (its configuration is compared under drift)."""
+    from pesdc.platforms import kind_of
+
+    dc = plan.lab_dc if plan is not None else topo.datacenters[dc_name]
+    out: list[Check] = []
     routers = [d for d in dc.devices if d.kind is DeviceKind.router and d.ospf is not None]
     sites = [s for s in dc.sites if s.subnet]
     routes_name = f"routes to all {len(sites)} sites"
@@ -168,12 +182,20 @@ def check_routing(topo: Topology, plan: LabPlan, ssh_config: Path) -> list[Check
         return data, raw, ""
 
     for dev in routers:
-        host = f"{dev.name}.{plan.dc.name}"
+        host = f"{dev.name}.{dc.name}"
         expected = {d.ospf.router_id or d.loopback or d.mgmt for d in routers
                     if d is not dev and d.ospf is not None}
         expected |= {u.peer_address for u in dc.uplinks for i in dev.interfaces
                      if i.uplink == u.name and u.peer_address}
         want = ", ".join(sorted(x for x in expected if x))
+        if plan is None and not kind_of(dev).name.startswith("linux"):
+            why = (f"{dev.name} runs {kind_of(dev).name}, not FRR: verify reads OSPF "
+                   "neighbours and routes from FRR's JSON only (its running configuration "
+                   "is compared under drift)")
+            out += [Check.errored(host, "routing", "OSPF neighbours Full", why, want),
+                    Check.errored(host, "routing", routes_name, why,
+                                  "an installed route to every site subnet")]
+            continue
         data, raw, cause = read(host, "show ip ospf neighbor json")
         neighbors = data.get("neighbors", {}) if not cause else {}
         if not cause and not isinstance(neighbors, dict):

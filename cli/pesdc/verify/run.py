@@ -1,4 +1,5 @@
-"""Run every verify check of a center in the lab, hosts in parallel.
+"""Run every verify check of a center (a lab, or a live center through its bastion),
+hosts in parallel.
 
 Verify never stops short: a check function that raises (a timeout, a crash) becomes an
 error under its target with the cause, and every other check still runs and is
@@ -9,15 +10,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
+from typing import Any
 
 from pesdc.lab.enter import access
 from pesdc.lab.plan import LabPlan, build_plan
+from pesdc.model.schema import DeviceKind
 from pesdc.model.tree import Topology
 from pesdc.provision.desired import desired_state
 from pesdc.provision.spec import HostSpec
+from pesdc.render.context import CenterFacts
 from pesdc.verify import hosts, network
 from pesdc.verify.checks import Check, VerifyReport
+from pesdc.verify.hosts import Reach, Via
 
 PARTS = ("hosts", "isolation", "policy", "drift", "routing", "links")
 Progress = Callable[[str], None]
@@ -28,12 +32,13 @@ def _cause(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:500]
 
 
-def _drift(topo: Topology, plan: LabPlan) -> list[Check]:
+def _drift(topo: Topology, dc_name: str, plan: LabPlan | None,
+           live: Any = None) -> list[Check]:
     from pesdc.netpush import plan_network
 
-    dc_name = plan.dc.name
     try:
-        run = plan_network(topo, dc_name, plan.lab, plan=plan)
+        run = plan_network(topo, dc_name, plan.lab if plan is not None and live is None
+                           else None, plan=plan, live=live)
     except Exception as exc:  # the whole network plan could not run: nothing observed
         return [Check.errored(dc_name, "drift", "network devices reachable",
                               f"the network plan could not run: {_cause(exc)}", "plan")]
@@ -59,8 +64,12 @@ def _guarded(target: str, category: str, what: str, fn: Callable[[], list[Check]
         return [Check.errored(target, category, f"{what} could run", _cause(exc))]
 
 
-def _policy(plan: LabPlan, ssh_config: Path) -> list[Check]:
-    """The firewalls' running policy against the one the plan rendered for them."""
+def _policy(plan: LabPlan | None, ssh_config: Via, facts: CenterFacts | None = None
+            ) -> list[Check]:
+    """The firewalls' running policy against the one the plan rendered for them (a
+    live center without stand-ins: its Linux firewalls, rendered from its facts)."""
+    if plan is None:
+        return _live_policy(facts, ssh_config) if facts is not None else []
     try:
         rendered = plan.gear()
     except Exception as exc:
@@ -72,27 +81,106 @@ def _policy(plan: LabPlan, ssh_config: Path) -> list[Check]:
     return network.check_policy(plan, ssh_config, fw)
 
 
-def _host_spec(topo: Topology, plan: LabPlan, server: str) -> tuple[HostSpec | None,
-                                                                      list[Check]]:
-    """The server's HostSpec, derived once for its host and time checks with the plan's
-    center facts; without one, nothing can be checked: both are errors with the cause."""
+def _live_policy(facts: CenterFacts, ssh_config: Via) -> list[Check]:
+    from pesdc.model.diagnostics import Diagnostic
+    from pesdc.platforms import kind_of
+    from pesdc.render import render_device_files
+
+    dc = facts.dc
+    fw: dict[str, str] = {}
+    out: list[Check] = []
+    for d in dc.devices:
+        if d.kind is not DeviceKind.firewall:
+            continue
+        host = f"{d.name}.{dc.name}"
+        if not kind_of(d).name.startswith("linux"):
+            out.append(Check(host, "policy", network.POLICY_CHECK, True, skipped=(
+                f"a {kind_of(d).name} firewall: its running configuration is compared "
+                "line by line under drift; the nftables read-back is for Linux ones")))
+            continue
+        problems: list[Diagnostic] = []
+        try:
+            files = render_device_files(facts, d.name, problems)
+        except Exception as exc:
+            out.append(Check.errored(host, "policy", network.POLICY_CHECK,
+                                     f"its policy could not be rendered: {_cause(exc)}"))
+            continue
+        if "nftables.conf" in files:
+            fw[d.name] = files["nftables.conf"]
+        else:
+            out.append(Check.errored(host, "policy", network.POLICY_CHECK, "no nftables.conf "
+                                     "rendered: " + "; ".join(x.message for x in problems)))
+    return out + network.check_policy(None, ssh_config, fw, dc.name)
+
+
+def _host_spec(topo: Topology, dc_name: str, facts: CenterFacts, server: str,
+               lab: bool) -> tuple[HostSpec | None, list[Check]]:
+    """The server's HostSpec, derived once for its host and time checks with the center
+    facts of the run; without one, nothing can be checked: both are errors with the
+    cause."""
     try:
-        return desired_state(topo, plan.dc.name, server, True, facts=plan.facts), []
+        return desired_state(topo, dc_name, server, lab, facts=facts), []
     except Exception as exc:
-        host = f"{server}.{plan.dc.name}"
+        host = f"{server}.{dc_name}"
         return None, [Check.errored(host, "verify", "host checks could run", _cause(exc)),
                       Check.errored(host, "time", "time check could run", _cause(exc))]
 
 
 def verify_lab(topo: Topology, dc_name: str, lab: str, parts: tuple[str, ...] = PARTS,
                progress: Progress | None = None) -> VerifyReport:
-    """Every part of verify on one lab plan: built once here, every part reads it."""
+    """Every part of verify on one lab plan: built once here, every part reads it (call
+    from inside the lab's controller namespace)."""
     started = time.monotonic()
-    say = progress or (lambda _m: None)
     plan = build_plan(topo, dc_name, lab)
     acc = access(lab)
-    report = VerifyReport(dc_name)
     servers = [s.name for s in plan.dc.servers if s.name in plan.nodes]
+    report = _verify(topo, dc_name, plan, plan.facts, servers, Reach(acc.ssh_config), parts,
+                     progress, None, [])
+    report.seconds = round(time.monotonic() - started, 1)
+    return report
+
+
+KEY_CHECK = "host key is the pinned one"
+LIVE_NAMESPACE_PARTS = {
+    "links": "link latency is measured from the center's routers inside the lab's "
+             "namespaces; a live run has no such vantage point through the bastion",
+}
+
+
+def verify_live(topo: Topology, dc_name: str, target: Any, parts: tuple[str, ...] = PARTS,
+                progress: Progress | None = None) -> VerifyReport:
+    """Every part of verify on a live center through its bastion (``target``, a live
+    :class:`pesdc.targets.target.Target`): every host's key is read through the bastion
+    and compared with the pinned file first; a host whose key is unknown or changed is
+    an error (its message) and none of its checks connect. The parts that need the lab's
+    namespaces are errors: nothing was observed."""
+    started = time.monotonic()
+    say = progress or (lambda _m: None)
+    dc = topo.datacenters[dc_name]
+    # A rehearsal profile (the lab's stand-ins): the lab's plan says what runs there.
+    plan = build_plan(topo, dc_name, target.lab) if target.lab else None
+    facts = plan.facts if plan is not None else CenterFacts.of(topo, dc)
+    say(f"checking host keys through {target.label}")
+    reachable = [ep for ep in target.endpoints.values() if ep.klass != "devices"]
+    bad = target.check_keys(reachable)
+    blocked = {target.endpoints[n].host: why for n, why in bad.items()}
+    first = [Check.errored(target.endpoints[n].host, "reachability", KEY_CHECK, why,
+                           "the pinned key") for n, why in sorted(bad.items())]
+    servers = [s.name for s in dc.servers]
+    reach = Reach(target.ssh_config, tuple(target.server_users()), blocked)
+    report = _verify(topo, dc_name, plan, facts, servers, reach, parts, progress, target,
+                     first)
+    report.seconds = round(time.monotonic() - started, 1)
+    return report
+
+
+def _verify(topo: Topology, dc_name: str, plan: LabPlan | None, facts: CenterFacts,
+            servers: list[str], reach: Reach, parts: tuple[str, ...],
+            progress: Progress | None, live: Any, first: list[Check]) -> VerifyReport:
+    say = progress or (lambda _m: None)
+    report = VerifyReport(dc_name)
+    report.checks += first
+    lab_hosts = plan is not None  # the HostSpecs of lab hosts (a lab, or its stand-ins)
     # (target, category, what) of each submitted check: where its error goes if it raises
     jobs: list[tuple[str, str, str, Future[list[Check]]]] = []
     with ThreadPoolExecutor(max_workers=10) as pool:
@@ -104,28 +192,37 @@ def verify_lab(topo: Topology, dc_name: str, lab: str, parts: tuple[str, ...] = 
             say(f"checking {len(servers)} hosts")
             specs = {}
             for s in servers:
-                spec, errors = _host_spec(topo, plan, s)
+                spec, errors = _host_spec(topo, dc_name, facts, s, lab_hosts)
                 report.checks += errors
                 if spec is None:
                     continue
                 specs[s] = spec
                 submit(spec.host, "verify", "host checks", hosts.check_host, topo, dc_name,
-                       s, acc.ssh_config, spec=spec)
+                       s, reach, spec=spec)
                 submit(spec.host, "time", "time check", hosts.check_time, topo, dc_name, s,
-                       acc.ssh_config, spec=spec)
+                       reach, spec=spec)
             submit(dc_name, "logs", "log delivery check", hosts.check_logs, topo, dc_name,
-                   acc.ssh_config, servers, specs=specs)
+                   reach, servers, specs=specs)
             submit(dc_name, "replication", "replication check", hosts.check_replication,
-                   topo, dc_name, acc.ssh_config)
+                   topo, dc_name, reach)
             submit(dc_name, "backups", "backup check", hosts.check_backups, topo, dc_name,
-                   acc.ssh_config)
+                   reach)
         if "routing" in parts:
-            submit(dc_name, "routing", "routing check", network.check_routing, topo, plan,
-                   acc.ssh_config)
+            if plan is not None:
+                submit(dc_name, "routing", "routing check", network.check_routing, topo,
+                       plan, reach)
+            else:
+                submit(dc_name, "routing", "routing check", network.check_routing, topo,
+                       None, reach, dc_name)
         if "links" in parts:
-            submit(dc_name, "links", "link check", network.check_links, topo, plan)
+            if live is None and plan is not None:
+                submit(dc_name, "links", "link check", network.check_links, topo, plan)
+            else:
+                report.checks.append(Check.errored(
+                    dc_name, "links", "link latency could be measured",
+                    f"not observed in a live run: {LIVE_NAMESPACE_PARTS['links']}"))
         if "policy" in parts:
-            submit(dc_name, "policy", "policy check", _policy, plan, acc.ssh_config)
+            submit(dc_name, "policy", "policy check", _policy, plan, reach, facts)
         for target, category, what, f in jobs:
             try:
                 report.checks += f.result()
@@ -134,11 +231,24 @@ def verify_lab(topo: Topology, dc_name: str, lab: str, parts: tuple[str, ...] = 
                                                    _cause(exc)))
     if "isolation" in parts:
         say("probing isolation")
-        report.checks += _guarded(dc_name, "isolation", "isolation probe",
-                                  lambda: network.check_isolation(topo, plan))
+        if live is None and plan is not None:
+            report.checks += _guarded(dc_name, "isolation", "isolation probe",
+                                      lambda: network.check_isolation(topo, plan))
+        else:
+            report.checks += _guarded(dc_name, "isolation", "isolation probe",
+                                      lambda: _live_isolation(topo, dc_name, plan, live,
+                                                              reach))
     if "drift" in parts:
         say("reading device configurations")
         report.checks += _guarded(dc_name, "drift", "drift check",
-                                  lambda: _drift(topo, plan))
-    report.seconds = round(time.monotonic() - started, 1)
+                                  lambda: _drift(topo, dc_name, plan, live))
     return report
+
+
+def _live_isolation(topo: Topology, dc_name: str, plan: LabPlan | None, live: Any,
+                    reach: Reach) -> list[Check]:
+    """Isolation by real packets on a live center: not yet observed through the bastion
+    (the probe agents run in the lab's namespaces): one error, never a pass."""
+    return [Check.errored(dc_name, "isolation", "isolation probes could run",
+                          "not observed in a live run: the probe agents run in the lab's "
+                          "namespaces; through the bastion they are not started yet")]
