@@ -117,6 +117,8 @@ def test_a_file_group_or_others_can_open_is_refused(tmp_path: Path, mode: int) -
     ("just-a-string\n", ":1", "not a single value"),
     ("a: one-1\nb: two-2\na: three-3\n", ":3", "a is given twice"),
     ("a b: one-1\n", ":1", "a secret's name is letters"),
+    ("a: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  6136\n", ":1",
+     "a is an inline !vault value, which pesdc does not read: encrypt the whole file"),
     ("x: 'Quoted-Secret-45\nb: c\n", ":", "not valid YAML"),
 ])
 def test_bad_secrets_files_name_the_line_and_never_the_value(
@@ -395,3 +397,39 @@ def test_credentials_without_a_file_are_the_environment(monkeypatch: pytest.Monk
     assert isinstance(c, Credentials)
     assert c.get("netpush_enable") == "Enable-Test-51"
     assert c.names() == []
+
+
+def test_vault_password_typed_on_a_terminal(tmp_path: Path) -> None:
+    """On a terminal (a real pseudo-terminal here) the password is asked with getpass,
+    not echoed, and the run goes on (to the lab, which is not up)."""
+    import pty
+    import select
+
+    f = _vault(tmp_path / "secrets.vault")
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: pesdc on the terminal
+        os.execv(sys.executable, [*PESDC, "net", "apply", str(LABCITY), "--lab", NO_LAB,
+                                  "--secrets", str(f)])
+    seen = b""
+    sent = False
+    while True:
+        ready, _, _ = select.select([fd], [], [], 60)
+        if not ready:
+            break
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+        if not sent and b"Vault password for" in seen:
+            os.write(fd, VAULT_PASSWORD.encode() + b"\n")
+            sent = True
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    text = seen.decode(errors="replace")
+    assert sent, text
+    assert os.waitstatus_to_exitcode(status) == 2, text
+    assert f"lab {NO_LAB!r} is not up" in text
+    assert VAULT_PASSWORD not in text and DEVICE_PASSWORD not in text

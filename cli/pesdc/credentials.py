@@ -168,6 +168,10 @@ def parse(text: str, label: str) -> dict[str, str]:
         if isinstance(value, yaml.SequenceNode):
             raise CredentialError(f"{_where(label, value)}: {name} is a list; a secret's "
                                   "value is a string")
+        if value.tag == "!vault":
+            raise CredentialError(f"{_where(label, value)}: {name} is an inline !vault "
+                                  "value, which pesdc does not read: encrypt the whole file "
+                                  "instead (ansible-vault encrypt FILE)")
         if value.tag != _STR:
             kind = _KIND.get(value.tag, f"of type {value.tag.rsplit(':', 1)[-1]}")
             raise CredentialError(f"{_where(label, value)}: the value of {name} is {kind}, "
