@@ -148,6 +148,26 @@ def _options(f):  # type: ignore[no-untyped-def]
     return f
 
 
+_SECRETS = [
+    click.option("--secrets", "secrets_file", metavar="FILE",
+                 type=click.Path(path_type=Path, dir_okay=False),
+                 help="Device secrets: a YAML file of name: value strings (mode 600), or the "
+                      "same encrypted with ansible-vault. PESDC_SECRET_<NAME> wins over it."),
+    click.option("--vault-password-file", "vault_password_file", metavar="FILE",
+                 type=click.Path(path_type=Path, dir_okay=False),
+                 help="The vault password of an encrypted --secrets file (an executable is "
+                      "run, its output read); default $PESDC_VAULT_PASSWORD_FILE, else asked "
+                      "on the terminal."),
+]
+
+
+def _secret_options(f):  # type: ignore[no-untyped-def]
+    """--secrets FILE and --vault-password-file: the device logins (pesdc.credentials)."""
+    for deco in reversed(_SECRETS):
+        f = deco(f)
+    return f
+
+
 def _logging(verbose: bool) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
@@ -165,20 +185,25 @@ def _live(topo, live: Path | None, dc: str | None):  # type: ignore[no-untyped-d
 
 @net.command()
 @_options
+@_secret_options
 def plan(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path | None,
-         limit: tuple[str, ...], as_json: bool, verbose: bool) -> None:
+         limit: tuple[str, ...], as_json: bool, verbose: bool, secrets_file: Path | None,
+         vault_password_file: Path | None) -> None:
     """Show, per device, the lines apply would push (read-only)."""
     from pesdc.cli.targeting import require_target
-    from pesdc.netpush import NetpushError, SecretError, plan_network
+    from pesdc.credentials import load_for_cli
+    from pesdc.netpush import NetpushError, SecretError, Secrets, plan_network
 
     require_target("net plan", lab, live)
     _logging(verbose)
+    # The device logins a live plan needs to read the running configurations.
+    secrets = Secrets.of(load_for_cli("net plan", secrets_file, vault_password_file, lab))
     _enter_lab(lab)
     loaded = load_or_exit(paths)
     target = _live(loaded.topology, live, dc)
     name = target.center if target is not None else center_name(loaded.topology, dc)
     try:
-        res = plan_network(loaded.topology, name, lab, _limit(limit), live=target)
+        res = plan_network(loaded.topology, name, lab, _limit(limit), secrets, live=target)
     except (NetpushError, SecretError) as exc:
         _fail(str(exc))
         return
@@ -190,15 +215,7 @@ def plan(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path | 
 @_options
 @click.option("--workers", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Devices at once (never both members of a redundancy pair).")
-@click.option("--secrets", "secrets_file", metavar="FILE",
-              type=click.Path(path_type=Path, dir_okay=False),
-              help="Device secrets: a YAML file of name: value strings (mode 600), or the "
-                   "same encrypted with ansible-vault. PESDC_SECRET_<NAME> wins over it.")
-@click.option("--vault-password-file", "vault_password_file", metavar="FILE",
-              type=click.Path(path_type=Path, dir_okay=False),
-              help="The vault password of an encrypted --secrets file (an executable is "
-                   "run, its output read); default $PESDC_VAULT_PASSWORD_FILE, else asked "
-                   "on the terminal.")
+@_secret_options
 @click.option("--yes", is_flag=True, help="Live: do not ask before pushing (the plan is "
                                           "reviewed already).")
 @click.option("--check", is_flag=True, help="Show the plan only: push nothing.")

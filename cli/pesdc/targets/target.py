@@ -18,6 +18,7 @@ leaves unset.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shlex
@@ -167,10 +168,8 @@ def _control_dir(key: str) -> Path:
     """ControlPath sockets: a short path (a UNIX socket path has ~104 bytes), private,
     and one per network namespace: a master opened from elsewhere (a lab's controller
     namespace, which reaches every host) must never carry this run's connections."""
-    try:
+    with contextlib.suppress(OSError):
         key += ":" + os.readlink("/proc/self/ns/net")
-    except OSError:
-        pass
     d = Path(tempfile.gettempdir()) / f"pesdc-{os.getuid()}" / \
         hashlib.sha256(key.encode()).hexdigest()[:10]
     d.mkdir(parents=True, exist_ok=True)
