@@ -188,8 +188,11 @@ def live_evidence(ctx: AuditContext, target: Any, limit: list[str] | None = None
     eps = [target.endpoints[n] for n in [*servers, *gear] if n in target.endpoints]
     bad = target.check_keys(eps)
     blocked = {target.endpoints[n].host: why for n, why in bad.items()}
-    return _collect(ctx, target.ssh_config, tuple(target.server_users()), "live", gear,
-                    limit, workers, blocked)
+    # A rehearsal's hosts are lab hosts (namespaces sharing one kernel, provisioned as
+    # such): their evidence is judged as a lab host's (kernel audit rules cannot be
+    # seen loaded there), though it came through the bastion.
+    return _collect(ctx, target.ssh_config, tuple(target.server_users()),
+                    "lab" if target.lab else "live", gear, limit, workers, blocked)
 
 
 def _gear_of(ctx: AuditContext, plan: LabPlan | None) -> dict[str, tuple[str, str]]:

@@ -68,7 +68,7 @@ def connect(host: str, via: Via) -> Host:
     host whose key was refused (``Reach.blocked``) is never connected to."""
     r = reach_of(via)
     if host in r.blocked:
-        raise HostKeyRefused(r.blocked[host])
+        raise HostKeyRefused(f"not connected: {r.blocked[host]}")
     key = (host, str(r.ssh_config))
     if key in _CONNECTED:
         return _CONNECTED[key]
@@ -205,7 +205,7 @@ class _HostRun:
         try:
             self.h = connect(self.t, via)
         except HostKeyRefused as exc:  # the host key error itself is reported once, by
-            self.down.append(f"not connected: {exc}")  # the run (verify_live)
+            self.down.append(str(exc))  # the run (verify_live)
         except Exception as exc:  # unreachable: every check is an error with this cause
             self.down.append(f"host unreachable: cannot log in over SSH: {str(exc)[-300:]}")
             self.checks.append(Check.errored(self.t, "reachability", "ssh", self.down[0],
@@ -566,6 +566,8 @@ def check_time(topo: Topology, dc_name: str, server: str, ssh_config: Via, *,
     expected = f"selected source {', '.join(srcs)}"
     try:
         h = connect(t, ssh_config)
+    except HostKeyRefused as exc:
+        return [Check.errored(t, "time", TIME_CHECK, str(exc), expected)]
     except Exception as exc:
         return [Check.errored(t, "time", TIME_CHECK, f"cannot log in over SSH: {exc}",
                               expected)]
