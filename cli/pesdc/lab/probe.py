@@ -26,6 +26,7 @@ import os
 import select
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pesdc.lab import netns
@@ -369,8 +370,15 @@ def _ns_of(plan: LabPlan, node: str) -> str:
 # its own input policy, and the controller shares the bastion's namespace).
 _CONTROL_ROLES = ("server", "mgmt", "site")
 
+# How an agent (listener or client) is started on a node: node key, the command
+# (python3 -c AGENT ARGS...) -> the argv to run. The default runs it in the node's lab
+# namespace; a live run starts it on the server over SSH through the bastion. OSError:
+# the agent cannot start there (its probes are errors naming that).
+Runner = Callable[[str, list[str]], list[str]]
 
-def plan_controls(plan: LabPlan, nodes: set[str]) -> list[Probe]:
+
+def plan_controls(plan: LabPlan, nodes: set[str],
+                  roles: tuple[str, ...] = _CONTROL_ROLES) -> list[Probe]:
     """Control probes from each node: to a neighbour on its own segment (a control
     listener there) and a ping to its gateway. An answer to either shows the node's
     stack and interface can send and receive, so that its probes that got no answer
@@ -385,7 +393,7 @@ def plan_controls(plan: LabPlan, nodes: set[str]) -> list[Probe]:
         mine = ipaddress.ip_interface(node.interfaces[0].addresses[0])
         src = str(mine.ip)
         for other in sorted(plan.nodes.values(), key=lambda n: (n.role != "server", n.key)):
-            if other.role not in _CONTROL_ROLES or other.alias_of or \
+            if other.role not in roles or other.alias_of or \
                     other.netns == node.netns:
                 continue
             addr = next((a.split("/")[0] for i in other.interfaces for a in i.addresses
@@ -521,13 +529,20 @@ def _stderr_of(proc: subprocess.Popen[str]) -> str:
 
 
 def run_probes(plan: LabPlan, probes: list[Probe], linger: float = 300.0,
-               start_timeout: float = 120.0) -> ProbeReport:
+               start_timeout: float = 120.0, runner: Runner | None = None,
+               control_roles: tuple[str, ...] = _CONTROL_ROLES) -> ProbeReport:
     """Start listeners (which check themselves), run every client batch with its
     source's controls, check the listeners again, and judge. Fills each probe's
     ``observed``, ``error`` and ``evidence``; the report also holds the controls and
-    what each listener bound and answered. ``linger`` bounds a listener's life."""
+    what each listener bound and answered. ``linger`` bounds a listener's life (it also
+    ends when its stdin closes). ``runner``: where the agents run (the lab namespaces
+    by default); ``control_roles``: the nodes that may hold a control listener."""
+    def in_ns(node: str, cmd: list[str]) -> list[str]:
+        return netns.ns_exec(_ns_of(plan, node), *cmd)
+
+    run = runner or in_ns
     nodes = {p.src_node for p in probes} | {p.listen_node for p in probes}
-    controls = plan_controls(plan, nodes)
+    controls = plan_controls(plan, nodes, control_roles)
     # What each listener serves and checks: every probe's address and port (ICMP: the
     # address it pings itself on) and the control port of a neighbour.
     specs: dict[str, set[tuple[str, str, int]]] = {}
@@ -539,21 +554,26 @@ def run_probes(plan: LabPlan, probes: list[Probe], linger: float = 300.0,
         for node, node_specs in specs.items():
             try:
                 procs[node] = subprocess.Popen(
-                    netns.ns_exec(_ns_of(plan, node), "python3", "-c", _LISTENER,
-                                  json.dumps(sorted(node_specs)), str(linger)),
+                    run(node, ["python3", "-c", _LISTENER, json.dumps(sorted(node_specs)),
+                               str(linger)]),
                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                     text=True)
             except OSError as exc:
                 listeners[node] = Listener(node, f"did not start: {exc}")
         deadline = time.monotonic() + start_timeout
         before = {node: _rows(_readline(proc, deadline)) for node, proc in procs.items()}
-        _run_clients(plan, [*probes, *controls])
+        _run_clients(plan, [*probes, *controls], run)
         deadline = time.monotonic() + start_timeout
         for node, proc in procs.items():
             listeners[node] = _check_again(node, proc, before[node], deadline,
                                            start_timeout)
     finally:
         for proc in procs.values():
+            if proc.stdin is not None:  # the listener ends at the end of its stdin
+                with contextlib.suppress(OSError):
+                    proc.stdin.close()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=5)
             proc.kill()
             proc.wait()
             for pipe in (proc.stdin, proc.stdout, proc.stderr):
@@ -564,7 +584,7 @@ def run_probes(plan: LabPlan, probes: list[Probe], linger: float = 300.0,
     return ProbeReport(plan.dc.name, probes, controls, listeners)
 
 
-def _run_clients(plan: LabPlan, probes: list[Probe]) -> None:
+def _run_clients(plan: LabPlan, probes: list[Probe], run: Runner) -> None:
     """One client per source node, all at once, each sending its batch of probes; what
     each probe saw is filled in (or the error of a client that did not run through)."""
     by_src: dict[str, list[Probe]] = {}
@@ -576,7 +596,7 @@ def _run_clients(plan: LabPlan, probes: list[Probe]) -> None:
                                "port": p.port} for p in batch])
         try:
             clients.append((node, batch, subprocess.Popen(
-                netns.ns_exec(_ns_of(plan, node), "python3", "-c", _CLIENT, payload),
+                run(node, ["python3", "-c", _CLIENT, payload]), stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
         except OSError as exc:
             for p in batch:

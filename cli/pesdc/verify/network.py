@@ -3,24 +3,26 @@ devices, configuration drift, routing neighbours and routes, municipal link late
 
 All commands reach the gear over SSH (the target's ssh_config: from a lab's controller,
 or through a live center's bastion): what an engineer would do against real devices,
-not a peek into the namespaces. Isolation probes and link latency run in the lab's
-namespaces (a live run reports them as errors: not observed).
+not a peek into the namespaces. Isolation probes run their agents in the lab's
+namespaces, or (live) on the center's servers over SSH; link latency is measured in
+the lab's namespaces only (a live run reports it as an error: not observed).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import shlex
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
 from pesdc.lab.plan import LabPlan
-from pesdc.lab.probe import plan_probes, run_probes
+from pesdc.lab.probe import Probe, plan_probes, run_probes
 from pesdc.model.schema import DeviceKind, Site
 from pesdc.model.tree import Topology
 from pesdc.render.context import primary_center_links
 from pesdc.verify.checks import Check
-from pesdc.verify.hosts import Via, reach_of
+from pesdc.verify.hosts import Reach, Via, reach_of
 
 NO_ANSWER = -1  # the command did not finish (a timeout) or could not be started
 
@@ -63,6 +65,72 @@ def check_isolation(topo: Topology, plan: LabPlan) -> list[Check]:
     did not answer, its client crashed) is an error naming that side."""
     probes = plan_probes(topo, plan)
     run_probes(plan, probes)
+    return _isolation_checks(probes)
+
+
+def check_isolation_live(topo: Topology, plan: LabPlan, via: Via) -> list[Check]:
+    """The same probes on a live center: each agent (listener, client) is started on a
+    server over SSH through the bastion (the target's ssh_config, its server accounts:
+    sudo for the deploy account), with its JSON on the command line and its answers on
+    stdout, as in the lab. ``plan``: the center's addresses (the lab plan of it). The
+    gear and the sites run no agent: a probe whose source or destination zone has no
+    server is an error naming it; a server whose key was refused or that cannot be
+    logged in to starts none, and its probes are errors naming it. The evidence rules
+    are the lab's (pesdc.lab.probe): a blocked probe counts only with both ends shown
+    working in the same run."""
+    r = reach_of(via)
+    probes = plan_probes(topo, plan)
+    servers = {n.key for n in plan.nodes.values() if n.role == "server"}
+    runnable = []
+    for p in probes:
+        for side, node, zone in (("source", p.src_node, p.src_zone),
+                                 ("destination", p.listen_node, p.dst_zone)):
+            if node not in servers:
+                role = plan.nodes[node].role if node in plan.nodes else "unknown node"
+                p.error = (f"{side} zone {zone} has no server to run a probe agent on "
+                           f"({node} is a {role}; a live run starts agents on the "
+                           "center's servers only): not observed")
+                break
+        else:
+            runnable.append(p)
+    nodes = sorted({p.src_node for p in runnable} | {p.listen_node for p in runnable})
+    with ThreadPoolExecutor(8) as pool:
+        accounts = dict(zip(nodes, pool.map(lambda n: _agent_account(plan.nodes[n].host, r),
+                                            nodes), strict=True))
+
+    def runner(node: str, cmd: list[str]) -> list[str]:
+        user, why = accounts.get(node) or _agent_account(plan.nodes[node].host, r)
+        if user is None:
+            raise OSError(why)
+        remote = shlex.join(cmd if user == "root" else ["sudo", "-n", *cmd])
+        return ["ssh", "-F", str(r.ssh_config), f"{user}@{plan.nodes[node].host}", remote]
+
+    if runnable:
+        run_probes(plan, runnable, runner=runner, control_roles=("server",))
+    return _isolation_checks(probes)
+
+
+def _agent_account(host: str, r: Reach) -> tuple[str | None, str]:
+    """The first account of ``r`` that logs in to ``host`` and may run the agent as root
+    (root itself, or sudo without a password); None and why not."""
+    if host in r.blocked:
+        return None, f"not connected: {r.blocked[host]}"
+    last = ""
+    for user in r.users:
+        test = "true" if user == "root" else "sudo -n true"
+        try:
+            res = subprocess.run(["ssh", "-F", str(r.ssh_config), f"{user}@{host}", test],
+                                 capture_output=True, text=True, timeout=60,
+                                 stdin=subprocess.DEVNULL)
+        except (subprocess.TimeoutExpired, OSError) as exc:
+            return None, f"no probe agent on {host}: ssh as {user}: {exc}"
+        if res.returncode == 0:
+            return user, ""
+        last = f"{user}: {(res.stderr.strip() or f'exit {res.returncode}')[-200:]}"
+    return None, f"no probe agent on {host}: cannot log in and run it as root ({last})"
+
+
+def _isolation_checks(probes: list[Probe]) -> list[Check]:
     out = []
     for p in probes:
         target = f"{p.src_zone} -> {p.dst_zone}"
