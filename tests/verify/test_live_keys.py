@@ -143,3 +143,28 @@ def test_a_host_whose_key_is_not_the_pinned_one_is_an_error_and_not_connected(
     assert web and all(c["verdict"] == "error" for c in web)
     assert not any("not pinned" in c["error"] or "CHANGED" in c["error"] for c in web)
     assert any("cannot log in" in c["error"] for c in web)
+
+
+def test_live_probes_need_a_server_at_both_ends_and_a_connectable_one(tmp_path: Path):
+    """The live isolation probes start their agents on servers only: a probe from or to
+    a zone without one (the agency sites) is an error naming the zone; a server whose
+    key was refused starts no agent, and its probes are errors naming it. Every server
+    here is refused, so nothing is connected to (no packet leaves)."""
+    from pesdc.lab.plan import build_plan
+    from pesdc.model import validate
+    from pesdc.verify.hosts import Reach
+    from pesdc.verify.network import check_isolation_live
+
+    topo = validate([LABCITY]).topology
+    plan = build_plan(topo, "weihai", "offline")
+    blocked = {n.host: f"{n.name}: HOST KEY CHANGED (test)" for n in plan.nodes.values()
+               if n.role == "server"}
+    checks = check_isolation_live(topo, plan, Reach(tmp_path / "nowhere", ("pesdc",),
+                                                    blocked))
+    assert checks and all(c.verdict.value == "error" for c in checks)
+    sites = [c for c in checks if "wan" in c.target.split(" -> ")]  # its private network
+    assert sites and all("has no server to run a probe agent on" in c.error
+                         for c in sites), [c.error for c in sites][:2]
+    others = [c for c in checks if c not in sites]
+    assert others and all("HOST KEY CHANGED (test)" in c.error for c in others), [
+        c.error for c in others if "HOST KEY" not in c.error][:2]
