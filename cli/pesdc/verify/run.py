@@ -141,10 +141,8 @@ def verify_lab(topo: Topology, dc_name: str, lab: str, parts: tuple[str, ...] = 
 
 
 KEY_CHECK = "host key is the pinned one"
-LIVE_NAMESPACE_PARTS = {
-    "links": "link latency is measured from the center's routers inside the lab's "
-             "namespaces; a live run has no such vantage point through the bastion",
-}
+LIVE_LINKS = ("link latency is measured from the center's routers inside the lab's "
+              "namespaces; a live run has no such vantage point through the bastion")
 
 
 def verify_live(topo: Topology, dc_name: str, target: Any, parts: tuple[str, ...] = PARTS,
@@ -152,8 +150,9 @@ def verify_live(topo: Topology, dc_name: str, target: Any, parts: tuple[str, ...
     """Every part of verify on a live center through its bastion (``target``, a live
     :class:`pesdc.targets.target.Target`): every host's key is read through the bastion
     and compared with the pinned file first; a host whose key is unknown or changed is
-    an error (its message) and none of its checks connect. The parts that need the lab's
-    namespaces are errors: nothing was observed."""
+    an error (its message) and none of its checks connect. Isolation probes run their
+    agents on the servers over SSH; link latency, measured in the lab's namespaces
+    only, is an error: nothing was observed."""
     started = time.monotonic()
     say = progress or (lambda _m: None)
     dc = topo.datacenters[dc_name]
@@ -220,7 +219,7 @@ def _verify(topo: Topology, dc_name: str, plan: LabPlan | None, facts: CenterFac
             else:
                 report.checks.append(Check.errored(
                     dc_name, "links", "link latency could be measured",
-                    f"not observed in a live run: {LIVE_NAMESPACE_PARTS['links']}"))
+                    f"not observed in a live run: {LIVE_LINKS}"))
         if "policy" in parts:
             submit(dc_name, "policy", "policy check", _policy, plan, reach, facts)
         for target, category, what, f in jobs:
