@@ -8,11 +8,12 @@ from pesdc.cli.audit_cmd import audit
 from pesdc.cli.common import CONTEXT
 from pesdc.cli.export_cmd import export
 from pesdc.cli.graph_cmd import graph
+from pesdc.cli.journal_cmd import journal, lock
 from pesdc.cli.lab_cmd import lab
 from pesdc.cli.language import LANG_OPTION, TranslatedGroup
 from pesdc.cli.model_cmds import rules, schema, validate
 from pesdc.cli.net_cmd import net
-from pesdc.cli.provision_cmd import apply, controls, journal, plan
+from pesdc.cli.provision_cmd import apply, controls, plan
 from pesdc.cli.render_cmd import render
 from pesdc.cli.show_cmd import show
 from pesdc.cli.stage_cmd import diff, stage
@@ -32,5 +33,5 @@ def main() -> None:
 
 
 for command in (validate, schema, rules, render, lab, show, graph, net, plan, apply, journal,
-                controls, verify, export, stage, diff, audit, targets):
+                lock, controls, verify, export, stage, diff, audit, targets):
     main.add_command(command)

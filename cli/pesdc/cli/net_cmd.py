@@ -104,21 +104,26 @@ def _report_text(res: RunResult) -> None:
                f"{len(res.failed)} failed", err=True)
 
 
-def _journal(res: RunResult, center: str, lab: str | None) -> bool:
-    """One journal line per device (pesdc journal), the state it was left in included;
-    False (and said) when the journal could not be written."""
-    from pesdc.provision.journal import record
+def _journal(res: RunResult, center: str, lab: str | None, target: object = None,
+             dc: object = None) -> bool:
+    """One journal line per device (pesdc journal), the state it was left in included,
+    and a ``rollback`` entry per device rolled back; sent to the center's log servers
+    with ``dc``. False (and said) when the journal could not be written, or a live run's
+    entries did not reach a log server (the push stands)."""
+    from pesdc.journal import record
 
     for h in res.hosts:
         state = h.details.get("state")
         if state and not h.ok:
             h.error = f"{h.error} [state: {_state_line(state)}]"
     try:
-        record(res, center, lab)
+        done = record(res, center, lab, target=target, dc=dc)
     except Exception as exc:  # a full state directory: say so, the run's result stands
         click.echo(f"pesdc net: the change journal could not be written: {exc}", err=True)
         return False
-    return True
+    for err in done.send_errors:
+        click.echo(f"pesdc net: {err}", err=True)
+    return not done.must_fail
 
 
 @click.group()
@@ -249,7 +254,8 @@ def apply(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path |
             sys.exit(0 if res.ok else 1)
         # The same lock as `pesdc apply`: one change run per center at a time (a second
         # refuses, exit 3, naming who holds it).
-        with holding(name, lab if target is None else target.lab, "net apply", as_json):
+        with holding(name, lab if target is None else target.lab, "net apply", as_json,
+                     target):
             if target is not None and not yes:
                 _confirm_push(loaded.topology, name, limit, secrets, workers, target)
             res = apply_network(loaded.topology, name, lab, _limit(limit), workers, secrets,

@@ -1,4 +1,4 @@
-"""`pesdc plan`, `pesdc apply`, `pesdc journal`: provision a center's servers.
+"""`pesdc plan`, `pesdc apply`: provision a center's servers (`pesdc journal`: journal_cmd).
 
 An apply holds its center (:mod:`pesdc.locking`): a second apply of the same center
 (and lab) refuses at once, naming who holds it, with exit code 3 (``EXIT_BUSY``). A
@@ -108,7 +108,7 @@ def _run_live(action: str, loaded: Any, center: str, names: list[str], target: A
         if action != "apply":
             return _run_held(action, loaded, center, names, target.lab, as_json, engine_name,
                              target)
-        with holding(center, target.lab, action, as_json):
+        with holding(center, target.lab, action, as_json, target):
             if not yes:
                 planned, _ = _run_held("plan", loaded, center, names, target.lab, as_json,
                                        engine_name, target)
@@ -128,13 +128,29 @@ def _run_live(action: str, loaded: Any, center: str, names: list[str], target: A
 
 
 @contextlib.contextmanager
-def holding(center: str, lab: str | None, action: str, as_json: bool) -> Iterator[None]:
+def holding(center: str, lab: str | None, action: str, as_json: bool,
+            target: Any = None) -> Iterator[None]:
     """Hold the center for the block; refuse (exit 3) when another run holds it, fail
-    (exit 1) when the state directory cannot take the lock."""
+    (exit 1) when the state directory (or, live, the bastion) cannot take the lock.
+    A live target's lock is on its bastion (every operator's common ground), a lab's
+    (and a run without a target) on this machine (:mod:`pesdc.locking`)."""
     from pesdc.durable import StateWriteError
-    from pesdc.locking import CenterBusy, center_lock
+    from pesdc.locking import BastionLockError, CenterBusy, bastion_lock, center_lock
 
     try:
+        if target is not None and target.live:
+            try:
+                ctx = bastion_lock(target, center, action)
+                ctx.__enter__()
+            except BastionLockError as exc:
+                click.echo(f"pesdc {action}: the center lock on the bastion: {exc}; "
+                           "nothing was changed", err=True)
+                sys.exit(1)
+            try:
+                yield
+            finally:
+                ctx.__exit__(None, None, None)
+            return
         with center_lock(center, lab, action):
             yield
     except CenterBusy as exc:
@@ -153,16 +169,21 @@ def holding(center: str, lab: str | None, action: str, as_json: bool) -> Iterato
         sys.exit(1)
 
 
-def _record(result: RunResult, center: str, lab: str | None) -> str | None:
-    """Journal the run; the error (and the entries on stderr, so that none is lost) when
-    the state directory could not take them."""
+def _record(result: RunResult, center: str, lab: str | None, target: Any = None,
+            dc: Any = None) -> str | None:
+    """Journal the run (and send it to the center's log servers, with ``dc``); the error
+    (and the entries on stderr, so that none is lost) when the state directory could not
+    take them. A live run's entry that did not reach a log server is an error too (the
+    change stands, the local entry is written); a lab run's is said on stderr only."""
     from pesdc.durable import StateWriteError
-    from pesdc.provision.journal import entries, record
+    from pesdc.journal import entries, record
 
-    lines = entries(result, center, lab)
+    lines = entries(result, center, lab, target)
     try:
-        record(result, center, lab, lines)
-        return None
+        done = record(result, center, lab, lines, target=target, dc=dc)
+        for err in done.send_errors:
+            click.echo(f"pesdc {result.action}: {err}", err=True)
+        return "; ".join(done.send_errors) if done.must_fail else None
     except StateWriteError as exc:
         click.echo(f"pesdc {result.action}: the change journal was not written: {exc}. "
                    f"The {len(lines)} entries it should hold follow; the hosts were "
@@ -331,32 +352,6 @@ def apply(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path |
     res, journal_error = _run("apply", paths, dc, lab_name, limit, as_json, engine_name,
                               live=live, yes=yes)
     sys.exit(0 if res.ok and not journal_error else 1)
-
-
-@click.command()
-@click.option("--tail", type=int, default=20, show_default=True, help="Last N entries (0: all).")
-@click.option("--json", "as_json", is_flag=True)
-def journal(tail: int, as_json: bool) -> None:
-    """The change journal: who applied what, when, on which host."""
-    from pesdc.provision.journal import journal_path, read
-
-    rows = read(tail or None)
-    if as_json:
-        click.echo(json.dumps(rows, indent=1, ensure_ascii=False))
-        return
-    table = Table(title=str(journal_path()))
-    for col in ("when", "who", "engine", "center", "host", "result", "changed"):
-        table.add_column(col)
-    for r in rows:
-        if "unreadable" in r:
-            table.add_row("?", "?", "?", "?", "?", f"[red]unreadable line {r['unreadable']}[/]",
-                          "?")
-            continue
-        who = r["who"]["user"] + (f" (sudo by {r['who']['sudo_user']})"
-                                  if r["who"].get("sudo_user") else "")
-        table.add_row(r["when"], who, r["engine"], r["center"], r["host"], r["result"],
-                      str(r["changed"]))
-    TerminalConsole().print(table)
 
 
 @click.command()

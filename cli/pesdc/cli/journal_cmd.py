@@ -1,0 +1,249 @@
+"""`pesdc journal [show|verify]` and `pesdc lock status|break`: the change journal and
+the per-center lock (:mod:`pesdc.journal`, :mod:`pesdc.locking`)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from pesdc.cli.common import TerminalConsole
+
+_tail = click.option("--tail", type=int, default=20, show_default=True,
+                     help="Last N entries (0: all).")
+_json = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+
+
+def _show(tail: int, as_json: bool) -> None:
+    from pesdc.journal import journal_path, read
+
+    rows = read(tail or None)
+    if as_json:
+        click.echo(json.dumps(rows, indent=1, ensure_ascii=False))
+        return
+    table = Table(title=str(journal_path()))
+    for col in ("seq", "when", "who", "action", "target", "host", "result", "changed"):
+        table.add_column(col)
+    for r in rows:
+        if "unreadable" in r:
+            table.add_row("?", "?", "?", "?", "?", "?",
+                          f"[red]unreadable line {r['unreadable']}[/]", "?")
+            continue
+        w = r.get("who") or {}
+        who = str(w.get("user", "?")) + (f" (sudo by {w['sudo_user']})"
+                                         if w.get("sudo_user") else "")
+        target = r.get("target") or (f"lab {r['lab']}" if r.get("lab") else "-")
+        table.add_row(str(r.get("seq", "-")), str(r.get("when", "?")), who,
+                      str(r.get("action", "?")), str(target), str(r.get("host", "?")),
+                      str(r.get("result", "?")), str(r.get("changed", "-")))
+    TerminalConsole().print(table)
+
+
+@click.group(invoke_without_command=True)
+@_tail
+@_json
+@click.pass_context
+def journal(ctx: click.Context, tail: int, as_json: bool) -> None:
+    """The change journal: who changed what, when, on which target and host
+    (`pesdc journal` alone: the last entries, as `pesdc journal show`)."""
+    if ctx.invoked_subcommand is None:
+        _show(tail, as_json)
+
+
+@journal.command("show")
+@_tail
+@_json
+def show(tail: int, as_json: bool) -> None:
+    """The last entries of the journal."""
+    _show(tail, as_json)
+
+
+@journal.command("verify")
+@_json
+def verify(as_json: bool) -> None:
+    """Recompute the journal's hash chain: every edited, inserted or removed entry, an
+    unreadable line and a cut-off tail, by line. Exit 0 only when it is intact."""
+    from pesdc.journal import verify as run
+
+    res = run()
+    if as_json:
+        click.echo(json.dumps(res.as_dict(), indent=1))
+    else:
+        for p in res.problems:
+            click.echo(p.format(), err=True)
+        if res.intact:
+            click.echo(f"{res.path}: intact, {res.chained} chained entries"
+                       + (f" (last seq {res.last_seq})" if res.last_seq else ""))
+        else:
+            click.echo(f"{res.path}: NOT intact: {len(res.problems)} problem(s) above; "
+                       f"{res.entries} entries, {res.chained} chained", err=True)
+    sys.exit(0 if res.intact else 1)
+
+
+# -- the lock --------------------------------------------------------------------------
+@click.group()
+def lock() -> None:
+    """The per-center lock: who holds a center (status), and breaking a stale one."""
+
+
+_lock_opts = [
+    click.argument("paths", nargs=-1, type=click.Path(path_type=Path)),
+    click.option("--dc", help="The center (default: the only city center of PATHS)."),
+    click.option("--lab", "lab", metavar="NAME", help="The lock of this lab's runs."),
+    click.option("--live", "live", metavar="PROFILE",
+                 type=click.Path(path_type=Path, dir_okay=False),
+                 help="The live center's lock on its bastion (needs PATHS: the topology)."),
+    _json,
+]
+
+
+def _lock_options(f: Any) -> Any:
+    for deco in reversed(_lock_opts):
+        f = deco(f)
+    return f
+
+
+def _center(command: str, paths: tuple[Path, ...], dc: str | None) -> str:
+    if dc and not paths:
+        return dc
+    if not paths:
+        raise click.UsageError(f"{command}: give --dc CENTER (or the topology PATHS)")
+    from pesdc.cli.common import center_name, load_or_exit
+
+    return center_name(load_or_exit(paths).topology, dc)
+
+
+def _live(command: str, paths: tuple[Path, ...], dc: str | None, live: Path) -> Any:
+    if not paths:
+        raise click.UsageError(f"{command} --live: give the topology PATHS too")
+    from pesdc.cli.common import load_or_exit
+    from pesdc.cli.targeting import live_target_or_exit
+
+    loaded = load_or_exit(paths)
+    target = live_target_or_exit(command, loaded.topology, live, dc)
+    return loaded, target
+
+
+_NO_STALE = ("a local lock cannot be stale: it is a flock, which the kernel frees when "
+             "its holder exits (however it ends); a held one has a live holder")
+
+
+@lock.command("status")
+@_lock_options
+def status(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path | None,
+           as_json: bool) -> None:
+    """Who holds the center: the bastion's lock (--live) or this machine's."""
+    from pesdc.locking import BastionLockError, bastion_status, local_status, lock_path
+
+    if lab is not None and live is not None:
+        raise click.UsageError("pesdc lock status: give --lab NAME or --live PROFILE, not both")
+    if live is not None:
+        from pesdc.targets.target import close
+
+        _loaded, target = _live("lock status", paths, dc, live)
+        try:
+            state = bastion_status(target, target.center)
+        except BastionLockError as exc:
+            click.echo(f"pesdc lock status: {exc}", err=True)
+            sys.exit(1)
+        finally:
+            close(target)
+        if as_json:
+            click.echo(json.dumps({"center": state.center, "where": "bastion",
+                                   "lock": state.path, "held": state.held,
+                                   "stale": state.stale, "idle_seconds": state.idle,
+                                   "holder": state.raw}, indent=1))
+        else:
+            click.echo(state.describe())
+        sys.exit(0)
+    center = _center("pesdc lock status", paths, dc)
+    labs: list[str | None] = [lab] if lab is not None else [None]
+    if lab is None:
+        d = lock_path(center).parent
+        labs += sorted(p.name[len(center) + 5:-5] for p in d.glob(f"{center}.lab-*.lock"))
+    rows = []
+    for name in labs:
+        path, holder, held = local_status(center, name)
+        rows.append({"center": center, "lab": name, "where": "local", "lock": str(path),
+                     "held": held, "stale": False,
+                     "holder": holder.as_dict() if holder else None})
+        if not as_json:
+            where = f"center {center}" + (f" (lab {name})" if name else "")
+            if held:
+                who = holder.describe() if holder else "a run that has not written its " \
+                                                       "description (yet)"
+                click.echo(f"{where}: held by {who}; lock {path}")
+            else:
+                click.echo(f"{where}: free (lock {path})")
+    if as_json:
+        click.echo(json.dumps({"locks": rows, "note": _NO_STALE}, indent=1))
+    else:
+        click.echo(f"({_NO_STALE}; a live center's lock is on its bastion: "
+                   "pesdc lock status PATHS --live PROFILE)")
+
+
+@lock.command("break")
+@_lock_options
+@click.option("--reason", required=True, help="Why the lock is broken (journaled).")
+def break_(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path | None,
+           as_json: bool, reason: str) -> None:
+    """Remove a stale lock (its holder gone) and journal the break, naming the old holder
+    and the reason. A live center's lock is on its bastion (--live)."""
+    from pesdc.durable import StateWriteError
+    from pesdc.journal import append, lock_break_entry
+    from pesdc.locking import BastionLockError, bastion_break, local_status
+
+    if not reason.strip():
+        raise click.UsageError("pesdc lock break: --reason must say why")
+    if lab is not None and live is not None:
+        raise click.UsageError("pesdc lock break: give --lab NAME or --live PROFILE, not both")
+    if live is None:
+        center = _center("pesdc lock break", paths, dc)
+        path, holder, held = local_status(center, lab)
+        if held:
+            who = holder.describe() if holder else "a live process"
+            click.echo(f"pesdc lock break: refused: the local lock {path} is held by {who}. "
+                       f"{_NO_STALE}: nothing to break; stop that run if it must not "
+                       "finish", err=True)
+            sys.exit(1)
+        click.echo(f"pesdc lock break: the local lock {path} is free: nothing to break "
+                   f"({_NO_STALE}); nothing was journaled")
+        sys.exit(0)
+    from pesdc.targets.target import close
+
+    loaded, target = _live("lock break", paths, dc, live)
+    try:
+        try:
+            was = bastion_break(target, target.center)
+        except BastionLockError as exc:
+            click.echo(f"pesdc lock break: {exc}", err=True)
+            sys.exit(1)
+        if not was.held:
+            click.echo(f"pesdc lock break: {was.describe()}: nothing to break; nothing was "
+                       "journaled")
+            sys.exit(0)
+        line = lock_break_entry(target.center, target.lab, was.raw, reason, target,
+                                f"{was.path} on the bastion")
+        try:
+            done = append([line], target=target,
+                          dc=loaded.topology.datacenters[target.center], lab=target.lab)
+        except StateWriteError as exc:
+            click.echo(f"pesdc lock break: the lock was broken but the journal was not "
+                       f"written: {exc}. The entry it should hold:\n{line}", err=True)
+            sys.exit(1)
+    finally:
+        close(target)
+    seq = done.entries[0][0]
+    for err in done.send_errors:
+        click.echo(f"pesdc lock break: {err}", err=True)
+    if as_json:
+        click.echo(json.dumps({"center": was.center, "broken": was.path, "holder": was.raw,
+                               "reason": reason, "journal_seq": seq,
+                               "send_errors": done.send_errors}, indent=1))
+    else:
+        click.echo(f"broke the lock of {was.describe()}; journaled as entry {seq}")
+    sys.exit(1 if done.must_fail else 0)
