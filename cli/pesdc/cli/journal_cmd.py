@@ -128,6 +128,12 @@ def _live(command: str, paths: tuple[Path, ...], dc: str | None, live: Path) -> 
     return loaded, target
 
 
+def _close(target: Any) -> None:
+    from pesdc.targets.target import close
+
+    close(target)  # the multiplexed bastion connection
+
+
 _NO_STALE = ("a local lock cannot be stale: it is a flock, which the kernel frees when "
              "its holder exits (however it ends); a held one has a live holder")
 
@@ -142,8 +148,6 @@ def status(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path 
     if lab is not None and live is not None:
         raise click.UsageError("pesdc lock status: give --lab NAME or --live PROFILE, not both")
     if live is not None:
-        from pesdc.targets.target import close
-
         _loaded, target = _live("lock status", paths, dc, live)
         try:
             state = bastion_status(target, target.center)
@@ -151,7 +155,7 @@ def status(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path 
             click.echo(f"pesdc lock status: {exc}", err=True)
             sys.exit(1)
         finally:
-            close(target)
+            _close(target)
         if as_json:
             click.echo(json.dumps({"center": state.center, "where": "bastion",
                                    "lock": state.path, "held": state.held,
@@ -213,8 +217,6 @@ def break_(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path 
         click.echo(f"pesdc lock break: the local lock {path} is free: nothing to break "
                    f"({_NO_STALE}); nothing was journaled")
         sys.exit(0)
-    from pesdc.targets.target import close
-
     loaded, target = _live("lock break", paths, dc, live)
     try:
         try:
@@ -236,7 +238,7 @@ def break_(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path 
                        f"written: {exc}. The entry it should hold:\n{line}", err=True)
             sys.exit(1)
     finally:
-        close(target)
+        _close(target)
     seq = done.entries[0][0]
     for err in done.send_errors:
         click.echo(f"pesdc lock break: {err}", err=True)

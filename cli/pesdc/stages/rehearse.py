@@ -122,9 +122,27 @@ class Runner:
             text = str(exc) or type(exc).__name__
             self.res.steps.append(StepResult(name, False, round(time.monotonic() - t0, 1),
                                              text[:3000]))
+            self._journal(self.res.steps[-1])
             raise StepFailed(text) from exc
         self.res.steps.append(StepResult(name, True, round(time.monotonic() - t0, 1),
                                          detail))
+        self._journal(self.res.steps[-1])
+
+    def _journal(self, r: StepResult) -> None:
+        """Each step in the change journal (``stage step``, marked with the lab), sent
+        to the lab's log server; a journal that cannot take it is said, not fatal."""
+        from pesdc.durable import StateWriteError
+        from pesdc.journal import record_step
+
+        stage = f"stage {self.plan.from_stage} -> {self.plan.to_stage} rehearsal"
+        try:
+            done = record_step(self.dc_name, self.lab, r.step, r.ok, r.seconds, r.detail,
+                               dc=self.dc, stage=stage)
+        except StateWriteError as exc:
+            self.log(f"journal: the step {r.step!r} was not journaled: {exc}")
+            return
+        for err in done.send_errors:
+            self.log(f"journal: {err}")
 
     def sh(self, node: str, script: str, stdin: bytes | None = None,
            check: bool = True) -> str:
