@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -63,6 +64,9 @@ def ok(res: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     d = tmp_path_factory.mktemp("live16")
+    # A state directory of this module's own: its journal holds this run's entries only.
+    old_state = os.environ.get("PESDC_STATE_DIR")
+    os.environ["PESDC_STATE_DIR"] = str(d / "state")
     run(PESDC, "lab", "down", "--name", LAB)
     ok(run(PESDC, "lab", "up", CITY, "--name", LAB))
     from pesdc.lab.paths import lab_dir
@@ -85,6 +89,10 @@ def live(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-d
                "net": net, "outputs": outputs, "dir": d}
     finally:
         run(PESDC, "lab", "down", "--name", LAB)
+        if old_state is None:
+            os.environ.pop("PESDC_STATE_DIR", None)
+        else:
+            os.environ["PESDC_STATE_DIR"] = old_state
 
 
 def test_the_operator_reaches_the_bastion_only(live) -> None:  # type: ignore[no-untyped-def]
@@ -173,3 +181,67 @@ def test_the_runs_secret_appears_in_no_output(live) -> None:  # type: ignore[no-
     for f in journal.rglob("*") if journal.is_dir() else []:
         if f.is_file():
             assert SECRET not in f.read_text(errors="replace"), f
+
+
+def _journal() -> list[dict]:  # type: ignore[type-arg]
+    from pesdc.journal import journal_path
+
+    return [json.loads(ln) for ln in journal_path().read_text().splitlines() if ln.strip()]
+
+
+def test_the_live_runs_are_journaled_chained_and_on_the_log_server(live) -> None:  # type: ignore[no-untyped-def]
+    rows = _journal()
+    applies = [r for r in rows if r["action"] == "apply" and r["result"] == "ok"]
+    pushes = [r for r in rows if r["action"] == "net apply"]
+    assert len(applies) >= 22 and pushes, [r["action"] for r in rows]
+    assert all("live via bastion bastion-1" in r["target"] for r in applies + pushes)
+    assert all(r["lab"] == LAB for r in applies + pushes)  # a rehearsal, marked so
+    ok(run(PESDC, "journal", "verify"))
+    # The RFC 5424 copy went through the bastion to the log server (log-1).
+    last = rows[-1]
+    got = run(PESDC, "lab", "exec", "--name", LAB, "log-1", "--", "sh", "-c",
+              "cat /var/log/remote/*/*.log")
+    assert f'seq="{last["seq"]}"' in got.stdout, got.stdout[-2000:]
+
+
+def test_journal_verify_finds_an_edited_entry(live, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from pesdc.journal import journal_path
+
+    state = tmp_path / "state"
+    shutil.copytree(journal_path().parent, state / "journal")
+    f = state / "journal" / journal_path().name
+    lines = f.read_text().splitlines()
+    lines[3] = lines[3].replace('"result": "ok"', '"result": "failed"', 1)
+    assert lines[3] != f.read_text().splitlines()[3]
+    f.write_text("\n".join(lines) + "\n")
+    res = run(PESDC, "journal", "verify", env={"PESDC_STATE_DIR": str(state)})
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert "journal 5:" in res.stdout + res.stderr  # the next entry no longer chains
+
+
+def test_another_operators_lock_on_the_bastion_refuses_then_a_break_is_journaled(live) -> None:  # type: ignore[no-untyped-def]
+    """Another engineer (another machine) holds weihai: their lock is on the bastion,
+    where every operator's runs pass; written here as their run would write it."""
+    holder = {"user": "lisi", "sudo_user": None, "host": "ops-laptop-7", "pid": 4242,
+              "since": "2026-12-02T08:00:00Z", "command": "pesdc apply topologies/ --live x",
+              "action": "apply", "token": "f" * 32, "center": "weihai"}
+    ok(run(PESDC, "lab", "exec", "--name", LAB, "bastion-1", "--", "sh", "-c",
+           "mkdir -p -m 0777 /var/lib/pesdc-lock/weihai && printf '%s\\n' "
+           f"'{json.dumps(holder)}' > /var/lib/pesdc-lock/weihai/holder.json"))
+    res = outside("apply", CITY, "--live", str(live["profile"]), "--yes")
+    assert res.returncode == 3, res.stdout + res.stderr
+    assert "lisi" in res.stderr and "ops-laptop-7" in res.stderr
+    net = outside("net", "apply", CITY, "--live", str(live["profile"]), "--yes")
+    assert net.returncode == 3 and "lisi" in net.stderr
+    # Nobody touches the holder's heartbeat: after STALE_AFTER it is stale, and broken.
+    ok(run(PESDC, "lab", "exec", "--name", LAB, "bastion-1", "--", "touch", "-d",
+           "10 minutes ago", "/var/lib/pesdc-lock/weihai/holder.json"))
+    status = outside("lock", "status", CITY, "--live", str(live["profile"]))
+    assert "STALE" in status.stdout + status.stderr
+    ok(outside("lock", "break", CITY, "--live", str(live["profile"]), "--reason",
+               "lisi's laptop died mid-run (ticket 4711)"))
+    brk = [r for r in _journal() if r["action"] == "lock break"]
+    assert brk and "lisi" in json.dumps(brk[-1]) and "4711" in json.dumps(brk[-1])
+    again = outside("apply", CITY, "--live", str(live["profile"]), "--yes", "--limit",
+                    "log-1")
+    assert again.returncode == 0, again.stderr

@@ -267,7 +267,8 @@ def apply(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path |
         _fail("interrupted by SIGINT before any device was contacted: nothing changed", 130)
         return
     _report(res, as_json)
-    journaled = _journal(res, name, lab)
+    journaled = _journal(res, name, lab if target is None else target.lab, target,
+                         loaded.topology.datacenters[name])
     if res.interrupted:
         sys.exit(SIGNAL_EXIT.get(res.interrupted, 130))
     sys.exit(0 if res.ok and journaled else 1)

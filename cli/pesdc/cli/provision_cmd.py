@@ -209,7 +209,8 @@ def _run_held(action: str, loaded: Any, center: str, names: list[str], lab: str 
         from pesdc.provision import ansible_engine
 
         result = ansible_engine.run(action, loaded.topology, center, specs, lab, target)
-        return _report(result, center, lab, action, as_json, time.monotonic() - started)
+        return _report(result, center, lab, action, as_json, time.monotonic() - started,
+                       target, loaded.topology.datacenters[center])
     access = _access(lab, target)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, transient=True,
@@ -226,13 +227,16 @@ def _run_held(action: str, loaded: Any, center: str, names: list[str], lab: str 
                 bar.update(task, description=f"{action} {center}: {what}")
 
         result = engine.run(action, specs, access, secrets, progress)
-    return _report(result, center, lab, action, as_json, time.monotonic() - started)
+    return _report(result, center, lab, action, as_json, time.monotonic() - started,
+                   target, loaded.topology.datacenters[center])
 
 
 def _report(result: RunResult, center: str, lab: str | None, action: str, as_json: bool,
-            elapsed: float) -> tuple[RunResult, str | None]:
-    """Journal an apply, print the result; why the journal could not take it."""
-    journal_error = _record(result, center, lab) if action == "apply" else None
+            elapsed: float, target: Any = None, dc: Any = None
+            ) -> tuple[RunResult, str | None]:
+    """Journal an apply (a copy to the center's log servers), print the result; why the
+    journal could not take it."""
+    journal_error = _record(result, center, lab, target, dc) if action == "apply" else None
     if as_json:
         click.echo(json.dumps({"action": action, "engine": result.engine, "center": center,
                                "seconds": round(elapsed, 2), "ok": result.ok,
