@@ -197,11 +197,13 @@ def test_the_live_runs_are_journaled_chained_and_on_the_log_server(live) -> None
     assert all("live via bastion bastion-1" in r["target"] for r in applies + pushes)
     assert all(r["lab"] == LAB for r in applies + pushes)  # a rehearsal, marked so
     ok(run(PESDC, "journal", "verify"))
-    # The RFC 5424 copy went through the bastion to the log server (log-1).
+    # The RFC 5424 copy went through the bastion to the log server (log-1), filed under
+    # the sending workstation's name; the entry's JSON is the message (its prev, the
+    # previous entry's hash, is unique to it).
     last = rows[-1]
     got = run(PESDC, "lab", "exec", "--name", LAB, "log-1", "--", "sh", "-c",
-              "cat /var/log/remote/*/*.log")
-    assert f'seq="{last["seq"]}"' in got.stdout, got.stdout[-2000:]
+              f"grep -rh -- {last['prev']} /var/log/remote/")
+    assert got.returncode == 0 and f'"seq": {last["seq"]}' in got.stdout, got.stdout[-2000:]
 
 
 def test_journal_verify_finds_an_edited_entry(live, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
