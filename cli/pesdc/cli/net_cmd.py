@@ -59,6 +59,12 @@ def _report(res: RunResult, as_json: bool) -> None:
                               ensure_ascii=False))
     else:
         _report_text(res)
+
+
+def _report_interrupted(res: RunResult) -> None:
+    """The last line of an interrupted apply: each device's state (after the journal's
+    own lines, so that it stays the last thing said)."""
+    interrupted = getattr(res, "interrupted", None)
     if interrupted and res.action == "apply":
         states: dict[str, list[str]] = {}
         for h in res.hosts:
@@ -269,6 +275,7 @@ def apply(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path |
     _report(res, as_json)
     journaled = _journal(res, name, lab if target is None else target.lab, target,
                          loaded.topology.datacenters[name])
+    _report_interrupted(res)
     if res.interrupted:
         sys.exit(SIGNAL_EXIT.get(res.interrupted, 130))
     sys.exit(0 if res.ok and journaled else 1)
