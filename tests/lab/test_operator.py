@@ -89,8 +89,9 @@ def test_operator_has_one_route_to_the_bastion(opns: str) -> None:
     assert state["netns"] == operator_ns(LAB) == "pesdc-opns-ops"
     assert state["bastion"] == BASTION and state["bastion_address"] == BASTION_ADDR
     addr = state["address"]
-    assert re.fullmatch(r"198\.18\.\d+\.2", addr), addr
-    assert state["peer_address"] == addr[:-1] + "1"
+    # a free address of the bastion's management segment (10.1.90.0/24, its top one)
+    assert addr == "10.1.90.254", addr
+    assert re.fullmatch(r"198\.18\.\d+\.1", state["peer_address"]), state["peer_address"]
     # ip route: exactly the bastion's /32, no default, nothing else; no IPv6 either.
     res = in_operator("ip", "route")
     assert res.returncode == 0, res.stderr
