@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from pesdc.cli.common import center_name, load_or_exit
+from pesdc.cli.targeting import secret_options
 from pesdc.results import RunResult
 
 
@@ -159,24 +160,9 @@ def _options(f):  # type: ignore[no-untyped-def]
     return f
 
 
-_SECRETS = [
-    click.option("--secrets", "secrets_file", metavar="FILE",
-                 type=click.Path(path_type=Path, dir_okay=False),
-                 help="Device secrets: a YAML file of name: value strings (mode 600), or the "
-                      "same encrypted with ansible-vault. PESDC_SECRET_<NAME> wins over it."),
-    click.option("--vault-password-file", "vault_password_file", metavar="FILE",
-                 type=click.Path(path_type=Path, dir_okay=False),
-                 help="The vault password of an encrypted --secrets file (an executable is "
-                      "run, its output read); default $PESDC_VAULT_PASSWORD_FILE, else asked "
-                      "on the terminal."),
-]
-
-
-def _secret_options(f):  # type: ignore[no-untyped-def]
-    """--secrets FILE and --vault-password-file: the device logins (pesdc.credentials)."""
-    for deco in reversed(_SECRETS):
-        f = deco(f)
-    return f
+_secret_options = secret_options(
+    "Device secrets: a YAML file of name: value strings (mode 600), or the same "
+    "encrypted with ansible-vault. PESDC_SECRET_<NAME> wins over it.")
 
 
 def _logging(verbose: bool) -> None:

@@ -23,6 +23,7 @@ from rich.table import Table
 
 from pesdc.cli.common import TerminalConsole, center_name, load_or_exit
 from pesdc.cli.lab_cmd import existing_labs
+from pesdc.cli.targeting import secret_options
 from pesdc.lab.errors import LabError
 from pesdc.results import RunResult
 
@@ -290,19 +291,16 @@ def _opts(f: Any) -> Any:
     return f
 
 
+_provisioning_secrets = secret_options(
+    "Secrets (replication_password, backup_private_key): PESDC_SECRET_<NAME> wins, then "
+    "this file (YAML name: value strings, mode 600, or the same encrypted with "
+    "ansible-vault), else a value generated once in the state directory "
+    "(secrets/CENTER/).")
+
+
 @click.command()
 @_opts
-@click.option("--secrets", "secrets_file", metavar="FILE",
-              type=click.Path(path_type=Path, dir_okay=False),
-              help="Secrets (replication_password, backup_private_key): "
-                   "PESDC_SECRET_<NAME> wins, then this file (YAML name: value strings, "
-                   "mode 600, or the same encrypted with ansible-vault), else a value "
-                   "generated once in the state directory (secrets/CENTER/).")
-@click.option("--vault-password-file", "vault_password_file", metavar="FILE",
-              type=click.Path(path_type=Path, dir_okay=False),
-              help="The vault password of an encrypted --secrets file (an executable is "
-                   "run, its output read); default $PESDC_VAULT_PASSWORD_FILE, else asked "
-                   "on the terminal.")
+@_provisioning_secrets
 def plan(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path | None,
          limit: tuple[str, ...], as_json: bool, secrets_file: Path | None,
          vault_password_file: Path | None) -> None:
@@ -324,17 +322,7 @@ def plan(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path | 
 @click.option("--yes", is_flag=True, help="Live: do not ask before changing (the plan is "
                                           "reviewed already).")
 @click.option("--check", is_flag=True, help="Run the plan only: change nothing.")
-@click.option("--secrets", "secrets_file", metavar="FILE",
-              type=click.Path(path_type=Path, dir_okay=False),
-              help="Secrets (replication_password, backup_private_key): "
-                   "PESDC_SECRET_<NAME> wins, then this file (YAML name: value strings, "
-                   "mode 600, or the same encrypted with ansible-vault), else a value "
-                   "generated once in the state directory (secrets/CENTER/).")
-@click.option("--vault-password-file", "vault_password_file", metavar="FILE",
-              type=click.Path(path_type=Path, dir_okay=False),
-              help="The vault password of an encrypted --secrets file (an executable is "
-                   "run, its output read); default $PESDC_VAULT_PASSWORD_FILE, else asked "
-                   "on the terminal.")
+@_provisioning_secrets
 def apply(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path | None,
           limit: tuple[str, ...], as_json: bool, engine_name: str, yes: bool,
           check: bool, secrets_file: Path | None, vault_password_file: Path | None) -> None:

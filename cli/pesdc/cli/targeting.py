@@ -37,6 +37,21 @@ def confirm_options(f: Any) -> Any:
                         help="Do not ask before a live change (automation).")(f)
 
 
+def secret_options(secrets_help: str) -> Any:
+    """``--secrets FILE`` (what it holds: ``secrets_help``) and ``--vault-password-file``,
+    read by :mod:`pesdc.credentials`, for every command that needs credentials."""
+    def deco(f: Any) -> Any:
+        f = click.option("--vault-password-file", "vault_password_file", metavar="FILE",
+                         type=click.Path(path_type=Path, dir_okay=False),
+                         help="The vault password of an encrypted --secrets file (an "
+                              "executable is run, its output read); default "
+                              "$PESDC_VAULT_PASSWORD_FILE, else asked on the terminal.")(f)
+        return click.option("--secrets", "secrets_file", metavar="FILE",
+                            type=click.Path(path_type=Path, dir_okay=False),
+                            help=secrets_help)(f)
+    return deco
+
+
 def require_target(command: str, lab: str | None, live: Path | None) -> None:
     """Refuse a connecting command that names neither a lab nor a live profile."""
     if lab is not None and live is not None:
