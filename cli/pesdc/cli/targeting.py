@@ -64,13 +64,15 @@ def require_target(command: str, lab: str | None, live: Path | None) -> None:
         sys.exit(EXIT_REFUSED)
 
 
-def live_target_or_exit(command: str, topo: Topology, live: Path, center: str | None) -> Any:
-    """The live Target; its problems (profile lines, bastion refusals) and exit 2."""
+def live_target_or_exit(command: str, topo: Topology, live: Path, center: str | None,
+                        connect: bool = True) -> Any:
+    """The live Target (``connect``: logged in to the bastion); its problems (profile
+    lines, bastion refusals) and exit 2."""
     from pesdc.targets.profile import ProfileError
     from pesdc.targets.target import TargetError, live_target
 
     try:
-        return live_target(topo, live, center)
+        return live_target(topo, live, center, connect)
     except ProfileError as exc:
         for d in exc.diagnostics:
             click.echo(d.format(), err=True)

@@ -65,10 +65,11 @@ def trust(profile: Path, paths: tuple[Path, ...], yes: bool, replace: tuple[str,
     """Collect every host's and device's key through the bastion, show the fingerprints
     for review, and pin them; later connections check strictly against them."""
     from pesdc.targets import hostkeys
-    from pesdc.targets.target import _hop_user, close, live_target
+    from pesdc.targets.target import close, live_target
 
     loaded = load_or_exit(paths)
-    target = live_target_or_exit_noconnect(loaded.topology, profile)
+    target = live_target_or_exit("targets trust", loaded.topology, profile, None,
+                                 connect=False)
     prof = target.profile
     out = TerminalConsole(stderr=True)
     pinned = hostkeys.read_pinned(target.known_hosts)
@@ -95,10 +96,7 @@ def trust(profile: Path, paths: tuple[Path, ...], yes: bool, replace: tuple[str,
         sys.exit(2)
     keys[b.address] = seen_b
     _write(target.known_hosts, keys, names)
-    try:
-        target.hop_user = _hop_user(prof, target.profile_path.resolve().parent,
-                                    target.endpoints, target.known_hosts,
-                                    prof.timeouts.connect)
+    try:  # now the bastion's key is pinned: log in to it (the first account it takes)
         target = live_target(loaded.topology, profile)
     except Exception as exc:  # the bastion refused: say why, nothing more is pinned
         click.echo(f"pesdc targets trust: {exc}", err=True)
@@ -140,18 +138,6 @@ def trust(profile: Path, paths: tuple[Path, ...], yes: bool, replace: tuple[str,
                + (f"; {len(errors)} host(s) could not be read (not pinned)" if errors else ""),
                err=True)
     sys.exit(1 if errors else 0)
-
-
-def live_target_or_exit_noconnect(topo, profile: Path):  # type: ignore[no-untyped-def]
-    from pesdc.targets.profile import ProfileError
-    from pesdc.targets.target import live_target
-
-    try:
-        return live_target(topo, profile, connect=False)
-    except ProfileError as exc:
-        for d in exc.diagnostics:
-            click.echo(d.format(), err=True)
-        sys.exit(2)
 
 
 def _review(out: TerminalConsole, rows: list, pinned: dict, replace: tuple[str, ...]) -> bool:
