@@ -150,3 +150,14 @@ def test_a_live_apply_that_cannot_ask_refuses_without_yes(tmp_path: Path) -> Non
         confirm_live("apply", t, "3 operations", yes=False)  # stdin is not a terminal
     assert stop.value.code == 2
     confirm_live("apply", t, "3 operations", yes=True)  # --yes: no question
+
+
+def test_no_profile_value_can_add_a_line_to_the_ssh_config(tmp_path: Path) -> None:
+    out = _init(tmp_path)
+    text = out.read_text().replace("address: 10.1.90.103",
+                                   'address: "10.1.90.103\\n  ProxyCommand sh -c evil"')
+    text = text.replace("known_hosts: jinan.known_hosts", 'known_hosts: "a b"')
+    out.write_text(text)
+    with pytest.raises(ProfileError) as err:
+        load_profile(out)
+    assert {d.path[-1] for d in err.value.diagnostics} == {"address", "known_hosts"}

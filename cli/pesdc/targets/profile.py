@@ -27,6 +27,11 @@ from pesdc.model.tree import Topology
 
 SCHEMA = "pesdc/connection-profile/v1"
 
+# Values written into the generated OpenSSH configuration: one token each, so that no
+# profile value can add a line or an option to it.
+HostName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9.:-]{0,252}$")]
+FilePath = Annotated[str, Field(pattern=r"^[^\s\x00-\x1f\x7f\"']+$")]
+
 Users = Annotated[list[Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_.-]{0,31}$")]],
                   Field(min_length=1)]
 
@@ -39,12 +44,12 @@ class Bastion(_Strict):
     """The one host the controller reaches directly."""
 
     server: str  # its name in the topology
-    address: str  # how the controller reaches it (its topology address by default)
+    address: HostName  # how the controller reaches it (its topology address by default)
     port: int = Field(22, ge=1, le=65535)
     # Accounts tried in order (the first that accepts the key): the operator's own,
     # then pesdc's deploy account, then root on a center not provisioned yet.
     users: Users = ["pesdc", "root"]
-    identity_file: str | None = None  # else the agent and the user's ssh_config
+    identity_file: FilePath | None = None  # else the agent and the user's ssh_config
 
 
 class HostUsers(_Strict):
@@ -70,8 +75,8 @@ class Profile(_Strict):
     stand_ins: str | None = None
     bastion: Bastion
     users: HostUsers = HostUsers()
-    known_hosts: str = "known_hosts"  # relative to the profile's folder
-    ssh_config: str | None = "~/.ssh/config"  # the user's own, for what pesdc leaves unset
+    known_hosts: FilePath = "known_hosts"  # relative to the profile's folder
+    ssh_config: FilePath | None = "~/.ssh/config"  # the user's own, for what pesdc leaves unset
     timeouts: Timeouts = Timeouts()
     parallel: int = Field(8, ge=1, le=64)
 
