@@ -6,6 +6,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.table import Table
@@ -47,15 +48,44 @@ def lab() -> None:
     """Bring a center up as a lab of namespaces, hosts, routers and firewalls."""
 
 
+def _servers_option(values: tuple[str, ...]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for v in values:
+        center, sep, names = v.partition(":")
+        if not sep or not center or not names.strip(","):
+            raise click.BadParameter(f"{v!r}: give CENTER:SERVER,SERVER...", param_hint="--servers")
+        out.setdefault(center, []).extend(n for n in names.split(",") if n)
+    return out
+
+
 @lab.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--dc", help="The center to bring up (default: the only city center).")
-@click.option("--name", "lab_name", help="Lab name (default: the center's name).")
-def up(paths: tuple[Path, ...], dc: str | None, lab_name: str | None) -> None:
+@click.option("--dc", "dcs", multiple=True,
+              help="The center to bring up (default: the only city center). Repeat it to "
+                   "bring several centers up in one lab, joined by their uplinks.")
+@click.option("--name", "lab_name",
+              help="Lab name (default: the center's name; several centers: their names "
+                   "joined by '-').")
+@click.option("--servers", "servers", multiple=True, metavar="CENTER:NAME,...",
+              help="Several centers: bring up only these servers of CENTER (a far center "
+                   "kept light; lab status names those left out). Repeatable.")
+def up(paths: tuple[Path, ...], dcs: tuple[str, ...], lab_name: str | None,
+       servers: tuple[str, ...]) -> None:
     """Bring a center up (idempotent: converges, repairs killed nodes)."""
     loaded = load_or_exit(paths)
-    name = center_name(loaded.topology, dc)
+    only = _servers_option(servers)
+    if len(dcs) > 1:
+        _up_group(loaded.topology, list(dcs), lab_name, only, paths)
+        return
+    if only:
+        raise click.UsageError("--servers needs several centers (--dc A --dc B)")
+    name = center_name(loaded.topology, dcs[0] if dcs else None)
     try:
+        from pesdc.lab.group import Group
+
+        if lab_name and Group.load(lab_name) is not None:
+            raise LabError(f"lab {lab_name} holds several centers: bring it up with every "
+                           "--dc it holds, or choose another --name")
         plan = build_plan(loaded.topology, name, lab_name)
         lab_obj = Lab(plan.lab)
         with console.status(f"bringing up lab {plan.lab} ({len(plan.nodes)} nodes)"):
@@ -68,10 +98,42 @@ def up(paths: tuple[Path, ...], dc: str | None, lab_name: str | None) -> None:
                f"{lab_obj.ssh_dir / 'ssh_config'}")
 
 
+def _up_group(topo, dcs: list[str], lab_name: str | None,  # type: ignore[no-untyped-def]
+              only: dict[str, list[str]], paths: tuple[Path, ...]) -> None:
+    from pesdc.lab import group
+
+    name = lab_name or "-".join(dcs)
+    try:
+        with console.status(f"bringing up lab {name} ({', '.join(dcs)})"):
+            res = group.up(topo, name, dcs, only, [str(p) for p in paths], console.print)
+    except LabError as exc:
+        _fail(exc)
+        return
+    members = res["members"]
+    for c, r in members.items():
+        click.echo(f"  {c}: lab {group.member_lab(name, c)}, {r['nodes']} nodes "
+                   f"({r['created']} created, {r['repaired']} repaired)"
+                   + (f"; only servers {', '.join(only[c])}" if c in only else ""))
+    click.echo(f"lab {name} up: {len(dcs)} centers joined by "
+               f"{', '.join(res['uplinks']) or 'no uplink'} in {res['seconds']} s "
+               f"(--lab {name} --dc CENTER on any command)")
+
+
 @lab.command()
 @click.option("--name", "lab_name", help="Lab name (default: the only lab).")
 def down(lab_name: str | None) -> None:
     """Remove every namespace, process, mount and file the lab created."""
+    from pesdc.lab.group import Group
+    from pesdc.lab.group import down as down_group
+
+    if lab_name and Group.load(lab_name) is not None:
+        try:
+            res = down_group(lab_name)
+        except LabError as exc:
+            _fail(exc)
+            return
+        click.echo(f"lab {lab_name} down: {res['nodes']} nodes removed in {res['ms']} ms")
+        return
     try:
         lab_obj = pick_lab(lab_name)
         res = lab_obj.down()
@@ -86,41 +148,85 @@ def down(lab_name: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def status(lab_name: str | None, as_json: bool) -> None:
     """Nodes of the lab, their state and addresses."""
+    from pesdc.lab.group import Group
+
+    grp = Group.load(lab_name) if lab_name else None
     try:
-        lab_obj = pick_lab(lab_name)
+        labs = [(c, Lab(grp.member(c))) for c in grp.centers] if grp else \
+            [(None, pick_lab(lab_name))]
     except LabError as exc:
         _fail(exc)
         return
+    rows, notes = [], []
+    for center, lab_obj in labs:
+        rows += _status_rows(lab_obj, center)
+    if grp is not None:
+        from pesdc.lab import group as lab_group
+
+        for c, names in sorted(grp.servers.items()):
+            everyone = [s.name for s in _group_servers(grp, c)]
+            left = [n for n in everyone if n not in names]
+            notes.append(f"{c}: only servers {', '.join(names)} are in this lab; "
+                         f"{len(left)} left out ({', '.join(left)}): their checks are "
+                         "errors, never passes")
+        alive = grp.delayline_pid is not None and lab_group.delayline_alive(grp)
+        rows.append({"center": None, "node": "uplinks", "host": grp.name, "role": "link",
+                     "state": "up" if alive else "down", "address": None,
+                     "pid": grp.delayline_pid})
+    if as_json:
+        click.echo(json.dumps(rows if grp is None else {"lab": grp.name,
+                                                        "centers": grp.centers,
+                                                        "servers": grp.servers,
+                                                        "nodes": rows, "notes": notes},
+                              indent=2))
+    else:
+        title = f"lab {grp.name} ({', '.join(grp.centers)})" if grp else f"lab {labs[0][1].name}"
+        table = Table(title=title)
+        cols = (("center",) if grp else ()) + ("node", "role", "state", "address", "pid")
+        for col in cols:
+            table.add_column(col)
+        for r in rows:
+            table.add_row(*(str(r.get(k) or "") for k in cols))
+        TerminalConsole().print(table)
+        for r in rows:
+            if r["role"] == "operator":
+                click.echo(f"operator namespace {r['host']} ({r['address']}), routes: "
+                           f"{'; '.join(r['routes']) or 'none'}")
+        for n in notes:
+            click.echo(f"note: {n}")
+    down_nodes = [r["node"] for r in rows if r["state"] != "up"]
+    if down_nodes:
+        sys.exit(1)
+
+
+def _group_servers(grp, center: str) -> list:  # type: ignore[no-untyped-def]
+    """The center's servers, from the tree the group was brought up from."""
+    from pesdc.model import validate
+
+    topo = validate(grp.sources).topology
+    dc = topo.datacenters.get(center)
+    return list(dc.servers) if dc else []
+
+
+def _status_rows(lab_obj: Lab, center: str | None) -> list[dict[str, Any]]:
     from pesdc.lab import netns
+    from pesdc.lab import operator as lab_operator
 
     live = netns.existing()
     rows = []
     for st in lab_obj.nodes().values():
         ok = st.netns in live and st.alive()
-        rows.append({"node": st.name, "host": st.host, "role": st.role,
+        rows.append({"center": center, "node": st.name, "host": st.host, "role": st.role,
                      "state": "up" if ok else "down", "address": st.mgmt, "pid": st.pid})
-    from pesdc.lab import operator as lab_operator
-
     op = lab_operator.status(lab_obj.name)
     if op is not None:  # the workstation outside the center: one route, to the bastion
-        rows.append({"node": "operator", "host": op["netns"], "role": "operator",
-                     "state": op["state"], "address": op["address"], "pid": None,
-                     "routes": op["routes"]})
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    table = Table(title=f"lab {lab_obj.name}")
-    for col in ("node", "role", "state", "address", "pid"):
-        table.add_column(col)
-    for r in rows:
-        table.add_row(*(str(r[k] or "") for k in ("node", "role", "state", "address", "pid")))
-    TerminalConsole().print(table)
-    if op is not None:
-        click.echo(f"operator namespace {op['netns']} ({op['address']}), routes: "
-                   f"{'; '.join(op['routes']) or 'none'}")
-    down_nodes = [r["node"] for r in rows if r["state"] != "up"]
-    if down_nodes:
-        sys.exit(1)
+        rows.append({"center": center, "node": "operator", "host": op["netns"],
+                     "role": "operator", "state": op["state"], "address": op["address"],
+                     "pid": None, "routes": op["routes"]})
+    if center is None:
+        for r in rows:
+            del r["center"]
+    return rows
 
 
 @lab.command(name="exec", context_settings={"ignore_unknown_options": True})
@@ -193,9 +299,14 @@ def probe(paths: tuple[Path, ...], dc: str | None, lab_name: str | None,
     got an answer to something it sent and the destination's listener answered its own
     connect; otherwise it is an error naming the side that failed. Exit 1 on any
     mismatch or error."""
+    from pesdc.lab.group import Group
     from pesdc.lab.probe import probe_lab
 
     loaded = load_or_exit(paths)
+    grp = Group.load(lab_name) if lab_name else None
+    if grp is not None and dc is None:
+        _probe_between(loaded.topology, grp, as_json)
+        return
     name = center_name(loaded.topology, dc)
     plan = build_plan(loaded.topology, name, lab_name)
     lab_obj = Lab(plan.lab)
@@ -204,6 +315,28 @@ def probe(paths: tuple[Path, ...], dc: str | None, lab_name: str | None,
             raise LabError(f"lab {plan.lab} is not up: pesdc lab up {' '.join(map(str, paths))}")
         with console.status("probing"):
             report = probe_lab(loaded.topology, plan)
+    except LabError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        print_matrix(report)
+    sys.exit(0 if report.ok else 1)
+
+
+def _probe_between(topo, grp, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """A multi-center lab without --dc: the probes between its centers."""
+    from pesdc.lab.crossprobe import probe_centers
+
+    try:
+        plans = {c: build_plan(topo, c, grp.name) for c in grp.centers}
+        missing = [p.lab for p in plans.values() if not Lab(p.lab).exists()]
+        if missing:
+            raise LabError(f"lab {grp.name} is not up ({', '.join(missing)}): pesdc lab up "
+                           f"{' '.join(grp.sources)} " + " ".join(f"--dc {c}" for c in grp.centers))
+        with console.status("probing between centers"):
+            report = probe_centers(topo, plans)
     except LabError as exc:
         _fail(exc)
         return

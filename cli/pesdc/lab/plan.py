@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 
 from pesdc.addrspace import iter_free
+from pesdc.backbone import center_prefixes
 from pesdc.lab.errors import LabError
 from pesdc.lab.vendor_policy import translate_vendor_gear
 from pesdc.model.diagnostics import Diagnostic
@@ -124,6 +125,11 @@ class LabPlan:
     # once here: the gear is rendered from them, verify derives its HostSpecs with
     # them, the probe takes the policy.
     facts: CenterFacts
+    # A member of a multi-center lab (pesdc.lab.group): the group's name, the other
+    # centers it is joined to by their real uplinks, and the servers left out of it.
+    group: str | None = None
+    joined: frozenset[str] = frozenset()
+    left_out: tuple[str, ...] = ()
     _rendered: RenderedGear | None = field(default=None, repr=False)
 
     @property
@@ -206,6 +212,8 @@ class _Build:
     # An agency room whose LAN the lab emulates: room -> (bridge, subnet, site router)
     room_lans: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     site_nodes: dict[str, Node] = field(default_factory=dict)
+    joined: frozenset[str] = frozenset()  # centers in the same lab (no stand-in peer)
+    only_servers: frozenset[str] | None = None  # None: every server
 
     @property
     def view(self) -> DataCenter:
@@ -232,12 +240,24 @@ class _Build:
 
 
 def build_plan(topo: Topology, dc_name: str, lab: str | None = None) -> LabPlan:
+    """The lab of a center. ``lab`` may name a multi-center lab: the plan is then its
+    member for this center (pesdc.lab.group)."""
+    from pesdc.lab.group import resolve
+
     dc = topo.datacenters[dc_name]
-    lab = lab or dc.name
+    lab, group = resolve(lab or dc.name, dc_name)
     view = lab_view(dc)
     facts = CenterFacts.of(view_topology(topo, view), view)
     b = _Build(lab, dc, facts, _prefixes(dc),
                {seg: f"br{short_hash(lab, seg, n=8)}" for seg in facts.idx.segments})
+    if group is not None:
+        b.joined = frozenset(group.centers) - {dc_name}
+        if dc_name in group.servers:
+            b.only_servers = frozenset(group.servers[dc_name])
+        # The hosts route the other centers of the lab as they route their own center's
+        # zones (through their gateways, the firewalls and routers decide).
+        far = {p for c in b.joined for p in center_prefixes(topo.datacenters[c])}
+        b.prefixes = sorted(set(b.prefixes) | far, key=lambda n: ipaddress.ip_network(n))
     _room_lans(b)
     _server_nodes(b)
     for dev in view.devices:
@@ -248,8 +268,10 @@ def build_plan(topo: Topology, dc_name: str, lab: str | None = None) -> LabPlan:
     _uplink_peers(b)
     _gear_routes(b)
     _controller(b)
+    left_out = tuple(s.name for s in dc.servers
+                     if b.only_servers is not None and s.name not in b.only_servers)
     return LabPlan(lab, dc, _ns(lab, "sw"), b.bridges, b.nodes, b.links, view, b.prefixes,
-                   facts)
+                   facts, group.name if group else None, b.joined, left_out)
 
 
 def _room_lans(b: _Build) -> None:
@@ -268,6 +290,8 @@ def _server_nodes(b: _Build) -> None:
     """A node per server on a segment (routes through its gateway) or in an emulated
     room (routes through the room's site router); any other server is not in the lab."""
     for srv in b.view.servers:
+        if b.only_servers is not None and srv.name not in b.only_servers:
+            continue  # a far center of a multi-center lab, kept light
         if srv.segment is not None:
             seg = b.idx.segments[srv.segment]
             plen = ipaddress.ip_network(seg.subnet).prefixlen
@@ -417,6 +441,8 @@ def _uplink_peers(b: _Build) -> None:
     FRR node behind the uplink (its latency and bandwidth), speaking OSPF to ours."""
     view = b.view
     for uplink in view.uplinks:
+        if uplink.peer in b.joined:
+            continue  # the far center is in this lab: the group links the real routers
         end = next(((dev, itf) for dev in view.devices for itf in dev.interfaces
                     if itf.uplink == uplink.name), None)
         if end is None or not (uplink.subnet and uplink.local_address and uplink.peer_address):

@@ -28,6 +28,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from pesdc.lab import netns
 from pesdc.lab.plan import LabPlan, Node
@@ -362,7 +363,14 @@ def plan_probes(topo: Topology, plan: LabPlan, policy: CenterPolicy | None = Non
     return probes
 
 
-def _ns_of(plan: LabPlan, node: str) -> str:
+class Nodes(Protocol):
+    """What running probes needs of a plan: its nodes by key (a lab plan, or the
+    joined members of a multi-center lab: pesdc.lab.crossprobe)."""
+
+    nodes: dict[str, Node]
+
+
+def _ns_of(plan: Nodes, node: str) -> str:
     return plan.nodes[node].netns
 
 
@@ -377,7 +385,7 @@ _CONTROL_ROLES = ("server", "mgmt", "site")
 Runner = Callable[[str, list[str]], list[str]]
 
 
-def plan_controls(plan: LabPlan, nodes: set[str],
+def plan_controls(plan: Nodes, nodes: set[str],
                   roles: tuple[str, ...] = _CONTROL_ROLES) -> list[Probe]:
     """Control probes from each node: to a neighbour on its own segment (a control
     listener there) and a ping to its gateway. An answer to either shows the node's
@@ -528,7 +536,7 @@ def _stderr_of(proc: subprocess.Popen[str]) -> str:
     return ""
 
 
-def run_probes(plan: LabPlan, probes: list[Probe], linger: float = 300.0,
+def run_probes(plan: Nodes, probes: list[Probe], linger: float = 300.0,
                start_timeout: float = 120.0, runner: Runner | None = None,
                control_roles: tuple[str, ...] = _CONTROL_ROLES) -> ProbeReport:
     """Start listeners (which check themselves), run every client batch with its
@@ -581,10 +589,11 @@ def run_probes(plan: LabPlan, probes: list[Probe], linger: float = 300.0,
                     with contextlib.suppress(OSError):
                         pipe.close()
     judge(probes, controls, listeners)
-    return ProbeReport(plan.dc.name, probes, controls, listeners)
+    name = plan.dc.name if isinstance(plan, LabPlan) else str(getattr(plan, "name", ""))
+    return ProbeReport(name, probes, controls, listeners)
 
 
-def _run_clients(plan: LabPlan, probes: list[Probe], run: Runner) -> None:
+def _run_clients(plan: Nodes, probes: list[Probe], run: Runner) -> None:
     """One client per source node, all at once, each sending its batch of probes; what
     each probe saw is filled in (or the error of a client that did not run through)."""
     by_src: dict[str, list[Probe]] = {}

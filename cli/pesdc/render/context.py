@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from pesdc.backbone import center_prefixes, neighbours
 from pesdc.kinds import Feature, Kind, kind_of
 from pesdc.model.schema import (
     DataCenter,
@@ -199,6 +200,13 @@ def _routes(facts: CenterFacts, dev: Device) -> list[dict[str, Any]]:
                 s = idx.sites.get(name)
                 if s and s.subnet:
                     routes.append((s.subnet, hop, f"site {name} via {router.name}"))
+        # The centers at the far end of the uplinks, through the router that holds
+        # each (the routers learn them over OSPF; a firewall has static routes only).
+        for nb in neighbours(facts.topo, facts.dc):
+            hop = facts.transit_address(nb.device)
+            if hop and nb.device.kind is DeviceKind.router:
+                for prefix in center_prefixes(facts.topo.datacenters[nb.center]):
+                    routes.append((prefix, hop, f"center {nb.center} via {nb.device.name}"))
     derived = len(routes)
     for r in dev.static_routes:
         routes.append((r.prefix, r.next_hop, r.description or "static"))
