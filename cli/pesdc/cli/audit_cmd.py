@@ -93,7 +93,9 @@ def audit(paths: tuple[Path, ...], dc: str | None, all_centers: bool, static: bo
     try:
         if lab_name:
             from pesdc.lab.enter import reexec_inside
+            from pesdc.lab.group import lab_for
 
+            opts.lab = lab_name = lab_for(lab_name, name)  # a multi-center lab: its member
             reexec_inside(lab_name)  # every lab connection from the controller namespace
         report = run_audit(topo, name, catalog, opts,
                            progress=lambda m: click.echo(f"audit: {m}", err=True))

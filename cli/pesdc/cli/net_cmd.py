@@ -24,17 +24,26 @@ def _fail(msg: str, code: int = 2) -> None:
     sys.exit(code)
 
 
-def _enter_lab(lab: str | None) -> None:
-    """Network safety: a lab run re-executes itself in the lab's controller namespace."""
+def _enter_lab(lab: str | None, dc: str | None) -> str | None:
+    """Network safety: a lab run re-executes itself in the lab's controller namespace
+    (of the center's member, in a multi-center lab). The lab it runs in."""
     if lab is None:
-        return
+        return None
     from pesdc.lab.enter import reexec_inside
     from pesdc.lab.errors import LabError
+    from pesdc.lab.group import Group, lab_for
 
     try:
+        grp = Group.load(lab)
+        if grp is not None:
+            if dc is None:
+                raise LabError(f"lab {lab} holds {', '.join(grp.centers)}: say which with "
+                               "--dc")
+            lab = lab_for(lab, dc)
         reexec_inside(lab)
     except LabError as exc:
         _fail(str(exc))
+    return lab
 
 
 # Exit status of a run stopped by a signal: 128 + the signal number, as a shell reports.
@@ -195,7 +204,7 @@ def plan(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path | 
     _logging(verbose)
     # The device logins a live plan needs to read the running configurations.
     secrets = Secrets.of(load_for_cli("net plan", secrets_file, vault_password_file, lab))
-    _enter_lab(lab)
+    lab = _enter_lab(lab, dc)
     loaded = load_or_exit(paths)
     target = _live(loaded.topology, live, dc)
     name = target.center if target is not None else center_name(loaded.topology, dc)
@@ -234,7 +243,7 @@ def apply(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path |
     # The environment, then the file (plain or vault); a bad one: one line, exit 2. A lab
     # run hands the values to its re-execution in the environment, never on argv.
     secrets = Secrets.of(load_for_cli("net apply", secrets_file, vault_password_file, lab))
-    _enter_lab(lab)
+    lab = _enter_lab(lab, dc)
     try:
         loaded = load_or_exit(paths)
         target = _live(loaded.topology, live, dc)

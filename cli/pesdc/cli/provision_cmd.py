@@ -85,6 +85,9 @@ def _run(action: str, paths: tuple[Path, ...], dc: str | None, lab: str | None,
     center = center_name(loaded.topology, dc)
     if lab:
         try:
+            from pesdc.lab.group import lab_for
+
+            lab = lab_for(lab, center)  # a multi-center lab: its member for the center
             reexec_inside(lab)  # no return unless already inside the controller namespace
         except LabError as exc:
             click.echo(f"pesdc {action}: {exc}", err=True)

@@ -45,10 +45,11 @@ def verify(paths: tuple[Path, ...], dc: str | None, lab_name: str | None,
     if live is not None:
         report = _verify_live(loaded.topology, name, live, tuple(only) or PARTS, console)
     else:
-        lab = lab_name or name
         from pesdc.lab.enter import reexec_inside
+        from pesdc.lab.group import lab_for
 
         try:
+            lab = lab_for(lab_name or name, name)  # a multi-center lab: its member
             reexec_inside(lab)  # every connection from the lab's controller namespace
             from pesdc.verify.run import verify_lab
 

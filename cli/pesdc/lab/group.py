@@ -111,6 +111,7 @@ class CrossLink:
     upper_node: str
     upper_if: str
     upper_addr: str
+    subnet: str
     bandwidth_mbps: float
     latency_ms: float  # round trip; half added each way
 
@@ -171,7 +172,7 @@ def cross_links(topo: Topology, centers: list[str]) -> list[CrossLink]:
             links.append(CrossLink(
                 up.name, up.kind.value, name, near[0], low_names[(near[0], near[1].name)],
                 f"{up.local_address}/{plen}", up.peer, far[0],
-                high_names[(far[0], far[1].name)], f"{up.peer_address}/{plen}",
+                high_names[(far[0], far[1].name)], f"{up.peer_address}/{plen}", up.subnet,
                 up.bandwidth_mbps, up.latency_ms))
     if problems:
         raise LabError("cannot join the lab's centers:\n  " + "\n  ".join(problems))
@@ -340,3 +341,9 @@ def delayline_alive(group: Group) -> bool:
 
     return group.delayline_pid is not None and \
         NodeState("", "", "", "", None, group.delayline_pid).alive()
+
+
+def lab_for(lab: str, center: str) -> str:
+    """What ``--lab LAB --dc CENTER`` names: the member of a multi-center lab, or the
+    lab itself (LabError: the center is not in that lab)."""
+    return resolve(lab, center)[0]

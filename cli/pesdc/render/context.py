@@ -242,7 +242,18 @@ def _ospf(facts: CenterFacts, dev: Device, interfaces: list[dict[str, Any]]
         "networks": nets,
         "fast_timers": dev.ospf.fast_timers,
         "redistribute_static": True,
+        "mgmt_nets": _oob_mgmt_nets(facts, dev),
     }
+
+
+def _oob_mgmt_nets(facts: CenterFacts, dev: Device) -> list[dict[str, Any]]:
+    """The management segments a router sits on by its management port. They are
+    connected, so no static route toward them through the firewalls is selected and
+    none is redistributed: the router announces them itself (the other centers reach
+    the management zone through this router, which hands such traffic to the firewalls
+    as a management VRF would)."""
+    ip = ipaddress.ip_address(dev.mgmt)
+    return [_net_facts(n) for n in facts.mgmt_nets if ip in ipaddress.ip_network(n)]
 
 
 def _rule_ctx(r: PolicyRule, n: int) -> dict[str, Any]:

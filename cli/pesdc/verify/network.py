@@ -21,6 +21,7 @@ from pesdc.lab.probe import Probe, plan_probes, run_probes
 from pesdc.model.schema import DeviceKind, Site
 from pesdc.model.tree import Topology
 from pesdc.render.context import primary_center_links
+from pesdc.verify.centers import far_ends
 from pesdc.verify.checks import Check
 from pesdc.verify.hosts import Reach, Via, reach_of
 
@@ -65,7 +66,7 @@ def check_isolation(topo: Topology, plan: LabPlan) -> list[Check]:
     did not answer, its client crashed) is an error naming that side."""
     probes = plan_probes(topo, plan)
     run_probes(plan, probes)
-    return _isolation_checks(probes)
+    return isolation_checks(probes)
 
 
 def check_isolation_live(topo: Topology, plan: LabPlan, via: Via) -> list[Check]:
@@ -107,7 +108,7 @@ def check_isolation_live(topo: Topology, plan: LabPlan, via: Via) -> list[Check]
 
     if runnable:
         run_probes(plan, runnable, runner=runner, control_roles=("server",))
-    return _isolation_checks(probes)
+    return isolation_checks(probes)
 
 
 def _agent_account(host: str, r: Reach) -> tuple[str | None, str]:
@@ -130,18 +131,18 @@ def _agent_account(host: str, r: Reach) -> tuple[str | None, str]:
     return None, f"no probe agent on {host}: cannot log in and run it as root ({last})"
 
 
-def _isolation_checks(probes: list[Probe]) -> list[Check]:
+def isolation_checks(probes: list[Probe], category: str = "isolation") -> list[Check]:
     out = []
     for p in probes:
         target = f"{p.src_zone} -> {p.dst_zone}"
         name = f"{p.protocol}/{p.port} {p.src} -> {p.dst} ({p.why})"
         expected = "allowed" if p.expected else "blocked"
         if p.cause:  # the probe's verdict is error
-            out.append(Check.errored(target, "isolation", name, p.cause, expected,
+            out.append(Check.errored(target, category, name, p.cause, expected,
                                      p.detail))
             continue
         seen = "passed" if p.observed else "blocked"
-        out.append(Check(target, "isolation", name, p.ok, expected, seen, p.evidence))
+        out.append(Check(target, category, name, p.ok, expected, seen, p.evidence))
     return out
 
 
@@ -249,12 +250,17 @@ def check_routing(topo: Topology, plan: LabPlan | None, ssh_config: Via,
             return {}, raw, f"{command}: not a JSON object: {raw.strip()[:200]}"
         return data, raw, ""
 
+    # A multi-center lab: the far center's own router at the end of an uplink (its
+    # router id), instead of a stand-in peer (whose id is its address).
+    far = far_ends(topo, plan) if plan is not None else []
+    joined = {f.subnet for f in far}  # the uplinks to centers of the lab, by subnet
     for dev in routers:
         host = f"{dev.name}.{dc.name}"
         expected = {d.ospf.router_id or d.loopback or d.mgmt for d in routers
                     if d is not dev and d.ospf is not None}
         expected |= {u.peer_address for u in dc.uplinks for i in dev.interfaces
-                     if i.uplink == u.name and u.peer_address}
+                     if i.uplink == u.name and u.peer_address and u.subnet not in joined}
+        expected |= {f.router_id for f in far if f.router == dev.name}
         want = ", ".join(sorted(x for x in expected if x))
         if plan is None and not kind_of(dev).name.startswith("linux"):
             why = (f"{dev.name} runs {kind_of(dev).name}, not FRR: verify reads OSPF "
@@ -290,6 +296,16 @@ def check_routing(topo: Topology, plan: LabPlan | None, ssh_config: Via,
                          "\n".join(f"{s.name} {s.subnet}: "
                                    f"{'installed' if s.name not in missing else 'missing'}"
                                    for s in sites)))
+        for f in far:
+            if f.router != dev.name:
+                continue
+            gone = [p for p in f.prefixes if not _installed(table.get(p))]
+            out.append(Check(host, "routing", f"routes to center {f.center} over {f.uplink}",
+                             not gone, f"an installed route to each of {f.center}'s "
+                             f"{len(f.prefixes)} zone subnets",
+                             f"missing: {', '.join(gone)}" if gone else "all installed",
+                             "\n".join(f"{p}: {'missing' if p in gone else 'installed'}"
+                                       for p in f.prefixes)))
     return out
 
 

@@ -132,7 +132,7 @@ def verify_lab(topo: Topology, dc_name: str, lab: str, parts: tuple[str, ...] = 
     from inside the lab's controller namespace)."""
     started = time.monotonic()
     plan = build_plan(topo, dc_name, lab)
-    acc = access(lab)
+    acc = access(plan.lab)  # a multi-center lab: the member of the center
     servers = [s.name for s in plan.dc.servers if s.name in plan.nodes]
     report = _verify(topo, dc_name, plan, plan.facts, servers, Reach(acc.ssh_config), parts,
                      progress, None, [])
@@ -233,6 +233,12 @@ def _verify(topo: Topology, dc_name: str, plan: LabPlan | None, facts: CenterFac
         if live is None and plan is not None:
             report.checks += _guarded(dc_name, "isolation", "isolation probe",
                                       lambda: network.check_isolation(topo, plan))
+            if plan.group is not None:  # a multi-center lab: between the centers too
+                from pesdc.verify.centers import check_between
+
+                say("probing between the lab's centers")
+                report.checks += _guarded(dc_name, "centers", "probe between centers",
+                                          lambda: check_between(topo, plan))
         else:
             report.checks += _guarded(dc_name, "isolation", "isolation probe",
                                       lambda: _live_isolation(topo, dc_name, plan, live,
