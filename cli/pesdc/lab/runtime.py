@@ -479,8 +479,15 @@ class Lab:
         for st in nodes.values():
             self._stop_node(st)
         # Anything left with this lab's prefix (a crashed `up` before state was saved).
+        # Not those of another lab whose name starts with this one's (lab "mc" and the
+        # member "mc-jinan" of a multi-center lab).
         prefix = f"pesdc-{self.name}-"
-        leftovers = [ns for ns in netns.existing() if ns.startswith(prefix)]
+        labs_dir = self.dir.parent
+        others = [f"pesdc-{p.name}-" for p in labs_dir.iterdir()
+                  if p.name != self.name and p.name.startswith(self.name + "-")] \
+            if labs_dir.is_dir() else []
+        leftovers = [ns for ns in netns.existing() if ns.startswith(prefix)
+                     and not any(ns.startswith(o) for o in others)]
         for ns in leftovers:
             netns.delete(ns)
             shutil.rmtree(Path("/etc/frr") / ns, ignore_errors=True)
