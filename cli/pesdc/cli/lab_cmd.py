@@ -16,7 +16,7 @@ from pesdc.lab import image as lab_image
 from pesdc.lab.errors import LabError
 from pesdc.lab.paths import state_dir
 from pesdc.lab.plan import build_plan
-from pesdc.lab.runtime import Lab
+from pesdc.lab.runtime import Lab, require_root
 
 console = TerminalConsole(stderr=True)
 
@@ -74,6 +74,12 @@ def up(paths: tuple[Path, ...], dcs: tuple[str, ...], lab_name: str | None,
     """Bring a center up (idempotent: converges, repairs killed nodes)."""
     loaded = load_or_exit(paths)
     only = _servers_option(servers)
+    try:
+        # First: without root not even the lab's state (root's own folder) can be read.
+        require_root()
+    except LabError as exc:
+        _fail(exc)
+        return
     if len(dcs) > 1:
         _up_group(loaded.topology, list(dcs), lab_name, only, paths)
         return
