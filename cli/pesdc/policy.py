@@ -98,6 +98,17 @@ def _endpoint_nets(idx: DCIndex, zone: str, systems: list[str]) -> tuple[str, ..
     return zone_nets(idx, zone)
 
 
+def _side_nets(topo: Topology, idx: DCIndex, zone: str, systems: list[str],
+               remote: list[str]) -> tuple[str, ...]:
+    """One side of a flow: servers of other centers when it names them (the side is
+    the private-network zone, across the uplinks), else the zone's systems or the zone."""
+    if remote:
+        from pesdc.crosscenter import remote_nets
+
+        return remote_nets(topo, remote)
+    return _endpoint_nets(idx, zone, systems)
+
+
 def _rule_name(flow: Flow, i: int) -> str:
     if flow.name:
         return flow.name
@@ -131,7 +142,10 @@ def build(topo: Topology, dc: DataCenter) -> CenterPolicy:
                                         description=iso.description or "one-way crossing"))
             continue
         for i, flow in enumerate(iso.flows):
-            dst_nets = _endpoint_nets(idx, flow.dst, flow.dst_systems)
+            src_nets = _side_nets(topo, idx, flow.src, flow.src_systems, flow.src_remote)
+            dst_nets = _side_nets(topo, idx, flow.dst, flow.dst_systems, flow.dst_remote)
+            if (flow.src_remote and not src_nets) or (flow.dst_remote and not dst_nets):
+                continue  # a far end that resolves to nothing (XC001) opens nothing
             relays: tuple[tuple[int, str, int], ...] = ()
             if iso.type is IsolationType.gatekeeper:
                 targets = [n.split("/")[0] for n in dst_nets] if flow.dst_systems else []
@@ -139,8 +153,7 @@ def build(topo: Topology, dc: DataCenter) -> CenterPolicy:
                     # A 网闸 relays each port to one server of the destination system.
                     relays = tuple((p, targets[0], p) for p in flow.ports)
             pol.rules.append(PolicyRule(
-                unique(_rule_name(flow, i)), flow.src, flow.dst,
-                _endpoint_nets(idx, flow.src, flow.src_systems), dst_nets,
+                unique(_rule_name(flow, i)), flow.src, flow.dst, src_nets, dst_nets,
                 flow.protocol.value, tuple(flow.ports), via, relays,
                 flow.description or ""))
     return pol

@@ -577,29 +577,40 @@ def db_backup(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
 
 @check("AUD-CE-22")
 def offsite_backup(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
+    from pesdc.crosscenter import offsite_backups
+
+    copies = {c.database: c for c in offsite_backups(ctx.topo) if c.db_center == ctx.dc.name}
     out = []
     srv = ctx.idx.servers
     for db in ctx.dc.databases:
         t = _t("database", "数据库", db.name)
         tgt = srv.get(db.backup_target) if db.backup_target else None
+        far = copies.get(db.name)
         head = f"{db.name}: backup_target {db.backup_target} location " \
                f"{tgt.location if tgt else '-'}"
-        peers = ", ".join(u.peer for u in ctx.dc.uplinks)
-        ev = _ev("backup", Msg(f"{head}; uplinks: {peers or 'none'}",
-                               f"{head}；上联：{peers or '无'}"))
-        if tgt is None:
-            out.append(bad(t, Msg("no backup at all", "未做任何备份"), ev))
-        elif tgt.location != "datacenter":
+        if far is not None:
+            route = " -> ".join(far.path)
+            head += f"; offsite_backup {far.backup_center}/{far.backup_server} " \
+                    f"({far.backup_address}), over {route}"
+        elif db.offsite_backup is not None:
+            head += f"; offsite_backup {db.offsite_backup.center}/" \
+                    f"{db.offsite_backup.server} (does not resolve: XC002)"
+        ev = _ev("backup", head)
+        if far is not None:
+            out.append(ok(t, Msg(f"copied off site to {far.backup_center}/"
+                                 f"{far.backup_server} over the business private network",
+                                 f"经业务专网异地备份至 {far.backup_center}/"
+                                 f"{far.backup_server}"), ev))
+        elif tgt is not None and tgt.location != "datacenter":
             out.append(ok(t, Msg(f"backup kept off site at {tgt.location}",
                                  f"备份异地保存于 {tgt.location}"), ev))
-        elif ctx.dc.uplinks:
-            out.append(part(t, Msg("backups stay in the center; an uplink could carry an "
-                                   "off-site copy but none is declared",
-                                   "备份仅保存在本中心；上联链路可承载异地备份，但未声明异地备份"),
-                            ev))
+        elif db.offsite_backup is not None:
+            out.append(bad(t, Msg("the declared off-site copy does not resolve (see "
+                                  "pesdc validate, XC002)",
+                                  "声明的异地备份无法成立（见 pesdc validate，XC002）"), ev))
         else:
-            out.append(bad(t, Msg("backups stay in the center's machine room",
-                                  "备份仅保存在本中心机房，无异地备份"), ev))
+            out.append(bad(t, Msg("no off-site copy: backups stay in the center",
+                                  "无异地备份：备份仅保存在本中心"), ev))
     return out
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from pesdc.model.diagnostics import Diagnostic, Report, YamlPath
+from pesdc.model.downlinks import derive as derive_downlinks
 from pesdc.model.inherit import DefaultsLayer, _unknown, check_defaults, merge_node
 from pesdc.model.schema import INHERITING_SECTIONS, DataCenter, Strict
 from pesdc.model.text import PATTERN_RULES
@@ -296,6 +297,7 @@ def load(paths: list[Path] | list[str]) -> LoadResult:
         if dc is not None:
             topo.add(dc, src.display, report)
 
+    derive_downlinks(topo)  # after every center is in: a downlink names another one
     locator = Locator(displays)
     note = _no_root_note(given, {f.resolve() for f in files})
     return LoadResult(topo, report, locator, applied, [note] if note else [])

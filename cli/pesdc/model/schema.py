@@ -27,6 +27,7 @@ from pesdc.model.text import (
     IfName,
     Name,
     PeerRef,
+    RemoteRef,
     ShortText,
     check_one_line,
     strings_in,
@@ -253,6 +254,10 @@ class Flow(Strict):
     dst: Name
     src_systems: list[Name] = Field(default_factory=list)
     dst_systems: list[Name] = Field(default_factory=list)
+    # The far side of a flow across the business private network: on the side that is
+    # the private-network zone, the servers (or systems) of other centers, "center/name".
+    src_remote: list[RemoteRef] = Field(default_factory=list)
+    dst_remote: list[RemoteRef] = Field(default_factory=list)
     protocol: Protocol
     ports: list[Port] = Field(default_factory=list)
     description: Description | None = None
@@ -313,6 +318,9 @@ class Interface(Strict):
     segment: Name | None = None
     link: Name | None = None
     uplink: Name | None = None
+    # The upper end of a lower center's uplink, "center/uplink" (a province router's
+    # port for a city's city_province uplink): its subnet and addresses are that uplink's.
+    downlink: RemoteRef | None = None
     peer: PeerRef | None = None  # "device" or "device:interface"
     address: IPAddr | None = None  # host address; the prefix comes from the segment/link
     # Member of a VRRP group whose virtual address is the segment's gateway.
@@ -323,9 +331,11 @@ class Interface(Strict):
 
     @model_validator(mode="after")
     def _one_target(self) -> Interface:
-        targets = [t for t in (self.segment, self.link, self.uplink, self.peer) if t]
+        targets = [t for t in (self.segment, self.link, self.uplink, self.downlink, self.peer)
+                   if t]
         if len(targets) > 1:
-            raise ValueError("an interface connects to one of segment, link, uplink or peer")
+            raise ValueError("an interface connects to one of segment, link, uplink, "
+                             "downlink or peer")
         return self
 
 
@@ -376,6 +386,14 @@ class Server(Strict):
 
 
 
+class OffsiteBackup(Strict):
+    """Where a database's off-site copy lives (异地备份, GB/T 22239 8.1.4.9): a backup
+    server of another center, which pulls it over the business private network."""
+
+    center: Name
+    server: Name
+
+
 class Database(Strict):
     name: Name
     engine: DbEngine = DbEngine.postgresql
@@ -383,6 +401,7 @@ class Database(Strict):
     primary: Name
     standby: Name | None = None
     backup_target: Name | None = None
+    offsite_backup: OffsiteBackup | None = None
     port: Port = 5432
 
 
@@ -444,6 +463,13 @@ class Uplink(Strict):
     peer_address: IPAddr | None = None
     encryption: Encryption = Encryption.ipsec
     device: Name | None = None  # the local router or firewall that terminates it
+    # Set by pesdc.model.downlinks on an upper center's mirror of a lower center's
+    # uplink ("center/uplink" of a downlink interface); never written in a topology.
+    _downlink_of: str | None = PrivateAttr(default=None)
+
+    @property
+    def downlink_of(self) -> str | None:
+        return self._downlink_of
 
 
 

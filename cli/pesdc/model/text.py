@@ -35,9 +35,12 @@ IFNAME_RULE = ("letters, digits, '/', '.', '_' and '-', starting with a letter o
                "at most 63 characters")
 PEER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*(:[A-Za-z0-9][A-Za-z0-9/._-]*)?$"
 PEER_RULE = "'device' or 'device:interface' (names as for devices and interfaces)"
+# Something in another center of the tree: "center/name" (a server, a system, an uplink).
+REMOTE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$"
+REMOTE_RULE = "'center/name' (a center of the tree, then a name in it)"
 # Pattern -> what to tell the user when a value does not match it.
 PATTERN_RULES = {NAME_PATTERN: NAME_RULE, IFNAME_PATTERN: IFNAME_RULE,
-                 PEER_PATTERN: PEER_RULE}
+                 PEER_PATTERN: PEER_RULE, REMOTE_PATTERN: REMOTE_RULE}
 
 
 # Control characters have no Unicode name; these are the ones people meet.
@@ -113,3 +116,4 @@ Banner = text(480)
 Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=63)]
 IfName = Annotated[str, Field(pattern=IFNAME_PATTERN, max_length=63)]
 PeerRef = Annotated[str, Field(pattern=PEER_PATTERN, max_length=127)]
+RemoteRef = Annotated[str, Field(pattern=REMOTE_PATTERN, max_length=127)]

@@ -65,7 +65,14 @@ def problem(rule_id: str, where: tuple[str, tuple[Any, ...]], message: str, hint
 
 def all_rules() -> dict[str, Rule]:
     """Every registered rule (importing the rule modules registers them)."""
-    from pesdc.rules import addressing, mlps, references, source, structure  # noqa: F401
+    from pesdc.rules import (  # noqa: F401
+        addressing,
+        crosscenter,
+        mlps,
+        references,
+        source,
+        structure,
+    )
 
     return RULES
 

@@ -167,8 +167,8 @@ def uplinks(topo: Topology) -> Iterator[Diagnostic]:
     for dc in topo.datacenters.values():
         for up in dc.uplinks:
             peer = topo.datacenters.get(up.peer)
-            if peer is None or peer is dc:
-                continue  # REF001; an uplink to its own center is NET004's
+            if peer is None or peer is dc or up.downlink_of:
+                continue  # REF001; its own center NET004; an upper end's mirror NET005
             ours, theirs = _UPLINK_TIERS[up.kind]
             if dc.tier not in ours or peer.tier not in theirs or dc.tier == peer.tier:
                 yield problem("NET001", at(up, "kind"),

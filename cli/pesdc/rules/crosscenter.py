@@ -1,0 +1,177 @@
+"""Between centers: the upper ends of uplinks, the far ends of cross-center flows and
+the off-site backups all resolve, over a business private network that joins them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pesdc.backbone import reachable
+from pesdc.crosscenter import SSH_PORT, remote_servers
+from pesdc.model.diagnostics import Diagnostic, Severity
+from pesdc.model.downlinks import target
+from pesdc.model.schema import DataCenter, Interface, ServerRole, ZoneKind
+from pesdc.model.tree import Topology
+from pesdc.rules.registry import at, problem, rule
+
+
+@rule("NET005", "downlink", "an upper center's downlink names a lower center's uplink "
+      "to it, once; a lower uplink has an upper end")
+def downlinks(topo: Topology) -> Iterator[Diagnostic]:
+    ends: dict[str, set[str]] = {}  # lower center -> its uplinks some upper end names
+    for dc in topo.datacenters.values():
+        seen: set[str] = set()
+        for dev in dc.devices:
+            for itf in dev.interfaces:
+                if itf.downlink is None:
+                    continue
+                yield from _downlink(topo, dc, itf, seen)
+                center, _, name = itf.downlink.partition("/")
+                ends.setdefault(center, set()).add(name)
+    for dc in topo.datacenters.values():
+        for up in dc.uplinks:
+            peer = topo.datacenters.get(up.peer)
+            if up.downlink_of or peer is None or peer is dc or up.subnet is None:
+                continue
+            theirs = any(u.peer == dc.name and u.subnet == up.subnet and not u.downlink_of
+                         for u in peer.uplinks)
+            if not theirs and up.name not in ends.get(dc.name, set()):
+                yield problem("NET005", at(up, "name"),
+                              f"uplink {up.name} of {dc.name} has no end in {peer.name}: "
+                              f"{peer.name}'s routers do not carry it",
+                              f"add {{name: IFNAME, downlink: {dc.name}/{up.name}}} to the "
+                              f"interfaces of a router of {peer.name}", Severity.warning)
+
+
+def _downlink(topo: Topology, dc: DataCenter, itf: Interface, seen: set[str]
+              ) -> Iterator[Diagnostic]:
+    ref = itf.downlink or ""
+    where = at(itf, "downlink")
+    center, _, name = ref.partition("/")
+    lower = topo.datacenters.get(center)
+    if lower is None or lower is dc:
+        what = "is this center" if lower is dc else "is not in this tree"
+        yield problem("NET005", where, f"downlink {ref}: center {center!r} {what}",
+                      "write the lower center's name, then its uplink: CITY/UPLINK")
+        return
+    found = target(topo, ref)
+    if found is None:
+        names = ", ".join(u.name for u in lower.uplinks) or "none"
+        yield problem("NET005", where, f"downlink {ref}: {center} has no uplink {name!r} "
+                      f"(its uplinks: {names})", "name one of its uplinks")
+        return
+    up = found[1]
+    if up.peer != dc.name:
+        yield problem("NET005", where, f"downlink {ref}: that uplink goes to {up.peer}, "
+                      f"not to {dc.name}", f"set its peer: {dc.name}, or name another uplink")
+        return
+    if ref in seen:
+        yield problem("NET005", where, f"downlink {ref} is held by two interfaces of "
+                      f"{dc.name}", "one interface holds an uplink's upper end")
+        return
+    seen.add(ref)
+    if not (up.subnet and up.local_address and up.peer_address):
+        yield problem("NET005", where, f"downlink {ref}: the uplink has no subnet and "
+                      "addresses to take", f"give {center}'s uplink {name} subnet:, "
+                      "local_address: and peer_address:")
+    elif itf.address not in (None, up.peer_address):
+        yield problem("NET005", at(itf, "address"),
+                      f"address {itf.address} is not {up.peer_address}, the peer_address "
+                      f"of {ref}", f"drop the address (it is taken from the uplink) or "
+                      f"write {up.peer_address}")
+
+
+def _pn_zones(dc: DataCenter) -> set[str]:
+    return {z.name for z in dc.zones if z.kind is ZoneKind.private_network}
+
+
+@rule("XC001", "remote-endpoint", "a flow's far side in another center resolves, on its "
+      "private-network side, over uplinks that join the two centers")
+def remote_endpoints(topo: Topology) -> Iterator[Diagnostic]:
+    for dc in topo.datacenters.values():
+        pn = _pn_zones(dc)
+        for iso in dc.isolation:
+            for i, flow in enumerate(iso.flows):
+                for side, zone in (("src", flow.src), ("dst", flow.dst)):
+                    refs = getattr(flow, f"{side}_remote")
+                    key = f"{side}_remote"
+                    if refs and zone not in pn:
+                        yield problem("XC001", at(iso, "flows", i, key),
+                                      f"{key} names servers of other centers, but {side} "
+                                      f"{zone} is not {dc.name}'s private-network zone",
+                                      "other centers are reached through the "
+                                      "private-network zone: make it the flow's "
+                                      f"{side}, or drop {key}")
+                        continue
+                    for j, ref in enumerate(refs):
+                        yield from _remote(topo, dc, ref, at(iso, "flows", i, key, j))
+
+
+def _remote(topo: Topology, dc: DataCenter, ref: str, where: tuple[str, tuple[Any, ...]]
+            ) -> Iterator[Diagnostic]:
+    center = ref.partition("/")[0]
+    if center == dc.name:
+        yield problem("XC001", where, f"{ref} is in this center",
+                      "name it in src_systems/dst_systems of a flow inside the center")
+        return
+    if remote_servers(topo, ref) is None:
+        where_to = "a center of the tree" if center not in topo.datacenters else \
+            f"a server or a system of {center}"
+        yield problem("XC001", where, f"{ref} does not exist", f"name {where_to}")
+        return
+    if reachable(topo, dc.name, center) is None:
+        yield problem("XC001", where, f"{dc.name} and {center} are not joined over the "
+                      "business private network (no uplink path with both ends held)",
+                      "add the uplinks between them, and their upper ends (downlink:)")
+
+
+@rule("XC002", "offsite-backup", "a database's off-site copy is held by a backup server "
+      "of another center, reached over the uplinks and admitted by both centers")
+def offsite(topo: Topology) -> Iterator[Diagnostic]:
+    from pesdc.policy import build
+
+    for dc in topo.datacenters.values():
+        for db in dc.databases:
+            want = db.offsite_backup
+            if want is None:
+                continue
+            where = at(db, "offsite_backup")
+            far = topo.datacenters.get(want.center)
+            if far is None or far is dc:
+                what = "is this center: an off-site copy is in another" if far is dc else \
+                    "is not in this tree"
+                yield problem("XC002", at(db, "offsite_backup", "center"),
+                              f"offsite_backup center {want.center!r} {what}",
+                              "name another center of the tree")
+                continue
+            backup = topo.index(far).servers.get(want.server)
+            if backup is None or ServerRole.backup not in backup.roles:
+                yield problem("XC002", at(db, "offsite_backup", "server"),
+                              f"{want.center} has no backup server {want.server!r}",
+                              f"name a server of {want.center} with the backup role")
+                continue
+            primary = topo.index(dc).servers.get(db.primary)
+            if primary is None:
+                continue  # REF001's
+            if any(any(topo.invalid_items.get(c, {}).values()) for c in (dc.name, far.name)):
+                continue  # a center with schema errors has no policy to judge by yet
+            if reachable(topo, far.name, dc.name) is None:
+                yield problem("XC002", where, f"{far.name} and {dc.name} are not joined "
+                              "over the business private network",
+                              "add the uplinks between them, and their upper ends")
+                continue
+            for pol_dc, src_z, dst_z, side in (
+                    (far, backup.zone, None, "out of"), (dc, None, primary.zone, "into")):
+                pol = build(topo, pol_dc)
+                pn = next(iter(sorted(_pn_zones(pol_dc))), None)
+                if pn is None or not pol.allows(src_z or pn, dst_z or pn, "tcp", SSH_PORT,
+                                                backup.address, primary.address):
+                    zone = src_z or dst_z
+                    yield problem(
+                        "XC002", where,
+                        f"{pol_dc.name}'s isolation does not let {want.server}.{far.name} "
+                        f"({backup.address}) pull from {db.primary}.{dc.name} "
+                        f"({primary.address}) over tcp/{SSH_PORT} {side} zone {zone}",
+                        f"add a tcp/{SSH_PORT} flow between {zone} and "
+                        f"{pn or 'a private-network zone'} in {pol_dc.name} naming "
+                        f"{want.center}/{want.server} and {dc.name}/{db.primary}")
