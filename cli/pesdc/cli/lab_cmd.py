@@ -175,6 +175,7 @@ def status(lab_name: str | None, as_json: bool) -> None:
             notes.append(f"{c}: only servers {', '.join(names)} are in this lab; "
                          f"{len(left)} left out ({', '.join(left)}): their checks are "
                          "errors, never passes")
+            notes += _lonely(c, [s for s in _group_servers(grp, c) if s.name in names])
         alive = grp.delayline_pid is not None and lab_group.delayline_alive(grp)
         rows.append({"center": None, "node": "uplinks", "host": grp.name, "role": "link",
                      "state": "up" if alive else "down", "address": None,
@@ -205,6 +206,17 @@ def status(lab_name: str | None, as_json: bool) -> None:
         sys.exit(1)
 
 
+def _lonely(center: str, kept: list[Any]) -> list[str]:
+    """Zones of a light center where one server is kept: a probe from it that gets no
+    answer has no neighbour to show it could send, so it is an error, not a block."""
+    zones: dict[str, list[str]] = {}
+    for s in kept:
+        zones.setdefault(s.zone, []).append(s.name)
+    return [f"{center}: zone {z} keeps one server ({names[0]}): its probes that get no "
+            "answer cannot be told blocked (no neighbour to answer it); keep two"
+            for z, names in sorted(zones.items()) if len(names) == 1]
+
+
 def _group_servers(grp, center: str) -> list:  # type: ignore[no-untyped-def]
     """The center's servers, from the tree the group was brought up from."""
     from pesdc.model import validate
@@ -233,6 +245,36 @@ def _status_rows(lab_obj: Lab, center: str | None) -> list[dict[str, Any]]:
         for r in rows:
             del r["center"]
     return rows
+
+
+@lab.command()
+@click.argument("ref", metavar="CENTER/UPLINK")
+@click.argument("state", type=click.Choice(["down", "up"]))
+@click.option("--name", "lab_name", required=True, help="The multi-center lab.")
+def uplink(ref: str, state: str, lab_name: str) -> None:
+    """Cut (down) or restore (up) an uplink between two centers of a multi-center lab,
+    at both ends: a fault to rehearse (the routers' OSPF sees it as a real cut)."""
+    from pesdc.lab.group import Group, find_link, set_uplink
+    from pesdc.lab.runtime import require_root
+    from pesdc.model.loader import load
+
+    try:
+        require_root()
+        grp = Group.load(lab_name)
+        if grp is None:
+            raise LabError(f"lab {lab_name} is not a multi-center lab (pesdc lab up TREE "
+                           "--dc A --dc B --name NAME)")
+        loaded = load([Path(p) for p in grp.sources])
+        if not loaded.report.ok:
+            raise LabError(f"the lab's tree ({', '.join(grp.sources)}) no longer validates: "
+                           "pesdc validate it")
+        link = find_link(loaded.topology, grp, ref)
+        set_uplink(grp, link, state == "up")
+    except LabError as exc:
+        _fail(exc)
+        return
+    click.echo(f"lab {lab_name}: uplink {link.lower}/{link.uplink} ({link.lower} "
+               f"{link.lower_node} - {link.upper} {link.upper_node}) {state}")
 
 
 @lab.command(name="exec", context_settings={"ignore_unknown_options": True})

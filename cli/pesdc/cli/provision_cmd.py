@@ -95,11 +95,40 @@ def _run(action: str, paths: tuple[Path, ...], dc: str | None, lab: str | None,
     names = engine.select(loaded.topology, center, list(limit))
     if not names:
         raise click.UsageError(f"--limit {' '.join(limit)} matches no server of {center}")
+    if lab:
+        names = _in_lab(lab, center, names, limit)
     if action == "apply":
         # Taken here, once inside the controller namespace (the re-exec would close it).
         with holding(center, lab, action, as_json):
             return _run_held(action, loaded, center, names, lab, as_json, engine_name)
     return _run_held(action, loaded, center, names, lab, as_json, engine_name)
+
+
+def _in_lab(lab: str, center: str, names: list[str], limit: tuple[str, ...]) -> list[str]:
+    """The selected servers a member of a multi-center lab runs (a far center kept light
+    with --servers runs only some): the others are said, and are not run. One named
+    outright in --limit that is not in the lab is an error."""
+    from pesdc.lab.group import group_of
+
+    grp = group_of(lab)
+    only = grp.servers.get(center) if grp is not None else None
+    if not only:
+        return names
+    out = [n for n in names if n in only]
+    absent = [n for n in names if n not in only]
+    named = [n for n in absent if n in limit]
+    if named:
+        click.echo(f"pesdc: {', '.join(named)}: not in lab {lab} (kept light with --servers; "
+                   "pesdc lab status names those left out)", err=True)
+        sys.exit(2)
+    if absent:
+        click.echo(f"pesdc: {len(absent)} selected server(s) of {center} are not in lab "
+                   f"{lab} (kept light) and are not run: {', '.join(absent)}", err=True)
+    if not out:
+        click.echo(f"pesdc: none of the selected servers of {center} is in lab {lab}",
+                   err=True)
+        sys.exit(2)
+    return out
 
 
 def _run_live(action: str, loaded: Any, center: str, names: list[str], target: Any,

@@ -136,7 +136,7 @@ def _far_end(upper: DataCenter, lower: str, up: Uplink
     same = {u.name for u in upper.uplinks if u.peer == lower and u.subnet == up.subnet}
     for dev in upper.devices:
         for itf in dev.interfaces:
-            if getattr(itf, "downlink", None) == ref or (itf.uplink and itf.uplink in same):
+            if itf.downlink == ref or (itf.uplink and itf.uplink in same):
                 return dev.name, itf
     return None
 
@@ -150,8 +150,8 @@ def cross_links(topo: Topology, centers: list[str]) -> list[CrossLink]:
     for name in centers:
         dc = topo.datacenters[name]
         for up in dc.uplinks:
-            if up.peer not in centers or not (up.subnet and up.local_address and
-                                              up.peer_address):
+            if up.downlink_of or up.peer not in centers or not (
+                    up.subnet and up.local_address and up.peer_address):
                 continue
             if up.subnet in seen:
                 continue
@@ -249,6 +249,24 @@ def set_uplink(group: Group, link: CrossLink, up: bool) -> None:
         netns.run(["ip", "-n", _ns(group, center, node), "link", "set", ifname, state])
 
 
+def find_link(topo: Topology, group: Group, ref: str) -> CrossLink:
+    """The lab's uplink "center/uplink", named from either end (the lower center's name
+    of it, or the upper center's own uplink or downlink mirror of it)."""
+    links = cross_links(topo, group.centers)
+    center, _, name = ref.partition("/")
+    for lk in links:
+        if (center, name) == (lk.lower, lk.uplink):
+            return lk
+        if center == lk.upper:
+            ends = [u for u in topo.datacenters[center].uplinks
+                    if u.name == name and u.subnet == lk.subnet]
+            if ends:
+                return lk
+    known = ", ".join(f"{lk.lower}/{lk.uplink}" for lk in links) or "none"
+    raise LabError(f"lab {group.name} has no uplink {ref} between its centers "
+                   f"(its uplinks: {known})")
+
+
 # -- up and down -----------------------------------------------------------------------
 def _check_request(topo: Topology, name: str, centers: list[str],
                    servers: dict[str, list[str]]) -> None:
@@ -309,8 +327,46 @@ def up(topo: Topology, name: str, centers: list[str], servers: dict[str, list[st
         plan = build_plan(topo, c, name)
         members[c] = Lab(plan.lab).up(plan, sources, log)
     ensure_links(group, links)
-    return {"members": members, "uplinks": [lk.uplink for lk in links],
+    wait_routed(topo, group, links, log)
+    return {"members": members, "uplinks": [f"{lk.lower}/{lk.uplink}" for lk in links],
             "seconds": round(time.monotonic() - started, 2)}
+
+
+def _unrouted(topo: Topology, group: Group, links: list[CrossLink]) -> list[str]:
+    """Each end router of an uplink without a route to a zone of the center at the other
+    end (OSPF has not converged, or an end does not announce it)."""
+    from pesdc.backbone import center_prefixes
+
+    out = []
+    for lk in links:
+        for here, node, far in ((lk.lower, lk.lower_node, lk.upper),
+                                (lk.upper, lk.upper_node, lk.lower)):
+            ns = _ns(group, here, node)
+            for prefix in center_prefixes(topo.datacenters[far]):
+                res = subprocess.run(["ip", "-n", ns, "route", "show", prefix],
+                                     capture_output=True, text=True)
+                if not res.stdout.strip():
+                    out.append(f"{here}/{node}: no route to {far}'s {prefix}")
+    return out
+
+
+def wait_routed(topo: Topology, group: Group, links: list[CrossLink], log: Callable[[str], None],
+                timeout: float = 60) -> None:
+    """Until every uplink's routers route the far center's zones: a lab is up when its
+    centers reach each other, not when its processes run (probes sent earlier would
+    read a route still missing as a blocked flow)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    missing = _unrouted(topo, group, links)
+    while missing and time.monotonic() < deadline:
+        time.sleep(0.5)
+        missing = _unrouted(topo, group, links)
+    if missing:
+        raise LabError(f"lab {group.name}: the centers are up but not routed to each other "
+                       f"after {timeout:.0f} s (OSPF over the uplinks):\n  "
+                       + "\n  ".join(missing[:12]))
+    log(f"lab {group.name}: every uplink's routers route the far center's zones")
 
 
 def down(name: str) -> dict[str, Any]:

@@ -649,17 +649,15 @@ def managed_files(files: list[dict[str, str]]) -> Generator[Any, None, None]:
 
 
 @operation()
-def first_backup(directory: str, databases: list[str], user: str) -> Generator[str, None, None]:
-    """Take the first backup when there is none yet: backups exist from day one, not
-    from the first night (8.1.4.9). Later ones come from cron."""
-    missing = [d for d in databases
-               if not _fact(f"ls {shlex.quote(directory)}/{shlex.quote(d)}/ 2>/dev/null | "
-                            "grep -F .dump | head -1; true").strip()]
+def first_backup(directories: list[str], user: str) -> Generator[str, None, None]:
+    """Take the first backup when a database has none yet: backups exist from day one,
+    not from the first night (8.1.4.9). Later ones come from cron. The pull script's
+    --first mode waits for a database host that is still starting, no longer."""
+    missing = [d for d in directories
+               if not _fact(f"ls {shlex.quote(d)}/ 2>/dev/null | grep -F .dump | head -1; "
+                            "true").strip()]
     if missing:
-        # The databases were (re)started moments ago by this same apply and a SysV start
-        # returns before PostgreSQL accepts connections: try for up to a minute.
-        yield (f"for i in 1 2 3 4 5 6 7 8 9 10 11 12; do runuser -u {shlex.quote(user)} -- "
-               "/usr/local/sbin/pesdc-backup-pull && exit 0; sleep 5; done; exit 1")
+        yield f"runuser -u {shlex.quote(user)} -- /usr/local/sbin/pesdc-backup-pull --first"
 
 
 @operation()
@@ -676,8 +674,8 @@ def deploy_first_backup() -> None:
     spec: HostSpec = host.data.pesdc_spec
     bk = spec.backup
     if bk and spec.controls.get("PESDC-BAK-01", True):
-        _op(first_backup, name=tag("PESDC-BAK-01", "first backup taken"), directory=bk["dir"],
-            databases=[d["name"] for d in bk["databases"]],
+        _op(first_backup, name=tag("PESDC-BAK-01", "first backup taken"),
+            directories=[d["dir"] for d in bk["databases"]],
             user=spec.data["pesdc"]["backup_user"])
 
 

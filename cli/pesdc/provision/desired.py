@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pesdc.backbone import offsite_copies
 from pesdc.model.schema import DataCenter, OsFamily, Server
 from pesdc.model.tree import Topology
 from pesdc.provision.controls import controls_for
@@ -143,9 +144,34 @@ def _backup_ctx(dc: DataCenter, srv: Server) -> dict[str, Any] | None:
         # Dump from the standby when there is one (spares the primary), else the primary.
         src = by_name.get(d.primary)
         if src is not None:
-            out.append({"name": d.name, "host": src.name, "address": src.address})
+            out.append({"name": d.name, "host": src.name, "address": src.address,
+                        "dir": f"{BACKUP_DIR}/{d.name}"})
     return {"dir": BACKUP_DIR, "home": BACKUP_DIR, "databases": out,
             "retention_days": 30, "minute": 30, "hour": 1}
+
+
+def offsite_dir(center: str, database: str) -> str:
+    """Where a backup server keeps another center's database (names repeat across
+    centers: each center has its own folder)."""
+    return f"{BACKUP_DIR}/offsite/{center}/{database}"
+
+
+def _offsite(facts: CenterFacts, srv: Server, db: dict[str, Any] | None,
+             backup: dict[str, Any] | None) -> None:
+    """A database primary lets the other center's backup server pull its dumps too; that
+    backup server pulls them into a folder of the center's own."""
+    copies = offsite_copies(facts.topo)
+    me = facts.dc.name
+    if db is not None:
+        db["offsite"] = [{"center": c.backup_center, "server": c.backup_server,
+                          "address": c.backup_address, "database": c.database}
+                         for c in copies if c.db_center == me and c.primary == srv.name]
+    if backup is not None:
+        backup["databases"] += [
+            {"name": c.database, "host": f"{c.primary}.{c.db_center}",
+             "address": c.primary_address, "dir": offsite_dir(c.db_center, c.database),
+             "center": c.db_center}
+            for c in copies if c.backup_center == me and c.backup_server == srv.name]
 
 
 def _apps_ctx(dc: DataCenter, srv: Server) -> list[dict[str, Any]]:
@@ -179,6 +205,8 @@ def host_context(facts: CenterFacts, srv: Server, lab: bool,
     dc = facts.dc
     roles = [r.value for r in srv.roles]
     db = _database_ctx(dc, srv) if "database" in roles else None
+    backup = _backup_ctx(dc, srv) if "backup" in roles else None
+    _offsite(facts, srv, db, backup)
     ctx["pesdc"] = {
         "lab": lab,
         "roles": roles,
@@ -187,7 +215,7 @@ def host_context(facts: CenterFacts, srv: Server, lab: bool,
         "backup_user": BACKUP_USER,
         "backup_pubkey": backup_pubkey,
         "database": db,
-        "backup": _backup_ctx(dc, srv) if "backup" in roles else None,
+        "backup": backup,
         "apps": _apps_ctx(dc, srv) if {"appserver", "web"} & set(roles) else [],
         "netns_sysctl_prefixes": list(NETNS_SYSCTL_PREFIXES),
     }
@@ -361,12 +389,20 @@ def _database(b: _Build) -> None:
     b.add("/etc/sudoers.d/45-pesdc-backup", "linux/roles/database/sudoers-backup.j2",
           "PESDC-DB-03", mode="0440", validate="/usr/sbin/visudo -cf {path}")
     keys = []
+    opts = "restrict,command=\"/usr/local/sbin/pesdc-pg-dump\""
     if b.backup_pubkey:
         # The backup server's key runs the dump only, and only from the backup hosts.
         frm = ",".join(db["backup_sources"])
-        opts = "restrict,command=\"/usr/local/sbin/pesdc-pg-dump\""
         keys.append(f"{opts},from=\"{frm}\" {b.backup_pubkey}" if frm else
                     f"{opts} {b.backup_pubkey}")
+        # Another center's backup server (off-site, 8.1.4.9): its own center's key, from
+        # its address only (a provisioning run: the key is generated once for that
+        # center in the state directory, and that center's run installs its half).
+        from pesdc.provision.secrets import generated_backup_keypair
+
+        for far in db.get("offsite", []):
+            pub = generated_backup_keypair(far["center"])[1]
+            keys.append(f"{opts},from=\"{far['address']}\" {pub}")
     b.spec.users.append(UserSpec(BACKUP_USER, "backup", control="PESDC-DB-03",
                                  home="/var/lib/pesdc-backup", system=True,
                                  shell="/bin/sh", authorized_keys=keys))
@@ -383,6 +419,11 @@ def _backup(b: _Build) -> None:
                                "group": BACKUP_USER, "control": "PESDC-BAK-01"})
     b.add("/usr/local/sbin/pesdc-backup-pull", "linux/roles/backup/backup-pull.sh.j2",
           "PESDC-BAK-01", mode="0755")
+    if any(d.get("center") for d in bk["databases"]):
+        # Verify reads an off-site copy back with pg_restore (it restores, table by table).
+        client = "postgresql-client" if b.osf == "debian" else "postgresql"
+        if client not in b.spec.packages:
+            b.spec.packages.append(client)
     b.add("/etc/cron.d/pesdc-backup", "linux/roles/backup/cron.j2", "PESDC-BAK-01")
 
 

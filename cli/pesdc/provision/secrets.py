@@ -54,6 +54,13 @@ def backup_keypair(dc: str) -> tuple[str, str]:
     given = credentials.active().get("backup_private_key")
     if given:
         return given, _public_line(given, dc)
+    return generated_backup_keypair(dc)
+
+
+def generated_backup_keypair(dc: str) -> tuple[str, str]:
+    """The backup pull key of a center generated once in the state directory: also the
+    one another center's database host authorizes for an off-site pull (a run provides
+    its own center's key only)."""
     d = _dir(dc)
     key = d / "backup_ed25519"
     if not key.is_file():

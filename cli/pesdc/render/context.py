@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from pesdc.backbone import center_prefixes, neighbours
+from pesdc.backbone import center_prefixes, neighbours, offsite_copies
 from pesdc.kinds import Feature, Kind, kind_of
 from pesdc.model.schema import (
     DataCenter,
@@ -433,6 +433,11 @@ def server_context(facts: CenterFacts, srv: Server) -> dict[str, Any]:
                              {s.location for s in facts.dc.servers}}),
         # The account pyinfra/Ansible log in as (SSH from the management zone only).
         "deploy_user": "pesdc",
+        # Another center's backup servers pulling this database host's dumps (off-site
+        # backup, 8.1.4.9): the backup account may log in from their addresses too.
+        "backup_user": "pesdc-backup",
+        "offsite_pullers": sorted({c.backup_address for c in offsite_copies(facts.topo)
+                                   if c.db_center == facts.dc.name and c.primary == srv.name}),
         # auditd "-e 2" (rules locked until reboot): level-3 production sets it; the lab
         # must reload rules, so it is off unless a caller turns it on.
         "audit_immutable": False,

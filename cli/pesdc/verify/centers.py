@@ -24,6 +24,7 @@ class FarEnd:
     center: str  # the far center
     router_id: str  # the far router's OSPF router id (its neighbour id here)
     prefixes: tuple[str, ...]  # the far center's zones
+    next_hop: str = ""  # the far router's address on the uplink: the direct path
 
 
 def far_ends(topo: Topology, plan: LabPlan) -> list[FarEnd]:
@@ -36,12 +37,14 @@ def far_ends(topo: Topology, plan: LabPlan) -> list[FarEnd]:
     for lk in cross_links(topo, group.centers):
         if me not in (lk.lower, lk.upper):
             continue
-        mine, far, far_node = ((lk.lower_node, lk.upper, lk.upper_node) if lk.lower == me
-                               else (lk.upper_node, lk.lower, lk.lower_node))
+        mine, far, far_node, hop = (
+            (lk.lower_node, lk.upper, lk.upper_node, lk.upper_addr) if lk.lower == me
+            else (lk.upper_node, lk.lower, lk.lower_node, lk.lower_addr))
         dev = next(d for d in topo.datacenters[far].devices if d.name == far_node)
         rid = (dev.ospf.router_id if dev.ospf else None) or dev.loopback or dev.mgmt
         out.append(FarEnd(mine, lk.uplink, lk.subnet, far, rid,
-                          tuple(center_prefixes(topo.datacenters[far]))))
+                          tuple(center_prefixes(topo.datacenters[far])),
+                          hop.split("/")[0]))
     return out
 
 

@@ -689,9 +689,11 @@ def _backup_problems(d: str, now: int, dumps: str, failed_at: str, cron: str,
     return problems, observed
 
 
-def _backup_check(t: str, d: str, db_name: str, ssh_config: Via) -> Check:
-    """One database's backups on its backup host ``t`` (their directory ``d``)."""
-    name = f"backup of {db_name} present, current and its last run ok"
+def backup_check(t: str, d: str, db_name: str, ssh_config: Via,
+                 label: str | None = None) -> Check:
+    """One database's backups on its backup host ``t`` (their directory ``d``);
+    ``label``: what the check calls them (default: backup of DB)."""
+    name = f"{label or 'backup of ' + db_name} present, current and its last run ok"
     expected = f"{d}/{db_name}-*.dump within its schedule, no failed run"
     try:
         h = connect(t, ssh_config)
@@ -731,6 +733,6 @@ def check_backups(topo: Topology, dc_name: str, ssh_config: Via) -> list[Check]:
     from pesdc.provision.desired import BACKUP_DIR
 
     dc = topo.datacenters[dc_name]
-    return [_backup_check(f"{db.backup_target}.{dc.name}", f"{BACKUP_DIR}/{db.name}",
+    return [backup_check(f"{db.backup_target}.{dc.name}", f"{BACKUP_DIR}/{db.name}",
                           db.name, ssh_config)
             for db in dc.databases if db.backup_target]

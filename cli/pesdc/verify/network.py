@@ -290,23 +290,37 @@ def check_routing(topo: Topology, plan: LabPlan | None, ssh_config: Via,
         # A route counts when it is in the forwarding table: one configured whose next
         # hop is gone (its link down) is listed too, as not installed.
         missing = [s.name for s in sites if not _installed(table.get(str(s.subnet)))]
-        out.append(Check(host, "routing", routes_name, not missing,
-                         "an installed route to every site subnet",
-                         f"missing: {', '.join(missing)}" if missing else "all installed",
-                         "\n".join(f"{s.name} {s.subnet}: "
-                                   f"{'installed' if s.name not in missing else 'missing'}"
-                                   for s in sites)))
+        if sites:  # a center without municipal sites has nothing to observe here
+            out.append(Check(host, "routing", routes_name, not missing,
+                             "an installed route to every site subnet",
+                             f"missing: {', '.join(missing)}" if missing else "all installed",
+                             "\n".join(f"{s.name} {s.subnet}: "
+                                       f"{'installed' if s.name not in missing else 'missing'}"
+                                       for s in sites)))
         for f in far:
             if f.router != dev.name:
                 continue
-            gone = [p for p in f.prefixes if not _installed(table.get(p))]
+            # Direct: installed with the far router's address on this uplink as next hop
+            # (another path, through a third center, is not this uplink carrying it).
+            via = {p: _installed_hops(table.get(p)) for p in f.prefixes}
+            gone = [p for p, hops in via.items() if f.next_hop not in hops]
             out.append(Check(host, "routing", f"routes to center {f.center} over {f.uplink}",
                              not gone, f"an installed route to each of {f.center}'s "
-                             f"{len(f.prefixes)} zone subnets",
-                             f"missing: {', '.join(gone)}" if gone else "all installed",
-                             "\n".join(f"{p}: {'missing' if p in gone else 'installed'}"
-                                       for p in f.prefixes)))
+                             f"{len(f.prefixes)} zone subnets via {f.next_hop}",
+                             f"not via {f.next_hop}: {', '.join(gone)}" if gone else
+                             f"all installed via {f.next_hop}",
+                             "\n".join(f"{p}: via {', '.join(hops) or 'none installed'}"
+                                       for p, hops in via.items())))
     return out
+
+
+def _installed_hops(entries: object) -> list[str]:
+    """The next-hop addresses of the installed route among FRR's entries for a prefix."""
+    if not isinstance(entries, list):
+        return []
+    return sorted({str(h.get("ip")) for e in entries if isinstance(e, dict)
+                   and e.get("installed") is True for h in e.get("nexthops", [])
+                   if isinstance(h, dict) and h.get("ip")})
 
 
 def _installed(entries: object) -> bool:

@@ -23,7 +23,8 @@ from pesdc.verify import hosts, network
 from pesdc.verify.checks import Check, VerifyReport
 from pesdc.verify.hosts import Reach, Via
 
-PARTS = ("hosts", "isolation", "policy", "drift", "routing", "links")
+# offsite: the copies this center's backup servers hold for other centers (异地备份).
+PARTS = ("hosts", "isolation", "policy", "drift", "routing", "links", "offsite")
 Progress = Callable[[str], None]
 DRIFT_CHECK = "running configuration equals intended"
 
@@ -206,6 +207,11 @@ def _verify(topo: Topology, dc_name: str, plan: LabPlan | None, facts: CenterFac
                    topo, dc_name, reach)
             submit(dc_name, "backups", "backup check", hosts.check_backups, topo, dc_name,
                    reach)
+        if "offsite" in parts:
+            from pesdc.verify.offsite import check_offsite
+
+            submit(dc_name, "backups", "off-site backup check", check_offsite, topo,
+                   dc_name, reach, plan)
         if "routing" in parts:
             if plan is not None:
                 submit(dc_name, "routing", "routing check", network.check_routing, topo,
