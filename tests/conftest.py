@@ -18,8 +18,12 @@ import sys
 from collections.abc import Callable, Generator
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.shared_labs import SharedLab
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -84,6 +88,20 @@ def require_lab() -> None:
 def lab_image() -> None:
     """`pytest.mark.usefixtures("lab_image")` on a module of lab tests."""
     require_lab()
+
+
+@pytest.fixture(scope="session")
+def jinan_lab() -> Generator[SharedLab, None, None]:
+    """The example city's jinan as one lab for the modules that share it (see
+    tests/shared_labs.py): up on first use, down (and checked clean) by the last test
+    of tests/verify/test_live_lab.py, else at the end of the session. (Imported here:
+    tests/test_selection.py runs a copy of this file outside the tests package.)"""
+    from tests.shared_labs import JINAN_LAB, TOPOLOGIES, SharedLab
+
+    lab = SharedLab(JINAN_LAB, [TOPOLOGIES], "jinan")
+    yield lab
+    if lab.started:
+        lab.down()
 
 
 def require_tool(name: str, where: str = "its Debian package", *,

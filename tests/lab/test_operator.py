@@ -1,11 +1,13 @@
 """The operator namespace: the engineer's workstation outside the center, whose only
 route is to the bastion host (issue 16), and the bastion's sshd that relays to port 22.
 
-One lab (opns, the example city's jinan) up for the module: from the operator the
+One lab of the example city's jinan, up and not provisioned: from the operator the
 bastion's sshd answers, any other host of the center is unreachable at once (no route,
-the packet never leaves), `ssh -W` through the bastion reaches a database's sshd, and
-`lab down` leaves no namespace behind. The sshd_config tests render the bastion's and a
-database server's files from the same topology.
+the packet never leaves), `ssh -W` through the bastion reaches a database's sshd. The
+lab is the session's shared one (``jinan_lab``, tests/shared_labs.py): the same lab is
+then applied by tests/verify/test_live_lab.py, whose last test checks that `lab down`
+leaves no namespace behind, the operator's included. The sshd_config tests render the
+bastion's and a database server's files from the same topology.
 """
 
 from __future__ import annotations
@@ -19,24 +21,23 @@ import select
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from pesdc.lab import netns
 from pesdc.lab.operator import OPS_NET, operator_argv, operator_ns
-from pesdc.lab.paths import lab_dir
 from pesdc.lab.runtime import Lab
 from pesdc.model import validate
 from pesdc.render.context import CenterFacts
 from pesdc.render.servers import render_server
+from tests.shared_labs import JINAN_LAB, SharedLab
 
-from .conftest import pesdc, require_lab
+from .conftest import pesdc
 
 ROOT = Path(__file__).resolve().parents[2]
 TOPOLOGIES = ROOT / "topologies"
-LAB = "opns"  # this module's lab name only
+LAB = JINAN_LAB  # the session's shared jinan lab (tests/shared_labs.py)
 CITY = "jinan"
 BASTION, BASTION_ADDR = "jump-1", "10.1.90.103"
 DB, DB_ADDR = "misdb-1", "10.1.11.11"  # production zone, behind the firewalls
@@ -70,23 +71,19 @@ def connect(address: str, port: int = 22) -> dict[str, object]:
 
 
 @pytest.fixture(scope="module")
-def opns() -> Iterator[str]:
-    require_lab()
-    res = pesdc("lab", "up", str(TOPOLOGIES), "--dc", CITY, "--name", LAB, timeout=600)
-    assert res.returncode == 0, res.stdout + res.stderr
-    yield LAB
-    down = pesdc("lab", "down", "--name", LAB)
-    assert down.returncode == 0, down.stderr
-    assert operator_ns(LAB) not in netns.existing()
+def opns(jinan_lab: SharedLab) -> str:
+    """The shared jinan lab, up and not provisioned (the lab's own root login is what
+    the `ssh -W` test uses; a provisioned server refuses it)."""
+    return jinan_lab.fresh()
 
 
-# ---------------------------------------------------------------- the lab (one up/down)
+# ---------------------------------------------------------------- the lab (shared)
 
 
 @pytest.mark.lab
 def test_operator_has_one_route_to_the_bastion(opns: str) -> None:
     state = Lab(LAB).load_state()["operator"]
-    assert state["netns"] == operator_ns(LAB) == "pesdc-opns-ops"
+    assert state["netns"] == operator_ns(LAB) == f"pesdc-{LAB}-ops"
     assert state["bastion"] == BASTION and state["bastion_address"] == BASTION_ADDR
     addr = state["address"]
     # a free address of the bastion's management segment (10.1.90.0/24, its top one)
@@ -175,10 +172,10 @@ def test_lab_operator_command_and_status(opns: str) -> None:
     res = pesdc("lab", "status", "--name", LAB, "--json")
     assert res.returncode == 0, res.stdout + res.stderr
     row = next(r for r in json.loads(res.stdout) if r["role"] == "operator")
-    assert row["host"] == "pesdc-opns-ops" and row["state"] == "up"
+    assert row["host"] == f"pesdc-{LAB}-ops" and row["state"] == "up"
     assert [r.split()[0] for r in row["routes"]] == [BASTION_ADDR]
     res = pesdc("lab", "status", "--name", LAB)
-    assert "operator namespace pesdc-opns-ops" in res.stdout, res.stdout
+    assert f"operator namespace pesdc-{LAB}-ops" in res.stdout, res.stdout
     res = pesdc("lab", "operator", "--lab", "opns-none", "--", "true")
     assert res.returncode == 2 and "is not up" in res.stderr
     assert "Traceback" not in res.stderr
@@ -195,15 +192,9 @@ def test_up_repairs_the_operator(opns: str) -> None:
     assert len(in_operator("ip", "route").stdout.splitlines()) == 1
 
 
-@pytest.mark.lab
-def test_zz_down_removes_the_operator(opns: str) -> None:
-    # The module's last test (the fixture's down also checks): down removes every
-    # namespace of the lab, the operator's with them, and its files.
-    res = pesdc("lab", "down", "--name", LAB)
-    assert res.returncode == 0, res.stderr
-    left = [n for n in netns.existing() if n.startswith(f"pesdc-{LAB}-")]
-    assert left == []
-    assert not lab_dir(LAB).exists()
+# `lab down` removes every namespace of the lab, the operator's with them, and its
+# files: the last test of tests/verify/test_live_lab.py, which shares this lab
+# (test_zz_down_removes_the_operator), and the session's teardown of the shared lab.
 
 
 # ---------------------------------------------------------------- the bastion's sshd
@@ -277,7 +268,7 @@ def test_operator_is_a_free_management_address_and_the_pair_rfc2544() -> None:
     topo = validate([TOPOLOGIES]).topology
     plan = build_plan(topo, CITY, LAB)
     op = operator_plan(plan)
-    assert op is not None and op.netns == "pesdc-opns-ops"
+    assert op is not None and op.netns == f"pesdc-{LAB}-ops"
     assert op.bastion == BASTION and op.bastion_address == BASTION_ADDR
     dc = topo.datacenters[CITY]
     seg = next(s for z in dc.zones for s in z.segments

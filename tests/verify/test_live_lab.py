@@ -1,9 +1,12 @@
 """verify and audit against a live center through its bastion, as on a real site.
 
-One lab (jinan, lab name ``vlive``), applied with ``--lab``; a rehearsal connection
-profile for it (``--stand-ins vlive``), its keys pinned by ``targets trust``. Every
-command runs on the operator's workstation (``pesdc lab operator``: its only route is
-to the bastion), so every connection goes through the bastion or nowhere.
+One lab (jinan: the session's shared lab ``jinan_lab``, tests/shared_labs.py, which
+tests/lab/test_operator.py used before, not provisioned), applied with ``--lab``; a
+rehearsal connection profile for it (``--stand-ins LAB``), its keys pinned by
+``targets trust``. Every command runs on the operator's workstation (``pesdc lab
+operator``: its only route is to the bastion), so every connection goes through the
+bastion or nowhere. The module's last test takes the shared lab down and checks that
+nothing of it is left.
 
 What a live run cannot observe is an error, never a pass: link latency (measured from
 the center's routers in the lab's namespaces) and the isolation probes from or to a
@@ -23,12 +26,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
+from tests.shared_labs import JINAN_LAB, SharedLab
 from tests.verify.conftest import read_junit
 
 PESDC = str(ROOT / ".venv/bin/pesdc")
 TOPO = str(ROOT / "topologies")
 DC = "jinan"
-LAB = "vlive"
+LAB = JINAN_LAB
 
 pytestmark = pytest.mark.lab
 
@@ -51,27 +55,17 @@ def ok(res: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    from tests.conftest import require_root
-
-    require_root("a lab")
-    from pesdc.lab import image
+def live(jinan_lab: SharedLab, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     from pesdc.lab.paths import lab_dir
 
-    if not image.is_ready():
-        pytest.fail("the lab base image is not built: `pesdc lab image build`", pytrace=False)
     d = tmp_path_factory.mktemp("vlive")
-    try:
-        ok(run(PESDC, "lab", "up", TOPO, "--dc", DC, "--name", LAB))
-        ok(run(PESDC, "apply", TOPO, "--dc", DC, "--lab", LAB))
-        profile = d / f"{DC}.targets.yaml"
-        ok(run(PESDC, "targets", "init", TOPO, "--dc", DC, "-o", str(profile),
-               "--identity-file", str(lab_dir(LAB) / "ssh" / "id_ed25519"),
-               "--stand-ins", LAB))
-        ok(outside("targets", "trust", str(profile), TOPO, "--yes"))
-        yield {"profile": profile, "dir": d}
-    finally:
-        run(PESDC, "lab", "down", "--name", LAB)
+    jinan_lab.apply()  # up (if no module before brought it up), then apply --lab once
+    profile = d / f"{DC}.targets.yaml"
+    ok(run(PESDC, "targets", "init", TOPO, "--dc", DC, "-o", str(profile),
+           "--identity-file", str(lab_dir(LAB) / "ssh" / "id_ed25519"),
+           "--stand-ins", LAB))
+    ok(outside("targets", "trust", str(profile), TOPO, "--yes"))
+    return {"profile": profile, "dir": d}
 
 
 def _passed(junit: Path) -> Counter[str]:
@@ -198,3 +192,10 @@ def test_a_changed_pinned_key_is_an_error_for_that_host(live) -> None:  # type: 
 def test_verify_on_the_workstation_without_lab_or_live_refuses(live) -> None:  # type: ignore[no-untyped-def]
     res = outside("verify", TOPO, "--dc", DC)
     assert res.returncode == 2 and "refused" in res.stderr and "--live PROFILE" in res.stderr
+
+
+def test_zz_down_removes_the_operator(live, jinan_lab: SharedLab) -> None:  # type: ignore[no-untyped-def]
+    # The last test of the shared jinan lab (tests/lab/test_operator.py used it before):
+    # down removes every namespace of the lab, the operator's with them, and its files.
+    assert jinan_lab.is_up
+    jinan_lab.down()
