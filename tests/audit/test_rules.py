@@ -316,3 +316,23 @@ def test_every_automated_rule_has_fixtures(catalog):
     covered = set(TOPOLOGY) | set(DEVICE) | set(VENDOR) | set(HOST) | {"AUD-MC-20"}
     automated = {r.id for r in catalog.rules.values() if r.kind != "manual"}
     assert automated == covered, (automated - covered, covered - automated)
+
+
+def test_offsite_copies_over_the_private_network_pass_ce22_only_where_declared(catalog):
+    """The example tree: Jinan's four databases are copied off site to Shandong's
+    backup server (databases[].offsite_backup): AUD-CE-22 passes for each, with the
+    path in the evidence; Zibo declares none: it fails; and Jinan's misdb without its
+    off-site copy fails on its own."""
+    from tests.conftest import ROOT
+
+    topo = load(ROOT / "topologies")
+    jinan = CHECKS["AUD-CE-22"](context(topo, "jinan"), catalog.rules["AUD-CE-22"].params)
+    assert [o.status for o in jinan] == [Status.passed] * 4
+    assert all("shandong/backup-1" in str(o.message) and "shandong -> jinan" in
+               o.evidence[0].text for o in jinan)
+    zibo = CHECKS["AUD-CE-22"](context(topo, "zibo"), catalog.rules["AUD-CE-22"].params)
+    assert zibo and all(o.status is Status.failed for o in zibo)
+    topo.datacenters["jinan"].databases[0].offsite_backup = None
+    topo.__dict__.pop("_offsite_copies", None)
+    again = CHECKS["AUD-CE-22"](context(topo, "jinan"), catalog.rules["AUD-CE-22"].params)
+    assert [o.status for o in again] == [Status.failed] + [Status.passed] * 3
