@@ -190,12 +190,40 @@ class Lab:
                 continue  # FRR installs the router's routes from its frr.conf
             netns.batch(node.netns, [f"route replace {p} via {v}" for p, v in node.routes])
         self._wait_ssh(plan, log)
+        self._wait_routed(plan, log)
         state = self._state_dict(plan, sources, nodes_state)
         # The engineer's workstation outside the center: a route to the bastion only.
         state["operator"] = operator.ensure(plan, state.get("operator"))
         self.save_state(state)
         return {"created": created, "repaired": repaired, "nodes": len(plan.nodes),
                 "seconds": round(time.monotonic() - started, 2)}
+
+    def _wait_routed(self, plan: LabPlan, log: Log, timeout: float = 60) -> None:
+        """Until every router of the center routes every municipal site: the lab is up
+        when OSPF has converged, not when FRR has started (a verify or probe run at once
+        would read a route still missing as a fault)."""
+        sites = [s.subnet for s in plan.lab_dc.sites if s.subnet]
+        routers = [n for n in plan.nodes.values() if n.role == "router" and
+                   n.device is not None and n.device.ospf is not None]
+
+        def missing() -> list[str]:
+            out = []
+            for node in routers:
+                for prefix in sites:
+                    res = subprocess.run(["ip", "-n", node.netns, "route", "show", prefix],
+                                         capture_output=True, text=True)
+                    if not res.stdout.strip():
+                        out.append(f"{node.name}: {prefix}")
+            return out
+
+        deadline = time.monotonic() + timeout
+        gone = missing()
+        while gone and time.monotonic() < deadline:
+            time.sleep(0.5)
+            gone = missing()
+        if gone:
+            raise LabError(f"lab {self.name}: the routers do not route every site after "
+                           f"{timeout:.0f} s (OSPF): {', '.join(gone[:8])}")
 
     def _links_healthy(self, plan: LabPlan) -> bool:
         pid = self.load_state().get("delayline_pid")
