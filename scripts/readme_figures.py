@@ -29,8 +29,8 @@ RESULTS = ROOT / "benchmarks" / "results"
 BEGIN = "<!-- figures:begin -->"
 END = "<!-- figures:end -->"
 # The order of the table (files not named here follow, by name).
-ORDER = ("validate", "render", "lab", "push", "provision", "verify", "audit", "lynis",
-         "verify_kill_rate")
+ORDER = ("validate", "render", "lab", "multicenter", "push", "provision", "verify", "audit",
+         "lynis", "verify_kill_rate")
 HEADER = ["| what | target | measured | results | date | load avg |",
           "|---|---|---|---|---|---|"]
 
