@@ -170,12 +170,13 @@ def status(lab_name: str | None, as_json: bool) -> None:
         from pesdc.lab import group as lab_group
 
         for c, names in sorted(grp.servers.items()):
-            everyone = [s.name for s in _group_servers(grp, c)]
+            servers = _group_servers(grp, c)  # the tree validated once per center
+            everyone = [s.name for s in servers]
             left = [n for n in everyone if n not in names]
             notes.append(f"{c}: only servers {', '.join(names)} are in this lab; "
                          f"{len(left)} left out ({', '.join(left)}): their checks are "
                          "errors, never passes")
-            notes += _lonely(c, [s for s in _group_servers(grp, c) if s.name in names])
+            notes += _lonely(c, [s for s in servers if s.name in names])
         alive = grp.delayline_pid is not None and lab_group.delayline_alive(grp)
         rows.append({"center": None, "node": "uplinks", "host": grp.name, "role": "link",
                      "state": "up" if alive else "down", "address": None,
