@@ -95,3 +95,14 @@ def offsite_copies(topo: Topology) -> list[Any]:
     if cached is None:
         cached = topo.__dict__["_offsite_copies"] = offsite_backups(topo)
     return cached
+
+
+def offsite_replicas(topo: Topology) -> list[Any]:
+    """The tree's off-site streaming standbys (pesdc.crosscenter.offsite_standbys),
+    derived once per tree: provisioning (both ends), verify and audit share them."""
+    from pesdc.crosscenter import offsite_standbys  # it builds on this module
+
+    cached = topo.__dict__.get("_offsite_replicas")
+    if cached is None:
+        cached = topo.__dict__["_offsite_replicas"] = offsite_standbys(topo)
+    return cached

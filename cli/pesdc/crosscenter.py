@@ -5,9 +5,11 @@ A flow whose one side is a center's private-network zone may name that side's se
 in other centers (``src_remote`` / ``dst_remote``: "center/server" or "center/system");
 the policy (pesdc.policy) turns them into host addresses. A database's
 ``offsite_backup`` names a backup server of another center that pulls its dumps
-(GB/T 22239-2019 8.1.4.9, 异地备份); provisioning, render and verify read the pulls
-from :func:`offsite_backups`, and rules XC001/XC002 (pesdc.rules.crosscenter) say what
-does not resolve.
+(GB/T 22239-2019 8.1.4.9, 异地备份); its ``offsite_standby`` names a database server
+of another center that streams the primary's cluster in real time (异地实时备份,
+8.1.4.9 b). Provisioning, render and verify read them from :func:`offsite_backups` and
+:func:`offsite_standbys`; rules XC001-XC003 (pesdc.rules.crosscenter) say what does not
+resolve.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import ipaddress
 from dataclasses import dataclass
 
 from pesdc.backbone import reachable
-from pesdc.model.schema import Database, DataCenter, Server, ServerRole
+from pesdc.model.schema import Database, DataCenter, DbEngine, Server, ServerRole
 from pesdc.model.tree import Topology
 
 SSH_PORT = 22  # the pull runs the dump over ssh (pesdc-pg-dump, a forced command)
@@ -87,3 +89,68 @@ def offsite_backups(topo: Topology) -> list[OffsiteCopy]:
             if c is not None:
                 out.append(c)
     return out
+
+
+@dataclass(frozen=True)
+class OffsiteStandby:
+    """A primary's off-site streaming standby: a database server of another center that
+    replicates the primary's whole cluster (every database on it) over the uplinks."""
+
+    db_center: str
+    primary: str
+    primary_address: str
+    primary_zone: str
+    port: int
+    version: str
+    databases: tuple[str, ...]  # the databases that declare it (the cluster's)
+    standby_center: str
+    standby_server: str
+    standby_address: str
+    standby_zone: str
+    path: tuple[str, ...]  # the centers the stream crosses, standby center first
+
+
+def _standby(topo: Topology, dc: DataCenter, primary: str, dbs: list[Database]
+             ) -> OffsiteStandby | None:
+    want = dbs[0].offsite_standby
+    if want is None or want.center == dc.name or \
+            any(d.offsite_standby != want or d.engine is not DbEngine.postgresql for d in dbs):
+        return None
+    far = topo.datacenters.get(want.center)
+    src = topo.index(dc).servers.get(primary)
+    if far is None or src is None:
+        return None
+    standby = topo.index(far).servers.get(want.server)
+    if standby is None or ServerRole.database not in standby.roles or \
+            any(standby.name in (d.primary, d.standby) for d in far.databases):
+        return None
+    path = reachable(topo, far.name, dc.name)
+    if path is None:
+        return None
+    version = next((d.version for d in dbs if d.version), None) or "15"
+    return OffsiteStandby(dc.name, src.name, src.address, src.zone, dbs[0].port, version,
+                          tuple(d.name for d in dbs), far.name, standby.name,
+                          standby.address, standby.zone, tuple(path))
+
+
+def offsite_standbys(topo: Topology) -> list[OffsiteStandby]:
+    """Every off-site standby of the tree that resolves: one per primary whose databases
+    all name the same database server of another center (one not serving its own
+    center's databases, streaming one primary), joined over the uplinks; in tree order.
+    What does not resolve is XC003's."""
+    out: list[OffsiteStandby] = []
+    for dc in topo.in_tier_order():
+        by_primary: dict[str, list[Database]] = {}
+        for db in dc.databases:
+            if db.offsite_standby is not None:
+                by_primary.setdefault(db.primary, []).append(db)
+        for primary, dbs in by_primary.items():
+            s = _standby(topo, dc, primary, dbs)
+            if s is not None:
+                out.append(s)
+    # A server streams one primary: two primaries naming it resolve to neither.
+    held: dict[tuple[str, str], int] = {}
+    for s in out:
+        held[(s.standby_center, s.standby_server)] = \
+            held.get((s.standby_center, s.standby_server), 0) + 1
+    return [s for s in out if held[(s.standby_center, s.standby_server)] == 1]

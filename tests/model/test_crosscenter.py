@@ -1,7 +1,7 @@
 """Between centers, on the example tree: an upper center's downlink is the far end of a
 lower center's uplink; flows name servers of other centers; Jinan's misdb has its
-off-site copy on Shandong's backup server; and what does not hold is reported with the
-line to fix (NET005, XC001, XC002)."""
+off-site copy on Shandong's backup server and its off-site standby on a database server
+there; and what does not hold is reported with the line to fix (NET005, XC001-XC003)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pesdc.backbone import neighbours, reachable
-from pesdc.crosscenter import offsite_backups
+from pesdc.crosscenter import offsite_backups, offsite_standbys
 from pesdc.model import validate
 from pesdc.model.tree import Topology
 from pesdc.policy import build
@@ -135,3 +135,60 @@ def test_a_remote_side_that_is_not_the_private_network_is_an_error(tmp_path: Pat
     errors = [d for d in res.report.errors if d.rule == "XC001"]
     assert len(errors) == 1 and "not jinan's private-network zone" in errors[0].message
     assert errors[0].file.endswith("jinan.yaml") and errors[0].line > 0
+
+
+def test_jinans_primaries_stream_to_standbys_in_shandong(topo: Topology) -> None:
+    standbys = offsite_standbys(topo)
+    assert [(s.db_center, s.primary, s.databases, s.standby_center, s.standby_server,
+             s.port, s.path) for s in standbys] == [
+        ("jinan", f"{db}-1", (db,), "shandong", f"jn-{db}-dr", 5432, ("shandong", "jinan"))
+        for db in ("misdb", "xregdb", "talentdb", "dw")]
+    province = build(topo, topo.datacenters["shandong"])
+    city = build(topo, topo.datacenters["jinan"])
+    for s in standbys:
+        assert province.allows(s.standby_zone, "private_network", "tcp", 5432,
+                               s.standby_address, s.primary_address)
+        assert city.allows("private_network", s.primary_zone, "tcp", 5432,
+                           s.standby_address, s.primary_address)
+        # Not another primary: the warehouse's standby does not reach misdb-1.
+        other = next(o for o in standbys if o is not s)
+        assert not city.allows("private_network", s.primary_zone, "tcp", 5432,
+                               "10.37.11.11", s.primary_address)
+        assert other.standby_address != s.standby_address
+
+
+def test_an_offsite_standby_a_center_does_not_admit_is_an_error_at_its_line(
+        tmp_path: Path) -> None:
+    tree = _edited(tmp_path, "shandong/jinan.yaml",
+                   "src_remote: [shandong/jn-dw-dr], protocol: tcp, ports: [5432],",
+                   "src_remote: [shandong/jn-misdb-dr], protocol: tcp, ports: [5432],")
+    res = validate([tree])
+    errors = [d for d in res.report.errors if d.rule == "XC003"]
+    assert len(errors) == 1, [d.format() for d in res.report.diagnostics]
+    d = errors[0]
+    assert d.file.endswith("jinan.yaml") and d.line > 0
+    assert "jinan's isolation" in d.message and "tcp/5432 into zone decision" in d.message
+    assert "shandong/jn-dw-dr and jinan/dw-1" in d.hint
+
+
+@pytest.mark.parametrize(("old", "new", "says", "left"), [
+    # a standby that serves the province's own database
+    ("offsite_standby: {center: shandong, server: jn-dw-dr}",
+     "offsite_standby: {center: shandong, server: dw-2}", "serves shandong's own dw", 3),
+    # two primaries streaming to one server
+    ("offsite_standby: {center: shandong, server: jn-xregdb-dr}",
+     "offsite_standby: {center: shandong, server: jn-misdb-dr}", "already streams misdb-1", 2),
+    # not PostgreSQL
+    ('{name: dw, engine: postgresql, version: "15"', '{name: dw, engine: oracle, version: "15"',
+     "streams PostgreSQL", 3),
+])
+def test_an_offsite_standby_that_cannot_stream_is_an_error(tmp_path: Path, old: str,
+                                                           new: str, says: str, left: int
+                                                           ) -> None:
+    res = validate([_edited(tmp_path, "shandong/jinan.yaml", old, new)])
+    errors = [d for d in res.report.errors if d.rule == "XC003"]
+    assert len(errors) == 1 and says in errors[0].message, \
+        [d.format() for d in res.report.diagnostics]
+    assert errors[0].file.endswith("jinan.yaml") and errors[0].line > 0
+    # The others still resolve (a server two primaries name streams neither).
+    assert len(offsite_standbys(res.topology)) == left

@@ -118,7 +118,7 @@ def test_rule_list_is_the_documented_one() -> None:
     documented = {"YAML001", "YAML002", "YAML003", "SCH001", "SCH002", "SCH003", "SCH004",
                   "SCH005", "SCH006", "YAML004",
                   "REF001", "ADDR001", "ADDR002", "ADDR003", "ADDR004", "ISO001", "NET001",
-                  "NET002", "NET003", "NET004", "NET005", "XC001", "XC002", "ZONE001",
+                  "NET002", "NET003", "NET004", "NET005", "XC001", "XC002", "XC003", "ZONE001",
                   "TREE001", "MLPS001", "MLPS002",
                   "MLPS003", "PLAT001",
                   *(f"PES00{i}" for i in range(1, 10))}

@@ -394,6 +394,12 @@ class OffsiteBackup(Strict):
     server: Name
 
 
+class OffsiteStandby(OffsiteBackup):
+    """Where a database's off-site real-time copy lives (异地实时备份, GB/T 22239
+    8.1.4.9 b): a database server of another center that streams the primary's whole
+    cluster (PostgreSQL physical replication) over the business private network."""
+
+
 class Database(Strict):
     name: Name
     engine: DbEngine = DbEngine.postgresql
@@ -402,6 +408,7 @@ class Database(Strict):
     standby: Name | None = None
     backup_target: Name | None = None
     offsite_backup: OffsiteBackup | None = None
+    offsite_standby: OffsiteStandby | None = None
     port: Port = 5432
 
 

@@ -1,5 +1,6 @@
-"""Between centers: the upper ends of uplinks, the far ends of cross-center flows and
-the off-site backups all resolve, over a business private network that joins them."""
+"""Between centers: the upper ends of uplinks, the far ends of cross-center flows, the
+off-site backups and the off-site standbys all resolve, over a business private network
+that joins them."""
 
 from __future__ import annotations
 
@@ -10,7 +11,15 @@ from pesdc.backbone import reachable
 from pesdc.crosscenter import SSH_PORT, remote_servers
 from pesdc.model.diagnostics import Diagnostic, Severity
 from pesdc.model.downlinks import target
-from pesdc.model.schema import DataCenter, Interface, ServerRole, ZoneKind
+from pesdc.model.schema import (
+    Database,
+    DataCenter,
+    DbEngine,
+    Interface,
+    Server,
+    ServerRole,
+    ZoneKind,
+)
 from pesdc.model.tree import Topology
 from pesdc.rules.registry import at, problem, rule
 
@@ -128,8 +137,6 @@ def _remote(topo: Topology, dc: DataCenter, ref: str, where: tuple[str, tuple[An
 @rule("XC002", "offsite-backup", "a database's off-site copy is held by a backup server "
       "of another center, reached over the uplinks and admitted by both centers")
 def offsite(topo: Topology) -> Iterator[Diagnostic]:
-    from pesdc.policy import build
-
     for dc in topo.datacenters.values():
         for db in dc.databases:
             want = db.offsite_backup
@@ -160,18 +167,104 @@ def offsite(topo: Topology) -> Iterator[Diagnostic]:
                               "over the business private network",
                               "add the uplinks between them, and their upper ends")
                 continue
-            for pol_dc, src_z, dst_z, side in (
-                    (far, backup.zone, None, "out of"), (dc, None, primary.zone, "into")):
-                pol = build(topo, pol_dc)
-                pn = next(iter(sorted(_pn_zones(pol_dc))), None)
-                if pn is None or not pol.allows(src_z or pn, dst_z or pn, "tcp", SSH_PORT,
-                                                backup.address, primary.address):
-                    zone = src_z or dst_z
-                    yield problem(
-                        "XC002", where,
-                        f"{pol_dc.name}'s isolation does not let {want.server}.{far.name} "
-                        f"({backup.address}) pull from {db.primary}.{dc.name} "
-                        f"({primary.address}) over tcp/{SSH_PORT} {side} zone {zone}",
-                        f"add a tcp/{SSH_PORT} flow between {zone} and "
-                        f"{pn or 'a private-network zone'} in {pol_dc.name} naming "
-                        f"{want.center}/{want.server} and {dc.name}/{db.primary}")
+            yield from _admitted("XC002", topo, far, backup, dc, primary, SSH_PORT, where,
+                                 "pull from")
+
+
+def _admitted(rule_id: str, topo: Topology, far: DataCenter, client: Server, dc: DataCenter,
+              server: Server, port: int, where: tuple[str, tuple[Any, ...]], verb: str
+              ) -> Iterator[Diagnostic]:
+    """Both centers' isolation lets ``client`` (a server of ``far``) open tcp/``port``
+    to ``server`` (of ``dc``): out of its zone into far's private network, and from
+    dc's private network into the server's zone."""
+    from pesdc.policy import build
+
+    for pol_dc, src_z, dst_z, side in ((far, client.zone, None, "out of"),
+                                       (dc, None, server.zone, "into")):
+        pol = build(topo, pol_dc)
+        pn = next(iter(sorted(_pn_zones(pol_dc))), None)
+        if pn is not None and pol.allows(src_z or pn, dst_z or pn, "tcp", port,
+                                         client.address, server.address):
+            continue
+        zone = src_z or dst_z
+        yield problem(
+            rule_id, where,
+            f"{pol_dc.name}'s isolation does not let {client.name}.{far.name} "
+            f"({client.address}) {verb} {server.name}.{dc.name} ({server.address}) over "
+            f"tcp/{port} {side} zone {zone}",
+            f"add a tcp/{port} flow between {zone} and {pn or 'a private-network zone'} "
+            f"in {pol_dc.name} naming {far.name}/{client.name} and {dc.name}/{server.name}")
+
+
+@rule("XC003", "offsite-standby", "a database's off-site standby is a database server of "
+      "another center streaming that one primary, reached over the uplinks and admitted "
+      "by both centers")
+def offsite_standby(topo: Topology) -> Iterator[Diagnostic]:
+    streams: dict[tuple[str, str], tuple[str, str]] = {}  # standby -> (center, primary)
+    for dc in topo.datacenters.values():
+        named: dict[str, Database] = {}  # primary -> the first database naming a standby
+        for db in dc.databases:
+            if db.offsite_standby is not None:
+                yield from _standby(topo, dc, db, named, streams)
+
+
+def _standby(topo: Topology, dc: DataCenter, db: Database, named: dict[str, Database],
+             streams: dict[tuple[str, str], tuple[str, str]]) -> Iterator[Diagnostic]:
+    want = db.offsite_standby
+    assert want is not None
+    where = at(db, "offsite_standby")
+    far = topo.datacenters.get(want.center)
+    if far is None or far is dc:
+        what = "is this center: an off-site standby is in another" if far is dc else \
+            "is not in this tree"
+        yield problem("XC003", at(db, "offsite_standby", "center"),
+                      f"offsite_standby center {want.center!r} {what}",
+                      "name another center of the tree")
+        return
+    if db.engine is not DbEngine.postgresql:
+        yield problem("XC003", at(db, "engine"), f"an off-site standby streams PostgreSQL "
+                      f"(physical replication); {db.name} is {db.engine.value}",
+                      "use the engine's own replication and drop offsite_standby")
+        return
+    standby = topo.index(far).servers.get(want.server)
+    if standby is None or ServerRole.database not in standby.roles:
+        yield problem("XC003", at(db, "offsite_standby", "server"),
+                      f"{want.center} has no database server {want.server!r}",
+                      f"name a server of {want.center} with the database role")
+        return
+    own = [d.name for d in far.databases if standby.name in (d.primary, d.standby)]
+    if own:
+        yield problem("XC003", at(db, "offsite_standby", "server"),
+                      f"{want.center}/{want.server} serves {want.center}'s own "
+                      f"{', '.join(own)}: a standby is a copy of the whole primary cluster",
+                      f"give the off-site standby a database server of its own in "
+                      f"{want.center}")
+        return
+    first = named.setdefault(db.primary, db)
+    if first.offsite_standby != want:
+        other = first.offsite_standby
+        yield problem("XC003", where, f"{db.primary} holds {first.name} and {db.name}, whose "
+                      f"off-site standbys differ ({other.center}/{other.server} and "
+                      f"{want.center}/{want.server}): a standby copies the whole cluster",
+                      "name the same off-site standby for every database on the primary")
+        return
+    mine = (dc.name, db.primary)
+    held = streams.setdefault((far.name, standby.name), mine)
+    if held != mine:
+        yield problem("XC003", where, f"{want.center}/{want.server} already streams "
+                      f"{held[1]}.{held[0]}: a standby follows one primary",
+                      f"give {dc.name}/{db.primary} another database server of "
+                      f"{want.center}")
+        return
+    primary = topo.index(dc).servers.get(db.primary)
+    if primary is None or first is not db:
+        return  # REF001's, or judged at the primary's first database
+    if any(any(topo.invalid_items.get(c, {}).values()) for c in (dc.name, far.name)):
+        return  # a center with schema errors has no policy to judge by yet
+    if reachable(topo, far.name, dc.name) is None:
+        yield problem("XC003", where, f"{far.name} and {dc.name} are not joined over the "
+                      "business private network",
+                      "add the uplinks between them, and their upper ends")
+        return
+    yield from _admitted("XC003", topo, far, standby, dc, primary, db.port, where,
+                         "stream from")
