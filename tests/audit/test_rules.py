@@ -114,8 +114,6 @@ TOPOLOGY: dict[str, tuple[Mut, Mut]] = {
         f for f in _iso(dc, "mgmt", "production").flows if f.name != "production-syslog"])),
     "AUD-CE-20": (None, lambda dc: _set(dc.databases[0], standby=None)),
     "AUD-CE-21": (None, lambda dc: _set(dc.databases[0], backup_target=None)),
-    "AUD-CE-22": (lambda dc: _set(_srv(dc, "backup-1"), location="wendeng"),
-                  lambda dc: _set(dc, uplinks=[])),
     "AUD-CE-23": (None, lambda dc: _set(_srv(dc, "mis-1"), zone="exchange")),
 }
 
@@ -313,26 +311,40 @@ def test_static_host_rules_use_rendered_files(catalog):
 
 
 def test_every_automated_rule_has_fixtures(catalog):
-    covered = set(TOPOLOGY) | set(DEVICE) | set(VENDOR) | set(HOST) | {"AUD-MC-20"}
+    # AUD-CE-22 needs two centers: its fixtures are the example tree's (below).
+    covered = set(TOPOLOGY) | set(DEVICE) | set(VENDOR) | set(HOST) | {"AUD-MC-20",
+                                                                       "AUD-CE-22"}
     automated = {r.id for r in catalog.rules.values() if r.kind != "manual"}
     assert automated == covered, (automated - covered, covered - automated)
 
 
-def test_offsite_copies_over_the_private_network_pass_ce22_only_where_declared(catalog):
-    """The example tree: Jinan's four databases are copied off site to Shandong's
-    backup server (databases[].offsite_backup): AUD-CE-22 passes for each, with the
-    path in the evidence; Zibo declares none: it fails; and Jinan's misdb without its
-    off-site copy fails on its own."""
+def test_ce22_passes_for_a_real_time_offsite_standby_only(catalog):
+    """The example tree: each of Jinan's primaries streams to a standby in Shandong
+    (databases[].offsite_standby): AUD-CE-22 (8.1.4.9 b, real time) passes for each,
+    with the path in the evidence. Without the standby, misdb's dumps still pulled off
+    site by Shandong's backup server are off site but not in real time: partial; with
+    neither it fails, as Zibo's (which declares none) do."""
     from tests.conftest import ROOT
 
     topo = load(ROOT / "topologies")
-    jinan = CHECKS["AUD-CE-22"](context(topo, "jinan"), catalog.rules["AUD-CE-22"].params)
+
+    def ce22(center: str):
+        for k in ("_offsite_copies", "_offsite_replicas"):
+            topo.__dict__.pop(k, None)
+        return CHECKS["AUD-CE-22"](context(topo, center), catalog.rules["AUD-CE-22"].params)
+
+    jinan = ce22("jinan")
     assert [o.status for o in jinan] == [Status.passed] * 4
-    assert all("shandong/backup-1" in str(o.message) and "shandong -> jinan" in
-               o.evidence[0].text for o in jinan)
-    zibo = CHECKS["AUD-CE-22"](context(topo, "zibo"), catalog.rules["AUD-CE-22"].params)
+    assert all(f"shandong/jn-{db}-dr" in str(o.message) and "shandong -> jinan" in
+               o.evidence[0].text for o, db in zip(jinan, ("misdb", "xregdb", "talentdb",
+                                                           "dw"), strict=True))
+    zibo = ce22("zibo")
     assert zibo and all(o.status is Status.failed for o in zibo)
-    topo.datacenters["jinan"].databases[0].offsite_backup = None
-    topo.__dict__.pop("_offsite_copies", None)
-    again = CHECKS["AUD-CE-22"](context(topo, "jinan"), catalog.rules["AUD-CE-22"].params)
-    assert [o.status for o in again] == [Status.failed] + [Status.passed] * 3
+    misdb = topo.datacenters["jinan"].databases[0]
+    misdb.offsite_standby = None
+    dumps_only = ce22("jinan")
+    assert [o.status for o in dumps_only] == [Status.partial] + [Status.passed] * 3
+    assert "not in real time" in str(dumps_only[0].message)
+    assert "shandong/backup-1" in str(dumps_only[0].message)
+    misdb.offsite_backup = None
+    assert [o.status for o in ce22("jinan")] == [Status.failed] + [Status.passed] * 3

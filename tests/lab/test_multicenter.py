@@ -10,10 +10,15 @@ ones kept light with ``--servers``. One lab (``mct``) up for the module:
   a TCP handshake of about that uplink's 12 ms; through the province it takes longer);
 - Jinan's databases are pulled off site to Shandong's backup server over the business
   private network, through both centers' firewalls, and verify restores every copy
-  table by table against its source (AUD-CE-22's evidence);
+  table by table against its source;
+- each of Jinan's primaries streams to a standby in Shandong (异地实时备份, AUD-CE-22's
+  evidence): verify sees each streaming and equal to its primary, and a row written in
+  Jinan shows in Shandong within the replay lag;
 - a fault: the city-province uplink cut (the pull goes round through the ministry), then
-  both of Jinan's uplinks cut during a pull: the run fails and says so, the copies
-  already taken are kept, and the next run after the uplinks are back catches up;
+  both of Jinan's uplinks cut during a pull while rows are written: the pull fails and
+  says so, verify fails the standbys, the copies already taken and the rows already
+  streamed are kept, and after the uplinks are back the standbys catch up and the next
+  pull does too;
 - down leaves no namespace of the lab.
 """
 
@@ -40,7 +45,7 @@ LAB = "mct"
 CENTERS = ("jinan", "shandong", "mohrss")
 # Two servers a zone at least (a probe source needs a neighbour to show it can send).
 LIGHT = {"shandong": "dxp-1,dxp-2,mis-1,mis-2,stat-1,mon-1,misdb-1,xregdb-1,dw-1,jump-1,"
-                     "log-1,ntp-1,backup-1",
+                     "log-1,ntp-1,backup-1,jn-misdb-dr,jn-xregdb-dr,jn-talentdb-dr,jn-dw-dr",
          "mohrss": "dxp-1,dxp-2,stat-1,mon-1,jump-1,log-1"}
 JINAN_DBS = {"misdb": "misdb-1", "xregdb": "xregdb-1", "talentdb": "talentdb-1",
              "dw": "dw-1"}
@@ -132,15 +137,21 @@ def test_probes_between_the_centers(mct: str) -> None:
     # 联网直报: Jinan's decision zone reports up to the province and the ministry
     assert ("jinan/mon-1", "shandong/stat-1", 8443) in allowed
     assert ("jinan/mon-1", "mohrss/stat-1", 8443) in allowed
-    # the province's backup server pulls Jinan's databases
+    # the province's backup server pulls Jinan's databases, its standbys stream them
+    # (a rule is probed from its first source, to each of its destinations)
     for db_host in JINAN_DBS.values():
         assert ("shandong/backup-1", f"jinan/{db_host}", 22) in allowed
-    # Into Jinan's production and decision zones from another center: only the pull.
+        assert any(s.startswith("shandong/jn-") and d == f"jinan/{db_host}" and port == 5432
+                   for s, d, port in allowed), db_host
+    # Into Jinan's production and decision zones from another center: only the pull
+    # and the standbys' streams.
     into = [p for p in probes if p["dst_zone"] in ("jinan/production", "jinan/decision")
             and not p["src_zone"].startswith("jinan/")]
     assert len(into) > 20
     opened = {(p["src_node"], p["port"]) for p in into if p["expected"]}
-    assert opened == {("shandong/backup-1", 22)}, opened
+    standbys = {(f"shandong/jn-{db}-dr", 5432) for db in JINAN_DBS}
+    assert ("shandong/backup-1", 22) in opened and opened - standbys == {
+        ("shandong/backup-1", 22)}, opened
     assert all(not p["observed"] for p in into if not p["expected"])
 
 
@@ -294,7 +305,8 @@ def offsite(mct: str):  # type: ignore[no-untyped-def]
 def test_jinans_databases_are_copied_off_site_and_restore(offsite, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     rc, cases = _offsite(tmp_path, "offsite")
     assert rc == 0, cases
-    assert len(cases) == 2 * len(JINAN_DBS) and all(k == "pass" for _, _, k in cases)
+    # Per database: its dump (present, restores) and its standby (streaming, equal).
+    assert len(cases) == 4 * len(JINAN_DBS) and all(k == "pass" for _, _, k in cases)
     for db in JINAN_DBS:
         assert any(n == f"off-site copy of jinan/{db} restores, table by table, equal to "
                    "its source" for _, n, _ in cases)
@@ -302,6 +314,46 @@ def test_jinans_databases_are_copied_off_site_and_restore(offsite, tmp_path: Pat
     out = must("shandong", "backup-1", f"ls -t {OFFSITE}/misdb/misdb-*.dump | head -1 | "
                "xargs pg_restore --data-only -f - | grep -c person-")
     assert int(out.strip()) == ROWS
+
+
+def _count(center: str, host: str, db: str) -> int:
+    return int(must(center, host, f"runuser -u postgres -- psql -XAtq -d {db} -c "
+                    "'select count(*) from jobseeker'").strip())
+
+
+def _write(db: str, first: int, n: int) -> None:
+    must("jinan", JINAN_DBS[db], f"runuser -u postgres -- psql -XAtq -d {db} -c \""
+         f"INSERT INTO jobseeker SELECT g, 'person-' || g, 'district-0' FROM "
+         f"generate_series({first}, {first + n - 1}) g\"")
+
+
+def _caught_up(db: str, timeout: float) -> float:
+    """Seconds until the standby of ``db`` holds as many rows as its primary."""
+    want, start = _count("jinan", JINAN_DBS[db], db), time.monotonic()
+    while _count("shandong", f"jn-{db}-dr", db) != want:
+        assert time.monotonic() - start < timeout, f"{db}: standby not caught up"
+        time.sleep(0.2)
+    return time.monotonic() - start
+
+
+def test_jinans_primaries_stream_to_standbys_in_shandong(offsite, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    rc, cases = _offsite(tmp_path, "standbys")
+    assert rc == 0, cases
+    seen = {n: k for _, n, k in cases}
+    for db, host in JINAN_DBS.items():
+        label = f"off-site standby of jinan/{host} ({db})"
+        assert seen[f"{label} streaming"] == "pass"
+        assert seen[f"{label} equal to its primary"] == "pass"
+    # Real time: a row written in Jinan is in Shandong within the replay lag.
+    for db in JINAN_DBS:
+        assert _count("shandong", f"jn-{db}-dr", db) == ROWS
+    _write("misdb", 10_000, 1)
+    lag = _caught_up("misdb", 10)
+    print(f"a row written on jinan/misdb-1 is on shandong/jn-misdb-dr after {lag:.2f} s")
+    # A standby is a copy: it takes no writes.
+    res = on("shandong", "jn-misdb-dr", "runuser -u postgres -- psql -XAtq -d misdb -c "
+             "\"INSERT INTO jobseeker VALUES (-1, 'x', 'y')\"")
+    assert res.returncode != 0 and "read-only transaction" in res.stdout + res.stderr
 
 
 def test_a_cut_uplink_goes_round_then_a_cut_city_fails_and_loses_nothing(  # type: ignore[no-untyped-def]
@@ -342,6 +394,9 @@ def test_a_cut_uplink_goes_round_then_a_cut_city_fails_and_loses_nothing(  # typ
             run.kill()
     try:
         assert run.returncode == 1, err
+        # Rows written in Jinan while it is cut off: its standbys keep what they had.
+        kept = _count("shandong", "jn-misdb-dr", "misdb")
+        _write("misdb", 20_000, 50)
         after = _copies()
         failed = [db for db in JINAN_DBS if f"{db} from {JINAN_DBS[db]}.jinan: FAILED" in err]
         assert failed, err  # the run says which copies it could not take, and why
@@ -355,11 +410,16 @@ def test_a_cut_uplink_goes_round_then_a_cut_city_fails_and_loses_nothing(  # typ
         bad = {n for _, n, k in cases if k == "failure"}
         for db in failed:
             assert f"off-site copy of jinan/{db} present, current and its last run ok" in bad
+        assert "off-site standby of jinan/misdb-1 (misdb) equal to its primary" in bad
+        assert _count("shandong", "jn-misdb-dr", "misdb") == kept
     finally:
         for up in ("jinan/up-shandong", "jinan/up-mohrss"):
             ok(pesdc("lab", "uplink", "--name", LAB, up, "up"))
     _wait_route("shandong", "rt-2", "10.1.11.11", "10.255.0.10")
-    # The next run catches up: a new copy of each, and verify passes again.
+    # The standby catches up by itself (its WAL receiver reconnects), and so does the
+    # next pull: a new copy of each, and verify passes again.
+    took = _caught_up("misdb", 180)
+    print(f"jn-misdb-dr caught up {took:.1f} s after the uplinks came back")
     ok(_pull())
     final = _copies()
     for db in JINAN_DBS:

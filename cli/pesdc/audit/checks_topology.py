@@ -577,37 +577,58 @@ def db_backup(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
 
 @check("AUD-CE-22")
 def offsite_backup(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
+    """8.1.4.9 b asks for a real-time copy off site: a standby in another center that
+    streams the primary passes; dumps pulled off site (daily) are a copy off site but
+    not in real time, partial; nothing off site fails."""
+    from pesdc.backbone import offsite_replicas
     from pesdc.crosscenter import offsite_backups
 
-    copies = {c.database: c for c in offsite_backups(ctx.topo) if c.db_center == ctx.dc.name}
+    me = ctx.dc.name
+    copies = {c.database: c for c in offsite_backups(ctx.topo) if c.db_center == me}
+    streams = {d: s for s in offsite_replicas(ctx.topo) if s.db_center == me
+               for d in s.databases}
     out = []
     srv = ctx.idx.servers
     for db in ctx.dc.databases:
         t = _t("database", "数据库", db.name)
         tgt = srv.get(db.backup_target) if db.backup_target else None
-        far = copies.get(db.name)
+        far, live = copies.get(db.name), streams.get(db.name)
         head = f"{db.name}: backup_target {db.backup_target} location " \
                f"{tgt.location if tgt else '-'}"
+        if live is not None:
+            head += f"; offsite_standby {live.standby_center}/{live.standby_server} " \
+                    f"({live.standby_address}) streams {live.primary}, over " \
+                    f"{' -> '.join(live.path)}"
+        elif db.offsite_standby is not None:
+            head += f"; offsite_standby {db.offsite_standby.center}/" \
+                    f"{db.offsite_standby.server} (does not resolve: XC003)"
         if far is not None:
-            route = " -> ".join(far.path)
             head += f"; offsite_backup {far.backup_center}/{far.backup_server} " \
-                    f"({far.backup_address}), over {route}"
+                    f"({far.backup_address}), over {' -> '.join(far.path)}"
         elif db.offsite_backup is not None:
             head += f"; offsite_backup {db.offsite_backup.center}/" \
                     f"{db.offsite_backup.server} (does not resolve: XC002)"
         ev = _ev("backup", head)
-        if far is not None:
-            out.append(ok(t, Msg(f"copied off site to {far.backup_center}/"
-                                 f"{far.backup_server} over the business private network",
-                                 f"经业务专网异地备份至 {far.backup_center}/"
-                                 f"{far.backup_server}"), ev))
+        if live is not None:
+            out.append(ok(t, Msg(f"streamed in real time to {live.standby_center}/"
+                                 f"{live.standby_server} over the business private network",
+                                 f"经业务专网实时备份至 {live.standby_center}/"
+                                 f"{live.standby_server}（异地备库）"), ev))
+        elif db.offsite_standby is not None or (db.offsite_backup is not None and far is None):
+            what = "XC003" if db.offsite_standby is not None else "XC002"
+            out.append(bad(t, Msg(f"the declared off-site copy does not resolve (see "
+                                  f"pesdc validate, {what})",
+                                  f"声明的异地备份无法成立（见 pesdc validate，{what}）"), ev))
+        elif far is not None:
+            out.append(part(t, Msg(f"dumps copied off site to {far.backup_center}/"
+                                   f"{far.backup_server}, but not in real time (no off-site "
+                                   "standby)",
+                                   f"备份异地保存于 {far.backup_center}/{far.backup_server}，"
+                                   "但非实时（无异地备库）"), ev))
         elif tgt is not None and tgt.location != "datacenter":
-            out.append(ok(t, Msg(f"backup kept off site at {tgt.location}",
-                                 f"备份异地保存于 {tgt.location}"), ev))
-        elif db.offsite_backup is not None:
-            out.append(bad(t, Msg("the declared off-site copy does not resolve (see "
-                                  "pesdc validate, XC002)",
-                                  "声明的异地备份无法成立（见 pesdc validate，XC002）"), ev))
+            out.append(part(t, Msg(f"backup kept off site at {tgt.location}, but not in "
+                                   "real time", f"备份异地保存于 {tgt.location}，但非实时"),
+                            ev))
         else:
             out.append(bad(t, Msg("no off-site copy: backups stay in the center",
                                   "无异地备份：备份仅保存在本中心"), ev))

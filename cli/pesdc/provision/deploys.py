@@ -388,7 +388,7 @@ def _secret_files(d: _Deploy) -> None:
     contents (never on a command line)."""
     db, bk = d.spec.database, d.spec.backup
     if db and db["cluster_role"] == "standby" and d.on("PESDC-DB-02"):
-        pw = d.secrets.get("replication_password", "")
+        pw = d.secrets.get(db["replication_secret"], "")
         d.put(f"{db['paths']['home']}/.pgpass", f"{db['primary_address']}:{db['port']}:"
               f"replication:{db['replication_user']}:{pw}\n", "PESDC-DB-02", "0600",
               "postgres", "postgres", "replication password file")
@@ -476,6 +476,13 @@ def _database(d: _Deploy) -> None:
         _op(pg_replication_role, name=tag("PESDC-DB-01", "replication role"),
             user=db["replication_user"],
             verifier=scram_verifier(pw, d.spec.data["dc"]["name"]), port=db["port"])
+        far_pw = d.secrets.get("offsite_replication_password", "")
+        if db["offsite_standbys"] and far_pw:
+            # Standbys in other centers: a role of their own (pg_hba admits it from
+            # their addresses only).
+            _op(pg_replication_role, name=tag("PESDC-DB-01", "off-site replication role"),
+                user=db["offsite_replication_user"],
+                verifier=scram_verifier(far_pw, d.spec.data["dc"]["name"]), port=db["port"])
         for name in db["primary_databases"]:
             _op(pg_database, name=tag("PESDC-DB-01", f"database {name}"), database=name,
                 port=db["port"])

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pesdc.backbone import offsite_copies
+from pesdc.backbone import offsite_copies, offsite_replicas
 from pesdc.model.schema import DataCenter, OsFamily, Server
 from pesdc.model.tree import Topology
 from pesdc.provision.controls import controls_for
@@ -29,6 +29,9 @@ DEPLOY_USER = "pesdc"
 BACKUP_USER = "pesdc-backup"
 APP_USER = "pesdc-app"
 REPLICATION_USER = "replicator"
+# Off-site standbys (another center's database servers) log in as a role of their own,
+# with a secret shared by both centers' runs (pesdc.provision.secrets).
+OFFSITE_REPLICATION_USER = "replicator_offsite"
 APP_PORT_OFFSET = 10000
 BACKUP_DIR = "/srv/backup"
 TLS_PORTS = frozenset({443, 8443})
@@ -113,7 +116,8 @@ def _database_ctx(dc: DataCenter, srv: Server) -> dict[str, Any] | None:
                 # switchover the roles swap.
                 kind = "standby" if peer == d.standby else "primary"
                 replication.append({"cidr": f"{by_name[peer].address}/32",
-                                    "what": f"{d.name} {kind} {peer}"})
+                                    "what": f"{d.name} {kind} {peer}",
+                                    "user": REPLICATION_USER})
     primary = by_name[standby_of[0].primary] if standby_of else None
     backup_hosts = sorted({d.backup_target for d in mine if d.backup_target})
     version = next((d.version for d in mine if d.version), None) or "15"  # bookworm
@@ -128,6 +132,9 @@ def _database_ctx(dc: DataCenter, srv: Server) -> dict[str, Any] | None:
         "clients": clients,
         "replication": replication,
         "replication_user": REPLICATION_USER,
+        "replication_secret": "replication_password",
+        "offsite_standbys": [],
+        "offsite_replication_user": OFFSITE_REPLICATION_USER,
         "dumpable": sorted({d.name for d in mine}),
         "backup_sources": [by_name[b].address for b in backup_hosts if b in by_name],
         "paths": pg_paths(srv.os.value, version),
@@ -174,6 +181,35 @@ def _offsite(facts: CenterFacts, srv: Server, db: dict[str, Any] | None,
             for c in copies if c.backup_center == me and c.backup_server == srv.name]
 
 
+def _offsite_standby(facts: CenterFacts, srv: Server, db: dict[str, Any] | None
+                     ) -> dict[str, Any] | None:
+    """Both ends of an off-site stream (异地实时备份): a primary admits its standbys in
+    other centers (their own replication role, from their addresses only); a database
+    server of this center that stands by for another center's primary replicates it."""
+    me = facts.dc.name
+    for s in offsite_replicas(facts.topo):
+        if db is not None and s.db_center == me and s.primary == srv.name:
+            db["offsite_standbys"].append({"center": s.standby_center,
+                                           "server": s.standby_server,
+                                           "address": s.standby_address})
+            db["replication"].append({
+                "cidr": f"{s.standby_address}/32", "user": OFFSITE_REPLICATION_USER,
+                "what": f"off-site standby {s.standby_server}.{s.standby_center}"})
+        elif db is None and s.standby_center == me and s.standby_server == srv.name:
+            return {
+                "names": list(s.databases), "cluster_role": "standby",
+                "primary_databases": [], "primary_address": s.primary_address,
+                "primary_host": f"{s.primary}.{s.db_center}",
+                "slot": srv.name.replace("-", "_"), "port": s.port, "clients": [],
+                "replication": [], "replication_user": OFFSITE_REPLICATION_USER,
+                "replication_secret": "offsite_replication_password",
+                "offsite_standbys": [],
+                "offsite_replication_user": OFFSITE_REPLICATION_USER,
+                "dumpable": sorted(s.databases), "backup_sources": [],
+                "paths": pg_paths(srv.os.value, s.version)}
+    return db
+
+
 def _apps_ctx(dc: DataCenter, srv: Server) -> list[dict[str, Any]]:
     roles = [r.value for r in srv.roles]
     out: list[dict[str, Any]] = []
@@ -205,6 +241,8 @@ def host_context(facts: CenterFacts, srv: Server, lab: bool,
     dc = facts.dc
     roles = [r.value for r in srv.roles]
     db = _database_ctx(dc, srv) if "database" in roles else None
+    if "database" in roles:
+        db = _offsite_standby(facts, srv, db)
     backup = _backup_ctx(dc, srv) if "backup" in roles else None
     _offsite(facts, srv, db, backup)
     ctx["pesdc"] = {
@@ -391,10 +429,12 @@ def _database(b: _Build) -> None:
     keys = []
     opts = "restrict,command=\"/usr/local/sbin/pesdc-pg-dump\""
     if b.backup_pubkey:
-        # The backup server's key runs the dump only, and only from the backup hosts.
+        # The backup server's key runs the dump only, and only from the backup hosts
+        # (none: no key, e.g. an off-site standby that no backup server of its center
+        # dumps).
         frm = ",".join(db["backup_sources"])
-        keys.append(f"{opts},from=\"{frm}\" {b.backup_pubkey}" if frm else
-                    f"{opts} {b.backup_pubkey}")
+        if frm:
+            keys.append(f"{opts},from=\"{frm}\" {b.backup_pubkey}")
         # Another center's backup server (off-site, 8.1.4.9): its own center's key, from
         # its address only (a provisioning run: the key is generated once for that
         # center in the state directory, and that center's run installs its half).

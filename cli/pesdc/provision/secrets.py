@@ -1,4 +1,5 @@
-"""Secrets for provisioning (``replication_password``, ``backup_private_key``): from the
+"""Secrets for provisioning (``replication_password``, ``offsite_replication_password``,
+``backup_private_key``): from the
 environment (``PESDC_SECRET_<NAME>``), else the run's secrets file (``--secrets FILE``,
 plain or Ansible Vault: :mod:`pesdc.credentials`), else generated once per center in the
 state directory (mode 0600). Never written to the journal, the HostSpec or a log.
@@ -111,9 +112,18 @@ def _public_line(private: str, dc: str) -> str:
     return f"{line.decode()} pesdc-backup@{dc}"
 
 
+# The off-site standbys' replication password is the tree's, not a center's: the
+# primary's center run sets it on the primary's role and the standby's center run
+# gives it to the standby, so both read it from one place (``_tree`` is no center's
+# name: a center name starts with a letter or digit).
+TREE_SECRETS = "_tree"
+
+
 def provisioning_secrets(dc: str) -> dict[str, str]:
     priv, _pub = backup_keypair(dc)
     return {"replication_password": secret(dc, "replication_password"),
+            "offsite_replication_password": secret(TREE_SECRETS,
+                                                   "offsite_replication_password"),
             "backup_private_key": priv}
 
 

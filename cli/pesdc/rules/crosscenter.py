@@ -241,8 +241,8 @@ def _standby(topo: Topology, dc: DataCenter, db: Database, named: dict[str, Data
                       f"{want.center}")
         return
     first = named.setdefault(db.primary, db)
-    if first.offsite_standby != want:
-        other = first.offsite_standby
+    other = first.offsite_standby
+    if other is not None and other != want:
         yield problem("XC003", where, f"{db.primary} holds {first.name} and {db.name}, whose "
                       f"off-site standbys differ ({other.center}/{other.server} and "
                       f"{want.center}/{want.server}): a standby copies the whole cluster",

@@ -1,5 +1,7 @@
-"""The off-site copies a center's backup servers hold for other centers (异地备份,
-GB/T 22239-2019 8.1.4.9), checked on the backup server that holds them:
+"""The off-site copies a center holds for other centers (GB/T 22239-2019 8.1.4.9),
+checked where they are held.
+
+Dumps its backup servers pull (异地备份), on the backup server:
 
 - present, current and its last pull ok: the same reading as the center's own backups
   (pesdc.verify.hosts: the newest dump within the schedule, no failure marker);
@@ -17,7 +19,7 @@ import json
 import subprocess
 from typing import Any
 
-from pesdc.backbone import offsite_copies
+from pesdc.backbone import offsite_copies, offsite_replicas
 from pesdc.lab.plan import LabPlan
 from pesdc.model.tree import Topology
 from pesdc.verify.checks import Check
@@ -70,8 +72,10 @@ print(json.dumps(out))
 
 
 def check_offsite(topo: Topology, dc_name: str, ssh_config: Via,
-                  plan: LabPlan | None = None) -> list[Check]:
-    """Per off-site copy this center holds: present and current, and it restores."""
+                  plan: LabPlan | None = None, servers: list[str] | None = None
+                  ) -> list[Check]:
+    """Per off-site copy this center holds: present and current, and it restores; per
+    off-site standby among ``servers`` (all when None): streaming, and equal."""
     from pesdc.provision.desired import offsite_dir
 
     out: list[Check] = []
@@ -83,7 +87,102 @@ def check_offsite(topo: Topology, dc_name: str, ssh_config: Via,
         label = f"off-site copy of {c.db_center}/{c.database}"
         out.append(backup_check(host, d, c.database, ssh_config, label))
         out.append(_restores(c, host, d, ssh_config, plan, label))
+    for st in offsite_replicas(topo):
+        if st.standby_center == dc_name and (servers is None or st.standby_server in servers):
+            out += _standby_checks(st, ssh_config, plan)
     return out
+
+
+# The tables of each database (user schemas), read as _SOURCE reads them.
+_TABLES = r"""
+import hashlib, json, subprocess, sys
+port, dbs = sys.argv[1], json.loads(sys.argv[2])
+def psql(db, sql):
+    return subprocess.run(["runuser", "-u", "postgres", "--", "psql", "-p", port, "-XAtq",
+                           "-d", db, "-c", sql], capture_output=True)
+out = {}
+for db in dbs:
+    p = psql(db, "select schemaname || '.' || tablename from pg_tables where schemaname "
+                 "not in ('pg_catalog', 'information_schema') order by 1")
+    if p.returncode:
+        out[db] = {"error": p.stderr.decode(errors="replace").strip()[-300:]}
+        continue
+    tables = {}
+    for t in p.stdout.decode().split():
+        c = psql(db, "COPY " + t + " TO STDOUT")
+        rows = c.stdout.split(b"\n")
+        if rows and rows[-1] == b"":
+            rows.pop()
+        rows.sort()
+        tables[t] = ({"rows": len(rows), "md5": hashlib.md5(b"\n".join(rows)).hexdigest()}
+                     if c.returncode == 0 else
+                     {"error": c.stderr.decode(errors="replace").strip()[-300:]})
+    out[db] = tables
+print(json.dumps(out))
+"""
+REPLAY_WAIT = 15.0  # seconds a standby may take to replay what the primary has
+
+
+def _standby_checks(st: Any, ssh_config: Via, plan: LabPlan | None) -> list[Check]:
+    host = f"{st.standby_server}.{st.standby_center}"
+    label = f"off-site standby of {st.db_center}/{st.primary} ({', '.join(st.databases)})"
+    want = f"in recovery, streaming from {st.primary_address}"
+    try:
+        h = connect(host, ssh_config)
+        res = h.run(f"runuser -u postgres -- psql -p {int(st.port)} -AtXc \"select "
+                    "pg_is_in_recovery(), (select status || ' ' || sender_host from "
+                    "pg_stat_wal_receiver)\"")
+    except Exception as exc:
+        why = f"cannot read the standby {host}: {exc}"[:500]
+        return [Check.errored(host, "replication", f"{label} streaming", why, want),
+                Check.errored(host, "replication", f"{label} equal to its primary", why,
+                              "every table equal to the primary's")]
+    text = (res.stdout or res.stderr).strip()
+    if res.rc != 0:
+        streaming = Check.errored(host, "replication", f"{label} streaming",
+                                  f"psql on {host} exit {res.rc}: {text[-300:]}", want, text)
+    else:
+        ok = text == f"t|streaming {st.primary_address}"
+        seen = "not in recovery: not a standby" if text.startswith("f|") else \
+            (f"in recovery, {text.partition('|')[2] or 'no WAL receiver (not streaming)'}")
+        streaming = Check(host, "replication", f"{label} streaming", ok, want,
+                          want if ok else seen, text)
+    return [streaming, _standby_equal(st, host, h, plan, label)]
+
+
+def _standby_equal(st: Any, host: str, h: Any, plan: LabPlan | None, label: str) -> Check:
+    """The standby's tables against the primary's, read the same way; read again while
+    the standby may still be replaying (``REPLAY_WAIT``)."""
+    import time
+
+    name = f"{label} equal to its primary"
+    expected = f"every table of {', '.join(st.databases)} equal to {st.primary}." \
+               f"{st.db_center}'s"
+    end = time.monotonic() + REPLAY_WAIT
+    while True:
+        try:
+            res = h.run("python3 -c " + _quote(_TABLES) + f" {int(st.port)} "
+                        + _quote(json.dumps(list(st.databases))))
+            copy = json.loads(res.stdout.strip().splitlines()[-1])
+        except Exception as exc:
+            return Check.errored(host, "replication", name,
+                                 f"cannot read the standby's tables: {exc}"[:500], expected)
+        source, why = _source_read(st.db_center, st.primary, _TABLES,
+                                   [str(int(st.port)), json.dumps(list(st.databases))], plan)
+        if source is None:
+            return Check.errored(host, "replication", name, f"not compared with the "
+                                 f"primary: {why}", expected, json.dumps(copy)[:2000])
+        if source == copy or time.monotonic() > end:
+            break
+        time.sleep(1.0)
+    evidence = "; ".join(f"{db}: " + ", ".join(f"{t} {v.get('rows')} rows md5 {v.get('md5')}"
+                                               for t, v in sorted(tables.items()))
+                         for db, tables in sorted(copy.items()))
+    n = sum(len(t) for t in copy.values())
+    bad = "" if source == copy else "differs from the primary: standby " + \
+        json.dumps(copy)[:300] + ", primary " + json.dumps(source)[:300]
+    return Check(host, "replication", name, not bad, expected,
+                 bad or f"{n} tables equal to the primary", evidence[:2000])
 
 
 def _restores(c: Any, host: str, d: str, ssh_config: Via, plan: LabPlan | None,
@@ -120,23 +219,29 @@ def _restores(c: Any, host: str, d: str, ssh_config: Via, plan: LabPlan | None,
 
 def _source_tables(c: Any, tables: list[str], plan: LabPlan | None
                    ) -> tuple[dict[str, Any] | None, str]:
-    """The source database's tables read the way the copy was: in a multi-center lab,
-    inside the source center's member (its database host's namespace)."""
+    """The source database's tables read the way the copy was."""
+    return _source_read(c.db_center, c.primary, _SOURCE, [c.database, json.dumps(tables)],
+                        plan)
+
+
+def _source_read(center: str, server: str, script: str, args: list[str],
+                 plan: LabPlan | None) -> tuple[dict[str, Any] | None, str]:
+    """A script's JSON answer from a server of another center: in a multi-center lab,
+    inside that center's member (the server's namespace); else not observed."""
     from pesdc.lab.group import Group
     from pesdc.lab.runtime import Lab
 
     group = Group.load(plan.group) if plan is not None and plan.group else None
-    if group is None or c.db_center not in group.centers:
-        return None, (f"the source center {c.db_center} is not reachable from this run "
+    if group is None or center not in group.centers:
+        return None, (f"the source center {center} is not reachable from this run "
                       "(a run reads its own center; a multi-center lab holding both reads "
                       "both)")
-    argv = Lab(group.member(c.db_center)).exec_argv(
-        c.primary, ["python3", "-c", _SOURCE, c.database, json.dumps(tables)])
+    argv = Lab(group.member(center)).exec_argv(server, ["python3", "-c", script, *args])
     try:
         res = subprocess.run(argv, capture_output=True, text=True, timeout=300)
         data = json.loads(res.stdout.strip().splitlines()[-1])
     except Exception as exc:
-        return None, f"the source {c.primary}.{c.db_center} could not be read: {exc}"
+        return None, f"the source {server}.{center} could not be read: {exc}"
     return data, ""
 
 

@@ -23,7 +23,8 @@ from pesdc.verify import hosts, network
 from pesdc.verify.checks import Check, VerifyReport
 from pesdc.verify.hosts import Reach, Via
 
-# offsite: the copies this center's backup servers hold for other centers (异地备份).
+# offsite: the copies this center holds for other centers: its backup servers' dumps
+# (异地备份) and its database servers' standbys of their primaries (异地实时备份).
 PARTS = ("hosts", "isolation", "policy", "drift", "routing", "links", "offsite")
 Progress = Callable[[str], None]
 DRIFT_CHECK = "running configuration equals intended"
@@ -211,7 +212,7 @@ def _verify(topo: Topology, dc_name: str, plan: LabPlan | None, facts: CenterFac
             from pesdc.verify.offsite import check_offsite
 
             submit(dc_name, "backups", "off-site backup check", check_offsite, topo,
-                   dc_name, reach, plan)
+                   dc_name, reach, plan, servers)
         if "routing" in parts:
             if plan is not None:
                 submit(dc_name, "routing", "routing check", network.check_routing, topo,
