@@ -287,13 +287,19 @@ def _offsite(tmp_path: Path, name: str) -> tuple[int, list[tuple[str, str, str]]
 
 @pytest.fixture(scope="module")
 def offsite(mct: str):  # type: ignore[no-untyped-def]
-    """Jinan's database primaries applied (they authorize the province's pull key) and
-    seeded; then Shandong's databases and backup server, whose first backup pulls
-    Jinan's over the uplink."""
-    limit = [a for h in JINAN_DBS.values() for a in ("--limit", h)]
+    """Jinan's database primaries applied (they authorize the province's pull key and
+    admit its standbys) and seeded; then Shandong's databases (the standbys among them)
+    and backup server, whose first backup pulls Jinan's over the uplink. The warehouse's
+    two ends are applied by the Ansible engine first (the same roles), and the pyinfra
+    run after it finds its standby already one."""
+    limit = [a for h in JINAN_DBS.values() if h != "dw-1" for a in ("--limit", h)]
     ok(pesdc("apply", TREE, "--dc", "jinan", "--lab", LAB, *limit, timeout=1800))
+    ok(pesdc("apply", TREE, "--dc", "jinan", "--lab", LAB, "--limit", "dw-1", "--engine",
+             "ansible", timeout=1800))
     for db, host in JINAN_DBS.items():
         _seed(db, host)
+    ok(pesdc("apply", TREE, "--dc", "shandong", "--lab", LAB, "--limit", "jn-dw-dr",
+             "--engine", "ansible", timeout=1800))
     res = ok(pesdc("apply", TREE, "--dc", "shandong", "--lab", LAB, "--limit", "database",
                    "--limit", "backup-1", timeout=1800))
     # The standbys are not in the light member: said, and not run (nor counted).
