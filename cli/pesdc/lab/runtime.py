@@ -13,12 +13,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -106,12 +108,24 @@ class Lab:
         shutil.copy(key.with_suffix(".pub"), self.ssh_dir / "authorized_keys")
 
     def _host_key(self, node: str) -> Path:
+        """The node's host key, generated once. Nodes start in parallel and the ssh
+        files are written meanwhile: two callers for one node must not both run
+        ssh-keygen (the second one asks "Overwrite (y/n)?" and fails), so the key is
+        made under a lock, aside, and renamed in (public half first)."""
         d = self.dir / "nodes" / node
         d.mkdir(parents=True, exist_ok=True)
         key = d / "ssh_host_ed25519_key"
-        if not key.is_file():
-            netns.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", node,
-                       "-f", str(key)])
+        with open(d / ".keygen.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # threads and processes alike
+            if not key.is_file():
+                tmp = Path(tempfile.mkdtemp(prefix=".keygen-", dir=d))
+                try:
+                    netns.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", node,
+                               "-f", str(tmp / "k")])
+                    os.replace(tmp / "k.pub", key.with_suffix(".pub"))
+                    os.replace(tmp / "k", key)
+                finally:
+                    shutil.rmtree(tmp, ignore_errors=True)
         return key
 
     def _write_ssh_files(self, plan: LabPlan) -> None:
