@@ -17,4 +17,12 @@ for a in "$@"; do [ "$a" = "--offline" ] && offline=1; done
 if [ "$(id -u)" -eq 0 ] && [ "$offline" -eq 0 ]; then
   .venv/bin/pesdc lab image build > /dev/null || exit 1
 fi
+# Two pytest-xdist workers (the machine's cores): lab tests wait on links, daemons and
+# SSH much of the time, so two at once fill the idle CPU. Tests of one shared lab stay in
+# one worker, in file order (tests/conftest.py: xdist_group). PESDC_TEST_WORKERS=0: one
+# process, no xdist.
+workers="${PESDC_TEST_WORKERS:-2}"
+if [ "$workers" != "0" ]; then
+  set -- -n "$workers" --dist loadgroup "$@"
+fi
 exec ./scripts/run-tests.sh "$@"

@@ -177,8 +177,24 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     os.getuid = _real_getuid
 
 
+# Labs that several modules share, by the fixture that hands them out: under pytest-xdist
+# (scripts/test.sh runs two workers) every test using one runs in the same worker, in
+# file order; any other lab test keeps to its module's worker (a module's lab is up once).
+SHARED_LAB_FIXTURES = {"lab_up": "tweihai", "provisioned": "tvfy", "jinan_lab": "tjinan"}
+
+
+def _lab_group(item: pytest.Item) -> str:
+    names = getattr(item, "fixturenames", ())
+    shared = sorted({lab for fx, lab in SHARED_LAB_FIXTURES.items() if fx in names})
+    return "+".join(shared) if shared else f"module:{item.path}"
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.pluginmanager.hasplugin("xdist"):  # its marker exists only with it
+        for item in items:
+            if item.get_closest_marker("lab") is not None:
+                item.add_marker(pytest.mark.xdist_group(_lab_group(item)))
     if not offline():
         return
     keep, drop = [], []

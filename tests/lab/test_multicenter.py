@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -35,6 +36,7 @@ import pytest
 
 from pesdc.lab.paths import lab_dir
 from tests.conftest import ROOT, require_lab
+from tests.results import record
 
 from .conftest import pesdc
 
@@ -51,6 +53,8 @@ JINAN_DBS = {"misdb": "misdb-1", "xregdb": "xregdb-1", "talentdb": "talentdb-1",
              "dw": "dw-1"}
 OFFSITE = "/srv/backup/offsite/jinan"
 ROWS = 500
+# What the README quotes of this lab: written by the last test (tests/results.py).
+MEASURED: dict[str, object] = {}
 
 
 def member(center: str) -> str:
@@ -130,6 +134,8 @@ def test_probes_between_the_centers(mct: str) -> None:
     bad = [p for p in probes if p["verdict"] != "pass"]
     assert res.returncode == 0 and not bad, json.dumps(bad[:5], indent=1)
     allowed = {(p["src_node"], p["dst_node"], p["port"]) for p in probes if p["expected"]}
+    MEASURED["probes"] = {"total": len(probes), "allowed": sum(1 for p in probes
+                                                               if p["expected"])}
     # exchange to exchange, both ways, with the province and directly with the ministry
     for far in ("shandong", "mohrss"):
         assert (f"{far}/dxp-1", "jinan/dxp-1", 8443) in allowed
@@ -233,6 +239,7 @@ def test_the_ministry_reaches_the_city_directly(mct: str) -> None:
     try:
         _wait_route("mohrss", "rt-2", "10.1.20.21", "10.0.99.4")  # to rt-1, up-mohrss
         around = _handshake_ms()
+        MEASURED["handshake_ms"] = {"direct": direct, "through_the_province": around}
         print(f"ministry -> Jinan TCP handshake: direct {direct} ms, through the "
               f"province {around} ms")
         assert around >= 16.5 and around > direct + 3, (direct, around)
@@ -355,6 +362,7 @@ def test_jinans_primaries_stream_to_standbys_in_shandong(offsite, tmp_path: Path
         assert _count("shandong", f"jn-{db}-dr", db) == ROWS
     _write("misdb", 10_000, 1)
     lag = _caught_up("misdb", 10)
+    MEASURED["row_on_the_standby_s"] = round(lag, 2)
     print(f"a row written on jinan/misdb-1 is on shandong/jn-misdb-dr after {lag:.2f} s")
     # A standby is a copy: it takes no writes.
     res = on("shandong", "jn-misdb-dr", "runuser -u postgres -- psql -XAtq -d misdb -c "
@@ -425,6 +433,7 @@ def test_a_cut_uplink_goes_round_then_a_cut_city_fails_and_loses_nothing(  # typ
     # The standby catches up by itself (its WAL receiver reconnects), and so does the
     # next pull: a new copy of each, and verify passes again.
     took = _caught_up("misdb", 180)
+    MEASURED["standby_caught_up_s"] = round(took, 1)
     print(f"jn-misdb-dr caught up {took:.1f} s after the uplinks came back")
     ok(_pull())
     final = _copies()
@@ -436,9 +445,16 @@ def test_a_cut_uplink_goes_round_then_a_cut_city_fails_and_loses_nothing(  # typ
 
 
 # ---------------------------------------------------------------- down
-def test_zz_down_leaves_no_namespace(mct: str) -> None:
+def test_zz_down_leaves_no_namespace(mct: str, tmp_path: Path) -> None:
     assert namespaces()
     ok(pesdc("lab", "down", "--name", LAB))
     assert namespaces() == []
     for name in (LAB, *(member(c) for c in CENTERS)):
         assert not lab_dir(name).exists(), name
+    # The figures the README quotes, once the whole module measured them.
+    if {"probes", "handshake_ms", "row_on_the_standby_s", "standby_caught_up_s"} <= \
+            set(MEASURED):
+        record("multicenter_lab.json", {
+            "test": "tests/lab/test_multicenter.py", "lab": LAB, "centers": list(CENTERS),
+            "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "load_avg": round(os.getloadavg()[0], 2), **MEASURED}, tmp_path)
