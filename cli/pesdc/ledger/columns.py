@@ -18,7 +18,6 @@ from typing import Any
 from openpyxl.utils import get_column_letter
 from pydantic import BaseModel
 
-from pesdc.i18n import N_
 from pesdc.model.schema import (
     Device,
     Interface,
@@ -74,7 +73,6 @@ class Sheet:
     section: str
     model: type[Strict]
     columns: tuple[Column, ...]
-    zh: str
     parent: str | None = None  # the sheet whose items hold this one's rows
 
     @cached_property
@@ -131,7 +129,7 @@ SERVERS = Sheet("servers", "servers", Server, (
     _c("name", "名称"), _c("roles", "角色"), _c("zone", "安全区域"), _c("segment", "网段"),
     _c("address", "IP地址"), _c("os", "操作系统"), _c("os_release", "系统版本"),
     _c("location", "位置"), _c("group", "分组"), *_TITLE,
-), N_("servers"))
+))
 
 DEVICES = Sheet("devices", "devices", Device, (
     _c("name", "名称"), _c("kind", "设备类型"), _c("platform", "平台"), _c("model", "型号"),
@@ -139,19 +137,19 @@ DEVICES = Sheet("devices", "devices", Device, (
     _c("redundancy", "冗余设备"), _c("loopback", "环回地址"), _c("ospf.area", "OSPF区域"),
     _c("ospf.router_id", "OSPF路由器ID"), _c("ospf.fast_timers", "OSPF快速计时"),
     _c("border", "边界设备"),
-), N_("devices"))
+))
 
 INTERFACES = Sheet("interfaces", "interfaces", Interface, (
     _c(PARENT, "所属设备"), _c("name", "接口名"), _c("description", "描述"),
     _c("segment", "网段"), _c("link", "市域链路"), _c("uplink", "上联链路"),
     _c("downlink", "下联链路"), _c("peer", "对端设备"), _c("address", "IP地址"),
     _c("vrrp_group", "VRRP组"), _c("vrrp_priority", "VRRP优先级"), _c("enabled", "启用"),
-), N_("device interfaces"), parent="devices")
+), parent="devices")
 
 STATIC_ROUTES = Sheet("static_routes", "static_routes", StaticRoute, (
     _c(PARENT, "所属设备"), _c("prefix", "目的网段"), _c("next_hop", "下一跳"),
     _c("description", "描述"),
-), N_("device static routes"), parent="devices")
+), parent="devices")
 
 LINKS = Sheet("links", "links", Link, (
     _c("name", "名称"), _c("a", "A端"), _c("b", "B端"), _c("bandwidth_mbps", "带宽(Mbps)"),
@@ -159,14 +157,14 @@ LINKS = Sheet("links", "links", Link, (
     _c("b_address", "B端地址"), _c("redundant_with", "冗余链路"),
     _c("encryption", "加密方式"), _c("shared_with_social_insurance", "与社保共用线路"),
     _c("group", "分组"),
-), N_("municipal links"))
+))
 
 SITES = Sheet("sites", "sites", Site, (
     _c("name", "名称"), _c("kind", "站点类型"), *_TITLE, _c("parent", "上级站点"),
     _c("subnet", "网段"), _c("router", "路由器地址"), _c("group", "分组"),
     _c("owner", "归属单位"),
     _c("shares_premises_with_social_insurance", "与社保同址"),
-), N_("municipal sites"))
+))
 
 # What the ledger owns in a center file, in the order the sheets are written.
 SHEETS: tuple[Sheet, ...] = (SERVERS, DEVICES, INTERFACES, STATIC_ROUTES, LINKS, SITES)
