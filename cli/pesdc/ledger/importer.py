@@ -132,23 +132,28 @@ def check(ledger: Ledger, text: str, target: Path, base: Path | None,
                 if d.severity.value == "error":
                     result.cells.append(cell)
                 else:
-                    result.diagnostics.append(_as_target(d, real, ledger, base))
+                    result.diagnostics.append(_renamed(d, real))
                 continue
-            result.diagnostics.append(_as_target(d, real, ledger, base))
+            result.diagnostics.append(_renamed(d, real))
         elif _key(d) not in before:
             result.diagnostics.append(d)
 
 
-def _as_target(d: Diagnostic, display: str, ledger: Ledger, base: Path | None
-               ) -> Diagnostic:
-    """A problem of the checked text, named by the target file. Outside the sections the
-    ledger wrote, its line is looked up in the file as it is now (the import writes
-    nothing on an error, so a line of the text it checked would point nowhere)."""
+def _renamed(d: Diagnostic, display: str) -> Diagnostic:
     d.file = display
-    owned = len(d.path) > 1 and d.path[1] in ledger.sections
-    if base is not None and d.path and not owned:
-        d.line, d.column = Locator({display: base}).locate(display, d.path)
     return d
+
+
+def _relocate(result: ImportResult, ledger: Ledger, base: Path, target: Path) -> None:
+    """After a failed import, the lines outside the sections the ledger wrote are looked
+    up in the file as it is (nothing was written, so a line of the checked text would
+    point nowhere)."""
+    display = _display(target)
+    locator = Locator({display: base})
+    for d in result.diagnostics:
+        owned = len(d.path) > 1 and d.path[1] in ledger.sections
+        if d.file == display and d.path and not owned:
+            d.line, d.column = locator.locate(display, d.path)
 
 
 def import_ledger(xlsx: Path, into: Path | None, output: Path | None) -> ImportResult:
@@ -170,6 +175,8 @@ def import_ledger(xlsx: Path, into: Path | None, output: Path | None) -> ImportR
         mode = (into.stat().st_mode & 0o777) if into and into.exists() else 0o644
         atomic_write(target, text, mode=mode, what="center file")
         result.written = target
+    elif into is not None:
+        _relocate(result, ledger, into, target)
     return result
 
 
