@@ -206,6 +206,7 @@ def test_every_problem_at_once_at_its_cell(tree: Path, ledger: Path) -> None:
           servers__A5="web-1",  # dxp-2: duplicate name
           servers__E6="10.9.9.9",  # phone-1: address not in its segment
           links__D2="fast",  # l-lixia: wrong type
+          interfaces__J2="high",  # fw-1's first interface: a VRRP group is a number
           interfaces__A3="fw-9")  # an interface of a device not in the ledger
     wb = openpyxl.load_workbook(ledger)  # a good new server: the checked text grows a line
     wb["servers"].append(["web-3", "web", "exchange", "exch", "10.1.20.13"])
@@ -223,6 +224,8 @@ def test_every_problem_at_once_at_its_cell(tree: Path, ledger: Path) -> None:
             "host address of segment exch (10.1.20.0/24)",
             "ledger.xlsx:links!2:D: error SCH002: Input should be a valid number, unable "
             "to parse string as a number (given 'fast')",
+            "ledger.xlsx:interfaces!2:J: error SCH002: Input should be a valid integer, "
+            "unable to parse string as an integer (given 'high')",
             "ledger.xlsx:interfaces!3:A: error LEDGER: no device named 'fw-9' in sheet "
             "devices"):
         assert expected in lines, err

@@ -11,13 +11,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from pesdc.i18n import N_, translator
-from pesdc.ledger.columns import CellKind
-from pesdc.model.diagnostics import printable
+from pesdc.i18n import translator
+from pesdc.ledger.columns import SHEETS, CellKind
+from pesdc.model.diagnostics import Diagnostic
 
 TRUE = {"true", "yes", "y", "1", "是", "对", "✓"}
 FALSE = {"false", "no", "n", "0", "否", "错", "✗"}
 LIST_SPLIT = re.compile(r"[,，;；\s]+")
+SHEET_ORDER = ("", *(s.name for s in SHEETS))  # "": the workbook itself
 
 
 @dataclass
@@ -43,19 +44,18 @@ class CellError:
                 at += f":{self.column}"
         return at
 
-    def sort_key(self) -> tuple[str, int, int, str]:
-        return (self.sheet, self.row, len(self.column), self.column)
+    def sort_key(self) -> tuple[int, str, int, int, str]:
+        """Sheets in the workbook's order, then rows, then columns (B before AA)."""
+        order = SHEET_ORDER.index(self.sheet) if self.sheet in SHEET_ORDER else 0
+        return (order, self.sheet, self.row, len(self.column), self.column)
 
     def format(self, lang: str = "en") -> str:
+        """As pesdc validate shows a problem, the place being the cell."""
         t = translator(lang)
-        text = t.gettext(self.message).format(**self.params) if self.params \
-            else t.gettext(self.message)
-        out = f"{printable(self.where())}: error {self.rule}: {printable(text)}"
-        if self.hint:
-            hint = t.gettext(self.hint).format(**self.params) if self.params \
-                else t.gettext(self.hint)
-            out += f"\n    {t.gettext(N_('hint'))}: {printable(hint)}"
-        return out
+        text, hint = t.gettext(self.message), t.gettext(self.hint) if self.hint else ""
+        if self.params:
+            text, hint = text.format(**self.params), hint.format(**self.params)
+        return Diagnostic(self.rule, text, self.where(), (), hint).format()
 
 
 def to_cell(value: Any) -> Any:
