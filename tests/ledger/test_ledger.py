@@ -98,6 +98,10 @@ def test_drop_downs_list_the_schemas_enumerations(ledger: Path) -> None:
     assert choices("servers", "roles") == [m.value for m in ServerRole]
     assert choices("devices", "kind") == [m.value for m in DeviceKind]
     assert choices("sites", "kind") == [m.value for m in SiteKind]
+    zones = yaml.safe_load((TREE / JINAN).read_text(encoding="utf-8"))["datacenter"]["zones"]
+    assert choices("servers", "zone") == [z["name"] for z in zones]
+    assert choices("interfaces", "segment") == [s["name"] for z in zones
+                                                for s in z["segments"]]
     assert wb["servers"]["A1"].value == "名称 / name"
 
 
@@ -182,6 +186,13 @@ def test_into_and_output_writes_the_new_file_only(tree: Path, ledger: Path) -> N
                           "-o", str(tree / "shandong" / "jinan-new.yaml"))
     assert code == 0, err
     assert (tree / "shandong" / "jinan-new.yaml").read_bytes() == before
+    assert (tree / JINAN).read_bytes() == before
+
+
+def test_a_new_file_never_replaces_an_existing_one(tree: Path, ledger: Path) -> None:
+    before = (tree / JINAN).read_bytes()
+    code, _, err, _ = run("ledger", "import", "ledger.xlsx", "-o", str(tree / JINAN))
+    assert code == 2 and "exists: update it with --into" in err
     assert (tree / JINAN).read_bytes() == before
 
 

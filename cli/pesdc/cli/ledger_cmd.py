@@ -68,6 +68,9 @@ def import_ledger_cmd(workbook: Path, into: Path | None, output: Path | None) ->
 
     if into is None and output is None:
         raise click.UsageError(_("give --into CENTER.yaml, -o NEW.yaml, or both"))
+    if into is None and output is not None and output.exists():
+        raise click.UsageError(_("{file} exists: update it with --into {file}").format(
+            file=output))
     try:
         result = import_ledger(workbook, into, output)
     except StateWriteError as exc:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import zipfile
 from datetime import datetime
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -93,39 +92,58 @@ def center_rows(center: dict[str, Any]) -> list[Row]:
 
 
 class _Lists:
-    """The hidden sheet of enumerations: one column per enumeration, made on first use."""
+    """The hidden sheet the drop-downs point at: one column per list, made on first use
+    (the schema's enumerations, and the names of this center's zones and segments)."""
 
     def __init__(self, sheet: Worksheet):
         self.sheet = sheet
-        self.ranges: dict[type[Enum], str] = {}
+        self.ranges: dict[str, str] = {}
 
-    def range_of(self, enum: type[Enum]) -> str:
-        if enum not in self.ranges:
+    def range_of(self, title: str, values: list[str]) -> str:
+        if title not in self.ranges:
             col = len(self.ranges) + 1
             letter = get_column_letter(col)
-            values = [str(m.value) for m in enum]
-            self.sheet.cell(1, col, enum.__name__).font = _BOLD
+            self.sheet.cell(1, col, title).font = _BOLD
             for i, value in enumerate(values, start=2):
                 self.sheet.cell(i, col, value)
-            self.ranges[enum] = f"'{LISTS_SHEET}'!${letter}$2:${letter}${len(values) + 1}"
-        return self.ranges[enum]
+            last = max(len(values) + 1, 2)
+            self.ranges[title] = f"'{LISTS_SHEET}'!${letter}$2:${letter}${last}"
+        return self.ranges[title]
 
 
-def _validation(kind: CellKind, lists: _Lists) -> DataValidation | None:
+def _list_validation(formula: str, choices: list[str], strict: bool) -> DataValidation:
+    # A list column (a server's roles) takes several values separated by commas:
+    # the drop-down offers them, and the import checks each one.
+    return DataValidation(type="list", formula1=formula, allow_blank=True,
+                          showErrorMessage=strict, errorTitle="pesdc",
+                          error=", ".join(choices)[:255])
+
+
+def _validation(kind: CellKind, names: list[str] | None, title: str,
+                lists: _Lists) -> DataValidation | None:
+    """The drop-down of a column: its enumeration, or the center's names it refers to."""
     if kind.enum is not None:
-        # A list column (a server's roles) takes several values separated by commas:
-        # the drop-down offers them, and the import checks each one.
-        return DataValidation(type="list", formula1=lists.range_of(kind.enum),
-                              allow_blank=True, showErrorMessage=not kind.is_list,
-                              errorTitle="pesdc", error=", ".join(kind.choices)[:255])
+        return _list_validation(lists.range_of(kind.enum.__name__, kind.choices),
+                                kind.choices, not kind.is_list)
+    if names:
+        return _list_validation(lists.range_of(title, names), names, True)
     if kind.scalar is bool:
         return DataValidation(type="list", formula1='"TRUE,FALSE"', allow_blank=True,
                               showErrorMessage=True, errorTitle="pesdc", error="TRUE, FALSE")
     return None
 
 
+def _names(center: dict[str, Any]) -> dict[str, list[str]]:
+    """The names a zone or segment column may hold in this center, in file order."""
+    zones = [z for z in center.get("zones") or [] if isinstance(z, dict)]
+    return {"zone": [str(z.get("name")) for z in zones],
+            "segment": [str(s.get("name")) for z in zones for s in z.get("segments") or []
+                        if isinstance(s, dict)]}
+
+
 def _write_sheet(ws: Worksheet, columns: tuple[Column, ...], kinds: list[CellKind],
-                 rows: list[Row], lists: _Lists) -> None:
+                 rows: list[Row], lists: _Lists,
+                 names: dict[str, list[str]] | None = None) -> None:
     for col, column in enumerate(columns, start=1):
         cell = ws.cell(1, col, column.header)
         cell.font, cell.fill = _BOLD, _HEAD_FILL
@@ -133,7 +151,8 @@ def _write_sheet(ws: Worksheet, columns: tuple[Column, ...], kinds: list[CellKin
         width = max([len(column.header) + 2] + [len(str(r[col - 1])) for r in rows
                                                 if r[col - 1] is not None])
         ws.column_dimensions[get_column_letter(col)].width = min(width + 2, 60)
-        validation = _validation(kinds[col - 1], lists)
+        refers = (names or {}).get(column.en)
+        validation = _validation(kinds[col - 1], refers, column.en + "s", lists)
         if validation is not None:
             ws.add_data_validation(validation)
             letter = get_column_letter(col)
@@ -158,7 +177,7 @@ def build_workbook(center: dict[str, Any]) -> Workbook:
     lists = _Lists(lists_ws)
     for s in SHEETS:
         _write_sheet(sheets[s.name], s.columns, [s.kind(c) for c in s.columns],
-                     rows[s.name], lists)
+                     rows[s.name], lists, _names(center))
     _write_sheet(seg_ws, SEGMENT_COLUMNS, [segment_kind(c) for c in SEGMENT_COLUMNS],
                  segment_rows(center), lists)
     _write_sheet(center_ws, CENTER_KEYS, [cell_kind(DataCenter, c.key) for c in CENTER_KEYS],
