@@ -252,6 +252,18 @@ def test_every_problem_at_once_at_its_cell(tree: Path, ledger: Path) -> None:
     assert not [p for p in (tree / "shandong").iterdir() if p.name.startswith(".")]
 
 
+def test_a_line_break_in_a_cell_is_named_at_its_cell(tree: Path, ledger: Path) -> None:
+    before = (tree / JINAN).read_bytes()
+    _edit(ledger, servers__J2="就业服务网站\n  zone: internet",  # web-1's title.zh
+          sites__C2="历下区\u2028中心")  # a line separator (YAML breaks lines there)
+    code, _, err = _import(ledger, tree / JINAN)
+    assert code == 1
+    assert "ledger.xlsx:servers!2:J: error SCH005: " in err, err
+    assert "ledger.xlsx:sites!2:C: error SCH005: " in err, err
+    assert "SCH002" not in err and "YAML001" not in err  # it stayed one value
+    assert (tree / JINAN).read_bytes() == before
+
+
 def test_header_problems_and_zh(tree: Path, ledger: Path) -> None:
     _edit(ledger, sites__K1="备注 / notes", interfaces__A2="fw-9")
     code, _, err, exc = run("--lang", "zh", "ledger", "import", "ledger.xlsx", "--into",

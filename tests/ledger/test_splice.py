@@ -91,3 +91,12 @@ def test_every_example_center_round_trips_byte_for_byte(center: str, tmp_path: P
     assert back.exit_code == 0, back.stderr
     assert (tree / CENTERS[center]).read_bytes() == \
         (ROOT / "topologies" / CENTERS[center]).read_bytes()
+
+
+def test_a_value_that_is_not_one_line_is_written_escaped_on_its_line() -> None:
+    from pesdc.ledger.splice import emit_item
+
+    item = {"name": "s", "title": {"zh": "历下区\u2028中心", "en": "a\x85b\nc"}}
+    lines = emit_item(item, flow=True, indent=4)
+    assert all(ln.endswith("\n") and ln[:-1].isprintable() for ln in lines), lines
+    assert yaml.safe_load("".join(ln[4:] for ln in lines))[0] == item

@@ -60,11 +60,36 @@ def _shown_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
+class _OneLineDumper(yaml.SafeDumper):
+    """A string that is not one printable line (a cell with a line break) is written
+    double-quoted with escapes, so it stays on its line of the file: the schema check
+    then names its cell (SCH005) instead of the file failing to parse."""
+
+    def represent_str(self, data: str) -> yaml.ScalarNode:
+        if not data.isprintable():
+            return self.represent_scalar("tag:yaml.org,2002:str", data, style='"')
+        return super().represent_str(data)
+
+
+_OneLineDumper.add_representer(str, _OneLineDumper.represent_str)
+
+
 def _pair(key: str, value: Any) -> str:
     """``key: value`` in flow style, quoted as PyYAML (and so the loader) needs."""
-    text = yaml.safe_dump({key: value}, default_flow_style=True, width=10**9,
-                          allow_unicode=True, sort_keys=False).strip()
+    text = yaml.dump({key: value}, Dumper=_OneLineDumper, default_flow_style=True,
+                     width=10**9, allow_unicode=not _unprintable(value),
+                     sort_keys=False).strip()
     return text[1:-1]
+
+
+def _unprintable(value: Any) -> bool:
+    if isinstance(value, str):
+        return not value.isprintable()
+    if isinstance(value, dict):
+        return any(_unprintable(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_unprintable(v) for v in value)
+    return False
 
 
 def _packed(pairs: list[str], first: str, rest: str) -> list[str]:
