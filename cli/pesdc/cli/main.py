@@ -11,6 +11,7 @@ from pesdc.cli.graph_cmd import graph
 from pesdc.cli.journal_cmd import journal, lock
 from pesdc.cli.lab_cmd import lab
 from pesdc.cli.language import LANG_OPTION, TranslatedGroup
+from pesdc.cli.ledger_cmd import ledger
 from pesdc.cli.model_cmds import rules, schema, validate
 from pesdc.cli.net_cmd import net
 from pesdc.cli.provision_cmd import apply, controls, plan
@@ -33,5 +34,5 @@ def main() -> None:
 
 
 for command in (validate, schema, rules, render, lab, show, graph, net, plan, apply, journal,
-                lock, controls, verify, export, stage, diff, audit, targets):
+                lock, controls, verify, export, stage, diff, audit, targets, ledger):
     main.add_command(command)
