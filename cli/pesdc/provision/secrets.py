@@ -10,11 +10,14 @@ later run would read as the value."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import secrets as _secrets
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,14 +37,30 @@ def _dir(dc: str) -> Path:
     return d
 
 
+@contextlib.contextmanager
+def _generating(d: Path) -> Iterator[None]:
+    """One generator at a time per secrets folder: two runs at once (parallel tests, two
+    operators' first runs) would each make a value, and one of them would then use a
+    value the file no longer holds. Held while the file is checked, made and read."""
+    try:
+        fh = open(d / ".lock", "a")  # noqa: SIM115 (closed by the with below)
+    except OSError as exc:
+        raise StateWriteError(d, exc, "the secrets lock") from exc
+    with fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
+
+
 def secret(dc: str, name: str) -> str:
     given = credentials.active().get(name)  # the environment, then --secrets FILE
     if given:
         return given
-    f = _dir(dc) / name
-    if not f.is_file():
-        atomic_write(f, _secrets.token_urlsafe(24), 0o600, what="a secret")
-    value = f.read_text().strip()
+    d = _dir(dc)
+    f = d / name
+    with _generating(d):
+        if not f.is_file():
+            atomic_write(f, _secrets.token_urlsafe(24), 0o600, what="a secret")
+        value = f.read_text().strip()
     if not value:
         raise ValueError(f"the secret file {f} is empty: remove it to generate a new "
                          "value, or set " + f"PESDC_SECRET_{name.upper()}")
@@ -64,30 +83,35 @@ def generated_backup_keypair(dc: str) -> tuple[str, str]:
     its own center's key only)."""
     d = _dir(dc)
     key = d / "backup_ed25519"
-    if not key.is_file():
-        # Generated aside, then renamed in (public key first: a private key in place
-        # always has its public half).
-        try:
-            tmp = Path(tempfile.mkdtemp(prefix=".keygen-", dir=d))
-        except OSError as exc:
-            raise StateWriteError(key, exc, "the backup key") from exc
-        try:
-            proc = subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C",
-                                   f"pesdc-backup@{dc}", "-f", str(tmp / "k")],
-                                  capture_output=True, text=True, check=False)
-            if proc.returncode != 0:
-                why = proc.stderr.strip() or f"ssh-keygen exited {proc.returncode}"
-                raise StateWriteError(key, OSError(None, why), "the backup key")
-            for src in (tmp / "k", tmp / "k.pub"):
-                with src.open("rb") as fh:
-                    os.fsync(fh.fileno())
-            os.replace(tmp / "k.pub", key.with_suffix(".pub"))
-            os.replace(tmp / "k", key)
-        except OSError as exc:
-            raise StateWriteError(key, exc, "the backup key") from exc
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return key.read_text(), key.with_suffix(".pub").read_text().strip()
+    with _generating(d):
+        if not key.is_file():
+            _make_keypair(dc, d, key)
+        return key.read_text(), key.with_suffix(".pub").read_text().strip()
+
+
+def _make_keypair(dc: str, d: Path, key: Path) -> None:
+    """ssh-keygen aside, then renamed in (public key first: a private key in place
+    always has its public half)."""
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=".keygen-", dir=d))
+    except OSError as exc:
+        raise StateWriteError(key, exc, "the backup key") from exc
+    try:
+        proc = subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C",
+                               f"pesdc-backup@{dc}", "-f", str(tmp / "k")],
+                              capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            why = proc.stderr.strip() or f"ssh-keygen exited {proc.returncode}"
+            raise StateWriteError(key, OSError(None, why), "the backup key")
+        for src in (tmp / "k", tmp / "k.pub"):
+            with src.open("rb") as fh:
+                os.fsync(fh.fileno())
+        os.replace(tmp / "k.pub", key.with_suffix(".pub"))
+        os.replace(tmp / "k", key)
+    except OSError as exc:
+        raise StateWriteError(key, exc, "the backup key") from exc
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _public_line(private: str, dc: str) -> str:
