@@ -17,11 +17,12 @@ for a in "$@"; do [ "$a" = "--offline" ] && offline=1; done
 if [ "$(id -u)" -eq 0 ] && [ "$offline" -eq 0 ]; then
   .venv/bin/pesdc lab image build > /dev/null || exit 1
 fi
-# Two pytest-xdist workers (the machine's cores): lab tests wait on links, daemons and
-# SSH much of the time, so two at once fill the idle CPU. Tests of one shared lab stay in
-# one worker, in file order (tests/conftest.py: xdist_group). PESDC_TEST_WORKERS=0: one
-# process, no xdist.
-workers="${PESDC_TEST_WORKERS:-2}"
+# PESDC_TEST_WORKERS=N: N pytest-xdist workers; lab tests wait on links, daemons and
+# SSH much of the time, and tests of one lab stay in one worker, in file order
+# (tests/conftest.py: xdist_group). Not the default yet: in the one full run tried with
+# two workers (next to other load), two labs were torn down in the middle of their
+# tests, not yet explained; one process is what CI has always passed with.
+workers="${PESDC_TEST_WORKERS:-0}"
 if [ "$workers" != "0" ]; then
   set -- -n "$workers" --dist loadgroup "$@"
 fi
