@@ -4,7 +4,9 @@ Scoring (in the manner of an MLPS assessment, documented in the report and READM
 an item scores 符合 pass = 1, 部分符合 partial = 0.5, 不符合 fail = 0; 不适用 (not
 applicable, and waived items) and 人工核查 (manual) are not scored but listed. A family's
 score is the mean of its scored items x 100; the overall score is the weighted mean of
-the family scores that have scored items (catalog weights, 1 each by default).
+the family scores that have scored items (catalog weights, 1 each by default). The
+conclusion (优/良/中/差) follows the score bands of pesdc/data/mlps/risk.yaml, capped at 差
+by any high-risk finding (see pesdc.audit.assessment).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pesdc.audit.assessment import grade, high_risk_findings
 from pesdc.audit.catalog import Catalog
 from pesdc.audit.registry import AuditContext, all_checks
 from pesdc.audit.result import (
@@ -134,11 +137,15 @@ def score_report(report: AuditReport, catalog: Catalog) -> None:
             total += score * fam.weight
             weights += fam.weight
     report.overall = round(total / weights, 1) if weights else None
+    # The one place the conclusion is drawn: a high-risk finding caps it (risk.yaml).
+    report.high_risk = high_risk_findings(report)
+    report.grade = grade(report.overall, report.high_risk)
 
 
 def summary(report: AuditReport) -> dict[str, object]:
     """A center's result in a few fields (what --all lists)."""
     return {"dc": report.dc, "overall": report.overall, "counts": report.counts(),
+            "grade": report.grade, "high_risk": report.high_risk,
             "families": {k: v.score for k, v in report.families.items()},
             "failed_rules": report.failed_rules(), "seconds": report.seconds}
 

@@ -23,6 +23,14 @@ from xml.etree import ElementTree as ET
 
 from jinja2 import Environment, FileSystemLoader
 
+from pesdc.audit.assessment import (
+    grade_name,
+    problems,
+    risk_name,
+    risk_rules,
+    unit_rows,
+    units_list,
+)
 from pesdc.audit.catalog import Catalog
 from pesdc.audit.result import (
     AUDIT_STATES,
@@ -180,7 +188,9 @@ def _view(report: AuditReport, catalog: Catalog, lang: str) -> dict[str, Any]:
             "waiver_notes": report.notes_in(lang), "profile": _profile(report, lang),
             "scoring": translator(lang).gettext(SCORING),
             "title": report.title_zh if lang == "zh" else report.title_en,
-            "standard": catalog.standard}
+            "standard": catalog.standard, "grade": grade_name(report.grade, lang),
+            "units": unit_rows(report, catalog), "problems": problems(report, catalog),
+            "risk_names": {k: risk_name(k, lang) for k in ("high", "medium", "low")}}
 
 
 def _profile(report: AuditReport, lang: str) -> str:
@@ -216,6 +226,11 @@ def json_report(report: AuditReport, catalog: Catalog) -> str:
     data["scoring_zh"] = translator("zh").gettext(SCORING)
     data["standard"] = catalog.standard
     data["catalog"] = {"items": len(catalog.items), "rules": catalog.counts()}
+    data["grade_name"] = {"en": grade_name(report.grade, "en"),
+                          "zh": grade_name(report.grade, "zh")}
+    data["units"] = [row.as_dict() for row in unit_rows(report, catalog)]
+    data["problems"] = [p.as_dict() for p in problems(report, catalog)]
+    data["sources"] = {"units": units_list()["sources"], "risk": risk_rules()["guidance"]}
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
@@ -266,6 +281,7 @@ def md_report(report: AuditReport, catalog: Catalog, lang: str = "en") -> str:
     out = _md_summary(report, catalog, lang)
     for r in report.findings():
         out += _md_finding(r, catalog, lang)
+    out += _md_units(report, catalog, lang) + _md_problems(report, catalog, lang)
     for note in report.notes_in(lang):
         out.append(f"> {note}")
     return "\n".join(out) + "\n"
@@ -284,6 +300,9 @@ def _md_summary(report: AuditReport, catalog: Catalog, lang: str) -> list[str]:
         "- {}: {}".format(_("Mode"), mode_text(report.mode, lang)),
         "- {}: {}".format(_("Profile"), _profile(report, lang)),
         "- **{}: {}**".format(_("Overall score"), overall),
+        "- **{}: {}**".format(_("Conclusion"), grade_name(report.grade, lang))
+        + ("" if not report.high_risk else " ({}: {})".format(
+            _("high-risk findings"), ", ".join(report.high_risk))),
         "- {}: {}".format(_("Items by result"), counts),
         "- {}: {}".format(_("Scoring"), _(SCORING)), "",
         "## {}".format(_("Score per family")), "",
@@ -314,4 +333,40 @@ def _md_finding(r: RuleResult, catalog: Catalog, lang: str) -> list[str]:
             w.expires, expired))
     out += [f"- `{o.target_in(lang)}`: {o.message_in(lang)}"
             for o in r.outcomes if o.status in NOT_MET]
+    return [*out, ""]
+
+
+def _cell(text: str) -> str:
+    """Text in a Markdown table cell: no line break, no column separator."""
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def _md_units(report: AuditReport, catalog: Catalog, lang: str) -> list[str]:
+    """The result of every test unit, in the assessment report's order."""
+    _ = translator(lang).gettext
+    out = ["## {}".format(_("Results per test unit")), "",
+           "| {} | {} | {} | {} |".format(_("Test unit"), _("Item"), _("Result"),
+                                          _("Evidence summary")),
+           "|---|---|---|---|"]
+    for row in unit_rows(report, catalog):
+        out.append(f"| {row.unit} | {row.clause} {_cell(row.title.text(lang))} | "
+                   f"{label(row.status, lang)} | {_cell(row.evidence.text(lang))} |")
+    return [*out, ""]
+
+
+def _md_problems(report: AuditReport, catalog: Catalog, lang: str) -> list[str]:
+    """The problem summary: each finding's risk level, its basis and its remediation."""
+    _ = translator(lang).gettext
+    out = ["## {}".format(_("Problem summary")), "",
+           "| {} | {} | {} | {} | {} | {} |".format(
+               _("Rule"), _("Test unit"), _("Problem"), _("Risk"), _("Basis"),
+               _("Remediation")),
+           "|---|---|---|---|---|---|"]
+    for p in problems(report, catalog):
+        waived = " ({})".format(_("waived")) if p.waived else ""
+        out.append(f"| {p.rule} | {', '.join(p.units)} | {_cell(p.title.text(lang))} "
+                   f"({label(p.status, lang)}){waived} | {risk_name(p.risk, lang)} | "
+                   f"{_cell(p.basis.text(lang))} | {_cell(p.remediation.text(lang))} |")
+    if len(out) == 4:
+        out.append("| - | - | {} | - | - | - |".format(_("none")))
     return [*out, ""]

@@ -280,6 +280,10 @@ class AuditReport:
     items: dict[str, ItemResult] = field(default_factory=dict)
     families: dict[str, FamilyScore] = field(default_factory=dict)
     overall: float | None = None
+    # The conclusion (assessment.grade: excellent/good/fair/poor, none without a score)
+    # and the findings that cap it: rules not met whose case the high-risk guidance names.
+    grade: str = "none"
+    high_risk: list[str] = field(default_factory=list)
     notes: list[Msg] = field(default_factory=list)  # expired waivers, in both languages
     seconds: float = 0.0
     hosts: list[str] = field(default_factory=list)  # hosts whose evidence was collected
@@ -337,7 +341,8 @@ class AuditReport:
     def as_dict(self) -> dict[str, Any]:
         return {"dc": self.dc, "title": {"zh": self.title_zh, "en": self.title_en},
                 "mode": self.mode, "date": self.date, "profile": self.profile,
-                "overall": self.overall, "counts": self.counts(),
+                "overall": self.overall, "grade": self.grade, "high_risk": self.high_risk,
+                "counts": self.counts(),
                 "failed_rules": self.failed_rules(), "error_rules": self.error_rules(),
                 "waiver_notes": self.waiver_notes,
                 "waiver_notes_zh": self.notes_in("zh"),
