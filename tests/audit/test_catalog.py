@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from pesdc.audit.catalog import KINDS, CatalogError, load_catalog, parse_catalog
 from pesdc.audit.registry import CHECKS, all_checks
@@ -70,3 +71,17 @@ def test_bad_catalog():
         parse_catalog({"families": [{"id": "8.1.2", "key": "n"}],
                        "items": [{"id": "x", "family": "8.1.2", "zh": "a", "en": "b",
                                   "rules": ["NOPE"]}]})
+
+
+def test_a_comma_in_an_unquoted_title_is_refused_not_cut():
+    # In a flow mapping the comma ends the title: "quakes" is the title, "wind" a key.
+    text = "{id: x, family: 8.1.1, zh: a, en: Withstands quakes, wind and rain}"
+    with pytest.raises(CatalogError, match="item x: unknown keys 'wind and rain'"):
+        parse_catalog({"families": [{"id": "8.1.1", "key": "p"}],
+                       "items": [yaml.safe_load(text)]})
+
+
+def test_titles_keep_their_commas(catalog):
+    assert catalog.items["8.1.1.1a"].en == ("Machine room in a building that withstands "
+                                            "quakes, wind and rain")
+    assert catalog.items["8.1.4.2b"].en == "Default accounts renamed, removed or re-passworded"

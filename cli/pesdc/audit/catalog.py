@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 KINDS = ("topology", "rendered", "host", "device", "manual")
+ITEM_KEYS = frozenset({"id", "clause", "family", "indicator", "zh", "en", "level", "rules"})
 SEVERITIES = ("critical", "high", "medium", "low")
 
 
@@ -129,6 +130,11 @@ def parse_catalog(data: Any) -> Catalog:
             raise CatalogError(f"item {iid}: unknown family {fam_id}")
         if iid in items:
             raise CatalogError(f"item {iid} defined twice")
+        # A comma in an unquoted flow-mapping title ends it and the rest becomes a key.
+        unknown = sorted(str(k) for k in i if k not in ITEM_KEYS)
+        if unknown:
+            raise CatalogError(f"item {iid}: unknown keys {', '.join(map(repr, unknown))} "
+                               "(quote a title that holds a comma)")
         refs = tuple(str(x) for x in i.get("rules") or [])
         for ref in refs:
             if ref not in rules:
