@@ -15,6 +15,7 @@ from pesdc.audit.engine import AuditOptions, run_audit
 from pesdc.audit.report import json_report, md_report
 from pesdc.audit.result import NOT_MET, AuditReport, Waiver
 from pesdc.model import validate
+from tests.audit.conftest import pesdc
 from tests.conftest import ROOT
 
 # (overall score, high-risk findings, conclusion): the bands, their edges, the cap.
@@ -183,3 +184,19 @@ def test_zibo_without_an_offsite_copy_is_a_low_risk_finding(audits, catalog: Cat
     assert (ce22["status"], ce22["risk"], ce22["units"]) == ("fail", "low", ["L3-CES1-30"])
     assert "AUD-CE-22" not in [p["rule"] for p in json.loads(
         json_report(audits["jinan"], catalog))["problems"]]
+
+
+def test_the_command_states_the_conclusion(audits):
+    res = pesdc("audit", str(ROOT / "topologies"), "--all", "--format", "md")
+    assert res.returncode == 0, res.stderr
+    head, _rule, *rows = [line for line in res.stdout.splitlines() if line.startswith("|")]
+    assert head.split("|")[3].strip() == "conclusion"
+    by_dc = {cells[0]: cells for cells in (
+        [c.strip() for c in row.split("|")[1:-1]] for row in rows)}
+    for dc, report in audits.items():
+        assert by_dc[dc][1:4] == [str(report.overall), report.grade,
+                                  ", ".join(report.high_risk)]
+    one = pesdc("audit", str(ROOT / "topologies"), "--dc", "zibo", "--format", "json")
+    assert one.returncode == 0, one.stderr
+    assert (f"overall {audits['zibo'].overall}, conclusion poor (high risk: "
+            f"{', '.join(HIGH_RISK['zibo'])});") in one.stderr

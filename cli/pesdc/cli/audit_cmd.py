@@ -144,7 +144,9 @@ def _write(report: AuditReport, catalog: Catalog, topo: Topology, fmt: str, lang
 def _summarise(report: AuditReport, name: str, mode: str, output: Path | None) -> None:
     """The one-line summary, the waiver notes and the rules not judged, on stderr."""
     counts = report.counts()
-    click.echo(f"audit {name} ({mode}): overall {report.overall}; " + ", ".join(
+    capped = f" (high risk: {', '.join(report.high_risk)})" if report.high_risk else ""
+    click.echo(f"audit {name} ({mode}): overall {report.overall}, conclusion "
+               f"{report.grade}{capped}; " + ", ".join(
         f"{k} {v}" for k, v in counts.items()) + f"; findings: "
         f"{', '.join(report.failed_rules()) or 'none'}" + (f" -> {output}" if output else ""),
         err=True)
@@ -175,10 +177,12 @@ def _audit_all(topo: object, profile: Path | None, fmt: str, output: Path | None
         text = json.dumps({"centers": rows, "seconds": took}, ensure_ascii=False,
                           indent=1) + "\n"
     else:
-        lines = ["| center | overall | fail | partial | findings |", "|---|---|---|---|---|"]
+        lines = ["| center | overall | conclusion | high risk | fail | partial | findings |",
+                 "|---|---|---|---|---|---|---|"]
         for r in rows:
             c = r["counts"]
-            lines.append(f"| {r['dc']} | {r['overall']} | {c['fail']} | "  # type: ignore[index]
+            lines.append(f"| {r['dc']} | {r['overall']} | {r['grade']} | "
+                         f"{', '.join(r['high_risk'])} | {c['fail']} | "  # type: ignore
                          f"{c['partial']} | {', '.join(r['failed_rules'])} |")  # type: ignore
         text = "\n".join(lines) + "\n"
     if output:
