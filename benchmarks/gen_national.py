@@ -439,7 +439,7 @@ defaults:
   devices:
     kinds:
       core_switch: {platform: h3c_comware, model: S12508G-AF}
-      router: {platform: h3c_comware, model: SR8808-X}
+      router: {platform: h3c_comware, model: MSR5680}
 """
 
 CITY_DEFAULTS = """\

@@ -219,9 +219,14 @@ def html_report(report: AuditReport, catalog: Catalog, topo: Topology, lang: str
     return env.get_template("report.html.j2").render(**view)
 
 
+# The shape of the JSON below; raised when a reader would misread the new one.
+FORMAT_VERSION = 1
+
+
 @redacted_output
 def json_report(report: AuditReport, catalog: Catalog) -> str:
     data = report.as_dict()  # both languages, whatever --lang (see the module's doc)
+    data["format_version"] = FORMAT_VERSION  # what readers (pesdc report national) check
     data["scoring"] = SCORING
     data["scoring_zh"] = translator("zh").gettext(SCORING)
     data["standard"] = catalog.standard

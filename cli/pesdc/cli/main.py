@@ -16,6 +16,7 @@ from pesdc.cli.model_cmds import rules, schema, validate
 from pesdc.cli.net_cmd import net
 from pesdc.cli.provision_cmd import apply, controls, plan
 from pesdc.cli.render_cmd import render
+from pesdc.cli.report_cmd import report
 from pesdc.cli.show_cmd import show
 from pesdc.cli.stage_cmd import diff, stage
 from pesdc.cli.targets_cmd import targets
@@ -34,5 +35,5 @@ def main() -> None:
 
 
 for command in (validate, schema, rules, render, lab, show, graph, net, plan, apply, journal,
-                lock, controls, verify, export, stage, diff, audit, targets, ledger):
+                lock, controls, verify, export, stage, diff, audit, targets, ledger, report):
     main.add_command(command)
