@@ -71,6 +71,7 @@ def ansible(paths: tuple[Path, ...], names: tuple[str, ...], lab: str | None,
         target = live_target_or_exit("export ansible", topo, live, None)
         close(target)  # the export only writes files; ansible-playbook connects later
         names, ssh_config, lab = (target.center,), target.ssh_config, target.lab
+    names = names or topo.focus  # a file or folder of a tree: its centers
     dcs = [d for d in select(topo, list(names) or None) if d.servers]
     if lab and len(dcs) != 1:
         raise click.UsageError("--lab exports one center: choose it with --dc")

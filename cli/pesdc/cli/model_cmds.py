@@ -8,8 +8,7 @@ from pathlib import Path
 
 import click
 
-from pesdc.cli.common import defaults_applied, print_report
-from pesdc.model import validate as validate_topology
+from pesdc.cli.common import defaults_applied, load_tree, print_report
 from pesdc.model.schema import DataCenter
 
 PATHS = click.argument("paths", nargs=-1, required=True,
@@ -30,10 +29,11 @@ def validate(paths: tuple[Path, ...], fmt: str, only: tuple[str, ...],
 
     Exit 0 when there is no error (warnings do not fail), 1 otherwise.
     """
-    result = validate_topology(list(paths), list(only) or None)
+    result = load_tree(paths, list(only) or None)
     print_report(result, fmt)
     if verbose:
-        for center in sorted(result.defaults_applied):
+        in_view = {dc.name for dc in result.topology.in_view()}
+        for center in sorted(set(result.defaults_applied) & in_view):
             files = defaults_applied(result, center)
             click.echo(f"defaults applied to {center}: {', '.join(files) or 'none'}",
                        err=True)

@@ -53,6 +53,7 @@ def render(paths: tuple[Path, ...], out: Path, names: tuple[str, ...], show_diff
         raise click.UsageError(f"unknown data center(s): {', '.join(unknown)}; "
                                f"known: {', '.join(sorted(topo.datacenters))}")
     gc.disable()  # a large, long-lived object graph: the collector would only rescan it
+    names = names or topo.focus  # a file or folder of a tree: its centers
     result = render_tree(topo, list(names) or None, tuple(parts) or PARTS)
     if result.problems:
         report = Report(result.problems)

@@ -290,7 +290,7 @@ def show(paths: tuple[Path, ...], dc_name: str | None, lang: str) -> None:
     """
     loaded = load_or_exit(paths)
     topology = loaded.topology
-    centers = topology.in_tier_order() if dc_name is None else [
+    centers = topology.in_view() if dc_name is None else [
         pick_center(topology, dc_name)]
     width = None if sys.stdout.isatty() else 160
     console = TerminalConsole(width=width, highlight=False, soft_wrap=False)

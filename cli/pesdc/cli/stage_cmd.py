@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from pesdc.cli.common import TerminalConsole, pick_center, print_report
+from pesdc.cli.common import TerminalConsole, load_tree, pick_center, print_report
 from pesdc.model import LoadResult, load, validate
 from pesdc.model.schema import Tier
 
@@ -20,7 +20,7 @@ STAGE_RULE_IDS = ("PES004", "PES005", "PES006", "PES007")
 def _load(paths: tuple[Path, ...], what: str) -> LoadResult:
     """Load a topology; the stage rules may fail (that is what stages are about), any
     other error stops the command with every problem printed."""
-    result = validate(list(paths))
+    result = load_tree(paths)
     other = [d for d in result.report.errors if d.rule not in STAGE_RULE_IDS]
     if other:
         result.report.diagnostics = [d for d in result.report.diagnostics
@@ -56,12 +56,13 @@ def check(paths: tuple[Path, ...], fmt: str) -> None:
     with the file and line to change."""
     from pesdc.stages.check import check_all
 
-    loaded = load(list(paths))
+    loaded = load_tree(paths, check=load)
     if not loaded.report.ok:
         loaded.locator.fill(loaded.report.diagnostics)
         print_report(loaded, "json" if fmt == "json" else "text")
         sys.exit(1)
-    results = check_all(loaded.topology, loaded.locator)
+    in_view = {dc.name for dc in loaded.topology.in_view()}
+    results = [r for r in check_all(loaded.topology, loaded.locator) if r.name in in_view]
     if fmt == "json":
         click.echo(json.dumps({"cities": [r.as_dict() for r in results]}, indent=1,
                               ensure_ascii=False))

@@ -119,6 +119,10 @@ class Topology:
     # Names whose definitions failed the schema: references to them are not dangling.
     invalid_datacenters: set[str] = field(default_factory=set)
     invalid_items: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    # The centers of the file or folder a command was given when pesdc opened the whole
+    # tree around it (empty: every center is in view). Only these are checked and
+    # reported, and one of them alone is the center a command works on.
+    focus: tuple[str, ...] = ()
     _index: dict[str, DCIndex] = field(default_factory=dict, repr=False)
 
     def add(self, dc: DataCenter, file: str, report: Report) -> None:
@@ -143,21 +147,32 @@ class Topology:
         """Every center in tier order (ministry, province, city), then by name."""
         return sorted(self.datacenters.values(), key=lambda dc: (TIERS.index(dc.tier), dc.name))
 
+    def in_view(self) -> list[DataCenter]:
+        """The centers in view (``focus``, else every one), in tier order."""
+        return [dc for dc in self.in_tier_order() if not self.focus or dc.name in self.focus]
+
     def pick_center(self, name: str | None = None, tier: Tier | None = None) -> DataCenter:
-        """The center a command works on: the one named; without a name, the only
-        center of its own (not hosted), of ``tier`` when one is given.
+        """The center a command works on: the one named; without a name, the center
+        of the path when it names one (``focus``), else the only center of its own (not
+        hosted), of ``tier`` when one is given.
 
         Raises :class:`CenterError`, listing the centers, when the name is unknown or
         when no name is given and not exactly one center is left to choose from."""
-        names = ", ".join(dc.name for dc in self.in_tier_order()) or "(none)"
+        in_view = self.in_view()
+        names = ", ".join(dc.name for dc in in_view) or "(none)"
         if name is not None:
             if name not in self.datacenters:
                 raise CenterError(f"unknown data center: no data center named {name!r}; "
                                   f"the path holds: {names}")
+            if self.focus and name not in self.focus:
+                raise CenterError(f"data center {name!r} is in the tree but not in the path "
+                                  f"given, which holds: {names}; give the tree's root to "
+                                  "work on another center")
             return self.datacenters[name]
+        if len(self.focus) == 1 and in_view:
+            return in_view[0]  # the path names this center: the command checks its tier
         what = f"{tier.value} center" if tier else "data center"
-        own = [dc for dc in self.in_tier_order()
-               if not dc.hosted and (tier is None or dc.tier is tier)]
+        own = [dc for dc in in_view if not dc.hosted and (tier is None or dc.tier is tier)]
         if len(own) == 1:
             return own[0]
         if own:
