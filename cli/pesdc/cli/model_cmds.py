@@ -32,8 +32,8 @@ def validate(paths: tuple[Path, ...], fmt: str, only: tuple[str, ...],
     result = load_tree(paths, list(only) or None)
     print_report(result, fmt)
     if verbose:
-        in_view = {dc.name for dc in result.topology.in_view()}
-        for center in sorted(set(result.defaults_applied) & in_view):
+        focus = result.topology.focus  # empty: every center, invalid ones included
+        for center in sorted(c for c in result.defaults_applied if not focus or c in focus):
             files = defaults_applied(result, center)
             click.echo(f"defaults applied to {center}: {', '.join(files) or 'none'}",
                        err=True)
