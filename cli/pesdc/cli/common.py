@@ -52,6 +52,17 @@ def print_report(result: LoadResult, fmt: str = "text", quiet_ok: bool = False) 
                          files=len(topo.files), centers=n_dc) + of_tree, err=True)
 
 
+def print_located(console: Console, diagnostics: list[Diagnostic], table: Any) -> None:
+    """Problems with a file location: ``table`` (built by the caller) on a terminal;
+    otherwise (a pipe, a file, an editor, CI) one ``file:line:column: severity rule:
+    message`` line each, which a table wrapped at 80 columns would split."""
+    if console.is_terminal:
+        console.print(table)
+        return
+    for d in diagnostics:
+        click.echo(d.one_line())
+
+
 def print_problems(diagnostics: list[Diagnostic]) -> None:
     """Problems on stderr: on a terminal each with its hint below it; otherwise (a pipe,
     a file, an editor, CI) each as one ``file:line:column: severity rule: message`` line,

@@ -9,7 +9,13 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from pesdc.cli.common import TerminalConsole, load_tree, pick_center, print_report
+from pesdc.cli.common import (
+    TerminalConsole,
+    load_tree,
+    pick_center,
+    print_located,
+    print_report,
+)
 from pesdc.model import LoadResult, load, validate
 from pesdc.model.schema import Tier
 
@@ -90,7 +96,7 @@ def check(paths: tuple[Path, ...], fmt: str) -> None:
             where = f"{q.file}:{q.line}" if q.line else q.file
             t.add_row(where, q.rule, q.what if q.blocking else f"{q.what} (warning)",
                       q.message, q.hint)
-        out.print(t)
+        print_located(out, [q.diagnostic() for q in r.requirements], t)
 
 
 @stage.command("plan")

@@ -72,11 +72,16 @@ class Diagnostic:
             "hint": self.hint,
         }
 
-    def format(self) -> str:
-        """Two lines for a terminal or a log, each field escaped (``printable``)."""
+    def one_line(self) -> str:
+        """``file:line:column: severity rule: message``, as compilers print a problem
+        (editors and CI jump to it), each field escaped (``printable``)."""
         file = printable(self.file)
         where = f"{file}:{self.line}:{self.column}" if self.line else file
-        text = f"{where}: {self.severity.value} {self.rule}: {printable(self.message)}"
+        return f"{where}: {self.severity.value} {self.rule}: {printable(self.message)}"
+
+    def format(self) -> str:
+        """Two lines for a terminal or a log, each field escaped (``printable``)."""
+        text = self.one_line()
         if self.dotted_path:
             text += f" (at {printable(self.dotted_path)})"
         if self.hint:

@@ -48,6 +48,12 @@ class Requirement:
     def as_dict(self) -> dict[str, Any]:
         return dict(vars(self))
 
+    def diagnostic(self) -> Diagnostic:
+        """This requirement as a problem report (an unmet blocking one is an error)."""
+        return Diagnostic(self.rule, self.message, self.file, hint=self.hint,
+                          severity=Severity.error if self.blocking else Severity.warning,
+                          line=self.line, column=self.column)
+
 
 @dataclass
 class CityStage:
