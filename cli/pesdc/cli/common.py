@@ -64,9 +64,8 @@ def print_located(console: Console, diagnostics: list[Diagnostic], table: Any) -
 
 
 def print_problems(diagnostics: list[Diagnostic]) -> None:
-    """Problems on stderr: on a terminal each with its hint below it; otherwise (a pipe,
-    a file, an editor, CI) each as one ``file:line:column: severity rule: message`` line,
-    as compilers print them, its hint after it on an indented line of its own."""
+    """Problems on stderr, each as one ``file:line:column: severity rule: message`` line
+    (as compilers print them), its hint after it on an indented line of its own."""
     for d in diagnostics:
         click.echo(d.format(), err=True)
 
