@@ -106,3 +106,14 @@ def provisioned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     finally:
         if not keep:
             pesdc("lab", "down", "--name", LAB)
+
+
+@pytest.fixture
+def closed_port(tmp_path: Path) -> Path:
+    """An ssh_config whose every host is a closed port on loopback: the connect is
+    refused at once, for real, and nothing leaves the machine."""
+    config = tmp_path / "ssh_config"
+    config.write_text("Host *\n  Hostname 127.0.0.1\n  Port 1\n  ConnectTimeout 3\n"
+                      "  BatchMode yes\n  StrictHostKeyChecking no\n"
+                      "  UserKnownHostsFile /dev/null\n", "utf-8")
+    return config

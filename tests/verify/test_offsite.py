@@ -22,17 +22,9 @@ def test_the_scripts_run_on_the_hosts_are_python(script: str) -> None:
     ast.parse(getattr(offsite, script))
 
 
-def _closed(tmp_path: Path) -> Path:
-    config = tmp_path / "ssh_config"
-    config.write_text("Host *\n  Hostname 127.0.0.1\n  Port 1\n  ConnectTimeout 3\n"
-                      "  BatchMode yes\n  StrictHostKeyChecking no\n"
-                      "  UserKnownHostsFile /dev/null\n", "utf-8")
-    return config
-
-
-def test_unreachable_offsite_standbys_are_errors_not_passes(tmp_path: Path) -> None:
+def test_unreachable_offsite_standbys_are_errors_not_passes(closed_port: Path) -> None:
     topo = validate([ROOT / "topologies"]).topology
-    checks = offsite.check_offsite(topo, "shandong", _closed(tmp_path),
+    checks = offsite.check_offsite(topo, "shandong", closed_port,
                                    servers=["jn-misdb-dr", "jn-dw-dr"])
     standbys = [c for c in checks if c.category == "replication"]
     # Only the standbys this run holds: two, each streaming and equal.
@@ -42,7 +34,7 @@ def test_unreachable_offsite_standbys_are_errors_not_passes(tmp_path: Path) -> N
         assert isinstance(c, Check) and not c.ok and c.error, c
         assert "cannot read the standby" in c.observed, c.observed
     assert all(not c.ok for c in checks)
-    assert offsite.check_offsite(topo, "jinan", _closed(tmp_path)) == []  # holds none
+    assert offsite.check_offsite(topo, "jinan", closed_port) == []  # holds none
 
 
 def test_a_primary_this_run_cannot_read_is_not_compared() -> None:

@@ -11,16 +11,11 @@ from pesdc.verify.hosts import check_backups
 from tests.conftest import MINI
 
 
-def test_an_unreachable_backup_host_is_no_backup(tmp_path: Path) -> None:
+def test_an_unreachable_backup_host_is_no_backup(closed_port: Path) -> None:
     topo = validate([MINI]).topology
     dc = next(d for d in topo.datacenters.values()
               if any(db.backup_target for db in d.databases))
-    config = tmp_path / "ssh_config"
-    # Port 1 on loopback: nothing listens there, the connect is refused at once.
-    config.write_text("Host *\n  Hostname 127.0.0.1\n  Port 1\n  ConnectTimeout 3\n"
-                      "  BatchMode yes\n  StrictHostKeyChecking no\n"
-                      "  UserKnownHostsFile /dev/null\n", "utf-8")
-    checks = check_backups(topo, dc.name, config)
+    checks = check_backups(topo, dc.name, closed_port)
     assert checks
     for c in checks:
         assert c.category == "backups" and not c.ok, c

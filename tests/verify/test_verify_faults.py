@@ -35,16 +35,6 @@ from tests.verify.conftest import (
 lab = pytest.mark.lab
 
 
-@pytest.fixture
-def closed_port(tmp_path: Path) -> Path:
-    """An ssh_config whose every host is a closed port on loopback: refused at once."""
-    config = tmp_path / "ssh_config"
-    config.write_text("Host *\n  Hostname 127.0.0.1\n  Port 1\n  ConnectTimeout 3\n"
-                      "  BatchMode yes\n  StrictHostKeyChecking no\n"
-                      "  UserKnownHostsFile /dev/null\n", "utf-8")
-    return config
-
-
 def _labcity():
     from pesdc.lab.plan import build_plan
     from pesdc.model import validate

@@ -134,6 +134,28 @@ def _remote(topo: Topology, dc: DataCenter, ref: str, where: tuple[str, tuple[An
                       "add the uplinks between them, and their upper ends (downlink:)")
 
 
+def _far_end(rule_id: str, topo: Topology, dc: DataCenter, db: Database, field: str,
+             role: ServerRole) -> tuple[DataCenter, Server] | Diagnostic:
+    """The other center and its server a database's ``field`` ({center, server}) names,
+    or the problem at the line to fix: the center is not another one of the tree, or
+    the server has not the role."""
+    want = getattr(db, field)
+    noun = "copy" if field == "offsite_backup" else "standby"
+    far = topo.datacenters.get(want.center)
+    if far is None or far is dc:
+        what = f"is this center: an off-site {noun} is in another" if far is dc else \
+            "is not in this tree"
+        return problem(rule_id, at(db, field, "center"),
+                       f"{field} center {want.center!r} {what}",
+                       "name another center of the tree")
+    server = topo.index(far).servers.get(want.server)
+    if server is None or role not in server.roles:
+        return problem(rule_id, at(db, field, "server"),
+                       f"{want.center} has no {role.value} server {want.server!r}",
+                       f"name a server of {want.center} with the {role.value} role")
+    return far, server
+
+
 @rule("XC002", "offsite-backup", "a database's off-site copy is held by a backup server "
       "of another center, reached over the uplinks and admitted by both centers")
 def offsite(topo: Topology) -> Iterator[Diagnostic]:
@@ -143,20 +165,11 @@ def offsite(topo: Topology) -> Iterator[Diagnostic]:
             if want is None:
                 continue
             where = at(db, "offsite_backup")
-            far = topo.datacenters.get(want.center)
-            if far is None or far is dc:
-                what = "is this center: an off-site copy is in another" if far is dc else \
-                    "is not in this tree"
-                yield problem("XC002", at(db, "offsite_backup", "center"),
-                              f"offsite_backup center {want.center!r} {what}",
-                              "name another center of the tree")
+            found = _far_end("XC002", topo, dc, db, "offsite_backup", ServerRole.backup)
+            if isinstance(found, Diagnostic):
+                yield found
                 continue
-            backup = topo.index(far).servers.get(want.server)
-            if backup is None or ServerRole.backup not in backup.roles:
-                yield problem("XC002", at(db, "offsite_backup", "server"),
-                              f"{want.center} has no backup server {want.server!r}",
-                              f"name a server of {want.center} with the backup role")
-                continue
+            far, backup = found
             primary = topo.index(dc).servers.get(db.primary)
             if primary is None:
                 continue  # REF001's
@@ -213,24 +226,15 @@ def _standby(topo: Topology, dc: DataCenter, db: Database, named: dict[str, Data
     want = db.offsite_standby
     assert want is not None
     where = at(db, "offsite_standby")
-    far = topo.datacenters.get(want.center)
-    if far is None or far is dc:
-        what = "is this center: an off-site standby is in another" if far is dc else \
-            "is not in this tree"
-        yield problem("XC003", at(db, "offsite_standby", "center"),
-                      f"offsite_standby center {want.center!r} {what}",
-                      "name another center of the tree")
+    found = _far_end("XC003", topo, dc, db, "offsite_standby", ServerRole.database)
+    if isinstance(found, Diagnostic):
+        yield found
         return
+    far, standby = found
     if db.engine is not DbEngine.postgresql:
         yield problem("XC003", at(db, "engine"), f"an off-site standby streams PostgreSQL "
                       f"(physical replication); {db.name} is {db.engine.value}",
                       "use the engine's own replication and drop offsite_standby")
-        return
-    standby = topo.index(far).servers.get(want.server)
-    if standby is None or ServerRole.database not in standby.roles:
-        yield problem("XC003", at(db, "offsite_standby", "server"),
-                      f"{want.center} has no database server {want.server!r}",
-                      f"name a server of {want.center} with the database role")
         return
     own = [d.name for d in far.databases if standby.name in (d.primary, d.standby)]
     if own:
