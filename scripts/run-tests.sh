@@ -36,6 +36,14 @@ if [ "$offline" -eq 1 ]; then
   fi
   exit "$rc"
 fi
+if [ -n "${PESDC_RUN_PHASE:-}" ]; then  # one phase of scripts/test.sh's full run
+  if [ "$rc" -eq 0 ]; then
+    echo "test.sh: phase ${PESDC_RUN_PHASE}: passed"
+  else
+    echo "test.sh: FAIL (pytest exit $rc) in phase ${PESDC_RUN_PHASE}"
+  fi
+  exit "$rc"
+fi
 if [ "$root" -eq 0 ]; then
   echo "test.sh: FAIL: not root, so the lab tests did NOT run: this is not a pass" \
        "(run as root, or scripts/test.sh --offline for the offline subset only)"
