@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sys
@@ -11,6 +12,7 @@ import click
 
 from pesdc.cli.common import center_name, load_or_exit
 from pesdc.cli.targeting import secret_options
+from pesdc.formats import format_option
 from pesdc.results import RunResult
 
 
@@ -61,12 +63,11 @@ def _state_line(state: str) -> str:
 
 
 def _report(res: RunResult, as_json: bool) -> None:
-    interrupted = getattr(res, "interrupted", None)
     if as_json:
-        click.echo(json.dumps({"action": res.action, "engine": res.engine, "ok": res.ok,
-                               "interrupted": interrupted,
-                               "hosts": [h.as_dict() for h in res.hosts]}, indent=2,
-                              ensure_ascii=False))
+        from pesdc.formats import echo
+        from pesdc.formats.runs import build_net
+
+        echo("net-plan", build_net(res))
     else:
         _report_text(res)
 
@@ -158,7 +159,6 @@ _common = [
                       "bastion, its devices' keys pinned (pesdc targets trust)."),
     click.option("--limit", multiple=True, help="Device names or glob patterns "
                                                  "(repeat or comma-separate)."),
-    click.option("--json", "as_json", is_flag=True, help="Machine-readable output."),
     click.option("-v", "--verbose", is_flag=True, help="Log the steps (secrets redacted)."),
 ]
 
@@ -166,7 +166,16 @@ _common = [
 def _options(f):  # type: ignore[no-untyped-def]
     for deco in reversed(_common):
         f = deco(f)
-    return f
+    return format_option(json_flag=True)(_as_json(f))
+
+
+def _as_json(f):  # type: ignore[no-untyped-def]
+    """The commands take ``as_json``, the boolean of ``--format json`` (or ``--json``)."""
+    @functools.wraps(f)
+    def wrapper(*args, fmt: str, **kwargs):  # type: ignore[no-untyped-def]
+        return f(*args, as_json=fmt == "json", **kwargs)
+
+    return wrapper
 
 
 _secret_options = secret_options(

@@ -8,6 +8,7 @@ command with the cause; entries the journal could not take are printed to stderr
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import importlib.util
 import json
@@ -24,6 +25,7 @@ from rich.table import Table
 from pesdc.cli.common import TerminalConsole, center_name, load_or_exit
 from pesdc.cli.lab_cmd import existing_labs
 from pesdc.cli.targeting import secret_options
+from pesdc.formats import format_option
 from pesdc.lab.errors import LabError
 from pesdc.results import RunResult
 
@@ -271,10 +273,10 @@ def _report(result: RunResult, center: str, lab: str | None, action: str, as_jso
     journal could not take it."""
     journal_error = _record(result, center, lab, target, dc) if action == "apply" else None
     if as_json:
-        click.echo(json.dumps({"action": action, "engine": result.engine, "center": center,
-                               "seconds": round(elapsed, 2), "ok": result.ok,
-                               "changed": result.changed, "journal_error": journal_error,
-                               "hosts": [h.as_dict() for h in result.hosts]}, indent=1))
+        from pesdc.formats import echo
+        from pesdc.formats.runs import build_plan
+
+        echo("plan", build_plan(result, center, elapsed, journal_error))
     else:
         _print(result, center, elapsed)
         if journal_error:
@@ -313,14 +315,22 @@ _common = [
                       "bastion (pesdc targets init; then pesdc targets trust)."),
     click.option("--limit", multiple=True,
                  help="Only these servers (name, NAME.CENTER, role, zone or group)."),
-    click.option("--json", "as_json", is_flag=True, help="Machine-readable result."),
 ]
 
 
 def _opts(f: Any) -> Any:
     for deco in reversed(_common):
         f = deco(f)
-    return f
+    return format_option(json_flag=True)(_as_json(f))
+
+
+def _as_json(f: Any) -> Any:
+    """The commands take ``as_json``, the boolean of ``--format json`` (or ``--json``)."""
+    @functools.wraps(f)
+    def wrapper(*args: Any, fmt: str, **kwargs: Any) -> Any:
+        return f(*args, as_json=fmt == "json", **kwargs)
+
+    return wrapper
 
 
 _provisioning_secrets = secret_options(
