@@ -111,3 +111,16 @@ def test_the_schemas_reject_a_problem_without_message_or_entries_as_an_object(
     broken = copy.deepcopy(show)
     broken["entries"][0]["seq"] = "1"
     assert errors("journal-show", broken)
+
+
+def test_journal_show_off_a_terminal_names_an_unreadable_line_as_a_problem_line(
+        pesdc: Callable[..., Run], state: Path) -> None:
+    _fill(state)
+    lines = _lines(state)
+    lines[2] = "{not json"
+    (state / "journal" / "changes.jsonl").write_text("".join(x + "\n" for x in lines))
+    res = pesdc("journal", "show", "--tail", "0")
+    assert res.code == 0
+    path = state / "journal" / "changes.jsonl"
+    assert f"{path}:3:1: error JNL001: unreadable: not a whole JSON entry " \
+           "(pesdc journal verify)\n" in res.err

@@ -12,6 +12,7 @@ import click
 from rich.table import Table
 
 from pesdc.cli.common import TerminalConsole
+from pesdc.cli.language import _
 from pesdc.formats import format_option
 
 _tail = click.option("--tail", type=int, default=20, show_default=True,
@@ -43,7 +44,16 @@ def _show(tail: int, fmt: str) -> None:
         table.add_row(str(r.get("seq", "-")), str(r.get("when", "?")), who,
                       str(r.get("action", "?")), str(target), str(r.get("host", "?")),
                       str(r.get("result", "?")), str(r.get("changed", "-")))
-    TerminalConsole().print(table)
+    out = TerminalConsole()
+    out.print(table)
+    if not out.is_terminal:  # a pipe, a file, CI: each unreadable line as a problem line
+        from pesdc.journal import Problem
+
+        for r in rows:
+            if "unreadable" in r:
+                click.echo(Problem(r["unreadable"], _("unreadable: not a whole JSON entry "
+                                                      "(pesdc journal verify)")
+                                   ).one_line(journal_path()), err=True)
 
 
 @click.group(invoke_without_command=True)

@@ -161,9 +161,11 @@ def _print_status(res: LabStatus) -> None:
     if res.lab is None:
         title = _("no lab")
     elif res.centers is not None:
-        title = f"lab {res.lab} ({', '.join(res.centers)})"
+        title = _("lab {name} ({centers})").format(name=res.lab,
+                                                   centers=", ".join(res.centers))
     else:
-        title = f"lab {res.lab}"
+        title = _("lab {name}").format(name=res.lab)
+    # The state as the JSON says it (up, down, degraded): a word scripts may grep for.
     table = Table(title=f"{title}: {res.state}")
     cols = (("center",) if res.centers is not None else ()) + (
         "node", "role", "state", "address", "pid")
