@@ -4,6 +4,7 @@ draft 2020-12, each carrying format_version 1; and the helpers every format prin
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import click
@@ -76,3 +77,20 @@ def test_format_option_and_its_json_alias(argv: list[str], fmt: str) -> None:
 def test_format_option_refuses_another_format() -> None:
     res = CliRunner().invoke(_probe, ["--format", "xml"])
     assert res.exit_code == 2 and "'xml' is not one of 'table', 'json'" in res.stderr
+
+
+@pytest.mark.parametrize("name", FORMATS)
+def test_the_docs_have_a_section_naming_the_schema_and_every_field(name: str) -> None:
+    text = (SCHEMAS.parents[3] / "docs/json-formats.md").read_text(encoding="utf-8")
+    head = f"\n## {name}\n"
+    assert head in text, f"docs/json-formats.md: no section {name}"
+    section = text.split(head, 1)[1].split("\n## ", 1)[0]
+    assert f"`{name}.schema.json`" in section
+    props = load_schema(name)["properties"]
+    for field in set(props) - {"format", "format_version"}:
+        assert re.search(rf"`{field}(\[\])?[`.]", section), \
+            f"{name}: field {field} is not documented"
+        items = props[field].get("items", {}).get("properties", {})
+        for sub in items:  # the fields of an array's objects: `FIELD[].SUB` or `SUB`
+            assert f"`{field}[].{sub}`" in section or f"`{sub}`" in section, \
+                f"{name}: field {field}[].{sub} is not documented"
