@@ -17,9 +17,7 @@ from pesdc.lab import image as lab_image
 from pesdc.lab.errors import LabError
 from pesdc.lab.plan import build_plan
 from pesdc.lab.runtime import Lab, require_root
-from pesdc.lab.status import LabStatus, existing_labs, pick_lab
-
-__all__ = ["existing_labs", "lab", "pick_lab"]  # existing_labs: also provision_cmd's
+from pesdc.lab.status import LabStatus, pick_lab
 
 console = TerminalConsole(stderr=True)
 

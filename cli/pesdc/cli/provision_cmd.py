@@ -23,10 +23,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from pesdc.cli.common import TerminalConsole, center_name, load_or_exit
-from pesdc.cli.lab_cmd import existing_labs
 from pesdc.cli.targeting import secret_options
 from pesdc.formats import format_option
 from pesdc.lab.errors import LabError
+from pesdc.lab.status import existing_labs
 from pesdc.results import RunResult
 
 console = TerminalConsole(stderr=True)

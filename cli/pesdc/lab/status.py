@@ -6,10 +6,13 @@ success."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pesdc.lab.errors import LabError
 from pesdc.lab.paths import state_dir
+
+if TYPE_CHECKING:
+    from pesdc.lab.runtime import Lab
 
 UP, DOWN, DEGRADED = "up", "down", "degraded"
 
@@ -46,7 +49,7 @@ def existing_labs() -> list[str]:
         if d.is_dir() else []
 
 
-def pick_lab(name: str | None) -> Any:
+def pick_lab(name: str | None) -> Lab:
     """The lab named, or the only one up; LabError when none or several are up."""
     from pesdc.lab.runtime import Lab
 
@@ -120,7 +123,7 @@ def _group_servers(grp: Any, center: str) -> list[Any]:
     return list(dc.servers) if dc else []
 
 
-def node_rows(lab: Any, center: str | None) -> list[dict[str, Any]]:
+def node_rows(lab: Lab, center: str | None) -> list[dict[str, Any]]:
     """One row per node of ``lab`` (and its operator namespace): up when its namespace
     exists and its process is alive. ``center`` only in a multi-center lab."""
     from pesdc.lab import netns
