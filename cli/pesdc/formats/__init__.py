@@ -65,13 +65,13 @@ def format_option(text: str = "text", json_flag: bool = False) -> Any:
         def wrapper(*args: Any, fmt: str, as_json: bool = False, **kwargs: Any) -> Any:
             return f(*args, fmt="json" if as_json else fmt, **kwargs)
 
-        out = click.option("--format", "fmt", type=click.Choice([text, "json"]),
-                           default=text, show_default=True,
-                           help="json: one document of a stable shape, checked against "
-                                "its schema (docs/json-formats.md).")(wrapper)
-        if json_flag:
+        out = wrapper
+        if json_flag:  # listed after --format in the help
             out = click.option("--json", "as_json", is_flag=True,
                                help="The same as --format json.")(out)
-        return out
+        return click.option("--format", "fmt", type=click.Choice([text, "json"]),
+                            default=text, show_default=True,
+                            help="json: one document of a stable shape, checked against "
+                                 "its schema (docs/json-formats.md).")(out)
 
     return deco
