@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from importlib import resources
 from typing import Any
 
 import click
 
+from pesdc.model.diagnostics import printable_json
+
 FORMAT_VERSION = 1
 FORMATS = ("show", "stage-check", "lab-status", "journal-show", "journal-verify",
            "net-plan", "plan")
 
-# DEL and the C1 controls: JSON lets them stand as they are in a string, and a terminal
-# obeys U+009B (CSI) as it does ESC; escaped, the text means the same to a JSON parser.
-_C1 = re.compile("[\x7f-\x9f]")
 
 
 def document(name: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -35,8 +33,9 @@ def document(name: str, body: dict[str, Any]) -> dict[str, Any]:
 def json_text(doc: Any) -> str:
     """One document as text: UTF-8 as it is (Chinese titles stay readable), keys sorted
     and indented the same every time, so the same input gives byte-identical output."""
-    text = json.dumps(doc, ensure_ascii=False, sort_keys=True, indent=2)
-    return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    # Control characters in a string (a name read from a topology) are escaped: a
+    # terminal the document is printed to shows them, never obeys them.
+    return printable_json(json.dumps(doc, ensure_ascii=False, sort_keys=True, indent=2))
 
 
 def schema_file(name: str) -> Any:
