@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import sys
@@ -166,16 +165,7 @@ _common = [
 def _options(f):  # type: ignore[no-untyped-def]
     for deco in reversed(_common):
         f = deco(f)
-    return format_option(json_flag=True)(_as_json(f))
-
-
-def _as_json(f):  # type: ignore[no-untyped-def]
-    """The commands take ``as_json``, the boolean of ``--format json`` (or ``--json``)."""
-    @functools.wraps(f)
-    def wrapper(*args, fmt: str, **kwargs):  # type: ignore[no-untyped-def]
-        return f(*args, as_json=fmt == "json", **kwargs)
-
-    return wrapper
+    return format_option(json_flag=True, boolean=True)(f)
 
 
 _secret_options = secret_options(

@@ -8,7 +8,6 @@ command with the cause; entries the journal could not take are printed to stderr
 from __future__ import annotations
 
 import contextlib
-import functools
 import importlib
 import importlib.util
 import json
@@ -321,16 +320,7 @@ _common = [
 def _opts(f: Any) -> Any:
     for deco in reversed(_common):
         f = deco(f)
-    return format_option(json_flag=True)(_as_json(f))
-
-
-def _as_json(f: Any) -> Any:
-    """The commands take ``as_json``, the boolean of ``--format json`` (or ``--json``)."""
-    @functools.wraps(f)
-    def wrapper(*args: Any, fmt: str, **kwargs: Any) -> Any:
-        return f(*args, as_json=fmt == "json", **kwargs)
-
-    return wrapper
+    return format_option(json_flag=True, boolean=True)(f)
 
 
 _provisioning_secrets = secret_options(

@@ -55,14 +55,18 @@ def echo(name: str, body: dict[str, Any]) -> None:
     click.echo(json_text(document(name, body)))
 
 
-def format_option(text: str = "text", json_flag: bool = False) -> Any:
-    """``--format [TEXT|json]`` (the command gets ``fmt``); with ``json_flag`` the older
-    ``--json`` flag stays as another way to say ``--format json``."""
+def format_option(text: str = "text", json_flag: bool = False, boolean: bool = False) -> Any:
+    """``--format [TEXT|json]``: the command gets ``fmt``, or with ``boolean`` ``as_json``
+    (True for json). With ``json_flag`` the older ``--json`` flag stays as another way to
+    say ``--format json``."""
 
     def deco(f: Any) -> Any:
         @functools.wraps(f)
         def wrapper(*args: Any, fmt: str, as_json: bool = False, **kwargs: Any) -> Any:
-            return f(*args, fmt="json" if as_json else fmt, **kwargs)
+            fmt = "json" if as_json else fmt
+            if boolean:
+                return f(*args, as_json=fmt == "json", **kwargs)
+            return f(*args, fmt=fmt, **kwargs)
 
         out = wrapper
         if json_flag:  # listed after --format in the help
