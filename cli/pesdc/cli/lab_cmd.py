@@ -12,6 +12,7 @@ from rich.table import Table
 
 from pesdc.cli.common import TerminalConsole, center_name, load_or_exit
 from pesdc.cli.language import _
+from pesdc.cli.reporting import reporter
 from pesdc.formats import format_option
 from pesdc.lab import image as lab_image
 from pesdc.lab.errors import LabError
@@ -78,8 +79,8 @@ def up(paths: tuple[Path, ...], dcs: tuple[str, ...], lab_name: str | None,
                            "--dc it holds, or choose another --name")
         plan = build_plan(loaded.topology, name, lab_name)
         lab_obj = Lab(plan.lab)
-        with console.status(f"bringing up lab {plan.lab} ({len(plan.nodes)} nodes)"):
-            res = lab_obj.up(plan, [str(p) for p in paths], console.print)
+        with reporter() as progress:  # stderr: a bar, or a flushed line per node
+            res = lab_obj.up(plan, [str(p) for p in paths], console.print, progress)
     except LabError as exc:
         _fail(exc)
         return
@@ -94,8 +95,9 @@ def _up_group(topo, dcs: list[str], lab_name: str | None,  # type: ignore[no-unt
 
     name = lab_name or "-".join(dcs)
     try:
-        with console.status(f"bringing up lab {name} ({', '.join(dcs)})"):
-            res = group.up(topo, name, dcs, only, [str(p) for p in paths], console.print)
+        with reporter() as progress:  # stderr: a bar, or a flushed line per node
+            res = group.up(topo, name, dcs, only, [str(p) for p in paths], console.print,
+                           progress)
     except LabError as exc:
         _fail(exc)
         return

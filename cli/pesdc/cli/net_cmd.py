@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from pesdc.cli.common import center_name, load_or_exit
+from pesdc.cli.reporting import reporter
 from pesdc.cli.targeting import secret_options
 from pesdc.formats import format_option
 from pesdc.results import RunResult
@@ -208,7 +209,9 @@ def plan(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path | 
     target = _live(loaded.topology, live, dc)
     name = target.center if target is not None else center_name(loaded.topology, dc)
     try:
-        res = plan_network(loaded.topology, name, lab, _limit(limit), secrets, live=target)
+        with reporter() as progress:  # stderr: a bar, or a flushed line per device
+            res = plan_network(loaded.topology, name, lab, _limit(limit), secrets,
+                               live=target, progress=progress)
     except (NetpushError, SecretError) as exc:
         _fail(str(exc))
         return
@@ -258,8 +261,9 @@ def apply(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path |
                      target):
             if target is not None and not yes:
                 _confirm_push(loaded.topology, name, limit, secrets, workers, target)
-            res = apply_network(loaded.topology, name, lab, _limit(limit), workers, secrets,
-                                live=target)
+            with reporter() as progress:  # stderr: a bar, or a flushed line per device
+                res = apply_network(loaded.topology, name, lab, _limit(limit), workers,
+                                    secrets, live=target, progress=progress)
     except (NetpushError, SecretError) as exc:
         _fail(str(exc))
         return

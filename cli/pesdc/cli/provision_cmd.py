@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from pesdc.cli.common import TerminalConsole, center_name, load_or_exit
+from pesdc.cli.reporting import reporter
 from pesdc.cli.targeting import secret_options
 from pesdc.formats import format_option
 from pesdc.lab.errors import LabError
@@ -239,28 +239,15 @@ def _run_held(action: str, loaded: Any, center: str, names: list[str], lab: str 
     # A plan needs them too: what the standby's password file would hold is compared.
     secrets = provisioning_secrets(center)
     started = time.monotonic()
-    if engine_name == "ansible":  # the same HostSpecs, applied by the Ansible roles
-        from pesdc.provision import ansible_engine
+    with reporter() as progress:  # on stderr: a bar on a terminal, else flushed lines
+        progress.note(f"{action} {center}: {len(specs)} hosts, engine {engine_name}")
+        if engine_name == "ansible":  # the same HostSpecs, applied by the Ansible roles
+            from pesdc.provision import ansible_engine
 
-        result = ansible_engine.run(action, loaded.topology, center, specs, lab, target)
-        return _report(result, center, lab, action, as_json, time.monotonic() - started,
-                       target, loaded.topology.datacenters[center])
-    access = _access(lab, target)
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console, transient=True,
-                  disable=as_json) as bar:
-        task = bar.add_task(f"{action} {center}: connecting to {len(specs)} hosts", total=None)
-
-        def progress(kind: str, what: str) -> None:
-            if kind == "total":
-                bar.update(task, total=int(what),
-                           description=f"{action} {center} ({len(specs)} hosts)")
-            elif kind in ("op", "error"):
-                bar.advance(task)
-            elif kind == "probed":
-                bar.update(task, description=f"{action} {center}: {what}")
-
-        result = engine.run(action, specs, access, secrets, progress)
+            result = ansible_engine.run(action, loaded.topology, center, specs, lab, target,
+                                        progress=progress)
+        else:
+            result = engine.run(action, specs, _access(lab, target), secrets, progress)
     return _report(result, center, lab, action, as_json, time.monotonic() - started,
                    target, loaded.topology.datacenters[center])
 

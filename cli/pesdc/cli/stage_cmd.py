@@ -200,8 +200,11 @@ def rehearse(paths: tuple[Path, ...], dc: str | None, to_stage: int, lab_name: s
     city = _city(loaded, dc)
     lab = lab_name
     try:
-        res = run(loaded.topology, [str(p) for p in paths], city, to_stage, lab,
-                  lambda m: console.print(f"[bold]{m}[/]"), inject_failure)
+        from pesdc.cli.reporting import reporter
+
+        with reporter() as progress:  # stderr: a bar, or a flushed line per step
+            res = run(loaded.topology, [str(p) for p in paths], city, to_stage, lab,
+                      lambda m: console.print(f"[bold]{m}[/]"), inject_failure, progress)
     except StageError as exc:
         click.echo(f"pesdc stage rehearse: {exc}", err=True)
         sys.exit(1)
