@@ -66,12 +66,16 @@ def taken(topo: Topology) -> Taken:
             ip = ipaddress.ip_address(addr)
             if ip.version == 4:
                 spans.append((int(ip), int(ip)))
-    spans.sort()
+    return from_spans(spans)
+
+
+def from_spans(spans: list[tuple[int, int]]) -> Taken:
+    """Taken intervals, sorted, each end the running maximum (free() reads one entry)."""
     starts, ends, widest = [], [], -1
-    for s, e in spans:
+    for s, e in sorted(spans):
         widest = max(widest, e)
         starts.append(s)
-        ends.append(widest)  # running maximum: free() reads one entry
+        ends.append(widest)
     return Taken(starts, ends)
 
 

@@ -39,6 +39,7 @@ class Request:
 @dataclass
 class Created:
     path: Path
+    root: Path
     block: Net
     uplink: Net
     parent_file: Path | None = None
@@ -65,7 +66,7 @@ def create(req: Request) -> Created:
     text, warnings = _prove(root, loaded, plan, out, parent_file, inserts)
     edited = parent_edit.apply(original.decode("utf-8"), inserts) if inserts else None
     _write(out, text, parent_file, original, edited)
-    return Created(out, plan.block, plan.uplink.subnet,
+    return Created(out, root, plan.block, plan.uplink.subnet,
                    parent_file if edited is not None else None,
                    [i.what for i in inserts], warnings)
 
@@ -231,6 +232,8 @@ def _prove(root: Path, loaded: LoadResult, plan: CityPlan, out: Path, parent_fil
         new = _new_problems(loaded, root, result, scratch)
         if not new and plan.name in result.topology.datacenters:
             new = _render_problems(result, plan.name)
+        own = _shown(out)
+        new.sort(key=lambda d: d.file != own)  # the new file's own problems first
         if any(d.severity is Severity.error for d in new):
             raise ScaffoldError([problem(
                 "NEW009", f"{d.file}:{d.line}:{d.column}" if d.line else d.file,

@@ -50,8 +50,9 @@ class ScaffoldError(Exception):
         self.problems = problems
 
 
-def problem(rule: str, where: str, message: str, hint: str = "", **params: Any) -> Problem:
-    return Problem(rule, where, message, hint, params)
+def problem(rule_id: str, at: str, text: str, fix: str = "", /, **params: Any) -> Problem:
+    """A Problem; ``params`` fill the placeholders of ``text`` and ``fix``."""
+    return Problem(rule_id, at, text, fix, params)
 
 
 __all__ = ["N_", "SCAFFOLD_RULES", "Problem", "ScaffoldError", "problem"]
