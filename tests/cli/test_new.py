@@ -93,3 +93,12 @@ def test_outside_any_tree(tmp_path):
     res = pesdc(tmp_path, *CITY)
     assert res.returncode == 2
     assert "error NEW008:" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_new_province(tree):
+    res = pesdc(tree, "new", "province", "henan", "--division-code", "410000")
+    assert res.returncode == 0, res.stderr
+    assert "wrote henan/henan.yaml: address plan 10.41.0.0/16" in res.stdout
+    assert "rt-1 GigabitEthernet0/0/3: downlink henan/up-mohrss" in res.stdout
+    val = pesdc(tree, "validate", "henan/henan.yaml")
+    assert val.returncode == 0, val.stderr

@@ -155,3 +155,34 @@ def test_every_input_problem_at_once(tree):
                        stage="9"))
     assert sorted(p.rule for p in exc.value.problems) == [
         "NEW001", "NEW002", "NEW003", "NEW005"]
+
+
+def test_new_province_then_a_city_under_it(tree):
+    before = (tree / "ministry" / "mohrss.yaml").read_text(encoding="utf-8")
+    prov = create(Request("henan", "410000", tier="province", tree=tree))
+    assert prov.path == tree / "henan" / "henan.yaml"
+    assert str(prov.block) == "10.41.0.0/16"
+    after = (tree / "ministry" / "mohrss.yaml").read_text(encoding="utf-8")
+    assert set(before.splitlines()) - set(after.splitlines()) == {
+        ln for ln in before.splitlines() if "shandong/" in ln and "remote" in ln}
+    assert "        - {name: GigabitEthernet0/0/3, downlink: henan/up-mohrss}" in after
+    city = create(Request("zhengzhou", "410100", "henan", "1", tree))
+    assert city.path == tree / "henan" / "zhengzhou.yaml"
+    assert city.edits == ["rt-2 GigabitEthernet0/0/2: downlink zhengzhou/up-henan"]
+    result = validate([tree])
+    assert result.report.diagnostics == [], [d.format() for d in result.report.diagnostics]
+    topo = result.topology
+    assert topo.datacenters["henan"].parent == "mohrss"
+    assert topo.datacenters["zhengzhou"].stage == 1
+    assert any(u.peer == "henan" for u in topo.datacenters["mohrss"].uplinks)
+    assert any(u.peer == "zhengzhou" for u in topo.datacenters["henan"].uplinks)
+
+
+@pytest.mark.parametrize(("code", "rule"), [("410100", "NEW003"), ("990000", "NEW003"),
+                                            ("4100", "NEW003"), ("370000", "NEW004")])
+def test_province_refusals(tree, code, rule):
+    before = snapshot(tree)
+    with pytest.raises(ScaffoldError) as exc:
+        create(Request("henan", code, tier="province", tree=tree))
+    assert [p.rule for p in exc.value.problems] == [rule]
+    assert snapshot(tree) == before

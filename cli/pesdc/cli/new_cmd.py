@@ -47,8 +47,31 @@ def city(name: str, parent: str, stage: str, code: str, tree: Path | None,
     in the whole tree. It is validated and rendered with the tree in a scratch copy
     first; on any problem nothing is written (exit 2).
     """
+    _run(Request(name, code, parent, stage, tree, title_zh, title_en, "city"))
+
+
+@new.command()
+@click.argument("name")
+@click.option("--division-code", "code", required=True, metavar="CODE",
+              help="GB/T 2260 code of the province, e.g. 410000.")
+@click.option("--tree", type=click.Path(path_type=Path), default=None,
+              help="A file or folder inside the tree (default: the current folder).")
+@click.option("--title-zh", default=None, help="Its Chinese title (default from NAME).")
+@click.option("--title-en", default=None, help="Its English title (default from NAME).")
+def province(name: str, code: str, tree: Path | None, title_zh: str | None,
+             title_en: str | None) -> None:
+    """Write NAME/NAME.yaml at the tree's root: a province center under the tree's
+    ministry (zones, isolation, servers, databases, devices, the uplink to the ministry)
+    whose address plan is free in the whole tree. Validated and rendered with the tree
+    in a scratch copy first; on any problem nothing is written (exit 2).
+    """
+    _run(Request(name, code, None, None, tree, title_zh, title_en, "province"))
+
+
+def _run(req: Request) -> None:
+    name = req.name
     try:
-        done = create(Request(name, code, parent, stage, tree, title_zh, title_en))
+        done = create(req)
     except ScaffoldError as exc:
         _fail(exc)
         return

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pesdc.model.schema import DataCenter, SiteKind, Tier, UplinkKind, ZoneKind
+from pesdc.model.schema import DataCenter, DeviceKind, SiteKind, Tier, UplinkKind, ZoneKind
 from pesdc.model.tree import CENTER, Topology
 
 # Template key -> zone kind, and the example tree's names for both.
@@ -77,6 +77,7 @@ class Conventions:
     horizontal_link: LinkHabit = field(
         default_factory=lambda: LinkHabit(None, 100.0, 2.0, "sm_vpn"))
     platforms: dict[str, str] = field(default_factory=dict)  # template device -> platform
+    router_group: str | None = None  # the defaults group every model's routers share
 
     def port(self) -> dict[str, PortFn]:
         """The port namers of the template (``port.router(1)``...), by platform."""
@@ -105,6 +106,9 @@ def learn(topo: Topology, tier: Tier, parent: str | None) -> Conventions:
         conv.up_bandwidth = Counter(u.bandwidth_mbps for u in ups).most_common(1)[0][0]
         conv.up_latency = Counter(u.latency_ms for u in ups).most_common(1)[0][0]
         conv.up_encryption = Counter(u.encryption.value for u in ups).most_common(1)[0][0]
+    groups = {d.group for dc in models for d in dc.devices if d.kind is DeviceKind.router}
+    if len(groups) == 1:
+        conv.router_group = groups.pop()
     conv.district_link = _link_habit(models, SiteKind.district_agency, conv.district_link)
     conv.horizontal_link = _link_habit(models, SiteKind.social_insurance_agency,
                                        conv.horizontal_link)

@@ -20,20 +20,35 @@ from pesdc.scaffold import allocate, parent_edit
 from pesdc.scaffold.allocate import Net
 from pesdc.scaffold.conventions import PORT_DEVICE, learn
 from pesdc.scaffold.problems import Problem, ScaffoldError, problem
-from pesdc.scaffold.template import CityPlan, UplinkPlan, city_text, municipal
+from pesdc.scaffold.template import CenterPlan, UplinkPlan, center_text, municipal
 
 STAGES = ("1", "2", "3")
+# GB/T 2260 provincial-level codes (the first two digits; 71, 81, 82: Taiwan, Hong Kong,
+# Macao).
+PROVINCE_CODES = frozenset({
+    "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37",
+    "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64",
+    "65", "71", "81", "82"})
+# The template's systems a parent's cross-center flow may name, per tier.
+TEMPLATE_SYSTEMS = {
+    "city": {"pes-mis", "data-exchange", "website", "phone", "cross-region-svc",
+             "cross-region-bus", "decision-support", "statistics", "market-monitoring",
+             "fund-supervision"},
+    "province": {"pes-mis", "data-exchange", "cross-region-svc", "cross-region-bus",
+                 "decision-support", "statistics", "market-monitoring", "fund-supervision"},
+}
 
 
 @dataclass
 class Request:
     name: str
     division_code: str
-    parent: str
-    stage: str
+    parent: str | None = None  # a city's province; a province's is the tree's ministry
+    stage: str | None = None  # a city's, "1" to "3"
     tree: Path | None = None  # a file or folder inside the tree (default: the cwd)
     title_zh: str | None = None
     title_en: str | None = None
+    tier: str = "city"  # or "province"
 
 
 @dataclass
@@ -48,13 +63,14 @@ class Created:
 
 
 def create(req: Request) -> Created:
-    """Write the new city center's file; ScaffoldError (nothing written) otherwise."""
+    """Write the new center's file; ScaffoldError (nothing written) otherwise. A city
+    goes beside its province's file, a province into a folder of its own at the root."""
     root = _root(req.tree)
     loaded = validate([root])
     topo = loaded.topology
     parent = _check(req, loaded)
-    out = root / Path(topo.files[topo.dc_file[parent.name]]).resolve().parent.relative_to(
-        root) / f"{req.name}.yaml"
+    parent_dir = Path(topo.files[topo.dc_file[parent.name]]).resolve().parent
+    out = (parent_dir if req.tier == "city" else root / req.name) / f"{req.name}.yaml"
     if out.exists():
         raise ScaffoldError([problem(
             "NEW007", _shown(out), N_("the file {file} exists already"),
@@ -107,16 +123,10 @@ def _check(req: Request, loaded: LoadResult) -> DataCenter:
                  if req.name in topo.datacenters else "NAME")
         out.append(problem("NEW002", where, N_("a center named {name!r} is in the tree"),
                            N_("choose another name"), name=req.name))
-    parent = topo.datacenters.get(req.parent)
-    if parent is None or parent.tier is not Tier.province:
-        provinces = ", ".join(sorted(n for n, dc in topo.datacenters.items()
-                                     if dc.tier is Tier.province)) or "none"
-        out.append(problem("NEW001", "--parent",
-                           N_("{parent!r} is not a province center of the tree"),
-                           N_("name one of its provinces: {provinces}"),
-                           parent=req.parent, provinces=provinces))
+    parent, wrong = _parent(req, loaded)
+    out += wrong
     out += _code_problems(req, loaded, parent)
-    if req.stage not in STAGES:
+    if req.tier == "city" and req.stage not in STAGES:
         out.append(problem("NEW005", "--stage", N_("stage {stage!r} is not 1, 2 or 3"),
                            N_("a city center is in consolidation stage 1, 2 or 3"),
                            stage=req.stage))
@@ -126,11 +136,42 @@ def _check(req: Request, loaded: LoadResult) -> DataCenter:
     return parent
 
 
+def _parent(req: Request, loaded: LoadResult) -> tuple[DataCenter | None, list[Problem]]:
+    """A city's province (--parent), or a province's ministry (the tree's only one)."""
+    topo = loaded.topology
+    if req.tier == "province":
+        ministries = [dc for dc in topo.datacenters.values() if dc.tier is Tier.ministry]
+        if len(ministries) == 1:
+            return ministries[0], []
+        return None, [problem("NEW001", "--tree",
+                              N_("the tree has {n} ministry centers; a province's parent is "
+                                 "its one ministry center"),
+                              N_("add the ministry's file to the tree first"),
+                              n=len(ministries))]
+    parent = topo.datacenters.get(req.parent or "")
+    if parent is not None and parent.tier is Tier.province:
+        return parent, []
+    provinces = ", ".join(sorted(n for n, dc in topo.datacenters.items()
+                                 if dc.tier is Tier.province)) or "none"
+    return None, [problem("NEW001", "--parent",
+                          N_("{parent!r} is not a province center of the tree"),
+                          N_("name one of its provinces: {provinces}"),
+                          parent=req.parent, provinces=provinces)]
+
+
 def _code_problems(req: Request, loaded: LoadResult, parent: DataCenter | None
                    ) -> list[Problem]:
     """GB/T 2260: two digits of province, two of prefecture (city: not 00), two of
     county (a prefecture-level city: 00); the city's first two are its province's."""
     code = req.division_code
+    if req.tier == "province":
+        if not re.fullmatch(r"[0-9]{6}", code) or code[2:] != "0000" or \
+                code[:2] not in PROVINCE_CODES:
+            return [problem("NEW003", "--division-code",
+                            N_("{code!r} is not the division code of a province"),
+                            N_("six digits (GB/T 2260): a province's two, then 0000, "
+                               "e.g. 410000"), code=code)]
+        return _code_taken(loaded, code)
     if not re.fullmatch(r"[0-9]{6}", code) or code[2:4] == "00" or code[4:] != "00":
         return [problem("NEW003", "--division-code",
                         N_("{code!r} is not the division code of a prefecture-level city"),
@@ -144,6 +185,10 @@ def _code_problems(req: Request, loaded: LoadResult, parent: DataCenter | None
                         N_("a city's code starts with its province's two digits: "
                            "{prefix}...."), code=code, parent=parent.name,
                         parent_code=parent.division_code, prefix=parent.division_code[:2])]
+    return _code_taken(loaded, code)
+
+
+def _code_taken(loaded: LoadResult, code: str) -> list[Problem]:
     for dc in loaded.topology.datacenters.values():
         if dc.division_code == code:
             return [problem("NEW004", _located(loaded, dc, "division_code"),
@@ -153,13 +198,16 @@ def _code_problems(req: Request, loaded: LoadResult, parent: DataCenter | None
     return []
 
 
-def _plan(req: Request, loaded: LoadResult, parent: DataCenter) -> CityPlan:
+def _plan(req: Request, loaded: LoadResult, parent: DataCenter) -> CenterPlan:
     topo = loaded.topology
     space = allocate.taken(topo)
-    conv = learn(topo, Tier.city, parent.name)
+    city = req.tier == "city"
+    conv = learn(topo, Tier.city if city else Tier.province, parent.name)
     # The example tree's habit: the second octet is the city's two digits (jinan 370100
-    # 10.1.0.0/16, zibo 10.3, heze 10.17); taken as a preference, never forced.
-    prefer = Net(f"10.{int(req.division_code[2:4])}.0.0/16")
+    # 10.1.0.0/16, zibo 10.3, heze 10.17), a province's its own two (shandong 10.37);
+    # taken as a preference, never forced.
+    digits = req.division_code[2:4] if city else req.division_code[:2]
+    prefer = Net(f"10.{int(digits)}.0.0/16")
     block = allocate.center_block(space, prefer)
     ups = [Net(u.subnet) for dc in topo.datacenters.values() for u in dc.uplinks
            if u.subnet and ":" not in u.subnet and (dc.name == parent.name
@@ -178,37 +226,52 @@ def _plan(req: Request, loaded: LoadResult, parent: DataCenter) -> CityPlan:
     if missing:
         raise ScaffoldError(missing)
     assert block is not None and sub is not None
-    uplink = UplinkPlan(f"up-{parent.name}", sub, conv.up_bandwidth, conv.up_latency,
+    uplink = UplinkPlan(f"up-{parent.name}", "city_province" if city else
+                        "province_ministry", sub, conv.up_bandwidth, conv.up_latency,
                         conv.up_encryption)
-    plan = CityPlan(req.name, req.division_code, parent.name, int(req.stage),
-                    req.title_zh or f"{req.name}市人力资源和社会保障数据中心",
-                    req.title_en or f"{req.name.capitalize()} HRSS data center",
-                    block, uplink, conv)
-    municipal(plan)
+    kind_zh, kind_en = ("市", "") if city else ("省", " provincial")
+    plan = CenterPlan(req.tier, req.name, req.division_code, parent.name,
+                      int(req.stage) if city and req.stage else None,
+                      req.title_zh or f"{req.name}{kind_zh}人力资源和社会保障数据中心",
+                      req.title_en or f"{req.name.capitalize()}{kind_en} HRSS data center",
+                      block, uplink, conv, router_group=conv.router_group)
+    if city:
+        municipal(plan)
+    else:
+        have = {s.name for s in parent.systems}
+        plan.remote = {
+            "exchange": [f"{parent.name}/{s}" for s in ("data-exchange", "cross-region-bus")
+                         if s in have],
+            "report": [f"{parent.name}/{s}" for s in ("statistics", "market-monitoring")
+                       if s in have]}
     return plan
 
 
-def _siblings(loaded: LoadResult, parent: DataCenter) -> set[str]:
+def _siblings(loaded: LoadResult, parent: DataCenter, tier: str) -> set[str]:
+    """The parent's other full centers of the new one's tier."""
     return {dc.name for dc in loaded.topology.datacenters.values()
-            if dc.parent == parent.name and dc.tier is Tier.city and not dc.hosted}
+            if dc.parent == parent.name and dc.tier.value == tier and not dc.hosted}
 
 
-def _parent_inserts(text: str, loaded: LoadResult, parent: DataCenter, plan: CityPlan
+def _parent_inserts(text: str, loaded: LoadResult, parent: DataCenter, plan: CenterPlan
                     ) -> list[parent_edit.Insert]:
-    siblings = _siblings(loaded, parent)
-    out = parent_edit.remote_inserts(text, siblings, plan.name, _template_systems())
-    down = parent_edit.downlink_insert(text, siblings, plan.name, plan.uplink.name)
+    siblings = _siblings(loaded, parent, plan.tier)
+    out = parent_edit.remote_inserts(text, siblings, plan.name, TEMPLATE_SYSTEMS[plan.tier])
+    down = parent_edit.downlink_insert(text, siblings, plan.name, plan.uplink.name,
+                                       _downlink_router(loaded, parent))
     return out + ([down] if down is not None else [])
 
 
-def _template_systems() -> set[str]:
-    """The systems and servers of the city template (what a remote entry may name)."""
-    return {"pes-mis", "data-exchange", "website", "phone", "cross-region-svc",
-            "cross-region-bus", "decision-support", "statistics", "market-monitoring",
-            "fund-supervision"}
+def _downlink_router(loaded: LoadResult, parent: DataCenter) -> str | None:
+    """The router that holds downlinks in the other centers of the parent's tier (a
+    first child's end goes on the same one, e.g. rt-2 of a province)."""
+    held = [dev.name for dc in loaded.topology.datacenters.values()
+            if dc.tier is parent.tier and dc is not parent for dev in dc.devices
+            if any(i.downlink for i in dev.interfaces)]
+    return max(sorted(set(held)), key=held.count) if held else None
 
 
-def _prove(root: Path, loaded: LoadResult, plan: CityPlan, out: Path, parent_file: Path,
+def _prove(root: Path, loaded: LoadResult, plan: CenterPlan, out: Path, parent_file: Path,
            inserts: list[parent_edit.Insert]) -> tuple[str, list[Diagnostic]]:
     """The file's text, validated and rendered with the rest of the tree in a scratch
     copy: NEW009 with the problems (shown at the real files) if it fails."""
@@ -216,13 +279,14 @@ def _prove(root: Path, loaded: LoadResult, plan: CityPlan, out: Path, parent_fil
         scratch = Path(tmp) / root.name
         shutil.copytree(root, scratch, symlinks=True)
         target = scratch / out.relative_to(root)
-        target.write_text(city_text(plan), encoding="utf-8")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(center_text(plan), encoding="utf-8")
         # Second pass: the port names of the platforms the tree's defaults give the gear.
         first = load([scratch]).topology.datacenters.get(plan.name)
         if first is not None:
             devs = {d.name: d.platform.value for d in first.devices}
             plan.conv.platforms = {d: devs[d] for d in PORT_DEVICE.values() if d in devs}
-        text = city_text(plan)
+        text = center_text(plan)
         target.write_text(text, encoding="utf-8")
         if inserts:
             p = scratch / parent_file.relative_to(root)
@@ -287,6 +351,7 @@ def _write(out: Path, text: str, parent_file: Path, original: bytes,
         raise ScaffoldError([problem("NEW009", _shown(parent_file),
                                      N_("{file} changed while pesdc new ran"),
                                      N_("run it again"), file=_shown(parent_file))])
+    out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "x", encoding="utf-8") as fh:
         fh.write(text)
     if edited is not None:

@@ -61,10 +61,11 @@ def next_port(names: list[str], after: str) -> str:
     return f"{m.group(1)}{k}"
 
 
-def downlink_insert(text: str, siblings: set[str], child: str, uplink: str
-                    ) -> Insert | None:
+def downlink_insert(text: str, siblings: set[str], child: str, uplink: str,
+                    fallback: str | None = None) -> Insert | None:
     """One interface line on the router holding the most sibling downlinks, after its
-    last one; None when no router of the parent holds one."""
+    last one; with none, on router ``fallback`` (where the tree's other parents hold
+    theirs) after its last interface; else None."""
     doc = _load(text)
     devices = (doc or {}).get("datacenter", {}).get("devices") or []
     best: tuple[int, CommentedMap, int] | None = None
@@ -74,7 +75,9 @@ def downlink_insert(text: str, siblings: set[str], child: str, uplink: str
                 and str(itf.get("downlink", "")).partition("/")[0] in siblings]
         if held and (best is None or len(held) > best[0]):
             best = (len(held), dev, held[-1])
-    if best is None:
+        if fallback is not None and dev.get("name") == fallback and itfs and best is None:
+            best = (0, dev, len(itfs) - 1)
+    if best is None or not re.search(r"\d$", str(best[1]["interfaces"][best[2]]["name"])):
         return None
     _, dev, j = best
     itfs: CommentedSeq = dev["interfaces"]

@@ -1,4 +1,5 @@
-"""The center file's text: the bundled template (templates/scaffold/) filled with a plan.
+"""The center file's text: the bundled template (templates/scaffold/center.yaml.j2)
+filled with a plan, for a city or a province.
 
 Everything put into the text is an identifier (checked first), a number or an address
 computed here; the free-text titles go through ``q``, a JSON string, which YAML reads
@@ -27,6 +28,7 @@ DISTRICTS = 2  # placeholder district agencies of the municipal network
 @dataclass
 class UplinkPlan:
     name: str
+    kind: str  # city_province or province_ministry
     subnet: Net
     bandwidth_mbps: float
     latency_ms: float
@@ -42,11 +44,12 @@ class UplinkPlan:
 
 
 @dataclass
-class CityPlan:
+class CenterPlan:
+    tier: str  # city or province
     name: str
     code: str
     parent: str
-    stage: int
+    stage: int | None
     title_zh: str
     title_en: str
     block: Net
@@ -54,12 +57,25 @@ class CityPlan:
     conv: Conventions
     sites: list[dict[str, Any]] = field(default_factory=list)
     links: list[dict[str, Any]] = field(default_factory=list)
+    # A province's flows name its ministry's systems: exchange and report (联网直报).
+    remote: dict[str, list[str]] = field(default_factory=dict)
+    router_group: str | None = None
+
+    @property
+    def zone_keys(self) -> list[str]:
+        """The zones of the tier: a province serves no internet area here."""
+        keys = ["internet", "production", "exchange", "decision", "mgmt", "pn"]
+        return keys if self.tier == "city" else keys[1:]
+
+    @property
+    def segments(self) -> list[tuple[str, int, int]]:
+        return [s for s in SEGMENTS if self.tier == "city" or s[0] != "dmz"]
 
     def ip(self, third: int, fourth: int) -> str:
         return host(self.block, third * 256 + fourth)
 
 
-def municipal(plan: CityPlan) -> None:
+def municipal(plan: CenterPlan) -> None:
     """Placeholder district agencies (router rt-1) and the social insurance agency
     (rt-2), each on a /30 of the links /24, as the example's cities number them."""
     links_net = ipaddress.ip_network(f"{plan.ip(250, 0)}/24")
@@ -88,11 +104,13 @@ def _env() -> Environment:
     return env
 
 
-def city_text(plan: CityPlan) -> str:
-    source = (files("pesdc") / "templates" / "scaffold" / "city.yaml.j2").read_text(
+def center_text(plan: CenterPlan) -> str:
+    source = (files("pesdc") / "templates" / "scaffold" / "center.yaml.j2").read_text(
         encoding="utf-8")
     return _env().from_string(source).render(
+        tier=plan.tier, zone_keys=plan.zone_keys, remote=plan.remote,
+        router_group=plan.router_group,
         name=plan.name, code=plan.code, parent=plan.parent, stage=plan.stage,
         title_zh=plan.title_zh, title_en=plan.title_en, block=plan.block, ip=plan.ip,
-        zone=plan.conv.zone, seg=plan.conv.seg, segments=SEGMENTS, port=plan.conv.port(),
+        zone=plan.conv.zone, seg=plan.conv.seg, segments=plan.segments, port=plan.conv.port(),
         up=plan.uplink, sites=plan.sites, links=plan.links)
