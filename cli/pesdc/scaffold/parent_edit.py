@@ -80,11 +80,11 @@ def downlink_insert(text: str, siblings: set[str], child: str, uplink: str,
     if best is None or not re.search(r"\d$", str(best[1]["interfaces"][best[2]]["name"])):
         return None
     _, dev, j = best
-    itfs: CommentedSeq = dev["interfaces"]
-    line, col = itfs.lc.item(j)
+    seq: CommentedSeq = dev["interfaces"]
+    line, col = seq.lc.item(j)
     lines = text.splitlines(keepends=True)
     dash = lines[line].rfind("-", 0, col)
-    port = next_port([str(i.get("name", "")) for i in itfs], str(itfs[j]["name"]))
+    port = next_port([str(i.get("name", "")) for i in seq], str(seq[j]["name"]))
     new = f"{' ' * dash}- {{name: {port}, downlink: {child}/{uplink}}}\n"
     return Insert(_item_end(lines, line, dash), 0, new,
                   f"{dev['name']} {port}: downlink {child}/{uplink}")

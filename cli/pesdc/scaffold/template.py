@@ -17,7 +17,7 @@ from typing import Any
 from jinja2 import Environment, StrictUndefined
 
 from pesdc.scaffold.allocate import Net, host
-from pesdc.scaffold.conventions import Conventions
+from pesdc.scaffold.conventions import Conventions, LinkHabit
 
 # (segment key, third octet of its /24 in the block, VLAN): the example tree's layout.
 SEGMENTS = [("dmz", 0, 5), ("app", 10, 10), ("db", 11, 11), ("exch", 20, 20),
@@ -78,8 +78,8 @@ class CenterPlan:
 def municipal(plan: CenterPlan) -> None:
     """Placeholder district agencies (router rt-1) and the social insurance agency
     (rt-2), each on a /30 of the links /24, as the example's cities number them."""
-    links_net = ipaddress.ip_network(f"{plan.ip(250, 0)}/24")
-    rows: list[tuple[str, str, str, str, str, str, Any]] = []
+    links_net = ipaddress.IPv4Network(f"{plan.ip(250, 0)}/24")
+    rows: list[tuple[str, str, str, str, str, str, LinkHabit]] = []
     for k in range(1, DISTRICTS + 1):
         rows.append((f"district-{k}", "district_agency", f"区县公共就业服务机构{k}(待命名)",
                      f"District agency {k} (to be named)", f"{plan.ip(100 + k, 0)}/26",
@@ -88,7 +88,7 @@ def municipal(plan: CenterPlan) -> None:
                  "Social insurance agency (to be named)", f"{plan.ip(120, 0)}/27", "rt-2",
                  plan.conv.horizontal_link))
     for i, (name, kind, zh, en, subnet, router, habit) in enumerate(rows):
-        lan = ipaddress.ip_network(subnet)
+        lan = ipaddress.IPv4Network(subnet)
         plan.sites.append({"name": name, "kind": kind, "zh": zh, "en": en,
                            "subnet": subnet, "router": host(lan, 1)})
         p2p = list(links_net.subnets(new_prefix=30))[i]
