@@ -144,9 +144,14 @@ def test_refusals(tree, rule, overrides, change, where):
 
 
 def test_no_tree(tmp_path):
-    with pytest.raises(ScaffoldError) as exc:
-        create(weifang(tmp_path))
-    assert [p.rule for p in exc.value.problems] == ["NEW008"]
+    # a path that is not there, and a file in no tree (a folder given without a marker
+    # is taken as the tree itself: a generated national tree has none)
+    loose = tmp_path / "loose.yaml"
+    loose.write_text("datacenter: {}\n", encoding="utf-8")
+    for where in (tmp_path / "missing", loose):
+        with pytest.raises(ScaffoldError) as exc:
+            create(weifang(where))
+        assert [p.rule for p in exc.value.problems] == ["NEW008"]
 
 
 def test_every_input_problem_at_once(tree):

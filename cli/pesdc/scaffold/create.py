@@ -10,6 +10,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 from pesdc.i18n import N_
 from pesdc.model import LoadResult, load, validate
 from pesdc.model.diagnostics import Diagnostic, Severity
@@ -94,6 +96,8 @@ def _shown(path: Path) -> str:
 def _root(tree: Path | None) -> Path:
     start = (tree or Path.cwd())
     found = tree_root(start if start.is_dir() else start.parent) if start.exists() else None
+    if found is None and tree is not None and tree.is_dir():
+        found = tree.resolve()  # a folder given without a marker is the tree itself
     if found is None:
         where = "--tree" if tree is not None else _shown(Path.cwd())
         raise ScaffoldError([problem(
@@ -281,10 +285,15 @@ def _prove(root: Path, loaded: LoadResult, plan: CenterPlan, out: Path, parent_f
         target = scratch / out.relative_to(root)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(center_text(plan), encoding="utf-8")
-        # Second pass: the port names of the platforms the tree's defaults give the gear.
+        # Second pass: the port names of the platforms the tree's defaults give the gear;
+        # gear they give no platform or model (it failed the schema) is written as Linux.
         first = load([scratch]).topology.datacenters.get(plan.name)
         if first is not None:
             devs = {d.name: d.platform.value for d in first.devices}
+            declared = {d["name"] for d in (yaml.safe_load(target.read_text(
+                encoding="utf-8"))["datacenter"].get("devices") or [])}
+            plan.explicit = declared - set(devs)
+            devs.update(dict.fromkeys(plan.explicit, "linux"))
             plan.conv.platforms = {d: devs[d] for d in PORT_DEVICE.values() if d in devs}
         text = center_text(plan)
         target.write_text(text, encoding="utf-8")

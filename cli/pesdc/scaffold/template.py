@@ -60,6 +60,8 @@ class CenterPlan:
     # A province's flows name its ministry's systems: exchange and report (联网直报).
     remote: dict[str, list[str]] = field(default_factory=dict)
     router_group: str | None = None
+    # Gear the tree's defaults give no platform and model: written as Linux appliances.
+    explicit: set[str] = field(default_factory=set)
 
     @property
     def zone_keys(self) -> list[str]:
@@ -109,7 +111,7 @@ def center_text(plan: CenterPlan) -> str:
         encoding="utf-8")
     return _env().from_string(source).render(
         tier=plan.tier, zone_keys=plan.zone_keys, remote=plan.remote,
-        router_group=plan.router_group,
+        router_group=plan.router_group, explicit=plan.explicit,
         name=plan.name, code=plan.code, parent=plan.parent, stage=plan.stage,
         title_zh=plan.title_zh, title_en=plan.title_en, block=plan.block, ip=plan.ip,
         zone=plan.conv.zone, seg=plan.conv.seg, segments=plan.segments, port=plan.conv.port(),
