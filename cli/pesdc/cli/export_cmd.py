@@ -14,7 +14,7 @@ from pesdc.render.output import OutputError
 
 @click.group()
 def export() -> None:
-    """Export a center for other tools (Ansible, AWX)."""
+    """Export a center for other tools (Ansible)."""
 
 
 @export.command(name="ansible")
