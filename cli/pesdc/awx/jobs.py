@@ -72,6 +72,12 @@ _TARGET = ("{{ ['--lab', pesdc_lab] if pesdc_target == 'lab' else ['--live', pes
 _SECRETS = ("{{ ['--secrets', " + _ENV.format("PESDC_SECRETS_FILE") + "] if "
             + _ENV.format("PESDC_SECRETS_FILE") + " else [] }}")
 _CHECK = "{{ ['--check'] if ansible_check_mode else [] }}"
+# Results per center (the layout `pesdc report national` reads): PESDC_RESULTS_DIR, else
+# results/ in the project. The rehearsal's target tree: where `stage rehearse` wrote it.
+_RESULTS = ("{{ lookup('ansible.builtin.env', 'PESDC_RESULTS_DIR', "
+            "default=pesdc_project_root ~ '/results') }}/{{ pesdc_center }}")
+_REHEARSAL_TREE = ("{{ lookup('ansible.builtin.env', 'PESDC_STATE_DIR', "
+                   "default='/var/lib/pesdc') }}/stages/{{ pesdc_lab }}/target")
 
 
 def _play(title: str, depth: int, steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -86,14 +92,11 @@ def _play(title: str, depth: int, steps: list[dict[str, Any]]) -> list[dict[str,
         "vars": {
             "pesdc_target": "live",
             "pesdc_project_root": root,
-            "pesdc_results": "{{ " + _ENV.format("PESDC_RESULTS_DIR").replace(
-                "default=''", "default=pesdc_project_root ~ '/results'") + " }}/"
-                "{{ pesdc_center }}",
+            "pesdc_results": _RESULTS,
             "pesdc_target_args": _TARGET,
             "pesdc_secrets_args": _SECRETS,
             "pesdc_check_args": _CHECK,
-            "pesdc_rehearsal_tree": "{{ " + _ENV.format("PESDC_STATE_DIR").replace(
-                "default=''", "default='/var/lib/pesdc'") + " }}/stages/{{ pesdc_lab }}/target",
+            "pesdc_rehearsal_tree": _REHEARSAL_TREE,
             "pesdc_tree_used": "{{ pesdc_rehearsal_tree if pesdc_tree_from | default('') "
                                "== 'rehearsal' else pesdc_tree }}",
         },
