@@ -49,7 +49,8 @@ fi
 # (gitignored): tests/awx check `pesdc export awx` against its modules' argument specs
 # and run ansible-playbook --syntax-check with it. Pinned: the specs are that release's.
 AWX_FROM_ANSIBLE="12.3.0"
-if [ ! -f .collections/ansible_collections/awx/awx/MANIFEST.json ]; then
+if [ "$(cat .collections/.from-ansible 2>/dev/null)" != "$AWX_FROM_ANSIBLE" ] \
+    || [ ! -f .collections/ansible_collections/awx/awx/MANIFEST.json ]; then
   wheels="$(mktemp -d)"
   .venv/bin/pip download -q --no-deps -d "$wheels" "ansible==$AWX_FROM_ANSIBLE" >/dev/null
   rm -rf .collections.new
@@ -61,6 +62,7 @@ with zipfile.ZipFile(sys.argv[1]) as wheel:
     wheel.extractall(sys.argv[2], [n for n in wheel.namelist()
                                    if n.startswith("ansible_collections/awx/awx/")])
 PY
+  echo "$AWX_FROM_ANSIBLE" > .collections.new/.from-ansible
   rm -rf .collections "$wheels"
   mv .collections.new .collections
 fi
