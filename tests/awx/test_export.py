@@ -337,3 +337,20 @@ def test_national_tree_small_scale(tmp_path: Path) -> None:
     assert kinds["instance:execution"] == 355  # 365 centers less 10 hosted cities
     assert kinds["instance_group"] == 356 and kinds["job_template"] >= 4 * 355
     assert syntax_check(dest / "awx.yml").returncode == 0
+
+
+def test_a_center_without_bastion_server_gets_no_node() -> None:
+    """The node must run Receptor: a bastion appliance does not count; the layout says
+    why the center has no node, and its cities still relay through the province hop."""
+    from pesdc.awx.mesh import build_mesh
+    from pesdc.cli.common import load_tree
+    from pesdc.model.schema import ServerRole
+
+    topo = load_tree((TOPO,)).topology
+    heze = topo.datacenters["heze"]
+    topo.datacenters["heze"] = heze.model_copy(update={"servers": [
+        s for s in heze.servers if ServerRole.bastion not in s.roles]})
+    mesh = build_mesh(topo, topo.in_tier_order())
+    assert mesh.skipped["heze"] == "no bastion server (a server with role bastion)"
+    assert mesh.node_of("heze") is None and mesh.node_of("zibo") is not None
+    assert [h.hostname for h in mesh.hops] == ["awx-hop.shandong"]
