@@ -105,6 +105,23 @@ def test_what_the_worker_wrote_comes_back_intact(tmp_path: Path) -> None:
     assert [ln.split(":")[1].strip() for ln in links] == ["lo"], links
 
 
+def test_no_secret_of_the_controller_travels_with_the_job(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = "s3cr3t-f0r-the-test-only"
+    monkeypatch.setenv("PESDC_SECRET_NETPUSH_PASSWORD", secret)
+    monkeypatch.setenv("PESDC_VAULT_PASSWORD_FILE", f"/nonexistent/{secret}")
+    pdd = trivial(tmp_path, [WRITE])
+    got = carry(pdd, "t.yml", ident="j7", process_dir=tmp_path / "ctl",
+                worker=no_route(worker_argv(tmp_path / "w")), record=tmp_path / "s",
+                timeout=300)
+    assert got.passed
+    command = json.loads((got.artifact_dir / "command").read_text())
+    assert "PATH" in command["env"]  # the worker's environment is in the artifacts...
+    for place in [tmp_path / "s", *(p for d in (tmp_path / "ctl", tmp_path / "w")
+                                     for p in d.rglob("*") if p.is_file())]:
+        assert secret.encode() not in place.read_bytes(), place  # ...its secrets are not
+
+
 def test_without_recording_the_stream_goes_straight_through(tmp_path: Path) -> None:
     pdd = trivial(tmp_path, [WRITE])
     got = carry(pdd, "t.yml", ident="j2", process_dir=tmp_path / "ctl",

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from pesdc.credentials import ENV_PREFIX, VAULT_PASSWORD_ENV
 from pesdc.mesh.job import JobError
 
 ENDS = ("transmit", "worker", "process")
@@ -57,8 +58,12 @@ def runner_bin() -> str:
 
 def runner_env() -> dict[str, str]:
     """The environment of the three ends: ansible-runner finds ansible-playbook on PATH,
-    so this interpreter's bin directory comes first."""
-    env = dict(os.environ)
+    so this interpreter's bin directory comes first. The worker writes its whole
+    environment into the job's ``command`` artifact and streams it back: pesdc's
+    secrets (``PESDC_SECRET_*``, the vault password file) are left out; a job needing
+    one gets it as AWX injects credentials, not from the controller's environment."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(ENV_PREFIX) and k != VAULT_PASSWORD_ENV}
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     return env
 
