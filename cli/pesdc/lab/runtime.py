@@ -572,6 +572,26 @@ class Lab:
                     "--pid", "--root", "--wd", *cmd]
         return netns.ns_exec(st.netns, *cmd)
 
+    def network_view_argv(self, node: str) -> list[str]:
+        """The argv prefix that runs a command in a server's network and UTS namespaces
+        (its addresses, routes and host name) with this machine's filesystem: a program
+        installed here (the venv, ansible-runner) runs as if on that host. What an
+        execution node on the center's bastion is, without installing pesdc into the
+        host's own root."""
+        nodes = self.nodes()
+        st = nodes.get(node) or next((s for s in nodes.values() if s.host == node), None)
+        if st is None:
+            raise LabError(f"no node {node!r} in lab {self.name}; nodes: "
+                           f"{', '.join(sorted(nodes))}")
+        if st.role != "server" or st.pid is None:
+            raise LabError(f"node {node} of lab {self.name} is not a server: only a "
+                           "server host has a host name of its own to run a program on")
+        child = _first_child(st.pid)  # the host's sshd, PID 1 of its namespaces
+        if child is None or st.netns not in netns.existing():
+            raise LabError(f"host {node} is not running; run `pesdc lab up` to repair")
+        return ["nsenter", f"--net=/run/netns/{st.netns}", f"--uts=/proc/{child}/ns/uts",
+                "--"]
+
     def controller_argv(self, cmd: list[str]) -> list[str]:
         ns = self.load_state().get("controller_ns")
         if not ns:
