@@ -110,6 +110,19 @@ def test_syntax_check_with_the_collection(out: Path, tmp_path: Path) -> None:
     assert res.returncode != 0 and "instance_grup" in res.stdout + res.stderr
 
 
+@pytest.mark.slow
+def test_playbooks_pass_ansible_lint_production_profile(out: Path) -> None:
+    """What the job templates run, judged by ansible-lint (the production profile)."""
+    env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(collection().parents[2]),
+           "NO_COLOR": "1"}
+    playbooks = sorted(str(p) for p in (out / "playbooks").glob("*.yml"))
+    res = subprocess.run([str(VENV_BIN / "ansible-lint"), "--offline", "--nocolor",
+                          "--profile", "production", *playbooks], capture_output=True,
+                         text=True, cwd=out, env=env, timeout=600)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    assert "0 failure(s), 0 warning(s) in 6 files" in res.stderr + res.stdout
+
+
 # -- what is exported ---------------------------------------------------------------
 def test_organizations_per_province_and_the_ministry(by_module: dict) -> None:
     assert [o["name"] for o in by_module["organization"]] == ["mohrss", "shandong"]

@@ -102,9 +102,21 @@ def _unsafe(dumper: yaml.SafeDumper, value: Unsafe) -> yaml.ScalarNode:
 _Dumper.add_representer(Unsafe, _unsafe)
 
 
-def dump(doc: Any) -> str:
-    return yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100,
-                     default_flow_style=False)
+class _IndentedDumper(yaml.SafeDumper):
+    """Lists indented under their key, as ansible-lint's yaml rule wants: the small
+    files people read (playbooks, mesh, credentials). awx.yml, a large file, keeps
+    libyaml's emitter (the C one cannot indent so)."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+_IndentedDumper.add_representer(Unsafe, _unsafe)
+
+
+def dump(doc: Any, indented: bool = False) -> str:
+    return yaml.dump(doc, Dumper=_IndentedDumper if indented else _Dumper, sort_keys=False,
+                     allow_unicode=True, width=100, default_flow_style=False)
 
 
 @dataclass(frozen=True)
@@ -382,7 +394,7 @@ def _credentials_doc(b: _Builder) -> str:
                                              sorted({_org(b.topo, d) for d in b.served})]}
     head = HEAD + ("# Names and kinds only: no value is ever written here. Fill each one in "
                    "AWX\n# (Resources > Credentials); awx.yml never overwrites them.\n")
-    return head + dump(doc)
+    return head + dump(doc, indented=True)
 
 
 def awx_files(topo: Topology, dcs: list[DataCenter], opts: AwxOptions
@@ -393,11 +405,11 @@ def awx_files(topo: Topology, dcs: list[DataCenter], opts: AwxOptions
     b = _Builder(topo, dcs, opts)
     b.build()
     files = {"awx.yml": _awx_playbook(b),
-             "mesh.yml": HEAD + dump(mesh_document(b.mesh)),
+             "mesh.yml": HEAD + dump(mesh_document(b.mesh), indented=True),
              "credentials.yml": _credentials_doc(b)}
     depth = 1 + (0 if opts.repo_dir == "." else len(PurePosixPath(opts.repo_dir).parts))
     for name, play in playbooks(depth).items():
-        files[f"playbooks/{name}"] = HEAD + dump(play)
+        files[f"playbooks/{name}"] = "---\n" + HEAD + dump(play, indented=True)
     for dc in b.served:
         files[f"inventories/{dc.name}/hosts.yml"] = ansible_inventory_yaml(topo, [dc])
     return files, b

@@ -113,13 +113,13 @@ def _pesdc(name: str, argv: str, out: str | None, changes: bool) -> list[dict[st
     """Run pesdc (argv: a Jinja list expression), keep its standard output as a result
     file, report the exit status as stats; a non-zero status fails the job."""
     run: dict[str, Any] = {
-        "name": name,
+        "name": f"Run {name}",
         "ansible.builtin.command": {"argv": argv, "chdir": "{{ pesdc_project_root }}"},
         "register": "pesdc_run",
         "check_mode": False,  # pesdc's own --check is the dry run, not Ansible's skip
     }
-    if not changes:
-        run["changed_when"] = False
+    # Read-only commands change nothing; an apply that succeeded may have changed hosts.
+    run["changed_when"] = "pesdc_run.rc == 0" if changes else False
     always: list[dict[str, Any]] = [
         {"name": "Report the result",
          "ansible.builtin.set_stats": {"data": {"pesdc": {
@@ -133,7 +133,8 @@ def _pesdc(name: str, argv: str, out: str | None, changes: bool) -> list[dict[st
                               "content": "{{ pesdc_run.stdout | default('') }}",
                               "dest": "{{ pesdc_results }}/" + out, "mode": "0600"},
                           "check_mode": False})
-    return [{"name": name, "block": [run], "always": always}]
+    return [{"name": f"Run {name} and keep its results", "block": [run],
+             "always": always}]
 
 
 def _argv(*parts: str) -> str:
@@ -148,30 +149,30 @@ def playbooks(depth: int) -> dict[str, list[dict[str, Any]]]:
     playbooks' folder up to the project's root."""
     tree = "pesdc_tree_used"
     return {
-        "apply.yml": _play("pesdc apply of one center", depth, _pesdc(
+        "apply.yml": _play("Apply one center with pesdc", depth, _pesdc(
             "pesdc apply", _argv(f"['pesdc', 'apply', {tree}]", _BASE, "pesdc_target_args",
                                  "['--yes', '--json']", "pesdc_secrets_args",
                                  "pesdc_check_args"), "apply.json", True)),
-        "net-apply.yml": _play("pesdc net apply of one center", depth, _pesdc(
+        "net-apply.yml": _play("Apply the network gear of one center with pesdc", depth, _pesdc(
             "pesdc net apply", _argv(f"['pesdc', 'net', 'apply', {tree}]", _BASE,
                                      "pesdc_target_args", "['--yes', '--json']",
                                      "pesdc_secrets_args", "pesdc_check_args"),
             "net-apply.json", True)),
-        "verify.yml": _play("pesdc verify of one center", depth, _pesdc(
+        "verify.yml": _play("Verify one center with pesdc", depth, _pesdc(
             "pesdc verify", _argv(f"['pesdc', 'verify', {tree}]", _BASE, "pesdc_target_args",
                                   "['--junit', pesdc_results ~ '/verify.xml', '--html', "
                                   "pesdc_results ~ '/verify.html']"),
             "verify.txt", False)),
-        "audit.yml": _play("pesdc audit of one center", depth, _pesdc(
+        "audit.yml": _play("Audit one center with pesdc", depth, _pesdc(
             "pesdc audit", _argv(f"['pesdc', 'audit', {tree}]", _BASE, "pesdc_target_args",
                                  "['--format', 'json', '-o', pesdc_results ~ '/audit.json']"),
             None, False)),
-        "rehearse.yml": _play("pesdc stage rehearsal of one city, in a lab", depth, _pesdc(
+        "rehearse.yml": _play("Rehearse the stage move of one city in a lab", depth, _pesdc(
             "pesdc stage rehearse", _argv("['pesdc', 'stage', 'rehearse', pesdc_tree]", _BASE,
                                           "['--to', pesdc_stage_to | string, '--lab', "
                                           "pesdc_lab, '--json']"),
             "rehearsal.json", True)),
-        "rollback.yml": _play("pesdc rehearsal rollback: discard the rehearsal lab", depth,
+        "rollback.yml": _play("Roll the rehearsal back: discard its lab", depth,
                               _pesdc("pesdc lab down",
                                      _argv("['pesdc', 'lab', 'down', '--name', pesdc_lab]"), None,
                                      True)),
