@@ -99,3 +99,18 @@ def test_generated_national_tree_blocks_are_free(national):
     up = allocate.uplink_subnet(space, allocate.uplink_pool(ups))
     assert up is not None
     _check_free(topo, *blocks, up)
+
+
+@pytest.mark.slow
+def test_a_new_city_in_the_generated_national_tree(national):
+    """The whole path on ~365 centers: its blocks are free there, the proof (validate and
+    render with the tree) passes, and gear the tree's defaults give no platform to is
+    written as Linux (the generated defaults cover fewer kinds than the example's)."""
+    from pesdc.scaffold import Request, create
+
+    topo = load([national]).topology
+    done = create(Request("xinzhou", "349000", "anhui", "2", national))
+    _check_free(topo, done.block, done.uplink)
+    text = done.path.read_text(encoding="utf-8")
+    assert "platform: linux" in text
+    assert all(d.severity.value == "warning" for d in done.warnings)
