@@ -9,6 +9,7 @@ from typing import Any
 
 from pesdc.backbone import reachable
 from pesdc.crosscenter import SSH_PORT, remote_servers
+from pesdc.i18n import N_
 from pesdc.model.diagnostics import Diagnostic, Severity
 from pesdc.model.downlinks import target
 from pesdc.model.schema import (
@@ -46,10 +47,11 @@ def downlinks(topo: Topology) -> Iterator[Diagnostic]:
                          for u in peer.uplinks)
             if not theirs and up.name not in ends.get(dc.name, set()):
                 yield problem("NET005", at(up, "name"),
-                              f"uplink {up.name} of {dc.name} has no end in {peer.name}: "
-                              f"{peer.name}'s routers do not carry it",
-                              f"add {{name: IFNAME, downlink: {dc.name}/{up.name}}} to the "
-                              f"interfaces of a router of {peer.name}", Severity.warning)
+                              N_("uplink {uplink} of {dc} has no end in {peer}: {peer}'s "
+                                 "routers do not carry it"),
+                              N_("add {{name: IFNAME, downlink: {dc}/{uplink}}} to the "
+                                 "interfaces of a router of {peer}"), Severity.warning,
+                              uplink=up.name, dc=dc.name, peer=peer.name)
 
 
 def _downlink(topo: Topology, dc: DataCenter, itf: Interface, seen: set[str]
