@@ -12,7 +12,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from pesdc.cli.language import _
+from pesdc.cli.language import _, cli_language
 from pesdc.model import LoadResult, validate
 from pesdc.model.diagnostics import Diagnostic, printable
 from pesdc.model.loader import tree_root
@@ -59,15 +59,17 @@ def print_located(console: Console, diagnostics: list[Diagnostic], table: Any) -
     if console.is_terminal:
         console.print(table)
         return
+    lang = cli_language()
     for d in diagnostics:
-        click.echo(d.one_line())
+        click.echo(d.one_line(lang))
 
 
 def print_problems(diagnostics: list[Diagnostic]) -> None:
     """Problems on stderr, each as one ``file:line:column: severity rule: message`` line
     (as compilers print them), its hint after it on an indented line of its own."""
+    lang = cli_language()
     for d in diagnostics:
-        click.echo(d.format(), err=True)
+        click.echo(d.format(lang), err=True)
 
 
 def _opened(paths: tuple[Path, ...]) -> tuple[list[Path], bool]:
@@ -185,7 +187,7 @@ def pick_center(topo: Topology, name: str | None, tier: Tier | None = None) -> D
     try:
         return topo.pick_center(name, tier)
     except CenterError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise click.UsageError(exc.text(cli_language())) from None
 
 
 def center_name(topo: Topology, name: str | None) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from pesdc.cli.common import load_or_exit
+from pesdc.cli.language import _
 from pesdc.lab.errors import LabError
 from pesdc.render.output import OutputError
 
@@ -55,8 +56,8 @@ def ansible(paths: tuple[Path, ...], names: tuple[str, ...], lab: str | None,
     topo = loaded.topology
     unknown = [n for n in names if n not in topo.datacenters]
     if unknown:
-        raise click.UsageError(f"unknown data center(s): {', '.join(unknown)}; "
-                               f"known: {', '.join(sorted(topo.datacenters))}")
+        raise click.UsageError(_("unknown data center(s): {unknown}; known: {known}").format(
+            unknown=", ".join(unknown), known=", ".join(sorted(topo.datacenters))))
     if lab and not names:
         from pesdc.lab.runtime import Lab
         center = Lab(lab).load_state().get("dc") if Lab(lab).exists() else None

@@ -10,7 +10,7 @@ from pesdc.cli.export_cmd import export
 from pesdc.cli.graph_cmd import graph
 from pesdc.cli.journal_cmd import journal, lock
 from pesdc.cli.lab_cmd import lab
-from pesdc.cli.language import LANG_OPTION, TranslatedGroup
+from pesdc.cli.language import LANG_OPTION, VERSION_MESSAGE, TranslatedGroup
 from pesdc.cli.ledger_cmd import ledger
 from pesdc.cli.model_cmds import rules, schema, validate
 from pesdc.cli.net_cmd import net
@@ -25,7 +25,7 @@ from pesdc.cli.verify_cmd import verify
 
 
 @click.group(cls=TranslatedGroup, context_settings=CONTEXT)
-@click.version_option(package_name="pesdc")
+@click.version_option(package_name="pesdc", message=VERSION_MESSAGE)
 @LANG_OPTION
 def main() -> None:
     """pesdc: public employment service data centers as code.

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from pesdc.cli.common import defaults_applied, load_tree, print_report
+from pesdc.cli.language import _
 from pesdc.model.schema import DataCenter
 
 PATHS = click.argument("paths", nargs=-1, required=True,
@@ -35,8 +36,8 @@ def validate(paths: tuple[Path, ...], fmt: str, only: tuple[str, ...],
         focus = result.topology.focus  # empty: every center, invalid ones included
         for center in sorted(c for c in result.defaults_applied if not focus or c in focus):
             files = defaults_applied(result, center)
-            click.echo(f"defaults applied to {center}: {', '.join(files) or 'none'}",
-                       err=True)
+            click.echo(_("defaults applied to {center}: {files}").format(
+                center=center, files=", ".join(files) or _("none")), err=True)
     if fmt == "text" and result.report.ok:
         click.echo("ok")
     sys.exit(0 if result.report.ok else 1)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from pesdc.cli.common import load_or_exit
+from pesdc.cli.common import load_or_exit, print_problems
+from pesdc.cli.language import _
 from pesdc.kinds import kind_of
 from pesdc.model.diagnostics import Report
 from pesdc.render import PARTS, render_tree
@@ -50,17 +51,17 @@ def render(paths: tuple[Path, ...], out: Path, names: tuple[str, ...], show_diff
     topo = loaded.topology
     unknown = [n for n in names if n not in topo.datacenters]
     if unknown:
-        raise click.UsageError(f"unknown data center(s): {', '.join(unknown)}; "
-                               f"known: {', '.join(sorted(topo.datacenters))}")
+        raise click.UsageError(_("unknown data center(s): {unknown}; known: {known}").format(
+            unknown=", ".join(unknown), known=", ".join(sorted(topo.datacenters))))
     gc.disable()  # a large, long-lived object graph: the collector would only rescan it
     names = names or topo.focus  # a file or folder of a tree: its centers
     result = render_tree(topo, list(names) or None, tuple(parts) or PARTS)
     if result.problems:
         report = Report(result.problems)
         loaded.locator.fill(report.diagnostics)
-        for d in report.sorted():
-            click.echo(d.format(), err=True)
-        click.echo(f"{len(report.errors)} render error(s); nothing written", err=True)
+        print_problems(report.sorted())
+        click.echo(_("{n} render error(s); nothing written").format(n=len(report.errors)),
+                   err=True)
         sys.exit(1)
     if running_dir is not None:
         for dc_name in (list(names) or sorted(topo.datacenters)):

@@ -45,6 +45,26 @@ def printable_json(text: str) -> str:
     return _UNPRINTABLE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+def N_(message: str) -> str:
+    """pesdc.i18n's marker (that module imports the model, so it is not imported here)."""
+    return message
+
+
+AT = N_(" (at {path})")  # the YAML path after a problem's message
+HINT = N_("hint: {hint}")  # the label of a problem's hint
+
+
+def localized(lang: str, template: str, args: dict[str, Any] | None = None) -> str:
+    """``template`` in ``lang`` (the pesdc catalog), filled with ``args`` when given: a
+    message written in English with ``N_`` and translated where it is shown. A text the
+    catalog does not know is shown as it is."""
+    if template and lang != "en":
+        from pesdc.i18n import translator  # pesdc.i18n imports the model: not at the top
+
+        template = translator(lang).gettext(template)
+    return template.format(**args) if args is not None else template
+
+
 class Severity(StrEnum):
     error = "error"
     warning = "warning"
@@ -60,6 +80,30 @@ class Diagnostic:
     severity: Severity = Severity.error
     line: int = 0
     column: int = 0
+    # A message marked for translation (Diagnostic.marked): its English templates and the
+    # values they are filled with; None for a message written as it is shown.
+    args: dict[str, Any] | None = None
+    template: str = ""
+    hint_template: str = ""
+
+    @classmethod
+    def marked(cls, rule: str, template: str, file: str, path: YamlPath = (),
+               hint: str = "", severity: Severity = Severity.error,
+               **args: Any) -> Diagnostic:
+        """A problem whose message and hint are catalog templates (marked ``N_`` where
+        written) filled with ``args``: English in ``message``, translated by
+        ``format(lang)``."""
+        return cls(rule, template.format(**args), file, path, hint.format(**args), severity,
+                   args=args, template=template, hint_template=hint)
+
+    def text(self, lang: str = "en") -> tuple[str, str]:
+        """The message and the hint in ``lang``."""
+        if lang == "en":
+            return self.message, self.hint
+        if self.args is None:
+            return localized(lang, self.message), localized(lang, self.hint)
+        return (localized(lang, self.template, self.args),
+                localized(lang, self.hint_template, self.args) if self.hint_template else "")
 
     @property
     def dotted_path(self) -> str:
@@ -80,20 +124,24 @@ class Diagnostic:
             "hint": self.hint,
         }
 
-    def one_line(self) -> str:
+    def one_line(self, lang: str = "en") -> str:
         """``file:line:column: severity rule: message``, as compilers print a problem
-        (editors and CI jump to it), each field escaped (``printable``)."""
+        (editors and CI jump to it), each field escaped (``printable``). In another
+        language only the message is translated: the location, severity and rule stay
+        what editors and CI parse."""
         file = printable(self.file)
         where = f"{file}:{self.line}:{self.column}" if self.line else file
-        return f"{where}: {self.severity.value} {self.rule}: {printable(self.message)}"
+        message = self.text(lang)[0]
+        return f"{where}: {self.severity.value} {self.rule}: {printable(message)}"
 
-    def format(self) -> str:
+    def format(self, lang: str = "en") -> str:
         """Two lines for a terminal or a log, each field escaped (``printable``)."""
-        text = self.one_line()
+        text = self.one_line(lang)
+        hint = self.text(lang)[1]
         if self.dotted_path:
-            text += f" (at {printable(self.dotted_path)})"
-        if self.hint:
-            text += f"\n    hint: {printable(self.hint)}"
+            text += localized(lang, AT, {"path": printable(self.dotted_path)})
+        if hint:
+            text += "\n    " + localized(lang, HINT, {"hint": printable(hint)})
         return text
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from pesdc.model.diagnostics import Diagnostic, Report, YamlPath
+from pesdc.model.diagnostics import N_, Diagnostic, Report, YamlPath
 from pesdc.model.downlinks import derive as derive_downlinks
 from pesdc.model.inherit import DefaultsLayer, _unknown, check_defaults, merge_node
 from pesdc.model.schema import INHERITING_SECTIONS, DataCenter, Strict
@@ -143,8 +143,9 @@ def discover(paths: list[Path], report: Report) -> list[Path]:
             boundary = tree_root(p) or p.resolve()
             files = _walk(p, boundary, report, {p.resolve()})
             if not files:
-                report.add(Diagnostic("YAML003", "folder holds no .yaml topology files",
-                                      _display(p), (), "point at a topology folder or file"))
+                report.add(Diagnostic.marked(
+                    "YAML003", N_("folder holds no .yaml topology files"), _display(p), (),
+                    N_("point at a topology folder or file")))
             found.extend(files)
         elif p.name == TREE_MARKER:
             continue  # a tree's root marker (e.g. from `dir/.*`) is not a topology file
@@ -153,8 +154,8 @@ def discover(paths: list[Path], report: Report) -> list[Path]:
         elif p.is_file():
             found.append(p)
         else:
-            report.add(Diagnostic("YAML003", "no such file or folder", str(p), (),
-                                  "check the path"))
+            report.add(Diagnostic.marked("YAML003", N_("no such file or folder"), str(p), (),
+                                         N_("check the path")))
     seen: set[Path] = set()
     unique = []
     for f in found:

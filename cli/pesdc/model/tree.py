@@ -11,8 +11,9 @@ import ipaddress
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
-from pesdc.model.diagnostics import Diagnostic, Report
+from pesdc.model.diagnostics import N_, Diagnostic, Report, localized
 from pesdc.model.schema import (
     DataCenter,
     Device,
@@ -39,7 +40,15 @@ def parent_tier(tier: Tier) -> Tier | None:
 
 
 class CenterError(ValueError):
-    """The center asked for cannot be chosen (the message lists the centers)."""
+    """The center asked for cannot be chosen (the message lists the centers): ``str()``
+    is English, :meth:`text` the message in another language of the catalog."""
+
+    def __init__(self, template: str, **args: Any):
+        super().__init__(template.format(**args))
+        self.template, self.fields = template, args
+
+    def text(self, lang: str = "en") -> str:
+        return localized(lang, self.template, self.fields)
 
 
 class DCIndex:
@@ -162,21 +171,26 @@ class Topology:
         names = ", ".join(dc.name for dc in in_view) or "(none)"
         if name is not None:
             if name not in self.datacenters:
-                raise CenterError(f"unknown data center: no data center named {name!r}; "
-                                  f"the path holds: {names}")
+                raise CenterError(N_("unknown data center: no data center named {name!r}; "
+                                     "the path holds: {names}"), name=name, names=names)
             if self.focus and name not in self.focus:
-                raise CenterError(f"data center {name!r} is in the tree but not in the path "
-                                  f"given, which holds: {names}; give the tree's root to "
-                                  "work on another center")
+                raise CenterError(N_("data center {name!r} is in the tree but not in the "
+                                     "path given, which holds: {names}; give the tree's "
+                                     "root to work on another center"),
+                                  name=name, names=names)
             return self.datacenters[name]
         if len(self.focus) == 1 and in_view:
             return in_view[0]  # the path names this center: the command checks its tier
-        what = f"{tier.value} center" if tier else "data center"
         own = [dc for dc in in_view if not dc.hosted and (tier is None or dc.tier is tier)]
         if len(own) == 1:
             return own[0]
         if own:
-            raise CenterError(f"the path holds several {what}s of their own; choose one "
-                              f"with --dc NAME: {names}")
-        raise CenterError(f"the path holds no {what} of its own; choose one with --dc "
-                          f"NAME: {names}")
+            raise CenterError(N_("the path holds several {tier} centers of their own; "
+                                 "choose one with --dc NAME: {names}") if tier else
+                              N_("the path holds several data centers of their own; "
+                                 "choose one with --dc NAME: {names}"),
+                              tier=tier.value if tier else "", names=names)
+        raise CenterError(N_("the path holds no {tier} center of its own; choose one with "
+                             "--dc NAME: {names}") if tier else
+                          N_("the path holds no data center of its own; choose one with "
+                             "--dc NAME: {names}"), tier=tier.value if tier else "", names=names)

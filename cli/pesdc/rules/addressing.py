@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from pesdc.i18n import N_
 from pesdc.model.diagnostics import Diagnostic
 from pesdc.model.schema import Strict
 from pesdc.model.tree import Topology
@@ -72,10 +73,12 @@ def overlaps(topo: Topology) -> Iterator[Diagnostic]:
                     open_.net.broadcast_address):
                 same = item.net == open_.net
                 yield problem("ADDR001", item.where,
-                              f"{item.label} {item.net} "
-                              f"{'repeats' if same else 'overlaps'} {open_.label} "
-                              f"{open_.net}", "give each segment, site and link its own "
-                              "subnet from the address plan")
+                              N_("{item} {net} repeats {other} {other_net}") if same else
+                              N_("{item} {net} overlaps {other} {other_net}"),
+                              N_("give each segment, site and link its own subnet from the "
+                                 "address plan"),
+                              item=item.label, net=item.net, other=open_.label,
+                              other_net=open_.net)
                 if int(item.net.broadcast_address) > int(open_.net.broadcast_address):
                     open_ = item
             else:
@@ -100,44 +103,53 @@ def outside(topo: Topology) -> Iterator[Diagnostic]:
                 net = idx.segment_network(srv.segment)
                 if not _inside(srv.address, net):
                     yield problem("ADDR002", at(srv, "address"),
-                                  f"address {srv.address} of {srv.name} is not a host "
-                                  f"address of segment {srv.segment} ({net})",
-                                  f"pick a free host address in {net}")
+                                  N_("address {address} of {server} is not a host address "
+                                     "of segment {segment} ({net})"),
+                                  N_("pick a free host address in {net}"),
+                                  address=srv.address, server=srv.name, segment=srv.segment,
+                                  net=net)
             elif srv.location in idx.machine_rooms:
                 room = idx.machine_rooms[srv.location]
                 if room.subnet and not _inside(srv.address,
                                                ipaddress.ip_network(room.subnet)):
                     yield problem("ADDR002", at(srv, "address"),
-                                  f"address {srv.address} of {srv.name} is not in machine "
-                                  f"room {room.name}'s subnet {room.subnet}",
-                                  f"pick a host address in {room.subnet}")
+                                  N_("address {address} of {server} is not in machine room "
+                                     "{room}'s subnet {subnet}"),
+                                  N_("pick a host address in {subnet}"),
+                                  address=srv.address, server=srv.name, room=room.name,
+                                  subnet=room.subnet)
         for dev in dc.devices:
             for i, itf in enumerate(dev.interfaces):
                 inet = _interface_net(idx, itf)
                 if itf.address and inet is not None and not _inside(itf.address, inet):
                     yield problem("ADDR002", at(dev, "interfaces", i, "address"),
-                                  f"{dev.name} {itf.name} address {itf.address} is not a "
-                                  f"host address of {inet}", f"pick an address in {inet}")
+                                  N_("{device} {interface} address {address} is not a host "
+                                     "address of {net}"), N_("pick an address in {net}"),
+                                  device=dev.name, interface=itf.name, address=itf.address,
+                                  net=inet)
         for site in dc.sites:
             if site.router and site.subnet and not _inside(
                     site.router, ipaddress.ip_network(site.subnet)):
                 yield problem("ADDR002", at(site, "router"),
-                              f"router {site.router} of site {site.name} is not in its "
-                              f"subnet {site.subnet}", f"pick an address in {site.subnet}")
+                              N_("router {router} of site {site} is not in its subnet {net}"),
+                              N_("pick an address in {net}"),
+                              router=site.router, site=site.name, net=site.subnet)
         for lk in dc.links:
             for key in ("a_address", "b_address"):
                 addr = getattr(lk, key)
                 if addr and lk.subnet and not _inside(addr, ipaddress.ip_network(lk.subnet)):
                     yield problem("ADDR002", at(lk, key),
-                                  f"{key} {addr} of link {lk.name} is not in {lk.subnet}",
-                                  f"pick an address in {lk.subnet}")
+                                  N_("{key} {address} of link {link} is not in {net}"),
+                                  N_("pick an address in {net}"),
+                                  key=key, address=addr, link=lk.name, net=lk.subnet)
         for up in dc.uplinks:
             for key in ("local_address", "peer_address"):
                 addr = getattr(up, key)
                 if addr and up.subnet and not _inside(addr, ipaddress.ip_network(up.subnet)):
                     yield problem("ADDR002", at(up, key),
-                                  f"{key} {addr} of uplink {up.name} is not in {up.subnet}",
-                                  f"pick an address in {up.subnet}")
+                                  N_("{key} {address} of uplink {uplink} is not in {net}"),
+                                  N_("pick an address in {net}"),
+                                  key=key, address=addr, uplink=up.name, net=up.subnet)
 
 
 def _interface_net(idx: Any, itf: Any) -> Net | None:
@@ -164,8 +176,9 @@ def duplicates(topo: Topology) -> Iterator[Diagnostic]:
             if addr in seen:
                 first_label, _ = seen[addr]
                 yield problem("ADDR003", at(obj, *field),
-                              f"address {addr} of {label} is already used by {first_label}",
-                              "give each host and interface its own address")
+                              N_("address {address} of {item} is already used by {first}"),
+                              N_("give each host and interface its own address"),
+                              address=addr, item=label, first=first_label)
             else:
                 seen[addr] = (label, obj)
 
@@ -196,6 +209,7 @@ def gateways(topo: Topology) -> Iterator[Diagnostic]:
                 net = ipaddress.ip_network(s.subnet)
                 if s.gateway and not _inside(s.gateway, net):
                     yield problem("ADDR004", at(s, "gateway"),
-                                  f"gateway {s.gateway} of segment {s.name} is not a host "
-                                  f"address of {s.subnet}",
-                                  f"use an address inside {s.subnet}, usually the first")
+                                  N_("gateway {gateway} of segment {segment} is not a host "
+                                     "address of {net}"),
+                                  N_("use an address inside {net}, usually the first"),
+                                  gateway=s.gateway, segment=s.name, net=s.subnet)

@@ -9,6 +9,7 @@ from typing import Any
 
 from pesdc.backbone import reachable
 from pesdc.crosscenter import SSH_PORT, remote_servers
+from pesdc.i18n import N_
 from pesdc.model.diagnostics import Diagnostic, Severity
 from pesdc.model.downlinks import target
 from pesdc.model.schema import (
@@ -46,10 +47,11 @@ def downlinks(topo: Topology) -> Iterator[Diagnostic]:
                          for u in peer.uplinks)
             if not theirs and up.name not in ends.get(dc.name, set()):
                 yield problem("NET005", at(up, "name"),
-                              f"uplink {up.name} of {dc.name} has no end in {peer.name}: "
-                              f"{peer.name}'s routers do not carry it",
-                              f"add {{name: IFNAME, downlink: {dc.name}/{up.name}}} to the "
-                              f"interfaces of a router of {peer.name}", Severity.warning)
+                              N_("uplink {uplink} of {dc} has no end in {peer}: {peer}'s "
+                                 "routers do not carry it"),
+                              N_("add {{name: IFNAME, downlink: {dc}/{uplink}}} to the "
+                                 "interfaces of a router of {peer}"), Severity.warning,
+                              uplink=up.name, dc=dc.name, peer=peer.name)
 
 
 def _downlink(topo: Topology, dc: DataCenter, itf: Interface, seen: set[str]
@@ -59,35 +61,45 @@ def _downlink(topo: Topology, dc: DataCenter, itf: Interface, seen: set[str]
     center, _, name = ref.partition("/")
     lower = topo.datacenters.get(center)
     if lower is None or lower is dc:
-        what = "is this center" if lower is dc else "is not in this tree"
-        yield problem("NET005", where, f"downlink {ref}: center {center!r} {what}",
-                      "write the lower center's name, then its uplink: CITY/UPLINK")
+        yield problem("NET005", where,
+                      N_("downlink {ref}: center {center!r} is this center") if lower is dc
+                      else N_("downlink {ref}: center {center!r} is not in this tree"),
+                      N_("write the lower center's name, then its uplink: CITY/UPLINK"),
+                      ref=ref, center=center)
         return
     found = target(topo, ref)
     if found is None:
         names = ", ".join(u.name for u in lower.uplinks) or "none"
-        yield problem("NET005", where, f"downlink {ref}: {center} has no uplink {name!r} "
-                      f"(its uplinks: {names})", "name one of its uplinks")
+        yield problem("NET005", where, N_("downlink {ref}: {center} has no uplink {name!r} (its "
+                                          "uplinks: {names})"),
+                      N_("name one of its uplinks"),
+                      ref=ref, center=center, name=name, names=names)
         return
     up = found[1]
     if up.peer != dc.name:
-        yield problem("NET005", where, f"downlink {ref}: that uplink goes to {up.peer}, "
-                      f"not to {dc.name}", f"set its peer: {dc.name}, or name another uplink")
+        yield problem("NET005", where, N_("downlink {ref}: that uplink goes to {up_peer}, not to "
+                                          "{dc}"),
+                      N_("set its peer: {dc}, or name another uplink"),
+                      ref=ref, up_peer=up.peer, dc=dc.name)
         return
     if ref in seen:
-        yield problem("NET005", where, f"downlink {ref} is held by two interfaces of "
-                      f"{dc.name}", "one interface holds an uplink's upper end")
+        yield problem("NET005", where, N_("downlink {ref} is held by two interfaces of {dc}"),
+                      N_("one interface holds an uplink's upper end"),
+                      ref=ref, dc=dc.name)
         return
     seen.add(ref)
     if not (up.subnet and up.local_address and up.peer_address):
-        yield problem("NET005", where, f"downlink {ref}: the uplink has no subnet and "
-                      "addresses to take", f"give {center}'s uplink {name} subnet:, "
-                      "local_address: and peer_address:")
+        yield problem("NET005", where, N_("downlink {ref}: the uplink has no subnet and "
+                                          "addresses to take"),
+                      N_("give {center}'s uplink {name} subnet:, local_address: and peer_address:"),
+                      ref=ref, center=center, name=name)
     elif itf.address not in (None, up.peer_address):
         yield problem("NET005", at(itf, "address"),
-                      f"address {itf.address} is not {up.peer_address}, the peer_address "
-                      f"of {ref}", f"drop the address (it is taken from the uplink) or "
-                      f"write {up.peer_address}")
+                      N_("address {itf_address} is not {up_peer_address}, the peer_address of "
+                         "{ref}"),
+                      N_("drop the address (it is taken from the uplink) or write "
+                         "{up_peer_address}"),
+                      itf_address=itf.address, up_peer_address=up.peer_address, ref=ref)
 
 
 def _pn_zones(dc: DataCenter) -> set[str]:
@@ -106,11 +118,11 @@ def remote_endpoints(topo: Topology) -> Iterator[Diagnostic]:
                     key = f"{side}_remote"
                     if refs and zone not in pn:
                         yield problem("XC001", at(iso, "flows", i, key),
-                                      f"{key} names servers of other centers, but {side} "
-                                      f"{zone} is not {dc.name}'s private-network zone",
-                                      "other centers are reached through the "
-                                      "private-network zone: make it the flow's "
-                                      f"{side}, or drop {key}")
+                                      N_("{key} names servers of other centers, but {side} "
+                                         "{zone} is not {dc}'s private-network zone"),
+                                      N_("other centers are reached through the private-network "
+                                         "zone: make it the flow's {side}, or drop {key}"),
+                                      key=key, side=side, zone=zone, dc=dc.name)
                         continue
                     for j, ref in enumerate(refs):
                         yield from _remote(topo, dc, ref, at(iso, "flows", i, key, j))
@@ -120,18 +132,22 @@ def _remote(topo: Topology, dc: DataCenter, ref: str, where: tuple[str, tuple[An
             ) -> Iterator[Diagnostic]:
     center = ref.partition("/")[0]
     if center == dc.name:
-        yield problem("XC001", where, f"{ref} is in this center",
-                      "name it in src_systems/dst_systems of a flow inside the center")
+        yield problem("XC001", where, N_("{ref} is in this center"),
+                      N_("name it in src_systems/dst_systems of a flow inside the center"),
+                      ref=ref)
         return
     if remote_servers(topo, ref) is None:
         where_to = "a center of the tree" if center not in topo.datacenters else \
             f"a server or a system of {center}"
-        yield problem("XC001", where, f"{ref} does not exist", f"name {where_to}")
+        yield problem("XC001", where, N_("{ref} does not exist"),
+                      N_("name {where_to}"),
+                      ref=ref, where_to=where_to)
         return
     if reachable(topo, dc.name, center) is None:
-        yield problem("XC001", where, f"{dc.name} and {center} are not joined over the "
-                      "business private network (no uplink path with both ends held)",
-                      "add the uplinks between them, and their upper ends (downlink:)")
+        yield problem("XC001", where, N_("{dc} and {center} are not joined over the business "
+                                         "private network (no uplink path with both ends held)"),
+                      N_("add the uplinks between them, and their upper ends (downlink:)"),
+                      dc=dc.name, center=center)
 
 
 def _far_end(rule_id: str, topo: Topology, dc: DataCenter, db: Database, field: str,
@@ -143,16 +159,21 @@ def _far_end(rule_id: str, topo: Topology, dc: DataCenter, db: Database, field: 
     noun = "copy" if field == "offsite_backup" else "standby"
     far = topo.datacenters.get(want.center)
     if far is None or far is dc:
-        what = f"is this center: an off-site {noun} is in another" if far is dc else \
-            "is not in this tree"
+        itself = (N_("{field} center {want_center!r} is this center: an off-site copy is in "
+                     "another") if noun == "copy" else
+                  N_("{field} center {want_center!r} is this center: an off-site standby is "
+                     "in another"))
         return problem(rule_id, at(db, field, "center"),
-                       f"{field} center {want.center!r} {what}",
-                       "name another center of the tree")
+                       itself if far is dc else
+                       N_("{field} center {want_center!r} is not in this tree"),
+                       N_("name another center of the tree"),
+                       field=field, want_center=want.center)
     server = topo.index(far).servers.get(want.server)
     if server is None or role not in server.roles:
         return problem(rule_id, at(db, field, "server"),
-                       f"{want.center} has no {role.value} server {want.server!r}",
-                       f"name a server of {want.center} with the {role.value} role")
+                       N_("{want_center} has no {role} server {want_server!r}"),
+                       N_("name a server of {want_center} with the {role} role"),
+                       want_center=want.center, role=role.value, want_server=want.server)
     return far, server
 
 
@@ -176,9 +197,10 @@ def offsite(topo: Topology) -> Iterator[Diagnostic]:
             if any(any(topo.invalid_items.get(c, {}).values()) for c in (dc.name, far.name)):
                 continue  # a center with schema errors has no policy to judge by yet
             if reachable(topo, far.name, dc.name) is None:
-                yield problem("XC002", where, f"{far.name} and {dc.name} are not joined "
-                              "over the business private network",
-                              "add the uplinks between them, and their upper ends")
+                yield problem("XC002", where, N_("{far} and {dc} are not joined over the "
+                                                 "business private network"),
+                              N_("add the uplinks between them, and their upper ends"),
+                              far=far.name, dc=dc.name)
                 continue
             yield from _admitted("XC002", topo, far, backup, dc, primary, SSH_PORT, where,
                                  "pull from")
@@ -201,12 +223,31 @@ def _admitted(rule_id: str, topo: Topology, far: DataCenter, client: Server, dc:
             continue
         zone = src_z or dst_z
         yield problem(
-            rule_id, where,
-            f"{pol_dc.name}'s isolation does not let {client.name}.{far.name} "
-            f"({client.address}) {verb} {server.name}.{dc.name} ({server.address}) over "
-            f"tcp/{port} {side} zone {zone}",
-            f"add a tcp/{port} flow between {zone} and {pn or 'a private-network zone'} "
-            f"in {pol_dc.name} naming {far.name}/{client.name} and {dc.name}/{server.name}")
+            rule_id, where, _NOT_ADMITTED[verb, side],
+            N_("add a tcp/{port} flow between {zone} and {pn} in {center} naming "
+               "{far}/{client} and {dc}/{server}") if pn else
+            N_("add a tcp/{port} flow between {zone} and a private-network zone in {center} "
+               "naming {far}/{client} and {dc}/{server}"),
+            center=pol_dc.name, client=client.name, far=far.name, client_address=client.address,
+            server=server.name, dc=dc.name, server_address=server.address, port=port,
+            zone=zone, pn=pn or "")
+
+
+# What _admitted says, per verb and side (whole sentences, for the catalog).
+_NOT_ADMITTED = {
+    ("pull from", "out of"): N_(
+        "{center}'s isolation does not let {client}.{far} ({client_address}) pull from "
+        "{server}.{dc} ({server_address}) over tcp/{port} out of zone {zone}"),
+    ("pull from", "into"): N_(
+        "{center}'s isolation does not let {client}.{far} ({client_address}) pull from "
+        "{server}.{dc} ({server_address}) over tcp/{port} into zone {zone}"),
+    ("stream from", "out of"): N_(
+        "{center}'s isolation does not let {client}.{far} ({client_address}) stream from "
+        "{server}.{dc} ({server_address}) over tcp/{port} out of zone {zone}"),
+    ("stream from", "into"): N_(
+        "{center}'s isolation does not let {client}.{far} ({client_address}) stream from "
+        "{server}.{dc} ({server_address}) over tcp/{port} into zone {zone}"),
+}
 
 
 @rule("XC003", "offsite-standby", "a database's off-site standby is a database server of "
@@ -232,33 +273,39 @@ def _standby(topo: Topology, dc: DataCenter, db: Database, named: dict[str, Data
         return
     far, standby = found
     if db.engine is not DbEngine.postgresql:
-        yield problem("XC003", at(db, "engine"), f"an off-site standby streams PostgreSQL "
-                      f"(physical replication); {db.name} is {db.engine.value}",
-                      "use the engine's own replication and drop offsite_standby")
+        yield problem("XC003", at(db, "engine"), N_("an off-site standby streams PostgreSQL "
+                                                    "(physical replication); {db} is {db_engine}"),
+                      N_("use the engine's own replication and drop offsite_standby"),
+                      db=db.name, db_engine=db.engine.value)
         return
     own = [d.name for d in far.databases if standby.name in (d.primary, d.standby)]
     if own:
         yield problem("XC003", at(db, "offsite_standby", "server"),
-                      f"{want.center}/{want.server} serves {want.center}'s own "
-                      f"{', '.join(own)}: a standby is a copy of the whole primary cluster",
-                      f"give the off-site standby a database server of its own in "
-                      f"{want.center}")
+                      N_("{center}/{server} serves {center}'s own {databases}: a standby is a "
+                         "copy of the whole primary cluster"),
+                      N_("give the off-site standby a database server of its own in {center}"),
+                      center=want.center, server=want.server, databases=", ".join(own))
         return
     first = named.setdefault(db.primary, db)
     other = first.offsite_standby
     if other is not None and other != want:
-        yield problem("XC003", where, f"{db.primary} holds {first.name} and {db.name}, whose "
-                      f"off-site standbys differ ({other.center}/{other.server} and "
-                      f"{want.center}/{want.server}): a standby copies the whole cluster",
-                      "name the same off-site standby for every database on the primary")
+        yield problem("XC003", where, N_("{db_primary} holds {first} and {db}, whose off-site "
+                                         "standbys differ ({other_center}/{other_server} and "
+                                         "{want_center}/{want_server}): a standby copies the "
+                                         "whole cluster"),
+                      N_("name the same off-site standby for every database on the primary"),
+                      db_primary=db.primary, first=first.name, db=db.name,
+                      other_center=other.center, other_server=other.server,
+                      want_center=want.center, want_server=want.server)
         return
     mine = (dc.name, db.primary)
     held = streams.setdefault((far.name, standby.name), mine)
     if held != mine:
-        yield problem("XC003", where, f"{want.center}/{want.server} already streams "
-                      f"{held[1]}.{held[0]}: a standby follows one primary",
-                      f"give {dc.name}/{db.primary} another database server of "
-                      f"{want.center}")
+        yield problem("XC003", where, N_("{want_center}/{want_server} already streams "
+                                         "{held_1}.{held_0}: a standby follows one primary"),
+                      N_("give {dc}/{db_primary} another database server of {want_center}"),
+                      want_center=want.center, want_server=want.server, held_1=held[1],
+                      held_0=held[0], dc=dc.name, db_primary=db.primary)
         return
     primary = topo.index(dc).servers.get(db.primary)
     if primary is None or first is not db:
@@ -266,9 +313,10 @@ def _standby(topo: Topology, dc: DataCenter, db: Database, named: dict[str, Data
     if any(any(topo.invalid_items.get(c, {}).values()) for c in (dc.name, far.name)):
         return  # a center with schema errors has no policy to judge by yet
     if reachable(topo, far.name, dc.name) is None:
-        yield problem("XC003", where, f"{far.name} and {dc.name} are not joined over the "
-                      "business private network",
-                      "add the uplinks between them, and their upper ends")
+        yield problem("XC003", where, N_("{far} and {dc} are not joined over the business "
+                                         "private network"),
+                      N_("add the uplinks between them, and their upper ends"),
+                      far=far.name, dc=dc.name)
         return
     yield from _admitted("XC003", topo, far, standby, dc, primary, db.port, where,
                          "stream from")

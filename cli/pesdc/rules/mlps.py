@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pesdc import norms
+from pesdc.i18n import N_
 from pesdc.model.diagnostics import Diagnostic, Severity
 from pesdc.model.schema import DeviceKind, ServerRole
 from pesdc.model.tree import Topology
@@ -28,16 +29,16 @@ def management_zone(topo: Topology) -> Iterator[Diagnostic]:
         mgmt = norms.management_zones(dc)
         if not mgmt:
             yield problem("MLPS001", at(dc, "zones"),
-                          f"{dc.name} has no security management zone (安全管理中心)",
-                          "add a zone with kind: security_management for the bastion, log "
-                          "server and time source (GB/T 22239 8.1.5)")
+                          N_("{dc} has no security management zone (安全管理中心)"),
+                          N_("add a zone with kind: security_management for the bastion, "
+                             "log server and time source (GB/T 22239 8.1.5)"), dc=dc.name)
             continue
         for role in (ServerRole.logserver, ServerRole.timesource):
             if not norms.managers(dc, role):
                 yield problem("MLPS001", at(mgmt[0], "name"),
-                              f"no {role.value} server in the security management zone",
-                              f"add a server with role {role.value} in zone {mgmt[0].name}",
-                              Severity.warning)
+                              N_("no {role} server in the security management zone"),
+                              N_("add a server with role {role} in zone {zone}"),
+                              Severity.warning, role=role.value, zone=mgmt[0].name)
 
 
 @rule("MLPS002", "redundancy",
@@ -48,35 +49,40 @@ def redundancy(topo: Topology) -> Iterator[Diagnostic]:
         for dev in dc.devices:
             if not norms.needs_partner(dev):
                 continue
-            what = "core switch" if dev.kind is DeviceKind.core_switch else "border firewall"
+            core = dev.kind is DeviceKind.core_switch
             pairing = norms.pairing(dev, idx.devices)
             if pairing is Pairing.none:
                 yield problem("MLPS002", at(dev, "name"),
-                              f"{what} {dev.name} has no redundancy partner",
-                              "add a second device and set redundancy: on both (8.1.2.1)")
+                              N_("core switch {device} has no redundancy partner") if core
+                              else N_("border firewall {device} has no redundancy partner"),
+                              N_("add a second device and set redundancy: on both (8.1.2.1)"),
+                              device=dev.name)
             elif pairing is Pairing.not_another:
                 yield problem("MLPS002", at(dev, "redundancy"),
-                              f"{dev.name}'s partner {dev.redundancy} is not another "
-                              f"{dev.kind.value}", "pair devices of the same kind")
+                              N_("{device}'s partner {partner} is not another {kind}"),
+                              N_("pair devices of the same kind"),
+                              device=dev.name, partner=dev.redundancy, kind=dev.kind.value)
             elif pairing is Pairing.one_sided:
                 yield problem("MLPS002", at(dev, "redundancy"),
-                              f"{dev.name} names {dev.redundancy} as partner, but "
-                              f"{dev.redundancy} does not name {dev.name}",
-                              f"set redundancy: {dev.name} on {dev.redundancy}")
+                              N_("{device} names {partner} as partner, but {partner} does "
+                                 "not name {device}"),
+                              N_("set redundancy: {device} on {partner}"),
+                              device=dev.name, partner=dev.redundancy)
             # Pairing.unknown: a dangling name, REF001's to report
         for db in dc.databases:
             if db.standby is None:
                 yield problem("MLPS002", at(db, "name"),
-                              f"database {db.name} has no standby",
-                              "add standby: SERVER (primary/standby, 8.1.4.9)")
+                              N_("database {db} has no standby"),
+                              N_("add standby: SERVER (primary/standby, 8.1.4.9)"), db=db.name)
             elif not norms.has_standby(db):
                 yield problem("MLPS002", at(db, "standby"),
-                              f"database {db.name}'s standby is its primary",
-                              "put the standby on another server")
+                              N_("database {db}'s standby is its primary"),
+                              N_("put the standby on another server"), db=db.name)
             if db.backup_target is None:
                 yield problem("MLPS002", at(db, "name"),
-                              f"database {db.name} has no backup target",
-                              "add backup_target: BACKUP-SERVER (8.1.4.9)", Severity.warning)
+                              N_("database {db} has no backup target"),
+                              N_("add backup_target: BACKUP-SERVER (8.1.4.9)"), Severity.warning,
+                              db=db.name)
 
 
 @rule("MLPS003", "important-zone-at-boundary",
@@ -89,12 +95,14 @@ def boundary(topo: Topology) -> Iterator[Diagnostic]:
             iso, inner, inside = exp.isolation, exp.kind, exp.inside
             if exp.how is Opening.flow:
                 yield problem("MLPS003", at(iso, "flows", exp.flow),
-                              f"flow from the internet area into {inner.value} zone "
-                              f"{inside}", "serve the public from the exchange zone; only "
-                              "connections from the important zone outward are allowed "
-                              "(8.1.2.1 b)")
+                              N_("flow from the internet area into {kind} zone {zone}"),
+                              N_("serve the public from the exchange zone; only connections "
+                                 "from the important zone outward are allowed (8.1.2.1 b)"),
+                              kind=inner.value, zone=inside)
             else:
                 yield problem("MLPS003", at(iso, "type"),
-                              f"{inner.value} zone {inside} is open to the internet area "
-                              f"({iso.type.value})", "important zones sit behind the "
-                              "exchange zone: make this pair physical (8.1.2.1 b)")
+                              N_("{kind} zone {zone} is open to the internet area "
+                                 "({isolation})"),
+                              N_("important zones sit behind the exchange zone: make this "
+                                 "pair physical (8.1.2.1 b)"),
+                              kind=inner.value, zone=inside, isolation=iso.type.value)

@@ -6,6 +6,7 @@ import difflib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from pesdc.i18n import N_
 from pesdc.model.diagnostics import Diagnostic
 from pesdc.model.schema import DataCenter, Strict
 from pesdc.model.tree import CENTER, Topology
@@ -27,10 +28,12 @@ class _Refs:
         if name in known or self.topo.is_invalid(self.dc.name, section, name):
             return True
         close = difflib.get_close_matches(name, sorted(known), n=1)
-        hint = f"did you mean {close[0]!r}?" if close else \
-            f"define {what} {name!r} under {section}:"
+        hint = N_("did you mean {close!r}?") if close else N_("define {what} {name!r} under "
+                                                              "{section}:")
         self.out.append(problem("REF001", at(obj, *field),
-                                f"{what} {name!r} does not exist in {self.dc.name}", hint))
+                                N_("{what} {name!r} does not exist in {dc}"), hint,
+                                what=what, name=name, dc=self.dc.name, section=section,
+                                close=close[0] if close else ""))
         return False
 
 
@@ -45,9 +48,10 @@ def dangling(topo: Topology) -> Iterator[Diagnostic]:
             if name is not None and name not in all_dcs:
                 close = difflib.get_close_matches(name, sorted(all_dcs), n=1)
                 yield problem("REF001", at(dc, key),
-                              f"data center {name!r} ({key}) is not in this tree",
-                              f"did you mean {close[0]!r}?" if close else
-                              "load the folder that holds the whole tree")
+                              N_("data center {name!r} ({key}) is not in this tree"),
+                              N_("did you mean {close!r}?") if close else
+                              N_("load the folder that holds the whole tree"),
+                              name=name, key=key, close=close[0] if close else "")
         rooms = list(idx.machine_rooms)
         for iso in dc.isolation:
             for i, z in enumerate(iso.between):
@@ -82,13 +86,14 @@ def dangling(topo: Topology) -> Iterator[Diagnostic]:
                 zone = idx.segment_zone.get(srv.segment)
                 if zone_ok and zone is not None and zone.name != srv.zone:
                     yield problem("REF001", at(srv, "segment"),
-                                  f"segment {srv.segment} is in zone {zone.name}, not "
-                                  f"{srv.zone}", f"set zone: {zone.name} or pick a segment "
-                                  f"of {srv.zone}")
+                                  N_("segment {segment} is in zone {zone}, not {server_zone}"),
+                                  N_("set zone: {zone} or pick a segment of {server_zone}"),
+                                  segment=srv.segment, zone=zone.name, server_zone=srv.zone)
             if srv.segment is None and srv.location == DATACENTER:
                 yield problem("REF001", at(srv),
-                              f"server {srv.name} is in the data center but names no "
-                              "segment", f"add segment: (one of zone {srv.zone}'s segments)")
+                              N_("server {server} is in the data center but names no segment"),
+                              N_("add segment: (one of zone {zone}'s segments)"),
+                              server=srv.name, zone=srv.zone)
         for db in dc.databases:
             for key in ("primary", "standby", "backup_target"):
                 r.check(getattr(db, key), idx.servers, "servers", "server", db, key)
@@ -107,7 +112,7 @@ def dangling(topo: Topology) -> Iterator[Diagnostic]:
         for up in dc.uplinks:
             if up.peer not in all_dcs:
                 yield problem("REF001", at(up, "peer"),
-                              f"data center {up.peer!r} (uplink peer) is not in this tree",
-                              "load the folder that holds the whole tree")
+                              N_("data center {name!r} (uplink peer) is not in this tree"),
+                              N_("load the folder that holds the whole tree"), name=up.peer)
             r.check(up.device, idx.devices, "devices", "device", up, "device")
         yield from r.out

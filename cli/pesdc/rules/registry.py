@@ -58,8 +58,13 @@ def at(obj: Strict, *sub: Any) -> tuple[str, tuple[Any, ...]]:
 
 
 def problem(rule_id: str, where: tuple[str, tuple[Any, ...]], message: str, hint: str = "",
-            severity: Severity = Severity.error) -> Diagnostic:
+            severity: Severity = Severity.error, **args: Any) -> Diagnostic:
+    """A rule's problem at ``where``. With ``args``, ``message`` and ``hint`` are catalog
+    templates (marked ``N_``) filled with them, shown in the command line's language;
+    without, a text as written (translated when the catalog has it as it is)."""
     file, path = where
+    if args:
+        return Diagnostic.marked(rule_id, message, file, path, hint, severity, **args)
     return Diagnostic(rule_id, message, file, path, hint, severity)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pesdc.i18n import N_
 from pesdc.model.diagnostics import Diagnostic
 from pesdc.model.schema import (
     DataCenter,
@@ -38,8 +39,9 @@ def pes_mis_placement(topo: Topology) -> Iterator[Diagnostic]:
                 continue
             if dc.tier is Tier.ministry:
                 yield problem("PES001", at(system, "kind"),
-                              "PES MIS is deployed in a city or province center, not the "
-                              "ministry's", "move the system to the city center's file")
+                              N_("PES MIS is deployed in a city or province center, not the "
+                                 "ministry's"),
+                              N_("move the system to the city center's file"))
                 continue
             for i, name in enumerate(system.servers):
                 srv = idx.servers.get(name)
@@ -48,9 +50,10 @@ def pes_mis_placement(topo: Topology) -> Iterator[Diagnostic]:
                     continue  # REF001, or an agency room (the stage rules judge that)
                 if zone.kind is not ZoneKind.production:
                     yield problem("PES001", at(system, "servers", i),
-                                  f"PES MIS server {name} is in {zone.kind.value} zone "
-                                  f"{zone.name}", "place PES MIS servers in a production "
-                                  "zone segment (部署在生产区)")
+                                  N_("PES MIS server {name} is in {zone_kind} zone {zone}"),
+                                  N_("place PES MIS servers in a production zone segment "
+                                     "(部署在生产区)"),
+                                  name=name, zone_kind=zone.kind.value, zone=zone.name)
 
 
 @rule("PES002", "decision-support-placement", "decision support runs in a decision zone")
@@ -64,8 +67,10 @@ def decision_placement(topo: Topology) -> Iterator[Diagnostic]:
                 zone = idx.zones.get(srv.zone) if srv else None
                 if zone is not None and zone.kind is not ZoneKind.decision:
                     yield problem("PES002", at(system, "servers", i),
-                                  f"decision support server {name} is in {zone.kind.value} "
-                                  f"zone {zone.name}", "place it in a decision zone (决策区)")
+                                  N_("decision support server {name} is in {zone_kind} zone "
+                                     "{zone}"),
+                                  N_("place it in a decision zone (决策区)"),
+                                  name=name, zone_kind=zone.kind.value, zone=zone.name)
 
 
 @rule("PES003", "internet-through-exchange",
@@ -80,9 +85,11 @@ def internet_through_exchange(topo: Topology) -> Iterator[Diagnostic]:
             if pair == {ZoneKind.exchange, ZoneKind.production} and has_internet and \
                     iso.type not in (IsolationType.gatekeeper, IsolationType.physical):
                 yield problem("PES003", at(iso, "type"),
-                              f"exchange <-> production is '{iso.type.value}' in a center "
-                              "that serves the internet", "make it type: gatekeeper with a "
-                              "one-way direction (网闸), or physical")
+                              N_("exchange <-> production is '{iso_type}' in a center that "
+                                 "serves the internet"),
+                              N_("make it type: gatekeeper with a one-way direction (网闸), or "
+                                 "physical"),
+                              iso_type=iso.type.value)
         for system in dc.systems:
             if not system.public:
                 continue
@@ -91,10 +98,12 @@ def internet_through_exchange(topo: Topology) -> Iterator[Diagnostic]:
                 zone = idx.zones.get(srv.zone) if srv else None
                 if zone is not None and zone.kind not in (ZoneKind.internet, ZoneKind.exchange):
                     yield problem("PES003", at(system, "servers", i),
-                                  f"public system {system.name} runs on {name} in "
-                                  f"{zone.kind.value} zone {zone.name}",
-                                  "serve the public from the internet area or the exchange "
-                                  "zone; production is reached only through the exchange")
+                                  N_("public system {system} runs on {name} in {zone_kind} zone "
+                                     "{zone}"),
+                                  N_("serve the public from the internet area or the exchange "
+                                     "zone; production is reached only through the exchange"),
+                                  system=system.name, name=name, zone_kind=zone.kind.value,
+                                  zone=zone.name)
 
 
 @rule("PES004", "exchange-decision-centralized",
@@ -107,10 +116,10 @@ def exchange_decision_centralized(topo: Topology) -> Iterator[Diagnostic]:
                 continue
             if zone.kind in (ZoneKind.exchange, ZoneKind.decision):
                 yield problem("PES004", at(srv, "location"),
-                              f"{zone.kind.value}-zone server {srv.name} is in machine room "
-                              f"{srv.location}", "exchange and decision systems are "
-                              "centralized in the data center from stage 1: location: "
-                              "datacenter")
+                              N_("{zone_kind}-zone server {srv} is in machine room {srv_location}"),
+                              N_("exchange and decision systems are centralized in the data "
+                                 "center from stage 1: location: datacenter"),
+                              zone_kind=zone.kind.value, srv=srv.name, srv_location=srv.location)
 
 
 def _systems_on(idx: DCIndex, server: str) -> list[str]:
@@ -127,9 +136,10 @@ def stage_two(topo: Topology) -> Iterator[Diagnostic]:
         if not any(s.kind is SystemKind.pes_mis for s in dc.systems) and \
                 not topo.invalid_items[dc.name].get("systems"):
             yield problem("PES005", at(dc, "stage"),
-                          f"stage {dc.stage} needs the city-wide unified PES MIS, and "
-                          f"{dc.name} has none", "add a system with kind: pes_mis, or "
-                          "declare stage: 1")
+                          N_("stage {dc_stage} needs the city-wide unified PES MIS, and {dc} has "
+                             "none"),
+                          N_("add a system with kind: pes_mis, or declare stage: 1"),
+                          dc_stage=dc.stage, dc=dc.name)
         for srv in dc.servers:
             if srv.location == DATACENTER:
                 continue
@@ -142,12 +152,17 @@ def stage_two(topo: Topology) -> Iterator[Diagnostic]:
             others = list(dict.fromkeys(s.name for s in systems
                                         if s.owner is not Owner.talent_center))
             if others or not systems:
-                what = f"runs {', '.join(others)}" if others else "runs no declared system"
                 yield problem("PES005", at(srv, "location"),
-                              f"stage {dc.stage}: server {srv.name} in machine room "
-                              f"{srv.location} {what}; only talent-center systems may stay "
-                              "in an agency room", "move it to the production zone "
-                              "(location: datacenter) or declare stage: 1")
+                              N_("stage {dc_stage}: server {srv} in machine room {srv_location} "
+                                 "runs {systems}; only talent-center systems may stay in an "
+                                 "agency room") if others else
+                              N_("stage {dc_stage}: server {srv} in machine room {srv_location} "
+                                 "runs no declared system; only talent-center systems may stay "
+                                 "in an agency room"),
+                              N_("move it to the production zone (location: datacenter) or "
+                                 "declare stage: 1"),
+                              dc_stage=dc.stage, srv=srv.name, srv_location=srv.location,
+                              systems=", ".join(others))
 
 
 @rule("PES006", "stage-3-centralized", "stage 3 keeps everything in the center")
@@ -159,9 +174,11 @@ def stage_three(topo: Topology) -> Iterator[Diagnostic]:
             for obj in getattr(dc, section):
                 if obj.location != DATACENTER:
                     yield problem("PES006", at(obj, "location"),
-                                  f"stage 3: {section[:-1]} {obj.name} is still in machine "
-                                  f"room {obj.location}", "move it to the data center "
-                                  "(location: datacenter) or declare stage: 2")
+                                  N_("stage 3: server {name} is still in machine room {room}")
+                                  if section == "servers" else
+                                  N_("stage 3: device {name} is still in machine room {room}"),
+                                  N_("move it to the data center (location: datacenter) or "
+                                     "declare stage: 2"), name=obj.name, room=obj.location)
 
 
 @rule("PES007", "room-high-speed-link",
@@ -174,17 +191,20 @@ def room_links(topo: Topology) -> Iterator[Diagnostic]:
                 continue  # the room's link failed the schema (SCH002/SCH003 says so)
             if not direct:
                 yield problem("PES007", at(room, "name"),
-                              f"machine room {room.name} has no direct link to the center",
-                              f"add a link a: center, b: {room.name}, bandwidth_mbps >= "
-                              f"{dc.high_speed_mbps:g}")
+                              N_("machine room {room} has no direct link to the center"),
+                              N_("add a link a: center, b: {room}, bandwidth_mbps >= "
+                                 "{dc_high_speed_mbps:g}"),
+                              room=room.name, dc_high_speed_mbps=dc.high_speed_mbps)
                 continue
             best = max(direct, key=lambda lk: lk.bandwidth_mbps)
             if best.bandwidth_mbps < dc.high_speed_mbps:
                 yield problem("PES007", at(best, "bandwidth_mbps"),
-                              f"link {best.name} to machine room {room.name} is "
-                              f"{best.bandwidth_mbps:g} Mbit/s, below the high-speed "
-                              f"threshold {dc.high_speed_mbps:g}",
-                              "raise the bandwidth or set high_speed_mbps: for this center")
+                              N_("link {best} to machine room {room} is {best_bandwidth_mbps:g} "
+                                 "Mbit/s, below the high-speed threshold {dc_high_speed_mbps:g}"),
+                              N_("raise the bandwidth or set high_speed_mbps: for this center"),
+                              best=best.name, room=room.name,
+                              best_bandwidth_mbps=best.bandwidth_mbps,
+                              dc_high_speed_mbps=dc.high_speed_mbps)
 
 
 @rule("PES008", "hosted-city", "a city without a center names its province's center")
@@ -193,33 +213,37 @@ def hosted_city(topo: Topology) -> Iterator[Diagnostic]:
         if dc.tier is not Tier.city:
             if dc.hosted_by is not None:
                 yield problem("PES008", at(dc, "hosted_by"),
-                              "only a city is hosted by another center", "remove hosted_by:")
+                              N_("only a city is hosted by another center"),
+                              N_("remove hosted_by:"))
             continue
         if dc.hosted_by is None:
             if not dc.zones:
                 yield problem("PES008", at(dc, "name"),
-                              f"city {dc.name} has no zones and names no hosting center",
-                              "describe its zones, or set hosted_by: PROVINCE-CENTER")
+                              N_("city {dc} has no zones and names no hosting center"),
+                              N_("describe its zones, or set hosted_by: PROVINCE-CENTER"),
+                              dc=dc.name)
             elif dc.stage is None:
                 yield problem("PES008", at(dc, "name"),
-                              f"city center {dc.name} does not say its stage",
-                              "add stage: 1, 2 or 3")
+                              N_("city center {dc} does not say its stage"),
+                              N_("add stage: 1, 2 or 3"),
+                              dc=dc.name)
             continue
         host = topo.datacenters.get(dc.hosted_by)
         if host is not None and (host.tier is not Tier.province or dc.hosted_by != dc.parent):
             yield problem("PES008", at(dc, "hosted_by"),
-                          f"{dc.hosted_by} is not this city's province center",
-                          f"a city is hosted by its own province: hosted_by: {dc.parent}")
+                          N_("{dc_hosted_by} is not this city's province center"),
+                          N_("a city is hosted by its own province: hosted_by: {dc_parent}"),
+                          dc_hosted_by=dc.hosted_by, dc_parent=dc.parent)
         for section in ("zones", "servers", "devices", "systems", "databases"):
             if getattr(dc, section):
                 yield problem("PES008", at(dc, section),
-                              f"city {dc.name} is hosted by {dc.hosted_by} but declares "
-                              f"{section}", f"its {section} live in {dc.hosted_by}'s file; "
-                              "move them there")
+                              N_("city {dc} is hosted by {dc_hosted_by} but declares {section}"),
+                              N_("its {section} live in {dc_hosted_by}'s file; move them there"),
+                              dc=dc.name, dc_hosted_by=dc.hosted_by, section=section)
         if dc.stage is not None:
             yield problem("PES008", at(dc, "stage"),
-                          "a hosted city has no center of its own to stage",
-                          "remove stage:")
+                          N_("a hosted city has no center of its own to stage"),
+                          N_("remove stage:"))
 
 
 @rule("PES009", "room-owner", "an agency machine room says whose systems it holds")
@@ -228,5 +252,6 @@ def room_owner(topo: Topology) -> Iterator[Diagnostic]:
         for site in dc.sites:
             if site.kind is SiteKind.agency_machine_room and site.owner is None:
                 yield problem("PES009", at(site, "kind"),
-                              f"machine room {site.name} does not name its owner",
-                              "add owner: employment_center or talent_center")
+                              N_("machine room {site} does not name its owner"),
+                              N_("add owner: employment_center or talent_center"),
+                              site=site.name)

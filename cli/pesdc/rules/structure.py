@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pesdc.i18n import N_
 from pesdc.model.diagnostics import Diagnostic, Severity
 from pesdc.model.schema import (
     DataCenter,
@@ -39,14 +40,16 @@ def duplicate_names(topo: Topology) -> Iterator[Diagnostic]:
                 name = obj.name  # type: ignore[attr-defined]
                 if name == CENTER and what == "site":
                     yield problem("SCH004", at(obj, "name"),
-                                  f"a site cannot be named {CENTER!r}: links use that name "
-                                  "for the data center end", "rename the site")
+                                  N_("a site cannot be named {CENTER!r}: links use that name for "
+                                     "the data center end"), N_("rename the site"),
+                                  CENTER=CENTER)
                 if name in first:
                     f_path = first[name]._src[1]
                     yield problem("SCH004", at(obj, "name"),
-                                  f"{what} name {name!r} is used twice in {dc.name}",
-                                  "rename one of them; the first is at "
-                                  f"{'.'.join(str(p) for p in f_path)}")
+                                  N_("{what} name {name!r} is used twice in {dc}"),
+                                  N_("rename one of them; the first is at {first}"),
+                                  what=what, name=name, dc=dc.name,
+                                  first=".".join(str(p) for p in f_path))
                 else:
                     first[name] = obj
         for dev in dc.devices:
@@ -63,9 +66,10 @@ def device_families(topo: Topology) -> Iterator[Diagnostic]:
             try:
                 family_of(dev.platform.value, dev.model)
             except PlatformError as exc:
-                yield problem("PLAT001", at(dev, "model"), f"device {dev.name}: {exc}",
-                              "give the model as the vendor names it (one a family above "
-                              "claims), or choose the platform that runs it")
+                yield problem("PLAT001", at(dev, "model"), N_("device {dev}: {exc}"),
+                              N_("give the model as the vendor names it (one a family above "
+                                 "claims), or choose the platform that runs it"),
+                              dev=dev.name, exc=exc)
 
 
 def _duplicate_interfaces(dev: Device) -> Iterator[Diagnostic]:
@@ -80,8 +84,9 @@ def _duplicate_interfaces(dev: Device) -> Iterator[Diagnostic]:
         same = f"{itf.name!r} is used twice" if earlier == itf.name else (
             f"{itf.name!r} names the same port as {earlier!r} (case does not count)")
         yield problem("SCH004", at(dev, "interfaces", i, "name"),
-                      f"interface name {same} on device {dev.name}",
-                      f"rename one of them; the first is interfaces[{first[key]}]")
+                      N_("interface name {same} on device {dev}"),
+                      N_("rename one of them; the first is interfaces[{first_key}]"),
+                      same=same, dev=dev.name, first_key=first[key])
 
 
 @rule("TREE001", "tier-parent", "city -> province -> ministry, with matching division codes")
@@ -90,27 +95,32 @@ def tier_parent(topo: Topology) -> Iterator[Diagnostic]:
         want = parent_tier(dc.tier)
         if want is None:  # the ministry
             if dc.parent is not None:
-                yield problem("TREE001", at(dc, "parent"), "the ministry center has no parent",
-                              "remove parent:")
+                yield problem("TREE001", at(dc, "parent"), N_("the ministry center has no parent"),
+                              N_("remove parent:"))
             continue
         if dc.parent is None:
             yield problem("TREE001", at(dc, "tier"),
-                          f"a {dc.tier.value} center needs parent: (its {want.value} center)",
-                          f"add parent: NAME-OF-{want.value.upper()}-CENTER")
+                          N_("a {tier} center needs parent: (its {want} center)"),
+                          N_("add parent: NAME-OF-{upper}-CENTER"),
+                          tier=dc.tier.value, want=want.value, upper=want.value.upper())
             continue
         parent = topo.datacenters.get(dc.parent)
         if parent is None:
             continue  # REF001 reports the dangling name
         if parent.tier is not want:
             yield problem("TREE001", at(dc, "parent"),
-                          f"parent {dc.parent!r} is a {parent.tier.value} center; a "
-                          f"{dc.tier.value} center's parent is a {want.value} center",
-                          "point parent: at the right tier")
+                          N_("parent {dc_parent!r} is a {parent_tier} center; a {dc_tier} "
+                             "center's parent is a {want} center"),
+                          N_("point parent: at the right tier"),
+                          dc_parent=dc.parent, parent_tier=parent.tier.value,
+                          dc_tier=dc.tier.value, want=want.value)
         elif dc.tier is Tier.city and dc.division_code[:2] != parent.division_code[:2]:
             yield problem("TREE001", at(dc, "division_code"),
-                          f"division code {dc.division_code} is not inside province "
-                          f"{parent.name} ({parent.division_code})",
-                          "a city's code starts with its province's two digits")
+                          N_("division code {dc_division_code} is not inside province {parent} "
+                             "({parent_division_code})"),
+                          N_("a city's code starts with its province's two digits"),
+                          dc_division_code=dc.division_code, parent=parent.name,
+                          parent_division_code=parent.division_code)
 
 
 @rule("ISO001", "isolation-pairs", "each zone pair declared once, flows inside their pair")
@@ -121,20 +131,23 @@ def isolation_pairs(topo: Topology) -> Iterator[Diagnostic]:
         for iso in dc.isolation:
             a, b = iso.between
             if a == b:
-                yield problem("ISO001", at(iso, "between"), f"isolation of {a!r} with itself",
-                              "name two different zones")
+                yield problem("ISO001", at(iso, "between"), N_("isolation of {a!r} with itself"),
+                              N_("name two different zones"),
+                              a=a)
                 continue
             pair = frozenset(iso.between)
             if pair in seen:
                 yield problem("ISO001", at(iso, "between"),
-                              f"zones {a} and {b} already have an isolation entry",
-                              "merge the two entries into one")
+                              N_("zones {a} and {b} already have an isolation entry"),
+                              N_("merge the two entries into one"),
+                              a=a, b=b)
             seen[pair] = iso
             for i, flow in enumerate(iso.flows):
                 if {flow.src, flow.dst} != set(pair):
                     yield problem("ISO001", at(iso, "flows", i),
-                                  f"flow {flow.src}->{flow.dst} does not cross {a}<->{b}",
-                                  "move the flow to the isolation entry of its zone pair")
+                                  N_("flow {flow_src}->{flow_dst} does not cross {a}<->{b}"),
+                                  N_("move the flow to the isolation entry of its zone pair"),
+                                  flow_src=flow.src, flow_dst=flow.dst, a=a, b=b)
                     continue
                 for key, zone, systems in (("src_systems", flow.src, flow.src_systems),
                                            ("dst_systems", flow.dst, flow.dst_systems)):
@@ -146,13 +159,15 @@ def isolation_pairs(topo: Topology) -> Iterator[Diagnostic]:
                                  if s in idx.servers}
                         if zone not in zones:
                             yield problem("ISO001", at(iso, "flows", i, key),
-                                          f"system {sname} has no server in zone {zone}",
-                                          "name systems that run in the flow's zone")
+                                          N_("system {sname} has no server in zone {zone}"),
+                                          N_("name systems that run in the flow's zone"),
+                                          sname=sname, zone=zone)
             if iso.type is IsolationType.firewall and not iso.flows:
                 yield problem("ISO001", at(iso, "type"),
-                              f"firewall between {a} and {b} allows nothing",
-                              "list the allowed flows, or declare type: physical",
-                              Severity.warning)
+                              N_("firewall between {a} and {b} allows nothing"),
+                              N_("list the allowed flows, or declare type: physical"),
+                              Severity.warning,
+                              a=a, b=b)
 
 
 _UPLINK_TIERS = {
@@ -172,17 +187,20 @@ def uplinks(topo: Topology) -> Iterator[Diagnostic]:
             ours, theirs = _UPLINK_TIERS[up.kind]
             if dc.tier not in ours or peer.tier not in theirs or dc.tier == peer.tier:
                 yield problem("NET001", at(up, "kind"),
-                              f"a {up.kind.value} uplink cannot join {dc.tier.value} "
-                              f"{dc.name} to {peer.tier.value} {peer.name}",
-                              "use city_province, province_ministry or ministry_city")
+                              N_("a {up_kind} uplink cannot join {dc_tier} {dc} to {peer_tier} "
+                                 "{peer}"),
+                              N_("use city_province, province_ministry or ministry_city"),
+                              up_kind=up.kind.value, dc_tier=dc.tier.value, dc=dc.name,
+                              peer_tier=peer.tier.value, peer=peer.name)
         if dc.hosted or dc.tier is Tier.ministry or topo.invalid_items[dc.name].get("uplinks"):
             continue
         want = UplinkKind.city_province if dc.tier is Tier.city else UplinkKind.province_ministry
         if dc.parent and not any(u.kind is want and u.peer == dc.parent for u in dc.uplinks):
             yield problem("NET001", at(dc, "name"),
-                          f"{dc.name} has no {want.value} uplink to its parent {dc.parent}",
-                          f"add uplinks: [{{name: ..., kind: {want.value}, peer: {dc.parent}, "
-                          "bandwidth_mbps: ...}]", Severity.warning)
+                          N_("{dc} has no {want} uplink to its parent {dc_parent}"),
+                          N_("add uplinks: [{{name: ..., kind: {want}, peer: {dc_parent}, "
+                             "bandwidth_mbps: ...}}]"), Severity.warning,
+                          dc=dc.name, want=want.value, dc_parent=dc.parent)
 
 
 @rule("NET002", "site-reachable", "every municipal site has a link toward the center")
@@ -198,22 +216,25 @@ def site_links(topo: Topology) -> Iterator[Diagnostic]:
             if site.name not in linked and not bad_links:
                 up = site.parent or CENTER
                 yield problem("NET002", at(site, "name"),
-                              f"site {site.name} has no link; it cannot reach the center",
-                              f"add a link with a: {up} and b: {site.name}")
+                              N_("site {site} has no link; it cannot reach the center"),
+                              N_("add a link with a: {up} and b: {site}"),
+                              site=site.name, up=up)
             chain = idx.site_path_to_center(site.name)
             last = idx.sites.get(chain[-1]) if chain else None
             if last is not None and last.parent is not None and last.parent in idx.sites:
                 yield problem("NET002", at(site, "parent"),
-                              f"site {site.name}'s parents form a loop",
-                              "one site in the chain must hang off the center")
+                              N_("site {site}'s parents form a loop"),
+                              N_("one site in the chain must hang off the center"),
+                              site=site.name)
         for lk in dc.links:
             if lk.redundant_with is None:
                 continue
             other = idx.links.get(lk.redundant_with)
             if other is not None and {other.a, other.b} != {lk.a, lk.b}:
                 yield problem("NET002", at(lk, "redundant_with"),
-                              f"link {lk.name} backs up {other.name}, which joins other "
-                              "endpoints", "a redundant link joins the same two ends")
+                              N_("link {lk} backs up {other}, which joins other endpoints"),
+                              N_("a redundant link joins the same two ends"),
+                              lk=lk.name, other=other.name)
 
 
 # The switching domain is the center: its core, aggregation and access switches carry
@@ -240,18 +261,18 @@ def _vlan_reuse(dc: DataCenter) -> Iterator[Diagnostic]:
             zone0, seg0 = first[seg.vlan]
             if zone0.name != zone.name:
                 yield problem("NET003", at(seg, "vlan"),
-                              f"VLAN {seg.vlan} of segment {seg.name} (zone {zone.name}) is "
-                              f"also segment {seg0.name}'s (zone {zone0.name}): on "
-                              f"{dc.name}'s switches it joins the two zones at layer 2, "
-                              "around the isolation between them",
-                              "give each segment its own VLAN id in this center")
+                              N_("VLAN {seg_vlan} of segment {seg} (zone {zone}) is also segment "
+                                 "{seg0}'s (zone {zone0}): on {dc}'s switches it joins the two "
+                                 "zones at layer 2, around the isolation between them"),
+                              N_("give each segment its own VLAN id in this center"),
+                              seg_vlan=seg.vlan, seg=seg.name, zone=zone.name, seg0=seg0.name,
+                              zone0=zone0.name, dc=dc.name)
             else:
                 yield problem("NET003", at(seg, "vlan"),
-                              f"VLAN {seg.vlan} of segment {seg.name} is also segment "
-                              f"{seg0.name}'s in zone {zone.name}: one VLAN (one Vlanif) "
-                              "carries one segment",
-                              "give each segment its own VLAN id, or make the two "
-                              "segments one")
+                              N_("VLAN {seg_vlan} of segment {seg} is also segment {seg0}'s in "
+                                 "zone {zone}: one VLAN (one Vlanif) carries one segment"),
+                              N_("give each segment its own VLAN id, or make the two segments one"),
+                              seg_vlan=seg.vlan, seg=seg.name, seg0=seg0.name, zone=zone.name)
 
 
 @rule("NET004", "link-ends", "a link joins two different ends; an uplink another center")
@@ -261,14 +282,16 @@ def link_ends(topo: Topology) -> Iterator[Diagnostic]:
             if lk.a == lk.b:
                 end = "the center" if lk.a == CENTER else f"site {lk.a}"
                 yield problem("NET004", at(lk, "b"),
-                              f"link {lk.name} joins {end} to itself",
-                              "a: is the center or the parent site, b: the site the "
-                              "link reaches")
+                              N_("link {lk} joins {end} to itself"),
+                              N_("a: is the center or the parent site, b: the site the link "
+                                 "reaches"),
+                              lk=lk.name, end=end)
         for up in dc.uplinks:
             if up.peer == dc.name:
                 yield problem("NET004", at(up, "peer"),
-                              f"uplink {up.name} of {dc.name} has its own center as peer",
-                              "set peer: to the center at the other end")
+                              N_("uplink {up} of {dc} has its own center as peer"),
+                              N_("set peer: to the center at the other end"),
+                              up=up.name, dc=dc.name)
 
 
 @rule("ZONE001", "zone-set", "a center has the zones the source document requires")
@@ -283,5 +306,6 @@ def zone_set(topo: Topology) -> Iterator[Diagnostic]:
         for kind in wanted:
             if kind not in kinds:
                 yield problem("ZONE001", at(dc, "name"),
-                              f"{dc.name} has no {kind.value} zone",
-                              f"add a zone with kind: {kind.value}")
+                              N_("{dc} has no {kind} zone"),
+                              N_("add a zone with kind: {kind}"),
+                              dc=dc.name, kind=kind.value)
