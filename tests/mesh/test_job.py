@@ -73,6 +73,21 @@ def test_the_private_data_dir_of_a_pesdc_job(tmp_path: Path) -> None:
         "ansible_connection"] == "local"
 
 
+@pytest.mark.slow
+def test_the_job_playbook_passes_ansible_lint_production(tmp_path: Path) -> None:
+    exe = Path(sys.executable).parent / "ansible-lint"
+    if not exe.is_file():
+        pytest.fail("ansible-lint is not installed: scripts/setup.sh installs it into .venv "
+                    "(pip install -e '.[dev]')", pytrace=False)
+    book = tmp_path / jobmod.PLAYBOOK
+    book.write_text(jobmod.playbook_text())
+    res = subprocess.run([str(exe), "--profile", "production", str(book)], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=600,
+                         env={"PATH": f"{exe.parent}:/usr/bin:/bin", "NO_COLOR": "1",
+                              "HOME": str(Path.home())})
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+
+
 def test_a_job_needs_a_new_dir_and_known_parts(tmp_path: Path) -> None:
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "x").write_text("")
