@@ -341,8 +341,8 @@ def _pydantic_diags(exc: ValidationError, file: str, base: YamlPath,
                                          key=loc[-1]))
         elif etype == "free_text":
             out.append(Diagnostic("SCH005", err["msg"] + inherited, where_file, where,
-                                  "write the value as one line of plain text; put long "
-                                  "notes in a YAML comment instead"))
+                                  N_("write the value as one line of plain text; put long "
+                                     "notes in a YAML comment instead")))
         elif etype == "string_pattern_mismatch":
             rule = PATTERN_RULES.get(str((err.get("ctx") or {}).get("pattern")),
                                      "the identifier pattern")
@@ -378,18 +378,18 @@ def _inner_model(annotation: Any) -> type[BaseModel] | None:
 
 def _hint_for(etype: str) -> str:
     if etype == "finite_number":
-        return "give a finite number (.inf and .nan are not a bandwidth or a latency)"
+        return N_("give a finite number (.inf and .nan are not a bandwidth or a latency)")
     if etype.startswith("enum") or etype == "literal_error":
-        return "use one of the allowed values"
+        return N_("use one of the allowed values")
     if etype.startswith(("int", "float")):
-        return "give a number"
+        return N_("give a number")
     if etype.startswith("string"):
-        return "give a string (quote it if it looks like a number)"
+        return N_("give a string (quote it if it looks like a number)")
     if etype.startswith("list") or etype == "too_short" or etype == "too_long":
-        return "give a YAML list"
+        return N_("give a YAML list")
     if etype.startswith(("model", "dict")):
-        return "give a mapping of keys to values"
-    return "fix the value"
+        return N_("give a mapping of keys to values")
+    return N_("fix the value")
 
 
 def _validate_dc(src: _Source, layers: list[DefaultsLayer], report: Report,
