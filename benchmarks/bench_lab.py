@@ -63,9 +63,9 @@ def all_up(checks: bl.Checks, expected: Counter[str], what: str) -> list[dict[st
     st = bl.pesdc("lab", "status", "--name", LAB, "--json", timeout=120)
     checks.exited(st, 0, f"{what}: lab status")
     try:
-        nodes: list[dict[str, Any]] = json.loads(st.stdout)
-    except ValueError:
-        checks.check(False, f"{what}: lab status --json is not JSON: {st.tail(4)}")
+        nodes: list[dict[str, Any]] = json.loads(st.stdout)["nodes"]
+    except (ValueError, KeyError, TypeError):
+        checks.check(False, f"{what}: lab status --json is not its document: {st.tail(4)}")
         return []
     roles = Counter(n["role"] for n in nodes)
     checks.check(roles == expected, f"{what}: lab status lists {dict(roles)}, the plan has "

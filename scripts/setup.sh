@@ -45,4 +45,25 @@ fi
 # fake-switches (the Cisco IOS emulator of the push tests) pins a Twisted that no longer
 # builds on Python 3.11: install it without its pins; its real deps are in [dev].
 .venv/bin/pip install -q --no-deps fake-switches
+# The awx.awx collection of the ansible community package, unpacked into .collections/
+# (gitignored): tests/awx check `pesdc export awx` against its modules' argument specs
+# and run ansible-playbook --syntax-check with it. Pinned: the specs are that release's.
+AWX_FROM_ANSIBLE="12.3.0"
+if [ "$(cat .collections/.from-ansible 2>/dev/null)" != "$AWX_FROM_ANSIBLE" ] \
+    || [ ! -f .collections/ansible_collections/awx/awx/MANIFEST.json ]; then
+  wheels="$(mktemp -d)"
+  .venv/bin/pip download -q --no-deps -d "$wheels" "ansible==$AWX_FROM_ANSIBLE" >/dev/null
+  rm -rf .collections.new
+  .venv/bin/python - "$wheels"/ansible-"$AWX_FROM_ANSIBLE"-*.whl .collections.new <<'PY'
+import sys
+import zipfile
+
+with zipfile.ZipFile(sys.argv[1]) as wheel:
+    wheel.extractall(sys.argv[2], [n for n in wheel.namelist()
+                                   if n.startswith("ansible_collections/awx/awx/")])
+PY
+  echo "$AWX_FROM_ANSIBLE" > .collections.new/.from-ansible
+  rm -rf .collections "$wheels"
+  mv .collections.new .collections
+fi
 echo "setup: ok ($(.venv/bin/python --version), pesdc $(.venv/bin/pesdc --version 2>/dev/null | awk '{print $NF}'))"

@@ -22,7 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TOPOLOGIES = ROOT / "topologies"
 PESDC = [sys.executable, "-m", "pesdc"]
-JINAN_LAB = "tjinan"  # the tests' own name: never a lab an engineer or another test has up
+# The tests' own name: never a lab an engineer or another test has up. PESDC_TEST_JINAN_LAB
+# names another, for running these modules beside a run that holds tjinan.
+JINAN_LAB = os.environ.get("PESDC_TEST_JINAN_LAB") or "tjinan"
 
 
 def _pesdc(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:

@@ -82,7 +82,7 @@ def test_an_edited_entry_is_found(state: Path) -> None:
     _write(state, lines)
     code, out = _verify()
     assert code == 1
-    assert "journal 3: its prev is not the hash of the entry on line 2 (seq 2): line 2 " \
+    assert ":3:1: error JNL001: its prev is not the hash of the entry on line 2 (seq 2): line 2 " \
            "was edited" in out, out
     assert "NOT intact: 1 problem(s)" in out
 
@@ -93,7 +93,7 @@ def test_an_edited_last_entry_is_found_by_the_head(state: Path) -> None:
     lines[2] = lines[2].replace("/etc/f2", "/etc/zz")
     _write(state, lines)
     code, out = _verify()
-    assert code == 1 and "journal 3: the entry seq 3 is not what was written" in out, out
+    assert code == 1 and ":3:1: error JNL001: the entry seq 3 is not what was written" in out, out
 
 
 def test_a_removed_entry_is_found(state: Path) -> None:
@@ -103,7 +103,7 @@ def test_a_removed_entry_is_found(state: Path) -> None:
     _write(state, lines)
     code, out = _verify()
     assert code == 1
-    assert "journal 3: seq 4 follows seq 2 (line 2): 1 entry (3) removed" in out, out
+    assert ":3:1: error JNL001: seq 4 follows seq 2 (line 2): 1 entry (3) removed" in out, out
 
 
 def test_an_inserted_entry_is_found(state: Path) -> None:
@@ -115,14 +115,14 @@ def test_an_inserted_entry_is_found(state: Path) -> None:
     _write(state, lines)
     code, out = _verify()
     assert code == 1
-    assert "journal 3: seq 2 after seq 2 (line 2): an entry was inserted" in out, out
+    assert ":3:1: error JNL001: seq 2 after seq 2 (line 2): an entry was inserted" in out, out
     # an unchained line slipped in is found too
     lines = _lines(state)
     del lines[2]
     lines.insert(1, json.dumps({"host": "x", "result": "ok"}))
     _write(state, lines)
     code, out = _verify()
-    assert code == 1 and "journal 2: an entry without seq/prev among chained" in out, out
+    assert code == 1 and ":2:1: error JNL001: an entry without seq/prev among chained" in out, out
 
 
 def test_an_unreadable_line_and_a_cut_tail(state: Path) -> None:
@@ -132,10 +132,10 @@ def test_an_unreadable_line_and_a_cut_tail(state: Path) -> None:
     _write(state, lines[:3])  # entry 4 cut off as well
     code, out = _verify()
     assert code == 1
-    assert "journal 2: unreadable: not a whole JSON entry" in out, out
-    assert "journal 3: its prev is not the hash of line 2" in out, out
-    assert "journal: the journal ends at seq 3 but the head file says seq 4 was " \
-           "written: the tail (1 entry) was cut off" in out, out
+    assert ":2:1: error JNL001: unreadable: not a whole JSON entry" in out, out
+    assert ":3:1: error JNL001: its prev is not the hash of line 2" in out, out
+    assert "changes.jsonl: error JNL001: the journal ends at seq 3 but the head file " \
+           "says seq 4 was written: the tail (1 entry) was cut off" in out, out
     (state / "journal" / "changes.head").unlink()
     code, out = _verify()
     assert code == 1 and "no head file" in out
@@ -145,7 +145,7 @@ def test_a_missing_first_entry(state: Path) -> None:
     journal.record(_run(3), "jinan", "jrnl")
     _write(state, _lines(state)[1:])
     code, out = _verify()
-    assert code == 1 and "journal 1: the first entry (seq 2) does not start the chain" \
+    assert code == 1 and ":1:1: error JNL001: the first entry (seq 2) does not start the chain" \
         in out, out
 
 
@@ -155,7 +155,7 @@ def test_legacy_entries_are_not_intact(state: Path) -> None:
            for i in range(3)]
     _write(state, old)
     code, out = _verify()
-    assert code == 1 and "journal 1: unchained legacy entries (lines 1-3)" in out, out
+    assert code == 1 and ":1:1: error JNL001: unchained legacy entries (lines 1-3)" in out, out
     assert "NOT shown intact" in out
     journal.record(_run(1), "jinan", "jrnl")  # a new entry chains on to the old lines
     row = json.loads(_lines(state)[-1])
@@ -251,5 +251,5 @@ def test_journal_show_with_and_without_subcommand(state: Path) -> None:
     a = CliRunner().invoke(main, ["journal", "--tail", "0", "--json"])
     b = CliRunner().invoke(main, ["journal", "show", "--tail", "1", "--json"])
     assert a.exit_code == b.exit_code == 0
-    assert [r["seq"] for r in json.loads(a.output)] == [1, 2]
-    assert [r["seq"] for r in json.loads(b.output)] == [2]
+    assert [r["seq"] for r in json.loads(a.output)["entries"]] == [1, 2]
+    assert [r["seq"] for r in json.loads(b.output)["entries"]] == [2]

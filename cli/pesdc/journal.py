@@ -388,6 +388,9 @@ def read(tail: int | None = None) -> list[dict[str, Any]]:
 
 
 # -- verifying -------------------------------------------------------------------------
+JOURNAL_RULE = "JNL001"  # the journal's hash chain is not intact (pesdc journal verify)
+
+
 @dataclass
 class Problem:
     line: int | None  # None: the journal as a whole (its head file)
@@ -396,6 +399,14 @@ class Problem:
     def format(self) -> str:
         return f"journal {self.line}: {self.message}" if self.line else \
             f"journal: {self.message}"
+
+    def one_line(self, path: Path) -> str:
+        """``path:line:1: error JNL001: message``, as stage check and validate print a
+        problem when not on a terminal (an editor or CI jumps to the line)."""
+        from pesdc.model.diagnostics import Diagnostic
+
+        return Diagnostic(JOURNAL_RULE, self.message, str(path), line=self.line or 0,
+                          column=1 if self.line else 0).one_line()
 
 
 @dataclass

@@ -32,7 +32,7 @@ def ssh(host: str, *cmd: str) -> subprocess.CompletedProcess[str]:
 def test_every_node_is_up(lab_up):
     res = pesdc("lab", "status", "--name", LAB, "--json")
     assert res.returncode == 0, res.stdout + res.stderr
-    rows = json.loads(res.stdout)
+    rows = json.loads(res.stdout)["nodes"]
     assert {r["node"] for r in rows} >= {"mis-1", "fw-1", "gk-1", "rt-1", "huancui",
                                          "controller"}
     assert all(r["state"] == "up" for r in rows)

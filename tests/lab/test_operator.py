@@ -171,7 +171,7 @@ def test_lab_operator_command_and_status(opns: str) -> None:
     assert lines[0] == LAB and len(lines) == 2 and lines[1].startswith(BASTION_ADDR)
     res = pesdc("lab", "status", "--name", LAB, "--json")
     assert res.returncode == 0, res.stdout + res.stderr
-    row = next(r for r in json.loads(res.stdout) if r["role"] == "operator")
+    row = next(r for r in json.loads(res.stdout)["nodes"] if r["role"] == "operator")
     assert row["host"] == f"pesdc-{LAB}-ops" and row["state"] == "up"
     assert [r.split()[0] for r in row["routes"]] == [BASTION_ADDR]
     res = pesdc("lab", "status", "--name", LAB)

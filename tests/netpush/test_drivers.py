@@ -275,8 +275,37 @@ def test_interrupted_run_starts_no_further_device(session: dict) -> None:
     def dev_of(drv: Driver) -> FakeDevice:
         return devs[drv.params.host]
 
+    told: list[tuple[str, str, str]] = []  # what the progress heard, in order
+
+    class Told:
+        def start(self, total: int | None, what: str) -> None:
+            told.append(("start", str(total), what))
+
+        def begin(self, name: str, what: str = "", group: str | None = None) -> None:
+            told.append(("begin", name, what))
+
+        def step(self, name: str, what: str = "", status: str = "ok",
+                 group: str | None = None) -> None:
+            told.append(("step", name, status.split(",")[0]))
+
+        def note(self, text: str) -> None:
+            told.append(("note", text, ""))
+
+        def done(self) -> None:
+            told.append(("done", "", ""))
+
     results = run_targets("apply", targets, _secrets(session), 1,
-                          lambda **kw: devs[kw["host"]](**kw), hook, stop)
+                          lambda **kw: devs[kw["host"]](**kw), hook, stop, Told())
+    # Progress per device, as each starts and ends (issue 18 point 5).
+    assert told == [("start", "3", "net apply: 3 devices"),
+                    ("begin", "testcity/dev-1", "push"),
+                    ("step", "testcity/dev-1", f"ok: {NEW}"),
+                    ("begin", "testcity/dev-2", "push"),
+                    ("step", "testcity/dev-2", "failed: not started: the run was "
+                                               "interrupted by SIGINT"),
+                    ("begin", "testcity/dev-3", "push"),
+                    ("step", "testcity/dev-3", "failed: not started: the run was "
+                                               "interrupted by SIGINT")], told
     assert stop() == "SIGINT"
     assert results[0].ok and results[0].details["state"] == NEW, results[0].error
     for r in results[1:]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +34,7 @@ from pesdc.audit.result import (
     combine,
 )
 from pesdc.model.tree import Topology
+from pesdc.progress import Progress, or_none
 
 NOTE_DISABLED = Msg("disabled by the audit profile", "已在测评参数中停用")
 NOTE_MANUAL = Msg("checked by a person (人工核查)", "由测评人员人工核查")
@@ -51,9 +52,6 @@ class AuditOptions:
     waivers: list[Waiver] = field(default_factory=list)
 
 
-Progress = Callable[[str], None]
-
-
 def run_audit(topo: Topology, dc_name: str, catalog: Catalog,
               opts: AuditOptions | None = None, progress: Progress | None = None,
               ctx: AuditContext | None = None) -> AuditReport:
@@ -61,21 +59,21 @@ def run_audit(topo: Topology, dc_name: str, catalog: Catalog,
     from pesdc.audit import evidence
 
     opts = opts or AuditOptions()
-    say = progress or (lambda _m: None)
+    say = or_none(progress)
     started = time.monotonic()
     dc = topo.datacenters[dc_name]
     hosts: list[str] = []
     if ctx is None:
         ctx = AuditContext(topo, dc, opts.mode)
-        say("rendering the center's configurations")
+        say.note(f"audit {dc_name}: rendering the center's configurations")
         evidence.static_evidence(ctx)
         if opts.mode == "lab" and opts.lab:
-            say(f"collecting evidence in lab {opts.lab}")
-            hosts = evidence.lab_evidence(ctx, opts.lab, opts.limit or None)
+            say.note(f"audit {dc_name}: collecting evidence in lab {opts.lab}")
+            hosts = evidence.lab_evidence(ctx, opts.lab, opts.limit or None, progress=say)
         elif opts.mode == "live" and opts.target is not None:
-            say(f"collecting evidence, {opts.target.label}")
+            say.note(f"audit {dc_name}: collecting evidence, {opts.target.label}")
             hosts = evidence.live_evidence(ctx, opts.target, opts.limit or None,
-                                           opts.target.parallel)
+                                           opts.target.parallel, progress=say)
     today = opts.today or dt.date.today()
     report = AuditReport(dc.name, dc.title.zh, dc.title.en, ctx.mode, today.isoformat(),
                          catalog.profile, hosts=hosts)
@@ -87,7 +85,16 @@ def run_audit(topo: Topology, dc_name: str, catalog: Catalog,
                 f"waiver for {w.id} (approved by {w.approver}) expired on {w.expires}: "
                 "no longer applied",
                 f"{w.id} 的豁免（审批人：{w.approver}）已于 {w.expires} 到期，不再适用"))
+    # Progress per kind of rule (topology, host, device, ...): begun at its first rule,
+    # told with its outcome at its last.
+    left = Counter(r.kind for r in catalog.rules.values())
+    said: dict[str, Counter[str]] = {}
+    say.start(len(left), f"audit {dc_name}: {len(catalog.rules)} rules of "
+              f"{len(left)} kinds")
     for rule in catalog.rules.values():
+        if rule.kind not in said:
+            said[rule.kind] = Counter()
+            say.begin(dc_name, f"{rule.kind} rules", f"{rule.kind} rules")
         if not rule.enabled:
             res = RuleResult(rule.id, rule.kind, rule.severity, Status.na,
                              note=NOTE_DISABLED)
@@ -113,6 +120,11 @@ def run_audit(topo: Topology, dc_name: str, catalog: Catalog,
                 res.note = NOTE_NOTHING
         res.waiver = waiver_of.get(rule.id)
         report.rules[rule.id] = res
+        said[rule.kind][res.status.value] += 1
+        left[rule.kind] -= 1
+        if not left[rule.kind]:
+            say.step(dc_name, f"{rule.kind} rules", _rules_status(said[rule.kind]),
+                     f"{rule.kind} rules")
     for item in catalog.items.values():
         status = combine([report.rules[r].effective for r in item.rules])
         report.items[item.id] = ItemResult(item.id, item.family, status, list(item.rules),
@@ -120,6 +132,15 @@ def run_audit(topo: Topology, dc_name: str, catalog: Catalog,
     score_report(report, catalog)
     report.seconds = round(time.monotonic() - started, 2)
     return report
+
+
+def _rules_status(counts: Counter[str]) -> str:
+    """One kind's rules as a progress status: how many, not met, not judged."""
+    n = sum(counts.values())
+    not_met = counts.get(Status.failed.value, 0) + counts.get(Status.partial.value, 0)
+    errors = counts.get(Status.error.value, 0)
+    text = f"{n} rules, {not_met} not met"
+    return f"error: {text}, {errors} could not be judged" if errors else f"ok: {text}"
 
 
 def score_report(report: AuditReport, catalog: Catalog) -> None:

@@ -22,12 +22,15 @@ from typing import TYPE_CHECKING, Any
 
 from pesdc.audit.registry import AuditContext, DeviceEvidence, HostEvidence
 from pesdc.model.schema import Platform
+from pesdc.progress import Progress, host_label, or_none
 from pesdc.redact import redact
 
 if TYPE_CHECKING:
     from pesdc.lab.plan import LabPlan
 
 MARK = "=====PESDC "
+COLLECT_HOST = "evidence collected"
+COLLECT_GEAR = "running configuration read"
 FILES = ("/etc/ssh/sshd_config /etc/security/pwquality.conf "
          "/etc/security/pwquality.conf.d/*.conf /etc/pam.d/common-password "
          "/etc/pam.d/common-auth /etc/pam.d/system-auth /etc/security/faillock.conf "
@@ -157,7 +160,8 @@ GEAR_READ = {"firewall": ("nft list ruleset", "nftables.conf"),
 
 
 def lab_evidence(ctx: AuditContext, lab: str, limit: list[str] | None = None,
-                 workers: int = 8, plan: LabPlan | None = None) -> list[str]:
+                 workers: int = 8, plan: LabPlan | None = None,
+                 progress: Progress | None = None) -> list[str]:
     """Collect from the lab's hosts and Linux gear (call from inside the controller
     namespace), the gear as the lab's plan runs it (``plan``, or the lab's plan of the
     center). Returns the hosts collected."""
@@ -167,11 +171,11 @@ def lab_evidence(ctx: AuditContext, lab: str, limit: list[str] | None = None,
 
     plan = plan or build_plan(ctx.topo, ctx.dc.name, lab)
     return _collect(ctx, access(lab).ssh_config, (DEPLOY_USER, "root"), "lab",
-                    _gear_of(ctx, plan), limit, workers, {})
+                    _gear_of(ctx, plan), limit, workers, {}, or_none(progress))
 
 
 def live_evidence(ctx: AuditContext, target: Any, limit: list[str] | None = None,
-                  workers: int = 8) -> list[str]:
+                  workers: int = 8, progress: Progress | None = None) -> list[str]:
     """Collect from a live center's hosts and Linux gear through its bastion (``target``,
     a live :class:`pesdc.targets.target.Target`): its ssh_config, its server accounts in
     order (the deploy account with sudo: provisioned hosts refuse root), every key read
@@ -192,7 +196,8 @@ def live_evidence(ctx: AuditContext, target: Any, limit: list[str] | None = None
     # such): their evidence is judged as a lab host's (kernel audit rules cannot be
     # seen loaded there), though it came through the bastion.
     return _collect(ctx, target.ssh_config, tuple(target.server_users()),
-                    "lab" if target.lab else "live", gear, limit, workers, blocked)
+                    "lab" if target.lab else "live", gear, limit, workers, blocked,
+                    or_none(progress))
 
 
 def _gear_of(ctx: AuditContext, plan: LabPlan | None) -> dict[str, tuple[str, str]]:
@@ -212,9 +217,10 @@ def _gear_of(ctx: AuditContext, plan: LabPlan | None) -> dict[str, tuple[str, st
 
 def _collect(ctx: AuditContext, ssh_config: Path, users: tuple[str, ...], source: str,
              gear: dict[str, tuple[str, str]], limit: list[str] | None, workers: int,
-             blocked: dict[str, str]) -> list[str]:
+             blocked: dict[str, str], say: Progress) -> list[str]:
     """Every server's evidence (one round trip: the collector script on stdin, the first
-    account that answers) and every Linux device's running configuration."""
+    account that answers) and every Linux device's running configuration, each told to
+    ``say`` as it starts and ends."""
     cfg = str(ssh_config)
     d = ctx.dc.name
     a = ctx.dc.security.admins
@@ -224,10 +230,23 @@ def _collect(ctx: AuditContext, ssh_config: Path, users: tuple[str, ...], source
     def host(name: str) -> tuple[str, HostEvidence]:
         t = f"{name}.{d}"
         if t in blocked:
-            return name, HostEvidence(t, source, error=f"not collected: {blocked[t]}")
-        return name, collect_host(
+            ev = HostEvidence(t, source, error=f"not collected: {blocked[t]}")
+            say.step(host_label(t), COLLECT_HOST, f"error: {ev.error}")
+            return name, ev
+        say.begin(host_label(t), COLLECT_HOST)
+        ev = collect_host(
             [["ssh", "-F", cfg, f"{u}@{t}", "sh -s" if u == "root" else "sudo -n sh -s"]
              for u in users], script, source, t)
+        say.step(host_label(t), COLLECT_HOST, f"error: {ev.error}" if ev.error else "ok")
+        return name, ev
+
+    def told_gear(name: str) -> tuple[str, dict[str, str], str]:
+        label = host_label(gear[name][0])
+        say.begin(label, COLLECT_GEAR)
+        out = read_gear(name)
+        say.step(label, COLLECT_GEAR, f"error: {out[2]}" if out[2] else
+                 "ok" if out[1] else "skipped: nothing running that pesdc reads")
+        return out
 
     def read_gear(name: str) -> tuple[str, dict[str, str], str]:
         """The running configuration of a Linux device, or why it could not be read."""
@@ -244,10 +263,12 @@ def _collect(ctx: AuditContext, ssh_config: Path, users: tuple[str, ...], source
         return name, {read[1]: out}, ""
 
     # --limit narrows the servers; the Linux gear (firewalls, routers) is always read.
+    say.start(len(servers) + len(gear), f"audit {d}: evidence of {len(servers)} servers "
+              f"and {len(gear)} Linux devices")
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for name, ev in pool.map(host, [s.name for s in servers]):
             ctx.hosts[name] = ev
-        for name, files, why in pool.map(read_gear, list(gear)):
+        for name, files, why in pool.map(told_gear, list(gear)):
             if files:
                 ctx.devices[name] = device_evidence(ctx, name, files, source)
             elif why and name in ctx.devices:

@@ -8,6 +8,14 @@ callback and writes, when the play ends, the file named by PESDC_ANSIBLE_RESULTS
                       "failed": bool, "unreachable": bool, "error": str|null,
                       "diffs": [...]}}, "stats": {...}}
 
+While the play runs it also appends one JSON line per event, flushed at once, to the
+file named by PESDC_ANSIBLE_EVENTS (when set), which pesdc follows to show progress:
+
+    {"ev": "start", "host": HOST, "task": NAME, "n": TASK_NUMBER}
+    {"ev": "ok" | "changed" | "failed" | "unreachable" | "skipped", "host": HOST,
+     "task": NAME, "n": TASK_NUMBER, "error": str (failed, unreachable)}
+    {"ev": "end"}
+
 Enable with ANSIBLE_CALLBACKS_ENABLED=pesdc_json and ANSIBLE_CALLBACK_PLUGINS=<this dir>.
 """
 
@@ -32,6 +40,7 @@ DOCUMENTATION = """
 """
 
 RESULTS_ENV = "PESDC_ANSIBLE_RESULTS"
+EVENTS_ENV = "PESDC_ANSIBLE_EVENTS"
 
 
 def _label(result: Any) -> str:
@@ -66,6 +75,30 @@ class CallbackModule(CallbackBase):
         self.hosts: dict[str, dict[str, Any]] = {}
         self.timings: list[list[Any]] = []  # [task name, seconds]
         self._task_started: float | None = None
+        self._tasks = 0  # tasks started so far: the number of the current one
+        path = os.environ.get(EVENTS_ENV)
+        self._events = open(path, "a", encoding="utf-8") if path else None  # noqa: SIM115
+
+    def _event(self, ev: str, result: Any = None, **kw: Any) -> None:
+        """One line of the events file, flushed: pesdc reads it while the play runs."""
+        if self._events is None:
+            return
+        line: dict[str, Any] = {"ev": ev, "n": self._tasks, **kw}
+        if result is not None:
+            line["host"] = result._host.get_name()
+            line["task"] = result._task.get_name().strip()
+        try:
+            self._events.write(json.dumps(line, default=str) + "\n")
+            self._events.flush()
+        except (OSError, ValueError):
+            self._events = None  # progress is a courtesy: never fail the play for it
+
+    def v2_runner_on_start(self, host: Any, task: Any) -> None:
+        if self._events is not None:
+            self._event("start", host=host.get_name(), task=task.get_name().strip())
+
+    def v2_runner_on_skipped(self, result: Any) -> None:
+        self._event("skipped", result)
 
     def _close_task(self) -> None:
         if self._task_started is not None and self.timings:
@@ -75,6 +108,7 @@ class CallbackModule(CallbackBase):
     def v2_playbook_on_task_start(self, task: Any, is_conditional: bool) -> None:
         self._close_task()
         self.timings.append([task.get_name().strip(), 0.0])
+        self._tasks += 1
         self._task_started = time.monotonic()
 
     def v2_playbook_on_handler_task_start(self, task: Any) -> None:
@@ -90,6 +124,7 @@ class CallbackModule(CallbackBase):
         h = self._host(result)
         h["ok"] += 1
         res = result._result
+        self._event("changed" if res.get("changed") else "ok", result)
         if res.get("changed") and not res.get("results"):
             h["changed"] += 1
             h["changes"].append(_label(result))
@@ -107,7 +142,9 @@ class CallbackModule(CallbackBase):
 
     def v2_runner_on_failed(self, result: Any, ignore_errors: bool = False) -> None:
         if ignore_errors:
+            self._event("ok", result)
             return
+        self._event("failed", result, error=_error(result._result)[:300])
         h = self._host(result)
         h["failed"] = True
         h["error"] = h["error"] or f"{_label(result)}: {_error(result._result)}"
@@ -117,7 +154,9 @@ class CallbackModule(CallbackBase):
 
     def v2_runner_on_unreachable(self, result: Any) -> None:
         if getattr(result._task, "ignore_unreachable", False):
+            self._event("ok", result)
             return  # a probe (the login account), not a failure
+        self._event("unreachable", result, error=_error(result._result)[:300])
         h = self._host(result)
         h["unreachable"] = True
         h["failed"] = True
@@ -125,6 +164,7 @@ class CallbackModule(CallbackBase):
 
     def v2_playbook_on_stats(self, stats: Any) -> None:
         self._close_task()
+        self._event("end")
         summary: dict[str, dict[str, Any]] = {h: stats.summarize(h)
                                               for h in sorted(stats.processed)}
         out = {"hosts": self.hosts, "stats": summary, "task_seconds": self.timings}

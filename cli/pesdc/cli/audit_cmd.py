@@ -97,8 +97,10 @@ def audit(paths: tuple[Path, ...], dc: str | None, all_centers: bool, static: bo
 
             opts.lab = lab_name = lab_for(lab_name, name)  # a multi-center lab: its member
             reexec_inside(lab_name)  # every lab connection from the controller namespace
-        report = run_audit(topo, name, catalog, opts,
-                           progress=lambda m: click.echo(f"audit: {m}", err=True))
+        from pesdc.cli.reporting import reporter
+
+        with reporter() as progress:  # stderr: a bar, or a flushed line per step
+            report = run_audit(topo, name, catalog, opts, progress=progress)
     except LabError as exc:
         click.echo(f"pesdc audit: {exc}", err=True)
         sys.exit(2)

@@ -86,3 +86,67 @@ def ansible(paths: tuple[Path, ...], names: tuple[str, ...], lab: str | None,
     click.echo(f"exported {len(res.hosts)} host(s) into {res.out}: "
                f"ANSIBLE_CONFIG={res.out / 'ansible.cfg'} ansible-playbook "
                f"{res.out / 'site.yml'}", err=True)
+
+
+@export.command(name="awx")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--dc", "names", multiple=True,
+              help="Only these centers (default: every center of the tree, or of the path).")
+@click.option("-o", "--output", "out", type=click.Path(path_type=Path), required=True,
+              help="Output folder; commit it at --repo-dir of the --scm-url repository.")
+@click.option("--scm-url", required=True,
+              help="The Git repository AWX syncs: the tree, the profiles and this export.")
+@click.option("--scm-branch", default="main", show_default=True)
+@click.option("--scm-credential", metavar="NAME",
+              help="The Source Control credential of the project (by name).")
+@click.option("--repo-dir", default="awx", show_default=True,
+              help="Where OUTPUT is in the repository.")
+@click.option("--repo-tree", default="topologies", show_default=True,
+              help="Where the topology tree is in the repository.")
+@click.option("--repo-profiles", default="targets", show_default=True,
+              help="Where the connection profiles are (CENTER.targets.yaml, written by "
+                   "pesdc targets init).")
+@click.option("--ee-image", default=None,
+              help="The execution environment's image (default: "
+                   "localhost/pesdc-ee:VERSION, see execution-environment.yml).")
+@click.option("--force", is_flag=True,
+              help="Write into a non-empty OUTPUT that pesdc did not create (it has no "
+                   "MANIFEST); nothing already in it is deleted.")
+def awx(paths: tuple[Path, ...], names: tuple[str, ...], out: Path, scm_url: str,
+        scm_branch: str, scm_credential: str | None, repo_dir: str, repo_tree: str,
+        repo_profiles: str, ee_image: str | None, force: bool) -> None:
+    """Write OUTPUT/{awx.yml, mesh.yml, credentials.yml, playbooks/, inventories/}:
+    AWX / Automation Platform as code (the awx.awx collection's modules).
+
+    An organization per province (the ministry its own), a project, an inventory, an
+    instance group and an execution node on the bastion per center, a hop node per
+    province, job templates for apply, net apply, verify and audit, a stage rehearsal
+    workflow per city. Apply with `ansible-playbook awx.yml` (CONTROLLER_HOST and
+    CONTROLLER_OAUTH_TOKEN in the environment); credentials are named, never filled.
+    """
+    from pesdc import __version__
+    from pesdc.awx.export import AwxExportError, AwxOptions, export_awx
+    from pesdc.render import select
+
+    loaded = load_or_exit(paths)
+    topo = loaded.topology
+    unknown = [n for n in names if n not in topo.datacenters]
+    if unknown:
+        raise click.UsageError(f"unknown data center(s): {', '.join(unknown)}; "
+                               f"known: {', '.join(sorted(topo.datacenters))}")
+    names = names or topo.focus
+    dcs = select(topo, list(names) or None)
+    opts = AwxOptions(scm_url, scm_branch, scm_credential, repo_dir, repo_tree,
+                      repo_profiles, ee_image or f"localhost/pesdc-ee:{__version__}")
+    try:
+        res = export_awx(topo, dcs, out, opts, force)
+    except (AwxExportError, OutputError) as exc:
+        click.echo(f"pesdc export awx: {exc}", err=True)
+        sys.exit(2)
+    assert res.mesh is not None
+    for center, why in sorted(res.mesh.skipped.items()):
+        click.echo(f"pesdc export awx: {center}: no execution node ({why})", err=True)
+    click.echo(f"exported {sum(res.objects.values())} AWX object(s) "
+               f"({len(res.mesh.executions)} execution node(s), {len(res.mesh.hops)} hop "
+               f"node(s)) into {res.out}: {res.files} file(s), {res.bytes} bytes; apply with "
+               f"ansible-playbook {res.out / 'awx.yml'}", err=True)

@@ -12,18 +12,22 @@ import click
 from rich.table import Table
 
 from pesdc.cli.common import TerminalConsole
+from pesdc.cli.language import _
+from pesdc.formats import format_option
 
 _tail = click.option("--tail", type=int, default=20, show_default=True,
                      help="Last N entries (0: all).")
 _json = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 
 
-def _show(tail: int, as_json: bool) -> None:
+def _show(tail: int, fmt: str) -> None:
+    from pesdc.formats import echo
+    from pesdc.formats.journal import build_show
     from pesdc.journal import journal_path, read
 
     rows = read(tail or None)
-    if as_json:
-        click.echo(json.dumps(rows, indent=1, ensure_ascii=False))
+    if fmt == "json":
+        echo("journal-show", build_show(journal_path(), rows, tail or None))
         return
     table = Table(title=str(journal_path()))
     for col in ("seq", "when", "who", "action", "target", "host", "result", "changed"):
@@ -40,41 +44,52 @@ def _show(tail: int, as_json: bool) -> None:
         table.add_row(str(r.get("seq", "-")), str(r.get("when", "?")), who,
                       str(r.get("action", "?")), str(target), str(r.get("host", "?")),
                       str(r.get("result", "?")), str(r.get("changed", "-")))
-    TerminalConsole().print(table)
+    out = TerminalConsole()
+    out.print(table)
+    if not out.is_terminal:  # a pipe, a file, CI: each unreadable line as a problem line
+        from pesdc.journal import Problem
+
+        for r in rows:
+            if "unreadable" in r:
+                click.echo(Problem(r["unreadable"], _("unreadable: not a whole JSON entry "
+                                                      "(pesdc journal verify)")
+                                   ).one_line(journal_path()), err=True)
 
 
 @click.group(invoke_without_command=True)
 @_tail
-@_json
+@format_option(json_flag=True)
 @click.pass_context
-def journal(ctx: click.Context, tail: int, as_json: bool) -> None:
+def journal(ctx: click.Context, tail: int, fmt: str) -> None:
     """The change journal: who changed what, when, on which target and host
     (`pesdc journal` alone: the last entries, as `pesdc journal show`)."""
     if ctx.invoked_subcommand is None:
-        _show(tail, as_json)
+        _show(tail, fmt)
 
 
 @journal.command("show")
 @_tail
-@_json
-def show(tail: int, as_json: bool) -> None:
+@format_option(json_flag=True)
+def show(tail: int, fmt: str) -> None:
     """The last entries of the journal."""
-    _show(tail, as_json)
+    _show(tail, fmt)
 
 
 @journal.command("verify")
-@_json
-def verify(as_json: bool) -> None:
+@format_option(json_flag=True)
+def verify(fmt: str) -> None:
     """Recompute the journal's hash chain: every edited, inserted or removed entry, an
     unreadable line and a cut-off tail, by line. Exit 0 only when it is intact."""
+    from pesdc.formats import echo
+    from pesdc.formats.journal import build_verify
     from pesdc.journal import verify as run
 
     res = run()
-    if as_json:
-        click.echo(json.dumps(res.as_dict(), indent=1))
+    if fmt == "json":
+        echo("journal-verify", build_verify(res))
     else:
         for p in res.problems:
-            click.echo(p.format(), err=True)
+            click.echo(p.format() if _on_terminal() else p.one_line(res.path), err=True)
         if res.intact:
             click.echo(f"{res.path}: intact, {res.chained} chained entries"
                        + (f" (last seq {res.last_seq})" if res.last_seq else ""))
@@ -82,6 +97,11 @@ def verify(as_json: bool) -> None:
             click.echo(f"{res.path}: NOT intact: {len(res.problems)} problem(s) above; "
                        f"{res.entries} entries, {res.chained} chained", err=True)
     sys.exit(0 if res.intact else 1)
+
+
+def _on_terminal() -> bool:
+    """Problems go to stderr: a person reads them there when it is a terminal."""
+    return sys.stderr.isatty()
 
 
 # -- the lock --------------------------------------------------------------------------

@@ -6,17 +6,19 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.table import Table
 
 from pesdc.cli.common import TerminalConsole, center_name, load_or_exit
+from pesdc.cli.language import _
+from pesdc.cli.reporting import reporter
+from pesdc.formats import format_option
 from pesdc.lab import image as lab_image
 from pesdc.lab.errors import LabError
-from pesdc.lab.paths import state_dir
 from pesdc.lab.plan import build_plan
 from pesdc.lab.runtime import Lab, require_root
+from pesdc.lab.status import LabStatus, pick_lab
 
 console = TerminalConsole(stderr=True)
 
@@ -24,23 +26,6 @@ console = TerminalConsole(stderr=True)
 def _fail(exc: LabError) -> None:
     click.echo(f"pesdc lab: {exc}", err=True)
     sys.exit(2)
-
-
-def existing_labs() -> list[str]:
-    d = state_dir() / "labs"
-    return sorted(p.name for p in d.iterdir() if (p / "state.json").is_file()) \
-        if d.is_dir() else []
-
-
-def pick_lab(name: str | None) -> Lab:
-    if name:
-        return Lab(name)
-    labs = existing_labs()
-    if len(labs) == 1:
-        return Lab(labs[0])
-    if not labs:
-        raise LabError("no lab is up (pesdc lab up PATH)")
-    raise LabError(f"several labs are up: {', '.join(labs)}; choose one with --name")
 
 
 @click.group()
@@ -94,8 +79,8 @@ def up(paths: tuple[Path, ...], dcs: tuple[str, ...], lab_name: str | None,
                            "--dc it holds, or choose another --name")
         plan = build_plan(loaded.topology, name, lab_name)
         lab_obj = Lab(plan.lab)
-        with console.status(f"bringing up lab {plan.lab} ({len(plan.nodes)} nodes)"):
-            res = lab_obj.up(plan, [str(p) for p in paths], console.print)
+        with reporter() as progress:  # stderr: a bar, or a flushed line per node
+            res = lab_obj.up(plan, [str(p) for p in paths], console.print, progress)
     except LabError as exc:
         _fail(exc)
         return
@@ -110,8 +95,9 @@ def _up_group(topo, dcs: list[str], lab_name: str | None,  # type: ignore[no-unt
 
     name = lab_name or "-".join(dcs)
     try:
-        with console.status(f"bringing up lab {name} ({', '.join(dcs)})"):
-            res = group.up(topo, name, dcs, only, [str(p) for p in paths], console.print)
+        with reporter() as progress:  # stderr: a bar, or a flushed line per node
+            res = group.up(topo, name, dcs, only, [str(p) for p in paths], console.print,
+                           progress)
     except LabError as exc:
         _fail(exc)
         return
@@ -151,101 +137,49 @@ def down(lab_name: str | None) -> None:
 
 @lab.command()
 @click.option("--name", "lab_name", help="Lab name (default: the only lab).")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def status(lab_name: str | None, as_json: bool) -> None:
-    """Nodes of the lab, their state and addresses."""
-    from pesdc.lab.group import Group
+@format_option(json_flag=True)
+def status(lab_name: str | None, fmt: str) -> None:
+    """Nodes of the lab, their state and addresses. Exit 1 unless every node is up (a lab
+    that is not up is reported as down)."""
+    from pesdc.formats import echo
+    from pesdc.lab.status import lab_status
 
-    grp = Group.load(lab_name) if lab_name else None
     try:
-        labs = [(c, Lab(grp.member(c))) for c in grp.centers] if grp else \
-            [(None, pick_lab(lab_name))]
+        res = lab_status(lab_name)
     except LabError as exc:
         _fail(exc)
         return
-    rows, notes = [], []
-    for center, lab_obj in labs:
-        rows += _status_rows(lab_obj, center)
-    if grp is not None:
-        from pesdc.lab import group as lab_group
-
-        for c, names in sorted(grp.servers.items()):
-            servers = _group_servers(grp, c)  # the tree validated once per center
-            everyone = [s.name for s in servers]
-            left = [n for n in everyone if n not in names]
-            notes.append(f"{c}: only servers {', '.join(names)} are in this lab; "
-                         f"{len(left)} left out ({', '.join(left)}): their checks are "
-                         "errors, never passes")
-            notes += _lonely(c, [s for s in servers if s.name in names])
-        alive = grp.delayline_pid is not None and lab_group.delayline_alive(grp)
-        rows.append({"center": None, "node": "uplinks", "host": grp.name, "role": "link",
-                     "state": "up" if alive else "down", "address": None,
-                     "pid": grp.delayline_pid})
-    if as_json:
-        click.echo(json.dumps(rows if grp is None else {"lab": grp.name,
-                                                        "centers": grp.centers,
-                                                        "servers": grp.servers,
-                                                        "nodes": rows, "notes": notes},
-                              indent=2))
+    if fmt == "json":
+        echo("lab-status", res.as_dict())
     else:
-        title = f"lab {grp.name} ({', '.join(grp.centers)})" if grp else f"lab {labs[0][1].name}"
-        table = Table(title=title)
-        cols = (("center",) if grp else ()) + ("node", "role", "state", "address", "pid")
-        for col in cols:
-            table.add_column(col)
-        for r in rows:
-            table.add_row(*(str(r.get(k) or "") for k in cols))
-        TerminalConsole().print(table)
-        for r in rows:
-            if r["role"] == "operator":
-                click.echo(f"operator namespace {r['host']} ({r['address']}), routes: "
-                           f"{'; '.join(r['routes']) or 'none'}")
-        for n in notes:
-            click.echo(f"note: {n}")
-    down_nodes = [r["node"] for r in rows if r["state"] != "up"]
-    if down_nodes:
+        _print_status(res)
+    if res.state != "up":
         sys.exit(1)
 
 
-def _lonely(center: str, kept: list[Any]) -> list[str]:
-    """Zones of a light center where one server is kept: a probe from it that gets no
-    answer has no neighbour to show it could send, so it is an error, not a block."""
-    zones: dict[str, list[str]] = {}
-    for s in kept:
-        zones.setdefault(s.zone, []).append(s.name)
-    return [f"{center}: zone {z} keeps one server ({names[0]}): its probes that get no "
-            "answer cannot be told blocked (no neighbour to answer it); keep two"
-            for z, names in sorted(zones.items()) if len(names) == 1]
-
-
-def _group_servers(grp, center: str) -> list:  # type: ignore[no-untyped-def]
-    """The center's servers, from the tree the group was brought up from."""
-    from pesdc.model import validate
-
-    topo = validate(grp.sources).topology
-    dc = topo.datacenters.get(center)
-    return list(dc.servers) if dc else []
-
-
-def _status_rows(lab_obj: Lab, center: str | None) -> list[dict[str, Any]]:
-    from pesdc.lab import netns
-    from pesdc.lab import operator as lab_operator
-
-    live = netns.existing()
-    rows = []
-    for st in lab_obj.nodes().values():
-        ok = st.netns in live and st.alive()
-        rows.append({"center": center, "node": st.name, "host": st.host, "role": st.role,
-                     "state": "up" if ok else "down", "address": st.mgmt, "pid": st.pid})
-    op = lab_operator.status(lab_obj.name)
-    if op is not None:  # the workstation outside the center: one route, to the bastion
-        rows.append({"center": center, "node": "operator", "host": op["netns"],
-                     "role": "operator", "state": op["state"], "address": op["address"],
-                     "pid": None, "routes": op["routes"]})
-    if center is None:
-        for r in rows:
-            del r["center"]
-    return rows
+def _print_status(res: LabStatus) -> None:
+    if res.lab is None:
+        title = _("no lab")
+    elif res.centers is not None:
+        title = _("lab {name} ({centers})").format(name=res.lab,
+                                                   centers=", ".join(res.centers))
+    else:
+        title = _("lab {name}").format(name=res.lab)
+    # The state as the JSON says it (up, down, degraded): a word scripts may grep for.
+    table = Table(title=f"{title}: {res.state}")
+    cols = (("center",) if res.centers is not None else ()) + (
+        "node", "role", "state", "address", "pid")
+    for col in cols:
+        table.add_column(col)
+    for r in res.nodes:
+        table.add_row(*(str(r.get(k) or "") for k in cols))
+    TerminalConsole().print(table)
+    for r in res.nodes:
+        if r["role"] == "operator":
+            click.echo(f"operator namespace {r['host']} ({r['address']}), routes: "
+                       f"{'; '.join(r['routes']) or 'none'}")
+    for n in res.notes:
+        click.echo(f"note: {n}")
 
 
 @lab.command()

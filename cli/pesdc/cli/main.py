@@ -14,6 +14,7 @@ from pesdc.cli.language import LANG_OPTION, VERSION_MESSAGE, TranslatedGroup
 from pesdc.cli.ledger_cmd import ledger
 from pesdc.cli.model_cmds import rules, schema, validate
 from pesdc.cli.net_cmd import net
+from pesdc.cli.new_cmd import new
 from pesdc.cli.provision_cmd import apply, controls, plan
 from pesdc.cli.render_cmd import render
 from pesdc.cli.report_cmd import report
@@ -35,5 +36,5 @@ def main() -> None:
 
 
 for command in (validate, schema, rules, render, lab, show, graph, net, plan, apply, journal,
-                lock, controls, verify, export, stage, diff, audit, targets, ledger, report):
+                lock, controls, verify, export, stage, diff, audit, targets, ledger, report, new):
     main.add_command(command)

@@ -72,8 +72,11 @@ def schema(output: Path | None) -> None:
 def rules() -> None:
     """List every validation rule id with what it checks."""
     from pesdc.rules.registry import LOADER_RULES, all_rules
+    from pesdc.scaffold.problems import SCAFFOLD_RULES
 
     rows = [(rid, name, summary) for rid, (name, summary) in LOADER_RULES.items()]
+    # pesdc new's refusals: not run on a topology, listed so every id is in one place
+    rows += [(rid, name, summary) for rid, (name, summary) in SCAFFOLD_RULES.items()]
     rows += [(r.id, r.name, r.summary) for r in all_rules().values()]
     for rid, name, summary in sorted(rows):
         click.echo(f"{rid:8} {name:32} {summary}")

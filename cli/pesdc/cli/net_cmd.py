@@ -10,7 +10,9 @@ from pathlib import Path
 import click
 
 from pesdc.cli.common import center_name, load_or_exit
+from pesdc.cli.reporting import reporter
 from pesdc.cli.targeting import secret_options
+from pesdc.formats import format_option
 from pesdc.results import RunResult
 
 
@@ -61,12 +63,11 @@ def _state_line(state: str) -> str:
 
 
 def _report(res: RunResult, as_json: bool) -> None:
-    interrupted = getattr(res, "interrupted", None)
     if as_json:
-        click.echo(json.dumps({"action": res.action, "engine": res.engine, "ok": res.ok,
-                               "interrupted": interrupted,
-                               "hosts": [h.as_dict() for h in res.hosts]}, indent=2,
-                              ensure_ascii=False))
+        from pesdc.formats import echo
+        from pesdc.formats.runs import build_net
+
+        echo("net-plan", build_net(res))
     else:
         _report_text(res)
 
@@ -158,7 +159,6 @@ _common = [
                       "bastion, its devices' keys pinned (pesdc targets trust)."),
     click.option("--limit", multiple=True, help="Device names or glob patterns "
                                                  "(repeat or comma-separate)."),
-    click.option("--json", "as_json", is_flag=True, help="Machine-readable output."),
     click.option("-v", "--verbose", is_flag=True, help="Log the steps (secrets redacted)."),
 ]
 
@@ -166,7 +166,7 @@ _common = [
 def _options(f):  # type: ignore[no-untyped-def]
     for deco in reversed(_common):
         f = deco(f)
-    return f
+    return format_option(json_flag=True, boolean=True)(f)
 
 
 _secret_options = secret_options(
@@ -209,7 +209,9 @@ def plan(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path | 
     target = _live(loaded.topology, live, dc)
     name = target.center if target is not None else center_name(loaded.topology, dc)
     try:
-        res = plan_network(loaded.topology, name, lab, _limit(limit), secrets, live=target)
+        with reporter() as progress:  # stderr: a bar, or a flushed line per device
+            res = plan_network(loaded.topology, name, lab, _limit(limit), secrets,
+                               live=target, progress=progress)
     except (NetpushError, SecretError) as exc:
         _fail(str(exc))
         return
@@ -259,8 +261,9 @@ def apply(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path |
                      target):
             if target is not None and not yes:
                 _confirm_push(loaded.topology, name, limit, secrets, workers, target)
-            res = apply_network(loaded.topology, name, lab, _limit(limit), workers, secrets,
-                                live=target)
+            with reporter() as progress:  # stderr: a bar, or a flushed line per device
+                res = apply_network(loaded.topology, name, lab, _limit(limit), workers,
+                                    secrets, live=target, progress=progress)
     except (NetpushError, SecretError) as exc:
         _fail(str(exc))
         return

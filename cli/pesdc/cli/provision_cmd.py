@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from pesdc.cli.common import TerminalConsole, center_name, load_or_exit
-from pesdc.cli.lab_cmd import existing_labs
+from pesdc.cli.reporting import reporter
 from pesdc.cli.targeting import secret_options
+from pesdc.formats import format_option
 from pesdc.lab.errors import LabError
+from pesdc.lab.status import existing_labs
 from pesdc.results import RunResult
 
 console = TerminalConsole(stderr=True)
@@ -238,28 +239,15 @@ def _run_held(action: str, loaded: Any, center: str, names: list[str], lab: str 
     # A plan needs them too: what the standby's password file would hold is compared.
     secrets = provisioning_secrets(center)
     started = time.monotonic()
-    if engine_name == "ansible":  # the same HostSpecs, applied by the Ansible roles
-        from pesdc.provision import ansible_engine
+    with reporter() as progress:  # on stderr: a bar on a terminal, else flushed lines
+        progress.note(f"{action} {center}: {len(specs)} hosts, engine {engine_name}")
+        if engine_name == "ansible":  # the same HostSpecs, applied by the Ansible roles
+            from pesdc.provision import ansible_engine
 
-        result = ansible_engine.run(action, loaded.topology, center, specs, lab, target)
-        return _report(result, center, lab, action, as_json, time.monotonic() - started,
-                       target, loaded.topology.datacenters[center])
-    access = _access(lab, target)
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console, transient=True,
-                  disable=as_json) as bar:
-        task = bar.add_task(f"{action} {center}: connecting to {len(specs)} hosts", total=None)
-
-        def progress(kind: str, what: str) -> None:
-            if kind == "total":
-                bar.update(task, total=int(what),
-                           description=f"{action} {center} ({len(specs)} hosts)")
-            elif kind in ("op", "error"):
-                bar.advance(task)
-            elif kind == "probed":
-                bar.update(task, description=f"{action} {center}: {what}")
-
-        result = engine.run(action, specs, access, secrets, progress)
+            result = ansible_engine.run(action, loaded.topology, center, specs, lab, target,
+                                        progress=progress)
+        else:
+            result = engine.run(action, specs, _access(lab, target), secrets, progress)
     return _report(result, center, lab, action, as_json, time.monotonic() - started,
                    target, loaded.topology.datacenters[center])
 
@@ -271,10 +259,10 @@ def _report(result: RunResult, center: str, lab: str | None, action: str, as_jso
     journal could not take it."""
     journal_error = _record(result, center, lab, target, dc) if action == "apply" else None
     if as_json:
-        click.echo(json.dumps({"action": action, "engine": result.engine, "center": center,
-                               "seconds": round(elapsed, 2), "ok": result.ok,
-                               "changed": result.changed, "journal_error": journal_error,
-                               "hosts": [h.as_dict() for h in result.hosts]}, indent=1))
+        from pesdc.formats import echo
+        from pesdc.formats.runs import build_plan
+
+        echo("plan", build_plan(result, center, elapsed, journal_error))
     else:
         _print(result, center, elapsed)
         if journal_error:
@@ -313,14 +301,13 @@ _common = [
                       "bastion (pesdc targets init; then pesdc targets trust)."),
     click.option("--limit", multiple=True,
                  help="Only these servers (name, NAME.CENTER, role, zone or group)."),
-    click.option("--json", "as_json", is_flag=True, help="Machine-readable result."),
 ]
 
 
 def _opts(f: Any) -> Any:
     for deco in reversed(_common):
         f = deco(f)
-    return f
+    return format_option(json_flag=True, boolean=True)(f)
 
 
 _provisioning_secrets = secret_options(

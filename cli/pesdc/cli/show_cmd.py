@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from pesdc.cli.common import TerminalConsole, defaults_applied, load_or_exit, pick_center
+from pesdc.formats import format_option
 from pesdc.i18n import LANGS, label
 from pesdc.model.schema import DataCenter, Encryption, Segment, SiteKind
 from pesdc.model.tree import DCIndex, Topology
@@ -281,17 +282,26 @@ class _Show:
               help="Show only this data center.")
 @click.option("--lang", type=click.Choice(LANGS), default="en", show_default=True,
               help="Language of headings and titles (zh: Chinese).")
-def show(paths: tuple[Path, ...], dc_name: str | None, lang: str) -> None:
+@format_option()
+def show(paths: tuple[Path, ...], dc_name: str | None, lang: str, fmt: str) -> None:
     """Show each data center as tables: zones, isolation, devices, servers, databases,
     systems and the service functions they serve, municipal sites, links, uplinks.
 
     Centers come in tier order (ministry, province, city). An invalid topology prints
     the same report as `pesdc validate` and exits 1.
     """
-    loaded = load_or_exit(paths)
+    loaded = load_or_exit(paths, fmt)
     topology = loaded.topology
     centers = topology.in_view() if dc_name is None else [
         pick_center(topology, dc_name)]
+    if fmt == "json":
+        from pesdc.formats import echo
+        from pesdc.formats.show import build
+
+        echo("show", build(topology, centers, {
+            name: [str(f) for f in loaded.defaults_applied.get(name, [])]
+            for name in topology.datacenters}))
+        return
     width = None if sys.stdout.isatty() else 160
     console = TerminalConsole(width=width, highlight=False, soft_wrap=False)
     defaults = {name: defaults_applied(loaded, name) for name in topology.datacenters}

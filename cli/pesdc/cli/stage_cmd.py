@@ -16,6 +16,7 @@ from pesdc.cli.common import (
     print_located,
     print_report,
 )
+from pesdc.formats import format_option
 from pesdc.model import LoadResult, load, validate
 from pesdc.model.schema import Tier
 
@@ -55,8 +56,7 @@ def stage() -> None:
 
 @stage.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True)
+@format_option(text="table")
 def check(paths: tuple[Path, ...], fmt: str) -> None:
     """Which stage each city meets today; for the next stage, every unmet requirement
     with the file and line to change."""
@@ -70,8 +70,10 @@ def check(paths: tuple[Path, ...], fmt: str) -> None:
     in_view = {dc.name for dc in loaded.topology.in_view()}
     results = [r for r in check_all(loaded.topology, loaded.locator) if r.name in in_view]
     if fmt == "json":
-        click.echo(json.dumps({"cities": [r.as_dict() for r in results]}, indent=1,
-                              ensure_ascii=False))
+        from pesdc.formats import echo
+        from pesdc.formats.stage_check import build
+
+        echo("stage-check", build(results))
         return
     out = TerminalConsole()
     table = Table(title="consolidation stages")
@@ -198,8 +200,11 @@ def rehearse(paths: tuple[Path, ...], dc: str | None, to_stage: int, lab_name: s
     city = _city(loaded, dc)
     lab = lab_name
     try:
-        res = run(loaded.topology, [str(p) for p in paths], city, to_stage, lab,
-                  lambda m: console.print(f"[bold]{m}[/]"), inject_failure)
+        from pesdc.cli.reporting import reporter
+
+        with reporter() as progress:  # stderr: a bar, or a flushed line per step
+            res = run(loaded.topology, [str(p) for p in paths], city, to_stage, lab,
+                      lambda m: console.print(f"[bold]{m}[/]"), inject_failure, progress)
     except StageError as exc:
         click.echo(f"pesdc stage rehearse: {exc}", err=True)
         sys.exit(1)

@@ -10,6 +10,7 @@ import click
 from rich.table import Table
 
 from pesdc.cli.common import TerminalConsole, center_name, load_or_exit
+from pesdc.cli.reporting import reporter
 from pesdc.cli.targeting import live_option, live_target_or_exit, require_target
 from pesdc.lab.errors import LabError
 from pesdc.model.tree import Topology
@@ -53,9 +54,10 @@ def verify(paths: tuple[Path, ...], dc: str | None, lab_name: str | None,
             reexec_inside(lab)  # every connection from the lab's controller namespace
             from pesdc.verify.run import verify_lab
 
-            with console.status(f"verifying {name} in lab {lab}") as st:
+            with reporter() as progress:  # stderr: a bar, or a flushed line per check
+                progress.note(f"verifying {name} in lab {lab}")
                 report = verify_lab(loaded.topology, name, lab, tuple(only) or PARTS,
-                                    progress=lambda m: st.update(m))
+                                    progress=progress)
         except LabError as exc:
             click.echo(f"pesdc verify: {exc}", err=True)
             sys.exit(2)
@@ -100,7 +102,8 @@ def _verify_live(topo: Topology, name: str, live: Path, parts: tuple[str, ...],
 
     target = live_target_or_exit("verify", topo, live, name)
     try:
-        with console.status(f"verifying {name}, {target.label}") as st:
-            return verify_live(topo, name, target, parts, progress=lambda m: st.update(m))
+        with reporter() as progress:  # stderr: a bar, or a flushed line per check
+            progress.note(f"verifying {name}, {target.label}")
+            return verify_live(topo, name, target, parts, progress=progress)
     finally:
         close(target)

@@ -308,8 +308,10 @@ def _check_request(topo: Topology, name: str, centers: list[str],
 
 
 def up(topo: Topology, name: str, centers: list[str], servers: dict[str, list[str]],
-       sources: list[str], log: Callable[[str], None]) -> dict[str, Any]:
-    """Bring every center up as a member, then the uplinks between them (idempotent)."""
+       sources: list[str], log: Callable[[str], None], progress: Any = None
+       ) -> dict[str, Any]:
+    """Bring every center up as a member, then the uplinks between them (idempotent);
+    ``progress`` (a :class:`pesdc.progress.Progress`) hears of each member's nodes."""
     import time
 
     from pesdc.lab.plan import build_plan
@@ -325,7 +327,9 @@ def up(topo: Topology, name: str, centers: list[str], servers: dict[str, list[st
     members = {}
     for c in centers:
         plan = build_plan(topo, c, name)
-        members[c] = Lab(plan.lab).up(plan, sources, log)
+        members[c] = Lab(plan.lab).up(plan, sources, log, progress)
+    if progress is not None:
+        progress.note(f"lab {name}: joining {len(links)} uplinks between the centers")
     ensure_links(group, links)
     wait_routed(topo, group, links, log)
     return {"members": members, "uplinks": [f"{lk.lower}/{lk.uplink}" for lk in links],

@@ -32,6 +32,7 @@ from pesdc.lab.errors import LabError
 from pesdc.lab.image import image_paths, is_ready
 from pesdc.lab.paths import lab_dir
 from pesdc.lab.plan import LabPlan, Node, short_hash
+from pesdc.progress import Progress, or_none
 
 SSHD = "/usr/sbin/sshd"
 FRR_BIN = Path("/usr/lib/frr")
@@ -155,8 +156,12 @@ class Lab:
         (self.ssh_dir / "ssh_config").write_text("\n".join(config))
 
     # -- bring up --------------------------------------------------------------------
-    def up(self, plan: LabPlan, sources: list[str], log: Log) -> dict[str, Any]:
+    def up(self, plan: LabPlan, sources: list[str], log: Log,
+           progress: Progress | None = None) -> dict[str, Any]:
+        """Bring every node of the plan up (or leave it, when it runs as planned);
+        ``progress`` hears of each node."""
         require_root()
+        say = or_none(progress)
         has_servers = any(n.role == "server" for n in plan.nodes.values())
         if has_servers and not is_ready():
             raise LabError("the lab base image is not built: run `pesdc lab image build` "
@@ -180,16 +185,21 @@ class Lab:
         order = sorted(plan.nodes.values(), key=lambda n: (
             {"firewall": 0, "router": 1, "peer": 1, "site": 2, "mgmt": 3, "server": 4,
              "controller": 5}[n.role], n.name))
+        say.start(len([n for n in order if n.alias_of is None]),
+                  f"lab {self.name} up: {len(order)} nodes of {plan.dc.name}")
         for node in order:
             old = nodes_state.get(node.key)
             if node.alias_of is not None:  # lives in another node's namespace
                 nodes_state[node.key] = NodeState(node.name, node.netns, node.role, node.host,
                                                   node.mgmt, alias=True)
                 continue
+            label = f"{plan.dc.name}/{node.name}"
             sha = _node_sha(node, configs.get(node.name, {}))
             if old is not None and old.netns == node.netns and old.config_sha == sha and \
                     self._healthy(plan, node, old):
+                say.step(label, f"{node.role} node", "ok: running as planned")
                 continue
+            say.begin(label, f"{node.role} node")
             if old is not None:
                 repaired += 1
                 self._stop_node(old)
@@ -198,12 +208,16 @@ class Lab:
             nodes_state[node.key] = self._start_node(plan, node, configs.get(node.name, {}))
             nodes_state[node.key].config_sha = sha
             self.save_state(self._state_dict(plan, sources, nodes_state))
+            say.step(label, f"{node.role} node", "ok: repaired" if old is not None
+                     else "ok: created")
         self._ensure_links(plan)
         for node in plan.nodes.values():  # routes need every interface in place
             if node.role == "router":
                 continue  # FRR installs the router's routes from its frr.conf
             netns.batch(node.netns, [f"route replace {p} via {v}" for p, v in node.routes])
+        say.note(f"lab {self.name}: waiting for sshd on every node")
         self._wait_ssh(plan, log)
+        say.note(f"lab {self.name}: waiting for the routers' routes")
         self._wait_routed(plan, log)
         state = self._state_dict(plan, sources, nodes_state)
         # The engineer's workstation outside the center: a route to the bastion only.
@@ -557,6 +571,26 @@ class Lab:
             return ["nsenter", "--target", str(child), "--mount", "--uts", "--ipc", "--net",
                     "--pid", "--root", "--wd", *cmd]
         return netns.ns_exec(st.netns, *cmd)
+
+    def network_view_argv(self, node: str) -> list[str]:
+        """The argv prefix that runs a command in a server's network and UTS namespaces
+        (its addresses, routes and host name) with this machine's filesystem: a program
+        installed here (the venv, ansible-runner) runs as if on that host. What an
+        execution node on the center's bastion is, without installing pesdc into the
+        host's own root."""
+        nodes = self.nodes()
+        st = nodes.get(node) or next((s for s in nodes.values() if s.host == node), None)
+        if st is None:
+            raise LabError(f"no node {node!r} in lab {self.name}; nodes: "
+                           f"{', '.join(sorted(nodes))}")
+        if st.role != "server" or st.pid is None:
+            raise LabError(f"node {node} of lab {self.name} is not a server: only a "
+                           "server host has a host name of its own to run a program on")
+        child = _first_child(st.pid)  # the host's sshd, PID 1 of its namespaces
+        if child is None or st.netns not in netns.existing():
+            raise LabError(f"host {node} is not running; run `pesdc lab up` to repair")
+        return ["nsenter", f"--net=/run/netns/{st.netns}", f"--uts=/proc/{child}/ns/uts",
+                "--"]
 
     def controller_argv(self, cmd: list[str]) -> list[str]:
         ns = self.load_state().get("controller_ns")

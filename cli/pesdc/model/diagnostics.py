@@ -37,6 +37,14 @@ def printable(text: str) -> str:
     return _UNPRINTABLE.sub(_escaped, text)
 
 
+def printable_json(text: str) -> str:
+    """JSON text (from ``json.dumps(..., ensure_ascii=False)``) with DEL, the C1 controls,
+    the separators and the bidirectional controls escaped as ``\\uXXXX``: json.dumps
+    escapes the C0 controls only, and these can occur only inside strings, where the
+    escape reads back as the same text."""
+    return _UNPRINTABLE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def N_(message: str) -> str:
     """pesdc.i18n's marker (that module imports the model, so it is not imported here)."""
     return message
@@ -173,6 +181,4 @@ class Report:
             ensure_ascii=False,
             indent=2,
         )
-        # json.dumps escapes C0 controls only; DEL, C1 and the separators can occur only
-        # inside strings here, where a \uXXXX escape reads back as the same text.
-        return _UNPRINTABLE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+        return printable_json(text)

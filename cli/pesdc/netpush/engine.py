@@ -56,6 +56,7 @@ from pesdc.netpush.drivers import CONFIG_FILE, DRIVERS, ConnParams, Driver, Driv
 from pesdc.netpush.drivers.base import Connect
 from pesdc.netpush.secrets import SecretError, Secrets
 from pesdc.platforms.driver import CommitModel, RejectedLine
+from pesdc.progress import Progress, host_label, or_none
 from pesdc.render import render_device_files
 from pesdc.render.context import CenterFacts, hostname
 from pesdc.results import HostResult, RunResult
@@ -517,31 +518,46 @@ def _lanes(targets: list[Target]) -> list[list[Target]]:
     return list(lanes.values())
 
 
+def _device_status(r: HostResult) -> str:
+    """A device's result as a progress status."""
+    if not r.ok:
+        return f"failed: {r.error or 'failed'}"
+    return f"ok: {r.details.get('state', UNCHANGED)}, {r.changed} line(s)"
+
+
 def run_targets(action: str, targets: list[Target], secrets: Secrets, workers: int = 4,
                 connect: Connect | None = None,
                 driver_hook: Callable[[Driver], None] | None = None,
-                stop: Stop | None = None) -> list[HostResult]:
-    """Plan or apply every target; an apply defers SIGINT/SIGTERM into ``stop``."""
+                stop: Stop | None = None, progress: Progress | None = None
+                ) -> list[HostResult]:
+    """Plan or apply every target; an apply defers SIGINT/SIGTERM into ``stop``;
+    ``progress`` hears of each device as it starts and ends."""
     stop = stop or Stop()
+    say = or_none(progress)
+    what = "push" if action == "apply" else "plan"
+    say.start(len(targets), f"net {action}: {len(targets)} devices")
+
+    def one(t: Target, out: list[HostResult]) -> HostResult:
+        """The device's result (``out``: its lane's results so far)."""
+        if action == "apply" and stop():
+            return not_started(t, f"not started: the run was interrupted by {stop()}")
+        if action == "apply" and out and not out[-1].ok:
+            return not_started(t, f"not pushed: its redundancy partner {out[-1].host} "
+                                  "failed")
+        try:
+            return (apply_device(t, secrets, connect, driver_hook, stop)
+                    if action == "apply" else plan_device(t, secrets, connect))
+        except Exception as exc:  # a driver bug must not take the other devices down
+            return HostResult(t.host, ENGINE, False,
+                              error=f"internal error: {_err(exc, secrets)}",
+                              details={"platform": t.kind, "state": UNKNOWN})
 
     def lane(ts: list[Target]) -> list[HostResult]:
         out: list[HostResult] = []
         for t in ts:
-            if action == "apply" and stop():
-                out.append(not_started(t, f"not started: the run was interrupted by "
-                                          f"{stop()}"))
-                continue
-            if action == "apply" and out and not out[-1].ok:
-                out.append(not_started(t, f"not pushed: its redundancy partner "
-                                          f"{out[-1].host} failed"))
-                continue
-            try:
-                out.append(apply_device(t, secrets, connect, driver_hook, stop)
-                           if action == "apply" else plan_device(t, secrets, connect))
-            except Exception as exc:  # a driver bug must not take the other devices down
-                out.append(HostResult(t.host, ENGINE, False,
-                                      error=f"internal error: {_err(exc, secrets)}",
-                                      details={"platform": t.kind, "state": UNKNOWN}))
+            say.begin(host_label(t.host), what)
+            out.append(one(t, out))
+            say.step(host_label(t.host), what, _device_status(out[-1]))
         return out
 
     lanes = _lanes(targets)
@@ -557,7 +573,7 @@ def run_targets(action: str, targets: list[Target], secrets: Secrets, workers: i
 def _run(action: str, topo: Topology, dc_name: str, lab: str | None,
          limit: list[str] | None, workers: int, secrets: Secrets | None,
          connect: Connect | None = None, plan: LabPlan | None = None,
-         live: Any = None) -> NetRunResult:
+         live: Any = None, progress: Progress | None = None) -> NetRunResult:
     secrets = secrets or Secrets.load()
     if lab is not None and live is None:
         from pesdc.lab.enter import inside
@@ -566,7 +582,10 @@ def _run(action: str, topo: Topology, dc_name: str, lab: str | None,
             return _run_in_lab(action, topo, dc_name, lab, limit, workers, secrets, plan)
     targets, failed = build_targets(topo, dc_name, lab, limit, secrets, plan, live)
     stop = Stop()
-    hosts = run_targets(action, targets, secrets, workers, connect, stop=stop) + failed
+    for f in failed:
+        or_none(progress).step(host_label(f.host), "connect", _device_status(f))
+    hosts = run_targets(action, targets, secrets, workers, connect, stop=stop,
+                        progress=progress) + failed
     return NetRunResult(action, ENGINE, sorted(hosts, key=lambda h: h.host),
                         interrupted=stop())
 
@@ -574,22 +593,28 @@ def _run(action: str, topo: Topology, dc_name: str, lab: str | None,
 def plan_network(topo: Topology, dc_name: str, lab: str | None = None,
                  limit: list[str] | None = None, secrets: Secrets | None = None,
                  workers: int = 4, connect: Connect | None = None,
-                 plan: LabPlan | None = None, live: Any = None) -> NetRunResult:
+                 plan: LabPlan | None = None, live: Any = None,
+                 progress: Progress | None = None) -> NetRunResult:
     """What apply would push to each network device of a center (read-only). A lab
     run takes the lab's ``plan`` when the caller has built it already; ``live``: a
-    live target (pesdc.targets), through its bastion."""
-    return _run("plan", topo, dc_name, lab, limit, workers, secrets, connect, plan, live)
+    live target (pesdc.targets), through its bastion. ``progress`` hears of each
+    device (not when the run goes to a child in the lab: call from inside it)."""
+    return _run("plan", topo, dc_name, lab, limit, workers, secrets, connect, plan, live,
+                progress)
 
 
 def apply_network(topo: Topology, dc_name: str, lab: str | None = None,
                   limit: list[str] | None = None, workers: int = 4,
                   secrets: Secrets | Path | None = None,
                   connect: Connect | None = None,
-                  plan: LabPlan | None = None, live: Any = None) -> NetRunResult:
-    """Push the remediation to each device; back up, post-check, roll back on failure."""
+                  plan: LabPlan | None = None, live: Any = None,
+                  progress: Progress | None = None) -> NetRunResult:
+    """Push the remediation to each device; back up, post-check, roll back on failure.
+    ``progress`` hears of each device (as for :func:`plan_network`)."""
     if isinstance(secrets, Path):
         secrets = Secrets.load(secrets)
-    return _run("apply", topo, dc_name, lab, limit, workers, secrets, connect, plan, live)
+    return _run("apply", topo, dc_name, lab, limit, workers, secrets, connect, plan, live,
+                progress)
 
 
 def _run_in_lab(action: str, topo: Topology, dc_name: str, lab: str, limit: list[str] | None,

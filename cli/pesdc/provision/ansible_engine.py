@@ -17,12 +17,14 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from pesdc.model.schema import Tier
 from pesdc.model.tree import Topology
+from pesdc.progress import Progress, host_label, or_none
 from pesdc.provision.ansible_export import SECRET_ENV, export_ansible
 from pesdc.provision.engine import deploy_pubkeys
 from pesdc.provision.spec import HostSpec
@@ -104,9 +106,65 @@ def parse_results(data: dict[str, Any], hosts: list[str], started: float) -> lis
     return out
 
 
+class EventFollower:
+    """Follows the events file the pesdc_json callback appends to while the play runs
+    (a thread of its own), telling ``progress`` each task's start and end per host."""
+
+    def __init__(self, path: Path, progress: Progress, poll: float = 0.2) -> None:
+        self.path, self.progress, self.poll = path, progress, poll
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._follow, name="pesdc-ansible-events",
+                                        daemon=True)
+        self.events = 0
+
+    def __enter__(self) -> EventFollower:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()  # read to the end of what was written, then stop
+        self._thread.join(timeout=10)
+
+    def _follow(self) -> None:
+        while not self.path.exists():
+            if self._stop.wait(self.poll) and not self.path.exists():
+                return
+        with self.path.open(encoding="utf-8", errors="replace") as fh:
+            pending = ""
+            while True:
+                chunk = fh.readline()
+                if chunk:
+                    pending += chunk
+                    if pending.endswith("\n"):
+                        self.handle(pending)
+                        pending = ""
+                    continue
+                if self._stop.is_set():
+                    return
+                time.sleep(self.poll)
+
+    def handle(self, line: str) -> None:
+        """One event line (a line that does not parse is passed over)."""
+        try:
+            ev = json.loads(line)
+        except ValueError:
+            return
+        kind = ev.get("ev")
+        if kind not in ("start", "ok", "changed", "failed", "unreachable", "skipped"):
+            return
+        self.events += 1
+        host, task = host_label(str(ev.get("host", "?"))), str(ev.get("task", ""))
+        what = f"task {ev.get('n', 0)} {task}"
+        if kind == "start":
+            self.progress.begin(host, what, task)
+            return
+        status = kind + (f": {ev['error']}" if ev.get("error") else "")
+        self.progress.step(host, what, status, task)
+
+
 def run(action: str, topo: Topology, dc_name: str, specs: list[HostSpec], lab: str | None,
-        target: Any = None, out: Path | None = None, extra_args: list[str] | None = None
-        ) -> RunResult:
+        target: Any = None, out: Path | None = None, extra_args: list[str] | None = None,
+        progress: Progress | None = None) -> RunResult:
     """PLAN or APPLY the HostSpecs (built by :func:`host_specs`, as for the pyinfra
     engine) with the roles: exported as host_vars, then ansible-playbook. A live
     ``target`` (pesdc.targets): through its bastion, from this machine; a host whose
@@ -128,8 +186,10 @@ def run(action: str, topo: Topology, dc_name: str, specs: list[HostSpec], lab: s
     export_ansible(topo, [topo.datacenters[dc_name]], out, lab, force=True, specs=specs,
                    ssh_config=target.ssh_config if live else None)
     results = out / f"results-{action}.json"
+    events = out / f"events-{action}.jsonl"
     log = out / f"{action}.log"
     results.unlink(missing_ok=True)
+    events.unlink(missing_ok=True)
     argv = [ansible_playbook(), "site.yml", "--limit", ",".join(hosts)]
     if action == "plan":
         argv += ["--check", "--diff"]
@@ -139,9 +199,12 @@ def run(action: str, topo: Topology, dc_name: str, specs: list[HostSpec], lab: s
            "ANSIBLE_NOCOLOR": "1",
            "ANSIBLE_HOST_KEY_CHECKING": "True",
            "PESDC_ANSIBLE_RESULTS": str(results),
+           "PESDC_ANSIBLE_EVENTS": str(events),
            **_secrets_env(dc_name)}
     started = time.monotonic()
-    with log.open("w") as fh:
+    say = or_none(progress)
+    say.start(None, f"ansible-playbook site.yml ({action}) on {len(hosts)} hosts")
+    with log.open("w") as fh, EventFollower(events, say):
         if lab and not live:
             from pesdc.lab.enter import inside, run_inside
             if inside(lab):

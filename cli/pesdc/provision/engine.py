@@ -15,13 +15,14 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pesdc.model.tree import Topology
+from pesdc.progress import Progress, host_label, or_none
 from pesdc.provision.desired import DEPLOY_USER, desired_state
 from pesdc.provision.spec import HostSpec
 from pesdc.render.context import CenterFacts
@@ -140,8 +141,6 @@ def _host_data(spec: HostSpec, user: str, access: Access, secrets: dict[str, str
     return data
 
 
-Progress = Callable[[str, str], None]
-
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _PREFIX = re.compile(r"^\[([^\]]+)\]\s*")
 
@@ -217,9 +216,10 @@ def hosts_fail_alone(aborted: dict[str, tuple[str, BaseException]]) -> Iterator[
 
 
 def run(action: str, specs: list[HostSpec], access: Access, secrets: dict[str, str],
-        progress: Any = None) -> RunResult:
+        progress: Progress | None = None) -> RunResult:
     """PLAN or APPLY; an apply ends with a second phase on backup hosts (first backups,
-    once every database of the first phase exists)."""
+    once every database of the first phase exists). ``progress`` hears of every
+    operation on every host as it starts and as it ends."""
     result = _run_phase(action, specs, access, secrets, progress, "deploy_host")
     backups = [s for s in specs if s.backup and secrets.get("backup_private_key")]
     ok_hosts = {h.host for h in result.hosts if h.ok}
@@ -276,31 +276,50 @@ def _probe_all(specs: list[HostSpec], access: Access, results: dict[str, HostRes
 @dataclass
 class _Tracker:
     """What the run's callbacks record: per host, the first error, operations done and
-    how long each took."""
+    how long each took; each operation's start and end told to ``progress``."""
 
     record: Any  # deploys.RunRecord
     host_log: HostErrorLog
-    progress: Any = None
+    progress: Progress = field(default_factory=lambda: or_none(None))
     errors: dict[str, str] = field(default_factory=dict)
     op_started: dict[tuple[str, str], float] = field(default_factory=dict)
     op_seconds: dict[str, dict[str, float]] = field(default_factory=dict)
+    op_index: dict[str, list[str]] = field(default_factory=dict)  # host -> its op hashes
 
     def op_name(self, host_name: str, op_hash: str) -> str:
         return self.record.op_name(host_name, op_hash) or op_hash
 
-    def tell(self, kind: str, what: str) -> None:
-        if self.progress is not None:
-            self.progress(kind, what)
+    def _what(self, state: Any, host: Any, op_hash: str) -> tuple[str, str]:
+        """``operation 3/17 NAME`` of the host's own operations, and NAME (what the
+        operation is called on every host)."""
+        order = self.op_index.get(host.name)
+        if order is None:
+            order = [h for h in state.get_op_order() if h in state.ops[host]]
+            self.op_index[host.name] = order
+        name = self.record.op_name(host.name, op_hash) or ", ".join(
+            sorted(state.get_op_meta(op_hash).names)) or op_hash
+        k = order.index(op_hash) + 1 if op_hash in order else 0
+        return f"operation {k}/{len(order)} {name}", name
 
-    def started(self, host_name: str, op_hash: str) -> None:
-        self.op_started[(host_name, op_hash)] = time.monotonic()
+    def started(self, state: Any, host: Any, op_hash: str) -> None:
+        self.op_started[(host.name, op_hash)] = time.monotonic()
+        what, group = self._what(state, host, op_hash)
+        self.progress.begin(host_label(host.name), what, group)
 
-    def succeeded(self, host_name: str, op_hash: str) -> None:
-        t0 = self.op_started.pop((host_name, op_hash), None)
+    def succeeded(self, state: Any, host: Any, op_hash: str) -> None:
+        t0 = self.op_started.pop((host.name, op_hash), None)
         if t0 is not None:
-            self.op_seconds.setdefault(host_name, {})[self.op_name(host_name, op_hash)] = \
+            self.op_seconds.setdefault(host.name, {})[self.op_name(host.name, op_hash)] = \
                 time.monotonic() - t0
-        self.tell("op", host_name)
+        what, group = self._what(state, host, op_hash)
+        data = state.ops[host].get(op_hash)
+        changed = False
+        try:
+            changed = bool(data.operation_meta.did_change())
+        except Exception:
+            changed = False
+        self.progress.step(host_label(host.name), what, "changed" if changed else "ok",
+                           group)
 
     def failed(self, state: Any, host: Any, op_hash: str) -> None:
         data = state.ops[host].get(op_hash)
@@ -314,7 +333,9 @@ class _Tracker:
         detail = detail or self.host_log.cause(host.name)
         self.errors.setdefault(host.name, f"{self.op_name(host.name, op_hash)} failed"
                                + (f": {detail}" if detail else ""))
-        self.tell("error", host.name)
+        what, group = self._what(state, host, op_hash)
+        self.progress.step(host_label(host.name), what,
+                           "failed" + (f": {detail[:200]}" if detail else ""), group)
 
 
 def _callback(tracker: _Tracker) -> Any:
@@ -324,16 +345,17 @@ def _callback(tracker: _Tracker) -> Any:
     class Callback(BaseStateCallback):
         @staticmethod
         def operation_host_start(state: Any, host: Any, op_hash: Any) -> None:
-            tracker.started(host.name, op_hash)
+            tracker.started(state, host, op_hash)
 
         @staticmethod
         def host_connect_error(state: Any, host: Any, error: Any) -> None:
             tracker.errors.setdefault(host.name, f"connect: {error}")
+            tracker.progress.step(host_label(host.name), "connect", f"failed: {error}")
 
         @staticmethod
         def operation_host_success(state: Any, host: Any, op_hash: Any,
                                    retry_count: int = 0) -> None:
-            tracker.succeeded(host.name, op_hash)
+            tracker.succeeded(state, host, op_hash)
 
         @staticmethod
         def operation_host_error(state: Any, host: Any, op_hash: Any,
@@ -359,9 +381,13 @@ def _execute(state: Any, plan: bool, deploy_name: str, tracker: _Tracker) -> Non
         state.set_stage(StateStage.Connect)
         connect_all(state)
         state.set_stage(StateStage.Prepare)
+        tracker.progress.note(f"{deploy_name}: computing the operations of "
+                              f"{len(state.inventory.get_active_hosts())} hosts")
         add_deploy(state, getattr(deploys, deploy_name))
-        tracker.tell("total", str(sum(len(state.ops[h])
-                                      for h in state.inventory.get_active_hosts())))
+        total = sum(len(state.ops[h]) for h in state.inventory.get_active_hosts())
+        if not plan:
+            tracker.progress.start(total, f"{deploy_name}: {total} operations on "
+                                   f"{len(state.inventory.get_active_hosts())} hosts")
         if not plan:
             state.set_stage(StateStage.Execute)
             with hosts_fail_alone(aborted):
@@ -441,13 +467,17 @@ def _run_phase(action: str, specs: list[HostSpec], access: Access, secrets: dict
     plan = action == "plan"
     started = time.monotonic()
     results = {s.host: HostResult(s.host, ENGINE, ok=True) for s in specs}
+    say = or_none(progress)
+    say.note(f"{deploy_name}: connecting to {len(specs)} hosts")
     reachable = _probe_all(specs, access, results)
-    if progress is not None:
-        progress("probed", f"{len(reachable)}/{len(specs)} hosts reachable")
+    for s in specs:
+        if not results[s.host].ok:
+            say.step(host_label(s.host), "connect", f"failed: {results[s.host].error}")
+    say.note(f"{deploy_name}: {len(reachable)}/{len(specs)} hosts reachable")
     if not reachable:
         return RunResult(action, ENGINE, list(results.values()))
     record = RunRecord()
-    tracker = _Tracker(record, _quiet_pyinfra_log(), progress)
+    tracker = _Tracker(record, _quiet_pyinfra_log(), say)
     inventory = Inventory(([(s.host, _host_data(s, user, access, secrets, plan, record))
                             for s, user in reachable], {}))
     state = State(check_for_changes=plan)

@@ -55,6 +55,12 @@ def _subnets(topo: Topology) -> list[_Owned]:
     return out
 
 
+def owned_subnets(topo: Topology) -> list[Net]:
+    """Every subnet ADDR001 judges (segments, sites, links, uplinks once): what a new
+    center must stay clear of (pesdc.scaffold.allocate)."""
+    return [o.net for o in _subnets(topo)]
+
+
 @rule("ADDR001", "subnet-overlap", "two subnets of the tree overlap or repeat")
 def overlaps(topo: Topology) -> Iterator[Diagnostic]:
     nets = _subnets(topo)

@@ -40,6 +40,7 @@ from pesdc.lab.runtime import Lab
 from pesdc.model import validate
 from pesdc.model.schema import DataCenter, Server
 from pesdc.model.tree import Topology
+from pesdc.progress import Progress, or_none
 from pesdc.stages.target import DATACENTER, StagePlan, derive, dump_center, write_target_tree
 
 SEED_TABLE = "pesdc_rehearsal"
@@ -100,7 +101,9 @@ def _must(res: subprocess.CompletedProcess[str], what: str) -> str:
 
 class Runner:
     def __init__(self, topo: Topology, path: list[str], dc: str, lab: str, plan: StagePlan,
-                 workdir: Path, log: Log, inject: str | None = None):
+                 workdir: Path, log: Log, inject: str | None = None,
+                 progress: Progress | None = None):
+        self.progress = or_none(progress)
         self.topo, self.path, self.dc_name, self.lab = topo, path, dc, lab
         self.plan, self.workdir, self.log, self.inject = plan, workdir, log, inject
         self.dc: DataCenter = topo.datacenters[dc]
@@ -114,7 +117,8 @@ class Runner:
 
     # -- helpers ---------------------------------------------------------------------
     def step(self, name: str, fn: Callable[[], str]) -> None:
-        self.log(f"step: {name}")
+        """Run one step, timed and journaled; its start and end told to the progress."""
+        self.progress.begin(f"{self.dc_name}/rehearse", name)
         t0 = time.monotonic()
         try:
             detail = fn()
@@ -123,10 +127,14 @@ class Runner:
             self.res.steps.append(StepResult(name, False, round(time.monotonic() - t0, 1),
                                              text[:3000]))
             self._journal(self.res.steps[-1])
+            self.progress.step(f"{self.dc_name}/rehearse", name,
+                               f"failed: {text.splitlines()[0][:200] if text else ''}")
             raise StepFailed(text) from exc
         self.res.steps.append(StepResult(name, True, round(time.monotonic() - t0, 1),
                                          detail))
         self._journal(self.res.steps[-1])
+        self.progress.step(f"{self.dc_name}/rehearse", name,
+                           f"ok: {round(time.monotonic() - t0, 1)} s")
 
     def _journal(self, r: StepResult) -> None:
         """Each step in the change journal (``stage step``, marked with the lab), sent
@@ -399,6 +407,7 @@ class Runner:
         lab = Lab(self.lab)
         t0 = time.monotonic()
         notes = []
+        self.progress.begin(f"{self.dc_name}/rehearse", "rollback")
         try:
             for server in list(self.switched):
                 lab.stop_nodes([server])
@@ -429,7 +438,10 @@ class Runner:
             self.res.rollback_ok = True
             self.res.steps.append(StepResult("rollback", True, round(time.monotonic() - t0, 1),
                                              " | ".join(notes)))
+            self.progress.step(f"{self.dc_name}/rehearse", "rollback",
+                               f"ok: {round(time.monotonic() - t0, 1)} s")
         except (StepFailed, LabError, OSError, subprocess.SubprocessError) as exc:
+            self.progress.step(f"{self.dc_name}/rehearse", "rollback", f"failed: {exc}"[:200])
             self.res.rollback_ok = False
             self.res.steps.append(StepResult("rollback", False,
                                              round(time.monotonic() - t0, 1),
@@ -437,6 +449,8 @@ class Runner:
 
     def run(self) -> Rehearsal:
         paths = self.path
+        self.progress.start(9, f"stage rehearse {self.dc_name}: stage {self.plan.from_stage}"
+                               f" -> {self.plan.to_stage} in lab {self.lab}")
         try:
             self.step("write intermediate and target topologies", self.write_trees)
             self.step("lab up (current stage)", lambda: self.up(paths))
@@ -495,11 +509,13 @@ def workdir_for(lab: str) -> Path:
 
 
 def rehearse(topo: Topology, paths: list[str], dc: str, to_stage: int, lab: str,
-             log: Log, inject: str | None = None) -> Rehearsal:
+             log: Log, inject: str | None = None, progress: Progress | None = None
+             ) -> Rehearsal:
+    """Rehearse the move; ``progress`` hears of each step as it starts and ends."""
     plan = derive(topo, dc, to_stage)
     work = workdir_for(lab)
     work.mkdir(parents=True, exist_ok=True)
-    runner = Runner(topo, paths, dc, lab, plan, work, log, inject)
+    runner = Runner(topo, paths, dc, lab, plan, work, log, inject, progress)
     if plan.problems or not plan.moves:
         runner.res.failure = ("; ".join(plan.problems) if plan.problems else
                               f"nothing moves: {dc} already meets stage {to_stage}")

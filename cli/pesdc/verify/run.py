@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pesdc.lab.enter import access
 from pesdc.lab.plan import LabPlan, build_plan
 from pesdc.model.schema import DeviceKind
 from pesdc.model.tree import Topology
+from pesdc.progress import Progress, host_label, or_none
 from pesdc.provision.desired import desired_state
 from pesdc.provision.spec import HostSpec
 from pesdc.render.context import CenterFacts
+from pesdc.verdict import Verdict
 from pesdc.verify import hosts, network
 from pesdc.verify.checks import Check, VerifyReport
 from pesdc.verify.hosts import Reach, Via
@@ -26,7 +28,6 @@ from pesdc.verify.hosts import Reach, Via
 # offsite: the copies this center holds for other centers: its backup servers' dumps
 # (异地备份) and its database servers' standbys of their primaries (异地实时备份).
 PARTS = ("hosts", "isolation", "policy", "drift", "routing", "links", "offsite")
-Progress = Callable[[str], None]
 DRIFT_CHECK = "running configuration equals intended"
 
 
@@ -156,12 +157,12 @@ def verify_live(topo: Topology, dc_name: str, target: Any, parts: tuple[str, ...
     agents on the servers over SSH; link latency, measured in the lab's namespaces
     only, is an error: nothing was observed."""
     started = time.monotonic()
-    say = progress or (lambda _m: None)
+    say = or_none(progress)
     dc = topo.datacenters[dc_name]
     # A rehearsal profile (the lab's stand-ins): the lab's plan says what runs there.
     plan = build_plan(topo, dc_name, target.lab) if target.lab else None
     facts = plan.facts if plan is not None else CenterFacts.of(topo, dc)
-    say(f"checking host keys through {target.label}")
+    say.note(f"checking host keys through {target.label}")
     reachable = [ep for ep in target.endpoints.values() if ep.klass != "devices"]
     bad = target.check_keys(reachable)
     blocked = {target.endpoints[n].host: why for n, why in bad.items()}
@@ -175,60 +176,91 @@ def verify_live(topo: Topology, dc_name: str, target: Any, parts: tuple[str, ...
     return report
 
 
+def _outcome(checks: list[Check]) -> str:
+    """A part's checks as a progress status: ``ok: 12 checks`` or ``failed: ...``."""
+    bad = [c for c in checks if c.verdict in (Verdict.failed, Verdict.error)]
+    if not bad:
+        return f"ok: {len(checks)} checks"
+    return f"failed: {len(bad)} of {len(checks)} checks failed or could not observe"
+
+
+def _told(say: Progress, target: str, category: str, what: str,
+          fn: Callable[..., list[Check]], *args: object, **kw: object) -> list[Check]:
+    """fn's checks, its start and end told to ``say`` (a raise is told, and raised)."""
+    name = host_label(target)
+    say.begin(name, f"{category}: {what}", what)
+    try:
+        checks = fn(*args, **kw)
+    except Exception as exc:
+        say.step(name, f"{category}: {what}", f"error: {_cause(exc)}", what)
+        raise
+    say.step(name, f"{category}: {what}", _outcome(checks), what)
+    return checks
+
+
 def _verify(topo: Topology, dc_name: str, plan: LabPlan | None, facts: CenterFacts,
             servers: list[str], reach: Reach, parts: tuple[str, ...],
             progress: Progress | None, live: Any, first: list[Check]) -> VerifyReport:
-    say = progress or (lambda _m: None)
+    say = or_none(progress)
     report = VerifyReport(dc_name)
     report.checks += first
     lab_hosts = plan is not None  # the HostSpecs of lab hosts (a lab, or its stand-ins)
-    # (target, category, what) of each submitted check: where its error goes if it raises
-    jobs: list[tuple[str, str, str, Future[list[Check]]]] = []
+    # (target, category, what, fn, args, kw) of each check to run, gathered first so
+    # that the count is known before the first starts
+    todo: list[tuple[str, str, str, Callable[..., list[Check]], tuple[object, ...],
+                     dict[str, object]]] = []
+
+    def submit(target: str, category: str, what: str, fn: Callable[..., list[Check]],
+               *args: object, **kw: object) -> None:
+        todo.append((target, category, what, fn, args, kw))
+
+    if "hosts" in parts:
+        specs = {}
+        for s in servers:
+            spec, errors = _host_spec(topo, dc_name, facts, s, lab_hosts)
+            report.checks += errors
+            if spec is None:
+                continue
+            specs[s] = spec
+            submit(spec.host, "verify", "host checks", hosts.check_host, topo, dc_name,
+                   s, reach, spec=spec)
+            submit(spec.host, "time", "time check", hosts.check_time, topo, dc_name, s,
+                   reach, spec=spec)
+        submit(dc_name, "logs", "log delivery check", hosts.check_logs, topo, dc_name,
+               reach, servers, specs=specs)
+        submit(dc_name, "replication", "replication check", hosts.check_replication,
+               topo, dc_name, reach)
+        submit(dc_name, "backups", "backup check", hosts.check_backups, topo, dc_name,
+               reach)
+    if "offsite" in parts:
+        from pesdc.verify.offsite import check_offsite
+
+        submit(dc_name, "backups", "off-site backup check", check_offsite, topo,
+               dc_name, reach, plan, servers)
+    if "routing" in parts:
+        if plan is not None:
+            submit(dc_name, "routing", "routing check", network.check_routing, topo,
+                   plan, reach)
+        else:
+            submit(dc_name, "routing", "routing check", network.check_routing, topo,
+                   None, reach, dc_name)
+    if "links" in parts:
+        if live is None and plan is not None:
+            submit(dc_name, "links", "link check", network.check_links, topo, plan)
+        else:
+            report.checks.append(Check.errored(
+                dc_name, "links", "link latency could be measured",
+                f"not observed in a live run: {LIVE_LINKS}"))
+    if "policy" in parts:
+        submit(dc_name, "policy", "policy check", _policy, plan, reach, facts)
+    between = "isolation" in parts and live is None and plan is not None \
+        and plan.group is not None
+    say.start(len(todo) + ("isolation" in parts) + between + ("drift" in parts),
+              f"verify {dc_name}: {len(servers)} hosts, parts {', '.join(parts)}")
     with ThreadPoolExecutor(max_workers=10) as pool:
-        def submit(target: str, category: str, what: str, fn: Callable[..., list[Check]],
-                   *args: object, **kw: object) -> None:
-            jobs.append((target, category, what, pool.submit(fn, *args, **kw)))
-
-        if "hosts" in parts:
-            say(f"checking {len(servers)} hosts")
-            specs = {}
-            for s in servers:
-                spec, errors = _host_spec(topo, dc_name, facts, s, lab_hosts)
-                report.checks += errors
-                if spec is None:
-                    continue
-                specs[s] = spec
-                submit(spec.host, "verify", "host checks", hosts.check_host, topo, dc_name,
-                       s, reach, spec=spec)
-                submit(spec.host, "time", "time check", hosts.check_time, topo, dc_name, s,
-                       reach, spec=spec)
-            submit(dc_name, "logs", "log delivery check", hosts.check_logs, topo, dc_name,
-                   reach, servers, specs=specs)
-            submit(dc_name, "replication", "replication check", hosts.check_replication,
-                   topo, dc_name, reach)
-            submit(dc_name, "backups", "backup check", hosts.check_backups, topo, dc_name,
-                   reach)
-        if "offsite" in parts:
-            from pesdc.verify.offsite import check_offsite
-
-            submit(dc_name, "backups", "off-site backup check", check_offsite, topo,
-                   dc_name, reach, plan, servers)
-        if "routing" in parts:
-            if plan is not None:
-                submit(dc_name, "routing", "routing check", network.check_routing, topo,
-                       plan, reach)
-            else:
-                submit(dc_name, "routing", "routing check", network.check_routing, topo,
-                       None, reach, dc_name)
-        if "links" in parts:
-            if live is None and plan is not None:
-                submit(dc_name, "links", "link check", network.check_links, topo, plan)
-            else:
-                report.checks.append(Check.errored(
-                    dc_name, "links", "link latency could be measured",
-                    f"not observed in a live run: {LIVE_LINKS}"))
-        if "policy" in parts:
-            submit(dc_name, "policy", "policy check", _policy, plan, reach, facts)
+        jobs = [(target, category, what, pool.submit(_told, say, target, category, what,
+                                                     fn, *args, **kw))
+                for target, category, what, fn, args, kw in todo]
         for target, category, what, f in jobs:
             try:
                 report.checks += f.result()
@@ -236,24 +268,28 @@ def _verify(topo: Topology, dc_name: str, plan: LabPlan | None, facts: CenterFac
                 report.checks.append(Check.errored(target, category, f"{what} could run",
                                                    _cause(exc)))
     if "isolation" in parts:
-        say("probing isolation")
         if live is None and plan is not None:
             report.checks += _guarded(dc_name, "isolation", "isolation probe",
-                                      lambda: network.check_isolation(topo, plan))
+                                      lambda: _told(say, dc_name, "isolation",
+                                                    "isolation probe",
+                                                    network.check_isolation, topo, plan))
             if plan.group is not None:  # a multi-center lab: between the centers too
                 from pesdc.verify.centers import check_between
 
-                say("probing between the lab's centers")
                 report.checks += _guarded(dc_name, "centers", "probe between centers",
-                                          lambda: check_between(topo, plan))
+                                          lambda: _told(say, dc_name, "centers",
+                                                        "probe between centers",
+                                                        check_between, topo, plan))
         else:
             report.checks += _guarded(dc_name, "isolation", "isolation probe",
-                                      lambda: _live_isolation(topo, dc_name, plan, live,
-                                                              reach))
+                                      lambda: _told(say, dc_name, "isolation",
+                                                    "isolation probe", _live_isolation,
+                                                    topo, dc_name, plan, live, reach))
     if "drift" in parts:
-        say("reading device configurations")
         report.checks += _guarded(dc_name, "drift", "drift check",
-                                  lambda: _drift(topo, dc_name, plan, live))
+                                  lambda: _told(say, dc_name, "drift",
+                                                "device configurations read",
+                                                _drift, topo, dc_name, plan, live))
     return report
 
 
