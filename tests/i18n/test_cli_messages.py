@@ -111,9 +111,38 @@ def test_every_rule_message_is_a_template() -> None:
     assert not _unmarked_problems(ROOT / "cli" / "pesdc" / "rules")
 
 
-@pytest.mark.xfail(strict=True, reason="not done: schema problems (SCH001-SCH006, from "
-                   "pydantic and the loader) and YAML001/YAML002/YAML004 are English")
+def test_loader_problems_in_chinese() -> None:
+    """The loader's own problems: an unknown key (with its did-you-mean), a missing one,
+    a center defined twice, a link out of the tree."""
+    invalid = ROOT / "tests" / "fixtures" / "invalid"
+    _, out = run("--lang", "zh", "validate", str(invalid / "SCH001-unknown-key"))
+    assert "error SCH001: 未知的键 'grup'（位置 datacenter.servers[4].grup）" in out
+    assert "提示：是否指 'group'？允许的键：name, roles" in out
+    _, out = run("--lang", "zh", "validate", str(invalid / "SCH003-missing-field"))
+    assert "error SCH003: 缺少必需的键 'bandwidth_mbps'" in out
+    _, out = run("validate", str(invalid / "YAML004-symlink-out-of-tree"), LANG="zh_CN.UTF-8")
+    assert "的符号链接通向树" in out and "；未跟随" in out
+
+
+@pytest.mark.xfail(strict=True, reason="not done: the type and value messages pydantic "
+                   "writes (SCH002 and its hints, SCH005), SCH006, and the YAML parser's "
+                   "YAML001/YAML002 are English in a zh run")
 def test_schema_problems_in_chinese() -> None:
     _, out = run("--lang", "zh", "validate",
                  str(ROOT / "tests" / "fixtures" / "invalid" / "SCH002-wrong-type"))
-    assert all(CJK.search(msg) for _, msg in problems(out)), out
+    assert all(CJK.search(msg.partition("（位置")[0]) for _, msg in problems(out)), out
+
+
+@pytest.mark.xfail(strict=True, reason="not done: the runtime messages of the commands "
+                   "other than validate (render's summary, stage check's table, rules' "
+                   "summaries, lab, net, plan/apply, verify, targets, journal, lock, audit's "
+                   "own lines) are English in a zh run")
+@pytest.mark.parametrize("args", [
+    ["render", "topologies", "--dc", "jinan", "-o", "OUT"], ["stage", "check", "topologies"],
+    ["net", "plan", "topologies", "--dc", "jinan"], ["rules"]])
+def test_runtime_messages_in_chinese(args: list[str], tmp_path: Path) -> None:
+    args = [str(tmp_path / "out") if a == "OUT" else
+            str(ROOT / a) if a == "topologies" else a for a in args]
+    _, out = run("--lang", "zh", *args)
+    words = re.findall(r"[A-Za-z]+(?: [A-Za-z]+){3,}", out)
+    assert CJK.search(out) and not words, out

@@ -19,7 +19,7 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
-from pesdc.model.diagnostics import Diagnostic, YamlPath
+from pesdc.model.diagnostics import N_, Diagnostic, YamlPath
 from pesdc.model.schema import INHERITING_SECTIONS, SELECTOR_KEY
 
 LEVELS = ("all", "kinds", "roles", "groups")
@@ -51,7 +51,7 @@ def check_defaults(layer: DefaultsLayer) -> list[Diagnostic]:
     """Schema of a defaults block itself: sections, levels and the keys they set."""
     diags: list[Diagnostic] = []
     if not isinstance(layer.data, dict):
-        return [Diagnostic("SCH002", "defaults must be a mapping of sections", layer.file,
+        return [Diagnostic("SCH002", N_("defaults must be a mapping of sections"), layer.file,
                            layer.base_path, "write defaults: {servers: {all: {...}}}")]
     for section, block in layer.data.items():
         path = (*layer.base_path, section)
@@ -59,8 +59,9 @@ def check_defaults(layer: DefaultsLayer) -> list[Diagnostic]:
             diags.append(_unknown(layer.file, path, section, INHERITING_SECTIONS))
             continue
         if not isinstance(block, dict):
-            diags.append(Diagnostic("SCH002", f"defaults.{section} must be a mapping",
-                                    layer.file, path, f"levels: {', '.join(LEVELS)}"))
+            diags.append(Diagnostic.marked("SCH002", N_("defaults.{section} must be a mapping"),
+                                           layer.file, path, N_("levels: {levels}"),
+                                           section=section, levels=", ".join(LEVELS)))
             continue
         model_fields = INHERITING_SECTIONS[section].model_fields
         for level, entries in block.items():
@@ -70,14 +71,16 @@ def check_defaults(layer: DefaultsLayer) -> list[Diagnostic]:
                 continue
             blocks = {None: entries} if level == "all" else entries
             if not isinstance(blocks, dict):
-                diags.append(Diagnostic("SCH002", f"defaults.{section}.{level} must be a "
-                                        "mapping", layer.file, lpath, ""))
+                diags.append(Diagnostic.marked(
+                    "SCH002", N_("defaults.{section}.{level} must be a mapping"), layer.file,
+                    lpath, section=section, level=level))
                 continue
             for sel, values in blocks.items():
                 vpath = lpath if sel is None else (*lpath, sel)
                 if not isinstance(values, dict):
-                    diags.append(Diagnostic("SCH002", "a defaults block must be a mapping "
-                                            "of keys to values", layer.file, vpath, ""))
+                    diags.append(Diagnostic("SCH002", N_("a defaults block must be a mapping "
+                                                         "of keys to values"), layer.file, vpath,
+                                            ""))
                     continue
                 for key in values:
                     if key == "name" or key not in model_fields:
@@ -91,9 +94,17 @@ def _unknown(file: str, path: YamlPath, key: Any, allowed: Any, what: str = "key
              ) -> Diagnostic:
     names = [str(a) for a in allowed]
     close = difflib.get_close_matches(str(key), names, n=1)
-    hint = f"did you mean {close[0]!r}? " if close else ""
-    hint += f"allowed: {', '.join(names)}"
-    return Diagnostic("SCH001", f"unknown {what} {key!r}", file, path, hint)
+    hint = N_("did you mean {close!r}? allowed: {allowed}") if close else \
+        N_("allowed: {allowed}")
+    if what == "key":
+        message = N_("unknown key {key!r}")
+    elif what == "top-level key":
+        message = N_("unknown top-level key {key!r}")
+    else:  # "SECTION key", the keys an item of a defaults section may set
+        message = N_("unknown {section} key {key!r}")
+    return Diagnostic.marked("SCH001", message, file, path, hint, key=key,
+                             section=what.removesuffix(" key"), allowed=", ".join(names),
+                             close=close[0] if close else "")
 
 
 def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:

@@ -93,9 +93,10 @@ def _link_out(link: Path, boundary: Path) -> Diagnostic:
         to = ascii(os.readlink(link))
     except OSError:  # pragma: no cover - removed while we looked
         to = "?"
-    return Diagnostic("YAML004", f"symlink to {to} leads outside the tree "
-                      f"({_display(boundary)}); not followed", _display(link), (),
-                      "copy the file into the tree, or remove the link")
+    return Diagnostic.marked("YAML004", N_("symlink to {to} leads outside the tree ({tree}); "
+                                           "not followed"), _display(link), (),
+                             N_("copy the file into the tree, or remove the link"),
+                             to=to, tree=_display(boundary))
 
 
 def _walk(folder: Path, boundary: Path, report: Report, visited: set[Path]) -> list[Path]:
@@ -104,8 +105,9 @@ def _walk(folder: Path, boundary: Path, report: Report, visited: set[Path]) -> l
     try:
         entries = sorted(folder.iterdir())
     except OSError as exc:
-        report.add(Diagnostic("YAML003", f"cannot read folder: {exc.strerror}",
-                              _display(folder), (), "check the path and permissions"))
+        report.add(Diagnostic.marked("YAML003", N_("cannot read folder: {why}"),
+                                     _display(folder), (), N_("check the path and permissions"),
+                                     why=exc.strerror))
         return []
     found: list[Path] = []
     for entry in entries:
@@ -255,20 +257,21 @@ def load(paths: list[Path] | list[str]) -> LoadResult:
         if diags:
             continue
         if data is None:
-            report.add(Diagnostic("YAML003", "file is empty", display, (),
-                                  "a topology file starts with 'datacenter:' or 'defaults:'"))
+            report.add(Diagnostic("YAML003", N_("file is empty"), display, (),
+                                  N_("a topology file starts with 'datacenter:' or 'defaults:'")))
             continue
         if not isinstance(data, dict):
-            report.add(Diagnostic("YAML003", f"top level is a {type(data).__name__}, not a "
-                                  "mapping", display, (),
-                                  "a topology file starts with 'datacenter:' or 'defaults:'"))
+            report.add(Diagnostic.marked(
+                "YAML003", N_("top level is a {type}, not a mapping"), display, (),
+                N_("a topology file starts with 'datacenter:' or 'defaults:'"),
+                type=type(data).__name__))
             continue
         bad = [k for k in data if k not in TOP_KEYS]
         for k in bad:
             report.add(_unknown(display, (k,), k, TOP_KEYS, what="top-level key"))
         if not any(k in data for k in TOP_KEYS) and not bad:
-            report.add(Diagnostic("YAML003", "file has neither datacenter: nor defaults:",
-                                  display, (), "add a datacenter: block"))
+            report.add(Diagnostic("YAML003", N_("file has neither datacenter: nor defaults:"),
+                                  display, (), N_("add a datacenter: block")))
         sources.append(_Source(display, f, data))
 
     # Defaults files (only 'defaults:') apply to their folder and below, outer first.
@@ -328,16 +331,18 @@ def _pydantic_diags(exc: ValidationError, file: str, base: YamlPath,
                 target = _inner_model(info.annotation) if info else None
             if target is not None:
                 allowed = list(target.model_fields)
-            d = _unknown(where_file, where, loc[-1], allowed) if allowed else Diagnostic(
-                "SCH001", f"unknown key {loc[-1]!r}", where_file, where, "remove it")
+            d = _unknown(where_file, where, loc[-1], allowed) if allowed else \
+                Diagnostic.marked("SCH001", N_("unknown key {key!r}"), where_file, where,
+                                  N_("remove it"), key=loc[-1])
             out.append(d)
         elif etype == "missing":
-            out.append(Diagnostic("SCH003", f"missing required key {loc[-1]!r}", file,
-                                  (*base, *loc[:-1]), f"add {loc[-1]}: ..."))
+            out.append(Diagnostic.marked("SCH003", N_("missing required key {key!r}"), file,
+                                         (*base, *loc[:-1]), N_("add {key}: ..."),
+                                         key=loc[-1]))
         elif etype == "free_text":
             out.append(Diagnostic("SCH005", err["msg"] + inherited, where_file, where,
-                                  "write the value as one line of plain text; put long "
-                                  "notes in a YAML comment instead"))
+                                  N_("write the value as one line of plain text; put long "
+                                     "notes in a YAML comment instead")))
         elif etype == "string_pattern_mismatch":
             rule = PATTERN_RULES.get(str((err.get("ctx") or {}).get("pattern")),
                                      "the identifier pattern")
@@ -373,18 +378,18 @@ def _inner_model(annotation: Any) -> type[BaseModel] | None:
 
 def _hint_for(etype: str) -> str:
     if etype == "finite_number":
-        return "give a finite number (.inf and .nan are not a bandwidth or a latency)"
+        return N_("give a finite number (.inf and .nan are not a bandwidth or a latency)")
     if etype.startswith("enum") or etype == "literal_error":
-        return "use one of the allowed values"
+        return N_("use one of the allowed values")
     if etype.startswith(("int", "float")):
-        return "give a number"
+        return N_("give a number")
     if etype.startswith("string"):
-        return "give a string (quote it if it looks like a number)"
+        return N_("give a string (quote it if it looks like a number)")
     if etype.startswith("list") or etype == "too_short" or etype == "too_long":
-        return "give a YAML list"
+        return N_("give a YAML list")
     if etype.startswith(("model", "dict")):
-        return "give a mapping of keys to values"
-    return "fix the value"
+        return N_("give a mapping of keys to values")
+    return N_("fix the value")
 
 
 def _validate_dc(src: _Source, layers: list[DefaultsLayer], report: Report,
@@ -392,7 +397,7 @@ def _validate_dc(src: _Source, layers: list[DefaultsLayer], report: Report,
     raw = src.data["datacenter"]
     base: YamlPath = ("datacenter",)
     if not isinstance(raw, dict):
-        report.add(Diagnostic("SCH002", "datacenter must be a mapping", src.display, base,
+        report.add(Diagnostic("SCH002", N_("datacenter must be a mapping"), src.display, base,
                               "datacenter: {name: ..., tier: city, ...}"))
         return None
     header = {k: v for k, v in raw.items() if k not in LIST_SECTIONS}
@@ -410,15 +415,17 @@ def _validate_dc(src: _Source, layers: list[DefaultsLayer], report: Report,
             continue
         spath = (*base, section)
         if not isinstance(items, list):
-            report.add(Diagnostic("SCH002", f"{section} must be a list", src.display, spath,
-                                  f"write {section}: as a list of '- name: ...' items"))
+            report.add(Diagnostic.marked(
+                "SCH002", N_("{section} must be a list"), src.display, spath,
+                N_("write {section}: as a list of '- name: ...' items"), section=section))
             continue
         good: list[Strict] = []
         for i, item in enumerate(items):
             ipath = (*spath, i)
             if not isinstance(item, dict):
-                report.add(Diagnostic("SCH002", f"each item of {section} must be a mapping",
-                                      src.display, ipath, "start each item with '- name: ...'"))
+                report.add(Diagnostic.marked(
+                    "SCH002", N_("each item of {section} must be a mapping"), src.display,
+                    ipath, N_("start each item with '- name: ...'"), section=section))
                 continue
             merged = merge_node(section, item, layers) if section in INHERITING_SECTIONS \
                 else None

@@ -136,9 +136,10 @@ class Topology:
 
     def add(self, dc: DataCenter, file: str, report: Report) -> None:
         if dc.name in self.datacenters:
-            report.add(Diagnostic("SCH004", f"data center {dc.name!r} is defined twice "
-                                  f"(also in {self.dc_file[dc.name]})", file,
-                                  ("datacenter", "name"), "give each center a unique name"))
+            report.add(Diagnostic.marked(
+                "SCH004", N_("data center {name!r} is defined twice (also in {other})"), file,
+                ("datacenter", "name"), N_("give each center a unique name"), name=dc.name,
+                other=self.dc_file[dc.name]))
             return
         self.datacenters[dc.name] = dc
         self.dc_file[dc.name] = file
