@@ -128,8 +128,9 @@ def faulty_city(tree: Path, paths: list[str], dest: Path) -> list[str]:
     """A copy of the one-city files whose city names a parent not in the tree: validate
     must report exactly that (REF001 at datacenter.parent) and exit 1."""
     out = []
+    root = Path(os.path.commonpath(paths))  # the one-city copy (one_city_paths)
     for p in map(Path, paths):
-        rel = p.relative_to(tree)
+        rel = p.relative_to(root)
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
         text = p.read_text()
         if p == Path(paths[-1]):
@@ -156,8 +157,17 @@ def check_faulty(checks: bl.Checks, tree_dir: Path, paths: list[str]) -> dict[st
     return {"wall_s": r.wall_s, "exit": r.exit, "errors": found}
 
 
+DOWNLINK_ITF = re.compile(r', \{name: "[^"]+", downlink: "([^"/]+)/[^"]+"\}')
+
+
 def one_city_paths(tree: Path) -> tuple[str, list[str]]:
-    """The largest full city file, with the files it needs to validate on its own."""
+    """The largest full city file, with the files it needs to validate on its own.
+
+    The ministry and the province name the uplinks of every center below them
+    (``downlink:``), and a downlink to a center not given is an error (NET005): the
+    files are copied beside the tree (``TREE-one-city/``) with the upper ends of the
+    centers not given left out, as an engineer trims the context of the city they
+    check. The city's own file and its upper end are as generated."""
     cities = [f for f in tree.glob("*/*.yaml")
               if f.stem not in ("defaults", f.parent.name) and "\n  stage:" in f.read_text()]
     city = max(cities, key=lambda f: (f.stat().st_size, f.name))
@@ -166,7 +176,18 @@ def one_city_paths(tree: Path) -> tuple[str, list[str]]:
     if (prov / "defaults.yaml").exists():
         paths.append(prov / "defaults.yaml")
     paths += [tree / "mohrss" / "mohrss.yaml", prov / f"{prov.name}.yaml", city]
-    return city.stem, [str(p) for p in paths]
+    given = {prov.name, city.stem}
+    dest = tree.parent / f"{tree.name}-one-city"
+    out = []
+    for p in paths:
+        copy = dest / p.relative_to(tree)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        text = DOWNLINK_ITF.sub(lambda m: m.group(0) if m.group(1) in given else "",
+                                p.read_text())
+        if not copy.exists() or copy.read_text() != text:
+            copy.write_text(text)
+        out.append(str(copy))
+    return city.stem, out
 
 
 def profile(tree: Path, out_root: Path, results: Path, top: int) -> None:
@@ -256,8 +277,9 @@ def main(argv: list[str] | None = None) -> int:
                      "min_s": min(walls), "max_s": max(walls),
                      "median_cpu_s": statistics.median(r["cpu_s"] for r in runs),
                      "peak_rss_bytes": peak},
-        "one_city": {"name": city, "files": [str(Path(p).relative_to(tree))
-                                             for p in city_paths],
+        "one_city": {"name": city, "files": [
+                         str(Path(p).relative_to(os.path.commonpath(city_paths)))
+                         for p in city_paths],
                      "runs": city_runs, "median_s": city_med},
         "faulty_city": faulty,
     }

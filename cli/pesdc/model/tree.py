@@ -13,6 +13,7 @@ from functools import cached_property
 from pathlib import Path
 
 from pesdc.model.diagnostics import Diagnostic, Report
+from pesdc.model.netparse import network
 from pesdc.model.schema import (
     DataCenter,
     Device,
@@ -108,7 +109,7 @@ class DCIndex:
         return out
 
     def segment_network(self, name: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
-        return ipaddress.ip_network(self.segments[name].subnet)
+        return network(self.segments[name].subnet)
 
 
 @dataclass

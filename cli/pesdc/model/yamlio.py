@@ -1,7 +1,9 @@
 """Reading topology YAML: fast when clean, precise when not.
 
-Files are parsed with libyaml (CSafeLoader) into plain Python data. Nothing records
-line numbers on that path; when a problem is found, ``Locator`` parses the one file
+Files are parsed with libyaml (CSafeLoader) into plain Python data: the common case
+(no anchors, tags, merges or repeated keys) straight from libyaml's events
+(``pesdc.model.fastyaml``), anything else, errors included, by the full loader below.
+Nothing records line numbers on that path; when a problem is found, ``Locator`` parses the one file
 again into a node tree and walks the YAML path down to the line and column.
 
 Lines are counted as editors count them: by ``\n`` only. YAML also breaks lines at
@@ -22,6 +24,7 @@ from typing import Any
 import yaml
 
 from pesdc.model.diagnostics import Diagnostic, YamlPath
+from pesdc.model.fastyaml import NotPlain, Plain
 
 try:  # libyaml is part of Debian's and PyPI's PyYAML builds; fall back if absent.
     _BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
@@ -158,6 +161,9 @@ _StrictLoader.add_implicit_resolver(
     _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
+_PLAIN = Plain(_StrictLoader)
+
+
 def read_yaml(path: Path, display: str) -> tuple[Any, list[Diagnostic]]:
     """Parse one file. On failure returns (None, [diagnostic]) and never raises."""
     try:
@@ -178,6 +184,10 @@ def read_yaml(path: Path, display: str) -> tuple[Any, list[Diagnostic]]:
         return None, [_diag("YAML003", display,
                             f"file is not UTF-8 text (bad byte at offset {exc.start})",
                             "save the file as UTF-8")]
+    try:
+        return _PLAIN.load(text), []
+    except (NotPlain, yaml.YAMLError, ValueError, RecursionError):
+        pass  # the full loader says what is wrong, or reads what is unusual
     try:
         data = yaml.load(text, Loader=_StrictLoader)
     except DuplicateKeyError as exc:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pesdc.model.diagnostics import Diagnostic
+from pesdc.model.netparse import address, network
 from pesdc.model.schema import Strict
 from pesdc.model.tree import Topology
 from pesdc.rules.registry import at, problem, rule
@@ -31,15 +32,15 @@ def _subnets(topo: Topology) -> list[_Owned]:
     for dc in topo.datacenters.values():
         for z in dc.zones:
             for s in z.segments:
-                out.append(_Owned(ipaddress.ip_network(s.subnet),
+                out.append(_Owned(network(s.subnet),
                                   f"segment {dc.name}/{s.name}", at(s, "subnet")))
         for site in dc.sites:
             if site.subnet:
-                out.append(_Owned(ipaddress.ip_network(site.subnet),
+                out.append(_Owned(network(site.subnet),
                                   f"site {dc.name}/{site.name}", at(site, "subnet")))
         for lk in dc.links:
             if lk.subnet:
-                out.append(_Owned(ipaddress.ip_network(lk.subnet),
+                out.append(_Owned(network(lk.subnet),
                                   f"link {dc.name}/{lk.name}", at(lk, "subnet")))
     # An uplink joins two centers and both may describe it: the same subnet for the
     # same pair of centers is one uplink, counted once.
@@ -49,7 +50,7 @@ def _subnets(topo: Topology) -> list[_Owned]:
             key = (up.subnet or "", frozenset((dc.name, up.peer)))
             if up.subnet and key not in uplinks:
                 uplinks.add(key)
-                out.append(_Owned(ipaddress.ip_network(up.subnet),
+                out.append(_Owned(network(up.subnet),
                                   f"uplink {dc.name}/{up.name}", at(up, "subnet")))
     return out
 
@@ -77,7 +78,7 @@ def overlaps(topo: Topology) -> Iterator[Diagnostic]:
 
 
 def _inside(addr: str, net: Net) -> bool:
-    ip = ipaddress.ip_address(addr)
+    ip = address(addr)
     if ip not in net:
         return False
     if net.version == 4 and net.prefixlen < 31:
@@ -100,7 +101,7 @@ def outside(topo: Topology) -> Iterator[Diagnostic]:
             elif srv.location in idx.machine_rooms:
                 room = idx.machine_rooms[srv.location]
                 if room.subnet and not _inside(srv.address,
-                                               ipaddress.ip_network(room.subnet)):
+                                               network(room.subnet)):
                     yield problem("ADDR002", at(srv, "address"),
                                   f"address {srv.address} of {srv.name} is not in machine "
                                   f"room {room.name}'s subnet {room.subnet}",
@@ -114,21 +115,21 @@ def outside(topo: Topology) -> Iterator[Diagnostic]:
                                   f"host address of {inet}", f"pick an address in {inet}")
         for site in dc.sites:
             if site.router and site.subnet and not _inside(
-                    site.router, ipaddress.ip_network(site.subnet)):
+                    site.router, network(site.subnet)):
                 yield problem("ADDR002", at(site, "router"),
                               f"router {site.router} of site {site.name} is not in its "
                               f"subnet {site.subnet}", f"pick an address in {site.subnet}")
         for lk in dc.links:
             for key in ("a_address", "b_address"):
                 addr = getattr(lk, key)
-                if addr and lk.subnet and not _inside(addr, ipaddress.ip_network(lk.subnet)):
+                if addr and lk.subnet and not _inside(addr, network(lk.subnet)):
                     yield problem("ADDR002", at(lk, key),
                                   f"{key} {addr} of link {lk.name} is not in {lk.subnet}",
                                   f"pick an address in {lk.subnet}")
         for up in dc.uplinks:
             for key in ("local_address", "peer_address"):
                 addr = getattr(up, key)
-                if addr and up.subnet and not _inside(addr, ipaddress.ip_network(up.subnet)):
+                if addr and up.subnet and not _inside(addr, network(up.subnet)):
                     yield problem("ADDR002", at(up, key),
                                   f"{key} {addr} of uplink {up.name} is not in {up.subnet}",
                                   f"pick an address in {up.subnet}")
@@ -138,9 +139,9 @@ def _interface_net(idx: Any, itf: Any) -> Net | None:
     if itf.segment and itf.segment in idx.segments:
         return idx.segment_network(itf.segment)
     if itf.link and itf.link in idx.links and idx.links[itf.link].subnet:
-        return ipaddress.ip_network(idx.links[itf.link].subnet)
+        return network(idx.links[itf.link].subnet)
     if itf.uplink and itf.uplink in idx.uplinks and idx.uplinks[itf.uplink].subnet:
-        return ipaddress.ip_network(idx.uplinks[itf.uplink].subnet)
+        return network(idx.uplinks[itf.uplink].subnet)
     return None
 
 
@@ -187,7 +188,7 @@ def gateways(topo: Topology) -> Iterator[Diagnostic]:
     for dc in topo.datacenters.values():
         for z in dc.zones:
             for s in z.segments:
-                net = ipaddress.ip_network(s.subnet)
+                net = network(s.subnet)
                 if s.gateway and not _inside(s.gateway, net):
                     yield problem("ADDR004", at(s, "gateway"),
                                   f"gateway {s.gateway} of segment {s.name} is not a host "
