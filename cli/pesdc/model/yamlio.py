@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from pesdc.model import parsecache
 from pesdc.model.diagnostics import Diagnostic, YamlPath
 from pesdc.model.fastyaml import NotPlain, Plain
 
@@ -175,6 +176,9 @@ def read_yaml(path: Path, display: str) -> tuple[Any, list[Diagnostic]]:
     except OSError as exc:
         return None, [_diag("YAML003", display, f"cannot read file: {exc.strerror}",
                             "check the path and permissions")]
+    hit, data = parsecache.get(raw)
+    if hit:  # these very bytes parsed cleanly before, with this pesdc
+        return data, []
     if b"\x00" in raw:
         return None, [_diag("YAML003", display, "file is binary, not YAML text",
                             "give a .yaml topology file")]
@@ -185,7 +189,9 @@ def read_yaml(path: Path, display: str) -> tuple[Any, list[Diagnostic]]:
                             f"file is not UTF-8 text (bad byte at offset {exc.start})",
                             "save the file as UTF-8")]
     try:
-        return _PLAIN.load(text), []
+        data = _PLAIN.load(text)
+        parsecache.put(raw, data)
+        return data, []
     except (NotPlain, yaml.YAMLError, ValueError, RecursionError):
         pass  # the full loader says what is wrong, or reads what is unusual
     try:
@@ -208,6 +214,7 @@ def read_yaml(path: Path, display: str) -> tuple[Any, list[Diagnostic]]:
     except (yaml.YAMLError, RecursionError, ValueError) as exc:
         return None, [_diag("YAML001", display, f"YAML syntax: {exc}",
                             "fix the YAML syntax")]
+    parsecache.put(raw, data)
     return data, []
 
 
