@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pesdc.i18n import N_
 from pesdc.lab import netns
 from pesdc.lab.errors import LabError
 from pesdc.lab.paths import lab_dir
@@ -57,8 +58,9 @@ class Group:
 
     def member(self, center: str) -> str:
         if center not in self.centers:
-            raise LabError(f"lab {self.name} holds {', '.join(self.centers)}, not "
-                           f"{center}: bring it up with --dc {center} too")
+            raise LabError(N_("lab {name} holds {centers}, not {center}: bring it up with --dc "
+                              "{center} too"), name=self.name,
+                           centers=", ".join(self.centers), center=center)
         return member_lab(self.name, center)
 
     def save(self) -> None:
@@ -263,8 +265,8 @@ def find_link(topo: Topology, group: Group, ref: str) -> CrossLink:
             if ends:
                 return lk
     known = ", ".join(f"{lk.lower}/{lk.uplink}" for lk in links) or "none"
-    raise LabError(f"lab {group.name} has no uplink {ref} between its centers "
-                   f"(its uplinks: {known})")
+    raise LabError(N_("lab {name} has no uplink {ref} between its centers (its uplinks: "
+                      "{known})"), name=group.name, ref=ref, known=known)
 
 
 # -- up and down -----------------------------------------------------------------------
@@ -383,7 +385,7 @@ def down(name: str) -> dict[str, Any]:
     started = time.monotonic()
     group = Group.load(name)
     if group is None:
-        raise LabError(f"no multi-center lab {name}")
+        raise LabError(N_("no multi-center lab {name}"), name=name)
     if group.delayline_pid:
         netns.kill_pids([group.delayline_pid])
     nodes = 0

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from pesdc.i18n import N_
 from pesdc.lab.errors import LabError
 from pesdc.lab.paths import cache_dir
 
@@ -112,11 +113,11 @@ class _Mounted:
 def build(force: bool = False, log: object = print) -> dict[str, object]:
     """debootstrap the base, then download the role packages into a repository layer."""
     if os.geteuid() != 0:
-        raise LabError("building the lab image needs root (debootstrap, chroot, mount)")
+        raise LabError(N_("building the lab image needs root (debootstrap, chroot, mount)"))
     for tool in ("debootstrap", "apt-ftparchive", "chroot"):
         if not shutil.which(tool):
-            raise LabError(f"{tool} is missing: run scripts/setup.sh (installs debootstrap, "
-                           "apt-utils)")
+            raise LabError(N_("{tool} is missing: run scripts/setup.sh (installs debootstrap, "
+                              "apt-utils)"), tool=tool)
     p = image_paths()
     if is_ready() and not force:
         return status()

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pesdc.i18n import N_
 from pesdc.lab.errors import LabError
 from pesdc.lab.paths import state_dir
 
@@ -59,8 +60,9 @@ def pick_lab(name: str | None) -> Lab:
     if len(labs) == 1:
         return Lab(labs[0])
     if not labs:
-        raise LabError("no lab is up (pesdc lab up PATH)")
-    raise LabError(f"several labs are up: {', '.join(labs)}; choose one with --name")
+        raise LabError(N_("no lab is up (pesdc lab up PATH)"))
+    raise LabError(N_("several labs are up: {labs}; choose one with --name"),
+                   labs=", ".join(labs))
 
 
 def lab_status(name: str | None) -> LabStatus:
