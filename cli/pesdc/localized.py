@@ -36,3 +36,19 @@ def error_text(exc: BaseException, lang: str) -> str:
     if isinstance(exc, LocalizedError) or (callable(text) and hasattr(exc, "template")):
         return str(text(lang))  # type: ignore[misc]
     return str(exc)
+
+
+class LocalizedText(str):
+    """A message kept as its English text (a ``str``: JSON and logs see English) that
+    knows its ``N_`` template and values, for :meth:`text` in another language."""
+
+    template: str
+    fields: dict[str, Any]
+
+    def __new__(cls, template: str, **args: Any) -> LocalizedText:
+        self = super().__new__(cls, template.format(**args))
+        self.template, self.fields = template, args
+        return self
+
+    def text(self, lang: str = "en") -> str:
+        return str(self) if lang == "en" else localized(lang, self.template, self.fields)

@@ -23,6 +23,7 @@ import os
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from pesdc.i18n import N_
 from pesdc.lab import netns
 from pesdc.lab.errors import LabError
 from pesdc.lab.plan import LabPlan, mac_for, short_hash
@@ -185,8 +186,8 @@ def _state(lab_name: str) -> dict[str, Any]:
 
     lab = Lab(lab_name)
     if not lab.exists():
-        raise LabError(f"lab {lab_name!r} is not up: run `pesdc lab up PATH --name "
-                       f"{lab_name}` first")
+        raise LabError(N_("lab {name!r} is not up: run `pesdc lab up PATH --name {name}` "
+                          "first"), name=lab_name)
     op = lab.load_state().get("operator")
     if not op:
         raise LabError(f"lab {lab_name} has no operator namespace: its center has no "
