@@ -153,3 +153,114 @@ def test_library_errors_keep_english_and_know_their_template() -> None:
     assert LabError("written {as} shown").text("zh") == "written {as} shown"
     note = LocalizedText(N_("no lab is up (pesdc lab up PATH)"))
     assert note == "no lab is up (pesdc lab up PATH)" and "没有已启动的实验环境" in note.text("zh")
+
+
+@pytest.fixture
+def closed_port(tmp_path: Path) -> Path:
+    """An ssh_config whose every host is a closed port on loopback (as
+    tests/verify/conftest.py's): refused at once, for real, nothing leaves the machine."""
+    config = tmp_path / "ssh_config"
+    config.write_text("Host *\n  Hostname 127.0.0.1\n  Port 1\n  ConnectTimeout 3\n"
+                      "  BatchMode yes\n  StrictHostKeyChecking no\n"
+                      "  UserKnownHostsFile /dev/null\n", "utf-8")
+    return config
+
+
+def _plan_and_apply_results() -> tuple[object, object]:
+    from pesdc.netpush.engine import NEW, ROLLED_BACK
+    from pesdc.results import HostResult, RunResult
+
+    plan = RunResult("plan", "netmiko", [
+        HostResult("rt-1.jinan", "netmiko", True, changed=2,
+                   details={"remediation": ["ntp server 10.0.0.1", "logging host 10.0.0.2"],
+                            "commit": "commit confirmed 5", "missing_secrets": ["snmp"]}),
+        HostResult("rt-2.jinan", "netmiko", True, details={"remediation": []})])
+    apply = RunResult("apply", "netmiko", [
+        HostResult("rt-1.jinan", "netmiko", True, changed=2,
+                   details={"state": NEW, "backup": "/var/lib/pesdc/backups/x.cfg"}),
+        HostResult("rt-2.jinan", "netmiko", True, details={"state": ROLLED_BACK})])
+    return plan, apply
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_net_plan_and_apply_reports(lang: str, monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """The lines net plan and net apply print per device and their summary (the
+    command line's language from the environment, as a zh locale gives it)."""
+    from pesdc.cli.net_cmd import _report_text
+
+    monkeypatch.setenv("PESDC_LANG", lang)
+    for res in _plan_and_apply_results():
+        _report_text(res)  # type: ignore[arg-type]
+    got = capsys.readouterr()
+    text = got.out + got.err
+    if lang == "en":
+        assert "~ rt-1.jinan: 2 line(s) to push (0.0 s)" in text
+        assert "= rt-2.jinan: in sync (0.0 s)" in text
+        assert "    commit: commit confirmed 5" in text
+        assert "    secrets needed by apply: snmp" in text
+        assert "2 device(s), 2 line(s) to push, 0 failed" in got.err
+        assert "✓ rt-1.jinan: 2 line(s) pushed, post-check clean (0.0 s)" in text
+        assert "    state: on its backup (rolled back, checked)" in text
+        assert "2 device(s), 2 line(s) pushed, 0 failed" in got.err
+        assert not CJK.search(text)
+        return
+    assert "~ rt-1.jinan: 待推送 2 行 (0.0 s)" in text and "= rt-2.jinan: 已同步" in text
+    assert "2 台设备，待推送 2 行，0 台失败" in got.err
+    assert "    状态：已恢复为备份（已回滚并检查）" in text
+    # the pushed lines and the device's own words are what the device says: English
+    assert_chinese(text.replace("commit confirmed 5", "").replace("ntp server 10.0.0.1", "")
+                   .replace("logging host 10.0.0.2", ""))
+
+
+def test_verify_summary_of_unreachable_standbys(closed_port: Path,
+                                                monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """verify's table and last line over real errors (off-site standbys behind a closed
+    loopback port, tests/verify/conftest.py): the CLI's words in Chinese, the checks'
+    evidence as observed; ERROR and FAIL as they are."""
+    from pesdc.cli.verify_cmd import print_summary
+    from pesdc.model import validate
+    from pesdc.verify import offsite
+    from pesdc.verify.checks import VerifyReport
+
+    topo = validate([ROOT / "topologies"]).topology
+    checks = offsite.check_offsite(topo, "shandong", closed_port, servers=["jn-misdb-dr"])
+    report = VerifyReport("shandong", checks, 0.5)
+    monkeypatch.setenv("PESDC_LANG", "zh")
+    print_summary(report, "shandong")
+    zh = capsys.readouterr().out
+    n = len(checks)
+    assert n and all(c.error for c in checks)
+    assert f"验证 shandong：{n} 项检查，用时 0.5 秒" in zh and "类别" in zh
+    assert "无法观测：" in zh and "[red]" not in zh
+    assert zh.rstrip().splitlines()[-1] == f"FAIL ({n} 错误)"
+    monkeypatch.setenv("PESDC_LANG", "en")
+    print_summary(report, "shandong")
+    en = capsys.readouterr().out
+    assert f"verify shandong: {n} checks in 0.5 s" in en and "could not observe: " in en
+    assert en.rstrip().splitlines()[-1] == f"FAIL ({n} error)" and not CJK.search(en)
+
+
+def test_provision_table_and_summary(monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from pesdc.cli.provision_cmd import _print
+    from pesdc.results import HostResult, RunResult
+
+    res = RunResult("plan", "pyinfra", [
+        HostResult("app-1.jinan", "pyinfra", True, changed=3, changes=["apt packages"]),
+        HostResult("db-1.jinan", "pyinfra", False, error="unreachable")])
+    monkeypatch.setenv("PESDC_LANG", "zh")
+    _print(res, "jinan", 1.0)
+    zh = capsys.readouterr().out
+    assert "主机" in zh and "将变更" in zh and "1 台主机失败：db-1.jinan (unreachable)" in zh
+    res.hosts.pop()
+    _print(res, "jinan", 1.0)
+    assert "全部 1 台主机正常，将变更 3 项操作" in capsys.readouterr().out
+    monkeypatch.setenv("PESDC_LANG", "en")
+    _print(res, "jinan", 1.0)
+    en = capsys.readouterr().out
+    assert "all 1 hosts ok, 3 operation(s) would change" in en and not CJK.search(en)
+    res.hosts.append(HostResult("db-1.jinan", "pyinfra", False, error="unreachable"))
+    _print(res, "jinan", 1.0)
+    assert "1 host(s) failed: db-1.jinan (unreachable)" in capsys.readouterr().out

@@ -304,7 +304,8 @@ def _print(result: RunResult, center: str, elapsed: float) -> None:
                       what or "-")
     out.print(table)
     if result.failed:
-        out.print("[red]" + _("{n} host(s) failed:").format(n=len(result.failed)) + "[/] "
+        label = _("{n} host(s) failed:").format(n=len(result.failed))
+        out.print("[red]" + label + "[/]" + ("" if label.endswith("：") else " ")
                   + ", ".join(f"{h.host} ({h.error})" for h in result.failed))
     elif result.action == "plan":
         out.print(_("all {n} hosts ok, {ops} operation(s) would change").format(

@@ -67,6 +67,13 @@ def verify(paths: tuple[Path, ...], dc: str | None, lab_name: str | None,
         junit.write_text(junit_xml(report), encoding="utf-8")
     if html_out:
         html_out.write_text(html_page(report, loaded.topology, lang), encoding="utf-8")
+    print_summary(report, name)
+    sys.exit(0 if report.ok else 1)
+
+
+def print_summary(report: VerifyReport, name: str) -> None:
+    """The table of verdicts per category, a line per failure or error, PASS or FAIL;
+    in the command line's language (ERROR, FAIL and PASS as they are)."""
     by_cat: dict[str, Counter[Verdict]] = {}
     for c in report.checks:
         by_cat.setdefault(c.category, Counter())[c.verdict] += 1
@@ -86,7 +93,6 @@ def verify(paths: tuple[Path, ...], dc: str | None, lab_name: str | None,
     out.print(table)
     for c in report.failures:
         if c.verdict is Verdict.error:
-            # ERROR, FAIL and PASS stay as they are in every language: what CI greps for.
             out.print(f"[magenta]ERROR[/] {c.target} [{c.category}] {c.name}: "
                       + _("could not observe: {error}").format(error=c.error))
         else:
@@ -96,7 +102,6 @@ def verify(paths: tuple[Path, ...], dc: str | None, lab_name: str | None,
     counts = report.counts()
     line = summary(counts, cli_lang)
     out.print(f"[green]PASS[/] ({line})" if report.ok else f"[red]FAIL[/] ({line})")
-    sys.exit(0 if report.ok else 1)
 
 
 def _verify_live(topo: Topology, name: str, live: Path, parts: tuple[str, ...],
