@@ -46,7 +46,7 @@ class LocalizedText(str):
     fields: dict[str, Any]
 
     def __new__(cls, template: str, **args: Any) -> LocalizedText:
-        self = super().__new__(cls, template.format(**args))
+        self = super().__new__(cls, template.format(**args) if args else template)
         self.template, self.fields = template, args
         return self
 

@@ -126,9 +126,13 @@ def test_audit_static_summary() -> None:
     summary = [ln for ln in err.splitlines() if "jinan（static）" in ln]
     assert summary and summary[0].startswith("测评 jinan（static）：总分 ")
     assert "问题项：" in summary[0]
+    assert "audit jinan：正在生成数据中心的配置" in err  # the progress lines
+    assert "jinan: host 类规则 ... 成功: 19 条规则，2 条不满足" in err
     assert_chinese(err)
     _, _, en = run("audit", "--static", TREE, "--dc", "jinan")
     assert "audit jinan (static): overall " in en and "; findings: " in en
+    assert "audit jinan: rendering the center's configurations" in en
+    assert "jinan: host rules ... ok: 19 rules, 2 not met" in en
     assert not CJK.search(en)
 
 
@@ -264,3 +268,37 @@ def test_provision_table_and_summary(monkeypatch: pytest.MonkeyPatch,
     res.hosts.append(HostResult("db-1.jinan", "pyinfra", False, error="unreachable"))
     _print(res, "jinan", 1.0)
     assert "1 host(s) failed: db-1.jinan (unreachable)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_progress_lines_of_the_engines(lang: str) -> None:
+    """An engine's words reach the progress lines as templates (LocalizedText): in the
+    reporter's language, the host names and a tool's cause as they are."""
+    import io
+
+    from pesdc.cli.reporting import LineReporter
+    from pesdc.i18n import N_
+    from pesdc.provision.engine import CONNECT
+
+    clock = iter(range(100)).__next__
+    stream = io.StringIO()
+    with LineReporter(stream, clock=lambda: float(clock()), lang=lang) as say:
+        say.start(2, LocalizedText(N_("{deploy}: {total} operations on {count} hosts"),
+                                   deploy="deploy_host", total=2, count=1))
+        what = LocalizedText(N_("operation {k}/{n} {name}"), k=1, n=2, name="apt packages")
+        say.begin("jinan/app-1", what, "apt packages")
+        say.step("jinan/app-1", what, "changed", "apt packages")
+        say.step("jinan/db-1", CONNECT, "failed: unreachable: [Errno 101] Network is "
+                                        "unreachable")
+    lines = [ln.split("] ", 1)[1] for ln in stream.getvalue().splitlines()]
+    if lang == "en":
+        assert lines == ["deploy_host: 2 operations on 1 hosts (2 steps)",
+                         "jinan/app-1: operation 1/2 apt packages ...",
+                         "jinan/app-1: operation 1/2 apt packages ... changed",
+                         "jinan/db-1: connect ... failed: unreachable: [Errno 101] Network "
+                         "is unreachable", "done: 2/2 step(s), 1 failed"]
+        return
+    assert lines[:3] == ["deploy_host：1 台主机上共 2 项操作（共 2 步）",
+                         "jinan/app-1: 操作 1/2 apt packages ...",
+                         "jinan/app-1: 操作 1/2 apt packages ... 已变更"]
+    assert lines[3].startswith("jinan/db-1: 连接 ... 失败: unreachable")

@@ -33,6 +33,7 @@ from pesdc.lab.errors import LabError
 from pesdc.lab.image import image_paths, is_ready
 from pesdc.lab.paths import lab_dir
 from pesdc.lab.plan import LabPlan, Node, short_hash
+from pesdc.localized import LocalizedText as T
 from pesdc.progress import Progress, or_none
 
 SSHD = "/usr/sbin/sshd"
@@ -188,7 +189,8 @@ class Lab:
             {"firewall": 0, "router": 1, "peer": 1, "site": 2, "mgmt": 3, "server": 4,
              "controller": 5}[n.role], n.name))
         say.start(len([n for n in order if n.alias_of is None]),
-                  f"lab {self.name} up: {len(order)} nodes of {plan.dc.name}")
+                  T(N_("lab {name} up: {count} nodes of {center}"), name=self.name,
+                    count=len(order), center=plan.dc.name))
         for node in order:
             old = nodes_state.get(node.key)
             if node.alias_of is not None:  # lives in another node's namespace
@@ -199,9 +201,9 @@ class Lab:
             sha = _node_sha(node, configs.get(node.name, {}))
             if old is not None and old.netns == node.netns and old.config_sha == sha and \
                     self._healthy(plan, node, old):
-                say.step(label, f"{node.role} node", "ok: running as planned")
+                say.step(label, _node_step(node.role), T(N_("ok: running as planned")))
                 continue
-            say.begin(label, f"{node.role} node")
+            say.begin(label, _node_step(node.role))
             if old is not None:
                 repaired += 1
                 self._stop_node(old)
@@ -210,8 +212,8 @@ class Lab:
             nodes_state[node.key] = self._start_node(plan, node, configs.get(node.name, {}))
             nodes_state[node.key].config_sha = sha
             self.save_state(self._state_dict(plan, sources, nodes_state))
-            say.step(label, f"{node.role} node", "ok: repaired" if old is not None
-                     else "ok: created")
+            say.step(label, _node_step(node.role), T(N_("ok: repaired")) if old is not None
+                     else T(N_("ok: created")))
         self._ensure_links(plan)
         for node in plan.nodes.values():  # routes need every interface in place
             if node.role == "router":
@@ -625,3 +627,8 @@ def _first_child(pid: int) -> int | None:
     except OSError:
         return None
     return None
+
+
+def _node_step(role: str) -> str:
+    """A node's step in the progress lines: ``router node``."""
+    return T(N_("{role} node"), role=role)

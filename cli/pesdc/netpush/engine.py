@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 from pesdc.i18n import N_
 from pesdc.kinds import kind_of
 from pesdc.localized import LocalizedError
+from pesdc.localized import LocalizedText as T
 from pesdc.model.diagnostics import Diagnostic
 from pesdc.model.schema import DataCenter, Device
 from pesdc.model.tree import Topology
@@ -531,7 +532,8 @@ def _device_status(r: HostResult) -> str:
     """A device's result as a progress status."""
     if not r.ok:
         return f"failed: {r.error or 'failed'}"
-    return f"ok: {r.details.get('state', UNCHANGED)}, {r.changed} line(s)"
+    return T(N_("ok: {state}, {lines} line(s)"), state=r.details.get("state", UNCHANGED),
+             lines=r.changed)
 
 
 def run_targets(action: str, targets: list[Target], secrets: Secrets, workers: int = 4,
@@ -543,8 +545,9 @@ def run_targets(action: str, targets: list[Target], secrets: Secrets, workers: i
     ``progress`` hears of each device as it starts and ends."""
     stop = stop or Stop()
     say = or_none(progress)
-    what = "push" if action == "apply" else "plan"
-    say.start(len(targets), f"net {action}: {len(targets)} devices")
+    what = T(N_("push")) if action == "apply" else T(N_("plan"))
+    say.start(len(targets), T(N_("net {action}: {count} devices"), action=action,
+                              count=len(targets)))
 
     def one(t: Target, out: list[HostResult]) -> HostResult:
         """The device's result (``out``: its lane's results so far)."""
