@@ -233,7 +233,8 @@ def ensure_links(group: Group, links: list[CrossLink]) -> None:
         start_new_session=True, text=True)
     assert proc.stdout is not None
     if proc.stdout.readline().strip() != "ready":
-        raise LabError(f"the uplinks' delay line did not start (see {group.dir}/delayline.log)")
+        raise LabError(N_("the uplinks' delay line did not start (see {log})"),
+                       log=f"{group.dir}/delayline.log")
     group.delayline_pid = proc.pid
     group.save()
     for (a, b), lk in zip(ends, links, strict=True):
