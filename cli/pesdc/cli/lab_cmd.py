@@ -24,6 +24,11 @@ from pesdc.lab.status import LabStatus, pick_lab
 console = TerminalConsole(stderr=True)
 
 
+def _log(message: str) -> None:
+    """What lab up says while it works (stderr), in the command line's language."""
+    console.print(_localized_note(message))
+
+
 def _fail(exc: LabError) -> None:
     click.echo(f"pesdc lab: {exc.text(cli_language())}", err=True)
     sys.exit(2)
@@ -82,7 +87,7 @@ def up(paths: tuple[Path, ...], dcs: tuple[str, ...], lab_name: str | None,
         plan = build_plan(loaded.topology, name, lab_name)
         lab_obj = Lab(plan.lab)
         with reporter() as progress:  # stderr: a bar, or a flushed line per node
-            res = lab_obj.up(plan, [str(p) for p in paths], console.print, progress)
+            res = lab_obj.up(plan, [str(p) for p in paths], _log, progress)
     except LabError as exc:
         _fail(exc)
         return
@@ -100,7 +105,7 @@ def _up_group(topo, dcs: list[str], lab_name: str | None,  # type: ignore[no-unt
     name = lab_name or "-".join(dcs)
     try:
         with reporter() as progress:  # stderr: a bar, or a flushed line per node
-            res = group.up(topo, name, dcs, only, [str(p) for p in paths], console.print,
+            res = group.up(topo, name, dcs, only, [str(p) for p in paths], _log,
                            progress)
     except LabError as exc:
         _fail(exc)
@@ -276,7 +281,8 @@ def image() -> None:
 def build(force: bool) -> None:
     """debootstrap the base and fill the local apt repository (once; cached)."""
     try:
-        info = lab_image.build(force=force, log=lambda m: click.echo(m, err=True))
+        info = lab_image.build(force=force,
+                               log=lambda m: click.echo(_localized_note(m), err=True))
     except LabError as exc:
         _fail(exc)
         return

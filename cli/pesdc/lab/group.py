@@ -30,6 +30,7 @@ from pesdc.i18n import N_
 from pesdc.lab import netns
 from pesdc.lab.errors import LabError
 from pesdc.lab.paths import lab_dir
+from pesdc.localized import LocalizedText
 from pesdc.model.schema import DataCenter, Interface, Uplink
 from pesdc.model.tree import Topology
 
@@ -373,7 +374,8 @@ def wait_routed(topo: Topology, group: Group, links: list[CrossLink], log: Calla
         raise LabError(f"lab {group.name}: the centers are up but not routed to each other "
                        f"after {timeout:.0f} s (OSPF over the uplinks):\n  "
                        + "\n  ".join(missing[:12]))
-    log(f"lab {group.name}: every uplink's routers route the far center's zones")
+    log(LocalizedText(N_("lab {name}: every uplink's routers route the far center's zones"),
+                      name=group.name))
 
 
 def down(name: str) -> dict[str, Any]:

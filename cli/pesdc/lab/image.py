@@ -19,6 +19,7 @@ from pathlib import Path
 from pesdc.i18n import N_
 from pesdc.lab.errors import LabError
 from pesdc.lab.paths import cache_dir
+from pesdc.localized import LocalizedText
 
 SUITE = "bookworm"
 MIRROR = os.environ.get("PESDC_DEBIAN_MIRROR", "http://deb.debian.org/debian")
@@ -127,7 +128,8 @@ def build(force: bool = False, log: object = print) -> dict[str, object]:
         if p.root.exists():
             shutil.rmtree(p.root)
         p.root.mkdir(parents=True)
-        log(f"debootstrap {SUITE} (minbase) from {MIRROR} ...")  # type: ignore[operator]
+        log(LocalizedText(N_("debootstrap {suite} (minbase) from {mirror} ..."),  # type: ignore[operator]
+                          suite=SUITE, mirror=MIRROR))
         _run(["debootstrap", "--variant=minbase", f"--include={','.join(BASE_PACKAGES)}",
               SUITE, str(p.base), MIRROR], "debootstrap")
         bootstrapped.write_text(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
@@ -145,7 +147,7 @@ def build(force: bool = False, log: object = print) -> dict[str, object]:
     policy = p.base / "usr/sbin/policy-rc.d"
     policy.write_text("#!/bin/sh\nexit 101\n")
     policy.chmod(0o755)
-    log("downloading role packages into the local repository ...")  # type: ignore[operator]
+    log(LocalizedText(N_("downloading role packages into the local repository ...")))  # type: ignore[operator]
     with _Mounted(p.base):
         _run(_chroot(p.base, "apt-get", "update", "-qq"), "apt-get update in the image")
         _run(_chroot(p.base, "apt-get", "install", "-y", "-qq", "--download-only",
