@@ -33,6 +33,8 @@ from pesdc.audit.result import (
     Waiver,
     combine,
 )
+from pesdc.i18n import N_
+from pesdc.localized import LocalizedText as T
 from pesdc.model.tree import Topology
 from pesdc.progress import Progress, or_none
 
@@ -65,7 +67,7 @@ def run_audit(topo: Topology, dc_name: str, catalog: Catalog,
     hosts: list[str] = []
     if ctx is None:
         ctx = AuditContext(topo, dc, opts.mode)
-        say.note(f"audit {dc_name}: rendering the center's configurations")
+        say.note(T(N_("audit {center}: rendering the center's configurations"), center=dc_name))
         evidence.static_evidence(ctx)
         if opts.mode == "lab" and opts.lab:
             say.note(f"audit {dc_name}: collecting evidence in lab {opts.lab}")
@@ -89,12 +91,12 @@ def run_audit(topo: Topology, dc_name: str, catalog: Catalog,
     # told with its outcome at its last.
     left = Counter(r.kind for r in catalog.rules.values())
     said: dict[str, Counter[str]] = {}
-    say.start(len(left), f"audit {dc_name}: {len(catalog.rules)} rules of "
-              f"{len(left)} kinds")
+    say.start(len(left), T(N_("audit {center}: {rules} rules of {kinds} kinds"),
+                           center=dc_name, rules=len(catalog.rules), kinds=len(left)))
     for rule in catalog.rules.values():
         if rule.kind not in said:
             said[rule.kind] = Counter()
-            say.begin(dc_name, f"{rule.kind} rules", f"{rule.kind} rules")
+            say.begin(dc_name, _kind_rules(rule.kind), _kind_rules(rule.kind))
         if not rule.enabled:
             res = RuleResult(rule.id, rule.kind, rule.severity, Status.na,
                              note=NOTE_DISABLED)
@@ -123,8 +125,8 @@ def run_audit(topo: Topology, dc_name: str, catalog: Catalog,
         said[rule.kind][res.status.value] += 1
         left[rule.kind] -= 1
         if not left[rule.kind]:
-            say.step(dc_name, f"{rule.kind} rules", _rules_status(said[rule.kind]),
-                     f"{rule.kind} rules")
+            say.step(dc_name, _kind_rules(rule.kind), _rules_status(said[rule.kind]),
+                     _kind_rules(rule.kind))
     for item in catalog.items.values():
         status = combine([report.rules[r].effective for r in item.rules])
         report.items[item.id] = ItemResult(item.id, item.family, status, list(item.rules),
@@ -139,8 +141,15 @@ def _rules_status(counts: Counter[str]) -> str:
     n = sum(counts.values())
     not_met = counts.get(Status.failed.value, 0) + counts.get(Status.partial.value, 0)
     errors = counts.get(Status.error.value, 0)
-    text = f"{n} rules, {not_met} not met"
-    return f"error: {text}, {errors} could not be judged" if errors else f"ok: {text}"
+    if errors:
+        return T(N_("error: {rules} rules, {not_met} not met, {errors} could not be judged"),
+                 rules=n, not_met=not_met, errors=errors)
+    return T(N_("ok: {rules} rules, {not_met} not met"), rules=n, not_met=not_met)
+
+
+def _kind_rules(kind: str) -> str:
+    """A kind's step in the progress lines: ``host rules``."""
+    return T(N_("{kind} rules"), kind=kind)
 
 
 def score_report(report: AuditReport, catalog: Catalog) -> None:

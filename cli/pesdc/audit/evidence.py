@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pesdc.audit.registry import AuditContext, DeviceEvidence, HostEvidence
+from pesdc.i18n import N_
+from pesdc.localized import LocalizedText as T
 from pesdc.model.schema import Platform
 from pesdc.progress import Progress, host_label, or_none
 from pesdc.redact import redact
@@ -29,8 +31,8 @@ if TYPE_CHECKING:
     from pesdc.lab.plan import LabPlan
 
 MARK = "=====PESDC "
-COLLECT_HOST = "evidence collected"
-COLLECT_GEAR = "running configuration read"
+COLLECT_HOST = T(N_("evidence collected"))
+COLLECT_GEAR = T(N_("running configuration read"))
 FILES = ("/etc/ssh/sshd_config /etc/security/pwquality.conf "
          "/etc/security/pwquality.conf.d/*.conf /etc/pam.d/common-password "
          "/etc/pam.d/common-auth /etc/pam.d/system-auth /etc/security/faillock.conf "
@@ -263,8 +265,9 @@ def _collect(ctx: AuditContext, ssh_config: Path, users: tuple[str, ...], source
         return name, {read[1]: out}, ""
 
     # --limit narrows the servers; the Linux gear (firewalls, routers) is always read.
-    say.start(len(servers) + len(gear), f"audit {d}: evidence of {len(servers)} servers "
-              f"and {len(gear)} Linux devices")
+    say.start(len(servers) + len(gear), T(N_("audit {center}: evidence of {servers} servers "
+                                             "and {gear} Linux devices"), center=d,
+                                          servers=len(servers), gear=len(gear)))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for name, ev in pool.map(host, [s.name for s in servers]):
             ctx.hosts[name] = ev

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from pesdc.cli.common import load_or_exit, pick_center
+from pesdc.cli.language import _, cli_language
 from pesdc.model.schema import Tier
 
 if TYPE_CHECKING:
@@ -61,20 +62,20 @@ def audit(paths: tuple[Path, ...], dc: str | None, all_centers: bool, static: bo
     from pesdc.lab.errors import LabError
 
     if sum(bool(x) for x in (static, lab_name, live)) > 1:
-        raise click.UsageError("choose one of --static, --lab LAB, --live PROFILE")
+        raise click.UsageError(_("choose one of --static, --lab LAB, --live PROFILE"))
     loaded = load_or_exit(paths)
     topo = loaded.topology
     if all_centers:
         if lab_name or live or dc:
-            raise click.UsageError("--all is a static audit of every center (no --dc, "
-                                   "--lab or --live)")
+            raise click.UsageError(_("--all is a static audit of every center (no --dc, "
+                                     "--lab or --live)"))
         _audit_all(topo, profile, fmt, output)
         return
     center = pick_center(topo, dc, Tier.city)
     name = center.name
     if center.hosted:
-        raise click.UsageError(f"{name} has no center of its own (hosted by "
-                               f"{center.hosted_by}): audit {center.hosted_by}")
+        raise click.UsageError(_("{name} has no center of its own (hosted by {host}): "
+                                 "audit {host}").format(name=name, host=center.hosted_by))
     day = today.date() if today else dt.date.today()
     try:
         catalog = load_catalog(profile)
@@ -102,7 +103,7 @@ def audit(paths: tuple[Path, ...], dc: str | None, all_centers: bool, static: bo
         with reporter() as progress:  # stderr: a bar, or a flushed line per step
             report = run_audit(topo, name, catalog, opts, progress=progress)
     except LabError as exc:
-        click.echo(f"pesdc audit: {exc}", err=True)
+        click.echo(f"pesdc audit: {exc.text(cli_language())}", err=True)
         sys.exit(2)
     except OSError as exc:
         click.echo(f"pesdc audit: {exc}", err=True)
@@ -137,7 +138,8 @@ def _write(report: AuditReport, catalog: Catalog, topo: Topology, fmt: str, lang
             output.parent.mkdir(parents=True, exist_ok=True)
             output.write_text(text, encoding="utf-8")
         except OSError as exc:
-            click.echo(f"pesdc audit: cannot write {output}: {exc.strerror or exc}", err=True)
+            click.echo(_("pesdc audit: cannot write {path}: {error}").format(
+                path=output, error=exc.strerror or exc), err=True)
             sys.exit(2)
     else:
         click.echo(text, nl=False)
@@ -146,18 +148,23 @@ def _write(report: AuditReport, catalog: Catalog, topo: Topology, fmt: str, lang
 def _summarise(report: AuditReport, name: str, mode: str, output: Path | None) -> None:
     """The one-line summary, the waiver notes and the rules not judged, on stderr."""
     counts = report.counts()
-    capped = f" (high risk: {', '.join(report.high_risk)})" if report.high_risk else ""
-    click.echo(f"audit {name} ({mode}): overall {report.overall}, conclusion "
-               f"{report.grade}{capped}; " + ", ".join(
-        f"{k} {v}" for k, v in counts.items()) + f"; findings: "
-        f"{', '.join(report.failed_rules()) or 'none'}" + (f" -> {output}" if output else ""),
-        err=True)
+    # The conclusion and the counts' names are the report's keys (excellent, pass, ...),
+    # the same in every language: what a script reading stderr greps for.
+    capped = (_(" (high risk: {rules})").format(rules=", ".join(report.high_risk))
+              if report.high_risk else "")
+    click.echo(_("audit {center} ({mode}): overall {overall}, conclusion {grade}").format(
+        center=name, mode=mode, overall=report.overall, grade=report.grade)
+        + f"{capped}; " + ", ".join(f"{k} {v}" for k, v in counts.items())
+        + _("; findings: {rules}").format(rules=", ".join(report.failed_rules())
+                                           or _("none"))
+        + (f" -> {output}" if output else ""), err=True)
     for note in report.waiver_notes:
         click.echo(f"audit: {note}", err=True)
     errors = report.error_rules()
     if errors:
-        click.echo(f"audit: ERROR: {len(errors)} rule(s) could not be judged (no evidence "
-                   f"observed): {', '.join(errors)}", err=True)
+        click.echo(_("audit: ERROR: {count} rule(s) could not be judged (no evidence "
+                     "observed): {rules}").format(count=len(errors), rules=", ".join(errors)),
+                   err=True)
 
 
 def _audit_all(topo: object, profile: Path | None, fmt: str, output: Path | None) -> None:
@@ -192,4 +199,5 @@ def _audit_all(topo: object, profile: Path | None, fmt: str, output: Path | None
         output.write_text(text, encoding="utf-8")
     else:
         click.echo(text, nl=False)
-    click.echo(f"audit: {len(rows)} centers in {took} s", err=True)
+    click.echo(_("audit: {count} centers in {seconds} s").format(count=len(rows),
+                                                                  seconds=took), err=True)

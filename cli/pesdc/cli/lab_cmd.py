@@ -11,9 +11,10 @@ import click
 from rich.table import Table
 
 from pesdc.cli.common import TerminalConsole, center_name, load_or_exit
-from pesdc.cli.language import _
+from pesdc.cli.language import _, cli_language
 from pesdc.cli.reporting import reporter
 from pesdc.formats import format_option
+from pesdc.i18n import N_
 from pesdc.lab import image as lab_image
 from pesdc.lab.errors import LabError
 from pesdc.lab.plan import build_plan
@@ -23,8 +24,13 @@ from pesdc.lab.status import LabStatus, pick_lab
 console = TerminalConsole(stderr=True)
 
 
+def _log(message: str) -> None:
+    """What lab up says while it works (stderr), in the command line's language."""
+    console.print(_localized_note(message))
+
+
 def _fail(exc: LabError) -> None:
-    click.echo(f"pesdc lab: {exc}", err=True)
+    click.echo(f"pesdc lab: {exc.text(cli_language())}", err=True)
     sys.exit(2)
 
 
@@ -38,7 +44,8 @@ def _servers_option(values: tuple[str, ...]) -> dict[str, list[str]]:
     for v in values:
         center, sep, names = v.partition(":")
         if not sep or not center or not names.strip(","):
-            raise click.BadParameter(f"{v!r}: give CENTER:SERVER,SERVER...", param_hint="--servers")
+            raise click.BadParameter(_("{value!r}: give CENTER:SERVER,SERVER...").format(
+                value=v), param_hint="--servers")
         out.setdefault(center, []).extend(n for n in names.split(",") if n)
     return out
 
@@ -69,24 +76,26 @@ def up(paths: tuple[Path, ...], dcs: tuple[str, ...], lab_name: str | None,
         _up_group(loaded.topology, list(dcs), lab_name, only, paths)
         return
     if only:
-        raise click.UsageError("--servers needs several centers (--dc A --dc B)")
+        raise click.UsageError(_("--servers needs several centers (--dc A --dc B)"))
     name = center_name(loaded.topology, dcs[0] if dcs else None)
     try:
         from pesdc.lab.group import Group
 
         if lab_name and Group.load(lab_name) is not None:
-            raise LabError(f"lab {lab_name} holds several centers: bring it up with every "
-                           "--dc it holds, or choose another --name")
+            raise LabError(N_("lab {name} holds several centers: bring it up with every "
+                              "--dc it holds, or choose another --name"), name=lab_name)
         plan = build_plan(loaded.topology, name, lab_name)
         lab_obj = Lab(plan.lab)
         with reporter() as progress:  # stderr: a bar, or a flushed line per node
-            res = lab_obj.up(plan, [str(p) for p in paths], console.print, progress)
+            res = lab_obj.up(plan, [str(p) for p in paths], _log, progress)
     except LabError as exc:
         _fail(exc)
         return
-    click.echo(f"lab {plan.lab} up: {res['nodes']} nodes ({res['created']} created, "
-               f"{res['repaired']} repaired) in {res['seconds']} s; ssh config: "
-               f"{lab_obj.ssh_dir / 'ssh_config'}")
+    click.echo(_("lab {name} up: {nodes} nodes ({created} created, {repaired} repaired) in "
+                 "{seconds} s; ssh config: {config}").format(
+                     name=plan.lab, nodes=res["nodes"], created=res["created"],
+                     repaired=res["repaired"], seconds=res["seconds"],
+                     config=lab_obj.ssh_dir / "ssh_config"))
 
 
 def _up_group(topo, dcs: list[str], lab_name: str | None,  # type: ignore[no-untyped-def]
@@ -96,19 +105,24 @@ def _up_group(topo, dcs: list[str], lab_name: str | None,  # type: ignore[no-unt
     name = lab_name or "-".join(dcs)
     try:
         with reporter() as progress:  # stderr: a bar, or a flushed line per node
-            res = group.up(topo, name, dcs, only, [str(p) for p in paths], console.print,
+            res = group.up(topo, name, dcs, only, [str(p) for p in paths], _log,
                            progress)
     except LabError as exc:
         _fail(exc)
         return
     members = res["members"]
     for c, r in members.items():
-        click.echo(f"  {c}: lab {group.member_lab(name, c)}, {r['nodes']} nodes "
-                   f"({r['created']} created, {r['repaired']} repaired)"
-                   + (f"; only servers {', '.join(only[c])}" if c in only else ""))
-    click.echo(f"lab {name} up: {len(dcs)} centers joined by "
-               f"{', '.join(res['uplinks']) or 'no uplink'} in {res['seconds']} s "
-               f"(--lab {name} --dc CENTER on any command)")
+        click.echo(_("  {center}: lab {lab}, {nodes} nodes ({created} created, {repaired} "
+                     "repaired)").format(center=c, lab=group.member_lab(name, c),
+                                         nodes=r["nodes"], created=r["created"],
+                                         repaired=r["repaired"])
+                   + (_("; only servers {names}").format(names=", ".join(only[c]))
+                      if c in only else ""))
+    click.echo(_("lab {name} up: {count} centers joined by {uplinks} in {seconds} s (--lab "
+                 "{name} --dc CENTER on any command)").format(
+                     name=name, count=len(dcs),
+                     uplinks=", ".join(res["uplinks"]) or _("no uplink"),
+                     seconds=res["seconds"]))
 
 
 @lab.command()
@@ -124,7 +138,8 @@ def down(lab_name: str | None) -> None:
         except LabError as exc:
             _fail(exc)
             return
-        click.echo(f"lab {lab_name} down: {res['nodes']} nodes removed in {res['ms']} ms")
+        click.echo(_("lab {name} down: {nodes} nodes removed in {ms} ms").format(
+            name=lab_name, nodes=res["nodes"], ms=res["ms"]))
         return
     try:
         lab_obj = pick_lab(lab_name)
@@ -132,7 +147,8 @@ def down(lab_name: str | None) -> None:
     except LabError as exc:
         _fail(exc)
         return
-    click.echo(f"lab {lab_obj.name} down: {res['nodes']} nodes removed in {res['ms']} ms")
+    click.echo(_("lab {name} down: {nodes} nodes removed in {ms} ms").format(
+        name=lab_obj.name, nodes=res["nodes"], ms=res["ms"]))
 
 
 @lab.command()
@@ -176,10 +192,18 @@ def _print_status(res: LabStatus) -> None:
     TerminalConsole().print(table)
     for r in res.nodes:
         if r["role"] == "operator":
-            click.echo(f"operator namespace {r['host']} ({r['address']}), routes: "
-                       f"{'; '.join(r['routes']) or 'none'}")
+            click.echo(_("operator namespace {host} ({address}), routes: {routes}").format(
+                host=r["host"], address=r["address"],
+                routes="; ".join(r["routes"]) or _("none")))
     for n in res.notes:
-        click.echo(f"note: {n}")
+        click.echo(_("note: {note}").format(note=_localized_note(n)))
+
+
+def _localized_note(note: object) -> str:
+    """A status note in the command line's language (a LabError-like template with its
+    values, or a plain string as it is)."""
+    text = getattr(note, "text", None)
+    return str(text(cli_language())) if callable(text) else str(note)
 
 
 @lab.command()
@@ -197,19 +221,22 @@ def uplink(ref: str, state: str, lab_name: str) -> None:
         require_root()
         grp = Group.load(lab_name)
         if grp is None:
-            raise LabError(f"lab {lab_name} is not a multi-center lab (pesdc lab up TREE "
-                           "--dc A --dc B --name NAME)")
+            raise LabError(N_("lab {name} is not a multi-center lab (pesdc lab up TREE "
+                              "--dc A --dc B --name NAME)"), name=lab_name)
         loaded = load([Path(p) for p in grp.sources])
         if not loaded.report.ok:
-            raise LabError(f"the lab's tree ({', '.join(grp.sources)}) no longer validates: "
-                           "pesdc validate it")
+            raise LabError(N_("the lab's tree ({sources}) no longer validates: pesdc "
+                              "validate it"), sources=", ".join(grp.sources))
         link = find_link(loaded.topology, grp, ref)
         set_uplink(grp, link, state == "up")
     except LabError as exc:
         _fail(exc)
         return
-    click.echo(f"lab {lab_name}: uplink {link.lower}/{link.uplink} ({link.lower} "
-               f"{link.lower_node} - {link.upper} {link.upper_node}) {state}")
+    click.echo(_("lab {name}: uplink {ref} ({lower} {lower_node} - {upper} {upper_node}) "
+                 "{state}").format(name=lab_name, ref=f"{link.lower}/{link.uplink}",
+                                   lower=link.lower, lower_node=link.lower_node,
+                                   upper=link.upper, upper_node=link.upper_node,
+                                   state=state))
 
 
 @lab.command(name="exec", context_settings={"ignore_unknown_options": True})
@@ -254,7 +281,8 @@ def image() -> None:
 def build(force: bool) -> None:
     """debootstrap the base and fill the local apt repository (once; cached)."""
     try:
-        info = lab_image.build(force=force, log=lambda m: click.echo(m, err=True))
+        info = lab_image.build(force=force,
+                               log=lambda m: click.echo(_localized_note(m), err=True))
     except LabError as exc:
         _fail(exc)
         return
@@ -295,8 +323,9 @@ def probe(paths: tuple[Path, ...], dc: str | None, lab_name: str | None,
     lab_obj = Lab(plan.lab)
     try:
         if not lab_obj.exists():
-            raise LabError(f"lab {plan.lab} is not up: pesdc lab up {' '.join(map(str, paths))}")
-        with console.status("probing"):
+            raise LabError(N_("lab {name} is not up: pesdc lab up {paths}"), name=plan.lab,
+                           paths=" ".join(map(str, paths)))
+        with console.status(_("probing")):
             report = probe_lab(loaded.topology, plan)
     except LabError as exc:
         _fail(exc)
@@ -316,9 +345,11 @@ def _probe_between(topo, grp, as_json: bool) -> None:  # type: ignore[no-untyped
         plans = {c: build_plan(topo, c, grp.name) for c in grp.centers}
         missing = [p.lab for p in plans.values() if not Lab(p.lab).exists()]
         if missing:
-            raise LabError(f"lab {grp.name} is not up ({', '.join(missing)}): pesdc lab up "
-                           f"{' '.join(grp.sources)} " + " ".join(f"--dc {c}" for c in grp.centers))
-        with console.status("probing between centers"):
+            raise LabError(N_("lab {name} is not up ({missing}): pesdc lab up {command}"),
+                           name=grp.name, missing=", ".join(missing),
+                           command=" ".join(grp.sources) + " "
+                           + " ".join(f"--dc {c}" for c in grp.centers))
+        with console.status(_("probing between centers")):
             report = probe_centers(topo, plans)
     except LabError as exc:
         _fail(exc)
@@ -337,9 +368,10 @@ def print_matrix(report) -> None:  # type: ignore[no-untyped-def]
     from pesdc.verdict import Verdict
 
     zones = sorted({p.src_zone for p in report.probes} | {p.dst_zone for p in report.probes})
-    table = Table(title=f"isolation probes of {report.dc}: rows from, columns to "
-                        "(allowed passed / blocked held; E: errors, no verdict)")
-    table.add_column("from \\ to")
+    table = Table(title=_("isolation probes of {center}: rows from, columns to (allowed "
+                          "passed / blocked held; E: errors, no verdict)").format(
+                              center=report.dc))
+    table.add_column(_("from \\ to"))
     for z in zones:
         table.add_column(z)
     for a in zones:
@@ -368,14 +400,21 @@ def print_matrix(report) -> None:  # type: ignore[no-untyped-def]
         return f"{p.src_zone}->{p.dst_zone} {p.protocol}{port} {p.src} -> {p.dst} ({p.why})"
 
     # One line per probe, never wrapped (grep finds it), the cause as plain text.
+    # MISMATCH and ERROR stay as they are in every language: what a reader greps for.
     for p in report.mismatches:
         out.print(Text.assemble(("MISMATCH", "red"), printable(
-            f" {where(p)}: expected {'allowed' if p.expected else 'blocked'}, observed "
-            f"{'passed' if p.observed else 'blocked'}")), soft_wrap=True)
+            " " + (_("{where}: expected allowed, observed passed") if p.expected and p.observed
+                   else _("{where}: expected allowed, observed blocked") if p.expected
+                   else _("{where}: expected blocked, observed passed") if p.observed
+                   else _("{where}: expected blocked, observed blocked")).format(
+                       where=where(p)))), soft_wrap=True)
     for p in report.errors:
         out.print(Text.assemble(("ERROR", "magenta"), printable(
-            f" {where(p)}: expected {'allowed' if p.expected else 'blocked'}, no verdict: "
-            f"{p.cause}")), soft_wrap=True)
+            " " + (_("{where}: expected allowed, no verdict: {cause}") if p.expected else
+                   _("{where}: expected blocked, no verdict: {cause}")).format(
+                       where=where(p), cause=p.cause))), soft_wrap=True)
     counts = report.counts()
-    out.print(f"{len(report.probes)} probes: {counts['pass']} passed, "
-              f"{len(report.mismatches)} mismatch(es), {len(report.errors)} error(s)")
+    out.print(_("{probes} probes: {passed} passed, {mismatches} mismatch(es), {errors} "
+                "error(s)").format(probes=len(report.probes), passed=counts["pass"],
+                                   mismatches=len(report.mismatches),
+                                   errors=len(report.errors)))

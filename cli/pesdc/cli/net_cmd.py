@@ -10,9 +10,12 @@ from pathlib import Path
 import click
 
 from pesdc.cli.common import center_name, load_or_exit
+from pesdc.cli.language import _, cli_language
 from pesdc.cli.reporting import reporter
 from pesdc.cli.targeting import secret_options
 from pesdc.formats import format_option
+from pesdc.i18n import N_
+from pesdc.localized import error_text
 from pesdc.results import RunResult
 
 
@@ -39,12 +42,12 @@ def _enter_lab(lab: str | None, dc: str | None) -> str | None:
         grp = Group.load(lab)
         if grp is not None:
             if dc is None:
-                raise LabError(f"lab {lab} holds {', '.join(grp.centers)}: say which with "
-                               "--dc")
+                raise LabError(N_("lab {lab} holds {centers}: say which with --dc"),
+                               lab=lab, centers=", ".join(grp.centers))
             lab = lab_for(lab, dc)
         reexec_inside(lab)
     except LabError as exc:
-        _fail(str(exc))
+        _fail(exc.text(cli_language()))
     return lab
 
 
@@ -52,14 +55,18 @@ def _enter_lab(lab: str | None, dc: str | None) -> str | None:
 SIGNAL_EXIT = {"SIGINT": 130, "SIGTERM": 143}
 
 
-def _state_line(state: str) -> str:
+def _state_line(state: str, shown: bool = False) -> str:
+    """The state a device was left in, in words: English for the journal, in the command
+    line's language when ``shown``."""
     from pesdc.netpush.engine import IN_SYNC, NEW, NOT_STARTED, ROLLED_BACK, UNCHANGED
 
-    return {NEW: "on its new configuration",
-            IN_SYNC: "on its new configuration (it already was)",
-            ROLLED_BACK: "on its backup (rolled back, checked)",
-            UNCHANGED: "on its backup (nothing was pushed)",
-            NOT_STARTED: "untouched (not started)"}.get(state, state)
+    words = {NEW: N_("on its new configuration"),
+             IN_SYNC: N_("on its new configuration (it already was)"),
+             ROLLED_BACK: N_("on its backup (rolled back, checked)"),
+             UNCHANGED: N_("on its backup (nothing was pushed)"),
+             NOT_STARTED: N_("untouched (not started)")}
+    line = words.get(state, state)
+    return _(line) if shown and state in words else line
 
 
 def _report(res: RunResult, as_json: bool) -> None:
@@ -79,9 +86,10 @@ def _report_interrupted(res: RunResult) -> None:
     if interrupted and res.action == "apply":
         states: dict[str, list[str]] = {}
         for h in res.hosts:
-            states.setdefault(_state_line(h.details.get("state", "?")), []).append(
+            states.setdefault(_state_line(h.details.get("state", "?"), True), []).append(
                 h.host.split(".")[0])
-        click.echo(f"pesdc net: interrupted by {interrupted}: " + "; ".join(
+        click.echo(_("pesdc net: interrupted by {signal}: ").format(signal=interrupted)
+                   + "; ".join(
             f"{', '.join(hs)} {st}" for st, hs in sorted(states.items())), err=True)
 
 
@@ -92,15 +100,17 @@ def _report_text(res: RunResult) -> None:
         elif res.action == "plan":
             n = len(h.details.get("remediation", []))
             click.echo(f"{'~' if n else '='} {h.host}: "
-                       f"{f'{n} line(s) to push' if n else 'in sync'} ({h.seconds} s)")
+                       + (_("{n} line(s) to push").format(n=n) if n else _("in sync"))
+                       + f" ({h.seconds} s)")
             if h.details.get("commit"):  # how apply makes it safe on this device
-                click.echo(f"    commit: {h.details['commit']}")
+                click.echo(_("    commit: {how}").format(how=h.details["commit"]))
         else:
-            what = f"{h.changed} line(s) pushed, post-check clean" if h.changed \
-                else "nothing to change"
+            what = (_("{n} line(s) pushed, post-check clean").format(n=h.changed)
+                    if h.changed else _("nothing to change"))
             click.echo(f"{'✓' if h.changed else '='} {h.host}: {what} ({h.seconds} s)")
         if res.action == "apply" and h.details.get("state"):
-            click.echo(f"    state: {_state_line(h.details['state'])}")
+            click.echo(_("    state: {state}").format(
+                state=_state_line(h.details["state"], True)))
         diff = h.details.get("diff")
         lines = h.details.get("remediation") or []
         if res.action == "plan" and diff:
@@ -110,15 +120,19 @@ def _report_text(res: RunResult) -> None:
             for ln in lines[:200]:
                 click.echo(f"    {ln}")
             if len(lines) > 200:
-                click.echo(f"    ... {len(lines) - 200} more")
+                click.echo(_("    ... {n} more").format(n=len(lines) - 200))
         if h.details.get("missing_secrets"):
-            click.echo(f"    secrets needed by apply: {', '.join(h.details['missing_secrets'])}")
+            click.echo(_("    secrets needed by apply: {names}").format(
+                names=", ".join(h.details["missing_secrets"])))
         if h.details.get("backup") and res.action == "apply":
-            click.echo(f"    backup: {h.details['backup']}")
+            click.echo(_("    backup: {path}").format(path=h.details["backup"]))
     total = len(res.hosts)
-    click.echo(f"{total} device(s), {res.changed} line(s) "
-               f"{'to push' if res.action == 'plan' else 'pushed'}, "
-               f"{len(res.failed)} failed", err=True)
+    summary = (_("{total} device(s), {lines} line(s) to push, {failed} failed")
+               if res.action == "plan" else
+               _("{total} device(s), {lines} line(s) pushed, {failed} failed"))
+    click.echo(summary.format(total=total, lines=res.changed, failed=len(res.failed)),
+               err=True)
+
 
 
 def _journal(res: RunResult, center: str, lab: str | None, target: object = None,
@@ -136,7 +150,8 @@ def _journal(res: RunResult, center: str, lab: str | None, target: object = None
     try:
         done = record(res, center, lab, target=target, dc=dc)
     except Exception as exc:  # a full state directory: say so, the run's result stands
-        click.echo(f"pesdc net: the change journal could not be written: {exc}", err=True)
+        click.echo(_("pesdc net: the change journal could not be written: {error}").format(
+            error=exc), err=True)
         return False
     for err in done.send_errors:
         click.echo(f"pesdc net: {err}", err=True)
@@ -213,7 +228,7 @@ def plan(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path | 
             res = plan_network(loaded.topology, name, lab, _limit(limit), secrets,
                                live=target, progress=progress)
     except (NetpushError, SecretError) as exc:
-        _fail(str(exc))
+        _fail(error_text(exc, cli_language()))
         return
     _report(res, as_json)
     sys.exit(0 if res.ok else 1)
@@ -265,10 +280,11 @@ def apply(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path |
                 res = apply_network(loaded.topology, name, lab, _limit(limit), workers,
                                     secrets, live=target, progress=progress)
     except (NetpushError, SecretError) as exc:
-        _fail(str(exc))
+        _fail(error_text(exc, cli_language()))
         return
     except KeyboardInterrupt:  # before any device was contacted (pushes defer it)
-        _fail("interrupted by SIGINT before any device was contacted: nothing changed", 130)
+        _fail(_("interrupted by SIGINT before any device was contacted: nothing changed"),
+              130)
         return
     _report(res, as_json)
     journaled = _journal(res, name, lab if target is None else target.lab, target,
@@ -288,10 +304,11 @@ def _confirm_push(topo, name: str, limit: tuple[str, ...], secrets, workers: int
     planned = plan_network(topo, name, None, _limit(limit), secrets, workers, live=target)
     _report(planned, False)
     if not planned.ok:
-        _fail(f"the plan failed on {len(planned.failed)} device(s) (above): nothing was "
-              "pushed", 1)
-    confirm_live("net apply", target, f"{planned.changed} line(s) to push to "
-                 f"{len(planned.hosts)} device(s) (the plan above)", False)
+        _fail(_("the plan failed on {n} device(s) (above): nothing was pushed").format(
+            n=len(planned.failed)), 1)
+    confirm_live("net apply", target, _("{lines} line(s) to push to {n} device(s) (the plan "
+                                        "above)").format(lines=planned.changed,
+                                                          n=len(planned.hosts)), False)
 
 
 @net.command()
@@ -308,8 +325,8 @@ def backups(dc: str | None, device: str | None, as_json: bool) -> None:
                                 "lab": b.lab, "path": str(b.path)} for b in found], indent=2))
         return
     if not found:
-        click.echo(f"no backups under {backup_root()}", err=True)
+        click.echo(_("no backups under {folder}").format(folder=backup_root()), err=True)
         return
     for b in found:
-        lab = f" (lab {b.lab})" if b.lab else ""
+        lab = _(" (lab {name})").format(name=b.lab) if b.lab else ""
         click.echo(f"{b.center}/{b.device}  {b.stamp}{lab}  {b.path}")

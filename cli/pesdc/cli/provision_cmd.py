@@ -21,9 +21,11 @@ import click
 from rich.table import Table
 
 from pesdc.cli.common import TerminalConsole, center_name, load_or_exit
+from pesdc.cli.language import _, cli_language
 from pesdc.cli.reporting import reporter
 from pesdc.cli.targeting import secret_options
 from pesdc.formats import format_option
+from pesdc.i18n import N_
 from pesdc.lab.errors import LabError
 from pesdc.lab.status import existing_labs
 from pesdc.results import RunResult
@@ -31,6 +33,7 @@ from pesdc.results import RunResult
 console = TerminalConsole(stderr=True)
 
 EXIT_BUSY = 3  # another run holds the center
+NOT_ON_LAB = N_("  (not applied on lab hosts: kernel-global)")  # controls' note
 
 
 def _lab_name(lab: str | None) -> str:
@@ -39,7 +42,8 @@ def _lab_name(lab: str | None) -> str:
     labs = existing_labs()
     if len(labs) == 1:
         return labs[0]
-    raise click.UsageError("--lab needs a name: " + (", ".join(labs) or "no lab is up"))
+    raise click.UsageError(_("--lab needs a name: {labs}").format(
+        labs=", ".join(labs) or _("no lab is up")))
 
 
 def _access(lab: str | None, target: Any = None) -> Any:
@@ -81,7 +85,7 @@ def _run(action: str, paths: tuple[Path, ...], dc: str | None, lab: str | None,
         center = target.center
         names = engine.select(loaded.topology, center, list(limit))
         if not names:
-            raise click.UsageError(f"--limit {' '.join(limit)} matches no server of {center}")
+            raise click.UsageError(_no_match(limit, center))
         return _run_live(action, loaded, center, names, target, as_json, engine_name, yes)
     center = center_name(loaded.topology, dc)
     if lab:
@@ -91,11 +95,11 @@ def _run(action: str, paths: tuple[Path, ...], dc: str | None, lab: str | None,
             lab = lab_for(lab, center)  # a multi-center lab: its member for the center
             reexec_inside(lab)  # no return unless already inside the controller namespace
         except LabError as exc:
-            click.echo(f"pesdc {action}: {exc}", err=True)
+            click.echo(f"pesdc {action}: {exc.text(cli_language())}", err=True)
             sys.exit(2)
     names = engine.select(loaded.topology, center, list(limit))
     if not names:
-        raise click.UsageError(f"--limit {' '.join(limit)} matches no server of {center}")
+        raise click.UsageError(_no_match(limit, center))
     if lab:
         names = _in_lab(lab, center, names, limit)
     if action == "apply":
@@ -103,6 +107,11 @@ def _run(action: str, paths: tuple[Path, ...], dc: str | None, lab: str | None,
         with holding(center, lab, action, as_json):
             return _run_held(action, loaded, center, names, lab, as_json, engine_name)
     return _run_held(action, loaded, center, names, lab, as_json, engine_name)
+
+
+def _no_match(limit: tuple[str, ...], center: str) -> str:
+    return _("--limit {limit} matches no server of {center}").format(limit=" ".join(limit),
+                                                                     center=center)
 
 
 def _in_lab(lab: str, center: str, names: list[str], limit: tuple[str, ...]) -> list[str]:
@@ -119,15 +128,18 @@ def _in_lab(lab: str, center: str, names: list[str], limit: tuple[str, ...]) -> 
     absent = [n for n in names if n not in only]
     named = [n for n in absent if n in limit]
     if named:
-        click.echo(f"pesdc: {', '.join(named)}: not in lab {lab} (kept light with --servers; "
-                   "pesdc lab status names those left out)", err=True)
+        click.echo(_("pesdc: {names}: not in lab {lab} (kept light with --servers; pesdc lab "
+                     "status names those left out)").format(names=", ".join(named), lab=lab),
+                   err=True)
         sys.exit(2)
     if absent:
-        click.echo(f"pesdc: {len(absent)} selected server(s) of {center} are not in lab "
-                   f"{lab} (kept light) and are not run: {', '.join(absent)}", err=True)
-    if not out:
-        click.echo(f"pesdc: none of the selected servers of {center} is in lab {lab}",
+        click.echo(_("pesdc: {count} selected server(s) of {center} are not in lab {lab} "
+                     "(kept light) and are not run: {names}").format(
+                         count=len(absent), center=center, lab=lab, names=", ".join(absent)),
                    err=True)
+    if not out:
+        click.echo(_("pesdc: none of the selected servers of {center} is in lab {lab}").format(
+            center=center, lab=lab), err=True)
         sys.exit(2)
     return out
 
@@ -144,17 +156,19 @@ def _run_live(action: str, loaded: Any, center: str, names: list[str], target: A
                              target)
         with holding(center, target.lab, action, as_json, target):
             if not yes:
-                planned, _ = _run_held("plan", loaded, center, names, target.lab, as_json,
+                planned, _journal = _run_held("plan", loaded, center, names, target.lab, as_json,
                                        engine_name, target)
                 from pesdc.cli.targeting import confirm_live
 
                 if not planned.ok:
-                    click.echo("pesdc apply: the plan failed on "
-                               f"{len(planned.failed)} host(s) (above): nothing was changed",
+                    click.echo(_("pesdc apply: the plan failed on {n} host(s) (above): "
+                                 "nothing was changed").format(n=len(planned.failed)),
                                err=True)
                     return planned, None
-                confirm_live("apply", target, f"{planned.changed} operation(s) to apply on "
-                             f"{len(planned.hosts)} host(s) (the plan above)", yes)
+                confirm_live("apply", target, _("{ops} operation(s) to apply on {n} host(s) "
+                                                "(the plan above)").format(
+                                                    ops=planned.changed,
+                                                    n=len(planned.hosts)), yes)
             return _run_held(action, loaded, center, names, target.lab, as_json, engine_name,
                              target)
     finally:
@@ -177,8 +191,9 @@ def holding(center: str, lab: str | None, action: str, as_json: bool,
                 ctx = bastion_lock(target, center, action)
                 ctx.__enter__()
             except BastionLockError as exc:
-                click.echo(f"pesdc {action}: the center lock on the bastion: {exc}; "
-                           "nothing was changed", err=True)
+                click.echo(_("pesdc {action}: the center lock on the bastion: {error}; "
+                             "nothing was changed").format(action=action, error=exc),
+                           err=True)
                 sys.exit(1)
             try:
                 yield
@@ -188,7 +203,8 @@ def holding(center: str, lab: str | None, action: str, as_json: bool,
         with center_lock(center, lab, action):
             yield
     except CenterBusy as exc:
-        click.echo(f"pesdc {action}: refused: {exc}", err=True)
+        click.echo(_("pesdc {action}: refused: {reason}").format(action=action, reason=exc),
+                   err=True)
         if as_json:
             click.echo(json.dumps({"action": action, "center": center, "lab": lab,
                                    "ok": False, "refused": str(exc), "lock": str(exc.path),
@@ -196,7 +212,9 @@ def holding(center: str, lab: str | None, action: str, as_json: bool,
                                   indent=1))
         sys.exit(EXIT_BUSY)
     except StateWriteError as exc:
-        click.echo(f"pesdc {action}: {exc}; nothing was applied", err=True)
+        click.echo(_("pesdc {action}: {error}; nothing was applied").format(action=action,
+                                                                            error=exc),
+                   err=True)
         if as_json:
             click.echo(json.dumps({"action": action, "center": center, "lab": lab,
                                    "ok": False, "error": str(exc)}, indent=1))
@@ -219,9 +237,10 @@ def _record(result: RunResult, center: str, lab: str | None, target: Any = None,
             click.echo(f"pesdc {result.action}: {err}", err=True)
         return "; ".join(done.send_errors) if done.must_fail else None
     except StateWriteError as exc:
-        click.echo(f"pesdc {result.action}: the change journal was not written: {exc}. "
-                   f"The {len(lines)} entries it should hold follow; the hosts were "
-                   "changed as shown:", err=True)
+        click.echo(_("pesdc {action}: the change journal was not written: {error}. The "
+                     "{count} entries it should hold follow; the hosts were changed as "
+                     "shown:").format(action=result.action, error=exc, count=len(lines)),
+                   err=True)
         for line in lines:
             click.echo(line, err=True)
         return str(exc)
@@ -240,7 +259,8 @@ def _run_held(action: str, loaded: Any, center: str, names: list[str], lab: str 
     secrets = provisioning_secrets(center)
     started = time.monotonic()
     with reporter() as progress:  # on stderr: a bar on a terminal, else flushed lines
-        progress.note(f"{action} {center}: {len(specs)} hosts, engine {engine_name}")
+        progress.note(_("{action} {center}: {count} hosts, engine {engine}").format(
+            action=action, center=center, count=len(specs), engine=engine_name))
         if engine_name == "ansible":  # the same HostSpecs, applied by the Ansible roles
             from pesdc.provision import ansible_engine
 
@@ -266,28 +286,33 @@ def _report(result: RunResult, center: str, lab: str | None, action: str, as_jso
     else:
         _print(result, center, elapsed)
         if journal_error:
-            TerminalConsole().print(f"[red]the change journal was not written:[/] "
-                                    f"{journal_error}")
+            TerminalConsole().print("[red]" + _("the change journal was not written:")
+                                    + f"[/] {journal_error}")
     return result, journal_error
 
 
 def _print(result: RunResult, center: str, elapsed: float) -> None:
     out = TerminalConsole()
-    verb = "would change" if result.action == "plan" else "changed"
+    verb = _("would change") if result.action == "plan" else _("changed")
     table = Table(title=f"{result.action} {center} ({result.engine}, {elapsed:.1f} s)")
-    for col in ("host", "result", verb, "what"):
+    for col in (_("host"), _("result"), verb, _("what")):
         table.add_column(col)
     for h in result.hosts:
         what = h.error if h.error else "; ".join(h.changes[:6]) + (
-            f" (+{len(h.changes) - 6} more)" if len(h.changes) > 6 else "")
+            _(" (+{n} more)").format(n=len(h.changes) - 6) if len(h.changes) > 6 else "")
         table.add_row(h.host, "[green]ok[/]" if h.ok else "[red]FAILED[/]", str(h.changed),
                       what or "-")
     out.print(table)
     if result.failed:
-        out.print(f"[red]{len(result.failed)} host(s) failed:[/] "
+        label = _("{n} host(s) failed:").format(n=len(result.failed))
+        out.print("[red]" + label + "[/]" + ("" if label.endswith("：") else " ")
                   + ", ".join(f"{h.host} ({h.error})" for h in result.failed))
+    elif result.action == "plan":
+        out.print(_("all {n} hosts ok, {ops} operation(s) would change").format(
+            n=len(result.hosts), ops=result.changed))
     else:
-        out.print(f"all {len(result.hosts)} hosts ok, {result.changed} operation(s) {verb}")
+        out.print(_("all {n} hosts ok, {ops} operation(s) changed").format(
+            n=len(result.hosts), ops=result.changed))
 
 
 _common = [
@@ -330,7 +355,7 @@ def plan(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path | 
     require_target("plan", lab, live)
     lab_name = _lab_name(lab) if lab is not None else None
     load_for_cli("plan", secrets_file, vault_password_file, lab_name)  # bad: exit 2
-    res, _ = _run("plan", paths, dc, lab_name, limit, as_json, live=live)
+    res, _journal = _run("plan", paths, dc, lab_name, limit, as_json, live=live)
     sys.exit(0 if res.ok else 1)
 
 
@@ -354,24 +379,28 @@ def apply(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path |
     lab_name = _lab_name(lab) if lab is not None else None
     load_for_cli("apply", secrets_file, vault_password_file, lab_name)  # bad: exit 2
     if check:
-        res, _ = _run("plan", paths, dc, lab_name, limit, as_json, live=live)
+        res, _journal = _run("plan", paths, dc, lab_name, limit, as_json, live=live)
         sys.exit(0 if res.ok else 1)
     if engine_name == "ansible" and \
             importlib.util.find_spec("pesdc.provision.ansible_engine") is None:
-        raise click.ClickException("the Ansible engine (pesdc.provision.ansible_engine) "
-                                   "is not available in this build")
+        raise click.ClickException(_("the Ansible engine (pesdc.provision.ansible_engine) "
+                                     "is not available in this build"))
     res, journal_error = _run("apply", paths, dc, lab_name, limit, as_json, engine_name,
                               live=live, yes=yes)
     sys.exit(0 if res.ok and not journal_error else 1)
 
 
 @click.command()
-@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True)
-def controls(lang: str) -> None:
+@click.option("--lang", type=click.Choice(["en", "zh"]), default=None,
+              help="Language of the titles (default: the command line's, pesdc --lang).")
+def controls(lang: str | None) -> None:
     """The host controls the server roles apply, with their GB/T 22239-2019 clauses."""
+    from pesdc.i18n import translator
     from pesdc.provision.controls import CONTROLS
 
+    lang = lang or cli_language()
+    note = translator(lang).gettext(NOT_ON_LAB)
     for c in CONTROLS:
         title = c.title_zh if lang == "zh" else c.title
-        lab = "" if c.lab_safe else "  (not applied on lab hosts: kernel-global)"
+        lab = "" if c.lab_safe else note
         click.echo(f"{c.id:14} {c.clause:10} {c.role:11} {title}{lab}")

@@ -23,6 +23,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from pesdc.i18n import N_, NC_, translator
+from pesdc.localized import LocalizedText
 from pesdc.model.diagnostics import printable
 from pesdc.progress import NoProgress
 
@@ -48,7 +49,8 @@ class _Base:
 
     def __init__(self, clock: Callable[[], float] = time.monotonic,
                  lang: str | None = None, origin: float | None = None) -> None:
-        catalog = translator(lang or _language())
+        self.lang = lang or _language()
+        catalog = translator(self.lang)
         self.tr = catalog.gettext
         self.trc = catalog.pgettext
         self.clock = clock
@@ -59,8 +61,19 @@ class _Base:
         self.what = ""
         self.failed = 0
 
+    def shown(self, text: str) -> str:
+        """An engine's words as shown: a :class:`pesdc.localized.LocalizedText` (an
+        ``N_`` template with its values) in this reporter's language, any other text as
+        it is (a host name, a tool's output); escaped (``printable``)."""
+        if isinstance(text, LocalizedText):
+            return printable(text.text(self.lang))
+        return printable(text)
+
     def status_text(self, status: str) -> str:
-        """A status as shown: its first word translated, the cause after it as is."""
+        """A status as shown: its first word translated, the cause after it as is (a
+        LocalizedText status, the engine's own words with it, translated whole)."""
+        if isinstance(status, LocalizedText):
+            return self.shown(status)
         word, sep, rest = status.partition(":")
         known = STATUS_WORDS.get(word.strip())
         if known is None:
@@ -135,10 +148,11 @@ class LineReporter(_Base):
             for group, names in sorted(groups.items(), key=lambda kv: min(s for _, s
                                                                           in kv[1])):
                 seconds = int(now - min(s for _, s in names))
-                where = (self.tr(N_("{group} on {count} hosts")).format(group=group,
-                                                                    count=len(names))
+                where = (self.tr(N_("{group} on {count} hosts")).format(
+                    group=self.shown(group), count=len(names))
                          if len(names) > 1 else
-                         self.tr(N_("{group} on {name}")).format(group=group, name=names[0][0]))
+                         self.tr(N_("{group} on {name}")).format(group=self.shown(group),
+                                                                 name=names[0][0]))
                 parts.append(self.tr(N_("{what}, {seconds} s")).format(what=where,
                                                                    seconds=seconds))
             self._line(self.tr(N_("... still running: {what}")).format(
@@ -147,8 +161,8 @@ class LineReporter(_Base):
     def start(self, total: int | None, what: str) -> None:
         with self.lock:
             self.add_total(total, what)
-            self._line(printable(what) + (self.tr(N_(" ({total} steps)")).format(total=total)
-                                          if total else ""))
+            self._line(self.shown(what) + (self.tr(N_(" ({total} steps)")).format(total=total)
+                                           if total else ""))
         if self._ticker is None:
             self._ticker = threading.Thread(target=self._watch, name="pesdc-heartbeat",
                                             daemon=True)
@@ -160,19 +174,19 @@ class LineReporter(_Base):
     def begin(self, name: str, what: str = "", group: str | None = None) -> None:
         with self.lock:
             self.running[(name, group or what)] = (what, self.clock())
-            self._line(f"{printable(name)}: {printable(what)} ...")
+            self._line(f"{printable(name)}: {self.shown(what)} ...")
 
     def step(self, name: str, what: str = "", status: str = "ok",
              group: str | None = None) -> None:
         with self.lock:
             self.running.pop((name, group or what), None)
             self.counted(status)
-            self._line(f"{printable(name)}: {printable(what)} ... {self.status_text(status)}"
+            self._line(f"{printable(name)}: {self.shown(what)} ... {self.status_text(status)}"
                        if what else f"{printable(name)}: {self.status_text(status)}")
 
     def note(self, text: str) -> None:
         with self.lock:
-            self._line(printable(text))
+            self._line(self.shown(text))
 
     def done(self) -> None:
         self._stop.set()
@@ -218,13 +232,13 @@ class BarReporter(_Base):
 
     def start(self, total: int | None, what: str) -> None:
         with self.lock:
-            self.add_total(total, what)
+            self.add_total(total, self.shown(what))
             self.bar.update(self.task, total=self.total)
             self._show("")
 
     def begin(self, name: str, what: str = "", group: str | None = None) -> None:
         with self.lock:
-            self._show(f"{name}: {what}")
+            self._show(f"{name}: {self.shown(what)}")
 
     def step(self, name: str, what: str = "", status: str = "ok",
              group: str | None = None) -> None:
@@ -233,13 +247,13 @@ class BarReporter(_Base):
             self.bar.advance(self.task)
             if status.split(":")[0] not in ("ok", "changed"):
                 # A failure stays on the screen above the bar.
-                self.bar.console.print(f"{printable(name)}: {printable(what)} ... "
+                self.bar.console.print(f"{printable(name)}: {self.shown(what)} ... "
                                        f"{self.status_text(status)}", markup=False,
                                        highlight=False)
 
     def note(self, text: str) -> None:
         with self.lock:
-            self._show(text)
+            self._show(self.shown(text))
 
     def done(self) -> None:
         with self.lock:

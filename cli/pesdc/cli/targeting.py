@@ -14,6 +14,8 @@ from typing import Any
 
 import click
 
+from pesdc.cli.language import _, cli_language
+from pesdc.localized import error_text
 from pesdc.model.tree import Topology
 
 EXIT_REFUSED = 2
@@ -55,12 +57,14 @@ def secret_options(secrets_help: str) -> Any:
 def require_target(command: str, lab: str | None, live: Path | None) -> None:
     """Refuse a connecting command that names neither a lab nor a live profile."""
     if lab is not None and live is not None:
-        raise click.UsageError(f"{command}: give --lab NAME or --live PROFILE, not both")
+        raise click.UsageError(_("{command}: give --lab NAME or --live PROFILE, not both").format(
+            command=command))
     if lab is None and live is None:
-        click.echo(f"pesdc {command}: refused: this command connects to hosts; say where: "
-                   "--lab NAME (a lab of this center: pesdc lab up) or --live PROFILE (a "
-                   "real center through its bastion: pesdc targets init, then pesdc targets "
-                   "trust). Nothing was contacted.", err=True)
+        click.echo(_("pesdc {command}: refused: this command connects to hosts; say where: "
+                     "--lab NAME (a lab of this center: pesdc lab up) or --live PROFILE (a "
+                     "real center through its bastion: pesdc targets init, then pesdc "
+                     "targets trust). Nothing was contacted.").format(command=command),
+                   err=True)
         sys.exit(EXIT_REFUSED)
 
 
@@ -75,11 +79,12 @@ def live_target_or_exit(command: str, topo: Topology, live: Path, center: str | 
         return live_target(topo, live, center, connect)
     except ProfileError as exc:
         for d in exc.diagnostics:
-            click.echo(d.format(), err=True)
-        click.echo(f"pesdc {command}: the connection profile {live} cannot be used "
-                   f"({len(exc.diagnostics)} problem(s)); nothing was contacted", err=True)
+            click.echo(d.format(cli_language()), err=True)
+        click.echo(_("pesdc {command}: the connection profile {live} cannot be used "
+                     "({count} problem(s)); nothing was contacted").format(
+                         command=command, live=live, count=len(exc.diagnostics)), err=True)
     except (TargetError, OSError) as exc:
-        click.echo(f"pesdc {command}: {exc}", err=True)
+        click.echo(f"pesdc {command}: {error_text(exc, cli_language())}", err=True)
     sys.exit(EXIT_REFUSED)
 
 
@@ -89,7 +94,7 @@ def lab_target_or_exit(command: str, topo: Topology, center: str, lab: str) -> A
     try:
         return lab_target(topo, center, lab)
     except TargetError as exc:
-        click.echo(f"pesdc {command}: {exc}", err=True)
+        click.echo(f"pesdc {command}: {error_text(exc, cli_language())}", err=True)
         sys.exit(EXIT_REFUSED)
 
 
@@ -97,13 +102,16 @@ def confirm_live(command: str, target: Any, summary: str, yes: bool) -> None:
     """Ask before a live change; a run that cannot ask (no terminal) needs --yes."""
     if not target.live or yes:
         return
-    click.echo(f"pesdc {command} on {target.center}, {target.label}:\n{summary}", err=True)
+    click.echo(_("pesdc {command} on {center}, {label}:").format(
+        command=command, center=target.center, label=target.label) + f"\n{summary}",
+        err=True)
     if not sys.stdin.isatty():
-        click.echo(f"pesdc {command}: refused: a live change needs confirmation; run it "
-                   "from a terminal, or add --yes once the plan above is reviewed. Nothing "
-                   "was changed.", err=True)
+        click.echo(_("pesdc {command}: refused: a live change needs confirmation; run it "
+                     "from a terminal, or add --yes once the plan above is reviewed. "
+                     "Nothing was changed.").format(command=command), err=True)
         sys.exit(EXIT_REFUSED)
-    if not click.confirm(f"apply these changes to the live center {target.center}?",
-                         default=False, err=True):
-        click.echo(f"pesdc {command}: not confirmed; nothing was changed", err=True)
+    if not click.confirm(_("apply these changes to the live center {center}?").format(
+            center=target.center), default=False, err=True):
+        click.echo(_("pesdc {command}: not confirmed; nothing was changed").format(
+            command=command), err=True)
         sys.exit(EXIT_REFUSED)

@@ -10,6 +10,7 @@ import click
 from rich.table import Table
 
 from pesdc.cli.common import TerminalConsole, center_name, load_or_exit
+from pesdc.cli.language import _, cli_language
 from pesdc.cli.reporting import reporter
 from pesdc.cli.targeting import live_option, live_target_or_exit, require_target
 from pesdc.lab.errors import LabError
@@ -55,24 +56,34 @@ def verify(paths: tuple[Path, ...], dc: str | None, lab_name: str | None,
             from pesdc.verify.run import verify_lab
 
             with reporter() as progress:  # stderr: a bar, or a flushed line per check
-                progress.note(f"verifying {name} in lab {lab}")
+                progress.note(_("verifying {center} in lab {lab}").format(center=name,
+                                                                          lab=lab))
                 report = verify_lab(loaded.topology, name, lab, tuple(only) or PARTS,
                                     progress=progress)
         except LabError as exc:
-            click.echo(f"pesdc verify: {exc}", err=True)
+            click.echo(f"pesdc verify: {exc.text(cli_language())}", err=True)
             sys.exit(2)
     if junit:
         junit.write_text(junit_xml(report), encoding="utf-8")
     if html_out:
         html_out.write_text(html_page(report, loaded.topology, lang), encoding="utf-8")
+    print_summary(report, name)
+    sys.exit(0 if report.ok else 1)
+
+
+def print_summary(report: VerifyReport, name: str) -> None:
+    """The table of verdicts per category, a line per failure or error, PASS or FAIL;
+    in the command line's language (ERROR, FAIL and PASS as they are)."""
     by_cat: dict[str, Counter[Verdict]] = {}
     for c in report.checks:
         by_cat.setdefault(c.category, Counter())[c.verdict] += 1
-    table = Table(title=f"verify {name}: {len(report.checks)} checks in {report.seconds} s")
+    cli_lang = cli_language()
+    table = Table(title=_("verify {center}: {count} checks in {seconds} s").format(
+        center=name, count=len(report.checks), seconds=report.seconds))
     columns = (Verdict.passed, Verdict.failed, Verdict.error, Verdict.skipped)
-    table.add_column("category")
+    table.add_column(_("category"))
     for v in columns:
-        table.add_column(WORDS["en"][v])
+        table.add_column(WORDS["zh" if cli_lang == "zh" else "en"][v])
     style = {Verdict.failed: "red", Verdict.error: "magenta", Verdict.skipped: "yellow"}
     for cat in sorted(by_cat):
         n = by_cat[cat]
@@ -82,15 +93,15 @@ def verify(paths: tuple[Path, ...], dc: str | None, lab_name: str | None,
     out.print(table)
     for c in report.failures:
         if c.verdict is Verdict.error:
-            out.print(f"[magenta]ERROR[/] {c.target} [{c.category}] {c.name}: could not "
-                      f"observe: {c.error}")
+            out.print(f"[magenta]ERROR[/] {c.target} [{c.category}] {c.name}: "
+                      + _("could not observe: {error}").format(error=c.error))
         else:
-            out.print(f"[red]FAIL[/] {c.target} [{c.category}] {c.name}: expected "
-                      f"{c.expected}, observed {c.observed}")
+            out.print(f"[red]FAIL[/] {c.target} [{c.category}] {c.name}: "
+                      + _("expected {expected}, observed {observed}").format(
+                          expected=c.expected, observed=c.observed))
     counts = report.counts()
-    line = summary(counts)
+    line = summary(counts, cli_lang)
     out.print(f"[green]PASS[/] ({line})" if report.ok else f"[red]FAIL[/] ({line})")
-    sys.exit(0 if report.ok else 1)
 
 
 def _verify_live(topo: Topology, name: str, live: Path, parts: tuple[str, ...],
@@ -103,7 +114,8 @@ def _verify_live(topo: Topology, name: str, live: Path, parts: tuple[str, ...],
     target = live_target_or_exit("verify", topo, live, name)
     try:
         with reporter() as progress:  # stderr: a bar, or a flushed line per check
-            progress.note(f"verifying {name}, {target.label}")
+            progress.note(_("verifying {center}, {target}").format(center=name,
+                                                                    target=target.label))
             return verify_live(topo, name, target, parts, progress=progress)
     finally:
         close(target)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pesdc.i18n import N_
 from pesdc.lab import netns
 from pesdc.lab.errors import LabError
 from pesdc.lab.runtime import Lab
@@ -35,11 +36,12 @@ class LabAccess:
 def access(name: str) -> LabAccess:
     lab = Lab(name)
     if not lab.exists():
-        raise LabError(f"lab {name!r} is not up: run `pesdc lab up PATH --dc {name}` first")
+        raise LabError(N_("lab {name!r} is not up: run `pesdc lab up PATH --dc {name}` first"),
+                       name=name)
     ns = lab.load_state().get("controller_ns")
     if not ns or ns not in netns.existing():
-        raise LabError(f"lab {name!r} has no controller namespace: run `pesdc lab up` to "
-                       "repair it")
+        raise LabError(N_("lab {name!r} has no controller namespace: run `pesdc lab up` to "
+                          "repair it"), name=name)
     return LabAccess(name, ns, lab.ssh_dir / "ssh_config", lab.ssh_dir / "id_ed25519",
                      lab.ssh_dir / "known_hosts")
 

@@ -26,9 +26,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pesdc.i18n import N_
 from pesdc.lab import netns
 from pesdc.lab.errors import LabError
 from pesdc.lab.paths import lab_dir
+from pesdc.localized import LocalizedText
 from pesdc.model.schema import DataCenter, Interface, Uplink
 from pesdc.model.tree import Topology
 
@@ -57,8 +59,9 @@ class Group:
 
     def member(self, center: str) -> str:
         if center not in self.centers:
-            raise LabError(f"lab {self.name} holds {', '.join(self.centers)}, not "
-                           f"{center}: bring it up with --dc {center} too")
+            raise LabError(N_("lab {name} holds {centers}, not {center}: bring it up with --dc "
+                              "{center} too"), name=self.name,
+                           centers=", ".join(self.centers), center=center)
         return member_lab(self.name, center)
 
     def save(self) -> None:
@@ -231,7 +234,8 @@ def ensure_links(group: Group, links: list[CrossLink]) -> None:
         start_new_session=True, text=True)
     assert proc.stdout is not None
     if proc.stdout.readline().strip() != "ready":
-        raise LabError(f"the uplinks' delay line did not start (see {group.dir}/delayline.log)")
+        raise LabError(N_("the uplinks' delay line did not start (see {log})"),
+                       log=f"{group.dir}/delayline.log")
     group.delayline_pid = proc.pid
     group.save()
     for (a, b), lk in zip(ends, links, strict=True):
@@ -263,8 +267,8 @@ def find_link(topo: Topology, group: Group, ref: str) -> CrossLink:
             if ends:
                 return lk
     known = ", ".join(f"{lk.lower}/{lk.uplink}" for lk in links) or "none"
-    raise LabError(f"lab {group.name} has no uplink {ref} between its centers "
-                   f"(its uplinks: {known})")
+    raise LabError(N_("lab {name} has no uplink {ref} between its centers (its uplinks: "
+                      "{known})"), name=group.name, ref=ref, known=known)
 
 
 # -- up and down -----------------------------------------------------------------------
@@ -370,7 +374,8 @@ def wait_routed(topo: Topology, group: Group, links: list[CrossLink], log: Calla
         raise LabError(f"lab {group.name}: the centers are up but not routed to each other "
                        f"after {timeout:.0f} s (OSPF over the uplinks):\n  "
                        + "\n  ".join(missing[:12]))
-    log(f"lab {group.name}: every uplink's routers route the far center's zones")
+    log(LocalizedText(N_("lab {name}: every uplink's routers route the far center's zones"),
+                      name=group.name))
 
 
 def down(name: str) -> dict[str, Any]:
@@ -383,7 +388,7 @@ def down(name: str) -> dict[str, Any]:
     started = time.monotonic()
     group = Group.load(name)
     if group is None:
-        raise LabError(f"no multi-center lab {name}")
+        raise LabError(N_("no multi-center lab {name}"), name=name)
     if group.delayline_pid:
         netns.kill_pids([group.delayline_pid])
     nodes = 0

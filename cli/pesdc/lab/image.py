@@ -16,8 +16,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from pesdc.i18n import N_
 from pesdc.lab.errors import LabError
 from pesdc.lab.paths import cache_dir
+from pesdc.localized import LocalizedText
 
 SUITE = "bookworm"
 MIRROR = os.environ.get("PESDC_DEBIAN_MIRROR", "http://deb.debian.org/debian")
@@ -112,11 +114,11 @@ class _Mounted:
 def build(force: bool = False, log: object = print) -> dict[str, object]:
     """debootstrap the base, then download the role packages into a repository layer."""
     if os.geteuid() != 0:
-        raise LabError("building the lab image needs root (debootstrap, chroot, mount)")
+        raise LabError(N_("building the lab image needs root (debootstrap, chroot, mount)"))
     for tool in ("debootstrap", "apt-ftparchive", "chroot"):
         if not shutil.which(tool):
-            raise LabError(f"{tool} is missing: run scripts/setup.sh (installs debootstrap, "
-                           "apt-utils)")
+            raise LabError(N_("{tool} is missing: run scripts/setup.sh (installs debootstrap, "
+                              "apt-utils)"), tool=tool)
     p = image_paths()
     if is_ready() and not force:
         return status()
@@ -126,7 +128,8 @@ def build(force: bool = False, log: object = print) -> dict[str, object]:
         if p.root.exists():
             shutil.rmtree(p.root)
         p.root.mkdir(parents=True)
-        log(f"debootstrap {SUITE} (minbase) from {MIRROR} ...")  # type: ignore[operator]
+        log(LocalizedText(N_("debootstrap {suite} (minbase) from {mirror} ..."),  # type: ignore[operator]
+                          suite=SUITE, mirror=MIRROR))
         _run(["debootstrap", "--variant=minbase", f"--include={','.join(BASE_PACKAGES)}",
               SUITE, str(p.base), MIRROR], "debootstrap")
         bootstrapped.write_text(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
@@ -144,7 +147,7 @@ def build(force: bool = False, log: object = print) -> dict[str, object]:
     policy = p.base / "usr/sbin/policy-rc.d"
     policy.write_text("#!/bin/sh\nexit 101\n")
     policy.chmod(0o755)
-    log("downloading role packages into the local repository ...")  # type: ignore[operator]
+    log(LocalizedText(N_("downloading role packages into the local repository ...")))  # type: ignore[operator]
     with _Mounted(p.base):
         _run(_chroot(p.base, "apt-get", "update", "-qq"), "apt-get update in the image")
         _run(_chroot(p.base, "apt-get", "install", "-y", "-qq", "--download-only",

@@ -23,6 +23,7 @@ import os
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from pesdc.i18n import N_
 from pesdc.lab import netns
 from pesdc.lab.errors import LabError
 from pesdc.lab.plan import LabPlan, mac_for, short_hash
@@ -140,11 +141,13 @@ def ensure(plan: LabPlan, old: dict[str, Any] | None = None) -> dict[str, Any] |
         take_down(old)
         return None
     if op.bastion_ns not in netns.existing():
-        raise LabError(f"the bastion {op.bastion}'s namespace {op.bastion_ns} is not up: "
-                       "run `pesdc lab up` again to repair it")
+        raise LabError(N_("the bastion {bastion}'s namespace {netns} is not up: run `pesdc "
+                          "lab up` again to repair it"), bastion=op.bastion,
+                       netns=op.bastion_ns)
     if _forwarding(op.bastion_ns) != "0":
-        raise LabError(f"the bastion {op.bastion} forwards packets (net.ipv4.ip_forward is "
-                       "not 0 in its namespace): the operator would reach the whole center")
+        raise LabError(N_("the bastion {bastion} forwards packets (net.ipv4.ip_forward is not "
+                          "0 in its namespace): the operator would reach the whole center"),
+                       bastion=op.bastion)
     if not _healthy(op, netns.existing()):
         netns.delete(op.netns)
         netns.run(["ip", "-n", op.bastion_ns, "link", "del", op.peer_ifname], check=False)
@@ -185,13 +188,13 @@ def _state(lab_name: str) -> dict[str, Any]:
 
     lab = Lab(lab_name)
     if not lab.exists():
-        raise LabError(f"lab {lab_name!r} is not up: run `pesdc lab up PATH --name "
-                       f"{lab_name}` first")
+        raise LabError(N_("lab {name!r} is not up: run `pesdc lab up PATH --name {name}` "
+                          "first"), name=lab_name)
     op = lab.load_state().get("operator")
     if not op:
-        raise LabError(f"lab {lab_name} has no operator namespace: its center has no "
-                       "bastion host (a server with role bastion in the security "
-                       "management zone)")
+        raise LabError(N_("lab {name} has no operator namespace: its center has no bastion "
+                          "host (a server with role bastion in the security management "
+                          "zone)"), name=lab_name)
     return dict(op)
 
 
@@ -199,11 +202,11 @@ def operator_argv(lab_name: str, argv: list[str]) -> list[str]:
     """The argv that runs ``argv`` in the lab's operator namespace (environment, stdin,
     stdout and stderr are the caller's: nothing secret needs to go on the command line)."""
     if not argv:
-        raise LabError("no command given: pesdc lab operator --lab NAME -- CMD ARGS...")
+        raise LabError(N_("no command given: pesdc lab operator --lab NAME -- CMD ARGS..."))
     op = _state(lab_name)
     if op["netns"] not in netns.existing():
-        raise LabError(f"the operator namespace {op['netns']} is gone: run `pesdc lab up` "
-                       "to repair it")
+        raise LabError(N_("the operator namespace {netns} is gone: run `pesdc lab up` to "
+                          "repair it"), netns=op["netns"])
     return netns.ns_exec(op["netns"], *argv)
 
 

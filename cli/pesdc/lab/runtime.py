@@ -27,11 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pesdc.i18n import N_
 from pesdc.lab import netns, operator
 from pesdc.lab.errors import LabError
 from pesdc.lab.image import image_paths, is_ready
 from pesdc.lab.paths import lab_dir
 from pesdc.lab.plan import LabPlan, Node, short_hash
+from pesdc.localized import LocalizedText as T
 from pesdc.progress import Progress, or_none
 
 SSHD = "/usr/sbin/sshd"
@@ -42,11 +44,12 @@ Log = Callable[[str], None]
 
 def require_root() -> None:
     if os.geteuid() != 0:
-        raise LabError("the lab needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to create "
-                       "network namespaces and mounts: run it as root (sudo pesdc lab ...)")
+        raise LabError(N_("the lab needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to create "
+                          "network namespaces and mounts: run it as root (sudo pesdc lab "
+                          "...)"))
     for tool in ("ip", "nft", "unshare", "nsenter", "tc", "ssh-keygen", SSHD):
         if not shutil.which(tool):
-            raise LabError(f"{tool} is missing: run scripts/setup.sh")
+            raise LabError(N_("{tool} is missing: run scripts/setup.sh"), tool=tool)
 
 
 @dataclass
@@ -164,13 +167,13 @@ class Lab:
         say = or_none(progress)
         has_servers = any(n.role == "server" for n in plan.nodes.values())
         if has_servers and not is_ready():
-            raise LabError("the lab base image is not built: run `pesdc lab image build` "
-                           "(once; it is cached)")
+            raise LabError(N_("the lab base image is not built: run `pesdc lab image build` "
+                              "(once; it is cached)"))
         started = time.monotonic()
         state = self.load_state()
         if state and state.get("dc") != plan.dc.name:
-            raise LabError(f"lab {self.name!r} already runs center {state.get('dc')}; take "
-                           f"it down first or use --name")
+            raise LabError(N_("lab {name!r} already runs center {dc}; take it down first or "
+                              "use --name"), name=self.name, dc=state.get("dc"))
         self._ensure_keys()
         self._write_ssh_files(plan)
         configs = plan.gear()
@@ -186,7 +189,8 @@ class Lab:
             {"firewall": 0, "router": 1, "peer": 1, "site": 2, "mgmt": 3, "server": 4,
              "controller": 5}[n.role], n.name))
         say.start(len([n for n in order if n.alias_of is None]),
-                  f"lab {self.name} up: {len(order)} nodes of {plan.dc.name}")
+                  T(N_("lab {name} up: {count} nodes of {center}"), name=self.name,
+                    count=len(order), center=plan.dc.name))
         for node in order:
             old = nodes_state.get(node.key)
             if node.alias_of is not None:  # lives in another node's namespace
@@ -197,9 +201,9 @@ class Lab:
             sha = _node_sha(node, configs.get(node.name, {}))
             if old is not None and old.netns == node.netns and old.config_sha == sha and \
                     self._healthy(plan, node, old):
-                say.step(label, f"{node.role} node", "ok: running as planned")
+                say.step(label, _node_step(node.role), T(N_("ok: running as planned")))
                 continue
-            say.begin(label, f"{node.role} node")
+            say.begin(label, _node_step(node.role))
             if old is not None:
                 repaired += 1
                 self._stop_node(old)
@@ -208,8 +212,8 @@ class Lab:
             nodes_state[node.key] = self._start_node(plan, node, configs.get(node.name, {}))
             nodes_state[node.key].config_sha = sha
             self.save_state(self._state_dict(plan, sources, nodes_state))
-            say.step(label, f"{node.role} node", "ok: repaired" if old is not None
-                     else "ok: created")
+            say.step(label, _node_step(node.role), T(N_("ok: repaired")) if old is not None
+                     else T(N_("ok: created")))
         self._ensure_links(plan)
         for node in plan.nodes.values():  # routes need every interface in place
             if node.role == "router":
@@ -249,8 +253,9 @@ class Lab:
             time.sleep(0.5)
             gone = missing()
         if gone:
-            raise LabError(f"lab {self.name}: the routers do not route every site after "
-                           f"{timeout:.0f} s (OSPF): {', '.join(gone[:8])}")
+            raise LabError(N_("lab {name}: the routers do not route every site after {seconds} s "
+                              "(OSPF): {sites}"), name=self.name,
+                           seconds=f"{timeout:.0f}", sites=", ".join(gone[:8]))
 
     def _links_healthy(self, plan: LabPlan) -> bool:
         pid = self.load_state().get("delayline_pid")
@@ -292,7 +297,8 @@ class Lab:
             start_new_session=True, text=True)
         assert proc.stdout is not None
         if proc.stdout.readline().strip() != "ready":
-            raise LabError(f"the link delay line did not start (see {self.dir}/delayline.log)")
+            raise LabError(N_("the link delay line did not start (see {log})"),
+                           log=f"{self.dir}/delayline.log")
         state["delayline_pid"] = proc.pid
         self.save_state(state)
         for lk in plan.links:
@@ -497,8 +503,8 @@ class Lab:
             if pending:
                 time.sleep(0.05)
         if pending:
-            raise LabError(f"sshd did not start on: {', '.join(sorted(pending))} (see "
-                           f"{self.dir}/nodes/NODE/*.log)")
+            raise LabError(N_("sshd did not start on: {nodes} (see {logs})"),
+                           nodes=", ".join(sorted(pending)), logs=f"{self.dir}/nodes/NODE/*.log")
 
     # -- take down -------------------------------------------------------------------
     def _stop_node(self, st: NodeState) -> None:
@@ -562,12 +568,13 @@ class Lab:
         nodes = self.nodes()
         st = nodes.get(node) or next((s for s in nodes.values() if s.host == node), None)
         if st is None:
-            raise LabError(f"no node {node!r} in lab {self.name}; nodes: "
-                           f"{', '.join(sorted(nodes))}")
+            raise LabError(N_("no node {node!r} in lab {name}; nodes: {nodes}"), node=node,
+                           name=self.name, nodes=", ".join(sorted(nodes)))
         if st.role == "server" and st.pid is not None:
             child = _first_child(st.pid)
             if child is None:
-                raise LabError(f"host {node} is not running; run `pesdc lab up` to repair")
+                raise LabError(N_("host {node} is not running; run `pesdc lab up` to repair"),
+                               node=node)
             return ["nsenter", "--target", str(child), "--mount", "--uts", "--ipc", "--net",
                     "--pid", "--root", "--wd", *cmd]
         return netns.ns_exec(st.netns, *cmd)
@@ -581,21 +588,23 @@ class Lab:
         nodes = self.nodes()
         st = nodes.get(node) or next((s for s in nodes.values() if s.host == node), None)
         if st is None:
-            raise LabError(f"no node {node!r} in lab {self.name}; nodes: "
-                           f"{', '.join(sorted(nodes))}")
+            raise LabError(N_("no node {node!r} in lab {name}; nodes: {nodes}"), node=node,
+                           name=self.name, nodes=", ".join(sorted(nodes)))
         if st.role != "server" or st.pid is None:
-            raise LabError(f"node {node} of lab {self.name} is not a server: only a "
-                           "server host has a host name of its own to run a program on")
+            raise LabError(N_("node {node} of lab {name} is not a server: only a server host "
+                              "has a host name of its own to run a program on"),
+                           node=node, name=self.name)
         child = _first_child(st.pid)  # the host's sshd, PID 1 of its namespaces
         if child is None or st.netns not in netns.existing():
-            raise LabError(f"host {node} is not running; run `pesdc lab up` to repair")
+            raise LabError(N_("host {node} is not running; run `pesdc lab up` to repair"),
+                           node=node)
         return ["nsenter", f"--net=/run/netns/{st.netns}", f"--uts=/proc/{child}/ns/uts",
                 "--"]
 
     def controller_argv(self, cmd: list[str]) -> list[str]:
         ns = self.load_state().get("controller_ns")
         if not ns:
-            raise LabError(f"lab {self.name} is not up (no controller namespace)")
+            raise LabError(N_("lab {name} is not up (no controller namespace)"), name=self.name)
         return netns.ns_exec(ns, *cmd)
 
 
@@ -618,3 +627,8 @@ def _first_child(pid: int) -> int | None:
     except OSError:
         return None
     return None
+
+
+def _node_step(role: str) -> str:
+    """A node's step in the progress lines: ``router node``."""
+    return T(N_("{role} node"), role=role)

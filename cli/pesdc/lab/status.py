@@ -8,8 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pesdc.i18n import N_
 from pesdc.lab.errors import LabError
 from pesdc.lab.paths import state_dir
+from pesdc.localized import LocalizedText
 
 if TYPE_CHECKING:
     from pesdc.lab.runtime import Lab
@@ -59,8 +61,9 @@ def pick_lab(name: str | None) -> Lab:
     if len(labs) == 1:
         return Lab(labs[0])
     if not labs:
-        raise LabError("no lab is up (pesdc lab up PATH)")
-    raise LabError(f"several labs are up: {', '.join(labs)}; choose one with --name")
+        raise LabError(N_("no lab is up (pesdc lab up PATH)"))
+    raise LabError(N_("several labs are up: {labs}; choose one with --name"),
+                   labs=", ".join(labs))
 
 
 def lab_status(name: str | None) -> LabStatus:
@@ -73,12 +76,13 @@ def lab_status(name: str | None) -> LabStatus:
     if grp is not None:
         return _group_status(grp)
     if name is None and not existing_labs():
-        return LabStatus(None, notes=["no lab is up (pesdc lab up PATH)"])
+        return LabStatus(None, notes=[LocalizedText(N_("no lab is up (pesdc lab up PATH)"))])
     lab = pick_lab(name)
     out = LabStatus(lab.name, nodes=node_rows(lab, None))
     if not lab.exists():
-        out.notes.append(f"lab {lab.name} is not up: it has no state on this machine "
-                         f"(pesdc lab up PATH --name {lab.name})")
+        out.notes.append(LocalizedText(N_("lab {name} is not up: it has no state on this "
+                                          "machine (pesdc lab up PATH --name {name})"),
+                                       name=lab.name))
     return out
 
 

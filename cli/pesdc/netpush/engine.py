@@ -47,7 +47,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pesdc.i18n import N_
 from pesdc.kinds import kind_of
+from pesdc.localized import LocalizedError
+from pesdc.localized import LocalizedText as T
 from pesdc.model.diagnostics import Diagnostic
 from pesdc.model.schema import DataCenter, Device
 from pesdc.model.tree import Topology
@@ -80,8 +83,14 @@ UNKNOWN = "UNKNOWN (rollback failed)"
 STATES = (NEW, IN_SYNC, ROLLED_BACK, UNCHANGED, NOT_STARTED, UNKNOWN)
 
 
-class NetpushError(Exception):
-    """The run cannot start (unknown center, lab not up, ...)."""
+class NetpushError(LocalizedError):
+    """The run cannot start (unknown center, lab not up, ...): an ``N_`` template and its
+    values (pesdc.localized), shown in the command line's language."""
+
+    @classmethod
+    def of(cls, exc: LocalizedError) -> NetpushError:
+        """A lab's error (lab not up, ...) as the run's, its template kept."""
+        return cls(exc.template, **(exc.fields or {}))
 
 
 @dataclass
@@ -174,10 +183,11 @@ def build_targets(topo: Topology, dc_name: str, lab: str | None,
     (pesdc.targets): every device through its bastion, checked against the pinned
     keys first (a device whose key is unknown or changed fails, not contacted)."""
     if dc_name not in topo.datacenters:
-        raise NetpushError(f"unknown data center {dc_name!r}")
+        raise NetpushError(N_("unknown data center {name!r}"), name=dc_name)
     dc = topo.datacenters[dc_name]
     if dc.hosted:
-        raise NetpushError(f"{dc_name} is hosted by {dc.hosted_by}: it has no devices")
+        raise NetpushError(N_("{name} is hosted by {host}: it has no devices"), name=dc_name,
+                           host=dc.hosted_by)
     if live is not None:
         stand_ins = live.lab
         targets, failed = _lab_targets(topo, dc, stand_ins, limit, plan, live) \
@@ -215,7 +225,7 @@ def _lab_targets(topo: Topology, dc: DataCenter, lab: str, limit: list[str] | No
     try:
         acc = access(lab)
     except LabError as exc:
-        raise NetpushError(str(exc)) from None
+        raise NetpushError.of(exc) from None
     plan = plan or build_plan(topo, dc.name, lab)
     rendered = plan.rendered_gear().files
     targets: list[Target] = []
@@ -522,7 +532,8 @@ def _device_status(r: HostResult) -> str:
     """A device's result as a progress status."""
     if not r.ok:
         return f"failed: {r.error or 'failed'}"
-    return f"ok: {r.details.get('state', UNCHANGED)}, {r.changed} line(s)"
+    return T(N_("ok: {state}, {lines} line(s)"), state=r.details.get("state", UNCHANGED),
+             lines=r.changed)
 
 
 def run_targets(action: str, targets: list[Target], secrets: Secrets, workers: int = 4,
@@ -534,8 +545,9 @@ def run_targets(action: str, targets: list[Target], secrets: Secrets, workers: i
     ``progress`` hears of each device as it starts and ends."""
     stop = stop or Stop()
     say = or_none(progress)
-    what = "push" if action == "apply" else "plan"
-    say.start(len(targets), f"net {action}: {len(targets)} devices")
+    what = T(N_("push")) if action == "apply" else T(N_("plan"))
+    say.start(len(targets), T(N_("net {action}: {count} devices"), action=action,
+                              count=len(targets)))
 
     def one(t: Target, out: list[HostResult]) -> HostResult:
         """The device's result (``out``: its lane's results so far)."""
@@ -638,7 +650,7 @@ def _run_in_lab(action: str, topo: Topology, dc_name: str, lab: str, limit: list
         try:
             acc = access(lab)
         except LabError as exc:
-            raise NetpushError(str(exc)) from None
+            raise NetpushError.of(exc) from None
         env = {**os.environ, INSIDE_ENV: lab, **secrets.as_env()}
         proc = subprocess.Popen(
             netns.ns_exec(acc.controller_ns, sys.executable, "-m", "pesdc.netpush.inlab",
@@ -661,9 +673,11 @@ def _run_in_lab(action: str, topo: Topology, dc_name: str, lab: str, limit: list
         Path(name).unlink(missing_ok=True)
     if proc.returncode != 0 or not stdout.strip():
         if got:
-            raise NetpushError(f"interrupted by {got[0]} before the run inside lab {lab} "
-                               "had started: no device was contacted")
-        raise NetpushError(f"the run inside lab {lab} failed (exit {proc.returncode})")
+            raise NetpushError(N_("interrupted by {signal} before the run inside lab {lab} "
+                                  "had started: no device was contacted"), signal=got[0],
+                               lab=lab)
+        raise NetpushError(N_("the run inside lab {lab} failed (exit {code})"), lab=lab,
+                           code=proc.returncode)
     data = json.loads(stdout)
     if "error" in data:
         raise NetpushError(data["error"])

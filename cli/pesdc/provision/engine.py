@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pesdc.i18n import N_
+from pesdc.localized import LocalizedText as T
 from pesdc.model.tree import Topology
 from pesdc.progress import Progress, host_label, or_none
 from pesdc.provision.desired import DEPLOY_USER, desired_state
@@ -61,6 +63,9 @@ class Access:
         bad = self.target.check_keys(self.target.endpoints[n] for n in names
                                      if n in self.target.endpoints)
         return {names[n]: why for n, why in bad.items()}
+
+
+CONNECT = T(N_("connect"))  # the progress step of a host's login
 
 
 def select(topo: Topology, dc_name: str, limit: list[str] | None) -> list[str]:
@@ -299,7 +304,7 @@ class _Tracker:
         name = self.record.op_name(host.name, op_hash) or ", ".join(
             sorted(state.get_op_meta(op_hash).names)) or op_hash
         k = order.index(op_hash) + 1 if op_hash in order else 0
-        return f"operation {k}/{len(order)} {name}", name
+        return T(N_("operation {k}/{n} {name}"), k=k, n=len(order), name=name), name
 
     def started(self, state: Any, host: Any, op_hash: str) -> None:
         self.op_started[(host.name, op_hash)] = time.monotonic()
@@ -350,7 +355,7 @@ def _callback(tracker: _Tracker) -> Any:
         @staticmethod
         def host_connect_error(state: Any, host: Any, error: Any) -> None:
             tracker.errors.setdefault(host.name, f"connect: {error}")
-            tracker.progress.step(host_label(host.name), "connect", f"failed: {error}")
+            tracker.progress.step(host_label(host.name), CONNECT, f"failed: {error}")
 
         @staticmethod
         def operation_host_success(state: Any, host: Any, op_hash: Any,
@@ -381,13 +386,15 @@ def _execute(state: Any, plan: bool, deploy_name: str, tracker: _Tracker) -> Non
         state.set_stage(StateStage.Connect)
         connect_all(state)
         state.set_stage(StateStage.Prepare)
-        tracker.progress.note(f"{deploy_name}: computing the operations of "
-                              f"{len(state.inventory.get_active_hosts())} hosts")
+        tracker.progress.note(T(N_("{deploy}: computing the operations of {count} hosts"),
+                                deploy=deploy_name,
+                                count=len(state.inventory.get_active_hosts())))
         add_deploy(state, getattr(deploys, deploy_name))
         total = sum(len(state.ops[h]) for h in state.inventory.get_active_hosts())
         if not plan:
-            tracker.progress.start(total, f"{deploy_name}: {total} operations on "
-                                   f"{len(state.inventory.get_active_hosts())} hosts")
+            tracker.progress.start(total, T(N_("{deploy}: {total} operations on {count} "
+                                               "hosts"), deploy=deploy_name, total=total,
+                                            count=len(state.inventory.get_active_hosts())))
         if not plan:
             state.set_stage(StateStage.Execute)
             with hosts_fail_alone(aborted):
@@ -468,11 +475,12 @@ def _run_phase(action: str, specs: list[HostSpec], access: Access, secrets: dict
     started = time.monotonic()
     results = {s.host: HostResult(s.host, ENGINE, ok=True) for s in specs}
     say = or_none(progress)
-    say.note(f"{deploy_name}: connecting to {len(specs)} hosts")
+    say.note(T(N_("{deploy}: connecting to {count} hosts"), deploy=deploy_name,
+               count=len(specs)))
     reachable = _probe_all(specs, access, results)
     for s in specs:
         if not results[s.host].ok:
-            say.step(host_label(s.host), "connect", f"failed: {results[s.host].error}")
+            say.step(host_label(s.host), CONNECT, f"failed: {results[s.host].error}")
     say.note(f"{deploy_name}: {len(reachable)}/{len(specs)} hosts reachable")
     if not reachable:
         return RunResult(action, ENGINE, list(results.values()))

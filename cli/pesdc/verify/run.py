@@ -12,8 +12,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from pesdc.i18n import N_
 from pesdc.lab.enter import access
 from pesdc.lab.plan import LabPlan, build_plan
+from pesdc.localized import LocalizedText as T
 from pesdc.model.schema import DeviceKind
 from pesdc.model.tree import Topology
 from pesdc.progress import Progress, host_label, or_none
@@ -180,8 +182,9 @@ def _outcome(checks: list[Check]) -> str:
     """A part's checks as a progress status: ``ok: 12 checks`` or ``failed: ...``."""
     bad = [c for c in checks if c.verdict in (Verdict.failed, Verdict.error)]
     if not bad:
-        return f"ok: {len(checks)} checks"
-    return f"failed: {len(bad)} of {len(checks)} checks failed or could not observe"
+        return T(N_("ok: {count} checks"), count=len(checks))
+    return T(N_("failed: {bad} of {count} checks failed or could not observe"), bad=len(bad),
+             count=len(checks))
 
 
 def _told(say: Progress, target: str, category: str, what: str,
@@ -256,7 +259,8 @@ def _verify(topo: Topology, dc_name: str, plan: LabPlan | None, facts: CenterFac
     between = "isolation" in parts and live is None and plan is not None \
         and plan.group is not None
     say.start(len(todo) + ("isolation" in parts) + between + ("drift" in parts),
-              f"verify {dc_name}: {len(servers)} hosts, parts {', '.join(parts)}")
+              T(N_("verify {center}: {count} hosts, parts {parts}"), center=dc_name,
+                count=len(servers), parts=", ".join(parts)))
     with ThreadPoolExecutor(max_workers=10) as pool:
         jobs = [(target, category, what, pool.submit(_told, say, target, category, what,
                                                      fn, *args, **kw))
