@@ -84,7 +84,7 @@ def check(paths: tuple[Path, ...], fmt: str) -> None:
         table.add_column(col)
     for r in results:
         blocking = [q for q in r.requirements if q.blocking]
-        meets = str(r.meets) if r.meets else f"[red]{_('none')}[/]"
+        meets = str(r.meets) if r.meets else "[red]" + _("none") + "[/]"
         if r.declared and r.meets < r.declared:
             meets = f"[red]{r.meets}[/] " + _("(declares {stage})").format(stage=r.declared)
         table.add_row(r.name, str(r.declared or "-"), meets, str(r.next or "-"),
@@ -174,7 +174,7 @@ def plan_cmd(paths: tuple[Path, ...], dc: str | None, to_stage: int,
         console.print(_("target topology: {path} (validates)").format(path=city_file))
     if plan.problems:
         for p in plan.problems:
-            console.print(f"[yellow]{_('blocking:')}[/] {p}")
+            console.print("[yellow]" + _("blocking:") + f"[/] {p}")
 
 
 @stage.command()
@@ -240,7 +240,7 @@ def rehearse(paths: tuple[Path, ...], dc: str | None, to_stage: int, lab_name: s
             out.print(f"[red]FAILED[/]: {res.failure}")
             if res.rolled_back:
                 out.print(_("rollback: ") + (
-                    f"[green]{_('previous stage restored, data equal')}[/]"
+                    "[green]" + _("previous stage restored, data equal") + "[/]"
                     if res.rollback_ok else "[red]FAILED[/]"))
     sys.exit(0 if res.ok else 1)
 
