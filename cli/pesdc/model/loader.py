@@ -334,14 +334,12 @@ PYDANTIC_MESSAGES: dict[str, tuple[str, ...]] = {
     "less_than": (N_("Input should be less than {lt}"),),
     "enum": (N_("Input should be {expected}"),),
     "literal_error": (N_("Input should be {expected}"),),
-    "too_short": (N_("{field_type} should have at least {min_length} item{expected_plural} "
-                     "after validation, not {actual_length}"),),
-    "too_long": (N_("{field_type} should have at most {max_length} item{expected_plural} "
-                    "after validation, not {actual_length}"),),
-    "string_too_short": (N_("String should have at least {min_length} "
-                            "character{expected_plural}"),),
-    "string_too_long": (N_("String should have at most {max_length} "
-                           "character{expected_plural}"),),
+    "too_short": (N_("{field_type} should have at least {min_length} {items} after "
+                     "validation, not {actual_length}"),),
+    "too_long": (N_("{field_type} should have at most {max_length} {items} after "
+                    "validation, not {actual_length}"),),
+    "string_too_short": (N_("String should have at least {min_length} {characters}"),),
+    "string_too_long": (N_("String should have at most {max_length} {characters}"),),
     "free_text": FREE_TEXT_MESSAGES,
 }
 GIVEN = N_(" (given {given})")  # the rejected value after a type or range message
@@ -354,8 +352,10 @@ def _pydantic_message(err: Any) -> Phrase:
     msg = err["msg"]
     ctx = dict(err.get("ctx") or {})
     for key in ("min_length", "max_length"):
-        if key in ctx:
-            ctx["expected_plural"] = "" if ctx[key] == 1 else "s"
+        if key in ctx:  # pydantic's "item{expected_plural}": a word of its own here
+            one = ctx[key] == 1
+            ctx["items"] = Phrase(N_("item") if one else N_("items"))
+            ctx["characters"] = Phrase(N_("character") if one else N_("characters"))
     for template in PYDANTIC_MESSAGES.get(err["type"], ()):
         try:
             if template.format(**ctx) == msg:

@@ -20,7 +20,12 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
-from pesdc.model.diagnostics import N_
+
+def N_(message: str) -> str:
+    """pesdc.i18n's marker (not imported: the schema built from this module is imported
+    by pesdc.i18n)."""
+    return message
+
 
 # Unicode general categories that never belong in a one-line value.
 UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
