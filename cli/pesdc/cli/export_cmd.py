@@ -10,6 +10,7 @@ import click
 from pesdc.cli.common import load_or_exit
 from pesdc.cli.language import _, cli_language
 from pesdc.lab.errors import LabError
+from pesdc.model.diagnostics import localized
 from pesdc.render.output import OutputError
 
 
@@ -144,9 +145,10 @@ def awx(paths: tuple[Path, ...], names: tuple[str, ...], out: Path, scm_url: str
         click.echo(_("pesdc export awx: {error}").format(error=_shown(exc)), err=True)
         sys.exit(2)
     assert res.mesh is not None
-    for center, why in sorted(res.mesh.skipped.items()):
+    lang = cli_language()
+    for center, why in sorted(res.mesh.reasons.items()):
         click.echo(_("pesdc export awx: {center}: no execution node ({why})").format(
-            center=center, why=why), err=True)
+            center=center, why=localized(lang, why.template, why.args)), err=True)
     click.echo(_("exported {n} AWX object(s) ({executions} execution node(s), {hops} hop "
                  "node(s)) into {path}: {files} file(s), {size} bytes; apply with "
                  "{command}").format(
