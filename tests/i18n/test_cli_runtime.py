@@ -142,3 +142,21 @@ def test_stage_plan_rehearse_and_diff(tmp_path: Path) -> None:
     (code, zh), (_, en) = both("diff", str(ROOT / "topologies/shandong/jinan.yaml"), bad)
     assert code == 1 and "pesdc diff：" in zh and "无法作为拓扑读取" in zh
     assert f"pesdc diff: {bad} cannot be read as a topology" in en
+
+
+def test_diff_of_two_versions(tmp_path: Path) -> None:
+    old, new = tmp_path / "old", tmp_path / "new"
+    shutil.copytree(ROOT / "topologies", old)
+    shutil.copytree(ROOT / "topologies", new)
+    city = new / "shandong" / "jinan.yaml"
+    city.write_text(city.read_text(encoding="utf-8").replace(
+        "peer: shandong, bandwidth_mbps: 1000", "peer: shandong, bandwidth_mbps: 7777", 1),
+        encoding="utf-8")
+    (code, zh), (_, en) = both("diff", str(old), str(new))
+    assert code == 0 and chinese(zh), zh
+    assert "~ jinan uplink up-shandong 有变更\n    bandwidth_mbps: 1000.0 -> 7777.0" in zh
+    assert zh.endswith("共 2 处变更：新增 0 处，删除 0 处，修改 2 处\n")
+    assert "~ jinan uplink up-shandong changed\n" in en
+    assert en.endswith("2 change(s): 0 added, 0 removed, 2 changed\n")
+    (code, zh), (_, en) = both("diff", str(old), str(old))
+    assert zh == "没有变更\n" and en == "no changes\n"

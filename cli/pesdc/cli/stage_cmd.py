@@ -271,4 +271,4 @@ def diff(old: Path, new: Path, fmt: str) -> None:
                                "changes": [c.as_dict() for c in changes]}, indent=1,
                               ensure_ascii=False))
     else:
-        click.echo(format_text(changes))
+        click.echo(format_text(changes, _))
