@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -233,3 +234,21 @@ def test_rules_in_both_languages() -> None:
     _, en = run("rules")
     assert "YAML001  yaml-syntax                      the file is not valid YAML" in en
     assert not CJK.search(en)
+
+
+def test_validator_refusals_in_chinese(tmp_path: Path) -> None:
+    """A validator's own ValueError (a subnet with host bits, a TCP flow without ports):
+    its template in the run's language, its English as pydantic reported it."""
+    tree = tmp_path / "tree"
+    shutil.copytree(ROOT / "topologies", tree)
+    city = tree / "shandong" / "jinan.yaml"
+    text = city.read_text(encoding="utf-8")
+    text = text.replace("subnet: 10.1.0.0/24,", "subnet: 10.1.0.7/24,", 1)
+    text = text.replace("protocol: tcp, ports: [443],", "protocol: tcp, ports: [],", 1)
+    city.write_text(text, encoding="utf-8")
+    _, en = run("validate", str(tree))
+    _, zh = run("--lang", "zh", "validate", str(tree))
+    assert "error SCH002: 10.1.0.7/24 has host bits set; the network is 10.1.0.0/24 (at " in en
+    assert "error SCH002: tcp flows need at least one port (at " in en
+    assert "error SCH002: 10.1.0.7/24 的主机位不为零；其网络为 10.1.0.0/24（位置 " in zh
+    assert "error SCH002: tcp 策略至少需要一个端口（位置 " in zh

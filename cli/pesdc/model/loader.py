@@ -18,7 +18,7 @@ from pesdc.model.diagnostics import N_, Diagnostic, Phrase, Report, YamlPath
 from pesdc.model.downlinks import derive as derive_downlinks
 from pesdc.model.inherit import DefaultsLayer, _unknown, check_defaults, merge_node
 from pesdc.model.schema import INHERITING_SECTIONS, DataCenter, Strict
-from pesdc.model.text import FREE_TEXT_MESSAGES, PATTERN_RULES
+from pesdc.model.text import FREE_TEXT_MESSAGES, PATTERN_RULES, Invalid
 from pesdc.model.tree import Topology
 from pesdc.model.yamlio import Locator, read_yaml
 
@@ -412,7 +412,9 @@ def _pydantic_diags(exc: ValidationError, file: str, base: YamlPath,
         else:
             given = err.get("input")
             # a validator's own ValueError: its message as it was raised, without the value
-            problem = (Phrase("{text}", {"text": err["msg"].removeprefix("Value error, ")})
+            raised = (err.get("ctx") or {}).get("error")
+            problem = (Phrase(raised.template, raised.args_) if isinstance(raised, Invalid)
+                       else Phrase("{text}", {"text": err["msg"].removeprefix("Value error, ")})
                        if etype == "value_error" else _pydantic_message(err))
             shown_given: Phrase | str = ""
             if etype not in ("value_error",) and not isinstance(given, dict | list):

@@ -72,6 +72,17 @@ def first_unsafe(value: str) -> tuple[int, str] | None:
     return None
 
 
+class Invalid(ValueError):
+    """A validator's refusal as a catalog template and its values: its text is the
+    English one; the loader's SCH002 shows it in the run's language (pydantic keeps the
+    exception in the error's ctx)."""
+
+    def __init__(self, template: str, **args: Any) -> None:
+        super().__init__(template.format(**args))
+        self.template = template
+        self.args_ = args
+
+
 # The messages of a ``free_text`` error, pydantic templates filled with the error's ctx:
 # the loader's SCH005 names the one that matches, so a zh run shows it translated.
 UNSAFE_CHAR = N_("text holds {char} at character {pos}: a value is one printable line "
