@@ -252,3 +252,12 @@ def test_validator_refusals_in_chinese(tmp_path: Path) -> None:
     assert "error SCH002: tcp flows need at least one port (at " in en
     assert "error SCH002: 10.1.0.7/24 的主机位不为零；其网络为 10.1.0.0/24（位置 " in zh
     assert "error SCH002: tcp 策略至少需要一个端口（位置 " in zh
+
+
+def test_the_no_root_note_in_chinese(tmp_path: Path) -> None:
+    city = tmp_path / "city.yaml"
+    shutil.copy(ROOT / "topologies" / "shandong" / "jinan.yaml", city)
+    _, zh = run("--lang", "zh", "validate", str(city))
+    assert "注意：" in zh and "处及其上级没有树根（.pesdc-tree）" in zh
+    _, en = run("validate", str(city))
+    assert "note: no tree root (.pesdc-tree) at or above " in en

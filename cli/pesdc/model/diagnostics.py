@@ -67,6 +67,22 @@ class Phrase:
         return localized("en", self.template, self.args)
 
 
+class Marked(str):
+    """An English text (a ``str``, as it always was) that also carries its catalog
+    template and values, for a reader in another language (``text(lang)``)."""
+
+    template: str
+    args: dict[str, Any]
+
+    def __new__(cls, template: str, **args: Any) -> Marked:
+        made = super().__new__(cls, localized("en", template, args))
+        made.template, made.args = template, args
+        return made
+
+    def text(self, lang: str = "en") -> str:
+        return localized(lang, self.template, self.args)
+
+
 def localized(lang: str, template: str, args: dict[str, Any] | None = None) -> str:
     """``template`` in ``lang`` (the pesdc catalog), filled with ``args`` when given: a
     message written in English with ``N_`` and translated where it is shown; an argument

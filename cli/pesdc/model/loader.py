@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from pesdc.model.diagnostics import N_, Diagnostic, Phrase, Report, YamlPath
+from pesdc.model.diagnostics import N_, Diagnostic, Marked, Phrase, Report, YamlPath
 from pesdc.model.downlinks import derive as derive_downlinks
 from pesdc.model.inherit import DefaultsLayer, _unknown, check_defaults, merge_node
 from pesdc.model.schema import INHERITING_SECTIONS, DataCenter, Strict
@@ -229,11 +229,14 @@ def _no_root_note(paths: list[Path], loaded: set[Path]) -> str | None:
             skipped += [c for c in missing if c not in skipped]
     if not rootless:
         return None
-    text = (f"no tree root ({TREE_MARKER}) at or above {', '.join(rootless)}: only the "
-            f"defaults files given or inside the folders given are applied")
+    not_applied: Phrase | str = ""
     if skipped:
-        text += f"; not applied: {', '.join(_display(c) for c in skipped)}"
-    return text + f" (put a {TREE_MARKER} file at the root of the tree)"
+        not_applied = Phrase(N_("; not applied: {files}"),
+                             {"files": ", ".join(_display(c) for c in skipped)})
+    return Marked(N_("no tree root ({marker}) at or above {paths}: only the defaults files "
+                     "given or inside the folders given are applied{not_applied} (put a "
+                     "{marker} file at the root of the tree)"), marker=TREE_MARKER,
+                  paths=", ".join(rootless), not_applied=not_applied)
 
 
 def _center_name(data: dict[str, Any]) -> str | None:
