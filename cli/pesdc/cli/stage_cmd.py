@@ -19,6 +19,7 @@ from pesdc.cli.common import (
 from pesdc.cli.language import _, cli_language
 from pesdc.formats import format_option
 from pesdc.model import LoadResult, load, validate
+from pesdc.model.diagnostics import Marked
 from pesdc.model.schema import Tier
 
 console = TerminalConsole(stderr=True)
@@ -49,6 +50,13 @@ def _city(result: LoadResult, dc: str | None) -> str:
         raise click.UsageError(_("{name!r} is not a city center here; cities: {names}").format(
             name=picked.name, names=names))
     return picked.name
+
+
+def _shown(what: object) -> str:
+    """A library's message in the command line's language where it carries its template
+    (Marked, or an exception raised with one)."""
+    text = what.args[0] if isinstance(what, Exception) and what.args else what
+    return text.text(cli_language()) if isinstance(text, Marked) else str(what)
 
 
 @click.group()
@@ -140,7 +148,7 @@ def plan_cmd(paths: tuple[Path, ...], dc: str | None, to_stage: int,
     try:
         plan = derive(loaded.topology, city, to_stage, target_topo)
     except StageError as exc:
-        click.echo(_("pesdc stage plan: {error}").format(error=exc), err=True)
+        click.echo(_("pesdc stage plan: {error}").format(error=_shown(exc)), err=True)
         sys.exit(1)
     doc = runbook.build(loaded.topology, plan, lang, " ".join(map(str, paths)),
                         lab_name or city, live or "")
@@ -174,7 +182,7 @@ def plan_cmd(paths: tuple[Path, ...], dc: str | None, to_stage: int,
         console.print(_("target topology: {path} (validates)").format(path=city_file))
     if plan.problems:
         for p in plan.problems:
-            console.print("[yellow]" + _("blocking:") + f"[/] {p}")
+            console.print("[yellow]" + _("blocking:") + f"[/] {_shown(p)}")
 
 
 @stage.command()
@@ -215,7 +223,7 @@ def rehearse(paths: tuple[Path, ...], dc: str | None, to_stage: int, lab_name: s
             res = run(loaded.topology, [str(p) for p in paths], city, to_stage, lab,
                       lambda m: console.print(f"[bold]{m}[/]"), inject_failure, progress)
     except StageError as exc:
-        click.echo(_("pesdc stage rehearse: {error}").format(error=exc), err=True)
+        click.echo(_("pesdc stage rehearse: {error}").format(error=_shown(exc)), err=True)
         sys.exit(1)
     if as_json:
         click.echo(json.dumps(res.as_dict(), indent=1, ensure_ascii=False))
