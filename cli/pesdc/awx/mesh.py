@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pesdc.model.diagnostics import N_, Phrase
 from pesdc.model.schema import DataCenter, ServerRole, Tier
 from pesdc.model.tree import Topology
 from pesdc.render.context import hostname
@@ -55,6 +56,13 @@ class Mesh:
     executions: list[Node] = field(default_factory=list)
     groups: list[Group] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # center -> why it has no node
+    # the same reasons as catalog templates, for the command line's language (skipped is
+    # what mesh.yml says: English)
+    reasons: dict[str, Phrase] = field(default_factory=dict)
+
+    def skip(self, center: str, template: str, **args: object) -> None:
+        self.reasons[center] = Phrase(template, dict(args))
+        self.skipped[center] = str(self.reasons[center])
 
     def node_of(self, center: str) -> Node | None:
         return next((n for n in self.executions if n.center == center), None)
@@ -94,15 +102,16 @@ def build_mesh(topo: Topology, dcs: list[DataCenter]) -> Mesh:
     provinces: set[str] = set()
     for dc in dcs:
         if dc.hosted_by:
-            mesh.skipped[dc.name] = f"hosted by {dc.hosted_by}: its jobs run on that node"
+            mesh.skip(dc.name, N_("hosted by {host}: its jobs run on that node"),
+                      host=dc.hosted_by)
             continue
         host = bastion_server(dc)
         if host is None:
-            mesh.skipped[dc.name] = "no bastion server (a server with role bastion)"
+            mesh.skip(dc.name, N_("no bastion server (a server with role bastion)"))
             continue
         node = _execution_node(topo, dc, host)
         if node.province is None and dc.tier is not Tier.ministry:
-            mesh.skipped[dc.name] = "its parent is not a province center of the tree"
+            mesh.skip(dc.name, N_("its parent is not a province center of the tree"))
             continue
         mesh.executions.append(node)
         mesh.groups.append(Group(dc.name, dc.name, (node.hostname,)))

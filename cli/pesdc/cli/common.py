@@ -14,7 +14,7 @@ from rich.text import Text
 
 from pesdc.cli.language import _, cli_language
 from pesdc.model import LoadResult, validate
-from pesdc.model.diagnostics import Diagnostic, printable
+from pesdc.model.diagnostics import Diagnostic, Marked, printable
 from pesdc.model.loader import tree_root
 from pesdc.model.schema import DataCenter, Tier
 from pesdc.model.tree import CenterError, Topology
@@ -157,8 +157,10 @@ def load_tree(paths: tuple[Path, ...], only: list[str] | None = None,
 
 def print_notes(result: LoadResult) -> None:
     """Facts about the load that are no problem (no tree root, ...), on stderr."""
+    lang = cli_language()
     for note in result.notes:
-        click.echo(f"note: {printable(note)}", err=True)
+        text = note.text(lang) if isinstance(note, Marked) else note
+        click.echo(_("note: {note}").format(note=printable(text)), err=True)
 
 
 def defaults_applied(result: LoadResult, center: str) -> list[str]:

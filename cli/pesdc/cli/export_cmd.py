@@ -8,8 +8,9 @@ from pathlib import Path
 import click
 
 from pesdc.cli.common import load_or_exit
-from pesdc.cli.language import _
+from pesdc.cli.language import _, cli_language
 from pesdc.lab.errors import LabError
+from pesdc.model.diagnostics import localized
 from pesdc.render.output import OutputError
 
 
@@ -68,24 +69,24 @@ def ansible(paths: tuple[Path, ...], names: tuple[str, ...], lab: str | None,
         from pesdc.targets.target import close
 
         if lab:
-            raise click.UsageError("give --lab NAME or --live PROFILE, not both")
+            raise click.UsageError(_("give --lab NAME or --live PROFILE, not both"))
         target = live_target_or_exit("export ansible", topo, live, None)
         close(target)  # the export only writes files; ansible-playbook connects later
         names, ssh_config, lab = (target.center,), target.ssh_config, target.lab
     names = names or topo.focus  # a file or folder of a tree: its centers
     dcs = [d for d in select(topo, list(names) or None) if d.servers]
     if lab and len(dcs) != 1:
-        raise click.UsageError("--lab exports one center: choose it with --dc")
+        raise click.UsageError(_("--lab exports one center: choose it with --dc"))
     try:
         keys = [p.read_text().strip() for p in deploy_keys] or deploy_pubkeys(lab)
         res = export_ansible(topo, dcs, out, lab, keys, None, list(limit) or None, force,
                              ssh_config=ssh_config)
     except (LabError, ValueError, OutputError) as exc:
-        click.echo(f"pesdc export: {exc}", err=True)
+        click.echo(_("pesdc export: {error}").format(error=_shown(exc)), err=True)
         sys.exit(2)
-    click.echo(f"exported {len(res.hosts)} host(s) into {res.out}: "
-               f"ANSIBLE_CONFIG={res.out / 'ansible.cfg'} ansible-playbook "
-               f"{res.out / 'site.yml'}", err=True)
+    click.echo(_("exported {n} host(s) into {path}: {command}").format(
+        n=len(res.hosts), path=res.out, command=f"ANSIBLE_CONFIG={res.out / 'ansible.cfg'} "
+        f"ansible-playbook {res.out / 'site.yml'}"), err=True)
 
 
 @export.command(name="awx")
@@ -132,8 +133,8 @@ def awx(paths: tuple[Path, ...], names: tuple[str, ...], out: Path, scm_url: str
     topo = loaded.topology
     unknown = [n for n in names if n not in topo.datacenters]
     if unknown:
-        raise click.UsageError(f"unknown data center(s): {', '.join(unknown)}; "
-                               f"known: {', '.join(sorted(topo.datacenters))}")
+        raise click.UsageError(_("unknown data center(s): {unknown}; known: {known}").format(
+            unknown=", ".join(unknown), known=", ".join(sorted(topo.datacenters))))
     names = names or topo.focus
     dcs = select(topo, list(names) or None)
     opts = AwxOptions(scm_url, scm_branch, scm_credential, repo_dir, repo_tree,
@@ -141,12 +142,21 @@ def awx(paths: tuple[Path, ...], names: tuple[str, ...], out: Path, scm_url: str
     try:
         res = export_awx(topo, dcs, out, opts, force)
     except (AwxExportError, OutputError) as exc:
-        click.echo(f"pesdc export awx: {exc}", err=True)
+        click.echo(_("pesdc export awx: {error}").format(error=_shown(exc)), err=True)
         sys.exit(2)
     assert res.mesh is not None
-    for center, why in sorted(res.mesh.skipped.items()):
-        click.echo(f"pesdc export awx: {center}: no execution node ({why})", err=True)
-    click.echo(f"exported {sum(res.objects.values())} AWX object(s) "
-               f"({len(res.mesh.executions)} execution node(s), {len(res.mesh.hops)} hop "
-               f"node(s)) into {res.out}: {res.files} file(s), {res.bytes} bytes; apply with "
-               f"ansible-playbook {res.out / 'awx.yml'}", err=True)
+    lang = cli_language()
+    for center, why in sorted(res.mesh.reasons.items()):
+        click.echo(_("pesdc export awx: {center}: no execution node ({why})").format(
+            center=center, why=localized(lang, why.template, why.args)), err=True)
+    click.echo(_("exported {n} AWX object(s) ({executions} execution node(s), {hops} hop "
+                 "node(s)) into {path}: {files} file(s), {size} bytes; apply with "
+                 "{command}").format(
+                     n=sum(res.objects.values()), executions=len(res.mesh.executions),
+                     hops=len(res.mesh.hops), path=res.out, files=res.files, size=res.bytes,
+                     command=f"ansible-playbook {res.out / 'awx.yml'}"), err=True)
+
+
+def _shown(exc: Exception) -> str:
+    """An error's text in the command line's language where it has one (OutputError)."""
+    return exc.text(cli_language()) if isinstance(exc, OutputError) else str(exc)

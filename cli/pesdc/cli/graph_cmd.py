@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from pesdc.cli.common import load_or_exit, pick_center
+from pesdc.cli.language import _
 from pesdc.i18n import LANGS
 
 FORMATS = {".svg": "svg", ".png": "png", ".dot": "dot", ".gv": "dot", ".pdf": "pdf"}
@@ -29,8 +30,9 @@ def graph(paths: tuple[Path, ...], output: Path, dc_name: str | None, lang: str)
 
     fmt = FORMATS.get(output.suffix.lower())
     if fmt is None:
-        raise click.UsageError(f"cannot tell the format of {output.name!r}: use one of "
-                               f"{', '.join(sorted(FORMATS))}")
+        raise click.UsageError(_("cannot tell the format of {name!r}: use one of "
+                                 "{formats}").format(name=output.name,
+                                                     formats=", ".join(sorted(FORMATS))))
     topology = load_or_exit(paths).topology
     dc = pick_center(topology, dc_name)
     g = center_graph(topology, dc.name, lang)
@@ -43,8 +45,8 @@ def graph(paths: tuple[Path, ...], output: Path, dc_name: str | None, lang: str)
         try:
             data = g.pipe(format=fmt)
         except graphviz.ExecutableNotFound:
-            click.echo("error: Graphviz 'dot' is not installed (Debian: apt-get install "
-                       "graphviz), or write a .dot file", err=True)
+            click.echo(_("error: Graphviz 'dot' is not installed (Debian: apt-get install "
+                         "graphviz), or write a .dot file"), err=True)
             sys.exit(1)
         output.write_bytes(data)
-    click.echo(f"wrote {output} ({dc.name})")
+    click.echo(_("wrote {path} ({center})").format(path=output, center=dc.name))

@@ -14,6 +14,7 @@ from rich.table import Table
 from pesdc.cli.common import TerminalConsole
 from pesdc.cli.language import _
 from pesdc.formats import format_option
+from pesdc.i18n import N_
 
 _tail = click.option("--tail", type=int, default=20, show_default=True,
                      help="Last N entries (0: all).")
@@ -30,17 +31,19 @@ def _show(tail: int, fmt: str) -> None:
         echo("journal-show", build_show(journal_path(), rows, tail or None))
         return
     table = Table(title=str(journal_path()))
-    for col in ("seq", "when", "who", "action", "target", "host", "result", "changed"):
+    for col in (_("seq"), _("when"), _("who"), _("action"), _("target"), _("host"),
+                _("result"), _("changed")):
         table.add_column(col)
     for r in rows:
         if "unreadable" in r:
-            table.add_row("?", "?", "?", "?", "?", "?",
-                          f"[red]unreadable line {r['unreadable']}[/]", "?")
+            table.add_row("?", "?", "?", "?", "?", "?", "[red]" + _("unreadable line {n}").format(
+                n=r["unreadable"]) + "[/]", "?")
             continue
         w = r.get("who") or {}
-        who = str(w.get("user", "?")) + (f" (sudo by {w['sudo_user']})"
+        who = str(w.get("user", "?")) + (_(" (sudo by {user})").format(user=w["sudo_user"])
                                          if w.get("sudo_user") else "")
-        target = r.get("target") or (f"lab {r['lab']}" if r.get("lab") else "-")
+        target = r.get("target") or (_("lab {name}").format(name=r["lab"]) if r.get("lab")
+                                     else "-")
         table.add_row(str(r.get("seq", "-")), str(r.get("when", "?")), who,
                       str(r.get("action", "?")), str(target), str(r.get("host", "?")),
                       str(r.get("result", "?")), str(r.get("changed", "-")))
@@ -91,11 +94,15 @@ def verify(fmt: str) -> None:
         for p in res.problems:
             click.echo(p.format() if _on_terminal() else p.one_line(res.path), err=True)
         if res.intact:
-            click.echo(f"{res.path}: intact, {res.chained} chained entries"
-                       + (f" (last seq {res.last_seq})" if res.last_seq else ""))
+            click.echo(_("{path}: intact, {n} chained entries").format(path=res.path,
+                                                                      n=res.chained)
+                       + (_(" (last seq {seq})").format(seq=res.last_seq)
+                          if res.last_seq else ""))
         else:
-            click.echo(f"{res.path}: NOT intact: {len(res.problems)} problem(s) above; "
-                       f"{res.entries} entries, {res.chained} chained", err=True)
+            click.echo(_("{path}: NOT intact: {n} problem(s) above; {entries} entries, "
+                         "{chained} chained").format(
+                             path=res.path, n=len(res.problems), entries=res.entries,
+                             chained=res.chained), err=True)
     sys.exit(0 if res.intact else 1)
 
 
@@ -131,7 +138,8 @@ def _center(command: str, paths: tuple[Path, ...], dc: str | None) -> str:
     if dc and not paths:
         return dc
     if not paths:
-        raise click.UsageError(f"{command}: give --dc CENTER (or the topology PATHS)")
+        raise click.UsageError(_("{command}: give --dc CENTER (or the topology PATHS)").format(
+            command=command))
     from pesdc.cli.common import center_name, load_or_exit
 
     return center_name(load_or_exit(paths).topology, dc)
@@ -139,7 +147,8 @@ def _center(command: str, paths: tuple[Path, ...], dc: str | None) -> str:
 
 def _live(command: str, paths: tuple[Path, ...], dc: str | None, live: Path) -> Any:
     if not paths:
-        raise click.UsageError(f"{command} --live: give the topology PATHS too")
+        raise click.UsageError(_("{command} --live: give the topology PATHS too").format(
+            command=command))
     from pesdc.cli.common import load_or_exit
     from pesdc.cli.targeting import live_target_or_exit
 
@@ -154,8 +163,9 @@ def _close(target: Any) -> None:
     close(target)  # the multiplexed bastion connection
 
 
-_NO_STALE = ("a local lock cannot be stale: it is a flock, which the kernel frees when "
-             "its holder exits (however it ends); a held one has a live holder")
+# English in --json's note; the text lines show it in the command line's language
+_NO_STALE = N_("a local lock cannot be stale: it is a flock, which the kernel frees when "
+               "its holder exits (however it ends); a held one has a live holder")
 
 
 @lock.command("status")
@@ -166,13 +176,14 @@ def status(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path 
     from pesdc.locking import BastionLockError, bastion_status, local_status, lock_path
 
     if lab is not None and live is not None:
-        raise click.UsageError("pesdc lock status: give --lab NAME or --live PROFILE, not both")
+        raise click.UsageError(_("pesdc lock status: give --lab NAME or --live PROFILE, not "
+                                 "both"))
     if live is not None:
         _loaded, target = _live("lock status", paths, dc, live)
         try:
             state = bastion_status(target, target.center)
         except BastionLockError as exc:
-            click.echo(f"pesdc lock status: {exc}", err=True)
+            click.echo(_("pesdc lock status: {error}").format(error=exc), err=True)
             sys.exit(1)
         finally:
             _close(target)
@@ -196,18 +207,20 @@ def status(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path 
                      "held": held, "stale": False,
                      "holder": holder.as_dict() if holder else None})
         if not as_json:
-            where = f"center {center}" + (f" (lab {name})" if name else "")
+            where = (_("center {center} (lab {lab})").format(center=center, lab=name) if name
+                     else _("center {center}").format(center=center))
             if held:
-                who = holder.describe() if holder else "a run that has not written its " \
-                                                       "description (yet)"
-                click.echo(f"{where}: held by {who}; lock {path}")
+                who = holder.describe() if holder else _("a run that has not written its "
+                                                         "description (yet)")
+                click.echo(_("{where}: held by {who}; lock {path}").format(
+                    where=where, who=who, path=path))
             else:
-                click.echo(f"{where}: free (lock {path})")
+                click.echo(_("{where}: free (lock {path})").format(where=where, path=path))
     if as_json:
         click.echo(json.dumps({"locks": rows, "note": _NO_STALE}, indent=1))
     else:
-        click.echo(f"({_NO_STALE}; a live center's lock is on its bastion: "
-                   "pesdc lock status PATHS --live PROFILE)")
+        click.echo(_("({note}; a live center's lock is on its bastion: {command})").format(
+            note=_(_NO_STALE), command="pesdc lock status PATHS --live PROFILE"))
 
 
 @lock.command("break")
@@ -222,31 +235,32 @@ def break_(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path 
     from pesdc.locking import BastionLockError, bastion_break, local_status
 
     if not reason.strip():
-        raise click.UsageError("pesdc lock break: --reason must say why")
+        raise click.UsageError(_("pesdc lock break: --reason must say why"))
     if lab is not None and live is not None:
-        raise click.UsageError("pesdc lock break: give --lab NAME or --live PROFILE, not both")
+        raise click.UsageError(_("pesdc lock break: give --lab NAME or --live PROFILE, not "
+                                 "both"))
     if live is None:
         center = _center("pesdc lock break", paths, dc)
         path, holder, held = local_status(center, lab)
         if held:
-            who = holder.describe() if holder else "a live process"
-            click.echo(f"pesdc lock break: refused: the local lock {path} is held by {who}. "
-                       f"{_NO_STALE}: nothing to break; stop that run if it must not "
-                       "finish", err=True)
+            who = holder.describe() if holder else _("a live process")
+            click.echo(_("pesdc lock break: refused: the local lock {path} is held by {who}. "
+                         "{note}: nothing to break; stop that run if it must not "
+                         "finish").format(path=path, who=who, note=_(_NO_STALE)), err=True)
             sys.exit(1)
-        click.echo(f"pesdc lock break: the local lock {path} is free: nothing to break "
-                   f"({_NO_STALE}); nothing was journaled")
+        click.echo(_("pesdc lock break: the local lock {path} is free: nothing to break "
+                     "({note}); nothing was journaled").format(path=path, note=_(_NO_STALE)))
         sys.exit(0)
     loaded, target = _live("lock break", paths, dc, live)
     try:
         try:
             was = bastion_break(target, target.center)
         except BastionLockError as exc:
-            click.echo(f"pesdc lock break: {exc}", err=True)
+            click.echo(_("pesdc lock break: {error}").format(error=exc), err=True)
             sys.exit(1)
         if not was.held:
-            click.echo(f"pesdc lock break: {was.describe()}: nothing to break; nothing was "
-                       "journaled")
+            click.echo(_("pesdc lock break: {state}: nothing to break; nothing was "
+                         "journaled").format(state=was.describe()))
             sys.exit(0)
         line = lock_break_entry(target.center, target.lab, was.raw, reason, target,
                                 f"{was.path} on the bastion")
@@ -254,18 +268,20 @@ def break_(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path 
             done = append([line], target=target,
                           dc=loaded.topology.datacenters[target.center], lab=target.lab)
         except StateWriteError as exc:
-            click.echo(f"pesdc lock break: the lock was broken but the journal was not "
-                       f"written: {exc}. The entry it should hold:\n{line}", err=True)
+            click.echo(_("pesdc lock break: the lock was broken but the journal was not "
+                         "written: {error}. The entry it should hold:").format(error=exc)
+                       + f"\n{line}", err=True)
             sys.exit(1)
     finally:
         _close(target)
     seq = done.entries[0][0]
     for err in done.send_errors:
-        click.echo(f"pesdc lock break: {err}", err=True)
+        click.echo(_("pesdc lock break: {error}").format(error=err), err=True)
     if as_json:
         click.echo(json.dumps({"center": was.center, "broken": was.path, "holder": was.raw,
                                "reason": reason, "journal_seq": seq,
                                "send_errors": done.send_errors}, indent=1))
     else:
-        click.echo(f"broke the lock of {was.describe()}; journaled as entry {seq}")
+        click.echo(_("broke the lock of {state}; journaled as entry {seq}").format(
+            state=was.describe(), seq=seq))
     sys.exit(1 if done.must_fail else 0)

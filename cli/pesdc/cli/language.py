@@ -248,14 +248,29 @@ def help_messages(command: click.Command) -> Iterator[str]:
             yield from help_messages(sub)
 
 
+def rule_summaries() -> Iterator[str]:
+    """What each rule id checks, as ``pesdc rules`` shows it: the loader's, ``pesdc
+    new``'s and every registered rule's summary (written in ``@rule(...)``, unmarked)."""
+    from pesdc.rules.registry import LOADER_RULES, all_rules
+    from pesdc.scaffold.problems import SCAFFOLD_RULES
+
+    for _name, summary in (*LOADER_RULES.values(), *SCAFFOLD_RULES.values()):
+        yield summary
+    for registered in all_rules().values():
+        yield registered.summary
+
+
 def extract_help(fileobj: Any, keywords: Any, comment_tags: Any,
                  options: Any) -> Iterator[tuple[Any, ...]]:
     """Babel extractor for this module (``babel.cfg``): its marked strings as Python,
-    plus the help of every command of ``pesdc`` (docstrings and options' help)."""
+    plus the help of every command of ``pesdc`` (docstrings and options' help) and the
+    summary of every rule (:func:`rule_summaries`)."""
     from babel.messages.extract import extract_python
 
     from pesdc.cli.main import main
 
     yield from extract_python(fileobj, keywords, comment_tags, options)
     for text in help_messages(main):
+        yield 0, "gettext", text, []
+    for text in rule_summaries():
         yield 0, "gettext", text, []

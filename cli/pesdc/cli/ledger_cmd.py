@@ -42,7 +42,7 @@ def export_ledger_cmd(paths: tuple[Path, ...], dc_name: str | None, output: Path
     try:
         export_ledger(data["datacenter"], output)
     except StateWriteError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(_("error: {error}").format(error=exc), err=True)
         sys.exit(1)
     click.echo(_("wrote {file}: {servers} servers, {devices} devices, {links} links, "
                  "{sites} sites of {center}").format(
@@ -74,13 +74,13 @@ def import_ledger_cmd(workbook: Path, into: Path | None, output: Path | None) ->
     try:
         result = import_ledger(workbook, into, output)
     except StateWriteError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(_("error: {error}").format(error=exc), err=True)
         sys.exit(1)
     lang = cli_language()
     for cell in result.cells:
         click.echo(cell.format(lang), err=True)
     for d in sorted(result.diagnostics, key=lambda d: (d.file, d.line, d.column)):
-        click.echo(d.format(), err=True)
+        click.echo(d.format(lang), err=True)
     if not result.ok:
         errors = len(result.cells) + sum(d.severity.value == "error"
                                          for d in result.diagnostics)

@@ -84,4 +84,4 @@ def rules() -> None:
     rows += [(rid, name, summary) for rid, (name, summary) in SCAFFOLD_RULES.items()]
     rows += [(r.id, r.name, r.summary) for r in all_rules().values()]
     for rid, name, summary in sorted(rows):
-        click.echo(f"{rid:8} {name:32} {summary}")
+        click.echo(f"{rid:8} {name:32} {_(summary)}")  # summaries: language.rule_summaries

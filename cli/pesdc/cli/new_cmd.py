@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from pesdc.cli.common import CONTEXT
-from pesdc.cli.language import _
+from pesdc.cli.language import _, cli_language
 from pesdc.model.diagnostics import printable
 from pesdc.scaffold import Request, ScaffoldError, create
 
@@ -26,7 +26,7 @@ def _fail(exc: ScaffoldError) -> None:
         message, hint = p.text(_)
         click.echo(f"{printable(p.where)}: error {p.rule}: {printable(message)}", err=True)
         if hint:
-            click.echo(f"    hint: {printable(hint)}", err=True)
+            click.echo("    " + _("hint: {hint}").format(hint=printable(hint)), err=True)
     sys.exit(USAGE_EXIT)
 
 
@@ -84,7 +84,7 @@ def _run(req: Request) -> None:
         for what in done.edits:
             click.echo(f"  {printable(what)}")
     for d in done.warnings:
-        click.echo(d.format(), err=True)
+        click.echo(d.format(cli_language()), err=True)
     root = os.path.relpath(done.root)
     click.echo(_("next: pesdc validate {root}; pesdc render {file} -o OUT; "
                  "pesdc lab up {root} --dc {name}").format(

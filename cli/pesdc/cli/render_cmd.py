@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from pesdc.cli.common import load_or_exit, print_problems
-from pesdc.cli.language import _
+from pesdc.cli.language import _, cli_language
 from pesdc.kinds import kind_of
 from pesdc.model.diagnostics import Report
 from pesdc.render import PARTS, render_tree
@@ -83,7 +83,7 @@ def render(paths: tuple[Path, ...], out: Path, names: tuple[str, ...], show_diff
         else:
             _write(out, result.files, force)
     except OutputError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(_("error: {error}").format(error=exc.text(cli_language())), err=True)
         sys.exit(1)
 
 
@@ -91,20 +91,24 @@ def _show_diff(out: Path, files: dict[str, str]) -> None:
     changes = diff_tree(out, files)
     for ch in changes:
         if ch.status == "kept":
-            click.echo(f"{out / ch.path}: edited since pesdc wrote it; would be kept",
-                       err=True)
+            click.echo(_("{path}: edited since pesdc wrote it; would be kept").format(
+                path=out / ch.path), err=True)
         click.echo(ch.diff, nl=False)
     summary = {s: sum(1 for c in changes if c.status == s)
                for s in ("added", "changed", "removed", "kept")}
-    click.echo(f"{summary['added']} added, {summary['changed']} changed, "
-               f"{summary['removed']} removed", err=True)
+    click.echo(_("{added} added, {changed} changed, {removed} removed").format(
+        added=summary["added"], changed=summary["changed"], removed=summary["removed"]),
+        err=True)
     sys.exit(1 if summary["added"] + summary["changed"] + summary["removed"] else 0)
 
 
 def _write(out: Path, files: dict[str, str], force: bool) -> None:
     res = write_tree(out, files, force)
     for rel in res.kept:
-        click.echo(f"{out / rel}: no longer rendered but edited since pesdc wrote it: "
-                   f"kept (delete it yourself if it is not needed)", err=True)
-    click.echo(f"rendered {len(files)} file(s) into {out}: {res.written} written, "
-               f"{res.unchanged} unchanged, {res.removed} removed", err=True)
+        click.echo(_("{path}: no longer rendered but edited since pesdc wrote it: kept "
+                     "(delete it yourself if it is not needed)").format(path=out / rel),
+                   err=True)
+    click.echo(_("rendered {n} file(s) into {path}: {written} written, {unchanged} "
+                 "unchanged, {removed} removed").format(
+                     n=len(files), path=out, written=res.written, unchanged=res.unchanged,
+                     removed=res.removed), err=True)

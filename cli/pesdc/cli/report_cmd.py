@@ -48,7 +48,7 @@ def national(results: Path, tree: tuple[Path, ...], fmt: str, lang: str, stale_d
     ev = read_results(results, set(loaded.topology.datacenters))
     if ev.problems:
         for p in ev.problems:
-            click.echo(f"pesdc report national: {p}", err=True)
+            click.echo(_("pesdc report national: {problem}").format(problem=p), err=True)
         click.echo(_("pesdc report national: {n} result file(s) unusable; fix or remove "
                      "them").format(n=len(ev.problems)), err=True)
         sys.exit(2)

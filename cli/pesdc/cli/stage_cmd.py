@@ -16,8 +16,10 @@ from pesdc.cli.common import (
     print_located,
     print_report,
 )
+from pesdc.cli.language import _, cli_language
 from pesdc.formats import format_option
 from pesdc.model import LoadResult, load, validate
+from pesdc.model.diagnostics import Marked
 from pesdc.model.schema import Tier
 
 console = TerminalConsole(stderr=True)
@@ -33,8 +35,8 @@ def _load(paths: tuple[Path, ...], what: str) -> LoadResult:
         result.report.diagnostics = [d for d in result.report.diagnostics
                                      if d.rule not in STAGE_RULE_IDS]
         print_report(result)
-        click.echo(f"pesdc {what}: the topology has errors besides the stage rules; fix "
-                   "them first", err=True)
+        click.echo(_("pesdc {what}: the topology has errors besides the stage rules; fix "
+                     "them first").format(what=what), err=True)
         sys.exit(1)
     return result
 
@@ -44,9 +46,17 @@ def _city(result: LoadResult, dc: str | None) -> str:
 
     picked = pick_center(result.topology, dc, Tier.city)
     if picked.tier is not Tier.city or picked.hosted:
-        names = ", ".join(c.name for c in cities(result.topology)) or "none"
-        raise click.UsageError(f"{picked.name!r} is not a city center here; cities: {names}")
+        names = ", ".join(c.name for c in cities(result.topology)) or _("none")
+        raise click.UsageError(_("{name!r} is not a city center here; cities: {names}").format(
+            name=picked.name, names=names))
     return picked.name
+
+
+def _shown(what: object) -> str:
+    """A library's message in the command line's language where it carries its template
+    (Marked, or an exception raised with one)."""
+    text = what.args[0] if isinstance(what, Exception) and what.args else what
+    return text.text(cli_language()) if isinstance(text, Marked) else str(what)
 
 
 @click.group()
@@ -76,28 +86,32 @@ def check(paths: tuple[Path, ...], fmt: str) -> None:
         echo("stage-check", build(results))
         return
     out = TerminalConsole()
-    table = Table(title="consolidation stages")
-    for col in ("city", "declared", "meets", "next", "unmet for next"):
+    lang = cli_language()
+    table = Table(title=_("consolidation stages"))
+    for col in (_("city"), _("declared"), _("meets"), _("next"), _("unmet for next")):
         table.add_column(col)
     for r in results:
         blocking = [q for q in r.requirements if q.blocking]
-        meets = str(r.meets) if r.meets else "[red]none[/]"
+        meets = str(r.meets) if r.meets else "[red]" + _("none") + "[/]"
         if r.declared and r.meets < r.declared:
-            meets = f"[red]{r.meets}[/] (declares {r.declared})"
+            meets = f"[red]{r.meets}[/] " + _("(declares {stage})").format(stage=r.declared)
         table.add_row(r.name, str(r.declared or "-"), meets, str(r.next or "-"),
                       str(len(blocking)))
     out.print(table)
     for r in results:
         if not r.requirements:
             continue
-        title = f"{r.name}: for stage {r.next}" if r.next else f"{r.name}: housekeeping"
+        title = (_("{city}: for stage {stage}").format(city=r.name, stage=r.next) if r.next
+                 else _("{city}: housekeeping").format(city=r.name))
         t = Table(title=title, show_lines=False)
-        for col in ("where", "rule", "what", "problem", "fix"):
+        for col in (_("where"), _("rule"), _("what"), _("problem"), _("fix")):
             t.add_column(col, overflow="fold")
         for q in r.requirements:
             where = f"{q.file}:{q.line}" if q.line else q.file
-            t.add_row(where, q.rule, q.what if q.blocking else f"{q.what} (warning)",
-                      q.message, q.hint)
+            what = _(q.what)
+            message, hint = q.text(lang)
+            t.add_row(where, q.rule, what if q.blocking else _("{what} (warning)").format(
+                what=what), message, hint)
         print_located(out, [q.diagnostic() for q in r.requirements], t)
 
 
@@ -134,7 +148,7 @@ def plan_cmd(paths: tuple[Path, ...], dc: str | None, to_stage: int,
     try:
         plan = derive(loaded.topology, city, to_stage, target_topo)
     except StageError as exc:
-        click.echo(f"pesdc stage plan: {exc}", err=True)
+        click.echo(_("pesdc stage plan: {error}").format(error=_shown(exc)), err=True)
         sys.exit(1)
     doc = runbook.build(loaded.topology, plan, lang, " ".join(map(str, paths)),
                         lab_name or city, live or "")
@@ -143,29 +157,32 @@ def plan_cmd(paths: tuple[Path, ...], dc: str | None, to_stage: int,
         try:
             output.write_text(text, encoding="utf-8")
         except OSError as exc:
-            click.echo(f"pesdc stage plan: cannot write {output}: {exc.strerror}", err=True)
+            click.echo(_("pesdc stage plan: cannot write {path}: {reason}").format(
+                path=output, reason=exc.strerror), err=True)
             sys.exit(1)
-        console.print(f"runbook: {output} ({len(plan.moves)} server move(s), "
-                      f"{len(plan.flows)} flow(s) to open, rooms to decommission: "
-                      f"{', '.join(plan.rooms_decommissioned) or 'none'})")
+        console.print(_("runbook: {path} ({moves} server move(s), {flows} flow(s) to open, "
+                        "rooms to decommission: {rooms})").format(
+                            path=output, moves=len(plan.moves), flows=len(plan.flows),
+                            rooms=", ".join(plan.rooms_decommissioned) or _("none")))
     else:
         click.echo(text, nl=False)
     if write_target:
         try:
             city_file = write_target_tree(loaded.topology, plan, write_target)
         except OSError as exc:
-            click.echo(f"pesdc stage plan: cannot write {write_target}: {exc}", err=True)
+            click.echo(_("pesdc stage plan: cannot write {path}: {reason}").format(
+                path=write_target, reason=exc), err=True)
             sys.exit(1)
         check = validate([write_target])
         if not check.report.ok:
             print_report(check)
-            click.echo(f"pesdc stage plan: the target written to {write_target} does not "
-                       "validate", err=True)
+            click.echo(_("pesdc stage plan: the target written to {path} does not "
+                         "validate").format(path=write_target), err=True)
             sys.exit(1)
-        console.print(f"target topology: {city_file} (validates)")
+        console.print(_("target topology: {path} (validates)").format(path=city_file))
     if plan.problems:
         for p in plan.problems:
-            console.print(f"[yellow]blocking:[/] {p}")
+            console.print("[yellow]" + _("blocking:") + f"[/] {_shown(p)}")
 
 
 @stage.command()
@@ -188,13 +205,13 @@ def rehearse(paths: tuple[Path, ...], dc: str | None, to_stage: int, lab_name: s
     from pesdc.stages.target import StageError
 
     if lab_name is None:
-        click.echo("pesdc stage rehearse: refused: a rehearsal connects to the hosts of a "
-                   "lab; say which: --lab NAME (a real center's steps are the runbook's "
-                   "commands with --live PROFILE: pesdc stage plan). Nothing was contacted.",
-                   err=True)
+        click.echo(_("pesdc stage rehearse: refused: a rehearsal connects to the hosts of a "
+                     "lab; say which: --lab NAME (a real center's steps are the runbook's "
+                     "commands with --live PROFILE: pesdc stage plan). Nothing was "
+                     "contacted."), err=True)
         sys.exit(2)
     if os.geteuid() != 0:
-        click.echo("pesdc stage rehearse: the lab needs root", err=True)
+        click.echo(_("pesdc stage rehearse: the lab needs root"), err=True)
         sys.exit(2)
     loaded = _load(paths, "stage rehearse")
     city = _city(loaded, dc)
@@ -206,15 +223,15 @@ def rehearse(paths: tuple[Path, ...], dc: str | None, to_stage: int, lab_name: s
             res = run(loaded.topology, [str(p) for p in paths], city, to_stage, lab,
                       lambda m: console.print(f"[bold]{m}[/]"), inject_failure, progress)
     except StageError as exc:
-        click.echo(f"pesdc stage rehearse: {exc}", err=True)
+        click.echo(_("pesdc stage rehearse: {error}").format(error=_shown(exc)), err=True)
         sys.exit(1)
     if as_json:
         click.echo(json.dumps(res.as_dict(), indent=1, ensure_ascii=False))
     else:
         out = TerminalConsole()
-        table = Table(title=f"rehearse {city}: stage {res.from_stage} -> {res.to_stage} "
-                            f"in lab {lab}")
-        for col in ("step", "result", "s", "detail"):
+        table = Table(title=_("rehearse {city}: stage {old} -> {new} in lab {lab}").format(
+            city=city, old=res.from_stage, new=res.to_stage, lab=lab))
+        for col in (_("step"), _("result"), "s", _("detail")):
             table.add_column(col, overflow="fold")
         for s in res.steps:
             table.add_row(s.step, "[green]ok[/]" if s.ok else "[red]FAILED[/]",
@@ -222,14 +239,17 @@ def rehearse(paths: tuple[Path, ...], dc: str | None, to_stage: int, lab_name: s
         out.print(table)
         for db, d in res.data.items():
             for tname, v in d.get("before", {}).items():
-                out.print(f"{db} {tname}: {v['rows']} rows, md5 {v['md5']} (before)")
+                out.print(_("{db} {table}: {rows} rows, md5 {md5} (before)").format(
+                    db=db, table=tname, rows=v["rows"], md5=v["md5"]))
         if res.ok:
-            out.print(f"[green]PASS[/]: {city} rehearsed to stage {res.to_stage}")
+            out.print("[green]PASS[/]: " + _("{city} rehearsed to stage {stage}").format(
+                city=city, stage=res.to_stage))
         else:
             out.print(f"[red]FAILED[/]: {res.failure}")
             if res.rolled_back:
-                out.print("rollback: " + ("[green]previous stage restored, data equal[/]"
-                                          if res.rollback_ok else "[red]FAILED[/]"))
+                out.print(_("rollback: ") + (
+                    "[green]" + _("previous stage restored, data equal") + "[/]"
+                    if res.rollback_ok else "[red]FAILED[/]"))
     sys.exit(0 if res.ok else 1)
 
 
@@ -249,7 +269,8 @@ def diff(old: Path, new: Path, fmt: str) -> None:
         if not loaded.report.ok:
             loaded.locator.fill(loaded.report.diagnostics)
             print_report(loaded, "json" if fmt == "json" else "text")
-            click.echo(f"pesdc diff: {p} cannot be read as a topology", err=True)
+            click.echo(_("pesdc diff: {path} cannot be read as a topology").format(path=p),
+                       err=True)
             sys.exit(1)
         topos.append(loaded.topology)
     changes = compute(topos[0], topos[1])
@@ -258,4 +279,4 @@ def diff(old: Path, new: Path, fmt: str) -> None:
                                "changes": [c.as_dict() for c in changes]}, indent=1,
                               ensure_ascii=False))
     else:
-        click.echo(format_text(changes))
+        click.echo(format_text(changes, _))

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from pesdc.cli.common import CONTEXT, TerminalConsole, load_or_exit, pick_center
+from pesdc.cli.language import _
 from pesdc.cli.targeting import live_target_or_exit
 from pesdc.model.schema import Tier
 
@@ -41,17 +42,21 @@ def init(paths: tuple[Path, ...], dc: str | None, output: Path | None,
     center = pick_center(loaded.topology, dc, Tier.city).name
     out = output or Path(f"{center}.targets.yaml")
     if out.exists() and not force:
-        raise click.UsageError(f"{out} exists: review it, or give --force to replace it")
+        raise click.UsageError(_("{path} exists: review it, or give --force to replace "
+                                 "it").format(path=out))
     try:
         data = initial_profile(loaded.topology, center, stand_ins, identity_file,
                                list(bastion_users) or None)
     except ValueError as exc:
-        click.echo(f"pesdc targets init: {exc}", err=True)
+        click.echo(_("pesdc targets init: {error}").format(error=exc), err=True)
         sys.exit(2)
     out.write_text(profile_text(data), encoding="utf-8")
-    click.echo(f"wrote {out}: center {center}, bastion {data['bastion']['server']} "
-               f"({data['bastion']['address']}); next: pesdc targets trust {out} "
-               + " ".join(str(p) for p in paths), err=True)
+    click.echo(_("wrote {path}: center {center}, bastion {bastion} ({address}); next: "
+                 "{command}").format(
+                     path=out, center=center, bastion=data["bastion"]["server"],
+                     address=data["bastion"]["address"],
+                     command=f"pesdc targets trust {out} " + " ".join(str(p) for p in paths)),
+               err=True)
 
 
 @targets.command()
@@ -78,11 +83,12 @@ def trust(profile: Path, paths: tuple[Path, ...], yes: bool, replace: tuple[str,
         seen_b = hostkeys.scan(b.address, b.port, hostkeys.direct_sock(
             b.address, b.port, prof.timeouts.connect), prof.timeouts.connect)
     except hostkeys.ScanError as exc:
-        click.echo(f"pesdc targets trust: the bastion {b.server} ({b.address}:{b.port}): "
-                   f"{exc}", err=True)
+        click.echo(_("pesdc targets trust: the bastion {server} ({address}:{port}): "
+                     "{error}").format(server=b.server, address=b.address, port=b.port,
+                                       error=exc), err=True)
         sys.exit(1)
     keys: dict[str, list[hostkeys.SeenKey]] = {}
-    names = {b.address: f"{b.server} (bastion)"}
+    names = {b.address: f"{b.server} (bastion)"}  # a comment in known_hosts: English
     # Keep what is pinned already; what is seen below replaces or joins it.
     for host, types in pinned.items():
         addr = host.strip("[").split("]")[0]
@@ -92,14 +98,15 @@ def trust(profile: Path, paths: tuple[Path, ...], yes: bool, replace: tuple[str,
     stop = _review(out, [(names[b.address], seen_b)], pinned, replace)
     if stop:
         sys.exit(1)
-    if not yes and not _ask(f"pin the bastion's key(s) of {b.server}?"):
+    if not yes and not _ask(_("pin the bastion's key(s) of {server}?").format(
+            server=b.server)):
         sys.exit(2)
     keys[b.address] = seen_b
     _write(target.known_hosts, keys, names)
     try:  # now the bastion's key is pinned: log in to it (the first account it takes)
         target = live_target(loaded.topology, profile)
     except Exception as exc:  # the bastion refused: say why, nothing more is pinned
-        click.echo(f"pesdc targets trust: {exc}", err=True)
+        click.echo(_("pesdc targets trust: {error}").format(error=exc), err=True)
         sys.exit(1)
     rows: list[tuple[str, list[hostkeys.SeenKey]]] = []
     errors: list[str] = []
@@ -112,7 +119,8 @@ def trust(profile: Path, paths: tuple[Path, ...], yes: bool, replace: tuple[str,
         except hostkeys.ScanError as exc:
             return ep, [], str(exc)
 
-    with out.status(f"reading {len(target.endpoints)} host keys through {b.server}"), \
+    with out.status(_("reading {n} host keys through {server}").format(
+            n=len(target.endpoints), server=b.server)), \
             ThreadPoolExecutor(max_workers=prof.parallel) as pool:
         found = list(pool.map(one, sorted(target.endpoints.values(), key=lambda e: e.name)))
     for ep, seen, err in found:
@@ -123,20 +131,20 @@ def trust(profile: Path, paths: tuple[Path, ...], yes: bool, replace: tuple[str,
             rows.append((ep.name, seen))
     stop = _review(out, rows, pinned, replace)
     for e in errors:
-        out.print(f"[red]error[/] {e}")
+        out.print(f"[red]error[/] {e}")  # a severity word, as in validate
     if stop:
         close(target)
         sys.exit(1)
-    if rows and not yes and not _ask(f"pin these {len(rows)} hosts' keys?"):
+    if rows and not yes and not _ask(_("pin these {n} hosts' keys?").format(n=len(rows))):
         close(target)
         sys.exit(2)
     for _name, seen in rows:
         keys[seen[0].address] = seen
     _write(target.known_hosts, keys, names)
     close(target)
-    click.echo(f"pinned {len(keys)} host(s) in {target.known_hosts}"
-               + (f"; {len(errors)} host(s) could not be read (not pinned)" if errors else ""),
-               err=True)
+    click.echo(_("pinned {n} host(s) in {path}").format(n=len(keys), path=target.known_hosts)
+               + (_("; {n} host(s) could not be read (not pinned)").format(n=len(errors))
+                  if errors else ""), err=True)
     sys.exit(1 if errors else 0)
 
 
@@ -146,25 +154,25 @@ def _review(out: TerminalConsole, rows: list, pinned: dict, replace: tuple[str, 
 
     from pesdc.targets import hostkeys
 
-    table = Table(title="host keys seen (compare them with the hosts' own "
-                        "`ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub`)")
-    for col in ("host", "address", "type"):
+    table = Table(title=_("host keys seen (compare them with the hosts' own {command})").format(
+        command="`ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub`"))
+    for col in (_("host"), _("address"), _("type")):
         table.add_column(col)
-    table.add_column("fingerprint", no_wrap=True, min_width=51)  # whole, for review
-    table.add_column("status")
+    table.add_column(_("fingerprint"), no_wrap=True, min_width=51)  # whole, for review
+    table.add_column(_("status"))
     stop = False
     for name, seen in rows:
         problem = hostkeys.compare(name, seen, pinned)
         for k in seen:
             was = pinned.get(k.host_field, {})
             if not was:
-                status = "[yellow]new[/]"
+                status = "[yellow]" + _("new") + "[/]"
             elif was.get(k.type) == k.blob:
-                status = "[green]pinned, unchanged[/]"
+                status = "[green]" + _("pinned, unchanged") + "[/]"
             elif name.split(" ")[0] in replace:
-                status = "[yellow]CHANGED, replaced (--replace)[/]"
+                status = "[yellow]" + _("CHANGED, replaced (--replace)") + "[/]"
             else:
-                status = "[red]CHANGED[/]"
+                status = "[red]" + _("CHANGED") + "[/]"
                 stop = True
             table.add_row(name, k.address, k.type, k.fingerprint, status)
         if problem and problem.expected and name.split(" ")[0] not in replace:
@@ -175,9 +183,9 @@ def _review(out: TerminalConsole, rows: list, pinned: dict, replace: tuple[str, 
 
 def _ask(question: str) -> bool:
     if not sys.stdin.isatty():
-        click.echo("pesdc targets trust: refused: pinning keys needs a review; run it from "
-                   "a terminal, or add --yes after checking the fingerprints out of band",
-                   err=True)
+        click.echo(_("pesdc targets trust: refused: pinning keys needs a review; run it "
+                     "from a terminal, or add --yes after checking the fingerprints out of "
+                     "band"), err=True)
         return False
     return click.confirm(question, default=False, err=True)
 
@@ -209,6 +217,7 @@ def check(profile: Path, paths: tuple[Path, ...]) -> None:
     close(target)
     for why in bad.values():
         click.echo(f"✗ {why}", err=True)
-    click.echo(f"{len(target.endpoints) - len(bad)} of {len(target.endpoints)} host(s) "
-               f"match their pinned keys, through {target.label}", err=True)
+    click.echo(_("{ok} of {n} host(s) match their pinned keys, through {via}").format(
+        ok=len(target.endpoints) - len(bad), n=len(target.endpoints), via=target.label),
+        err=True)
     sys.exit(1 if bad else 0)

@@ -11,9 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from pesdc.i18n import translator
 from pesdc.ledger.columns import SHEETS, CellKind
-from pesdc.model.diagnostics import Diagnostic
+from pesdc.model.diagnostics import Diagnostic, localized
 
 TRUE = {"true", "yes", "y", "1", "是", "对", "✓"}
 FALSE = {"false", "no", "n", "0", "否", "错", "✗"}
@@ -29,7 +28,7 @@ class CellError:
     sheet: str
     row: int
     column: str
-    message: str  # an N_ template, or a loader's English message when rule is set
+    message: str  # an N_ template (a loader's problem: its template and its args)
     hint: str = ""
     params: dict[str, Any] = field(default_factory=dict)
     rule: str = "LEDGER"
@@ -51,11 +50,10 @@ class CellError:
 
     def format(self, lang: str = "en") -> str:
         """As pesdc validate shows a problem, the place being the cell."""
-        t = translator(lang)
-        text, hint = t.gettext(self.message), t.gettext(self.hint) if self.hint else ""
-        if self.params:
-            text, hint = text.format(**self.params), hint.format(**self.params)
-        return Diagnostic(self.rule, text, self.where(), (), hint).format()
+        args = self.params or None
+        text = localized(lang, self.message, args)
+        hint = localized(lang, self.hint, args) if self.hint else ""
+        return Diagnostic(self.rule, text, self.where(), (), hint).format(lang)
 
 
 def to_cell(value: Any) -> Any:

@@ -90,8 +90,11 @@ def to_cell(ledger: Ledger, d: Diagnostic) -> CellError | None:
     if origin not in ledger.rows:
         return None
     sheet, row = ledger.rows[origin]
-    return CellError(ledger.file, sheet, row, _column(ledger, sheet, rest), d.message,
-                     d.hint, rule=d.rule)
+    column = _column(ledger, sheet, rest)
+    if d.args is not None:  # a marked problem: shown in the language of the run
+        return CellError(ledger.file, sheet, row, column, d.template, d.hint_template,
+                         dict(d.args), rule=d.rule)
+    return CellError(ledger.file, sheet, row, column, d.message, d.hint, rule=d.rule)
 
 
 def _tree_files(target: Path, leave_out: set[Path]) -> list[Path]:

@@ -54,15 +54,48 @@ AT = N_(" (at {path})")  # the YAML path after a problem's message
 HINT = N_("hint: {hint}")  # the label of a problem's hint
 
 
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    """A part of a message that is a catalog template of its own (a clause added to a
+    message, a value described in words): filled in, and translated, in the language of
+    the message it is a value of. Shown as itself, it is the English text."""
+
+    template: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return localized("en", self.template, self.args)
+
+
+class Marked(str):
+    """An English text (a ``str``, as it always was) that also carries its catalog
+    template and values, for a reader in another language (``text(lang)``)."""
+
+    template: str
+    args: dict[str, Any]
+
+    def __new__(cls, template: str, **args: Any) -> Marked:
+        made = super().__new__(cls, localized("en", template, args))
+        made.template, made.args = template, args
+        return made
+
+    def text(self, lang: str = "en") -> str:
+        return localized(lang, self.template, self.args)
+
+
 def localized(lang: str, template: str, args: dict[str, Any] | None = None) -> str:
     """``template`` in ``lang`` (the pesdc catalog), filled with ``args`` when given: a
-    message written in English with ``N_`` and translated where it is shown. A text the
-    catalog does not know is shown as it is."""
+    message written in English with ``N_`` and translated where it is shown; an argument
+    that is a :class:`Phrase` is translated too. A text the catalog does not know is
+    shown as it is."""
     if template and lang != "en":
         from pesdc.i18n import translator  # pesdc.i18n imports the model: not at the top
 
         template = translator(lang).gettext(template)
-    return template.format(**args) if args is not None else template
+    if args is None:
+        return template
+    return template.format(**{k: localized(lang, v.template, v.args)
+                              if isinstance(v, Phrase) else v for k, v in args.items()})
 
 
 class Severity(StrEnum):

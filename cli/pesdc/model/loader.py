@@ -14,11 +14,11 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from pesdc.model.diagnostics import N_, Diagnostic, Report, YamlPath
+from pesdc.model.diagnostics import N_, Diagnostic, Marked, Phrase, Report, YamlPath
 from pesdc.model.downlinks import derive as derive_downlinks
 from pesdc.model.inherit import DefaultsLayer, _unknown, check_defaults, merge_node
 from pesdc.model.schema import INHERITING_SECTIONS, DataCenter, Strict
-from pesdc.model.text import PATTERN_RULES
+from pesdc.model.text import FREE_TEXT_MESSAGES, PATTERN_RULES, Invalid
 from pesdc.model.tree import Topology
 from pesdc.model.yamlio import Locator, read_yaml
 
@@ -229,11 +229,14 @@ def _no_root_note(paths: list[Path], loaded: set[Path]) -> str | None:
             skipped += [c for c in missing if c not in skipped]
     if not rootless:
         return None
-    text = (f"no tree root ({TREE_MARKER}) at or above {', '.join(rootless)}: only the "
-            f"defaults files given or inside the folders given are applied")
+    not_applied: Phrase | str = ""
     if skipped:
-        text += f"; not applied: {', '.join(_display(c) for c in skipped)}"
-    return text + f" (put a {TREE_MARKER} file at the root of the tree)"
+        not_applied = Phrase(N_("; not applied: {files}"),
+                             {"files": ", ".join(_display(c) for c in skipped)})
+    return Marked(N_("no tree root ({marker}) at or above {paths}: only the defaults files "
+                     "given or inside the folders given are applied{not_applied} (put a "
+                     "{marker} file at the root of the tree)"), marker=TREE_MARKER,
+                  paths=", ".join(rootless), not_applied=not_applied)
 
 
 def _center_name(data: dict[str, Any]) -> str | None:
@@ -307,6 +310,64 @@ def load(paths: list[Path] | list[str]) -> LoadResult:
     return LoadResult(topo, report, locator, applied, [note] if note else [])
 
 
+# Pydantic's own messages by error type, written as pydantic writes them and filled with
+# the error's ctx: a zh run shows them translated. A message that does not come out as
+# pydantic's (another pydantic version, an error type not listed) is shown as it is.
+PYDANTIC_MESSAGES: dict[str, tuple[str, ...]] = {
+    "float_parsing": (N_("Input should be a valid number, unable to parse string as a "
+                         "number"),),
+    "float_type": (N_("Input should be a valid number"),),
+    "int_parsing": (N_("Input should be a valid integer, unable to parse string as an "
+                       "integer"),),
+    "int_type": (N_("Input should be a valid integer"),),
+    "int_from_float": (N_("Input should be a valid integer, got a number with a "
+                          "fractional part"),),
+    "finite_number": (N_("Input should be a finite number"),),
+    "bool_parsing": (N_("Input should be a valid boolean, unable to interpret input"),),
+    "bool_type": (N_("Input should be a valid boolean"),),
+    "string_type": (N_("Input should be a valid string"),),
+    "list_type": (N_("Input should be a valid list"),),
+    "dict_type": (N_("Input should be a valid dictionary"),),
+    "model_type": (N_("Input should be a valid dictionary or instance of {class_name}"),),
+    "model_attributes_type": (N_("Input should be a valid dictionary or object to extract "
+                                 "fields from"),),
+    "greater_than_equal": (N_("Input should be greater than or equal to {ge}"),),
+    "greater_than": (N_("Input should be greater than {gt}"),),
+    "less_than_equal": (N_("Input should be less than or equal to {le}"),),
+    "less_than": (N_("Input should be less than {lt}"),),
+    "enum": (N_("Input should be {expected}"),),
+    "literal_error": (N_("Input should be {expected}"),),
+    "too_short": (N_("{field_type} should have at least {min_length} {items} after "
+                     "validation, not {actual_length}"),),
+    "too_long": (N_("{field_type} should have at most {max_length} {items} after "
+                    "validation, not {actual_length}"),),
+    "string_too_short": (N_("String should have at least {min_length} {characters}"),),
+    "string_too_long": (N_("String should have at most {max_length} {characters}"),),
+    "free_text": FREE_TEXT_MESSAGES,
+}
+GIVEN = N_(" (given {given})")  # the rejected value after a type or range message
+INHERITED = N_(" (value inherited from defaults, used at {file} {path})")
+
+
+def _pydantic_message(err: Any) -> Phrase:
+    """Pydantic's message of ``err`` as a catalog template and its values: the template
+    of its type that, filled with its ctx, is pydantic's text; else the text itself."""
+    msg = err["msg"]
+    ctx = dict(err.get("ctx") or {})
+    for key in ("min_length", "max_length"):
+        if key in ctx:  # pydantic's "item{expected_plural}": a word of its own here
+            one = ctx[key] == 1
+            ctx["items"] = Phrase(N_("item") if one else N_("items"))
+            ctx["characters"] = Phrase(N_("character") if one else N_("characters"))
+    for template in PYDANTIC_MESSAGES.get(err["type"], ()):
+        try:
+            if template.format(**ctx) == msg:
+                return Phrase(template, ctx)
+        except (KeyError, IndexError, ValueError):
+            continue
+    return Phrase("{text}", {"text": msg})
+
+
 def _pydantic_diags(exc: ValidationError, file: str, base: YamlPath,
                     origin: dict[str, tuple[str, YamlPath]] | None = None,
                     model: type[BaseModel] | None = None) -> list[Diagnostic]:
@@ -315,12 +376,12 @@ def _pydantic_diags(exc: ValidationError, file: str, base: YamlPath,
         loc = tuple(err["loc"])
         etype = err["type"]
         where_file, where = file, (*base, *loc)
-        inherited = ""
+        inherited: Phrase | str = ""
         if origin and loc and isinstance(loc[0], str) and loc[0] in origin:
             where_file, opath = origin[loc[0]]
             where = (*opath, *loc[1:])
-            inherited = f" (value inherited from defaults, used at {file} "\
-                        f"{'.'.join(str(p) for p in (*base,))})"
+            inherited = Phrase(INHERITED, {"file": file,
+                                           "path": ".".join(str(p) for p in (*base,))})
         if etype == "extra_forbidden":
             allowed: list[str] = []
             target: Any = model
@@ -340,22 +401,30 @@ def _pydantic_diags(exc: ValidationError, file: str, base: YamlPath,
                                          (*base, *loc[:-1]), N_("add {key}: ..."),
                                          key=loc[-1]))
         elif etype == "free_text":
-            out.append(Diagnostic("SCH005", err["msg"] + inherited, where_file, where,
-                                  N_("write the value as one line of plain text; put long "
-                                     "notes in a YAML comment instead")))
+            out.append(Diagnostic.marked(
+                "SCH005", "{problem}{inherited}", where_file, where,
+                N_("write the value as one line of plain text; put long notes in a YAML "
+                   "comment instead"), problem=_pydantic_message(err), inherited=inherited))
         elif etype == "string_pattern_mismatch":
             rule = PATTERN_RULES.get(str((err.get("ctx") or {}).get("pattern")),
-                                     "the identifier pattern")
-            out.append(Diagnostic("SCH006", f"{_shown(err.get('input'))} is not a valid "
-                                  f"identifier here{inherited}", where_file, where,
-                                  f"identifiers are {rule}; rename it"))
+                                     N_("the identifier pattern"))
+            out.append(Diagnostic.marked(
+                "SCH006", N_("{value} is not a valid identifier here{inherited}"), where_file,
+                where, N_("identifiers are {allowed}; rename it"),
+                value=_shown(err.get("input")), inherited=inherited, allowed=Phrase(rule)))
         else:
-            msg = err["msg"].removeprefix("Value error, ")
             given = err.get("input")
+            # a validator's own ValueError: its message as it was raised, without the value
+            raised = (err.get("ctx") or {}).get("error")
+            problem = (Phrase(raised.template, raised.args_) if isinstance(raised, Invalid)
+                       else Phrase("{text}", {"text": err["msg"].removeprefix("Value error, ")})
+                       if etype == "value_error" else _pydantic_message(err))
+            shown_given: Phrase | str = ""
             if etype not in ("value_error",) and not isinstance(given, dict | list):
-                msg = f"{msg} (given {_shown(given)})"
-            out.append(Diagnostic("SCH002", msg + inherited, where_file, where,
-                                  _hint_for(etype)))
+                shown_given = Phrase(GIVEN, {"given": _shown(given)})
+            out.append(Diagnostic.marked("SCH002", "{problem}{given}{inherited}", where_file,
+                                         where, _hint_for(etype), problem=problem,
+                                         given=shown_given, inherited=inherited))
     return out
 
 

@@ -23,9 +23,11 @@ from pydantic import (
 
 from pesdc.model.netparse import address, network
 from pesdc.model.text import (
+    N_,
     Banner,
     Description,
     IfName,
+    Invalid,
     Name,
     PeerRef,
     RemoteRef,
@@ -206,7 +208,7 @@ def _ip(value: str) -> str:
     try:
         address(value)
     except ValueError:
-        raise ValueError(f"{value!r} is not an IP address") from None
+        raise Invalid(N_("{value!r} is not an IP address"), value=value) from None
     return value
 
 
@@ -219,11 +221,14 @@ def _net(value: str) -> str:
     try:
         net = ipaddress.ip_network(value, strict=False)
     except ValueError:
-        raise ValueError(f"{value!r} is not a subnet (write it as 10.1.2.0/24)") from None
+        raise Invalid(N_("{value!r} is not a subnet (write it as 10.1.2.0/24)"),
+                      value=value) from None
     if "/" not in value:
-        raise ValueError(f"{value!r} needs a prefix length, e.g. {net.network_address}/24")
+        raise Invalid(N_("{value!r} needs a prefix length, e.g. {address}/24"), value=value,
+                      address=net.network_address)
     if str(net) != value:
-        raise ValueError(f"{value} has host bits set; the network is {net}")
+        raise Invalid(N_("{value} has host bits set; the network is {net}"), value=value,
+                      net=net)
     return value
 
 
@@ -271,9 +276,10 @@ class Flow(Strict):
     @model_validator(mode="after")
     def _ports_match_protocol(self) -> Flow:
         if self.protocol is Protocol.icmp and self.ports:
-            raise ValueError("icmp flows take no ports")
+            raise Invalid(N_("icmp flows take no ports"))
         if self.protocol is not Protocol.icmp and not self.ports:
-            raise ValueError(f"{self.protocol.value} flows need at least one port")
+            raise Invalid(N_("{protocol} flows need at least one port"),
+                          protocol=self.protocol.value)
         return self
 
 
@@ -290,23 +296,23 @@ class Isolation(Strict):
     def _shape(self) -> Isolation:
         if self.type is IsolationType.gatekeeper:
             if not self.direction:
-                raise ValueError("a gatekeeper needs direction: SRC->DST (one-way)")
+                raise Invalid(N_("a gatekeeper needs direction: SRC->DST (one-way)"))
             parts = [p.strip() for p in self.direction.split("->")]
             if len(parts) != 2 or set(parts) != set(self.between):
-                raise ValueError(
-                    f"direction {self.direction!r} must be 'A->B' with A and B the two "
-                    f"zones of between {self.between}"
-                )
+                raise Invalid(N_("direction {direction!r} must be 'A->B' with A and B the two "
+                                 "zones of between {between}"),
+                              direction=self.direction, between=self.between)
             src, dst = self.one_way or ("", "")
             for flow in self.flows:
                 if (flow.src, flow.dst) != (src, dst):
-                    raise ValueError(f"gatekeeper flow {flow.src}->{flow.dst} goes against "
-                                     f"its one-way direction {self.direction}")
+                    raise Invalid(N_("gatekeeper flow {src}->{dst} goes against its one-way "
+                                     "direction {direction}"), src=flow.src, dst=flow.dst,
+                                  direction=self.direction)
         elif self.direction is not None:
-            raise ValueError("direction applies only to type: gatekeeper")
+            raise Invalid(N_("direction applies only to type: gatekeeper"))
         if self.type in (IsolationType.physical, IsolationType.none) and self.flows:
-            raise ValueError(f"flows apply to firewall and gatekeeper pairs, not "
-                             f"{self.type.value}")
+            raise Invalid(N_("flows apply to firewall and gatekeeper pairs, not {type}"),
+                          type=self.type.value)
         return self
 
     @property
@@ -340,8 +346,8 @@ class Interface(Strict):
         targets = [t for t in (self.segment, self.link, self.uplink, self.downlink, self.peer)
                    if t]
         if len(targets) > 1:
-            raise ValueError("an interface connects to one of segment, link, uplink, "
-                             "downlink or peer")
+            raise Invalid(N_("an interface connects to one of segment, link, uplink, "
+                             "downlink or peer"))
         return self
 
 

@@ -20,24 +20,31 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
+
+def N_(message: str) -> str:
+    """pesdc.i18n's marker (not imported: the schema built from this module is imported
+    by pesdc.i18n)."""
+    return message
+
+
 # Unicode general categories that never belong in a one-line value.
 UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
 # The longest string any field may hold (a field's own type may say less).
 MAX_TEXT = 1024
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
-NAME_RULE = ("letters, digits, '.', '_' and '-', starting with a letter or digit, "
+NAME_RULE = N_("letters, digits, '.', '_' and '-', starting with a letter or digit, "
              "at most 63 characters")
 # Vendor interface names carry slashes (GigabitEthernet0/0/1, Eth-Trunk1.100); a colon
 # is left out because a peer is written "device:interface".
 IFNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9/._-]*$"
-IFNAME_RULE = ("letters, digits, '/', '.', '_' and '-', starting with a letter or digit, "
+IFNAME_RULE = N_("letters, digits, '/', '.', '_' and '-', starting with a letter or digit, "
                "at most 63 characters")
 PEER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*(:[A-Za-z0-9][A-Za-z0-9/._-]*)?$"
-PEER_RULE = "'device' or 'device:interface' (names as for devices and interfaces)"
+PEER_RULE = N_("'device' or 'device:interface' (names as for devices and interfaces)")
 # Something in another center of the tree: "center/name" (a server, a system, an uplink).
 REMOTE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$"
-REMOTE_RULE = "'center/name' (a center of the tree, then a name in it)"
+REMOTE_RULE = N_("'center/name' (a center of the tree, then a name in it)")
 # Pattern -> what to tell the user when a value does not match it.
 PATTERN_RULES = {NAME_PATTERN: NAME_RULE, IFNAME_PATTERN: IFNAME_RULE,
                  PEER_PATTERN: PEER_RULE, REMOTE_PATTERN: REMOTE_RULE}
@@ -65,23 +72,40 @@ def first_unsafe(value: str) -> tuple[int, str] | None:
     return None
 
 
+class Invalid(ValueError):
+    """A validator's refusal as a catalog template and its values: its text is the
+    English one; the loader's SCH002 shows it in the run's language (pydantic keeps the
+    exception in the error's ctx)."""
+
+    def __init__(self, template: str, **args: Any) -> None:
+        super().__init__(template.format(**args))
+        self.template = template
+        self.args_ = args
+
+
+# The messages of a ``free_text`` error, pydantic templates filled with the error's ctx:
+# the loader's SCH005 names the one that matches, so a zh run shows it translated.
+UNSAFE_CHAR = N_("text holds {char} at character {pos}: a value is one printable line "
+                 "(no line breaks, tabs or other control characters)")
+TOO_LONG = N_("text is {length} characters long; at most {limit} are allowed")
+SPACED = N_("text starts or ends with a space, which device CLIs drop")
+FREE_TEXT_MESSAGES = (UNSAFE_CHAR, TOO_LONG, SPACED)
+
+
 def check_one_line(value: str, limit: int = MAX_TEXT) -> str:
     """``value`` unchanged, or a ``free_text`` error saying what is wrong and where."""
     bad = first_unsafe(value)
     if bad is not None:
         pos, ch = bad
         raise PydanticCustomError(
-            "free_text",
-            "text holds {char} at character {pos}: a value is one printable line "
-            "(no line breaks, tabs or other control characters)",
-            {"char": char_label(ch), "pos": pos + 1})
+            "free_text", UNSAFE_CHAR, {"char": char_label(ch), "pos": pos + 1})
     if len(value) > limit:
         raise PydanticCustomError(
-            "free_text", "text is {length} characters long; at most {limit} are allowed",
+            "free_text", TOO_LONG,
             {"length": len(value), "limit": limit})
     if value != value.strip():
         raise PydanticCustomError(
-            "free_text", "text starts or ends with a space, which device CLIs drop", {})
+            "free_text", SPACED, {})
     return value
 
 

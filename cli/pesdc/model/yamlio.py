@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 
 from pesdc.model import parsecache
-from pesdc.model.diagnostics import Diagnostic, YamlPath
+from pesdc.model.diagnostics import N_, Diagnostic, YamlPath
 from pesdc.model.fastyaml import NotPlain, Plain
 
 try:  # libyaml is part of Debian's and PyPI's PyYAML builds; fall back if absent.
@@ -170,24 +170,27 @@ def read_yaml(path: Path, display: str) -> tuple[Any, list[Diagnostic]]:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            return None, [_diag("YAML003", display, f"file is {size} bytes; the limit is "
-                                f"{MAX_FILE_BYTES}", "split the tree into one file per center")]
+            return None, [_diag("YAML003", display, N_("file is {size} bytes; the limit is "
+                                                       "{limit}"),
+                                N_("split the tree into one file per center"),
+                                size=size, limit=MAX_FILE_BYTES)]
         raw = path.read_bytes()
     except OSError as exc:
-        return None, [_diag("YAML003", display, f"cannot read file: {exc.strerror}",
-                            "check the path and permissions")]
+        # the system's reason (strerror) is shown as the system words it
+        return None, [_diag("YAML003", display, N_("cannot read file: {reason}"),
+                            N_("check the path and permissions"), reason=exc.strerror)]
     hit, data = parsecache.get(raw)
     if hit:  # these very bytes parsed cleanly before, with this pesdc
         return data, []
     if b"\x00" in raw:
-        return None, [_diag("YAML003", display, "file is binary, not YAML text",
-                            "give a .yaml topology file")]
+        return None, [_diag("YAML003", display, N_("file is binary, not YAML text"),
+                            N_("give a .yaml topology file"))]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         return None, [_diag("YAML003", display,
-                            f"file is not UTF-8 text (bad byte at offset {exc.start})",
-                            "save the file as UTF-8")]
+                            N_("file is not UTF-8 text (bad byte at offset {offset})"),
+                            N_("save the file as UTF-8"), offset=exc.start)]
     try:
         data = _PLAIN.load(text)
         parsecache.put(raw, data)
@@ -198,9 +201,10 @@ def read_yaml(path: Path, display: str) -> tuple[Any, list[Diagnostic]]:
         data = yaml.load(text, Loader=_StrictLoader)
     except DuplicateKeyError as exc:
         first_line = _position(text, exc.context_mark)[0]
-        return None, [_diag("YAML002", display, f"{exc.problem}; key {exc.key!r} first "
-                            f"given at line {first_line}", "remove one of the two keys",
-                            _position(text, exc.problem_mark))]
+        return None, [_diag("YAML002", display,
+                            N_("duplicate key {key!r}; key {key!r} first given at line "
+                               "{line}"), N_("remove one of the two keys"),
+                            _position(text, exc.problem_mark), key=exc.key, line=first_line)]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         if exc.context_mark is not None and "end of stream" in (exc.problem or ""):
@@ -208,12 +212,13 @@ def read_yaml(path: Path, display: str) -> tuple[Any, list[Diagnostic]]:
         msg = exc.problem or "invalid YAML"
         if exc.context:
             msg = f"{msg} ({exc.context})"
-        return None, [_diag("YAML001", display, f"YAML syntax: {msg}",
-                            "fix the YAML syntax at this line (indentation, quotes, colons)",
-                            _position(text, mark))]
+        # the parser's own words stay as it wrote them; the sentence around them is ours
+        return None, [_diag("YAML001", display, N_("YAML syntax: {detail}"),
+                            N_("fix the YAML syntax at this line (indentation, quotes, "
+                               "colons)"), _position(text, mark), detail=msg)]
     except (yaml.YAMLError, RecursionError, ValueError) as exc:
-        return None, [_diag("YAML001", display, f"YAML syntax: {exc}",
-                            "fix the YAML syntax")]
+        return None, [_diag("YAML001", display, N_("YAML syntax: {detail}"),
+                            N_("fix the YAML syntax"), detail=str(exc))]
     parsecache.put(raw, data)
     return data, []
 
@@ -227,9 +232,10 @@ def _position(text: str, mark: yaml.Mark | None) -> tuple[int, int]:
     return editor_position(text, mark.index)
 
 
-def _diag(rule: str, file: str, message: str, hint: str,
-          where: tuple[int, int] = (0, 0)) -> Diagnostic:
-    d = Diagnostic(rule=rule, message=message, file=file, hint=hint)
+def _diag(rule: str, file: str, template: str, hint: str,
+          where: tuple[int, int] = (0, 0), **args: Any) -> Diagnostic:
+    """A problem of the file as a whole, its message and hint catalog templates."""
+    d = Diagnostic.marked(rule, template, file, (), hint, **args)
     d.line, d.column = where
     return d
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from pesdc.kinds import KINDS
+from pesdc.model.diagnostics import N_, Phrase, localized
 
 MANIFEST = "MANIFEST"
 # One line per file: 64 hex digits, two spaces, a relative POSIX path (sha256sum's form).
@@ -25,7 +26,17 @@ _MANIFEST_LINE = re.compile(r"([0-9a-f]{64})  (\S(?:.*\S)?)")
 
 
 class OutputError(Exception):
-    """The output folder cannot be used safely; the message says why and what to do."""
+    """The output folder cannot be used safely; the message says why and what to do.
+    Its text is a catalog template and its values: English as ``str``, another language
+    through ``text(lang)``."""
+
+    def __init__(self, template: str, **args: object) -> None:
+        super().__init__(template.format(**args))
+        self.template = template
+        self.args_ = args
+
+    def text(self, lang: str = "en") -> str:
+        return localized(lang, self.template, self.args_)
 
 
 @dataclass(frozen=True)
@@ -50,13 +61,13 @@ def _unsafe_reason(rel: str) -> str | None:
     """Why a relative path may not name a file of an output folder, or None."""
     pure = PurePosixPath(rel)
     if pure.is_absolute():
-        return "is absolute"
+        return N_("is absolute")
     if ".." in pure.parts:
-        return "contains '..'"
+        return N_("contains '..'")
     if pure.as_posix() != rel:  # "./x", "a//b", "a/": pesdc never writes these
-        return "is not a plain relative path"
+        return N_("is not a plain relative path")
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in rel):
-        return "holds a control character"
+        return N_("holds a control character")
     return None
 
 
@@ -91,8 +102,8 @@ def _manifest_path(out: Path) -> Path:
     m = out / MANIFEST
     if m.is_symlink():
         # Reading it could disclose another file; writing it would overwrite one.
-        raise OutputError(f"{m} is a symlink; pesdc keeps its MANIFEST as a regular file "
-                          f"in the output folder: remove the link")
+        raise OutputError(N_("{m} is a symlink; pesdc keeps its MANIFEST as a regular file "
+                             "in the output folder: remove the link"), m=m)
     return m
 
 
@@ -106,24 +117,25 @@ def read_manifest(out: Path) -> list[ManifestEntry] | None:
     try:
         text = m.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise OutputError(f"{m}: cannot read the MANIFEST ({exc}): remove it and render "
-                          f"with --force") from None
+        raise OutputError(N_("{m}: cannot read the MANIFEST ({error}): remove it and "
+                             "render with --force"), m=m, error=exc) from None
     entries = []
     for lineno, line in enumerate(text.splitlines(), 1):
         if not line:
             continue
         match = _MANIFEST_LINE.fullmatch(line)
         if match is None:
-            raise OutputError(f"{m}:{lineno}: not a pesdc MANIFEST line (want '<sha256>  "
-                              f"<relative path>'): remove the line, or the MANIFEST and "
-                              f"render with --force")
+            raise OutputError(N_("{m}:{lineno}: not a pesdc MANIFEST line (want '<sha256>  "
+                                 "<relative path>'): remove the line, or the MANIFEST and "
+                                 "render with --force"), m=m, lineno=lineno)
         sha, rel = match.groups()
         reason = _unsafe_reason(rel)
         if reason is None and _confined(out, rel) is None:
-            reason = "resolves (through a symlink) outside the output folder"
+            reason = N_("resolves (through a symlink) outside the output folder")
         if reason is not None:
-            raise OutputError(f"{m}:{lineno}: the path {reason}; pesdc touches only files "
-                              f"inside {out}: remove the line (nothing was deleted)")
+            raise OutputError(N_("{m}:{lineno}: the path {reason}; pesdc touches only files "
+                                 "inside {out}: remove the line (nothing was deleted)"),
+                              m=m, lineno=lineno, reason=Phrase(reason), out=out)
         entries.append(ManifestEntry(sha, rel))
     return entries
 
@@ -135,20 +147,21 @@ def _is_foreign(out: Path) -> bool:
 
 def _check_folder(out: Path, force: bool) -> None:
     if out.exists() and not out.is_dir():
-        raise OutputError(f"{out} exists and is not a folder: give a folder for the output")
+        raise OutputError(N_("{out} exists and is not a folder: give a folder for the "
+                             "output"), out=out)
     if _is_foreign(out) and not force:
-        raise OutputError(f"{out} is not empty and has no pesdc MANIFEST, so pesdc did not "
-                          f"create it: give a new or empty folder, or --force to write "
-                          f"into it (nothing in it is deleted)")
+        raise OutputError(N_("{out} is not empty and has no pesdc MANIFEST, so pesdc did "
+                             "not create it: give a new or empty folder, or --force to "
+                             "write into it (nothing in it is deleted)"), out=out)
 
 
 def _target(out: Path, rel: str, seen: dict[str | None, Path] | None = None) -> Path:
     """Where a rendered file goes; never outside OUT, also not through a symlink."""
     target = _confined(out, rel, seen)
     if target is None or rel == MANIFEST:
-        raise OutputError(f"{out}: will not write {rel!r}: it leaves the output folder "
-                          f"(through '..', an absolute path or a symlink): remove the "
-                          f"symlink from the folder")
+        raise OutputError(N_("{out}: will not write {rel!r}: it leaves the output folder "
+                             "(through '..', an absolute path or a symlink): remove the "
+                             "symlink from the folder"), out=out, rel=rel)
     return target
 
 

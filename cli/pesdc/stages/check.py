@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pesdc.model.diagnostics import Diagnostic, Severity
+from pesdc.model.diagnostics import N_, Diagnostic, Severity
 from pesdc.model.schema import DataCenter, SiteKind, Tier
 from pesdc.model.tree import Topology
 from pesdc.model.yamlio import Locator
@@ -24,12 +24,12 @@ STAGE_RULES: dict[int, tuple[str, ...]] = {
     2: ("PES004", "PES005", "PES007"),  # + unified PES MIS; only talent systems outside
     3: ("PES004", "PES006"),  # everything in the one center
 }
-WHAT: dict[str, str] = {
-    "PES004": "zone not centralized",
-    "PES005": "still in an agency room",
-    "PES006": "still in an agency room",
-    "PES007": "high-speed link missing",
-    "STAGE001": "machine room to decommission",
+WHAT: dict[str, str] = {  # English; the CLI shows them in its language
+    "PES004": N_("zone not centralized"),
+    "PES005": N_("still in an agency room"),
+    "PES006": N_("still in an agency room"),
+    "PES007": N_("high-speed link missing"),
+    "STAGE001": N_("machine room to decommission"),
 }
 
 
@@ -44,15 +44,26 @@ class Requirement:
     column: int
     path: str
     blocking: bool = True
+    # the rule's problem it comes from: its message and hint in another language
+    source: Diagnostic | None = field(default=None, repr=False, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(vars(self))
+        return {k: v for k, v in vars(self).items() if k != "source"}
+
+    def text(self, lang: str = "en") -> tuple[str, str]:
+        """The message and the hint in ``lang``."""
+        return self.source.text(lang) if self.source is not None else (self.message,
+                                                                        self.hint)
 
     def diagnostic(self) -> Diagnostic:
         """This requirement as a problem report (an unmet blocking one is an error)."""
+        src = self.source
         return Diagnostic(self.rule, self.message, self.file, hint=self.hint,
                           severity=Severity.error if self.blocking else Severity.warning,
-                          line=self.line, column=self.column)
+                          line=self.line, column=self.column,
+                          args=src.args if src else None,
+                          template=src.template if src else "",
+                          hint_template=src.hint_template if src else "")
 
 
 @dataclass
@@ -94,11 +105,11 @@ def stage_diagnostics(topo: Topology, dc: DataCenter, stage: int) -> list[Diagno
         for site in dc.sites:
             if site.kind is SiteKind.agency_machine_room:
                 file, path = site._src
-                out.append(Diagnostic("STAGE001", f"machine room {site.name} is still "
-                                      "declared", file, (*path, "name"),
-                                      "decommission it: remove the site, its link and the "
-                                      "router interface once it is empty",
-                                      severity=Severity.warning))
+                out.append(Diagnostic.marked(
+                    "STAGE001", N_("machine room {site} is still declared"), file,
+                    (*path, "name"), N_("decommission it: remove the site, its link and "
+                                        "the router interface once it is empty"),
+                    severity=Severity.warning, site=site.name))
     return out
 
 
@@ -127,7 +138,7 @@ def evaluate(topo: Topology, locator: Locator, dc: DataCenter) -> CityStage:
 
 def _requirement(d: Diagnostic) -> Requirement:
     return Requirement(d.rule, WHAT.get(d.rule, d.rule), d.message, d.hint, d.file, d.line,
-                       d.column, d.dotted_path, d.severity.value == "error")
+                       d.column, d.dotted_path, d.severity.value == "error", d)
 
 
 def check_all(topo: Topology, locator: Locator) -> list[CityStage]:

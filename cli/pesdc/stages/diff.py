@@ -8,9 +8,11 @@ applied), so a move of a value into ``defaults:`` is not a change.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pesdc.model.diagnostics import N_
 from pesdc.model.schema import DataCenter, Flow
 from pesdc.model.tree import Topology
 
@@ -123,17 +125,24 @@ def _short(value: Any) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-def format_text(changes: list[Change]) -> str:
+# the words of the text, translated where it is shown (format_text's gettext)
+ACTIONS = {"added": N_("added"), "removed": N_("removed"), "changed": N_("changed")}
+NO_CHANGES = N_("no changes")
+SUMMARY = N_("{n} change(s): {added} added, {removed} removed, {changed} changed")
+
+
+def format_text(changes: list[Change], gettext: Callable[[str], str] = str) -> str:
+    """The changes for a reader, one line each; ``gettext`` translates its own words
+    (names, kinds and values stay as the topology has them)."""
     if not changes:
-        return "no changes"
+        return gettext(NO_CHANGES)
     lines = []
     for c in changes:
         sign = {"added": "+", "removed": "-", "changed": "~"}[c.action]
         lines.append(f"{sign} {c.center} {c.kind[:-1] if c.kind.endswith('s') else c.kind} "
-                     f"{c.name} {c.action}")
+                     f"{c.name} {gettext(ACTIONS[c.action])}")
         for k, (o, n) in c.fields.items():
             lines.append(f"    {k}: {_short(o)} -> {_short(n)}")
     counts = {a: sum(c.action == a for c in changes) for a in ("added", "removed", "changed")}
-    lines.append(f"{len(changes)} change(s): {counts['added']} added, {counts['removed']} "
-                 f"removed, {counts['changed']} changed")
+    lines.append(gettext(SUMMARY).format(n=len(changes), **counts))
     return "\n".join(lines)

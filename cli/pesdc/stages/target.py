@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from pesdc.addrspace import count_free, iter_free
+from pesdc.model.diagnostics import N_, Marked
 from pesdc.model.loader import TREE_MARKER
 from pesdc.model.schema import (
     DataCenter,
@@ -284,14 +285,17 @@ def _flows_needed(dc: DataCenter, idx: DCIndex, system: System, zone: str
                 iso.one_way == (need.src, need.dst):
             continue
         if iso is not None and iso.type is IsolationType.physical:
-            problems.append(f"{system.name} needs {need.src} -> {need.dst} "
-                            f"{need.protocol.value} {need.ports}, but that pair is "
-                            "physically isolated")
+            problems.append(Marked(N_("{system} needs {src} -> {dst} {protocol} {ports}, but "
+                                      "that pair is physically isolated"),
+                                   system=system.name, src=need.src, dst=need.dst,
+                                   protocol=need.protocol.value, ports=need.ports))
             continue
         if iso is not None and iso.type is IsolationType.gatekeeper and \
                 iso.one_way != (need.src, need.dst):
-            problems.append(f"{system.name} needs {need.src} -> {need.dst} against the "
-                            f"gatekeeper's one-way direction {iso.direction}")
+            problems.append(Marked(N_("{system} needs {src} -> {dst} against the "
+                                      "gatekeeper's one-way direction {direction}"),
+                                   system=system.name, src=need.src, dst=need.dst,
+                                   direction=iso.direction))
             continue
         a, b = sorted((need.src, need.dst))
         out.append(FlowToOpen((a, b), need, system.name, why))
@@ -313,9 +317,10 @@ def derive(topo: Topology, dc_name: str, to_stage: int,
     _move_devices(plan, idx, devices, used)
     for room, rl in plan.room_links.items():
         if not rl.high_speed:
-            plan.problems.append(f"machine room {room} has no high-speed link to the center "
-                                 f"({rl.bandwidth_mbps:g} Mbit/s < {dc.high_speed_mbps:g}): "
-                                 "raise it before moving data over it")
+            plan.problems.append(Marked(
+                N_("machine room {room} has no high-speed link to the center ({have} Mbit/s "
+                   "< {need}): raise it before moving data over it"), room=room,
+                have=f"{rl.bandwidth_mbps:g}", need=f"{dc.high_speed_mbps:g}"))
     _open_flows(plan, idx)
     plan.target = build_target(dc, plan)
     kept = {s.name for s in plan.target.sites}
@@ -328,16 +333,17 @@ def derive(topo: Topology, dc_name: str, to_stage: int,
 
 def _stageable(topo: Topology, dc_name: str) -> DataCenter:
     if dc_name not in topo.datacenters:
-        raise StageError(f"unknown data center {dc_name!r}")
+        raise StageError(Marked(N_("unknown data center {name!r}"), name=dc_name))
     dc = topo.datacenters[dc_name]
     if dc.hosted or not dc.zones:
-        raise StageError(f"{dc_name} has no center of its own to stage")
+        raise StageError(Marked(N_("{name} has no center of its own to stage"), name=dc_name))
     return dc
 
 
 def _target_center(target_topo: Topology, dc_name: str) -> DataCenter:
     if dc_name not in target_topo.datacenters:
-        raise StageError(f"the target topology has no center {dc_name!r}")
+        raise StageError(Marked(N_("the target topology has no center {name!r}"),
+                                name=dc_name))
     return target_topo.datacenters[dc_name]
 
 
@@ -368,13 +374,14 @@ def _segment_for(plan: StagePlan, idx: DCIndex, srv: Server,
         t = next(s for s in tdc.servers if s.name == srv.name)
         seg_name, new = t.segment, t.address
         if seg_name is None:
-            plan.problems.append(f"target server {srv.name} has no segment")
+            plan.problems.append(Marked(N_("target server {server} has no segment"),
+                                        server=srv.name))
             return None, None
     else:
         seg_name = _target_segment(idx, srv)
     if seg_name is None or seg_name not in idx.segments:
-        plan.problems.append(f"zone {srv.zone} of server {srv.name} has no segment to "
-                             "move it into")
+        plan.problems.append(Marked(N_("zone {zone} of server {server} has no segment to "
+                                       "move it into"), zone=srv.zone, server=srv.name))
         return None, None
     return seg_name, new
 
@@ -398,8 +405,9 @@ def _move_servers(plan: StagePlan, idx: DCIndex, servers: set[str], tdc: DataCen
         if new is None:
             new = first_free(seg.subnet, used)
             if new is None:
-                plan.problems.append(f"segment {seg_name} ({seg.subnet}) has no free "
-                                     f"address for {srv.name}")
+                plan.problems.append(Marked(N_("segment {segment} ({subnet}) has no free "
+                                               "address for {server}"), segment=seg_name,
+                                            subnet=seg.subnet, server=srv.name))
                 continue
         used.add(ipaddress.ip_address(new))
         caps[seg_name].needed += 1
@@ -422,11 +430,13 @@ def _move_devices(plan: StagePlan, idx: DCIndex, devices: set[str], used: set[An
         if dev.name not in devices:
             continue
         if not mgmt_segs:
-            plan.problems.append(f"no security management segment for device {dev.name}")
+            plan.problems.append(Marked(N_("no security management segment for device "
+                                           "{device}"), device=dev.name))
             continue
         mgmt = first_free(mgmt_segs[0].subnet, used)
         if mgmt is None:
-            plan.problems.append(f"no free management address for device {dev.name}")
+            plan.problems.append(Marked(N_("no free management address for device {device}"),
+                                        device=dev.name))
             continue
         used.add(ipaddress.ip_address(mgmt))
         plan.device_moves.append(DeviceMove(dev.name, dev.location, dev.mgmt, mgmt,
