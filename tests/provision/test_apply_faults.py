@@ -94,7 +94,7 @@ class Lab:
         return self.state / "locks" / f"{CENTER}.lab-{LAB}.lock"
 
     def journal(self) -> list[dict[str, Any]]:
-        return json.loads(self.pesdc("journal", "--tail", "0", "--json").stdout)
+        return json.loads(self.pesdc("journal", "--tail", "0", "--json").stdout)["entries"]
 
 
 @contextlib.contextmanager
@@ -452,7 +452,7 @@ def test_state_dir_full(lab: Lab) -> None:
         with journal.open("a") as fh:
             fh.write(" " * ((-size - 1) % 4096) + "\n")
         entries_before = json.loads(lab.pesdc("journal", "--tail", "0", "--json",
-                                              env=env).stdout)
+                                              env=env).stdout)["entries"]
         before = _tree(full)
 
         # 1. Full before the run: apply refuses to start, naming the full disk.
@@ -513,14 +513,15 @@ def test_state_dir_full(lab: Lab) -> None:
         assert after.pop("locks/" + lab.lock.name) == hashlib.sha256(b"").hexdigest()
         before.pop("locks/" + lab.lock.name, None)
         assert after == before  # journal, backups, secrets: byte for byte
-        assert json.loads(lab.pesdc("journal", "--tail", "0", "--json", env=env).stdout) \
-            == entries_before
+        assert json.loads(lab.pesdc("journal", "--tail", "0", "--json",
+                                    env=env).stdout)["entries"] == entries_before
 
         # 5. With room again, the next apply runs and is journaled.
         (full / "fill").unlink()
         again, _ = lab.apply(env=env)
         assert again["ok"] and again["changed"] == 0 and again["journal_error"] is None
-        rows = json.loads(lab.pesdc("journal", "--tail", "0", "--json", env=env).stdout)
+        rows = json.loads(lab.pesdc("journal", "--tail", "0", "--json",
+                                    env=env).stdout)["entries"]
         assert rows[:len(entries_before)] == entries_before
         assert len(rows) == len(entries_before) + 2
     finally:

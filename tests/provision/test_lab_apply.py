@@ -217,7 +217,7 @@ def test_unreachable_host_fails_alone_then_converges(applied):
 
 
 def test_journal_records_each_host(applied):
-    rows = json.loads(pesdc("journal", "--tail", "0", "--json").stdout)
+    rows = json.loads(pesdc("journal", "--tail", "0", "--json").stdout)["entries"]
     mine = [r for r in rows if r.get("lab") == LAB]
     assert len(mine) >= 11 * 3
     assert all(r["who"]["user"] and r["when"].endswith("Z") for r in mine)
