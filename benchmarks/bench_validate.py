@@ -352,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"cities, {manifest['sites_total']:,} sites)",
                   f"{med_cpu:.1f} s CPU ({med:.1f} s wall), {fmt_mib(peak)}",
                   f"< {TIME_TARGET_S:g} s CPU, < 2 GiB", ok_time and ok_mem),
-        bl.figure("validate the national tree again, one file changed (parse cache)",
+        bl.figure("validate the national tree again, one file changed (parse and model caches)",
                   f"{changed_cpu:.2f} s CPU ({changed_wall:.2f} s wall)",
                   f"< {CHANGED_TARGET_S:g} s CPU", changed_cpu < CHANGED_TARGET_S),
         bl.figure("validate one city (its files)", f"{city_med:.2f} s"),
