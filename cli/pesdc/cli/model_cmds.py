@@ -27,7 +27,7 @@ PATHS = click.argument("paths", nargs=-1, required=True,
 @click.option("-v", "--verbose", is_flag=True,
               help="Also list, per data center, the defaults files applied, in order.")
 @click.option("--no-cache", is_flag=True,
-              help="Parse every file: read and write no entry of the parse cache.")
+              help="Parse and validate every file: read and write no entry of the caches.")
 def validate(paths: tuple[Path, ...], fmt: str, only: tuple[str, ...],
              verbose: bool, no_cache: bool) -> None:
     """Check topology files or folders; report every problem with file:line:column.
