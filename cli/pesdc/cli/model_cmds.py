@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from pathlib import Path
@@ -26,7 +27,7 @@ PATHS = click.argument("paths", nargs=-1, required=True,
 @click.option("-v", "--verbose", is_flag=True,
               help="Also list, per data center, the defaults files applied, in order.")
 @click.option("--no-cache", is_flag=True,
-              help="Parse every file: read and write no entry of the parse cache.")
+              help="Parse and validate every file: read and write no entry of the caches.")
 def validate(paths: tuple[Path, ...], fmt: str, only: tuple[str, ...],
              verbose: bool, no_cache: bool) -> None:
     """Check topology files or folders; report every problem with file:line:column.
@@ -35,6 +36,22 @@ def validate(paths: tuple[Path, ...], fmt: str, only: tuple[str, ...],
     """
     if no_cache:
         parsecache.disable()
+    # The cyclic garbage collector stays off until the loaded tree is gone: a national
+    # tree is a large graph of live objects that a collection after loading (and the
+    # one at exit) would scan in full to free nothing (0.6 s CPU of a cached run).
+    # _check returns with the tree freed by reference counting.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        code = _check(paths, fmt, only, verbose)
+    finally:
+        if was_enabled:
+            gc.enable()
+    sys.exit(code)
+
+
+def _check(paths: tuple[Path, ...], fmt: str, only: tuple[str, ...], verbose: bool) -> int:
+    """validate's work; its exit status."""
     result = load_tree(paths, list(only) or None)
     print_report(result, fmt)
     if verbose:
@@ -45,7 +62,7 @@ def validate(paths: tuple[Path, ...], fmt: str, only: tuple[str, ...],
                 center=center, files=", ".join(files) or _("none")), err=True)
     if fmt == "text" and result.report.ok:
         click.echo("ok")
-    sys.exit(0 if result.report.ok else 1)
+    return 0 if result.report.ok else 1
 
 
 @click.command()

@@ -7,6 +7,7 @@ part to the rules. Nothing here raises on bad input; problems become diagnostics
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from pesdc.model import modelcache
 from pesdc.model.diagnostics import N_, Diagnostic, Marked, Phrase, Report, YamlPath
 from pesdc.model.downlinks import derive as derive_downlinks
 from pesdc.model.inherit import DefaultsLayer, _unknown, check_defaults, merge_node
@@ -37,6 +39,7 @@ class _Source:
     display: str
     path: Path
     data: Any
+    digest: str = ""  # sha256 of the file's bytes (the validated-model cache's key)
 
 
 @dataclass
@@ -275,7 +278,7 @@ def load(paths: list[Path] | list[str]) -> LoadResult:
         if not any(k in data for k in TOP_KEYS) and not bad:
             report.add(Diagnostic("YAML003", N_("file has neither datacenter: nor defaults:"),
                                   display, (), N_("add a datacenter: block")))
-        sources.append(_Source(display, f, data))
+        sources.append(_Source(display, f, data, _digest(f)))
 
     # Defaults files (only 'defaults:') apply to their folder and below, outer first.
     tree_layers: list[tuple[Path, DefaultsLayer]] = []
@@ -288,6 +291,7 @@ def load(paths: list[Path] | list[str]) -> LoadResult:
     tree_layers.sort(key=lambda t: len(t[0].parts))
 
     topo = Topology(files=displays)
+    tree_digests = {src.display: src.digest for src in sources if "datacenter" not in src.data}
     applied: dict[str, list[str]] = {}
     for src in sources:
         if "datacenter" not in src.data:
@@ -300,7 +304,7 @@ def load(paths: list[Path] | list[str]) -> LoadResult:
         name = _center_name(src.data)
         if name is not None:
             applied.setdefault(name, [layer.file for layer in layers])
-        dc = _validate_dc(src, layers, report, topo)
+        dc = _cached_dc(src, layers, tree_digests, report, topo)
         if dc is not None:
             topo.add(dc, src.display, report)
 
@@ -461,6 +465,34 @@ def _hint_for(etype: str) -> str:
     return N_("fix the value")
 
 
+def _digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:  # pragma: no cover - removed since it was read: never cached
+        return ""
+
+
+def _cached_dc(src: _Source, layers: list[DefaultsLayer], tree_digests: dict[str, str],
+               report: Report, topo: Topology) -> DataCenter | None:
+    """The center of ``src`` from the validated-model cache when its file, the defaults
+    files applied to it and the code are unchanged; else validated (and stored when
+    clean). See pesdc.model.modelcache."""
+    inherited = [(layer.file, tree_digests.get(layer.file, "")) for layer in layers
+                 if layer.file != src.display]
+    if not src.digest or any(not d for _, d in inherited):
+        return _validate_dc(src, layers, report, topo)
+    name = modelcache.key(src.display, src.digest, inherited)
+    dc = modelcache.get(name)
+    if dc is not None:
+        topo.invalid_items[dc.name] = {}  # stored only when nothing was invalid
+        return dc
+    before = len(report.diagnostics)
+    dc = _validate_dc(src, layers, report, topo)
+    if dc is not None and len(report.diagnostics) == before:
+        modelcache.put(name, dc)
+    return dc
+
+
 def _validate_dc(src: _Source, layers: list[DefaultsLayer], report: Report,
                  topo: Topology) -> DataCenter | None:
     raw = src.data["datacenter"]
@@ -528,7 +560,9 @@ def _validate_dc(src: _Source, layers: list[DefaultsLayer], report: Report,
 
 def _stamp(obj: Strict, file: str, path: YamlPath) -> None:
     """Record where each object (and each nested object) was read."""
-    obj._src = (file, path)
+    # Into the private attributes' dict itself: what ``obj._src = ...`` stores, without
+    # pydantic's __setattr__ dispatch (one call per object of a national tree).
+    obj.__pydantic_private__["_src"] = (file, path)  # type: ignore[index]
     for name, value in obj.__dict__.items():
         if isinstance(value, list) and value and isinstance(value[0], Strict):
             for i, child in enumerate(value):

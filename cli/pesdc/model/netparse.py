@@ -6,24 +6,78 @@ of a million parses of the same few strings. ``ipaddress`` objects are immutable
 one object per string is shared by all of them (and its cached properties, such as
 ``broadcast_address``, are computed once too). Errors are not cached: a bad string
 raises ValueError on every call, as ``ipaddress`` does.
+
+A dotted-quad IPv4 string in canonical form (no leading zeros, octets up to 255, a
+prefix length 0-32 without leading zeros) is turned into its integer here and the
+object built from that integer: ``ipaddress``'s own string parser is most of the cost
+of a national tree's addressing rules when the validated models come from the cache.
+The object is the one ``ipaddress`` builds from the string; anything else (IPv6, an
+unusual spelling, host bits set, a bad string) goes to ``ipaddress`` itself, so every
+result and every error is exactly its own.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import socket
 from functools import cache
 
 Net = ipaddress.IPv4Network | ipaddress.IPv6Network
 Addr = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
+def _ipv4_int(value: str, want_prefix: bool) -> tuple[int, int] | None:
+    """(address as an integer, prefix length or -1) of a canonical IPv4 string, or
+    None when ``ipaddress`` must judge it. ``inet_pton`` takes exactly four decimal
+    octets of 0-255 without leading zeros (the ISC parser of glibc and the BSDs)."""
+    addr, slash, prefix = value.partition("/")
+    if slash:
+        if not want_prefix or not prefix.isdigit() or not prefix.isascii() or \
+                (prefix[0] == "0" and prefix != "0") or len(prefix) > 2 or int(prefix) > 32:
+            return None
+    elif want_prefix:
+        return None
+    if not addr.isascii() or addr.count(".") != 3:
+        return None
+    try:
+        packed = socket.inet_pton(socket.AF_INET, addr)
+    except OSError:
+        return None
+    return int.from_bytes(packed, "big"), int(prefix) if slash else -1
+
+
 @cache
 def network(value: str) -> Net:
     """``ipaddress.ip_network(value)`` (strict: host bits set is a ValueError)."""
+    quad = _ipv4_int(value, True)
+    if quad is not None:
+        n, prefix = quad
+        host_bits = (1 << (32 - prefix)) - 1
+        if not n & host_bits:
+            return ipaddress.IPv4Network((n, prefix))
     return ipaddress.ip_network(value)
 
 
 @cache
 def address(value: str) -> Addr:
     """``ipaddress.ip_address(value)``."""
+    quad = _ipv4_int(value, False)
+    if quad is not None:
+        return ipaddress.IPv4Address(quad[0])
     return ipaddress.ip_address(value)
+
+
+@cache
+def span(value: str) -> tuple[int, int, int, int]:
+    """(IP version, first address, last address, prefix length) of the subnet
+    ``network(value)``, as integers, without building the object for a canonical IPv4
+    subnet (an overlap sweep over a national tree needs nothing else)."""
+    quad = _ipv4_int(value, True)
+    if quad is not None:
+        n, prefix = quad
+        host_bits = (1 << (32 - prefix)) - 1
+        if not n & host_bits:
+            return 4, n, n | host_bits, prefix
+    net = network(value)
+    return (net.version, int(net.network_address), int(net.broadcast_address),
+            net.prefixlen)

@@ -13,7 +13,7 @@ from typing import Any
 
 from pesdc.i18n import N_
 from pesdc.model.diagnostics import Diagnostic
-from pesdc.model.netparse import address, network
+from pesdc.model.netparse import address, network, span
 from pesdc.model.schema import Strict
 from pesdc.model.tree import Topology
 from pesdc.rules.registry import at, problem, rule
@@ -23,9 +23,25 @@ Net = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 @dataclass(slots=True)
 class _Owned:
-    net: Net
-    label: str
-    where: tuple[str, tuple[Any, ...]]
+    """A subnet of the tree and what owns it. The sweep needs only its integer span;
+    the ipaddress object, the label and the place are made for a problem only."""
+
+    subnet: str
+    kind: str
+    center: str
+    obj: Strict
+
+    @property
+    def net(self) -> Net:
+        return network(self.subnet)
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.center}/{self.obj.name}"  # type: ignore[attr-defined]
+
+    @property
+    def where(self) -> tuple[str, tuple[Any, ...]]:
+        return at(self.obj, "subnet")
 
 
 def _subnets(topo: Topology) -> list[_Owned]:
@@ -33,16 +49,13 @@ def _subnets(topo: Topology) -> list[_Owned]:
     for dc in topo.datacenters.values():
         for z in dc.zones:
             for s in z.segments:
-                out.append(_Owned(network(s.subnet),
-                                  f"segment {dc.name}/{s.name}", at(s, "subnet")))
+                out.append(_Owned(s.subnet, "segment", dc.name, s))
         for site in dc.sites:
             if site.subnet:
-                out.append(_Owned(network(site.subnet),
-                                  f"site {dc.name}/{site.name}", at(site, "subnet")))
+                out.append(_Owned(site.subnet, "site", dc.name, site))
         for lk in dc.links:
             if lk.subnet:
-                out.append(_Owned(network(lk.subnet),
-                                  f"link {dc.name}/{lk.name}", at(lk, "subnet")))
+                out.append(_Owned(lk.subnet, "link", dc.name, lk))
     # An uplink joins two centers and both may describe it: the same subnet for the
     # same pair of centers is one uplink, counted once.
     uplinks: set[tuple[str, frozenset[str]]] = set()
@@ -51,8 +64,7 @@ def _subnets(topo: Topology) -> list[_Owned]:
             key = (up.subnet or "", frozenset((dc.name, up.peer)))
             if up.subnet and key not in uplinks:
                 uplinks.add(key)
-                out.append(_Owned(network(up.subnet),
-                                  f"uplink {dc.name}/{up.name}", at(up, "subnet")))
+                out.append(_Owned(up.subnet, "uplink", dc.name, up))
     return out
 
 
@@ -64,26 +76,28 @@ def owned_subnets(topo: Topology) -> list[Net]:
 
 @rule("ADDR001", "subnet-overlap", "two subnets of the tree overlap or repeat")
 def overlaps(topo: Topology) -> Iterator[Diagnostic]:
-    nets = _subnets(topo)
+    owned = [(span(o.subnet), o) for o in _subnets(topo)]
     for version in (4, 6):
-        items = sorted((o for o in nets if o.net.version == version),
-                       key=lambda o: (int(o.net.network_address), o.net.prefixlen))
-        open_: _Owned | None = None  # the widest subnet still covering the sweep point
-        for item in items:
-            if open_ is not None and int(item.net.network_address) <= int(
-                    open_.net.broadcast_address):
-                same = item.net == open_.net
+        # (first address, prefix length) order, as the subnets' own: equal subnets are
+        # equal spans, and a wider one comes before the ones it covers.
+        items = sorted(((sp, o) for sp, o in owned if sp[0] == version),
+                       key=lambda t: (t[0][1], t[0][3]))
+        open_: tuple[tuple[int, int, int, int], _Owned] | None = None  # widest still open
+        for sp, item in items:
+            if open_ is not None and sp[1] <= open_[0][2]:
+                other = open_[1]
+                same = sp[1] == open_[0][1] and sp[3] == open_[0][3]
                 yield problem("ADDR001", item.where,
                               N_("{item} {net} repeats {other} {other_net}") if same else
                               N_("{item} {net} overlaps {other} {other_net}"),
                               N_("give each segment, site and link its own subnet from the "
                                  "address plan"),
-                              item=item.label, net=item.net, other=open_.label,
-                              other_net=open_.net)
-                if int(item.net.broadcast_address) > int(open_.net.broadcast_address):
-                    open_ = item
+                              item=item.label, net=item.net, other=other.label,
+                              other_net=other.net)
+                if sp[2] > open_[0][2]:
+                    open_ = (sp, item)
             else:
-                open_ = item
+                open_ = (sp, item)
 
 
 def _inside(addr: str, net: Net) -> bool:

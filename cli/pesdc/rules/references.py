@@ -24,9 +24,12 @@ class _Refs:
               obj: Strict, *field: Any, extra: Iterable[str] = ()) -> bool:
         if name is None:
             return True
-        known = set(table) | set(extra)
-        if name in known or self.topo.is_invalid(self.dc.name, section, name):
+        # Membership in the table itself (a dict of the index: O(1)); the set of every
+        # known name is built only for a name that is not there (the hint's candidates).
+        if name in table or name in extra or self.topo.is_invalid(self.dc.name, section,
+                                                                  name):
             return True
+        known = set(table) | set(extra)
         close = difflib.get_close_matches(name, sorted(known), n=1)
         hint = N_("did you mean {close!r}?") if close else N_("define {what} {name!r} under "
                                                               "{section}:")
@@ -52,7 +55,7 @@ def dangling(topo: Topology) -> Iterator[Diagnostic]:
                               N_("did you mean {close!r}?") if close else
                               N_("load the folder that holds the whole tree"),
                               name=name, key=key, close=close[0] if close else "")
-        rooms = list(idx.machine_rooms)
+        rooms = idx.machine_rooms
         for iso in dc.isolation:
             for i, z in enumerate(iso.between):
                 r.check(z, idx.zones, "zones", "zone", iso, "between", i)
