@@ -83,11 +83,45 @@ def downlink_insert(text: str, siblings: set[str], child: str, uplink: str,
     seq: CommentedSeq = dev["interfaces"]
     line, col = seq.lc.item(j)
     lines = text.splitlines(keepends=True)
-    dash = lines[line].rfind("-", 0, col)
     port = next_port([str(i.get("name", "")) for i in seq], str(seq[j]["name"]))
-    new = f"{' ' * dash}- {{name: {port}, downlink: {child}/{uplink}}}\n"
-    return Insert(_item_end(lines, line, dash), 0, new,
-                  f"{dev['name']} {port}: downlink {child}/{uplink}")
+    item = f"{{name: {port}, downlink: {child}/{uplink}}}"
+    what = f"{dev['name']} {port}: downlink {child}/{uplink}"
+    if seq.fa.flow_style():  # interfaces: [{...}, {...}]: one more item after the last
+        end_line, end_col = _flow_item_end(lines, line, col)
+        return Insert(end_line, end_col, f", {item}", what)
+    dash = lines[line].rfind("-", 0, col)
+    return Insert(_item_end(lines, line, dash), 0, f"{' ' * dash}- {item}\n", what)
+
+
+def _flow_item_end(lines: list[str], line: int, col: int) -> tuple[int, int]:
+    """Where the flow item starting at (line, col) ends: after its closing bracket when
+    it is a mapping or sequence (brackets inside quotes do not count), else before the
+    next ``,`` or ``]`` of its sequence."""
+    depth, quote = 0, ""
+    for n in range(line, len(lines)):
+        text = lines[n]
+        k = col if n == line else 0
+        while k < len(text):
+            ch = text[k]
+            if quote:
+                if ch == "\\" and quote == '"':
+                    k += 1
+                elif ch == quote:
+                    quote = ""
+            elif ch in "\"'":
+                quote = ch
+            elif ch in "{[":
+                depth += 1
+            elif ch in "}]":
+                if depth == 0:
+                    return n, k
+                depth -= 1
+                if depth == 0:
+                    return n, k + 1
+            elif ch == "," and depth == 0:
+                return n, k
+            k += 1
+    raise ValueError("unterminated flow sequence")
 
 
 def remote_inserts(text: str, siblings: set[str], child: str, has: set[str]
