@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from pesdc.cli.common import print_report
-from pesdc.i18n import translator
+from pesdc.cli.language import _
 from pesdc.model import load
 
 
@@ -39,7 +39,8 @@ def national(results: Path, tree: tuple[Path, ...], fmt: str, lang: str, stale_d
     from pesdc.report.page import html_page, json_text
     from pesdc.report.rollup import Options, rollup
 
-    _ = translator(lang).gettext
+    # the command's own lines in the CLI's language (--lang of pesdc); --lang here is
+    # the page's
     loaded = load(list(tree))
     if not loaded.report.ok:
         loaded.locator.fill(loaded.report.diagnostics)
