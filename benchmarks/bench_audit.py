@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Time a static ``pesdc audit --all`` of the generated national tree (target < 60 s).
+"""Time a static ``pesdc audit --all`` of the generated national tree (target < 20 s).
 
     .venv/bin/python benchmarks/bench_audit.py [--runs 3] [--scale 1.0]
 
@@ -31,7 +31,10 @@ import benchlib as bl
 from bench_render import full_centers
 from bench_validate import ensure_tree, one_city_paths, pesdc_cmd
 
-TARGET_S = 60.0
+#: Issue 19. Judged on the median CPU time (user + sys of pesdc and its forked workers
+#: together, so stricter than wall time on an idle machine): the machine is shared and
+#: its load inflates wall time, which is recorded too.
+TARGET_S = 20.0
 
 
 def report(checks: bl.Checks, path: Path, what: str) -> dict[str, Any] | None:
@@ -60,8 +63,10 @@ def main() -> int:
         for i in range(args.runs):
             out = Path(tmp) / f"audit{i}.json"
             what = f"audit --all run {i + 1}"
+            # A cold run: its own empty parse cache (pesdc.model.parsecache).
+            env = {**os.environ, "XDG_CACHE_HOME": str(Path(tmp) / f"cache{i}")}
             r = bl.run([*pesdc_cmd(), "audit", str(tree), "--all", "--format", "json",
-                        "-o", str(out)], timeout=900)
+                        "-o", str(out)], timeout=900, env=env)
             checks.exited(r, 0, what)
             data = report(checks, out, what) if r.exit == 0 else None
             if data is None:
@@ -100,12 +105,13 @@ def main() -> int:
         for rule in rules:
             findings[rule] = findings.get(rule, 0) + 1
     med = bl.summary(r["wall_s"] for r in runs)
+    med_cpu = bl.median(r["cpu_s"] for r in runs)
     audit_s = bl.median(r["audit_s"] or 0 for r in runs)
     body: dict[str, Any] = {
             "what": "pesdc audit TREE --all (static: topology + rendered configurations)",
             "tree": {k: manifest.get(k) for k in ("scale", "seed", "centers", "hosted")},
             "centers_audited": runs[0]["centers"] if runs else 0, "runs": runs, **med,
-            "median_audit_s": audit_s,
+            "median_audit_s": audit_s, "median_cpu_s": med_cpu,
             "target_s": TARGET_S,
             "one_city": {"name": city, "wall_s": rc.wall_s, "exit": rc.exit,
                          "findings": city_rules},
@@ -114,8 +120,8 @@ def main() -> int:
     figures = [bl.figure(
         f"static audit of the national tree ({body['centers_audited']} centers, "
         f"`--all`, {os.cpu_count()} forked workers)",
-        f"{med['median_s']:.1f} s ({load_s:.1f} s of loading; one city "
-        f"{rc.wall_s:.1f} s)", f"< {TARGET_S:g} s", med["median_s"] < TARGET_S)]
+        f"{med_cpu:.1f} s CPU ({med['median_s']:.1f} s wall, {load_s:.1f} s of it loading; "
+        f"one city {rc.wall_s:.1f} s)", f"< {TARGET_S:g} s CPU", med_cpu < TARGET_S)]
     return bl.finish("audit", body, checks, figures)
 
 

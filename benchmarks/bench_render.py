@@ -1,6 +1,8 @@
 """Render speed on the national tree (benchmarks/gen_national.py) and for one city.
 
-Targets (issue 3): the whole tree under 60 s; one city under 2 s (medians). "One city"
+Targets: the whole tree under 20 s (issue 19; judged on the median CPU time, user +
+sys, as the machine is shared: wall time is recorded too); one city under 2 s (issue 3,
+wall). "One city"
 is `pesdc render` given that city's file with the files it needs (its province, the
 ministry, the defaults), as an engineer renders the city they roll out.
 
@@ -18,6 +20,7 @@ was missed.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import sys
@@ -77,7 +80,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-render-") as tmp:
         for i in range(args.runs):
             out = Path(tmp) / f"whole{i}"
-            r = bl.pesdc("render", str(tree), "-o", str(out), timeout=900)
+            # A cold run: its own empty parse cache (pesdc.model.parsecache).
+            env = {**os.environ, "XDG_CACHE_HOME": str(Path(tmp) / f"cache-whole{i}")}
+            r = bl.run([*bl.PESDC, "render", str(tree), "-o", str(out)], timeout=900,
+                       env=env)
             files, text = rendered(checks, r, out, centers, f"whole tree run {i + 1}")
             manifests["whole"].add(text)
             whole_runs.append({"wall_s": r.wall_s, "cpu_s": r.cpu_s, "exit": r.exit,
@@ -86,7 +92,9 @@ def main() -> int:
             print("whole tree", whole_runs[-1])
         for i in range(args.runs):
             out = Path(tmp) / f"city{i}"
-            r = bl.pesdc("render", *paths, "--dc", city, "-o", str(out), timeout=300)
+            env = {**os.environ, "XDG_CACHE_HOME": str(Path(tmp) / f"cache-city{i}")}
+            r = bl.run([*bl.PESDC, "render", *paths, "--dc", city, "-o", str(out)],
+                       timeout=300, env=env)
             files, text = rendered(checks, r, out, {city}, f"one city run {i + 1}")
             manifests["city"].add(text)
             city_runs.append({"wall_s": r.wall_s, "cpu_s": r.cpu_s, "exit": r.exit,
@@ -102,10 +110,12 @@ def main() -> int:
                            "centers": len(centers)},
             "one_city": {"name": city, "runs": city_runs, **one,
                          "files": city_runs[0]["files"] if city_runs else 0},
-            "targets": {"whole_s": 60, "city_s": 2}}
+            "targets": {"whole_cpu_s": 20, "city_s": 2}}
+    whole_cpu = body["whole_tree"]["median_cpu_s"]
     figures = [
         bl.figure(f"render the national tree ({body['whole_tree']['files']:,} files)",
-                  f"{whole['median_s']:.1f} s", "< 60 s", whole["median_s"] < 60),
+                  f"{whole_cpu:.1f} s CPU ({whole['median_s']:.1f} s wall)", "< 20 s CPU",
+                  whole_cpu < 20),
         bl.figure("render one city", f"{one['median_s']:.2f} s", "< 2 s",
                   one["median_s"] < 2),
     ]

@@ -13,9 +13,12 @@ tree). Results go to benchmarks/results/validate.json (benchlib's common format)
 
 Checked: the tree and the city validate with exit 0, "0 error(s), 0 warning(s)" and
 every data center loaded; the faulty city exits 1 with exactly the one expected error
-(REF001 at datacenter.parent). Exit status: 1 when a check failed (the results say
-passed false), 2 when only a target was missed (median full-tree run under 20 s, peak
-RSS under 2 GiB), 0 otherwise; the figures are printed either way.
+(REF001 at datacenter.parent). The cold runs each get an empty parse cache
+(XDG_CACHE_HOME); then a copy of the tree is validated once to fill its cache and
+again after each edit of one city file ("one file changed"). Exit status: 1 when a
+check failed (the results say passed false), 2 when only a target was missed (issue 19:
+median CPU time of a cold full-tree run under 5 s, of a one-file-changed run under
+1 s; peak RSS under 2 GiB), 0 otherwise; the figures are printed either way.
 """
 
 from __future__ import annotations
@@ -40,7 +43,11 @@ sys.path.insert(0, str(HERE))
 import benchlib as bl  # noqa: E402
 import gen_national  # noqa: E402
 
-TIME_TARGET_S = 20.0
+#: Issue 19: cold (no parse cache) under 5 s, one file changed (the rest cached) under
+#: 1 s. Judged on the median CPU time (user + sys) of the run: the machine is shared and
+#: its load inflates wall time; both are recorded, with the load average.
+TIME_TARGET_S = 5.0
+CHANGED_TARGET_S = 1.0
 RSS_TARGET_BYTES = 2 * 1024**3
 GNU_TIME = "/usr/bin/time"
 
@@ -81,12 +88,18 @@ def ensure_tree(out_root: Path, scale: float, seed: int,
     return tree, data
 
 
-def run_once(args: list[str]) -> dict[str, Any]:
-    """One subprocess run: wall and CPU seconds, peak RSS bytes, exit code, summary."""
+def run_once(args: list[str], cache: Path | None = None) -> dict[str, Any]:
+    """One subprocess run: wall and CPU seconds, peak RSS bytes, exit code, summary.
+    ``cache``: the XDG_CACHE_HOME of the run (its parse cache); without it, a new empty
+    one (a cold run)."""
     cmd = [*pesdc_cmd(), "validate", *args]
-    with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as tf, \
+            tempfile.TemporaryDirectory(prefix="bench-cold-cache-") as cold:
+        env = {**os.environ, "XDG_CACHE_HOME": str(cache or cold)}
+        env.pop("PESDC_NO_CACHE", None)
         use_gnu = os.access(GNU_TIME, os.X_OK)
-        r = bl.run([GNU_TIME, "-v", "-o", tf.name, *cmd] if use_gnu else cmd, timeout=900)
+        r = bl.run([GNU_TIME, "-v", "-o", tf.name, *cmd] if use_gnu else cmd, timeout=900,
+                   env=env)
         wall, rss_kib = r.wall_s, 0
         if use_gnu:
             text = tf.read()
@@ -128,8 +141,9 @@ def faulty_city(tree: Path, paths: list[str], dest: Path) -> list[str]:
     """A copy of the one-city files whose city names a parent not in the tree: validate
     must report exactly that (REF001 at datacenter.parent) and exit 1."""
     out = []
+    root = Path(os.path.commonpath(paths))  # the one-city copy (one_city_paths)
     for p in map(Path, paths):
-        rel = p.relative_to(tree)
+        rel = p.relative_to(root)
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
         text = p.read_text()
         if p == Path(paths[-1]):
@@ -156,8 +170,33 @@ def check_faulty(checks: bl.Checks, tree_dir: Path, paths: list[str]) -> dict[st
     return {"wall_s": r.wall_s, "exit": r.exit, "errors": found}
 
 
+DOWNLINK_ITF = re.compile(r', \{name: "[^"]+", downlink: "([^"/]+)/[^"]+"\}')
+
+
+def changed_runs(tree: Path, runs: int, tmp: Path) -> tuple[str, list[dict[str, Any]]]:
+    """A copy of the tree validated once to fill its parse cache, then ``runs`` times,
+    each after one city file was edited (a comment line added: its bytes change, so it
+    alone is parsed again)."""
+    copy, cache = tmp / "tree", tmp / "cache"
+    shutil.copytree(tree, copy)
+    run_once([str(copy)], cache)
+    city = sorted(copy.glob("*/*-0[1-9].yaml"))[0]
+    out = []
+    for i in range(runs):
+        with city.open("a") as fh:
+            fh.write(f"# edited for run {i + 1}\n")
+        out.append(run_once([str(copy)], cache))
+    return str(city.relative_to(copy)), out
+
+
 def one_city_paths(tree: Path) -> tuple[str, list[str]]:
-    """The largest full city file, with the files it needs to validate on its own."""
+    """The largest full city file, with the files it needs to validate on its own.
+
+    The ministry and the province name the uplinks of every center below them
+    (``downlink:``), and a downlink to a center not given is an error (NET005): the
+    files are copied beside the tree (``TREE-one-city/``) with the upper ends of the
+    centers not given left out, as an engineer trims the context of the city they
+    check. The city's own file and its upper end are as generated."""
     cities = [f for f in tree.glob("*/*.yaml")
               if f.stem not in ("defaults", f.parent.name) and "\n  stage:" in f.read_text()]
     city = max(cities, key=lambda f: (f.stat().st_size, f.name))
@@ -166,7 +205,18 @@ def one_city_paths(tree: Path) -> tuple[str, list[str]]:
     if (prov / "defaults.yaml").exists():
         paths.append(prov / "defaults.yaml")
     paths += [tree / "mohrss" / "mohrss.yaml", prov / f"{prov.name}.yaml", city]
-    return city.stem, [str(p) for p in paths]
+    given = {prov.name, city.stem}
+    dest = tree.parent / f"{tree.name}-one-city"
+    out = []
+    for p in paths:
+        copy = dest / p.relative_to(tree)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        text = DOWNLINK_ITF.sub(lambda m: m.group(0) if m.group(1) in given else "",
+                                p.read_text())
+        if not copy.exists() or copy.read_text() != text:
+            copy.write_text(text)
+        out.append(str(copy))
+    return city.stem, out
 
 
 def profile(tree: Path, out_root: Path, results: Path, top: int) -> None:
@@ -218,17 +268,26 @@ def main(argv: list[str] | None = None) -> int:
     check_clean(checks, f"one city ({city})", city_runs, 3)
     with tempfile.TemporaryDirectory(prefix="bench-validate-") as tmp:
         faulty = check_faulty(checks, Path(tmp), faulty_city(tree, city_paths, Path(tmp)))
+    with tempfile.TemporaryDirectory(prefix="bench-validate-changed-") as tmp:
+        edited, changed = changed_runs(tree, args.runs, Path(tmp))
+    for i, r in enumerate(changed, 1):
+        print(f"one file changed, run {i}: {r['wall_s']:.2f} s wall, {r['cpu_s']:.2f} s CPU")
+    check_clean(checks, "one file changed", changed, manifest["centers"])
 
     walls = [r["wall_s"] for r in runs]
     peak = max(r["peak_rss_bytes"] for r in runs)
     med = statistics.median(walls)
-    ok_time = med < TIME_TARGET_S
+    med_cpu = statistics.median(r["cpu_s"] for r in runs)
+    changed_cpu = statistics.median(r["cpu_s"] for r in changed)
+    changed_wall = statistics.median(r["wall_s"] for r in changed)
+    ok_time = med_cpu < TIME_TARGET_S
     ok_mem = peak < RSS_TARGET_BYTES
 
     rows = [
         ("national tree", f"{manifest['centers']} centers, {manifest['sites_total']} sites, "
          f"{manifest['files']} files, {manifest['bytes'] / 1e6:.1f} MB", runs),
         (f"one city ({city})", f"{len(city_paths)} files", city_runs),
+        ("one file changed", edited, changed),
     ]
     print()
     print(f"{'case':<24} {'input':<50} {'wall med':>8} {'min':>6} {'max':>6} "
@@ -251,21 +310,28 @@ def main(argv: list[str] | None = None) -> int:
         "tree": {k: manifest[k] for k in ("scale", "seed", "centers", "hosted", "sites",
                                           "sites_total", "links", "servers", "devices",
                                           "files", "bytes") if k in manifest},
-        "targets": {"wall_s": TIME_TARGET_S, "peak_rss_bytes": RSS_TARGET_BYTES},
+        "targets": {"cold_cpu_s": TIME_TARGET_S, "one_file_changed_cpu_s": CHANGED_TARGET_S,
+                    "peak_rss_bytes": RSS_TARGET_BYTES},
         "national": {"runs": runs, "median_s": med,
                      "min_s": min(walls), "max_s": max(walls),
                      "median_cpu_s": statistics.median(r["cpu_s"] for r in runs),
                      "peak_rss_bytes": peak},
-        "one_city": {"name": city, "files": [str(Path(p).relative_to(tree))
-                                             for p in city_paths],
+        "one_city": {"name": city, "files": [
+                         str(Path(p).relative_to(os.path.commonpath(city_paths)))
+                         for p in city_paths],
                      "runs": city_runs, "median_s": city_med},
         "faulty_city": faulty,
+        "one_file_changed": {"file": edited, "runs": changed, "median_s": changed_wall,
+                             "median_cpu_s": changed_cpu},
     }
     figures = [
         bl.figure(f"validate the national tree (1 ministry, {provinces} provinces, {cities} "
                   f"cities, {manifest['sites_total']:,} sites)",
-                  f"{med:.1f} s, {fmt_mib(peak)}", f"< {TIME_TARGET_S:g} s, < 2 GiB",
-                  ok_time and ok_mem),
+                  f"{med_cpu:.1f} s CPU ({med:.1f} s wall), {fmt_mib(peak)}",
+                  f"< {TIME_TARGET_S:g} s CPU, < 2 GiB", ok_time and ok_mem),
+        bl.figure("validate the national tree again, one file changed (parse cache)",
+                  f"{changed_cpu:.2f} s CPU ({changed_wall:.2f} s wall)",
+                  f"< {CHANGED_TARGET_S:g} s CPU", changed_cpu < CHANGED_TARGET_S),
         bl.figure("validate one city (its files)", f"{city_med:.2f} s"),
     ]
     if args.profile:

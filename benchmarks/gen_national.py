@@ -161,10 +161,12 @@ class Counts:
 
 def center_body(base: ipaddress.IPv4Address, tier: str, uplink: dict[str, Any] | None,
                 counts: Counts, room: tuple[str, ipaddress.IPv4Network] | None = None,
-                stage: int | None = None) -> list[str]:
+                stage: int | None = None, downlinks: Iterable[str] = ()) -> list[str]:
     """Zones, isolation, devices, servers, databases, systems of one full center.
 
-    ``base`` is the first address of the center's 8 x /24 block.
+    ``base`` is the first address of the center's 8 x /24 block; ``downlinks`` are the
+    ``lower/uplink`` references of the centers below that uplink to this one: rt-1 gets
+    an interface for each (the upper end NET005 looks for).
     """
     seg = {name: ipaddress.IPv4Network((int(base) + 256 * i, 24))
            for i, (name, _, _) in enumerate(SEGMENTS)}
@@ -241,6 +243,9 @@ def center_body(base: ipaddress.IPv4Address, tier: str, uplink: dict[str, Any] |
         if uplink is not None and i == 0:
             itfs.append({"name": "GE0/0/1", "uplink": uplink["name"],
                          "address": uplink["local_address"]})
+        if i == 0:
+            itfs += [{"name": f"GE0/1/{k}", "downlink": ref}
+                     for k, ref in enumerate(downlinks)]
         devices.append({"name": name, "kind": "router", "mgmt": host(mg, 24 + i),
                         "interfaces": itfs, "ospf": {"router_id": host(mg, 24 + i)}})
     devices.append({"name": "gk-1", "kind": "gatekeeper", "mgmt": host(mg, 26),
@@ -470,15 +475,17 @@ def generate(out: Path, scale: float = 1.0, seed: int = 1) -> Counts:
 
     write(out / "defaults.yaml", TREE_DEFAULTS.splitlines())
 
-    lines = header("mohrss", "ministry", "100000", "人力资源社会保障部数据中心",
-                   "MOHRSS data center")
-    lines += center_body(ipaddress.IPv4Address("10.0.0.0"), "ministry", None, counts)
-    write(out / "mohrss" / "mohrss.yaml", lines)
-    counts.centers += 1
-
-    # Which cities are hosted by their province: never a province's first city.
+    # Which cities are hosted by their province: never a province's first city. Drawn
+    # before the ministry is written (it draws nothing) so the upper ends are known.
     candidates = [(p, c) for p, (_, _, _, n) in enumerate(PROVINCES) for c in range(2, n + 1)]
     hosted = set(rng.sample(candidates, HOSTED_CITIES))
+
+    lines = header("mohrss", "ministry", "100000", "人力资源社会保障部数据中心",
+                   "MOHRSS data center")
+    lines += center_body(ipaddress.IPv4Address("10.0.0.0"), "ministry", None, counts,
+                         downlinks=[f"{p[0]}/to-ministry" for p in PROVINCES])
+    write(out / "mohrss" / "mohrss.yaml", lines)
+    counts.centers += 1
 
     city_index = 0
     for p, (pname, pzh, pcode, n_cities) in enumerate(PROVINCES):
@@ -492,7 +499,9 @@ def generate(out: Path, scale: float = 1.0, seed: int = 1) -> Counts:
         lines = header(pname, "province", f"{pcode}0000", f"{pzh}人社数据中心",
                        f"{pname.capitalize()} provincial HRSS data center", parent="mohrss")
         lines += center_body(ipaddress.IPv4Address(f"10.{p + 1}.0.0"), "province", uplink,
-                             counts)
+                             counts, downlinks=[f"{pname}-{c:02d}/to-province"
+                                                for c in range(1, n_cities + 1)
+                                                if (p, c) not in hosted])
         lines += block_list("uplinks", [uplink])
         write(folder / f"{pname}.yaml", lines)
         counts.centers += 1

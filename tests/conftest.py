@@ -41,6 +41,14 @@ LAB_SKIP = "lab test: needs root, and this is not root"
 os.environ["PESDC_LANG"] = "en"
 
 
+@pytest.fixture(autouse=True)
+def _own_parse_cache(tmp_path_factory: pytest.TempPathFactory,
+                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test its own parse cache (pesdc.model.parsecache, under XDG_CACHE_HOME):
+    no test reads entries another test, or the user, left."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+
+
 @pytest.fixture
 def mini_tree(tmp_path: Path) -> Path:
     """A writable copy of the small valid tree (ministry, province, city, hosted city)."""

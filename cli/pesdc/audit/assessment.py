@@ -20,11 +20,14 @@ from pesdc.audit.result import NOT_MET, AuditReport, Msg, RuleResult, Status, la
 
 RISK_ORDER = ("high", "medium", "low")
 
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 @lru_cache(maxsize=4)
 def _data(name: str) -> dict[str, Any]:
     text = resources.files("pesdc").joinpath(f"data/mlps/{name}").read_text("utf-8")
-    data = yaml.safe_load(text)
+    # Bundled data: libyaml reads it (the same data, read once per process, 3x faster).
+    data = yaml.load(text, Loader=_LOADER)
     assert isinstance(data, dict), name
     return data
 

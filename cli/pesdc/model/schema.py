@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from pesdc.model.netparse import address, network
 from pesdc.model.text import (
     N_,
     Banner,
@@ -205,13 +206,18 @@ class Strict(BaseModel):
 
 def _ip(value: str) -> str:
     try:
-        ipaddress.ip_address(value)
+        address(value)
     except ValueError:
         raise Invalid(N_("{value!r} is not an IP address"), value=value) from None
     return value
 
 
 def _net(value: str) -> str:
+    try:  # the common case, a valid subnet: parsed once, shared with the rules
+        if "/" in value and str(network(value)) == value:
+            return value
+    except ValueError:
+        pass  # said precisely below
     try:
         net = ipaddress.ip_network(value, strict=False)
     except ValueError:

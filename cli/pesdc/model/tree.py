@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pesdc.model.diagnostics import N_, Diagnostic, Report, localized
+from pesdc.model.netparse import network
 from pesdc.model.schema import (
     DataCenter,
     Device,
@@ -117,7 +118,7 @@ class DCIndex:
         return out
 
     def segment_network(self, name: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
-        return ipaddress.ip_network(self.segments[name].subnet)
+        return network(self.segments[name].subnet)
 
 
 @dataclass

@@ -1,7 +1,9 @@
 """Reading topology YAML: fast when clean, precise when not.
 
-Files are parsed with libyaml (CSafeLoader) into plain Python data. Nothing records
-line numbers on that path; when a problem is found, ``Locator`` parses the one file
+Files are parsed with libyaml (CSafeLoader) into plain Python data: the common case
+(no anchors, tags, merges or repeated keys) straight from libyaml's events
+(``pesdc.model.fastyaml``), anything else, errors included, by the full loader below.
+Nothing records line numbers on that path; when a problem is found, ``Locator`` parses the one file
 again into a node tree and walks the YAML path down to the line and column.
 
 Lines are counted as editors count them: by ``\n`` only. YAML also breaks lines at
@@ -21,7 +23,9 @@ from typing import Any
 
 import yaml
 
+from pesdc.model import parsecache
 from pesdc.model.diagnostics import N_, Diagnostic, YamlPath
+from pesdc.model.fastyaml import NotPlain, Plain
 
 try:  # libyaml is part of Debian's and PyPI's PyYAML builds; fall back if absent.
     _BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
@@ -158,6 +162,9 @@ _StrictLoader.add_implicit_resolver(
     _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
+_PLAIN = Plain(_StrictLoader)
+
+
 def read_yaml(path: Path, display: str) -> tuple[Any, list[Diagnostic]]:
     """Parse one file. On failure returns (None, [diagnostic]) and never raises."""
     try:
@@ -172,6 +179,9 @@ def read_yaml(path: Path, display: str) -> tuple[Any, list[Diagnostic]]:
         # the system's reason (strerror) is shown as the system words it
         return None, [_diag("YAML003", display, N_("cannot read file: {reason}"),
                             N_("check the path and permissions"), reason=exc.strerror)]
+    hit, data = parsecache.get(raw)
+    if hit:  # these very bytes parsed cleanly before, with this pesdc
+        return data, []
     if b"\x00" in raw:
         return None, [_diag("YAML003", display, N_("file is binary, not YAML text"),
                             N_("give a .yaml topology file"))]
@@ -181,6 +191,12 @@ def read_yaml(path: Path, display: str) -> tuple[Any, list[Diagnostic]]:
         return None, [_diag("YAML003", display,
                             N_("file is not UTF-8 text (bad byte at offset {offset})"),
                             N_("save the file as UTF-8"), offset=exc.start)]
+    try:
+        data = _PLAIN.load(text)
+        parsecache.put(raw, data)
+        return data, []
+    except (NotPlain, yaml.YAMLError, ValueError, RecursionError):
+        pass  # the full loader says what is wrong, or reads what is unusual
     try:
         data = yaml.load(text, Loader=_StrictLoader)
     except DuplicateKeyError as exc:
@@ -203,6 +219,7 @@ def read_yaml(path: Path, display: str) -> tuple[Any, list[Diagnostic]]:
     except (yaml.YAMLError, RecursionError, ValueError) as exc:
         return None, [_diag("YAML001", display, N_("YAML syntax: {detail}"),
                             N_("fix the YAML syntax"), detail=str(exc))]
+    parsecache.put(raw, data)
     return data, []
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from pesdc.backbone import center_prefixes, neighbours, offsite_copies
 from pesdc.kinds import Feature, Kind, kind_of
+from pesdc.model.netparse import network
 from pesdc.model.schema import (
     DataCenter,
     Device,
@@ -45,7 +46,7 @@ def hostname(dc: DataCenter, name: str) -> str:
 def _net_facts(cidr: str) -> dict[str, Any]:
     """Facts of a subnet for templates. Cached: a city's private network stands for all
     its sites, so the same subnets recur in every rule (templates never mutate them)."""
-    net = ipaddress.ip_network(cidr)
+    net = network(cidr)  # parsed when the topology was validated
     return {
         "cidr": str(net),
         "network": str(net.network_address),
@@ -400,10 +401,16 @@ def device_context(facts: CenterFacts, dev: Device, kind: Kind | None = None
         hop = ipaddress.ip_address(route["next_hop"])
         route["interface"] = next(
             (i["name"] for i in interfaces
-             if i["net"] and hop in ipaddress.ip_network(i["net"]["cidr"])), None)
+             if i["net"] and hop in network(i["net"]["cidr"])), None)
     if kind.context is not None:  # what only this family derives (HA peers, trunks, ...)
         kind.context(ctx)
     return ctx
+
+
+def _room_nets(dc: DataCenter) -> list[str]:
+    """The subnets of the sites that hold servers of ``dc`` (its agency machine rooms)."""
+    held = {s.location for s in dc.servers}
+    return sorted({site.subnet for site in dc.sites if site.subnet and site.name in held})
 
 
 def server_context(facts: CenterFacts, srv: Server) -> dict[str, Any]:
@@ -428,9 +435,7 @@ def server_context(facts: CenterFacts, srv: Server) -> dict[str, Any]:
         "log_clients": sorted({s.subnet for z in facts.dc.zones for s in z.segments}),
         # Agency machine rooms that still hold this center's servers: their hosts log to
         # and take time from the center too (log_clients holds only the zone segments).
-        "room_nets": sorted({site.subnet for site in facts.dc.sites
-                             if site.subnet and site.name in
-                             {s.location for s in facts.dc.servers}}),
+        "room_nets": _room_nets(facts.dc),
         # The account pyinfra/Ansible log in as (SSH from the management zone only).
         "deploy_user": "pesdc",
         # Another center's backup servers pulling this database host's dumps (off-site

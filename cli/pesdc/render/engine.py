@@ -143,6 +143,9 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # Templates do not change while pesdc runs: no stat of the file on every
+        # get_template (one per rendered file, 100,000 on the national tree).
+        auto_reload=False,
         # Device configurations and server files are not HTML; pages are escaped.
         autoescape=_autoescape,
         finalize=_guard,

@@ -123,8 +123,9 @@ def pyinfra_inventory(topo: Topology, dcs: list[DataCenter]) -> str:
     for h in servers:
         lines.append(f"    ({h!r}, {data(h)!r}),")
     lines.append("]")
+    is_server = set(servers)  # a group's members in the group's order, servers only
     for g, spec in inv["all"]["children"].items():
-        members = [h for h in spec["hosts"] if h in servers]
+        members = [h for h in spec["hosts"] if h in is_server]
         if members and g != "servers":
             lines.append(f"{g} = [{', '.join(repr(h) for h in members)}]")
     return "\n".join(lines) + "\n"

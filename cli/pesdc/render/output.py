@@ -71,15 +71,30 @@ def _unsafe_reason(rel: str) -> str | None:
     return None
 
 
-def _confined(out: Path, rel: str) -> Path | None:
-    """OUT/rel when it stays inside OUT, symlinks resolved; None when it escapes."""
+def _confined(out: Path, rel: str, seen: dict[str | None, Path] | None = None
+              ) -> Path | None:
+    """OUT/rel when it stays inside OUT, symlinks resolved; None when it escapes.
+
+    ``seen``: OUT and its folders already resolved in this pass (``None``: OUT). A
+    write of 100,000 files into a few thousand folders then resolves each folder once,
+    not once per file: the real path of OUT/a/b is that of (the real path of OUT/a)/b,
+    following b only when it is a link."""
     if _unsafe_reason(rel) is not None:
         return None
     target = out / rel
-    base = out.resolve()
-    resolved = target.resolve()
-    if base not in resolved.parents:  # also a link to OUT itself: not a file in it
-        return None
+    seen = {} if seen is None else seen
+    base = seen.get(None)
+    if base is None:
+        base = seen[None] = out.resolve()
+    folder, _, name = rel.rpartition("/")
+    parent = seen.get(folder)
+    if parent is None:
+        parent = seen[folder] = (out / folder).resolve() if folder else base
+    resolved = parent / name
+    if resolved.is_symlink():
+        resolved = resolved.resolve()
+    if resolved == base or not resolved.is_relative_to(base):
+        return None  # also a link to OUT itself: not a file in it
     return target
 
 
@@ -140,9 +155,9 @@ def _check_folder(out: Path, force: bool) -> None:
                              "write into it (nothing in it is deleted)"), out=out)
 
 
-def _target(out: Path, rel: str) -> Path:
+def _target(out: Path, rel: str, seen: dict[str | None, Path] | None = None) -> Path:
     """Where a rendered file goes; never outside OUT, also not through a symlink."""
-    target = _confined(out, rel)
+    target = _confined(out, rel, seen)
     if target is None or rel == MANIFEST:
         raise OutputError(N_("{out}: will not write {rel!r}: it leaves the output folder "
                              "(through '..', an absolute path or a symlink): remove the "
@@ -189,7 +204,8 @@ def write_tree(out: Path, files: dict[str, str], force: bool = False) -> WriteRe
     writes or deletes nothing) for a folder pesdc may not use; see the module doc."""
     _check_folder(out, force)
     entries = read_manifest(out) if out.exists() else None
-    targets = {rel: _target(out, rel) for rel in sorted(files)}
+    seen: dict[str | None, Path] = {}  # nothing is written while the targets are found
+    targets = {rel: _target(out, rel, seen) for rel in sorted(files)}
     out.mkdir(parents=True, exist_ok=True)
     result = WriteResult()
     _remove_stale(out, entries or [], files, result)

@@ -241,6 +241,7 @@ def _parsed(platform: HierPlatform, text: str) -> HConfig:
 
 
 @cache
+@cache
 def mask_net(addr: str, mask: str) -> str:
     return str(ipaddress.ip_network(f"{addr}/{mask}", strict=False))
 

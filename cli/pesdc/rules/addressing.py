@@ -13,6 +13,7 @@ from typing import Any
 
 from pesdc.i18n import N_
 from pesdc.model.diagnostics import Diagnostic
+from pesdc.model.netparse import address, network
 from pesdc.model.schema import Strict
 from pesdc.model.tree import Topology
 from pesdc.rules.registry import at, problem, rule
@@ -32,15 +33,15 @@ def _subnets(topo: Topology) -> list[_Owned]:
     for dc in topo.datacenters.values():
         for z in dc.zones:
             for s in z.segments:
-                out.append(_Owned(ipaddress.ip_network(s.subnet),
+                out.append(_Owned(network(s.subnet),
                                   f"segment {dc.name}/{s.name}", at(s, "subnet")))
         for site in dc.sites:
             if site.subnet:
-                out.append(_Owned(ipaddress.ip_network(site.subnet),
+                out.append(_Owned(network(site.subnet),
                                   f"site {dc.name}/{site.name}", at(site, "subnet")))
         for lk in dc.links:
             if lk.subnet:
-                out.append(_Owned(ipaddress.ip_network(lk.subnet),
+                out.append(_Owned(network(lk.subnet),
                                   f"link {dc.name}/{lk.name}", at(lk, "subnet")))
     # An uplink joins two centers and both may describe it: the same subnet for the
     # same pair of centers is one uplink, counted once.
@@ -50,7 +51,7 @@ def _subnets(topo: Topology) -> list[_Owned]:
             key = (up.subnet or "", frozenset((dc.name, up.peer)))
             if up.subnet and key not in uplinks:
                 uplinks.add(key)
-                out.append(_Owned(ipaddress.ip_network(up.subnet),
+                out.append(_Owned(network(up.subnet),
                                   f"uplink {dc.name}/{up.name}", at(up, "subnet")))
     return out
 
@@ -86,7 +87,7 @@ def overlaps(topo: Topology) -> Iterator[Diagnostic]:
 
 
 def _inside(addr: str, net: Net) -> bool:
-    ip = ipaddress.ip_address(addr)
+    ip = address(addr)
     if ip not in net:
         return False
     if net.version == 4 and net.prefixlen < 31:
@@ -111,7 +112,7 @@ def outside(topo: Topology) -> Iterator[Diagnostic]:
             elif srv.location in idx.machine_rooms:
                 room = idx.machine_rooms[srv.location]
                 if room.subnet and not _inside(srv.address,
-                                               ipaddress.ip_network(room.subnet)):
+                                               network(room.subnet)):
                     yield problem("ADDR002", at(srv, "address"),
                                   N_("address {address} of {server} is not in machine room "
                                      "{room}'s subnet {subnet}"),
@@ -129,7 +130,7 @@ def outside(topo: Topology) -> Iterator[Diagnostic]:
                                   net=inet)
         for site in dc.sites:
             if site.router and site.subnet and not _inside(
-                    site.router, ipaddress.ip_network(site.subnet)):
+                    site.router, network(site.subnet)):
                 yield problem("ADDR002", at(site, "router"),
                               N_("router {router} of site {site} is not in its subnet {net}"),
                               N_("pick an address in {net}"),
@@ -137,7 +138,7 @@ def outside(topo: Topology) -> Iterator[Diagnostic]:
         for lk in dc.links:
             for key in ("a_address", "b_address"):
                 addr = getattr(lk, key)
-                if addr and lk.subnet and not _inside(addr, ipaddress.ip_network(lk.subnet)):
+                if addr and lk.subnet and not _inside(addr, network(lk.subnet)):
                     yield problem("ADDR002", at(lk, key),
                                   N_("{key} {address} of link {link} is not in {net}"),
                                   N_("pick an address in {net}"),
@@ -145,7 +146,7 @@ def outside(topo: Topology) -> Iterator[Diagnostic]:
         for up in dc.uplinks:
             for key in ("local_address", "peer_address"):
                 addr = getattr(up, key)
-                if addr and up.subnet and not _inside(addr, ipaddress.ip_network(up.subnet)):
+                if addr and up.subnet and not _inside(addr, network(up.subnet)):
                     yield problem("ADDR002", at(up, key),
                                   N_("{key} {address} of uplink {uplink} is not in {net}"),
                                   N_("pick an address in {net}"),
@@ -156,9 +157,9 @@ def _interface_net(idx: Any, itf: Any) -> Net | None:
     if itf.segment and itf.segment in idx.segments:
         return idx.segment_network(itf.segment)
     if itf.link and itf.link in idx.links and idx.links[itf.link].subnet:
-        return ipaddress.ip_network(idx.links[itf.link].subnet)
+        return network(idx.links[itf.link].subnet)
     if itf.uplink and itf.uplink in idx.uplinks and idx.uplinks[itf.uplink].subnet:
-        return ipaddress.ip_network(idx.uplinks[itf.uplink].subnet)
+        return network(idx.uplinks[itf.uplink].subnet)
     return None
 
 
@@ -206,7 +207,7 @@ def gateways(topo: Topology) -> Iterator[Diagnostic]:
     for dc in topo.datacenters.values():
         for z in dc.zones:
             for s in z.segments:
-                net = ipaddress.ip_network(s.subnet)
+                net = network(s.subnet)
                 if s.gateway and not _inside(s.gateway, net):
                     yield problem("ADDR004", at(s, "gateway"),
                                   N_("gateway {gateway} of segment {segment} is not a host "

@@ -1,0 +1,153 @@
+"""The common case of a topology file, parsed without PyYAML's Python constructor.
+
+PyYAML's constructor builds a node graph (with marks) and then walks it again in Python,
+which is most of a large tree's load time. Topology files are plain block and flow YAML:
+no anchors, aliases, tags, merge keys or repeated keys. For those, this module builds the
+data straight from libyaml's events (the same C parser the full loader uses, so the
+same syntax is accepted) and resolves each plain scalar with the full loader's own
+resolver table and constructors: the result is the one ``read_yaml``'s full path gives.
+
+Anything outside that common case raises :class:`NotPlain`, and the caller parses the
+file again the full way: an error, an anchor, a duplicate key or a tag is reported by
+the one loader that knows how (same message, same line), never guessed at here.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+from yaml.events import (
+    DocumentEndEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+    StreamStartEvent,
+)
+
+#: Deeper than this, the full loader decides (it may hit Python's recursion limit,
+#: which read_yaml reports as YAML001).
+MAX_DEPTH = 200
+
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_NULL = "tag:yaml.org,2002:null"
+_PLAIN_INT = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")
+
+
+class NotPlain(Exception):  # a signal to the caller, not a failure
+    """The file is not in the common case (or not valid): parse it the full way."""
+
+
+try:
+    _Parser: type[Any] = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - only without libyaml: the full way always
+    _Parser = type(None)
+
+
+class Plain:
+    """Builds the data of one file; ``resolver`` is the full loader class (its implicit
+    resolver table and constructors decide what a plain scalar is)."""
+
+    def __init__(self, resolver: type[yaml.SafeLoader]) -> None:
+        table: dict[Any, list[tuple[str, re.Pattern[str]]]] = \
+            resolver.yaml_implicit_resolvers
+        wild = table.get(None) or []
+        self._by_first: dict[str, list[tuple[str, re.Pattern[str]]]] = {
+            ch: [*rs, *wild] for ch, rs in table.items() if ch is not None}
+        self._wild = wild
+        self._constructor = yaml.constructor.SafeConstructor()
+
+    def scalar(self, value: str) -> Any:
+        """A plain (unquoted, untagged) scalar as the full loader constructs it."""
+        resolvers = self._by_first.get(value[0] if value else "", self._wild)
+        tag = _STR
+        for t, rx in resolvers:
+            if rx.match(value):
+                tag = t
+                break
+        if tag == _STR:
+            return value
+        if tag == _INT and _PLAIN_INT.match(value):
+            return int(value)
+        if tag == _NULL:
+            return None
+        method = self._constructor.yaml_constructors.get(tag)
+        if method is None or tag.endswith((":merge", ":value")):
+            raise NotPlain(tag)
+        return method(self._constructor, yaml.ScalarNode(tag, value))
+
+    def load(self, text: str) -> Any:
+        """The one document of ``text``; raises NotPlain (or a yaml error) otherwise."""
+        parser = _Parser(text)
+        try:
+            return self._build(parser.get_event)
+        finally:
+            parser.dispose()
+
+    def _build(self, get: Any) -> Any:
+        if type(get()) is not StreamStartEvent:  # pragma: no cover - libyaml's first
+            raise NotPlain("stream")
+        e = get()
+        if type(e) is StreamEndEvent:
+            return None
+        if type(e) is not DocumentStartEvent:  # pragma: no cover
+            raise NotPlain("document")
+        scalar = self.scalar
+        # The containers being filled, innermost last; for a mapping, the key waiting
+        # for its value (a sentinel while none is).
+        stack: list[Any] = []
+        keys: list[Any] = []
+        no_key = keys  # a sentinel no key can be
+        result: Any = None
+        done = False
+        while True:
+            e = get()
+            t = type(e)
+            if t is ScalarEvent:
+                if e.anchor is not None or e.tag is not None:
+                    raise NotPlain("anchor or tag")
+                value: Any = scalar(e.value) if e.implicit[0] else e.value
+            elif t is MappingStartEvent or t is SequenceStartEvent:
+                if e.anchor is not None or e.tag is not None:
+                    raise NotPlain("anchor or tag")
+                if len(stack) >= MAX_DEPTH:
+                    raise NotPlain("depth")
+                value = {} if t is MappingStartEvent else []
+            elif t is MappingEndEvent or t is SequenceEndEvent:
+                stack.pop()
+                keys.pop()
+                continue
+            elif t is DocumentEndEvent:
+                done = True
+                break
+            else:  # an alias: the full loader resolves it
+                raise NotPlain(t.__name__)
+            if not stack:
+                result = value
+            else:
+                top = stack[-1]
+                if type(top) is list:
+                    top.append(value)
+                else:
+                    key = keys[-1]
+                    if key is no_key:
+                        if type(value) is dict or type(value) is list:
+                            raise NotPlain("complex key")
+                        if value in top:
+                            raise NotPlain("duplicate key")
+                        keys[-1] = value
+                        continue
+                    top[key] = value
+                    keys[-1] = no_key
+            if t is MappingStartEvent or t is SequenceStartEvent:
+                stack.append(value)
+                keys.append(no_key)
+        if not done or type(get()) is not StreamEndEvent:
+            raise NotPlain("more than one document")
+        return result

@@ -1,0 +1,109 @@
+"""A cache of parsed topology files, so an unchanged file is not parsed again.
+
+An entry is the plain data ``read_yaml`` built from a file that parsed cleanly, under
+``$XDG_CACHE_HOME/pesdc/parsed/`` (``~/.cache`` without it). Its name is the sha256 of
+the file's bytes, pesdc's version and this cache's format: an edited file, another
+pesdc or another format finds no entry and is parsed (and stored) again; nothing is
+ever trusted because of a path or a modification time. Files with problems are never
+stored: their diagnostics always come from the parser.
+
+Entries are pickles read back by an unpickler that builds nothing but plain data
+(dicts, lists, strings, numbers, None and the date/time values YAML timestamps give): a
+planted or corrupted entry is no way to run code, and one that does not load is treated
+as missing, parsed again and replaced, without a word. Writing is best effort (an
+unwritable cache folder only costs the parse next time) and atomic (a temporary file
+renamed into place, so a concurrent reader sees the whole entry or none).
+
+``validate --no-cache`` (or ``PESDC_NO_CACHE=1``) parses every file, reading and
+writing no entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import pickle
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pesdc
+
+#: Bump when the stored data changes shape (or read_yaml's result for the same bytes).
+FORMAT = 1
+ENV_OFF = "PESDC_NO_CACHE"
+
+_enabled = True
+
+
+def disable() -> None:
+    """No entry is read or written in this process (``--no-cache``)."""
+    global _enabled
+    _enabled = False
+
+
+def enabled() -> bool:
+    return _enabled and os.environ.get(ENV_OFF, "") in ("", "0")
+
+
+def folder() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "pesdc" / "parsed"
+
+
+def key(raw: bytes) -> str:
+    """The entry's name for a file of these bytes, read by this pesdc."""
+    h = hashlib.sha256()
+    h.update(f"pesdc {pesdc.__version__} parsed format {FORMAT}\n".encode())
+    h.update(raw)
+    return h.hexdigest()
+
+
+# What an entry may hold besides pickle's own plain types: the values of YAML
+# timestamps (datetime.date, datetime.datetime with a timezone).
+_ALLOWED = {("datetime", "date"), ("datetime", "datetime"), ("datetime", "timezone"),
+            ("datetime", "timedelta")}
+
+
+class _PlainUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not plain data")
+
+
+def get(raw: bytes) -> tuple[bool, Any]:
+    """(True, data) when an entry for these bytes loads; (False, None) otherwise."""
+    if not enabled():
+        return False, None
+    return get_entry(folder() / key(raw))
+
+
+def get_entry(path: Path) -> tuple[bool, Any]:
+    """(True, data) when the entry at ``path`` loads as plain data; else (False, None)."""
+    try:
+        blob = path.read_bytes()
+        return True, _PlainUnpickler(io.BytesIO(blob)).load()
+    except Exception:  # any unreadable entry is a missing one
+        return False, None
+
+
+def put(raw: bytes, data: Any) -> None:
+    """Store the data parsed from these bytes (best effort, atomic)."""
+    if not enabled():
+        return
+    dest = folder() / key(raw)
+    try:
+        blob = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(blob)
+            os.replace(tmp, dest)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except (OSError, pickle.PicklingError, RecursionError, TypeError):
+        pass  # the next run parses the file again: slower, never wrong
