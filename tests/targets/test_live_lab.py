@@ -218,7 +218,8 @@ def test_journal_verify_finds_an_edited_entry(live, tmp_path: Path) -> None:  # 
     f.write_text("\n".join(lines) + "\n")
     res = run(PESDC, "journal", "verify", env={"PESDC_STATE_DIR": str(state)})
     assert res.returncode == 1, res.stdout + res.stderr
-    assert "journal 5:" in res.stdout + res.stderr  # the next entry no longer chains
+    # the next entry no longer chains: its line, as a compiler would say it (not a tty)
+    assert f"{f}:5:1: error JNL001: " in res.stdout + res.stderr, res.stdout + res.stderr
 
 
 def test_another_operators_lock_on_the_bastion_refuses_then_a_break_is_journaled(live) -> None:  # type: ignore[no-untyped-def]
