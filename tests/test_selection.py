@@ -62,7 +62,9 @@ def _write(tree: Path, name: str, text: str) -> None:
 
 
 def _run(tree: Path, argv: list[str], **env: str) -> tuple[int, str]:
-    environ = {k: v for k, v in os.environ.items() if k != "PESDC_OFFLINE"}
+    # this run is its own: not offline, nor a phase of the test.sh run that runs us
+    environ = {k: v for k, v in os.environ.items()
+               if k not in ("PESDC_OFFLINE", "PESDC_RUN_PHASE")}
     # No entry-point plugins (testinfra, hypothesis, ...): seconds each, nothing used here.
     environ.update(env, PYTHONDONTWRITEBYTECODE="1", COLUMNS="300",
                    PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
