@@ -183,6 +183,14 @@ def load_or_exit(paths: tuple[Path, ...], fmt: str = "text") -> LoadResult:
     return result
 
 
+def require_centers(topo: Topology, names: tuple[str, ...]) -> None:
+    """A usage error naming every center of ``names`` the tree does not hold."""
+    unknown = [n for n in names if n not in topo.datacenters]
+    if unknown:
+        raise click.UsageError(_("unknown data center(s): {unknown}; known: {known}").format(
+            unknown=", ".join(unknown), known=", ".join(sorted(topo.datacenters))))
+
+
 def pick_center(topo: Topology, name: str | None, tier: Tier | None = None) -> DataCenter:
     """``--dc``: the center named, or the only one of its own (of ``tier``); a usage
     error listing the centers otherwise (Topology.pick_center)."""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from pesdc.cli.common import load_or_exit
+from pesdc.cli.common import load_or_exit, require_centers
 from pesdc.cli.language import _, cli_language
 from pesdc.lab.errors import LabError
 from pesdc.model.diagnostics import localized
@@ -55,10 +55,7 @@ def ansible(paths: tuple[Path, ...], names: tuple[str, ...], lab: str | None,
 
     loaded = load_or_exit(paths)
     topo = loaded.topology
-    unknown = [n for n in names if n not in topo.datacenters]
-    if unknown:
-        raise click.UsageError(_("unknown data center(s): {unknown}; known: {known}").format(
-            unknown=", ".join(unknown), known=", ".join(sorted(topo.datacenters))))
+    require_centers(topo, names)
     if lab and not names:
         from pesdc.lab.runtime import Lab
         center = Lab(lab).load_state().get("dc") if Lab(lab).exists() else None
@@ -131,10 +128,7 @@ def awx(paths: tuple[Path, ...], names: tuple[str, ...], out: Path, scm_url: str
 
     loaded = load_or_exit(paths)
     topo = loaded.topology
-    unknown = [n for n in names if n not in topo.datacenters]
-    if unknown:
-        raise click.UsageError(_("unknown data center(s): {unknown}; known: {known}").format(
-            unknown=", ".join(unknown), known=", ".join(sorted(topo.datacenters))))
+    require_centers(topo, names)
     names = names or topo.focus
     dcs = select(topo, list(names) or None)
     opts = AwxOptions(scm_url, scm_branch, scm_credential, repo_dir, repo_tree,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from pesdc.cli.common import load_or_exit, print_problems
+from pesdc.cli.common import load_or_exit, print_problems, require_centers
 from pesdc.cli.language import _, cli_language
 from pesdc.kinds import kind_of
 from pesdc.model.diagnostics import Report
@@ -49,10 +49,7 @@ def render(paths: tuple[Path, ...], out: Path, names: tuple[str, ...], show_diff
     """Render inventories, device configurations and server files into OUTPUT."""
     loaded = load_or_exit(paths)
     topo = loaded.topology
-    unknown = [n for n in names if n not in topo.datacenters]
-    if unknown:
-        raise click.UsageError(_("unknown data center(s): {unknown}; known: {known}").format(
-            unknown=", ".join(unknown), known=", ".join(sorted(topo.datacenters))))
+    require_centers(topo, names)
     gc.disable()  # a large, long-lived object graph: the collector would only rescan it
     names = names or topo.focus  # a file or folder of a tree: its centers
     result = render_tree(topo, list(names) or None, tuple(parts) or PARTS)

@@ -74,13 +74,11 @@ def key(display: str, digest: str, layers: Iterable[tuple[str, str]]) -> str:
     return h.hexdigest()
 
 
-_PLAIN = {("datetime", "date"), ("datetime", "datetime"), ("datetime", "timezone"),
-          ("datetime", "timedelta")}
 
 
 class _ModelUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
-        if (module, name) in _PLAIN:
+        if (module, name) in parsecache.PLAIN_CLASSES:  # plain values, as parsed files
             return super().find_class(module, name)
         if module == schema.__name__:
             found = getattr(schema, name, None)

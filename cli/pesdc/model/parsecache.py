@@ -62,13 +62,13 @@ def key(raw: bytes) -> str:
 
 # What an entry may hold besides pickle's own plain types: the values of YAML
 # timestamps (datetime.date, datetime.datetime with a timezone).
-_ALLOWED = {("datetime", "date"), ("datetime", "datetime"), ("datetime", "timezone"),
+PLAIN_CLASSES = {("datetime", "date"), ("datetime", "datetime"), ("datetime", "timezone"),
             ("datetime", "timedelta")}
 
 
 class _PlainUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
-        if (module, name) in _ALLOWED:
+        if (module, name) in PLAIN_CLASSES:
             return super().find_class(module, name)
         raise pickle.UnpicklingError(f"{module}.{name} is not plain data")
 
