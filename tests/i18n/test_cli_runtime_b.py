@@ -109,6 +109,11 @@ def test_lab_status_of_a_lab_not_up() -> None:
     ["audit", "--static", "--lab", LAB, TREE],
     ["audit", "--static", "--all", TREE, "--dc", "jinan"]], ids=lambda a: " ".join(a[:2]))
 def test_bad_options(args: list[str]) -> None:
+    assert_usage_error_in_both(args)
+
+
+def assert_usage_error_in_both(args: list[str]) -> None:
+    """A usage error (exit 2): its last line Chinese under --lang zh, English without."""
     code, _, err = run("--lang", "zh", *args)
     assert code == 2
     message = err.splitlines()[-1]

@@ -25,10 +25,8 @@ from __future__ import annotations
 import enum
 import hashlib
 import io
-import os
 import pickle
 import sys
-import tempfile
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -104,17 +102,4 @@ def put(name: str, dc: schema.DataCenter) -> None:
     """Store a freshly validated data center (best effort, atomic)."""
     if not parsecache.enabled():
         return
-    dest = folder() / name
-    try:
-        blob = pickle.dumps(dc, protocol=pickle.HIGHEST_PROTOCOL)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(blob)
-            os.replace(tmp, dest)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except (OSError, pickle.PicklingError, RecursionError, TypeError, AttributeError):
-        pass  # the next run validates the file again: slower, never wrong
+    parsecache.store(folder() / name, dc)  # not stored: the next run validates it again

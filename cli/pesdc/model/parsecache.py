@@ -93,7 +93,14 @@ def put(raw: bytes, data: Any) -> None:
     """Store the data parsed from these bytes (best effort, atomic)."""
     if not enabled():
         return
-    dest = folder() / key(raw)
+    store(folder() / key(raw), data)
+
+
+def store(dest: Path, data: Any) -> bool:
+    """``data`` pickled into the cache entry ``dest``, renamed in whole (a reader sees
+    no entry or all of it); False when it could not be stored, which costs the next run
+    the work again, never a wrong result. No fsync, unlike pesdc.durable.atomic_write: an
+    entry lost to a crash is only work to redo, and a cold run writes hundreds."""
     try:
         blob = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -105,5 +112,6 @@ def put(raw: bytes, data: Any) -> None:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-    except (OSError, pickle.PicklingError, RecursionError, TypeError):
-        pass  # the next run parses the file again: slower, never wrong
+    except (OSError, pickle.PicklingError, RecursionError, TypeError, AttributeError):
+        return False
+    return True
