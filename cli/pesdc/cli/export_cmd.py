@@ -75,6 +75,10 @@ def ansible(paths: tuple[Path, ...], names: tuple[str, ...], lab: str | None,
     if lab and len(dcs) != 1:
         raise click.UsageError(_("--lab exports one center: choose it with --dc"))
     try:
+        if lab and ssh_config is None:
+            from pesdc.lab.group import lab_for
+
+            lab = lab_for(lab, dcs[0].name)  # a lab of another center: refused
         keys = [p.read_text().strip() for p in deploy_keys] or deploy_pubkeys(lab)
         res = export_ansible(topo, dcs, out, lab, keys, None, list(limit) or None, force,
                              ssh_config=ssh_config)
@@ -152,5 +156,7 @@ def awx(paths: tuple[Path, ...], names: tuple[str, ...], out: Path, scm_url: str
 
 
 def _shown(exc: Exception) -> str:
-    """An error's text in the command line's language where it has one (OutputError)."""
-    return exc.text(cli_language()) if isinstance(exc, OutputError) else str(exc)
+    """An error's text in the command line's language where it has one (OutputError,
+    LabError)."""
+    return exc.text(cli_language()) if isinstance(exc, (OutputError, LabError)) \
+        else str(exc)

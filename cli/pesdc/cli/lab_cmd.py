@@ -300,7 +300,7 @@ def image_status() -> None:
 @lab.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--dc", help="The center (default: the only city center).")
-@click.option("--name", "lab_name", help="Lab name (default: the center's name).")
+@click.option("--lab", "--name", "lab_name", help="Lab name (default: the center's name).")
 @click.option("--json", "as_json", is_flag=True, help="Every probe as JSON.")
 def probe(paths: tuple[Path, ...], dc: str | None, lab_name: str | None,
           as_json: bool) -> None:
@@ -319,9 +319,12 @@ def probe(paths: tuple[Path, ...], dc: str | None, lab_name: str | None,
         _probe_between(loaded.topology, grp, as_json)
         return
     name = center_name(loaded.topology, dc)
-    plan = build_plan(loaded.topology, name, lab_name)
-    lab_obj = Lab(plan.lab)
     try:
+        from pesdc.lab.group import lab_for
+
+        lab_for(lab_name or name, name)  # a lab of another center: refused, nothing sent
+        plan = build_plan(loaded.topology, name, lab_name)
+        lab_obj = Lab(plan.lab)
         if not lab_obj.exists():
             raise LabError(N_("lab {name} is not up: pesdc lab up {paths}"), name=plan.lab,
                            paths=" ".join(map(str, paths)))

@@ -16,6 +16,7 @@ from pesdc.cli.targeting import secret_options
 from pesdc.formats import format_option
 from pesdc.i18n import N_
 from pesdc.localized import error_text
+from pesdc.model.tree import Topology
 from pesdc.results import RunResult
 
 
@@ -29,9 +30,10 @@ def _fail(msg: str, code: int = 2) -> None:
     sys.exit(code)
 
 
-def _enter_lab(lab: str | None, dc: str | None) -> str | None:
+def _enter_lab(lab: str | None, dc: str | None, topo: Topology) -> str | None:
     """Network safety: a lab run re-executes itself in the lab's controller namespace
-    (of the center's member, in a multi-center lab). The lab it runs in."""
+    (of the center's member, in a multi-center lab). The lab it runs in; a lab that
+    does not hold the center is refused before anything is contacted."""
     if lab is None:
         return None
     from pesdc.lab.enter import reexec_inside
@@ -40,11 +42,10 @@ def _enter_lab(lab: str | None, dc: str | None) -> str | None:
 
     try:
         grp = Group.load(lab)
-        if grp is not None:
-            if dc is None:
-                raise LabError(N_("lab {lab} holds {centers}: say which with --dc"),
-                               lab=lab, centers=", ".join(grp.centers))
-            lab = lab_for(lab, dc)
+        if grp is not None and dc is None:
+            raise LabError(N_("lab {lab} holds {centers}: say which with --dc"),
+                           lab=lab, centers=", ".join(grp.centers))
+        lab = lab_for(lab, center_name(topo, dc))
         reexec_inside(lab)
     except LabError as exc:
         _fail(exc.text(cli_language()))
@@ -219,8 +220,8 @@ def plan(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path | 
     _logging(verbose)
     # The device logins a live plan needs to read the running configurations.
     secrets = Secrets.of(load_for_cli("net plan", secrets_file, vault_password_file, lab))
-    lab = _enter_lab(lab, dc)
     loaded = load_or_exit(paths)
+    lab = _enter_lab(lab, dc, loaded.topology)
     target = _live(loaded.topology, live, dc)
     name = target.center if target is not None else center_name(loaded.topology, dc)
     try:
@@ -260,9 +261,9 @@ def apply(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path |
     # The environment, then the file (plain or vault); a bad one: one line, exit 2. A lab
     # run hands the values to its re-execution in the environment, never on argv.
     secrets = Secrets.of(load_for_cli("net apply", secrets_file, vault_password_file, lab))
-    lab = _enter_lab(lab, dc)
+    loaded = load_or_exit(paths)
+    lab = _enter_lab(lab, dc, loaded.topology)
     try:
-        loaded = load_or_exit(paths)
         target = _live(loaded.topology, live, dc)
         name = target.center if target is not None else center_name(loaded.topology, dc)
         if check:

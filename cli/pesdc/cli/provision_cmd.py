@@ -27,23 +27,12 @@ from pesdc.cli.targeting import secret_options
 from pesdc.formats import format_option
 from pesdc.i18n import N_
 from pesdc.lab.errors import LabError
-from pesdc.lab.status import existing_labs
 from pesdc.results import RunResult
 
 console = TerminalConsole(stderr=True)
 
 EXIT_BUSY = 3  # another run holds the center
 NOT_ON_LAB = N_("  (not applied on lab hosts: kernel-global)")  # controls' note
-
-
-def _lab_name(lab: str | None) -> str:
-    if lab:
-        return lab
-    labs = existing_labs()
-    if len(labs) == 1:
-        return labs[0]
-    raise click.UsageError(_("--lab needs a name: {labs}").format(
-        labs=", ".join(labs) or _("no lab is up")))
 
 
 def _access(lab: str | None, target: Any = None) -> Any:
@@ -88,11 +77,13 @@ def _run(action: str, paths: tuple[Path, ...], dc: str | None, lab: str | None,
             raise click.UsageError(_no_match(limit, center))
         return _run_live(action, loaded, center, names, target, as_json, engine_name, yes)
     center = center_name(loaded.topology, dc)
-    if lab:
+    if lab is not None:  # "": --lab without a name
         try:
             from pesdc.lab.group import lab_for
 
-            lab = lab_for(lab, center)  # a multi-center lab: its member for the center
+            # Refused here (exit 2, nothing contacted or journaled) when the lab does not
+            # hold the center; a multi-center lab: its member for the center.
+            lab = lab_for(lab or None, center)
             reexec_inside(lab)  # no return unless already inside the controller namespace
         except LabError as exc:
             click.echo(f"pesdc {action}: {exc.text(cli_language())}", err=True)
@@ -319,7 +310,9 @@ _common = [
     click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path)),
     click.option("--dc", help="The center (default: the only city center)."),
     click.option("--lab", "lab", is_flag=False, flag_value="", default=None,
-                 help="Provision the hosts of this lab (from its controller namespace)."),
+                 help="Provision the hosts of this lab (from its controller namespace); "
+                      "--lab alone: the only lab up. A lab that does not hold the center "
+                      "is refused."),
     click.option("--live", "live", metavar="PROFILE",
                  type=click.Path(path_type=Path, dir_okay=False),
                  help="Provision the live center of this connection profile, through its "
@@ -353,9 +346,9 @@ def plan(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path | 
     from pesdc.provision.secrets import load_for_cli
 
     require_target("plan", lab, live)
-    lab_name = _lab_name(lab) if lab is not None else None
-    load_for_cli("plan", secrets_file, vault_password_file, lab_name)  # bad: exit 2
-    res, _journal = _run("plan", paths, dc, lab_name, limit, as_json, live=live)
+    # lab "": --lab without a name; chosen, and checked, once the center is known (_run).
+    load_for_cli("plan", secrets_file, vault_password_file, lab)  # bad: exit 2
+    res, _journal = _run("plan", paths, dc, lab, limit, as_json, live=live)
     sys.exit(0 if res.ok else 1)
 
 
@@ -376,16 +369,16 @@ def apply(paths: tuple[Path, ...], dc: str | None, lab: str | None, live: Path |
     from pesdc.provision.secrets import load_for_cli
 
     require_target("apply", lab, live)
-    lab_name = _lab_name(lab) if lab is not None else None
-    load_for_cli("apply", secrets_file, vault_password_file, lab_name)  # bad: exit 2
+    # lab "": --lab without a name; chosen, and checked, once the center is known (_run).
+    load_for_cli("apply", secrets_file, vault_password_file, lab)  # bad: exit 2
     if check:
-        res, _journal = _run("plan", paths, dc, lab_name, limit, as_json, live=live)
+        res, _journal = _run("plan", paths, dc, lab, limit, as_json, live=live)
         sys.exit(0 if res.ok else 1)
     if engine_name == "ansible" and \
             importlib.util.find_spec("pesdc.provision.ansible_engine") is None:
         raise click.ClickException(_("the Ansible engine (pesdc.provision.ansible_engine) "
                                      "is not available in this build"))
-    res, journal_error = _run("apply", paths, dc, lab_name, limit, as_json, engine_name,
+    res, journal_error = _run("apply", paths, dc, lab, limit, as_json, engine_name,
                               live=live, yes=yes)
     sys.exit(0 if res.ok and not journal_error else 1)
 

@@ -24,7 +24,8 @@ from pesdc.verify.run import PARTS
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--dc", help="The center (default: the only city center).")
 @click.option("--lab", "lab_name", is_flag=False, flag_value="", default=None,
-              help="Verify the lab of the center (LAB name defaults to the center's).")
+              help="Verify this lab of the center (--lab alone: the only lab up; a lab "
+                   "that does not hold the center is refused).")
 @live_option()
 @click.option("--junit", type=click.Path(path_type=Path), help="Write JUnit XML here.")
 @click.option("--html", "html_out", type=click.Path(path_type=Path),
@@ -51,7 +52,9 @@ def verify(paths: tuple[Path, ...], dc: str | None, lab_name: str | None,
         from pesdc.lab.group import lab_for
 
         try:
-            lab = lab_for(lab_name or name, name)  # a multi-center lab: its member
+            # --lab alone: the only lab up; refused (exit 2, nothing contacted) when the
+            # lab does not hold the center. A multi-center lab: its member.
+            lab = lab_for(lab_name or None, name)
             reexec_inside(lab)  # every connection from the lab's controller namespace
             from pesdc.verify.run import verify_lab
 

@@ -29,7 +29,7 @@ from typing import Any
 from pesdc.i18n import N_
 from pesdc.lab import netns
 from pesdc.lab.errors import LabError
-from pesdc.lab.paths import lab_dir
+from pesdc.lab.paths import lab_dir, state_dir
 from pesdc.localized import LocalizedText
 from pesdc.model.schema import DataCenter, Interface, Uplink
 from pesdc.model.tree import Topology
@@ -408,7 +408,74 @@ def delayline_alive(group: Group) -> bool:
         NodeState("", "", "", "", None, group.delayline_pid).alive()
 
 
-def lab_for(lab: str, center: str) -> str:
-    """What ``--lab LAB --dc CENTER`` names: the member of a multi-center lab, or the
-    lab itself (LabError: the center is not in that lab)."""
-    return resolve(lab, center)[0]
+def labs_up() -> dict[str, list[str]]:
+    """Each lab with state on this machine and the centers it holds: a multi-center lab
+    by its name (its members folded in), a single-center lab by its own."""
+    root = state_dir() / "labs"
+    out: dict[str, list[str]] = {}
+    for d in sorted(root.iterdir()) if root.is_dir() else []:
+        grp = Group.load(d.name)
+        if grp is not None:
+            out[d.name] = list(grp.centers)
+        elif (d / "state.json").is_file() and not (d / MEMBER_FILE).is_file():
+            out[d.name] = [c for c in [_held(d.name)] if c]
+    return out
+
+
+def _held(lab: str) -> str | None:
+    """The center a single-center lab's state says it runs (None: no state, or none
+    recorded)."""
+    f = lab_dir(lab) / "state.json"
+    try:
+        dc = json.loads(f.read_text()).get("dc") if f.is_file() else None
+    except (OSError, ValueError):
+        return None
+    return dc if isinstance(dc, str) else None
+
+
+def _listed(labs: dict[str, list[str]]) -> str:
+    return ", ".join(f"{n} ({', '.join(c) or '?'})" for n, c in labs.items())
+
+
+def _only_lab_up(center: str) -> str:
+    """``--lab`` without a name: the only lab up; LabError when none or several are."""
+    labs = labs_up()
+    if len(labs) == 1:
+        return next(iter(labs))
+    if not labs:
+        raise LabError(N_("--lab without a name: no lab is up; bring {center} up (pesdc lab "
+                          "up PATH --dc {center}) and give --lab NAME; nothing was "
+                          "contacted"), center=center)
+    holders = [n for n, cs in labs.items() if center in cs]
+    if holders:
+        raise LabError(N_("--lab without a name: several labs are up: {labs}; say which "
+                          "with --lab NAME ({center} is in {holders}); nothing was "
+                          "contacted"), labs=_listed(labs), center=center,
+                       holders=", ".join(holders))
+    raise LabError(N_("--lab without a name: several labs are up: {labs}; none holds "
+                      "{center}: bring it up (pesdc lab up PATH --dc {center} --name NAME) "
+                      "and give --lab NAME; nothing was contacted"),
+                   labs=_listed(labs), center=center)
+
+
+def lab_for(lab: str | None, center: str) -> str:
+    """What ``--lab [LAB] --dc CENTER`` names, for every command that takes ``--lab``:
+    the member of a multi-center lab, or the lab itself; no name (``--lab`` alone): the
+    only lab up. A LabError, raised before anything is contacted or journaled, when that
+    lab does not hold the center (a lab of another city: every host would be
+    unreachable), or when no lab or several are up and none is named. A lab without
+    state is left to the command (:func:`pesdc.lab.enter.access` says it is not up)."""
+    name = lab or _only_lab_up(center)
+    member, group = resolve(name, center)  # a group's: LabError when not one of its own
+    held = _held(member) if group is None else center
+    if held is not None and held != center:
+        others = [n for n, cs in labs_up().items() if center in cs]
+        if others:
+            raise LabError(N_("lab {name} holds {held}, not {center}; {center} is in "
+                              "{others}: give --lab {first}; nothing was contacted"),
+                           name=name, held=held, center=center, others=", ".join(others),
+                           first=others[0])
+        raise LabError(N_("lab {name} holds {held}, not {center}: bring {center} up (pesdc "
+                          "lab up PATH --dc {center} --name NAME) and give --lab NAME; "
+                          "nothing was contacted"), name=name, held=held, center=center)
+    return member
