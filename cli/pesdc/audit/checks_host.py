@@ -301,6 +301,13 @@ def sudo_commands(ev: HostEvidence, user: str) -> str | None:
     text = ev.files("/etc/sudoers")
     if text is None:
         return None
+    return _sudoers_commands(text, user)
+
+
+@lru_cache(maxsize=256)
+def _sudoers_commands(text: str, user: str) -> str:
+    """A user's sudoers lines with the command aliases expanded. Cached by text: every
+    server of a center (and most centers) carries the same sudoers files."""
     aliases = _sudo_aliases(text)
     joined = re.sub(r"\\\n\s*", " ", text)
     lines = [ln for ln in joined.splitlines() if re.match(rf"^{re.escape(user)}\s", ln)]
@@ -322,13 +329,29 @@ def _literally(text: str) -> Callable[[re.Match[str]], str]:
 
 def _holds(cmds: str, program: str) -> bool:
     """Whether sudo rights grant a program (a negated entry does not)."""
-    return re.search(rf"(?<![!\w/]){re.escape(program)}(?![\w/.-])", cmds) is not None
+    return _program(program).search(cmds) is not None
+
+
+@lru_cache(maxsize=256)
+def _program(program: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![!\w/]){re.escape(program)}(?![\w/.-])")
 
 
 def _duty_problems(user: str, admin: str, duty: Duty, cmds: str) -> list[Msg]:
     """How one administrator's sudo rights break the separation of duties: none, all,
     none of its own duty's programs, or programs of the other administrators' duties
     (data/admin_duties.yaml)."""
+    return list(_duty_problems_of(user, admin, duty, cmds))
+
+
+@lru_cache(maxsize=256)
+def _duty_problems_of(user: str, admin: str, duty: Duty, cmds: str) -> tuple[Msg, ...]:
+    # Cached: a pure function of its arguments, the same for every server that carries
+    # the same sudoers files (Msg is frozen, so sharing the tuple is safe).
+    return tuple(_judge_duty(user, admin, duty, cmds))
+
+
+def _judge_duty(user: str, admin: str, duty: Duty, cmds: str) -> list[Msg]:
     if not cmds.strip():
         return [Msg(f"{user} has no administrator rights", f"{user}（{admin}）无管理权限")]
     problems = []

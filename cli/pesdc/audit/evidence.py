@@ -87,10 +87,9 @@ def static_evidence(ctx: AuditContext) -> None:
     """Render the center's servers and devices: the evidence of --static."""
     from pesdc.model.diagnostics import Diagnostic
     from pesdc.render import render_device_files
-    from pesdc.render.context import CenterFacts
     from pesdc.render.servers import render_server
 
-    facts = CenterFacts.of(ctx.topo, ctx.dc)
+    facts = ctx.center_facts  # the one the host specs are built from too
     d = ctx.dc.name
     for srv in ctx.dc.servers:
         try:
