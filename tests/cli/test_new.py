@@ -102,3 +102,25 @@ def test_new_province(tree):
     assert "rt-1 GigabitEthernet0/0/3: downlink henan/up-mohrss" in res.stdout
     val = pesdc(tree, "validate", "henan/henan.yaml")
     assert val.returncode == 0, val.stderr
+
+
+def test_a_bad_title_lists_the_new_files_own_errors_only(tree):
+    """A --title-zh holding a line break fails the schema of the new file (SCH005): that
+    is listed, in English and in Chinese; what the parent's edit and the tree's
+    references to the center that did not load then say (XC001, NET005) is not."""
+    before = snapshot(tree)
+    res = pesdc(tree, *CITY, "--title-zh", "潍坊市\n  zone: x")
+    assert res.returncode == 2
+    assert res.stderr.splitlines() == [
+        "shandong/weifang.yaml:21:15: error NEW009: SCH005: text holds U+000A LINE FEED at "
+        "character 4: a value is one printable line (no line breaks, tabs or other control "
+        "characters)",
+        "    hint: nothing was written; write the value as one line of plain text; put "
+        "long notes in a YAML comment instead"]
+    zh = pesdc(tree, "--lang", "zh", *CITY, "--title-zh", "潍坊市\n  zone: x")
+    assert zh.returncode == 2
+    assert zh.stderr.splitlines() == [
+        "shandong/weifang.yaml:21:15: error NEW009: SCH005：文本第 4 个字符是 U+000A LINE "
+        "FEED：值应为单行可打印文本（不含换行、制表符或其他控制字符）",
+        "    提示：未写入任何文件；请把该值写成一行纯文本；较长的说明请写在 YAML 注释中"]
+    assert snapshot(tree) == before

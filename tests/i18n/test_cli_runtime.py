@@ -107,15 +107,30 @@ def test_lock_json_stays_english() -> None:
 
 
 def test_ledger_import_problems(tmp_path: Path) -> None:
+    import openpyxl
+
+    tree = tmp_path / "tree"
+    shutil.copytree(ROOT / "topologies", tree)
     book = tmp_path / "l.xlsx"
-    code, _ = run("ledger", "export", TREE, "--dc", "jinan", "-o", str(book))
+    code, _ = run("ledger", "export", str(tree), "--dc", "jinan", "-o", str(book))
     assert code == 0
+    wb = openpyxl.load_workbook(book)
+    wb["servers"]["A4"] = None  # a server without a name
+    wb.save(book)
+    into = ["--into", str(tree / "shandong" / "jinan.yaml")]
+    (code, zh), (_, en) = (run("--lang", "zh", "ledger", "import", str(book), *into, "-o",
+                               str(tmp_path / "zh.yaml")),
+                           run("ledger", "import", str(book), *into, "-o",
+                               str(tmp_path / "en.yaml")))
+    assert code == 1 and chinese(zh), zh
+    assert ":servers!4:A: error SCH003: 缺少必需的键 'name'\n    提示：请增加 name: ..." in zh
+    assert ":servers!4:A: error SCH003: missing required key 'name'\n    hint: add name: ..." in en
+    # A new file outside any tree: one line, in the language of the run.
     (code, zh), (_, en) = (run("--lang", "zh", "ledger", "import", str(book), "-o",
                                str(tmp_path / "zh.yaml")),
                            run("ledger", "import", str(book), "-o", str(tmp_path / "en.yaml")))
-    assert code == 1 and chinese(zh), zh
-    assert ":servers!26:C: error SCH003: 缺少必需的键 'zone'\n    提示：请增加 zone: ..." in zh
-    assert ":servers!26:C: error SCH003: missing required key 'zone'\n    hint: add zone: ..." in en
+    assert code == 1 and chinese(zh) and "error LEDGER: 新文件不在任何拓扑树中" in zh, zh
+    assert "error LEDGER: a new file outside any topology tree" in en
 
 
 def test_new_city(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from pesdc.ledger.reading import read_ledger
 from pesdc.model import validate
 from pesdc.model.schema import DeviceKind, OsFamily, ServerRole, SiteKind, Zone
 from tests.conftest import ROOT
+from tests.i18n.test_cli_runtime_b import assert_chinese
 
 TREE = ROOT / "topologies"
 JINAN = Path("shandong/jinan.yaml")
@@ -187,6 +188,47 @@ def test_into_and_output_writes_the_new_file_only(tree: Path, ledger: Path) -> N
     assert code == 0, err
     assert (tree / "shandong" / "jinan-new.yaml").read_bytes() == before
     assert (tree / JINAN).read_bytes() == before
+
+
+def test_into_and_output_outside_the_tree_is_checked_in_the_place_of_into(
+        tree: Path, ledger: Path, tmp_path: Path) -> None:
+    """-o OUT outside any tree with --into: the new version of the center file, checked
+    in its place (its tree's defaults, the centers around it), written to OUT only."""
+    before = (tree / JINAN).read_bytes()
+    _edit(ledger, servers__F2="rhel")  # web-1
+    out = tmp_path / "review" / "jinan.yaml"
+    out.parent.mkdir()
+    code, stdout, err, _ = run("ledger", "import", "ledger.xlsx", "--into", str(tree / JINAN),
+                               "-o", "review/jinan.yaml")
+    assert code == 0, err
+    assert stdout == ("wrote review/jinan.yaml (outside any topology tree: checked in the "
+                      "place of tree/shandong/jinan.yaml, with its tree)\n")
+    assert (tree / JINAN).read_bytes() == before
+    shutil.copy(out, tree / JINAN)  # what it is for: copied over the file, it validates
+    servers = {s["name"]: s for s in _sections([tree])["servers"]}
+    assert servers["web-1"]["os"] == "rhel"
+    code, stdout, _err, _ = run("--lang", "zh", "ledger", "import", "ledger.xlsx", "--into",
+                                str(tree / JINAN), "-o", "review/jinan-2.yaml")
+    assert code == 0 and stdout.startswith("已写入 review/jinan-2.yaml（")
+    assert_chinese(stdout)
+
+
+def test_a_new_file_outside_any_tree_is_refused_in_one_line(tree: Path, ledger: Path,
+                                                            tmp_path: Path) -> None:
+    """-o OUT outside any tree without --into: a center under another can only be checked
+    with its parent's tree; one line says so (not one per inherited value)."""
+    code, _, err, _ = run("ledger", "import", "ledger.xlsx", "-o", "new.yaml")
+    assert code == 1
+    assert err.splitlines() == [
+        "new.yaml: error LEDGER: a new file outside any topology tree (no .pesdc-tree at "
+        "or above it): center jinan is checked with the tree of its parent shandong, whose "
+        "defaults it inherits; write it into that tree: -o TREE/FOLDER/jinan.yaml",
+        "1 error(s): nothing written"]
+    assert not (tmp_path / "new.yaml").exists()
+    code, _, zh, _ = run("--lang", "zh", "ledger", "import", "ledger.xlsx", "-o", "new.yaml")
+    assert code == 1 and len(zh.splitlines()) == 2 and "LEDGER" in zh
+    assert_chinese(zh.splitlines()[0].partition("LEDGER")[2])
+    assert not (tmp_path / "new.yaml").exists()
 
 
 def test_a_new_file_never_replaces_an_existing_one(tree: Path, ledger: Path) -> None:

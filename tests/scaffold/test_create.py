@@ -143,6 +143,16 @@ def test_refusals(tree, rule, overrides, change, where):
     assert snapshot(tree) == before  # nothing written
 
 
+def test_a_new_file_that_fails_its_schema_is_the_only_one_named(tree):
+    # A line break in the title: the new file does not load as a center (SCH005), so
+    # the province's references to it would fail too; those follow-ons are not listed.
+    with pytest.raises(ScaffoldError) as exc:
+        create(weifang(tree, title_zh="潍坊\n  stage: 1"))
+    problems = exc.value.problems
+    assert [(p.rule, p.params["rule"]) for p in problems] == [("NEW009", "SCH005")]
+    assert problems[0].where.endswith("shandong/weifang.yaml:21:15")
+
+
 def test_no_tree(tmp_path):
     # a path that is not there, and a file in no tree (a folder given without a marker
     # is taken as the tree itself: a generated national tree has none)

@@ -55,8 +55,9 @@ def export_ledger_cmd(paths: tuple[Path, ...], dc_name: str | None, output: Path
 @click.option("--into", type=click.Path(path_type=Path, exists=True, dir_okay=False),
               help="The center file to update (comments and untouched items kept).")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
-              help="Write the result here instead (without --into: a new center file "
-                   "from the center and segments sheets).")
+              help="Write the result here instead (outside any topology tree: checked "
+                   "in the place of --into; without --into: a new center file from the "
+                   "center and segments sheets, written into its tree).")
 def import_ledger_cmd(workbook: Path, into: Path | None, output: Path | None) -> None:
     """Put a ledger's servers, devices, links and sites into a center file.
 
@@ -86,4 +87,9 @@ def import_ledger_cmd(workbook: Path, into: Path | None, output: Path | None) ->
                                          for d in result.diagnostics)
         click.echo(_("{n} error(s): nothing written").format(n=errors), err=True)
         sys.exit(1)
+    if result.checked_as is not None:
+        click.echo(_("wrote {file} (outside any topology tree: checked in the place of "
+                     "{into}, with its tree)").format(file=result.written,
+                                                      into=result.checked_as))
+        return
     click.echo(_("wrote {file}").format(file=result.written))

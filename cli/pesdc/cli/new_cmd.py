@@ -23,7 +23,7 @@ def new() -> None:
 
 def _fail(exc: ScaffoldError) -> None:
     for p in exc.problems:
-        message, hint = p.text(_)
+        message, hint = p.text(_, cli_language())
         click.echo(f"{printable(p.where)}: error {p.rule}: {printable(message)}", err=True)
         if hint:
             click.echo("    " + _("hint: {hint}").format(hint=printable(hint)), err=True)

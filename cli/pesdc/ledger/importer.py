@@ -27,7 +27,7 @@ from pesdc.ledger.reading import Ledger, read_ledger
 from pesdc.ledger.splice import SpliceError, splice
 from pesdc.model import validate
 from pesdc.model.diagnostics import Diagnostic
-from pesdc.model.loader import _display, discover, tree_root
+from pesdc.model.loader import TREE_MARKER, _display, discover, tree_root
 from pesdc.model.yamlio import Locator, read_yaml
 
 SHEET_OF = {s.section: s for s in SECTIONS}
@@ -40,6 +40,7 @@ class ImportResult:
     cells: list[CellError] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)  # no cell to point at
     written: Path | None = None
+    checked_as: str | None = None  # where it was checked (shown), when not where written
 
     @property
     def ok(self) -> bool:
@@ -110,12 +111,27 @@ def _key(d: Diagnostic) -> tuple[str, str, str]:
     return d.file, d.rule, d.message
 
 
+def checked_in_place_of(target: Path, into: Path | None) -> Path:
+    """Where the result is checked: where it is written, unless that is outside any
+    topology tree while the file updated (``--into``) is in one. The result is then the
+    new version of that center file (written aside, ``-o``, to be looked at or copied
+    over it): it is checked in that file's place, with its tree's defaults and the
+    centers around it, as an import in place would be. Outside a tree the defaults files
+    and the parent would not apply, and every inherited value would be missing."""
+    if into is not None and tree_root(target.parent) is None \
+            and tree_root(into.parent) is not None:
+        return into
+    return target
+
+
 def check(ledger: Ledger, text: str, target: Path, base: Path | None,
-          result: ImportResult) -> None:
-    """Validate ``text`` as the target with the rest of its tree; map the problems."""
-    leave_out = {target.resolve()} | ({base.resolve()} if base else set())
-    others = _tree_files(target, leave_out)
-    probe = target.with_name(f".{target.name}.ledger-{os.getpid()}.yaml")
+          result: ImportResult, place: Path | None = None) -> None:
+    """Validate ``text`` as the target, in its place or in ``place``, with the rest of
+    that tree; map the problems (named in the target)."""
+    place = place or target
+    leave_out = {target.resolve(), place.resolve()} | ({base.resolve()} if base else set())
+    others = _tree_files(place, leave_out)
+    probe = place.with_name(f".{place.name}.ledger-{os.getpid()}.yaml")
     probe.write_text(text, encoding="utf-8")
     try:
         loaded = validate([*others, probe])
@@ -168,9 +184,12 @@ def import_ledger(xlsx: Path, into: Path | None, output: Path | None) -> ImportR
     assert target is not None, "the command asks for --into or -o"
     text = _new_text(ledger, into, result)
     result.cells.extend(ledger.errors)
-    if text is None:
+    if text is None or _treeless(ledger, into, target, result):
         return result
-    check(ledger, text, target, into, result)
+    place = checked_in_place_of(target, into)
+    if place != target:
+        result.checked_as = _display(place)
+    check(ledger, text, target, into, result, place)
     result.cells.sort(key=CellError.sort_key)
     if result.ok:
         from pesdc.durable import atomic_write
@@ -181,6 +200,26 @@ def import_ledger(xlsx: Path, into: Path | None, output: Path | None) -> ImportR
     elif into is not None:
         _relocate(result, ledger, into, target)
     return result
+
+
+def _treeless(ledger: Ledger, into: Path | None, target: Path,
+              result: ImportResult) -> bool:
+    """A new center file (no ``--into``) of a center under another, to be written outside
+    any topology tree: it can only be checked with the tree that holds its parent (its
+    defaults, its parent), so it is refused in one line instead of the many problems of
+    a file checked alone (every inherited value missing, the parent unknown)."""
+    parent = (ledger.center or {}).get("parent")
+    if into is not None or not parent or tree_root(target.parent) is not None:
+        return False
+    result.diagnostics.append(Diagnostic.marked(
+        "LEDGER", N_("a new file outside any topology tree (no {marker} at or above "
+                     "it): center {center} is checked with the tree of its parent "
+                     "{parent}, whose defaults it inherits; write it into that tree: -o "
+                     "TREE/FOLDER/{center}.yaml"),
+        _display(target), marker=TREE_MARKER,
+        center=str(ledger.center.get("name") if ledger.center else "?"),
+        parent=str(parent)))
+    return True
 
 
 def _new_text(ledger: Ledger, into: Path | None, result: ImportResult) -> str | None:

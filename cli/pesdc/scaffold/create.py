@@ -3,6 +3,7 @@ tree, then write it (and the parent's edits) — or write nothing and say why.""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -302,18 +303,34 @@ def _prove(root: Path, loaded: LoadResult, plan: CenterPlan, out: Path, parent_f
             p.write_text(parent_edit.apply(p.read_text(encoding="utf-8"), inserts),
                          encoding="utf-8")
         result = validate([scratch])
-        new = _new_problems(loaded, root, result, scratch)
+        own = _shown(out)
+        new = _own_first(_new_problems(loaded, root, result, scratch), own,
+                         plan.name in result.topology.datacenters)
         if not new and plan.name in result.topology.datacenters:
             new = _render_problems(result, plan.name)
-        own = _shown(out)
         new.sort(key=lambda d: d.file != own)  # the new file's own problems first
         if any(d.severity is Severity.error for d in new):
-            raise ScaffoldError([problem(
-                "NEW009", f"{d.file}:{d.line}:{d.column}" if d.line else d.file,
-                N_("{rule}: {message}"), N_("nothing was written; {hint}"),
-                rule=d.rule, message=d.message, hint=d.hint or "report it: the template "
-                "does not fit this tree") for d in new if d.severity is Severity.error])
+            raise ScaffoldError([_relayed(d) for d in new if d.severity is Severity.error])
         return text, new
+
+
+def _relayed(d: Diagnostic) -> Problem:
+    """NEW009 for a problem of the scratch tree, its words shown in the run's language."""
+    p = problem("NEW009", f"{d.file}:{d.line}:{d.column}" if d.line else d.file,
+                N_("{rule}: {message}"), N_("nothing was written; {hint}"),
+                rule=d.rule, message=d.message,
+                hint=d.hint or N_("report it: the template does not fit this tree"))
+    p.said = d
+    return p
+
+
+def _own_first(new: list[Diagnostic], own: str, loaded: bool) -> list[Diagnostic]:
+    """The new problems; only the new file's own when it did not load as a center (its
+    schema errors: the user's input, a bad --title-zh): the parent's edit and the
+    tree's references to it then fail only because of that, and would be noise."""
+    if not loaded and any(d.file == own and d.severity is Severity.error for d in new):
+        return [d for d in new if d.file == own]
+    return new
 
 
 def _relocate(d: Diagnostic, files: dict[str, Path], scratch: Path, root: Path) -> str:
@@ -339,8 +356,7 @@ def _new_problems(before: LoadResult, root: Path, after: LoadResult, scratch: Pa
     for d in after.report.sorted():
         file = _relocate(d, after.topology.files, scratch, root)
         if key(d, _shown(Path(file).resolve())) not in had:
-            out.append(Diagnostic(d.rule, d.message, file, d.path, d.hint, d.severity,
-                                  d.line, d.column))
+            out.append(dataclasses.replace(d, file=file))  # marked: its template kept
     return out
 
 

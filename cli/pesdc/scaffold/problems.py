@@ -34,12 +34,21 @@ class Problem:
     message: str  # N_-marked, formatted with params where shown
     hint: str = ""
     params: dict[str, Any] = field(default_factory=dict)
+    # A problem of validation relayed (NEW009): its message and hint fill the params
+    # ``message`` and ``hint`` in the language shown (a Diagnostic: ``text(lang)``).
+    said: Any = None
 
-    def text(self, gettext: Any = None) -> tuple[str, str]:
-        """The message and hint, translated by ``gettext`` (identity by default)."""
+    def text(self, gettext: Any = None, lang: str = "en") -> tuple[str, str]:
+        """The message and hint, translated by ``gettext`` (identity by default); a
+        relayed problem's own words in ``lang``."""
         tr = gettext or (lambda s: s)
-        return (tr(self.message).format(**self.params),
-                tr(self.hint).format(**self.params) if self.hint else "")
+        params = self.params
+        if self.said is not None:
+            message, hint = self.said.text(lang)
+            params = {**params, "message": message,
+                      "hint": hint or tr(params.get("hint", ""))}
+        return (tr(self.message).format(**params),
+                tr(self.hint).format(**params) if self.hint else "")
 
 
 class ScaffoldError(Exception):
