@@ -50,10 +50,15 @@ def _kv(text: str, sep: str) -> dict[str, tuple[str, ...]]:
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
-        parts = re.split(sep, line, maxsplit=1)
+        parts = _separator(sep).split(line, maxsplit=1)
         key = parts[0].lower()
         out.setdefault(key, []).append(parts[1].strip() if len(parts) > 1 else "")
     return {k: tuple(v) for k, v in out.items()}
+
+
+@lru_cache(maxsize=16)
+def _separator(sep: str) -> re.Pattern[str]:
+    return re.compile(sep)  # once, not looked up in re's cache on every line
 
 
 def sshd(ev: HostEvidence) -> tuple[dict[str, list[str]], Evidence] | None:
@@ -304,16 +309,24 @@ def sudo_commands(ev: HostEvidence, user: str) -> str | None:
     return _sudoers_commands(text, user)
 
 
-@lru_cache(maxsize=256)
 def _sudoers_commands(text: str, user: str) -> str:
-    """A user's sudoers lines with the command aliases expanded. Cached by text: every
-    server of a center (and most centers) carries the same sudoers files."""
+    """A user's sudoers lines with the command aliases expanded."""
     aliases = _sudo_aliases(text)
     joined = re.sub(r"\\\n\s*", " ", text)
-    lines = [ln for ln in joined.splitlines() if re.match(rf"^{re.escape(user)}\s", ln)]
+    lines = [ln for ln in joined.splitlines()
+             if ln.startswith(user) and re.match(rf"^{re.escape(user)}\s", ln)]
+    return _expanded(tuple(lines), tuple(aliases.items()))
+
+
+@lru_cache(maxsize=256)
+def _expanded(lines: tuple[str, ...], aliases: tuple[tuple[str, str], ...]) -> str:
+    # Cached: each server's sudoers file is its own (its name is in the header), but the
+    # lines and aliases read from it are the same on every server of a center.
     out = []
     for ln in lines:
-        for name, cmds in aliases.items():
+        for name, cmds in aliases:
+            if name not in ln:
+                continue  # neither pattern below can match
             # A negated alias negates each of its commands, as `sudo -l` lists them.
             denied = ", ".join(f"!{c.strip()}" for c in cmds.split(","))
             ln = re.sub(rf"!\s*\b{name}\b", _literally(denied), ln)

@@ -157,7 +157,18 @@ class AuditContext:
                 facts=self.center_facts)
         return self.host_specs[srv.name]
 
+    @cached_property
+    def _host_facts(self) -> dict[str, HostFacts]:
+        return {}
+
     def host_facts(self, srv: Server) -> HostFacts:
+        """The server's HostFacts, built once per audit (every host rule reads them;
+        no check edits them)."""
+        if srv.name not in self._host_facts:
+            self._host_facts[srv.name] = self._facts_of(srv)
+        return self._host_facts[srv.name]
+
+    def _facts_of(self, srv: Server) -> HostFacts:
         spec = self.host_spec(srv)
         return HostFacts(srv.name, list(spec.roles), srv.zone, srv.os.value, self.mgmt_nets,
                          list(spec.log_servers), list(spec.time_sources), spec.admins,

@@ -85,7 +85,7 @@ class Evidence:
     each of them a server's own file (masking them cost about a fifth of its time).
     """
 
-    __slots__ = ("label", "source", "_text", "_text_zh", "_masked")
+    __slots__ = ("_masked", "_text", "_text_zh", "label", "source")
 
     def __init__(self, label: str, text: str, source: str = "topology",
                  text_zh: str = "") -> None:
@@ -127,7 +127,7 @@ class Evidence:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self._key() == other._key()  # type: ignore[attr-defined]
+        return self._key() == other._key()
 
     __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass it was
 

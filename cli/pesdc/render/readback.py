@@ -342,10 +342,22 @@ def read_back(kind_name: str, files: dict[str, str]) -> ReadPolicy | None:
 
 def read_with(reader: Reader, files: dict[str, str]) -> ReadPolicy:
     """What a device's files permit, read by this reader (a copy: callers may edit it)."""
+    return copy.deepcopy(peek_with(reader, files))
+
+
+def peek_back(kind_name: str, files: dict[str, str]) -> ReadPolicy | None:
+    """:func:`read_back` without the copy, for callers that only read the result: the
+    reading is shared (cached by text), so it must never be edited."""
+    reader = READERS.get(kind_name)
+    return None if reader is None else peek_with(reader, files)
+
+
+def peek_with(reader: Reader, files: dict[str, str]) -> ReadPolicy:
+    """:func:`read_with` without the copy (shared: never edit it)."""
     text = files.get(reader.file)
     if text is None:
         return ReadPolicy()
-    return copy.deepcopy(_read_text(reader, text))
+    return _read_text(reader, text)
 
 
 @lru_cache(maxsize=256)
@@ -363,7 +375,7 @@ def policy_differences(kind_name: str, device_kind: str, files: dict[str, str],
                        ctx: dict[str, Any]) -> list[Difference] | None:
     """How the rendered files differ from the policy the template was given (``ctx``
     from render/context.py). None: nothing to compare on this platform."""
-    got = read_back(kind_name, files)
+    got = peek_back(kind_name, files)  # only read here
     if got is None:
         return None
     if not got.found and not got.problems:

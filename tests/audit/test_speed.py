@@ -1,0 +1,191 @@
+"""The audit's shortcuts (issue 19: `audit --all` of the national tree) judge exactly as
+the plain reading did: the same lines, the same hits, the same quotes, and a changed
+rendered file still changes the finding (nothing is judged from a stale cache)."""
+
+from __future__ import annotations
+
+import pytest
+
+from pesdc.audit import checks_device as cd
+from pesdc.audit import checks_host as ch
+from pesdc.audit.registry import AuditContext, HostEvidence, HostFacts
+from pesdc.audit.result import Evidence, Outcome, Status
+from pesdc.platforms.dialect import excerpt
+from pesdc.redact import mask_shapes
+from tests.audit.conftest import GOLDEN, LABCITY, ROOT, context, load
+
+
+@pytest.fixture(scope="module")
+def jinan() -> AuditContext:
+    """The example city: vendor gear of every family (the lab city is Linux only)."""
+    return context(load(ROOT / "topologies"), "jinan")
+
+# The patterns the management rules quote lines by (checks_device._per_vendor callers).
+PER_VENDOR = [
+    [r"telnet", r"http", r"ssh", r"transport input", r"protocol inbound", r"web-manager"],
+    [r"loghost", r"^logging"], [r"ntp"],
+    [r"local-user", r"manager-user", r"^username", r"role"],
+    [r"retry-time", r"failed-count", r"login-attempt", r"block-for", r"idle-timeout",
+     r"exec-timeout"],
+    [r"snmp"],
+]
+
+
+def _configs(ctx: AuditContext) -> list[str]:
+    texts = [p.read_text() for p in sorted(GOLDEN.rglob("*.cfg"))]
+    texts += [t for files in ctx.rendered_devices.values() for t in files.values()]
+    assert len(texts) > 20
+    return texts
+
+
+EDGES = [
+    "", "ssh", "\n\nssh\n", "no match here\n", "SSH server enable\r\nTelnet off\r\n",
+    "a\nlogging host 1.2.3.4\n  logging trap\nxlogging\n",
+    "telnet http ssh on one line\nssh again\n" * 30,  # more than the 40-line limit
+    "snmp\u2028snmp\x85ntp\n", "line without a break at the end: ntp",
+    # case-blind matching of non-ASCII letters: ſ (long s) and ı match s and i
+    "pa\u017f\u017fword hunter2\nSSH\n", "\u017f\u017fh on\nntp\n", "Tıme ntp\n",
+    "\u0130 ssh \u0130\nlogging x\n", "\u212aelvin password k\nSNMP\n", "中文 ssh 说明\n",
+]
+
+
+@pytest.mark.parametrize("patterns", PER_VENDOR)
+def test_excerpt_finds_the_lines_the_dialect_finds(patterns: list[str],
+                                                  jinan: AuditContext) -> None:
+    for text in [*_configs(jinan), *EDGES]:
+        assert cd._excerpt(text, tuple(patterns)) == excerpt(text, patterns)
+
+
+def test_excerpt_falls_back_for_patterns_that_could_span_lines() -> None:
+    text = "foo\n drop x\nbar\n"
+    pats = (r"default-deny", r"^\s+drop")
+    assert cd._words(pats) is None
+    assert cd._excerpt(text, pats) == excerpt(text, list(pats))
+
+
+def _secrets_plain(text: str) -> list[str]:
+    """secrets_in as it read every line (the reference)."""
+    hits: list[str] = []
+    low = text.lower()
+    if not any(w in low for w in ("password", "secret", "psk", "pre-shared", "community")):
+        return hits
+    for line in text.splitlines():
+        if line.lstrip().startswith(("#", "!")):
+            continue
+        for m in cd.SECRET.finditer(line):
+            value = m.group(1) or m.group(2) or ""
+            if not value or cd.SECRET_OK.match(value) or value.isdigit():
+                continue
+            hits.append(line.strip().replace(value, "****"))
+    return hits
+
+
+def test_secret_lines_give_the_hits_of_every_line(jinan: AuditContext) -> None:
+    ctx = context(load(LABCITY))
+    texts = [*_configs(jinan), *ctx.rendered_all.values(), *jinan.rendered_all.values(), *EDGES, (
+        "password hunter2 secret s3 psk abc\n# password commented\n"
+        "local-user a password cipher %%PESDC_SECRET:x%%\n snmp-agent community read pub\n"
+        "password a\rsecret b\x0bpsk c\n"
+        "user x password irreversible-cipher plain\nPASSWORD Upper\npassword 1234\n")]
+    for text in texts:
+        assert cd.secrets_in(text) == _secrets_plain(text)
+    assert cd.secrets_in("x\npassword hunter2\n") == ["password ****"]
+
+
+def test_a_changed_sudoers_file_changes_the_finding() -> None:
+    """The sudoers reading is cached by text: a different file is read anew."""
+    ctx = context(load(LABCITY))
+    srv = ctx.dc.servers[0]
+    facts = ctx.host_facts(srv)
+    ev = ctx.hosts[srv.name]
+    first = ch.admins_separated(ev, facts, {})
+    assert first.status is Status.passed, first.msg
+    key = next(k for k in ev.data if k.startswith("file:/etc/sudoers"))
+    admin = facts.admins["audit"]
+    widened = dict(ev.data)
+    widened[key] = ev.data[key] + f"\n{admin} ALL=(ALL) NOPASSWD: ALL\n"
+    again = ch.admins_separated(HostEvidence(ev.host, ev.source, widened), facts, {})
+    assert again.status is Status.failed
+    assert "unrestricted sudo" in again.msg.en
+    # and the first file still gives its own verdict
+    assert ch.admins_separated(ev, facts, {}).status is Status.passed
+
+
+def test_a_changed_device_file_changes_the_literal_secret_finding() -> None:
+    ctx = context(load(LABCITY))
+    rel = next(k for k in ctx.rendered_all if k.startswith("devices/"))
+    clean = {o.target: o.status for o in cd.no_literal_secrets(ctx, {})}
+    target = f"{rel.split('/')[2]}.{rel.split('/')[1]}"
+    assert clean[target] is Status.passed
+    ctx.rendered_all[rel] += "\nlocal-user admin password simple hunter2\n"
+    dirty = {o.target: o for o in cd.no_literal_secrets(ctx, {})}
+    assert dirty[target].status is Status.failed
+    assert "hunter2" not in dirty[target].evidence[0].text
+
+
+def test_a_quote_is_masked_whenever_it_is_read() -> None:
+    raw = "line\npassword hunter2\n$6$saltsalt$" + "x" * 40 + "\n"
+    e = Evidence("file /etc/x", raw, "rendered", "说明")
+    assert e.text == mask_shapes(raw) and "hunter2" not in e.text
+    assert e.as_dict()["text"] == e.text and e.text_in("en") == e.text
+    assert e == Evidence("file /etc/x", raw, "rendered", "说明")
+    e.text = "secret hunter3\nok"
+    assert "hunter3" not in e.text
+    assert "hunter2" not in repr(Evidence("f", raw))
+    o = Outcome("h", Status.passed, ch.Msg("a", "b"), [Evidence("f", raw)])
+    assert "hunter2" not in o.evidence_text and "hunter2" not in str(o.as_dict())
+
+
+@pytest.mark.parametrize("city", ["labcity", "jinan"])
+def test_the_shared_policy_reading_is_not_edited_by_the_audit(city: str,
+                                                              jinan: AuditContext) -> None:
+    from pesdc.render.readback import READERS, peek_back, read_back
+
+    ctx = jinan if city == "jinan" else context(load(LABCITY))
+    seen = 0
+    for dev in ctx.dc.devices:
+        kind = cd.kind_of(dev).name
+        if kind not in READERS:
+            continue
+        files = ctx.rendered_devices[dev.name]
+        before = read_back(kind, files)
+        cd.permits_are_the_policy(ctx, {})
+        assert peek_back(kind, files) == before
+        copy = read_back(kind, files)
+        assert copy is not None
+        copy.permits.clear()  # a copy may be edited; the shared reading is untouched
+        assert peek_back(kind, files) == before
+        seen += 1
+    assert seen
+
+
+def test_duty_verdicts_are_shared_but_not_mutable() -> None:
+    ctx = context(load(LABCITY))
+    srv = ctx.dc.servers[0]
+    facts: HostFacts = ctx.host_facts(srv)
+    duty = facts.duties["system"]
+    a = ch._duty_problems("u", "系统管理员", duty, "")
+    a.append(ch.Msg("x", "y"))  # the caller's list; the cached verdict stays
+    assert len(ch._duty_problems("u", "系统管理员", duty, "")) == 1
+
+
+def test_the_management_rules_take_the_fast_path(monkeypatch: pytest.MonkeyPatch,
+                                                jinan: AuditContext) -> None:
+    """Every pattern list the management rules quote by is one this file tests, and
+    none can match across a line (so the fast path gives excerpt's lines)."""
+    seen: list[tuple[str, ...]] = []
+    real = cd._excerpt
+
+    def spy(text: str, patterns: tuple[str, ...], limit: int = 40) -> str:
+        seen.append(patterns)
+        return real(text, patterns, limit)
+
+    monkeypatch.setattr(cd, "_excerpt", spy)
+    ctx = jinan
+    for fn in (cd.ssh_only, cd.device_syslog, cd.device_ntp, cd.device_admins,
+               cd.device_lockout, cd.device_snmp):
+        fn(ctx, {})
+    assert seen and {tuple(p) for p in PER_VENDOR} == set(seen)
+    for pats in set(seen):
+        assert cd._words(pats) is not None, pats
+    assert cd._words(("^logging",)) == ("logging",)
