@@ -304,9 +304,11 @@ def load(paths: list[Path] | list[str]) -> LoadResult:
         name = _center_name(src.data)
         if name is not None:
             applied.setdefault(name, [layer.file for layer in layers])
-        dc = _cached_dc(src, layers, tree_digests, report, topo)
+        dc, model_key = _cached_dc(src, layers, tree_digests, report, topo)
         if dc is not None:
             topo.add(dc, src.display, report)
+            if model_key and topo.datacenters.get(dc.name) is dc:
+                topo.cache_keys[dc.name] = model_key
 
     derive_downlinks(topo)  # after every center is in: a downlink names another one
     locator = Locator(displays)
@@ -473,24 +475,26 @@ def _digest(path: Path) -> str:
 
 
 def _cached_dc(src: _Source, layers: list[DefaultsLayer], tree_digests: dict[str, str],
-               report: Report, topo: Topology) -> DataCenter | None:
+               report: Report, topo: Topology) -> tuple[DataCenter | None, str | None]:
     """The center of ``src`` from the validated-model cache when its file, the defaults
     files applied to it and the code are unchanged; else validated (and stored when
-    clean). See pesdc.model.modelcache."""
+    clean). See pesdc.model.modelcache. With it, its model key when it validated without
+    a problem (the rule cache's key builds on it), else None."""
     inherited = [(layer.file, tree_digests.get(layer.file, "")) for layer in layers
                  if layer.file != src.display]
     if not src.digest or any(not d for _, d in inherited):
-        return _validate_dc(src, layers, report, topo)
+        return _validate_dc(src, layers, report, topo), None
     name = modelcache.key(src.display, src.digest, inherited)
     dc = modelcache.get(name)
     if dc is not None:
         topo.invalid_items[dc.name] = {}  # stored only when nothing was invalid
-        return dc
+        return dc, name
     before = len(report.diagnostics)
     dc = _validate_dc(src, layers, report, topo)
     if dc is not None and len(report.diagnostics) == before:
         modelcache.put(name, dc)
-    return dc
+        return dc, name
+    return dc, None
 
 
 def _validate_dc(src: _Source, layers: list[DefaultsLayer], report: Report,

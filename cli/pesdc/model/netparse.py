@@ -81,3 +81,14 @@ def span(value: str) -> tuple[int, int, int, int]:
     net = network(value)
     return (net.version, int(net.network_address), int(net.broadcast_address),
             net.prefixlen)
+
+
+@cache
+def address_int(value: str) -> tuple[int, int]:
+    """(IP version, integer) of ``address(value)``, without building the object for a
+    canonical IPv4 address (the addressing rules compare integers)."""
+    quad = _ipv4_int(value, False)
+    if quad is not None:
+        return 4, quad[0]
+    ip = address(value)
+    return ip.version, int(ip)

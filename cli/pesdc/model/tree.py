@@ -133,6 +133,9 @@ class Topology:
     # tree around it (empty: every center is in view). Only these are checked and
     # reported, and one of them alone is the center a command works on.
     focus: tuple[str, ...] = ()
+    # Per center: the validated-model key (pesdc.model.modelcache) of the model it holds,
+    # for a center whose file validated without a problem; the rule cache's key builds on it.
+    cache_keys: dict[str, str] = field(default_factory=dict)
     _index: dict[str, DCIndex] = field(default_factory=dict, repr=False)
 
     def add(self, dc: DataCenter, file: str, report: Report) -> None:

@@ -7,16 +7,18 @@ tree of ~50,000 subnets costs O(n log n), not O(n^2).
 from __future__ import annotations
 
 import ipaddress
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from pesdc.i18n import N_
 from pesdc.model.diagnostics import Diagnostic
-from pesdc.model.netparse import address, network, span
-from pesdc.model.schema import Strict
+from pesdc.model.netparse import address_int, network, span
+from pesdc.model.schema import DataCenter, Strict
 from pesdc.model.tree import Topology
-from pesdc.rules.registry import at, problem, rule
+from pesdc.rules.cache import center_data
+from pesdc.rules.registry import at, center_rule, problem, rule
 
 Net = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -44,20 +46,31 @@ class _Owned:
         return at(self.obj, "subnet")
 
 
-def _subnets(topo: Topology) -> list[_Owned]:
+def _center_owned(dc: DataCenter) -> list[_Owned]:
+    """A center's own subnets: its segments, then its sites' and links' subnets."""
     out: list[_Owned] = []
-    for dc in topo.datacenters.values():
-        for z in dc.zones:
-            for s in z.segments:
-                out.append(_Owned(s.subnet, "segment", dc.name, s))
-        for site in dc.sites:
-            if site.subnet:
-                out.append(_Owned(site.subnet, "site", dc.name, site))
-        for lk in dc.links:
-            if lk.subnet:
-                out.append(_Owned(lk.subnet, "link", dc.name, lk))
+    for z in dc.zones:
+        for s in z.segments:
+            out.append(_Owned(s.subnet, "segment", dc.name, s))
+    for site in dc.sites:
+        if site.subnet:
+            out.append(_Owned(site.subnet, "site", dc.name, site))
+    for lk in dc.links:
+        if lk.subnet:
+            out.append(_Owned(lk.subnet, "link", dc.name, lk))
+    return out
+
+
+def _center_spans(dc: DataCenter) -> list[tuple[int, int, int, int]]:
+    """``span`` of each of ``_center_owned(dc)``, in its order (plain data: the rule
+    cache keeps it per center, pesdc.rules.cache)."""
+    return [span(o.subnet) for o in _center_owned(dc)]
+
+
+def _uplinks_owned(topo: Topology) -> list[_Owned]:
     # An uplink joins two centers and both may describe it: the same subnet for the
     # same pair of centers is one uplink, counted once.
+    out: list[_Owned] = []
     uplinks: set[tuple[str, frozenset[str]]] = set()
     for dc in topo.datacenters.values():
         for up in dc.uplinks:
@@ -68,24 +81,57 @@ def _subnets(topo: Topology) -> list[_Owned]:
     return out
 
 
+def _subnets(topo: Topology) -> list[_Owned]:
+    out = [o for dc in topo.datacenters.values() for o in _center_owned(dc)]
+    return out + _uplinks_owned(topo)
+
+
 def owned_subnets(topo: Topology) -> list[Net]:
     """Every subnet ADDR001 judges (segments, sites, links, uplinks once): what a new
     center must stay clear of (pesdc.scaffold.allocate)."""
     return [o.net for o in _subnets(topo)]
 
 
+class _Owners:
+    """The subnets ADDR001 judges, in ``_subnets`` order, as spans; the one at a place
+    in that order is made (an ``_Owned``) only for a problem."""
+
+    def __init__(self, topo: Topology):
+        self.spans: list[tuple[int, int, int, int]] = []
+        self.starts: list[int] = []
+        self.centers = list(topo.datacenters.values())
+        for dc in self.centers:
+            self.starts.append(len(self.spans))
+            self.spans.extend(center_data(topo, dc, "ADDR001 spans", _center_spans))
+        self.uplinks = _uplinks_owned(topo)
+        self.uplinks_start = len(self.spans)
+        self.spans.extend(span(o.subnet) for o in self.uplinks)
+        self._made: dict[int, list[_Owned]] = {}
+
+    def __getitem__(self, i: int) -> _Owned:
+        if i >= self.uplinks_start:
+            return self.uplinks[i - self.uplinks_start]
+        block = bisect_right(self.starts, i) - 1  # the last center starting at or before
+        if block not in self._made:
+            self._made[block] = _center_owned(self.centers[block])
+        return self._made[block][i - self.starts[block]]
+
+
 @rule("ADDR001", "subnet-overlap", "two subnets of the tree overlap or repeat")
 def overlaps(topo: Topology) -> Iterator[Diagnostic]:
-    owned = [(span(o.subnet), o) for o in _subnets(topo)]
+    owners = _Owners(topo)
+    spans = owners.spans
     for version in (4, 6):
         # (first address, prefix length) order, as the subnets' own: equal subnets are
-        # equal spans, and a wider one comes before the ones it covers.
-        items = sorted(((sp, o) for sp, o in owned if sp[0] == version),
-                       key=lambda t: (t[0][1], t[0][3]))
-        open_: tuple[tuple[int, int, int, int], _Owned] | None = None  # widest still open
-        for sp, item in items:
+        # equal spans, and a wider one comes before the ones it covers. Stable: ties keep
+        # the order of _subnets.
+        items = sorted((i for i, sp in enumerate(spans) if sp[0] == version),
+                       key=lambda i: (spans[i][1], spans[i][3]))
+        open_: tuple[tuple[int, int, int, int], int] | None = None  # widest still open
+        for i in items:
+            sp = spans[i]
             if open_ is not None and sp[1] <= open_[0][2]:
-                other = open_[1]
+                item, other = owners[i], owners[open_[1]]
                 same = sp[1] == open_[0][1] and sp[3] == open_[0][3]
                 yield problem("ADDR001", item.where,
                               N_("{item} {net} repeats {other} {other_net}") if same else
@@ -95,136 +141,134 @@ def overlaps(topo: Topology) -> Iterator[Diagnostic]:
                               item=item.label, net=item.net, other=other.label,
                               other_net=other.net)
                 if sp[2] > open_[0][2]:
-                    open_ = (sp, item)
+                    open_ = (sp, i)
             else:
-                open_ = (sp, item)
+                open_ = (sp, i)
 
 
-def _inside(addr: str, net: Net) -> bool:
-    ip = address(addr)
-    if ip not in net:
+def _inside(addr: str, subnet: str) -> bool:
+    """``addr`` is a host address of ``subnet`` (a subnet's network and broadcast
+    addresses are not, below /31), as ``ipaddress`` judges it, on integers: a national
+    tree has some 65,000 of them to judge."""
+    version, ip = address_int(addr)
+    net_version, first, last, prefix = span(subnet)
+    if version != net_version or not first <= ip <= last:
         return False
-    if net.version == 4 and net.prefixlen < 31:
-        return ip not in (net.network_address, net.broadcast_address)
+    if version == 4 and prefix < 31:
+        return ip != first and ip != last
     return True
 
 
-@rule("ADDR002", "address-outside-segment", "a host address is not inside its subnet")
-def outside(topo: Topology) -> Iterator[Diagnostic]:
-    for dc in topo.datacenters.values():
-        idx = topo.index(dc)
-        for srv in dc.servers:
-            if srv.segment in idx.segments:
-                net = idx.segment_network(srv.segment)
-                if not _inside(srv.address, net):
-                    yield problem("ADDR002", at(srv, "address"),
-                                  N_("address {address} of {server} is not a host address "
-                                     "of segment {segment} ({net})"),
-                                  N_("pick a free host address in {net}"),
-                                  address=srv.address, server=srv.name, segment=srv.segment,
-                                  net=net)
-            elif srv.location in idx.machine_rooms:
-                room = idx.machine_rooms[srv.location]
-                if room.subnet and not _inside(srv.address,
-                                               network(room.subnet)):
-                    yield problem("ADDR002", at(srv, "address"),
-                                  N_("address {address} of {server} is not in machine room "
-                                     "{room}'s subnet {subnet}"),
-                                  N_("pick a host address in {subnet}"),
-                                  address=srv.address, server=srv.name, room=room.name,
-                                  subnet=room.subnet)
-        for dev in dc.devices:
-            for i, itf in enumerate(dev.interfaces):
-                inet = _interface_net(idx, itf)
-                if itf.address and inet is not None and not _inside(itf.address, inet):
-                    yield problem("ADDR002", at(dev, "interfaces", i, "address"),
-                                  N_("{device} {interface} address {address} is not a host "
-                                     "address of {net}"), N_("pick an address in {net}"),
-                                  device=dev.name, interface=itf.name, address=itf.address,
-                                  net=inet)
-        for site in dc.sites:
-            if site.router and site.subnet and not _inside(
-                    site.router, network(site.subnet)):
-                yield problem("ADDR002", at(site, "router"),
-                              N_("router {router} of site {site} is not in its subnet {net}"),
+@center_rule("ADDR002", "address-outside-segment", "a host address is not inside its subnet")
+def outside(topo: Topology, dc: DataCenter) -> Iterator[Diagnostic]:
+    idx = topo.index(dc)
+    for srv in dc.servers:
+        if srv.segment in idx.segments:
+            subnet = idx.segments[srv.segment].subnet
+            if not _inside(srv.address, subnet):
+                yield problem("ADDR002", at(srv, "address"),
+                              N_("address {address} of {server} is not a host address "
+                                 "of segment {segment} ({net})"),
+                              N_("pick a free host address in {net}"),
+                              address=srv.address, server=srv.name, segment=srv.segment,
+                              net=network(subnet))
+        elif srv.location in idx.machine_rooms:
+            room = idx.machine_rooms[srv.location]
+            if room.subnet and not _inside(srv.address, room.subnet):
+                yield problem("ADDR002", at(srv, "address"),
+                              N_("address {address} of {server} is not in machine room "
+                                 "{room}'s subnet {subnet}"),
+                              N_("pick a host address in {subnet}"),
+                              address=srv.address, server=srv.name, room=room.name,
+                              subnet=room.subnet)
+    for dev in dc.devices:
+        for i, itf in enumerate(dev.interfaces):
+            inet = _interface_subnet(idx, itf)
+            if itf.address and inet is not None and not _inside(itf.address, inet):
+                yield problem("ADDR002", at(dev, "interfaces", i, "address"),
+                              N_("{device} {interface} address {address} is not a host "
+                                 "address of {net}"), N_("pick an address in {net}"),
+                              device=dev.name, interface=itf.name, address=itf.address,
+                              net=network(inet))
+    for site in dc.sites:
+        if site.router and site.subnet and not _inside(site.router, site.subnet):
+            yield problem("ADDR002", at(site, "router"),
+                          N_("router {router} of site {site} is not in its subnet {net}"),
+                          N_("pick an address in {net}"),
+                          router=site.router, site=site.name, net=site.subnet)
+    for lk in dc.links:
+        for key in ("a_address", "b_address"):
+            addr = getattr(lk, key)
+            if addr and lk.subnet and not _inside(addr, lk.subnet):
+                yield problem("ADDR002", at(lk, key),
+                              N_("{key} {address} of link {link} is not in {net}"),
                               N_("pick an address in {net}"),
-                              router=site.router, site=site.name, net=site.subnet)
-        for lk in dc.links:
-            for key in ("a_address", "b_address"):
-                addr = getattr(lk, key)
-                if addr and lk.subnet and not _inside(addr, network(lk.subnet)):
-                    yield problem("ADDR002", at(lk, key),
-                                  N_("{key} {address} of link {link} is not in {net}"),
-                                  N_("pick an address in {net}"),
-                                  key=key, address=addr, link=lk.name, net=lk.subnet)
-        for up in dc.uplinks:
-            for key in ("local_address", "peer_address"):
-                addr = getattr(up, key)
-                if addr and up.subnet and not _inside(addr, network(up.subnet)):
-                    yield problem("ADDR002", at(up, key),
-                                  N_("{key} {address} of uplink {uplink} is not in {net}"),
-                                  N_("pick an address in {net}"),
-                                  key=key, address=addr, uplink=up.name, net=up.subnet)
+                              key=key, address=addr, link=lk.name, net=lk.subnet)
+    for up in dc.uplinks:
+        for key in ("local_address", "peer_address"):
+            addr = getattr(up, key)
+            if addr and up.subnet and not _inside(addr, up.subnet):
+                yield problem("ADDR002", at(up, key),
+                              N_("{key} {address} of uplink {uplink} is not in {net}"),
+                              N_("pick an address in {net}"),
+                              key=key, address=addr, uplink=up.name, net=up.subnet)
 
 
-def _interface_net(idx: Any, itf: Any) -> Net | None:
+def _interface_subnet(idx: Any, itf: Any) -> str | None:
     if itf.segment and itf.segment in idx.segments:
-        return idx.segment_network(itf.segment)
+        return str(idx.segments[itf.segment].subnet)
     if itf.link and itf.link in idx.links and idx.links[itf.link].subnet:
-        return network(idx.links[itf.link].subnet)
+        return str(idx.links[itf.link].subnet)
     if itf.uplink and itf.uplink in idx.uplinks and idx.uplinks[itf.uplink].subnet:
-        return network(idx.uplinks[itf.uplink].subnet)
+        return str(idx.uplinks[itf.uplink].subnet)
     return None
 
 
-@rule("ADDR003", "duplicate-address", "one address given to two hosts or interfaces")
-def duplicates(topo: Topology) -> Iterator[Diagnostic]:
-    for dc in topo.datacenters.values():
-        # Per center: the same private address may legitimately recur in other centers'
-        # out-of-band management networks, but never inside one center.
-        seen: dict[str, tuple[str, Strict]] = {}
+@center_rule("ADDR003", "duplicate-address", "one address given to two hosts or interfaces")
+def duplicates(topo: Topology, dc: DataCenter) -> Iterator[Diagnostic]:
+    # Per center: the same private address may legitimately recur in other centers'
+    # out-of-band management networks, but never inside one center.
+    seen: dict[str, tuple[str, Strict]] = {}
 
-        def claim(addr: str | None, label: str, obj: Strict, *field: Any,
-                  seen: dict[str, tuple[str, Strict]] = seen) -> Iterator[Diagnostic]:
-            if not addr:
-                return
-            if addr in seen:
-                first_label, _ = seen[addr]
-                yield problem("ADDR003", at(obj, *field),
-                              N_("address {address} of {item} is already used by {first}"),
-                              N_("give each host and interface its own address"),
-                              address=addr, item=label, first=first_label)
-            else:
-                seen[addr] = (label, obj)
+    def claim(addr: str | None, label: str, obj: Strict, *field: Any,
+              seen: dict[str, tuple[str, Strict]] = seen) -> Iterator[Diagnostic]:
+        if not addr:
+            return
+        if addr in seen:
+            first_label, _ = seen[addr]
+            yield problem("ADDR003", at(obj, *field),
+                          N_("address {address} of {item} is already used by {first}"),
+                          N_("give each host and interface its own address"),
+                          address=addr, item=label, first=first_label)
+        else:
+            seen[addr] = (label, obj)
 
-        for z in dc.zones:
-            for s in z.segments:
-                yield from claim(s.gateway, f"gateway of segment {s.name}", s, "gateway")
-        for srv in dc.servers:
-            yield from claim(srv.address, f"server {srv.name}", srv, "address")
-        for dev in dc.devices:
-            own: set[str] = set()
-            for i, itf in enumerate(dev.interfaces):
-                if itf.address and itf.address != dev.mgmt:
-                    own.add(itf.address)
-                    yield from claim(itf.address, f"{dev.name} {itf.name}", dev,
-                                     "interfaces", i, "address")
-            if dev.mgmt not in own:
-                yield from claim(dev.mgmt, f"device {dev.name} (mgmt)", dev, "mgmt")
-            yield from claim(dev.loopback, f"device {dev.name} (loopback)", dev, "loopback")
-        for site in dc.sites:
-            yield from claim(site.router, f"site {site.name} router", site, "router")
+    for z in dc.zones:
+        for s in z.segments:
+            yield from claim(s.gateway, f"gateway of segment {s.name}", s, "gateway")
+    for srv in dc.servers:
+        yield from claim(srv.address, f"server {srv.name}", srv, "address")
+    for dev in dc.devices:
+        own: set[str] = set()
+        for i, itf in enumerate(dev.interfaces):
+            if itf.address and itf.address != dev.mgmt:
+                own.add(itf.address)
+                yield from claim(itf.address, f"{dev.name} {itf.name}", dev,
+                                 "interfaces", i, "address")
+        if dev.mgmt not in own:
+            yield from claim(dev.mgmt, f"device {dev.name} (mgmt)", dev, "mgmt")
+        yield from claim(dev.loopback, f"device {dev.name} (loopback)", dev, "loopback")
+    for site in dc.sites:
+        yield from claim(site.router, f"site {site.name} router", site, "router")
 
 
-@rule("ADDR004", "gateway-outside-segment", "a segment's gateway is not inside it")
-def gateways(topo: Topology) -> Iterator[Diagnostic]:
-    for dc in topo.datacenters.values():
-        for z in dc.zones:
-            for s in z.segments:
-                net = network(s.subnet)
-                if s.gateway and not _inside(s.gateway, net):
-                    yield problem("ADDR004", at(s, "gateway"),
-                                  N_("gateway {gateway} of segment {segment} is not a host "
-                                     "address of {net}"),
-                                  N_("use an address inside {net}, usually the first"),
-                                  gateway=s.gateway, segment=s.name, net=s.subnet)
+@center_rule("ADDR004", "gateway-outside-segment", "a segment's gateway is not inside it")
+def gateways(topo: Topology, dc: DataCenter) -> Iterator[Diagnostic]:
+    for z in dc.zones:
+        for s in z.segments:
+            if s.gateway and not _inside(s.gateway, s.subnet):
+                yield problem("ADDR004", at(s, "gateway"),
+                              N_("gateway {gateway} of segment {segment} is not a host "
+                                 "address of {net}"),
+                              N_("use an address inside {net}, usually the first"),
+                              gateway=s.gateway, segment=s.name, net=s.subnet)

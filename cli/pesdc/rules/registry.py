@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from pesdc.model.diagnostics import Diagnostic, Severity
-from pesdc.model.schema import Strict
+from pesdc.model.schema import DataCenter, Strict
 from pesdc.model.tree import Topology
 
 RuleFn = Callable[[Topology], Iterable[Diagnostic]]
+CenterFn = Callable[[Topology, DataCenter], Iterable[Diagnostic]]
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,10 @@ class Rule:
     name: str
     summary: str
     fn: RuleFn
+    # A rule judged one center at a time (``center_rule``): its problems with a center
+    # depend on that center and on the tree's facts (pesdc.rules.cache) only, so they
+    # may come from the rule cache. None: the rule reads the whole tree, every run.
+    per_center: CenterFn | None = None
 
 
 RULES: dict[str, Rule] = {}
@@ -47,6 +52,26 @@ def rule(rule_id: str, name: str, summary: str) -> Callable[[RuleFn], RuleFn]:
         if rule_id in RULES:  # pragma: no cover - programming error
             raise ValueError(f"rule {rule_id} registered twice")
         RULES[rule_id] = Rule(rule_id, name, summary, fn)
+        return fn
+
+    return register
+
+
+def center_rule(rule_id: str, name: str, summary: str) -> Callable[[CenterFn], CenterFn]:
+    """A rule written for one center: ``fn(topo, dc)`` reads ``dc``, its own
+    ``topo.invalid_items`` and, of the other centers, nothing but the facts
+    ``pesdc.rules.cache.tree_facts`` digests (names, tiers, division codes, the names
+    that failed the schema). As a rule of the tree it is run center by center, in the
+    tree's order."""
+    def register(fn: CenterFn) -> CenterFn:
+        if rule_id in RULES:  # pragma: no cover - programming error
+            raise ValueError(f"rule {rule_id} registered twice")
+
+        def whole(topo: Topology) -> Iterator[Diagnostic]:
+            for dc in topo.datacenters.values():
+                yield from fn(topo, dc)
+
+        RULES[rule_id] = Rule(rule_id, name, summary, whole, fn)
         return fn
 
     return register
@@ -83,8 +108,25 @@ def all_rules() -> dict[str, Rule]:
 
 
 def run_rules(topo: Topology, only: Iterable[str] | None = None) -> Iterator[Diagnostic]:
+    """Every rule (or those of ``only``) in rule-id order, each center by center in the
+    tree's order: the same problems in the same order whether a center's come from the
+    rule cache (pesdc.rules.cache) or from its rules."""
+    from pesdc.rules import cache
+
     all_rules()
     wanted = set(only) if only is not None else None
-    for rid in sorted(RULES):
-        if wanted is None or rid in wanted:
-            yield from RULES[rid].fn(topo)
+    ids = [rid for rid in sorted(RULES) if wanted is None or rid in wanted]
+    per_center = [rid for rid in ids if RULES[rid].per_center is not None]
+    with cache.RuleCache(topo, per_center, complete=wanted is None) as store:
+        for rid in ids:
+            one = RULES[rid].per_center
+            if one is None:
+                yield from RULES[rid].fn(topo)
+                continue
+            for dc in topo.datacenters.values():
+                found = store.get(dc.name, rid)
+                if found is None:
+                    found = list(one(topo, dc))
+                    store.put(dc.name, rid, found)
+                yield from found
+        store.save()

@@ -18,42 +18,41 @@ from pesdc.model.schema import (
     ZoneKind,
 )
 from pesdc.model.tree import CENTER, Topology, parent_tier
-from pesdc.rules.registry import at, problem, rule
+from pesdc.rules.registry import at, center_rule, problem, rule
 
 # Sections whose names share one namespace inside a data center (they become hosts).
 _HOSTS = ("devices", "servers")
 _OWN_NAMESPACE = ("zones", "databases", "systems", "sites", "links", "uplinks")
 
 
-@rule("SCH004", "duplicate-name",
+@center_rule("SCH004", "duplicate-name",
       "two objects of one kind share a name (interfaces: on one device)")
-def duplicate_names(topo: Topology) -> Iterator[Diagnostic]:
-    for dc in topo.datacenters.values():
-        spaces: list[tuple[str, list[Strict]]] = [
-            ("host (device or server)", [*dc.devices, *dc.servers]),
-            ("segment", [s for z in dc.zones for s in z.segments]),
-        ]
-        spaces += [(section[:-1], getattr(dc, section)) for section in _OWN_NAMESPACE]
-        for what, objs in spaces:
-            first: dict[str, Strict] = {}
-            for obj in objs:
-                name = obj.name  # type: ignore[attr-defined]
-                if name == CENTER and what == "site":
-                    yield problem("SCH004", at(obj, "name"),
-                                  N_("a site cannot be named {CENTER!r}: links use that name for "
-                                     "the data center end"), N_("rename the site"),
-                                  CENTER=CENTER)
-                if name in first:
-                    f_path = first[name]._src[1]
-                    yield problem("SCH004", at(obj, "name"),
-                                  N_("{what} name {name!r} is used twice in {dc}"),
-                                  N_("rename one of them; the first is at {first}"),
-                                  what=what, name=name, dc=dc.name,
-                                  first=".".join(str(p) for p in f_path))
-                else:
-                    first[name] = obj
-        for dev in dc.devices:
-            yield from _duplicate_interfaces(dev)
+def duplicate_names(topo: Topology, dc: DataCenter) -> Iterator[Diagnostic]:
+    spaces: list[tuple[str, list[Strict]]] = [
+        ("host (device or server)", [*dc.devices, *dc.servers]),
+        ("segment", [s for z in dc.zones for s in z.segments]),
+    ]
+    spaces += [(section[:-1], getattr(dc, section)) for section in _OWN_NAMESPACE]
+    for what, objs in spaces:
+        first: dict[str, Strict] = {}
+        for obj in objs:
+            name = obj.name  # type: ignore[attr-defined]
+            if name == CENTER and what == "site":
+                yield problem("SCH004", at(obj, "name"),
+                              N_("a site cannot be named {CENTER!r}: links use that name for "
+                                 "the data center end"), N_("rename the site"),
+                              CENTER=CENTER)
+            if name in first:
+                f_path = first[name]._src[1]
+                yield problem("SCH004", at(obj, "name"),
+                              N_("{what} name {name!r} is used twice in {dc}"),
+                              N_("rename one of them; the first is at {first}"),
+                              what=what, name=name, dc=dc.name,
+                              first=".".join(str(p) for p in f_path))
+            else:
+                first[name] = obj
+    for dev in dc.devices:
+        yield from _duplicate_interfaces(dev)
 
 
 @rule("PLAT001", "device-family",
@@ -89,85 +88,83 @@ def _duplicate_interfaces(dev: Device) -> Iterator[Diagnostic]:
                       same=same, dev=dev.name, first_key=first[key])
 
 
-@rule("TREE001", "tier-parent", "city -> province -> ministry, with matching division codes")
-def tier_parent(topo: Topology) -> Iterator[Diagnostic]:
-    for dc in topo.datacenters.values():
-        want = parent_tier(dc.tier)
-        if want is None:  # the ministry
-            if dc.parent is not None:
-                yield problem("TREE001", at(dc, "parent"), N_("the ministry center has no parent"),
-                              N_("remove parent:"))
-            continue
-        if dc.parent is None:
-            yield problem("TREE001", at(dc, "tier"),
-                          N_("a {tier} center needs parent: (its {want} center)"),
-                          N_("add parent: NAME-OF-{upper}-CENTER"),
-                          tier=dc.tier.value, want=want.value, upper=want.value.upper())
-            continue
-        parent = topo.datacenters.get(dc.parent)
-        if parent is None:
-            continue  # REF001 reports the dangling name
-        if parent.tier is not want:
-            yield problem("TREE001", at(dc, "parent"),
-                          N_("parent {dc_parent!r} is a {parent_tier} center; a {dc_tier} "
-                             "center's parent is a {want} center"),
-                          N_("point parent: at the right tier"),
-                          dc_parent=dc.parent, parent_tier=parent.tier.value,
-                          dc_tier=dc.tier.value, want=want.value)
-        elif dc.tier is Tier.city and dc.division_code[:2] != parent.division_code[:2]:
-            yield problem("TREE001", at(dc, "division_code"),
-                          N_("division code {dc_division_code} is not inside province {parent} "
-                             "({parent_division_code})"),
-                          N_("a city's code starts with its province's two digits"),
-                          dc_division_code=dc.division_code, parent=parent.name,
-                          parent_division_code=parent.division_code)
+@center_rule("TREE001", "tier-parent", "city -> province -> ministry, with matching division codes")
+def tier_parent(topo: Topology, dc: DataCenter) -> Iterator[Diagnostic]:
+    want = parent_tier(dc.tier)
+    if want is None:  # the ministry
+        if dc.parent is not None:
+            yield problem("TREE001", at(dc, "parent"), N_("the ministry center has no parent"),
+                          N_("remove parent:"))
+        return
+    if dc.parent is None:
+        yield problem("TREE001", at(dc, "tier"),
+                      N_("a {tier} center needs parent: (its {want} center)"),
+                      N_("add parent: NAME-OF-{upper}-CENTER"),
+                      tier=dc.tier.value, want=want.value, upper=want.value.upper())
+        return
+    parent = topo.datacenters.get(dc.parent)
+    if parent is None:
+        return  # REF001 reports the dangling name
+    if parent.tier is not want:
+        yield problem("TREE001", at(dc, "parent"),
+                      N_("parent {dc_parent!r} is a {parent_tier} center; a {dc_tier} "
+                         "center's parent is a {want} center"),
+                      N_("point parent: at the right tier"),
+                      dc_parent=dc.parent, parent_tier=parent.tier.value,
+                      dc_tier=dc.tier.value, want=want.value)
+    elif dc.tier is Tier.city and dc.division_code[:2] != parent.division_code[:2]:
+        yield problem("TREE001", at(dc, "division_code"),
+                      N_("division code {dc_division_code} is not inside province {parent} "
+                         "({parent_division_code})"),
+                      N_("a city's code starts with its province's two digits"),
+                      dc_division_code=dc.division_code, parent=parent.name,
+                      parent_division_code=parent.division_code)
 
 
-@rule("ISO001", "isolation-pairs", "each zone pair declared once, flows inside their pair")
-def isolation_pairs(topo: Topology) -> Iterator[Diagnostic]:
-    for dc in topo.datacenters.values():
-        idx = topo.index(dc)
-        seen: dict[frozenset[str], Strict] = {}
-        for iso in dc.isolation:
-            a, b = iso.between
-            if a == b:
-                yield problem("ISO001", at(iso, "between"), N_("isolation of {a!r} with itself"),
-                              N_("name two different zones"),
-                              a=a)
+@center_rule("ISO001", "isolation-pairs", "each zone pair declared once, flows inside their pair")
+def isolation_pairs(topo: Topology, dc: DataCenter) -> Iterator[Diagnostic]:
+    idx = topo.index(dc)
+    seen: dict[frozenset[str], Strict] = {}
+    for iso in dc.isolation:
+        a, b = iso.between
+        if a == b:
+            yield problem("ISO001", at(iso, "between"), N_("isolation of {a!r} with itself"),
+                          N_("name two different zones"),
+                          a=a)
+            continue
+        pair = frozenset(iso.between)
+        if pair in seen:
+            yield problem("ISO001", at(iso, "between"),
+                          N_("zones {a} and {b} already have an isolation entry"),
+                          N_("merge the two entries into one"),
+                          a=a, b=b)
+        seen[pair] = iso
+        for i, flow in enumerate(iso.flows):
+            if {flow.src, flow.dst} != set(pair):
+                yield problem("ISO001", at(iso, "flows", i),
+                              N_("flow {flow_src}->{flow_dst} does not cross {a}<->{b}"),
+                              N_("move the flow to the isolation entry of its zone pair"),
+                              flow_src=flow.src, flow_dst=flow.dst, a=a, b=b)
                 continue
-            pair = frozenset(iso.between)
-            if pair in seen:
-                yield problem("ISO001", at(iso, "between"),
-                              N_("zones {a} and {b} already have an isolation entry"),
-                              N_("merge the two entries into one"),
-                              a=a, b=b)
-            seen[pair] = iso
-            for i, flow in enumerate(iso.flows):
-                if {flow.src, flow.dst} != set(pair):
-                    yield problem("ISO001", at(iso, "flows", i),
-                                  N_("flow {flow_src}->{flow_dst} does not cross {a}<->{b}"),
-                                  N_("move the flow to the isolation entry of its zone pair"),
-                                  flow_src=flow.src, flow_dst=flow.dst, a=a, b=b)
-                    continue
-                for key, zone, systems in (("src_systems", flow.src, flow.src_systems),
-                                           ("dst_systems", flow.dst, flow.dst_systems)):
-                    for sname in systems:
-                        system = idx.systems.get(sname)
-                        if system is None:
-                            continue  # REF001
-                        zones = {idx.servers[s].zone for s in system.servers
-                                 if s in idx.servers}
-                        if zone not in zones:
-                            yield problem("ISO001", at(iso, "flows", i, key),
-                                          N_("system {sname} has no server in zone {zone}"),
-                                          N_("name systems that run in the flow's zone"),
-                                          sname=sname, zone=zone)
-            if iso.type is IsolationType.firewall and not iso.flows:
-                yield problem("ISO001", at(iso, "type"),
-                              N_("firewall between {a} and {b} allows nothing"),
-                              N_("list the allowed flows, or declare type: physical"),
-                              Severity.warning,
-                              a=a, b=b)
+            for key, zone, systems in (("src_systems", flow.src, flow.src_systems),
+                                       ("dst_systems", flow.dst, flow.dst_systems)):
+                for sname in systems:
+                    system = idx.systems.get(sname)
+                    if system is None:
+                        continue  # REF001
+                    zones = {idx.servers[s].zone for s in system.servers
+                             if s in idx.servers}
+                    if zone not in zones:
+                        yield problem("ISO001", at(iso, "flows", i, key),
+                                      N_("system {sname} has no server in zone {zone}"),
+                                      N_("name systems that run in the flow's zone"),
+                                      sname=sname, zone=zone)
+        if iso.type is IsolationType.firewall and not iso.flows:
+            yield problem("ISO001", at(iso, "type"),
+                          N_("firewall between {a} and {b} allows nothing"),
+                          N_("list the allowed flows, or declare type: physical"),
+                          Severity.warning,
+                          a=a, b=b)
 
 
 _UPLINK_TIERS = {
@@ -177,73 +174,70 @@ _UPLINK_TIERS = {
 }
 
 
-@rule("NET001", "uplinks", "business private network uplinks join the right tiers")
-def uplinks(topo: Topology) -> Iterator[Diagnostic]:
-    for dc in topo.datacenters.values():
-        for up in dc.uplinks:
-            peer = topo.datacenters.get(up.peer)
-            if peer is None or peer is dc or up.downlink_of:
-                continue  # REF001; its own center NET004; an upper end's mirror NET005
-            ours, theirs = _UPLINK_TIERS[up.kind]
-            if dc.tier not in ours or peer.tier not in theirs or dc.tier == peer.tier:
-                yield problem("NET001", at(up, "kind"),
-                              N_("a {up_kind} uplink cannot join {dc_tier} {dc} to {peer_tier} "
-                                 "{peer}"),
-                              N_("use city_province, province_ministry or ministry_city"),
-                              up_kind=up.kind.value, dc_tier=dc.tier.value, dc=dc.name,
-                              peer_tier=peer.tier.value, peer=peer.name)
-        if dc.hosted or dc.tier is Tier.ministry or topo.invalid_items[dc.name].get("uplinks"):
+@center_rule("NET001", "uplinks", "business private network uplinks join the right tiers")
+def uplinks(topo: Topology, dc: DataCenter) -> Iterator[Diagnostic]:
+    for up in dc.uplinks:
+        peer = topo.datacenters.get(up.peer)
+        if peer is None or peer is dc or up.downlink_of:
+            continue  # REF001; its own center NET004; an upper end's mirror NET005
+        ours, theirs = _UPLINK_TIERS[up.kind]
+        if dc.tier not in ours or peer.tier not in theirs or dc.tier == peer.tier:
+            yield problem("NET001", at(up, "kind"),
+                          N_("a {up_kind} uplink cannot join {dc_tier} {dc} to {peer_tier} "
+                             "{peer}"),
+                          N_("use city_province, province_ministry or ministry_city"),
+                          up_kind=up.kind.value, dc_tier=dc.tier.value, dc=dc.name,
+                          peer_tier=peer.tier.value, peer=peer.name)
+    if dc.hosted or dc.tier is Tier.ministry or topo.invalid_items[dc.name].get("uplinks"):
+        return
+    want = UplinkKind.city_province if dc.tier is Tier.city else UplinkKind.province_ministry
+    if dc.parent and not any(u.kind is want and u.peer == dc.parent for u in dc.uplinks):
+        yield problem("NET001", at(dc, "name"),
+                      N_("{dc} has no {want} uplink to its parent {dc_parent}"),
+                      N_("add uplinks: [{{name: ..., kind: {want}, peer: {dc_parent}, "
+                         "bandwidth_mbps: ...}}]"), Severity.warning,
+                      dc=dc.name, want=want.value, dc_parent=dc.parent)
+
+
+@center_rule("NET002", "site-reachable", "every municipal site has a link toward the center")
+def site_links(topo: Topology, dc: DataCenter) -> Iterator[Diagnostic]:
+    idx = topo.index(dc)
+    linked: set[str] = set()
+    for lk in dc.links:
+        linked.update((lk.a, lk.b))
+    # A link that failed the schema may be the one a site lacks: do not pile on.
+    bad_links = bool(topo.invalid_items.get(dc.name, {}).get("links"))
+    for site in dc.sites:
+        if site.name not in linked and not bad_links:
+            up = site.parent or CENTER
+            yield problem("NET002", at(site, "name"),
+                          N_("site {site} has no link; it cannot reach the center"),
+                          N_("add a link with a: {up} and b: {site}"),
+                          site=site.name, up=up)
+        chain = idx.site_path_to_center(site.name)
+        last = idx.sites.get(chain[-1]) if chain else None
+        if last is not None and last.parent is not None and last.parent in idx.sites:
+            yield problem("NET002", at(site, "parent"),
+                          N_("site {site}'s parents form a loop"),
+                          N_("one site in the chain must hang off the center"),
+                          site=site.name)
+    for lk in dc.links:
+        if lk.redundant_with is None:
             continue
-        want = UplinkKind.city_province if dc.tier is Tier.city else UplinkKind.province_ministry
-        if dc.parent and not any(u.kind is want and u.peer == dc.parent for u in dc.uplinks):
-            yield problem("NET001", at(dc, "name"),
-                          N_("{dc} has no {want} uplink to its parent {dc_parent}"),
-                          N_("add uplinks: [{{name: ..., kind: {want}, peer: {dc_parent}, "
-                             "bandwidth_mbps: ...}}]"), Severity.warning,
-                          dc=dc.name, want=want.value, dc_parent=dc.parent)
-
-
-@rule("NET002", "site-reachable", "every municipal site has a link toward the center")
-def site_links(topo: Topology) -> Iterator[Diagnostic]:
-    for dc in topo.datacenters.values():
-        idx = topo.index(dc)
-        linked: set[str] = set()
-        for lk in dc.links:
-            linked.update((lk.a, lk.b))
-        # A link that failed the schema may be the one a site lacks: do not pile on.
-        bad_links = bool(topo.invalid_items.get(dc.name, {}).get("links"))
-        for site in dc.sites:
-            if site.name not in linked and not bad_links:
-                up = site.parent or CENTER
-                yield problem("NET002", at(site, "name"),
-                              N_("site {site} has no link; it cannot reach the center"),
-                              N_("add a link with a: {up} and b: {site}"),
-                              site=site.name, up=up)
-            chain = idx.site_path_to_center(site.name)
-            last = idx.sites.get(chain[-1]) if chain else None
-            if last is not None and last.parent is not None and last.parent in idx.sites:
-                yield problem("NET002", at(site, "parent"),
-                              N_("site {site}'s parents form a loop"),
-                              N_("one site in the chain must hang off the center"),
-                              site=site.name)
-        for lk in dc.links:
-            if lk.redundant_with is None:
-                continue
-            other = idx.links.get(lk.redundant_with)
-            if other is not None and {other.a, other.b} != {lk.a, lk.b}:
-                yield problem("NET002", at(lk, "redundant_with"),
-                              N_("link {lk} backs up {other}, which joins other endpoints"),
-                              N_("a redundant link joins the same two ends"),
-                              lk=lk.name, other=other.name)
+        other = idx.links.get(lk.redundant_with)
+        if other is not None and {other.a, other.b} != {lk.a, lk.b}:
+            yield problem("NET002", at(lk, "redundant_with"),
+                          N_("link {lk} backs up {other}, which joins other endpoints"),
+                          N_("a redundant link joins the same two ends"),
+                          lk=lk.name, other=other.name)
 
 
 # The switching domain is the center: its core, aggregation and access switches carry
 # every zone segment (one Vlanif per VLAN, docs/topology.md); sites have no VLANs here.
-@rule("NET003", "vlan-per-segment",
+@center_rule("NET003", "vlan-per-segment",
       "a VLAN id is one segment of its center (the center's switches are one domain)")
-def vlan_reuse(topo: Topology) -> Iterator[Diagnostic]:
-    for dc in topo.datacenters.values():
-        yield from _vlan_reuse(dc)
+def vlan_reuse(topo: Topology, dc: DataCenter) -> Iterator[Diagnostic]:
+    yield from _vlan_reuse(dc)
 
 
 def _vlan_reuse(dc: DataCenter) -> Iterator[Diagnostic]:
@@ -275,37 +269,35 @@ def _vlan_reuse(dc: DataCenter) -> Iterator[Diagnostic]:
                               seg_vlan=seg.vlan, seg=seg.name, seg0=seg0.name, zone=zone.name)
 
 
-@rule("NET004", "link-ends", "a link joins two different ends; an uplink another center")
-def link_ends(topo: Topology) -> Iterator[Diagnostic]:
-    for dc in topo.datacenters.values():
-        for lk in dc.links:
-            if lk.a == lk.b:
-                end = "the center" if lk.a == CENTER else f"site {lk.a}"
-                yield problem("NET004", at(lk, "b"),
-                              N_("link {lk} joins {end} to itself"),
-                              N_("a: is the center or the parent site, b: the site the link "
-                                 "reaches"),
-                              lk=lk.name, end=end)
-        for up in dc.uplinks:
-            if up.peer == dc.name:
-                yield problem("NET004", at(up, "peer"),
-                              N_("uplink {up} of {dc} has its own center as peer"),
-                              N_("set peer: to the center at the other end"),
-                              up=up.name, dc=dc.name)
+@center_rule("NET004", "link-ends", "a link joins two different ends; an uplink another center")
+def link_ends(topo: Topology, dc: DataCenter) -> Iterator[Diagnostic]:
+    for lk in dc.links:
+        if lk.a == lk.b:
+            end = "the center" if lk.a == CENTER else f"site {lk.a}"
+            yield problem("NET004", at(lk, "b"),
+                          N_("link {lk} joins {end} to itself"),
+                          N_("a: is the center or the parent site, b: the site the link "
+                             "reaches"),
+                          lk=lk.name, end=end)
+    for up in dc.uplinks:
+        if up.peer == dc.name:
+            yield problem("NET004", at(up, "peer"),
+                          N_("uplink {up} of {dc} has its own center as peer"),
+                          N_("set peer: to the center at the other end"),
+                          up=up.name, dc=dc.name)
 
 
-@rule("ZONE001", "zone-set", "a center has the zones the source document requires")
-def zone_set(topo: Topology) -> Iterator[Diagnostic]:
+@center_rule("ZONE001", "zone-set", "a center has the zones the source document requires")
+def zone_set(topo: Topology, dc: DataCenter) -> Iterator[Diagnostic]:
     required = (ZoneKind.production, ZoneKind.exchange, ZoneKind.decision)
-    for dc in topo.datacenters.values():
-        if dc.hosted or topo.invalid_items[dc.name].get("zones"):
-            continue  # a zone that failed the schema may be the missing one
-        kinds = {z.kind for z in dc.zones}
-        wanted = required if dc.tier is not Tier.ministry else (ZoneKind.exchange,
-                                                                ZoneKind.decision)
-        for kind in wanted:
-            if kind not in kinds:
-                yield problem("ZONE001", at(dc, "name"),
-                              N_("{dc} has no {kind} zone"),
-                              N_("add a zone with kind: {kind}"),
-                              dc=dc.name, kind=kind.value)
+    if dc.hosted or topo.invalid_items[dc.name].get("zones"):
+        return  # a zone that failed the schema may be the missing one
+    kinds = {z.kind for z in dc.zones}
+    wanted = required if dc.tier is not Tier.ministry else (ZoneKind.exchange,
+                                                            ZoneKind.decision)
+    for kind in wanted:
+        if kind not in kinds:
+            yield problem("ZONE001", at(dc, "name"),
+                          N_("{dc} has no {kind} zone"),
+                          N_("add a zone with kind: {kind}"),
+                          dc=dc.name, kind=kind.value)
