@@ -117,3 +117,15 @@ def test_a_lab_that_holds_the_center_is_taken(state: Path) -> None:
     assert lab_for("fumc-jinan", "mohrss") == "fumc-mohrss"
     with pytest.raises(LabError, match="lab fumc holds jinan, mohrss, not zibo"):
         lab_for("fumc", "zibo")
+
+
+def test_inside_a_lab_whose_namespace_is_gone_is_one_line(state: Path) -> None:
+    """Run as if re-executed inside lab fub (PESDC_INSIDE_LAB) that holds the center but
+    has no controller namespace: a usage error naming it, never a traceback."""
+    up("fub", "jinan")
+    code, _out, err = run("apply", TREE, "--dc", "jinan", "--lab", "fub",
+                          PESDC_STATE_DIR=str(state), PESDC_INSIDE_LAB="fub")
+    assert code == 2, err
+    assert err.splitlines()[-1] == ("Error: lab 'fub' has no controller namespace: run "
+                                    "`pesdc lab up` to repair it")
+    assert not (state / "journal").exists()

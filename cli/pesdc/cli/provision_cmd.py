@@ -57,6 +57,8 @@ def _deploy_pubkeys(lab: str | None, target: Any = None) -> list[str]:
         return deploy_pubkeys(lab)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
+    except LabError as exc:  # inside a lab (PESDC_INSIDE_LAB) whose namespace is gone
+        raise click.UsageError(exc.text(cli_language())) from None
 
 
 def _run(action: str, paths: tuple[Path, ...], dc: str | None, lab: str | None,
