@@ -189,3 +189,34 @@ def test_the_management_rules_take_the_fast_path(monkeypatch: pytest.MonkeyPatch
     for pats in set(seen):
         assert cd._words(pats) is not None, pats
     assert cd._words(("^logging",)) == ("logging",)
+
+
+def _rows(out: str) -> list[dict[str, object]]:
+    import json
+
+    rows: list[dict[str, object]] = json.loads(out)["centers"]
+    for r in rows:
+        r.pop("seconds")
+    return rows
+
+
+def test_workers_change_nothing_but_the_processes() -> None:
+    from tests.audit.conftest import pesdc
+
+    tree = str(ROOT / "topologies")
+    one = pesdc("audit", tree, "--all", "--workers", "1", "--format", "json")
+    two = pesdc("audit", tree, "--all", "--workers", "2", "--format", "json")
+    assert one.returncode == 0 and two.returncode == 0, (one.stderr, two.stderr)
+    assert len(_rows(one.stdout)) >= 4  # enough centers for the forked path
+    assert _rows(one.stdout) == _rows(two.stdout)
+
+
+@pytest.mark.parametrize("lang, words", [("en", "Error: --workers is for --all"),
+                                         ("zh", "错误：--workers 仅用于 --all")])
+def test_workers_without_all_is_a_usage_error(lang: str, words: str) -> None:
+    from tests.audit.conftest import pesdc
+
+    res = pesdc("--lang", lang, "audit", str(ROOT / "topologies"), "--dc", "jinan",
+                "--workers", "2")
+    assert res.returncode == 2
+    assert res.stderr.splitlines()[-1].startswith(words), res.stderr
