@@ -4,6 +4,8 @@ rendered file still changes the finding (nothing is judged from a stale cache)."
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from pesdc.audit import checks_device as cd
@@ -189,3 +191,63 @@ def test_the_management_rules_take_the_fast_path(monkeypatch: pytest.MonkeyPatch
     for pats in set(seen):
         assert cd._words(pats) is not None, pats
     assert cd._words(("^logging",)) == ("logging",)
+
+
+def _rows(out: str) -> list[dict[str, object]]:
+    import json
+
+    rows: list[dict[str, object]] = json.loads(out)["centers"]
+    for r in rows:
+        r.pop("seconds")
+    return rows
+
+
+def test_workers_change_nothing_but_the_processes() -> None:
+    from tests.audit.conftest import pesdc
+
+    tree = str(ROOT / "topologies")
+    one = pesdc("audit", tree, "--all", "--workers", "1", "--format", "json")
+    two = pesdc("audit", tree, "--all", "--workers", "2", "--format", "json")
+    assert one.returncode == 0 and two.returncode == 0, (one.stderr, two.stderr)
+    assert len(_rows(one.stdout)) >= 4  # enough centers for the forked path
+    assert _rows(one.stdout) == _rows(two.stdout)
+
+
+@pytest.mark.parametrize("lang, words", [("en", "Error: --workers is for --all"),
+                                         ("zh", "错误：--workers 仅用于 --all")])
+def test_workers_without_all_is_a_usage_error(lang: str, words: str) -> None:
+    from tests.audit.conftest import pesdc
+
+    res = pesdc("--lang", lang, "audit", str(ROOT / "topologies"), "--dc", "jinan",
+                "--workers", "2")
+    assert res.returncode == 2
+    assert res.stderr.splitlines()[-1].startswith(words), res.stderr
+
+
+def _kv_plain(text: str, sep: str) -> dict[str, list[str]]:
+    """kv as it read every line (the reference)."""
+    out: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        parts = re.split(sep, line, maxsplit=1)
+        out.setdefault(parts[0].lower(), []).append(parts[1].strip() if len(parts) > 1
+                                                     else "")
+    return out
+
+
+def test_kv_reads_what_every_line_says(jinan: AuditContext) -> None:
+    texts = [t for ev in jinan.hosts.values() for t in ev.data.values()]
+    texts += ["# c\rKey = v\n", "  # c\x0bminlen=3\n#x\r\nminlen = 14\n", "\t# only\n",
+              "a b # c\n#\n  #  \nA = 1\n", "x=1\u2028# y\u2028# z\x85k v", "#k=1", ""]
+    for text in texts:
+        for sep in (r"\s*=\s*|\s+", r"\s+"):
+            assert ch.kv(text, sep) == _kv_plain(text, sep), (text[:80], sep)
+
+
+def test_servers_that_differ_in_comments_share_a_reading() -> None:
+    a = "# host a\nminlen = 14\n"
+    b = "# host b\nminlen = 14\n"
+    assert ch.kv(a) == ch.kv(b) == {"minlen": ["14"]}
+    assert ch.kv("# host a\nminlen = 8\n") == {"minlen": ["8"]}  # a setting is read anew

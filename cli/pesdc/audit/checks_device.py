@@ -98,13 +98,15 @@ _PLAIN = re.compile(r"\^?[A-Za-z0-9_ -]+")
 _FOLDS = ("\u0130", "\u0131", "\u017f")
 
 
-def lines_with(text: str, words: tuple[str, ...]) -> list[str] | None:
+def lines_with(text: str, words: tuple[str, ...], low: str | None = None) -> list[str] | None:
     """The lines of ``text`` (split at "\\n") that hold one of the lower-case ASCII
     ``words`` in any case, in order; None when the text holds a character for which
-    that is not what ``re.IGNORECASE`` would match (the caller then reads it so)."""
+    that is not what ``re.IGNORECASE`` would match (the caller then reads it so).
+    ``low``: ``text.lower()``, when the caller has it already."""
     if not text.isascii() and any(c in text for c in _FOLDS):
         return None
-    low = text.lower()  # position for position: only İ lower-cases to two characters
+    # position for position: only İ lower-cases to two characters
+    low = text.lower() if low is None else low
     starts: set[int] = set()
     for w in words:
         i = low.find(w)
@@ -268,7 +270,7 @@ def secrets_in(text: str) -> list[str]:
     low = text.lower()
     if not any(w in low for w in ("password", "secret", "psk", "pre-shared", "community")):
         return hits
-    for line in _secret_lines(text):
+    for line in _secret_lines(text, low):
         if line.lstrip().startswith(("#", "!")):
             continue
         for m in SECRET.finditer(line):
@@ -285,11 +287,11 @@ _OTHER_BREAKS = re.compile("[\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 _SECRET_WORDS = ("password", "secret", "pre-shared-key", "psk", "community")
 
 
-def _secret_lines(text: str) -> list[str]:
+def _secret_lines(text: str, low: str) -> list[str]:
     """The lines of ``text`` (as ``splitlines``) SECRET may match in: those that hold
     one of its words (SECRET never matches across a line). A text with other line
     breaks than "\\n", or one :func:`lines_with` cannot read, is read line by line."""
-    lines = None if _OTHER_BREAKS.search(text) else lines_with(text, _SECRET_WORDS)
+    lines = None if _OTHER_BREAKS.search(text) else lines_with(text, _SECRET_WORDS, low)
     return text.splitlines() if lines is None else lines
 
 

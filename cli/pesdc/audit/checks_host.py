@@ -40,7 +40,15 @@ ADMIN_ZH = {"system": "系统管理员", "audit": "审计管理员", "security":
 
 def kv(text: str, sep: str = r"\s*=\s*|\s+") -> dict[str, list[str]]:
     """key -> values in file order (keys lower-cased); comments dropped."""
-    return {k: list(v) for k, v in _kv(text, sep).items()}
+    return {k: list(v) for k, v in _kv(_COMMENT_LINE.sub("", text), sep).items()}
+
+
+# The text of a comment line, up to any line break str.splitlines() knows (its break
+# is kept, so the lines stay the lines). _kv skips such a line whatever it says, so
+# without it the same settings are read; and the servers of a center, whose files
+# differ in their header comment (the host's name) only, share one reading.
+_COMMENT_LINE = re.compile("^[ \t]*#[^\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]*",
+                           re.MULTILINE)
 
 
 @lru_cache(maxsize=512)

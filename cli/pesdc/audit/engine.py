@@ -206,14 +206,19 @@ def audit_all(topo: Topology, catalog: Catalog, opts: AuditOptions | None = None
         return [summary(run_audit(topo, n, catalog, opts)) for n in names]
     import gc
 
+    # The first center here, before forking: what every center needs once (the modules
+    # the checks import, the compiled templates, the platforms' tables, the catalog's
+    # data) is then loaded once and shared, not loaded again by each worker.
+    first = summary(run_audit(topo, names[0], catalog, opts))
+    rest = names[1:]
     _SHARED.update(topo=topo, catalog=catalog, opts=opts)
     gc.collect()
     gc.freeze()  # the forked workers must not copy the shared model page by page
-    chunks = [names[i::workers * 4] for i in range(workers * 4)]
+    chunks = [rest[i::workers * 4] for i in range(workers * 4)]
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             parts = pool.map(_audit_chunk, chunks)
     finally:
         gc.unfreeze()
         _SHARED.clear()
-    return sorted((s for part in parts for s in part), key=lambda s: str(s["dc"]))
+    return sorted([first, *(s for part in parts for s in part)], key=lambda s: str(s["dc"]))

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 @click.option("--all", "all_centers", is_flag=True,
               help="Static audit of every center of the tree: a summary per center "
                    "(json or md).")
+@click.option("--workers", type=click.IntRange(0, 64), metavar="N",
+              help="With --all: how many centers are audited at once, each in a forked "
+                   "process (default: one per CPU, at most 8; 1: in this process).")
 @click.option("--static", "static", is_flag=True,
               help="From the topology and the rendered configurations only (the default).")
 @click.option("--lab", "lab_name", metavar="LAB",
@@ -49,7 +52,8 @@ if TYPE_CHECKING:
               help="The audit date (waiver expiry is judged against it).")
 @click.option("--fail-under", type=click.FloatRange(0, 100),
               help="Exit 1 when the overall score is below this.")
-def audit(paths: tuple[Path, ...], dc: str | None, all_centers: bool, static: bool,
+def audit(paths: tuple[Path, ...], dc: str | None, all_centers: bool, workers: int | None,
+          static: bool,
           lab_name: str | None, live: Path | None, limit: tuple[str, ...], fmt: str,
           lang: str, output: Path | None,
           waivers: Path | None, profile: Path | None, today: dt.datetime | None,
@@ -63,13 +67,16 @@ def audit(paths: tuple[Path, ...], dc: str | None, all_centers: bool, static: bo
 
     if sum(bool(x) for x in (static, lab_name, live)) > 1:
         raise click.UsageError(_("choose one of --static, --lab LAB, --live PROFILE"))
+    if workers is not None and not all_centers:
+        raise click.UsageError(_("--workers is for --all (one center is audited in one "
+                                 "process)"))
     loaded = load_or_exit(paths)
     topo = loaded.topology
     if all_centers:
         if lab_name or live or dc:
             raise click.UsageError(_("--all is a static audit of every center (no --dc, "
                                      "--lab or --live)"))
-        _audit_all(topo, profile, fmt, output)
+        _audit_all(topo, profile, fmt, output, workers or 0)
         return
     center = pick_center(topo, dc, Tier.city)
     name = center.name
@@ -167,7 +174,8 @@ def _summarise(report: AuditReport, name: str, mode: str, output: Path | None) -
                    err=True)
 
 
-def _audit_all(topo: object, profile: Path | None, fmt: str, output: Path | None) -> None:
+def _audit_all(topo: object, profile: Path | None, fmt: str, output: Path | None,
+               workers: int = 0) -> None:
     import json
     import time
 
@@ -180,7 +188,7 @@ def _audit_all(topo: object, profile: Path | None, fmt: str, output: Path | None
         click.echo(f"pesdc audit: {exc}", err=True)
         sys.exit(2)
     started = time.monotonic()
-    rows = audit_all(topo, catalog)  # type: ignore[arg-type]
+    rows = audit_all(topo, catalog, workers=workers)  # type: ignore[arg-type]
     took = round(time.monotonic() - started, 1)
     if fmt == "json":
         text = json.dumps({"centers": rows, "seconds": took}, ensure_ascii=False,
