@@ -11,6 +11,7 @@ import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -593,6 +594,7 @@ def _validate_dc(src: _Source, layers: list[DefaultsLayer], report: Report,
         ok = False
         dc = None
     invalid: dict[str, set[str]] = {}
+    merged_defaults: dict[Any, Any] = {}  # merge_node's memo for this center's layers
     for section, model in LIST_SECTIONS.items():
         items = raw.get(section)
         if items is None:
@@ -611,8 +613,8 @@ def _validate_dc(src: _Source, layers: list[DefaultsLayer], report: Report,
                     "SCH002", N_("each item of {section} must be a mapping"), src.display,
                     ipath, N_("start each item with '- name: ...'"), section=section))
                 continue
-            merged = merge_node(section, item, layers) if section in INHERITING_SECTIONS \
-                else None
+            merged = merge_node(section, item, layers, merged_defaults) \
+                if section in INHERITING_SECTIONS else None
             value = merged.value if merged else item
             try:
                 obj = model.model_validate(value)
@@ -646,9 +648,19 @@ def _stamp(obj: Strict, file: str, path: YamlPath) -> None:
     # Into the private attributes' dict itself: what ``obj._src = ...`` stores, without
     # pydantic's __setattr__ dispatch (one call per object of a national tree).
     obj.__pydantic_private__["_src"] = (file, path)  # type: ignore[index]
-    for name, value in obj.__dict__.items():
+    values = obj.__dict__
+    for name in _model_fields(type(obj)):
+        value = values.get(name)
         if isinstance(value, list) and value and isinstance(value[0], Strict):
             for i, child in enumerate(value):
                 _stamp(child, file, (*path, name, i))
         elif isinstance(value, Strict):
             _stamp(value, file, (*path, name))
+
+
+@cache
+def _model_fields(model: type[Strict]) -> tuple[str, ...]:
+    """The fields of ``model`` whose type holds a model (or may: ``Any``), in order: the
+    only ones an object read from YAML holds nested objects in."""
+    return tuple(name for name, info in model.model_fields.items()
+                 if info.annotation is Any or _inner_model(info.annotation) is not None)
