@@ -117,14 +117,45 @@ def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def merge_node(section: str, node: dict[str, Any], layers: list[DefaultsLayer]) -> Merged:
-    """The node with every applicable default layered under it."""
+def merge_node(section: str, node: dict[str, Any], layers: list[DefaultsLayer],
+               memo: dict[Any, Any] | None = None) -> Merged:
+    """The node with every applicable default layered under it. ``memo`` (one dict for
+    one list of layers) keeps the defaults merged for each set of levels a node asks
+    for (its kind or roles, its group): a center's nodes share a few."""
     if not layers:
         return Merged(node)
     selector = SELECTOR_KEY[section]
-    chain: list[tuple[dict[str, Any], str, YamlPath]] = []
+    wanted: list[tuple[str, Any]] = [("all", None)]
+    sel_value = node.get(selector) if selector else None
+    if section == "servers" and isinstance(sel_value, list):
+        wanted += [("roles", role) for role in sel_value if isinstance(role, str)]
+    elif isinstance(sel_value, str):
+        wanted.append(("kinds", sel_value))
+    group = node.get("group")
+    if isinstance(group, str):
+        wanted.append(("groups", group))
+    key = (section, tuple(wanted))
+    if memo is not None and key in memo:
+        under = memo[key]
+    else:
+        under = _defaults_for(section, wanted, layers)
+        if memo is not None:
+            memo[key] = under
+    if under is None:  # no default applies
+        return Merged(node)
+    value = _deep_merge(under[0], node)
+    origin = dict(under[1])
+    for k in node:
+        origin.pop(k, None)
+    return Merged(value, origin)
 
-    def take(level: str, key: Any) -> None:
+
+def _defaults_for(section: str, wanted: list[tuple[str, Any]], layers: list[DefaultsLayer]
+                  ) -> tuple[dict[str, Any], dict[str, tuple[str, YamlPath]]] | None:
+    """The defaults of ``section`` at the levels ``wanted`` (in order of precedence,
+    lowest first), merged, and where each key was set; None when no layer has any."""
+    chain: list[tuple[dict[str, Any], str, YamlPath]] = []
+    for level, key in wanted:
         for layer in layers:
             block = layer.data.get(section)
             if not isinstance(block, dict):
@@ -138,21 +169,8 @@ def merge_node(section: str, node: dict[str, Any], layers: list[DefaultsLayer]) 
                 if isinstance(values, dict):
                     chain.append((values, layer.file,
                                   (*layer.base_path, section, level, key)))
-
-    take("all", None)
-    sel_value = node.get(selector) if selector else None
-    if section == "servers" and isinstance(sel_value, list):
-        for role in sel_value:
-            if isinstance(role, str):
-                take("roles", role)
-    elif isinstance(sel_value, str):
-        take("kinds", sel_value)
-    group = node.get("group")
-    if isinstance(group, str):
-        take("groups", group)
-
     if not chain:
-        return Merged(node)
+        return None
     # Keys a defaults block may not set were reported by check_defaults; skip them here
     # so one typo in a defaults block is one problem, not one per node.
     fields = INHERITING_SECTIONS[section].model_fields
@@ -163,7 +181,4 @@ def merge_node(section: str, node: dict[str, Any], layers: list[DefaultsLayer]) 
         value = _deep_merge(value, usable)
         for k in usable:
             origin[k] = (file, (*path, k))
-    value = _deep_merge(value, node)
-    for k in node:
-        origin.pop(k, None)
-    return Merged(value, origin)
+    return value, origin

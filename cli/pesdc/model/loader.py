@@ -9,20 +9,22 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from pesdc.model import modelcache
+from pesdc.model import filefacts, modelcache
 from pesdc.model.diagnostics import N_, Diagnostic, Marked, Phrase, Report, YamlPath
 from pesdc.model.downlinks import derive as derive_downlinks
 from pesdc.model.inherit import DefaultsLayer, _unknown, check_defaults, merge_node
 from pesdc.model.schema import INHERITING_SECTIONS, DataCenter, Strict
 from pesdc.model.text import FREE_TEXT_MESSAGES, PATTERN_RULES, Invalid
 from pesdc.model.tree import Topology
-from pesdc.model.yamlio import Locator, read_yaml
+from pesdc.model.yamlio import MAX_FILE_BYTES, Locator, parse_bytes, read_yaml_bytes
 
 YAML_SUFFIXES = (".yaml", ".yml")
 TOP_KEYS = ("datacenter", "defaults")
@@ -34,12 +36,33 @@ LIST_SECTIONS: dict[str, type[Strict]] = {
 }
 
 
+_UNREAD = object()  # a _Source's data not parsed yet (its facts are known)
+
+
 @dataclass
 class _Source:
     display: str
     path: Path
     data: Any
     digest: str = ""  # sha256 of the file's bytes (the validated-model cache's key)
+    raw: bytes | None = None  # the bytes read
+    # Known from an earlier read of these bytes (pesdc.model.filefacts): the data is
+    # parsed only when needed (``loaded``).
+    facts: filefacts.Facts | None = None
+    clean: bool = False  # the loader's checks of the file found nothing
+
+    def has(self, key: str) -> bool:
+        """The file has the top-level key (datacenter, defaults)."""
+        return key in self.facts.keys if self.facts is not None else key in self.data
+
+    def loaded(self, report: Report) -> dict[str, Any]:
+        """The file's data, parsed from its bytes now if it was not yet. Bytes with
+        facts parsed cleanly before; should they not now, their problems are reported."""
+        if self.data is _UNREAD:
+            data, diags = parse_bytes(self.raw or b"", self.display)
+            report.extend(diags)
+            self.data = data if isinstance(data, dict) else {}
+        return self.data
 
 
 @dataclass
@@ -67,6 +90,20 @@ def _display(path: Path) -> str:
 # tree may point anywhere below it.
 TREE_MARKER = ".pesdc-tree"
 DEFAULTS_NAMES = ("defaults.yaml", "defaults.yml")
+
+
+# Within one load(), each path is resolved once: a national tree resolves every file's
+# path five times over (discovery, defaults above, layers, the note), 0.1 s of a cached run.
+_memo: dict[Path, Path] | None = None
+
+
+def _resolved(path: Path) -> Path:
+    if _memo is None:
+        return path.resolve()
+    found = _memo.get(path)
+    if found is None:
+        found = _memo[path] = path.resolve()
+    return found
 
 
 def tree_root(start: Path) -> Path | None:
@@ -164,7 +201,7 @@ def discover(paths: list[Path], report: Report) -> list[Path]:
     seen: set[Path] = set()
     unique = []
     for f in found:
-        r = f.resolve()
+        r = _resolved(f)
         if r not in seen:
             seen.add(r)
             unique.append(f)
@@ -184,19 +221,19 @@ def ancestor_defaults(files: list[Path], report: Report) -> list[Path]:
     validating one center's file (or a sub-folder) sees the tree's defaults as loading
     the whole tree does. Without a tree root nothing above is applied."""
     found: list[Path] = []
-    seen = {f.resolve() for f in files}
+    seen = {_resolved(f) for f in files}
     walked: set[Path] = set()
     for f in files:
-        start = f.resolve().parent
+        start = _resolved(f).parent
         root = tree_root(start) if start not in walked else None
         walked.add(start)
         if root is None:
             continue
         for d in _folders_up(start, root):
             for cand in (d / name for name in DEFAULTS_NAMES):
-                if cand in seen or cand.resolve() in seen:
+                if cand in seen or _resolved(cand) in seen:
                     continue
-                seen.update((cand, cand.resolve()))
+                seen.update((cand, _resolved(cand)))
                 if cand.is_symlink() and not _inside(cand, root):
                     report.add(_link_out(cand, root))
                 elif cand.is_file():
@@ -249,6 +286,15 @@ def _center_name(data: dict[str, Any]) -> str | None:
 
 
 def load(paths: list[Path] | list[str]) -> LoadResult:
+    global _memo
+    _memo = {}
+    try:
+        return _load(paths)
+    finally:
+        _memo = None
+
+
+def _load(paths: list[Path] | list[str]) -> LoadResult:
     report = Report()
     given = [Path(p) for p in paths]
     files = discover(given, report)
@@ -258,7 +304,16 @@ def load(paths: list[Path] | list[str]) -> LoadResult:
     for f in files:
         display = _display(f)
         displays[display] = f
-        data, diags = read_yaml(f, display)
+        raw = _read_bytes(f)
+        if raw is None:  # unreadable or too large: read_yaml says which
+            data, diags, raw = read_yaml_bytes(f, display)
+        else:
+            digest = hashlib.sha256(raw).hexdigest()
+            facts = filefacts.get(digest)
+            if facts is not None:  # these bytes read cleanly before: parsed when needed
+                sources.append(_Source(display, f, _UNREAD, digest, raw, facts))
+                continue
+            data, diags = parse_bytes(raw, display)
         report.extend(diags)
         if diags:
             continue
@@ -278,33 +333,53 @@ def load(paths: list[Path] | list[str]) -> LoadResult:
         if not any(k in data for k in TOP_KEYS) and not bad:
             report.add(Diagnostic("YAML003", N_("file has neither datacenter: nor defaults:"),
                                   display, (), N_("add a datacenter: block")))
-        sources.append(_Source(display, f, data, _digest(f)))
+        clean = not bad and any(k in data for k in TOP_KEYS)
+        digest = hashlib.sha256(raw).hexdigest() if raw is not None else ""
+        sources.append(_Source(display, f, data, digest, raw, clean=clean))
 
     # Defaults files (only 'defaults:') apply to their folder and below, outer first.
     tree_layers: list[tuple[Path, DefaultsLayer]] = []
     for src in sources:
-        if "defaults" in src.data:
-            layer = DefaultsLayer(src.display, src.data["defaults"])
-            report.extend(check_defaults(layer))
-            if "datacenter" not in src.data and isinstance(layer.data, dict):
-                tree_layers.append((src.path.resolve().parent, layer))
+        if not src.has("defaults"):
+            continue
+        if src.facts is not None and src.has("datacenter"):
+            continue  # a center's own defaults: found right when these bytes were read
+        data = src.loaded(report)
+        layer = DefaultsLayer(src.display, data.get("defaults"))  # type: ignore[arg-type]
+        problems = check_defaults(layer)
+        report.extend(problems)
+        src.clean = src.clean and not problems
+        if "datacenter" not in data and isinstance(layer.data, dict):
+            tree_layers.append((_resolved(src.path).parent, layer))
     tree_layers.sort(key=lambda t: len(t[0].parts))
+    for src in sources:  # what a later run needs not parse these bytes for
+        if src.facts is None and src.clean and src.digest:
+            filefacts.put(src.digest, filefacts.Facts(
+                tuple(k for k in TOP_KEYS if k in src.data),
+                isinstance(src.data.get("defaults"), dict), _center_name(src.data)))
 
     topo = Topology(files=displays)
-    tree_digests = {src.display: src.digest for src in sources if "datacenter" not in src.data}
+    tree_digests = {src.display: src.digest for src in sources if not src.has("datacenter")}
     applied: dict[str, list[str]] = {}
     for src in sources:
-        if "datacenter" not in src.data:
+        if not src.has("datacenter"):
             continue
-        here = src.path.resolve().parent
+        here = _resolved(src.path).parent
         layers = [layer for d, layer in tree_layers if here == d or d in here.parents]
-        own = src.data.get("defaults")
-        if isinstance(own, dict):
-            layers.append(DefaultsLayer(src.display, own))
-        name = _center_name(src.data)
+        own = src.facts.own_defaults if src.facts is not None else \
+            isinstance(src.data.get("defaults"), dict)
+        layer_files = [layer.file for layer in layers] + ([src.display] if own else [])
+        name = src.facts.name if src.facts is not None else _center_name(src.data)
         if name is not None:
-            applied.setdefault(name, [layer.file for layer in layers])
-        dc, model_key = _cached_dc(src, layers, tree_digests, report, topo)
+            applied.setdefault(name, layer_files)
+
+        def all_layers(src: _Source = src, layers: list[DefaultsLayer] = layers,
+                       own: bool = own) -> list[DefaultsLayer]:
+            if not own:
+                return layers
+            return [*layers, DefaultsLayer(src.display, src.loaded(report)["defaults"])]
+
+        dc, model_key = _cached_dc(src, layer_files, all_layers, tree_digests, report, topo)
         if dc is not None:
             topo.add(dc, src.display, report)
             if model_key and topo.datacenters.get(dc.name) is dc:
@@ -312,7 +387,7 @@ def load(paths: list[Path] | list[str]) -> LoadResult:
 
     derive_downlinks(topo)  # after every center is in: a downlink names another one
     locator = Locator(displays)
-    note = _no_root_note(given, {f.resolve() for f in files})
+    note = _no_root_note(given, {_resolved(f) for f in files})
     return LoadResult(topo, report, locator, applied, [note] if note else [])
 
 
@@ -467,30 +542,35 @@ def _hint_for(etype: str) -> str:
     return N_("fix the value")
 
 
-def _digest(path: Path) -> str:
+def _read_bytes(path: Path) -> bytes | None:
+    """The file's bytes; None when it cannot be read or is over the size limit."""
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:  # pragma: no cover - removed since it was read: never cached
-        return ""
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return None
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
-def _cached_dc(src: _Source, layers: list[DefaultsLayer], tree_digests: dict[str, str],
+def _cached_dc(src: _Source, layer_files: list[str],
+               layers: Callable[[], list[DefaultsLayer]], tree_digests: dict[str, str],
                report: Report, topo: Topology) -> tuple[DataCenter | None, str | None]:
     """The center of ``src`` from the validated-model cache when its file, the defaults
-    files applied to it and the code are unchanged; else validated (and stored when
-    clean). See pesdc.model.modelcache. With it, its model key when it validated without
-    a problem (the rule cache's key builds on it), else None."""
-    inherited = [(layer.file, tree_digests.get(layer.file, "")) for layer in layers
-                 if layer.file != src.display]
+    files applied to it (``layer_files``, in order) and the code are unchanged; else
+    validated under ``layers()`` (and stored when clean). See pesdc.model.modelcache.
+    With it, its model key when it validated without a problem (the rule cache's key
+    builds on it), else None."""
+    inherited = [(file, tree_digests.get(file, "")) for file in layer_files
+                 if file != src.display]
     if not src.digest or any(not d for _, d in inherited):
-        return _validate_dc(src, layers, report, topo), None
+        return _validate_dc(src, layers(), report, topo), None
     name = modelcache.key(src.display, src.digest, inherited)
     dc = modelcache.get(name)
     if dc is not None:
         topo.invalid_items[dc.name] = {}  # stored only when nothing was invalid
         return dc, name
     before = len(report.diagnostics)
-    dc = _validate_dc(src, layers, report, topo)
+    dc = _validate_dc(src, layers(), report, topo)
     if dc is not None and len(report.diagnostics) == before:
         modelcache.put(name, dc)
         return dc, name
@@ -499,7 +579,7 @@ def _cached_dc(src: _Source, layers: list[DefaultsLayer], tree_digests: dict[str
 
 def _validate_dc(src: _Source, layers: list[DefaultsLayer], report: Report,
                  topo: Topology) -> DataCenter | None:
-    raw = src.data["datacenter"]
+    raw = src.loaded(report).get("datacenter")
     base: YamlPath = ("datacenter",)
     if not isinstance(raw, dict):
         report.add(Diagnostic("SCH002", N_("datacenter must be a mapping"), src.display, base,
@@ -514,6 +594,7 @@ def _validate_dc(src: _Source, layers: list[DefaultsLayer], report: Report,
         ok = False
         dc = None
     invalid: dict[str, set[str]] = {}
+    merged_defaults: dict[Any, Any] = {}  # merge_node's memo for this center's layers
     for section, model in LIST_SECTIONS.items():
         items = raw.get(section)
         if items is None:
@@ -532,8 +613,8 @@ def _validate_dc(src: _Source, layers: list[DefaultsLayer], report: Report,
                     "SCH002", N_("each item of {section} must be a mapping"), src.display,
                     ipath, N_("start each item with '- name: ...'"), section=section))
                 continue
-            merged = merge_node(section, item, layers) if section in INHERITING_SECTIONS \
-                else None
+            merged = merge_node(section, item, layers, merged_defaults) \
+                if section in INHERITING_SECTIONS else None
             value = merged.value if merged else item
             try:
                 obj = model.model_validate(value)
@@ -567,9 +648,19 @@ def _stamp(obj: Strict, file: str, path: YamlPath) -> None:
     # Into the private attributes' dict itself: what ``obj._src = ...`` stores, without
     # pydantic's __setattr__ dispatch (one call per object of a national tree).
     obj.__pydantic_private__["_src"] = (file, path)  # type: ignore[index]
-    for name, value in obj.__dict__.items():
+    values = obj.__dict__
+    for name in _model_fields(type(obj)):
+        value = values.get(name)
         if isinstance(value, list) and value and isinstance(value[0], Strict):
             for i, child in enumerate(value):
                 _stamp(child, file, (*path, name, i))
         elif isinstance(value, Strict):
             _stamp(value, file, (*path, name))
+
+
+@cache
+def _model_fields(model: type[Strict]) -> tuple[str, ...]:
+    """The fields of ``model`` whose type holds a model (or may: ``Any``), in order: the
+    only ones an object read from YAML holds nested objects in."""
+    return tuple(name for name, info in model.model_fields.items()
+                 if info.annotation is Any or _inner_model(info.annotation) is not None)

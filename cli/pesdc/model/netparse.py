@@ -92,3 +92,19 @@ def address_int(value: str) -> tuple[int, int]:
         return 4, quad[0]
     ip = address(value)
     return ip.version, int(ip)
+
+
+@cache
+def is_canonical_subnet(value: str) -> bool:
+    """``str(network(value)) == value`` (False where ``network`` refuses the value):
+    the schema's test of a subnet as written, without building the object for a
+    canonical IPv4 subnet (no leading zeros, no host bits: its text is the object's)."""
+    quad = _ipv4_int(value, True)
+    if quad is not None:
+        n, prefix = quad
+        if not n & ((1 << (32 - prefix)) - 1):
+            return True
+    try:
+        return str(network(value)) == value
+    except ValueError:
+        return False

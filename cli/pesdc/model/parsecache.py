@@ -25,6 +25,7 @@ import io
 import os
 import pickle
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,14 @@ def enabled() -> bool:
 
 
 def folder() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return _folder(os.environ.get("XDG_CACHE_HOME"), os.environ.get("HOME"))
+
+
+@lru_cache(maxsize=8)
+def _folder(xdg: str | None, home: str | None) -> Path:
+    """The folder for these values of XDG_CACHE_HOME and HOME (a cached run asks a
+    thousand times)."""
+    base = xdg or str(Path.home() / ".cache")
     return Path(base) / "pesdc" / "parsed"
 
 

@@ -167,18 +167,31 @@ _PLAIN = Plain(_StrictLoader)
 
 def read_yaml(path: Path, display: str) -> tuple[Any, list[Diagnostic]]:
     """Parse one file. On failure returns (None, [diagnostic]) and never raises."""
+    data, diags, _ = read_yaml_bytes(path, display)
+    return data, diags
+
+
+def read_yaml_bytes(path: Path, display: str) -> tuple[Any, list[Diagnostic], bytes | None]:
+    """``read_yaml``, and the bytes it parsed (None when the file could not be read)."""
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             return None, [_diag("YAML003", display, N_("file is {size} bytes; the limit is "
                                                        "{limit}"),
                                 N_("split the tree into one file per center"),
-                                size=size, limit=MAX_FILE_BYTES)]
+                                size=size, limit=MAX_FILE_BYTES)], None
         raw = path.read_bytes()
     except OSError as exc:
         # the system's reason (strerror) is shown as the system words it
         return None, [_diag("YAML003", display, N_("cannot read file: {reason}"),
-                            N_("check the path and permissions"), reason=exc.strerror)]
+                            N_("check the path and permissions"), reason=exc.strerror)], None
+    data, diags = parse_bytes(raw, display)
+    return data, diags, raw
+
+
+def parse_bytes(raw: bytes, display: str) -> tuple[Any, list[Diagnostic]]:
+    """The data of a file's bytes ``raw`` (from the parse cache when they parsed cleanly
+    before), or (None, [diagnostic]); never raises."""
     hit, data = parsecache.get(raw)
     if hit:  # these very bytes parsed cleanly before, with this pesdc
         return data, []

@@ -170,6 +170,7 @@ class RuleCache:
         self._loaded: dict[str, dict[str, Any] | None] = {}
         self._fresh: dict[str, dict[str, list[Any]] | None] = {}
         self._data: dict[str, dict[str, Any]] = {}
+        self._folder = folder()
 
     def __enter__(self) -> RuleCache:
         self._outer = _active.get(id(self.topo))
@@ -190,7 +191,7 @@ class RuleCache:
     def _entry(self, name: str) -> dict[str, Any] | None:
         if name not in self._loaded:
             key = self._key(name)
-            ok, data = parsecache.get_entry(folder() / key) if key else (False, None)
+            ok, data = parsecache.get_entry(self._folder / key) if key else (False, None)
             good = ok and isinstance(data, dict) and isinstance(data.get("rules"), dict) \
                 and isinstance(data.get("data"), dict)
             self._loaded[name] = data if good else None
@@ -238,7 +239,7 @@ class RuleCache:
         for name, fresh in self._fresh.items():
             key = self._key(name)
             if fresh is not None and key and set(fresh) == set(self.rule_ids):
-                parsecache.store(folder() / key, {"rules": fresh,
+                parsecache.store(self._folder / key, {"rules": fresh,
                                                   "data": self._data.get(name, {})})
 
 

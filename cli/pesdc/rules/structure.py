@@ -60,15 +60,22 @@ def duplicate_names(topo: Topology, dc: DataCenter) -> Iterator[Diagnostic]:
 def device_families(topo: Topology) -> Iterator[Diagnostic]:
     from pesdc.platforms import PlatformError, family_of
 
+    judged: dict[tuple[str, str], PlatformError | None] = {}  # a tree has few pairs
     for dc in topo.datacenters.values():
         for dev in dc.devices:
-            try:
-                family_of(dev.platform.value, dev.model)
-            except PlatformError as exc:
+            pair = (dev.platform.value, dev.model)
+            if pair not in judged:
+                try:
+                    family_of(*pair)
+                    judged[pair] = None
+                except PlatformError as exc:
+                    judged[pair] = exc
+            refused = judged[pair]
+            if refused is not None:
                 yield problem("PLAT001", at(dev, "model"), N_("device {dev}: {exc}"),
                               N_("give the model as the vendor names it (one a family above "
                                  "claims), or choose the platform that runs it"),
-                              dev=dev.name, exc=exc)
+                              dev=dev.name, exc=refused)
 
 
 def _duplicate_interfaces(dev: Device) -> Iterator[Diagnostic]:
