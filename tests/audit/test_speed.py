@@ -251,3 +251,27 @@ def test_servers_that_differ_in_comments_share_a_reading() -> None:
     b = "# host b\nminlen = 14\n"
     assert ch.kv(a) == ch.kv(b) == {"minlen": ["14"]}
     assert ch.kv("# host a\nminlen = 8\n") == {"minlen": ["8"]}  # a setting is read anew
+
+
+def _sudo_plain(text: str, user: str) -> str:
+    """sudo_commands' reading of a sudoers text as it was (the reference)."""
+    aliases = ch._sudo_aliases(text)
+    joined = re.sub(r"\\\n\s*", " ", text)
+    out = []
+    for ln in [ln for ln in joined.splitlines() if re.match(rf"^{re.escape(user)}\s", ln)]:
+        for name, cmds in aliases.items():
+            denied = ", ".join(f"!{c.strip()}" for c in cmds.split(","))
+            ln = re.sub(rf"!\s*\b{name}\b", ch._literally(denied), ln)
+            ln = re.sub(rf"\b{name}\b", ch._literally(cmds), ln)
+        out.append(ln)
+    return "\n".join(out)
+
+
+def test_sudoers_read_as_every_line_says(jinan: AuditContext) -> None:
+    texts = [ev.files("/etc/sudoers") or "" for ev in jinan.hosts.values()]
+    texts += ["Cmnd_Alias A = /bin/a, \\\n   /bin/b\nCmnd_Alias AB = /bin/c\n"
+              "u ALL = A, !AB\nuu ALL = AB\nu\tALL=(ALL) ALL\nu\n# u ALL = A \\\nu ALL = AB\n"]
+    users = ["u", "uu", "sysadmin", "auditadmin", "secadmin", "root"]
+    for text in texts:
+        for user in users:
+            assert ch._sudoers_commands(text, user) == _sudo_plain(text, user), user
