@@ -275,3 +275,19 @@ def test_sudoers_read_as_every_line_says(jinan: AuditContext) -> None:
     for text in texts:
         for user in users:
             assert ch._sudoers_commands(text, user) == _sudo_plain(text, user), user
+
+
+def test_the_tree_derived_once_gives_every_center_its_own_verdicts(catalog) -> None:
+    """audit --all shares the tree's off-site copies between centers: each center's
+    report is the one of an audit of its own."""
+    from pesdc.audit.engine import audit_all, run_audit, summary
+
+    topo = load(ROOT / "topologies")
+    shared = {r["dc"]: r for r in audit_all(topo, catalog, workers=1)}
+    assert len(shared) >= 4
+    for name, row in shared.items():
+        alone = summary(run_audit(topo, name, catalog))
+        assert {**alone, "seconds": 0} == {**row, "seconds": 0}, name
+    tree: dict[str, object] = {}
+    run_audit(topo, "jinan", catalog, tree=tree)
+    assert "offsite_backups" in tree  # derived once, then shared
