@@ -88,7 +88,10 @@ def test_secret_lines_give_the_hits_of_every_line(jinan: AuditContext) -> None:
         "password hunter2 secret s3 psk abc\n# password commented\n"
         "local-user a password cipher %%PESDC_SECRET:x%%\n snmp-agent community read pub\n"
         "password a\rsecret b\x0bpsk c\n"
-        "user x password irreversible-cipher plain\nPASSWORD Upper\npassword 1234\n")]
+        "user x password irreversible-cipher plain\nPASSWORD Upper\npassword 1234\n"),
+        "# host a password x\n  ! secret y\n\u3000# psk z\npassword kept\n",
+        "# host b password x\n  ! secret y\n\u3000# psk z\npassword kept\n",
+        "\xa0password nbsp\n #password\n!\n#\n", "# only a comment password x\n"]
     for text in texts:
         assert cd.secrets_in(text) == _secrets_plain(text)
     assert cd.secrets_in("x\npassword hunter2\n") == ["password ****"]
