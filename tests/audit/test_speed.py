@@ -88,7 +88,10 @@ def test_secret_lines_give_the_hits_of_every_line(jinan: AuditContext) -> None:
         "password hunter2 secret s3 psk abc\n# password commented\n"
         "local-user a password cipher %%PESDC_SECRET:x%%\n snmp-agent community read pub\n"
         "password a\rsecret b\x0bpsk c\n"
-        "user x password irreversible-cipher plain\nPASSWORD Upper\npassword 1234\n")]
+        "user x password irreversible-cipher plain\nPASSWORD Upper\npassword 1234\n"),
+        "# host a password x\n  ! secret y\n\u3000# psk z\npassword kept\n",
+        "# host b password x\n  ! secret y\n\u3000# psk z\npassword kept\n",
+        "\xa0password nbsp\n #password\n!\n#\n", "# only a comment password x\n"]
     for text in texts:
         assert cd.secrets_in(text) == _secrets_plain(text)
     assert cd.secrets_in("x\npassword hunter2\n") == ["password ****"]
@@ -251,3 +254,43 @@ def test_servers_that_differ_in_comments_share_a_reading() -> None:
     b = "# host b\nminlen = 14\n"
     assert ch.kv(a) == ch.kv(b) == {"minlen": ["14"]}
     assert ch.kv("# host a\nminlen = 8\n") == {"minlen": ["8"]}  # a setting is read anew
+
+
+def _sudo_plain(text: str, user: str) -> str:
+    """sudo_commands' reading of a sudoers text as it was (the reference)."""
+    aliases = ch._sudo_aliases(text)
+    joined = re.sub(r"\\\n\s*", " ", text)
+    out = []
+    for ln in [ln for ln in joined.splitlines() if re.match(rf"^{re.escape(user)}\s", ln)]:
+        for name, cmds in aliases.items():
+            denied = ", ".join(f"!{c.strip()}" for c in cmds.split(","))
+            ln = re.sub(rf"!\s*\b{name}\b", ch._literally(denied), ln)
+            ln = re.sub(rf"\b{name}\b", ch._literally(cmds), ln)
+        out.append(ln)
+    return "\n".join(out)
+
+
+def test_sudoers_read_as_every_line_says(jinan: AuditContext) -> None:
+    texts = [ev.files("/etc/sudoers") or "" for ev in jinan.hosts.values()]
+    texts += ["Cmnd_Alias A = /bin/a, \\\n   /bin/b\nCmnd_Alias AB = /bin/c\n"
+              "u ALL = A, !AB\nuu ALL = AB\nu\tALL=(ALL) ALL\nu\n# u ALL = A \\\nu ALL = AB\n"]
+    users = ["u", "uu", "sysadmin", "auditadmin", "secadmin", "root"]
+    for text in texts:
+        for user in users:
+            assert ch._sudoers_commands(text, user) == _sudo_plain(text, user), user
+
+
+def test_the_tree_derived_once_gives_every_center_its_own_verdicts(catalog) -> None:
+    """audit --all shares the tree's off-site copies between centers: each center's
+    report is the one of an audit of its own."""
+    from pesdc.audit.engine import audit_all, run_audit, summary
+
+    topo = load(ROOT / "topologies")
+    shared = {r["dc"]: r for r in audit_all(topo, catalog, workers=1)}
+    assert len(shared) >= 4
+    for name, row in shared.items():
+        alone = summary(run_audit(topo, name, catalog))
+        assert {**alone, "seconds": 0} == {**row, "seconds": 0}, name
+    tree: dict[str, object] = {}
+    run_audit(topo, "jinan", catalog, tree=tree)
+    assert "offsite_backups" in tree  # derived once, then shared

@@ -40,7 +40,13 @@ ADMIN_ZH = {"system": "系统管理员", "audit": "审计管理员", "security":
 
 def kv(text: str, sep: str = r"\s*=\s*|\s+") -> dict[str, list[str]]:
     """key -> values in file order (keys lower-cased); comments dropped."""
-    return {k: list(v) for k, v in _kv(_COMMENT_LINE.sub("", text), sep).items()}
+    return {k: list(v) for k, v in _kv_of(text, sep).items()}
+
+
+@lru_cache(maxsize=512)
+def _kv_of(text: str, sep: str) -> dict[str, tuple[str, ...]]:
+    # Cached by the file as it is too: several rules read each file of a server.
+    return _kv(_COMMENT_LINE.sub("", text), sep)
 
 
 # The text of a comment line, up to any line break str.splitlines() knows (its break
@@ -319,11 +325,18 @@ def sudo_commands(ev: HostEvidence, user: str) -> str | None:
 
 def _sudoers_commands(text: str, user: str) -> str:
     """A user's sudoers lines with the command aliases expanded."""
-    aliases = _sudo_aliases(text)
-    joined = re.sub(r"\\\n\s*", " ", text)
-    lines = [ln for ln in joined.splitlines()
+    aliases, joined = _sudoers_read(text)
+    lines = [ln for ln in joined
              if ln.startswith(user) and re.match(rf"^{re.escape(user)}\s", ln)]
-    return _expanded(tuple(lines), tuple(aliases.items()))
+    return _expanded(tuple(lines), aliases)
+
+
+@lru_cache(maxsize=32)
+def _sudoers_read(text: str) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """The aliases of a sudoers text and its lines, continuations joined: read once for
+    the three administrators (each asks in turn)."""
+    return (tuple(_sudo_aliases(text).items()),
+            tuple(re.sub(r"\\\n\s*", " ", text).splitlines()))
 
 
 @lru_cache(maxsize=256)
@@ -506,7 +519,12 @@ def audit_rules(ev: HostEvidence, f: HostFacts, p: dict[str, Any]) -> Outcome:
 
 
 def _has_key(rules: str, key: str) -> bool:
-    return bool(re.search(rf"(-k |key=){re.escape(key)}\b", rules))
+    return key in rules and _key_rule(key).search(rules) is not None
+
+
+@lru_cache(maxsize=64)
+def _key_rule(key: str) -> re.Pattern[str]:
+    return re.compile(rf"(-k |key=){re.escape(key)}\b")
 
 
 def _audit_keys(ev: HostEvidence, keys: list[str], rules: str, proof: list[Evidence],

@@ -581,10 +581,9 @@ def offsite_backup(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome]:
     streams the primary passes; dumps pulled off site (daily) are a copy off site but
     not in real time, partial; nothing off site fails."""
     from pesdc.backbone import offsite_replicas
-    from pesdc.crosscenter import offsite_backups
 
     me = ctx.dc.name
-    copies = {c.database: c for c in offsite_backups(ctx.topo) if c.db_center == me}
+    copies = {c.database: c for c in ctx.offsite_backups() if c.db_center == me}
     streams = {d: s for s in offsite_replicas(ctx.topo) if s.db_center == me
                for d in s.databases}
     out = []

@@ -56,8 +56,11 @@ class AuditOptions:
 
 def run_audit(topo: Topology, dc_name: str, catalog: Catalog,
               opts: AuditOptions | None = None, progress: Progress | None = None,
-              ctx: AuditContext | None = None) -> AuditReport:
-    """Audit one center. ``ctx`` may carry prepared evidence (the tests do that)."""
+              ctx: AuditContext | None = None,
+              tree: dict[str, Any] | None = None) -> AuditReport:
+    """Audit one center. ``ctx`` may carry prepared evidence (the tests do that);
+    ``tree``: what is derived from the whole tree, shared by the centers of one
+    ``audit --all`` (AuditContext.tree)."""
     from pesdc.audit import evidence
 
     opts = opts or AuditOptions()
@@ -66,7 +69,7 @@ def run_audit(topo: Topology, dc_name: str, catalog: Catalog,
     dc = topo.datacenters[dc_name]
     hosts: list[str] = []
     if ctx is None:
-        ctx = AuditContext(topo, dc, opts.mode)
+        ctx = AuditContext(topo, dc, opts.mode, tree=tree if tree is not None else {})
         say.note(T(N_("audit {center}: rendering the center's configurations"), center=dc_name))
         evidence.static_evidence(ctx)
         if opts.mode == "lab" and opts.lab:
@@ -188,7 +191,8 @@ def _audit_chunk(names: list[str]) -> list[dict[str, object]]:
 
     gc.disable()
     topo, catalog, opts = _SHARED["topo"], _SHARED["catalog"], _SHARED["opts"]
-    return [summary(run_audit(topo, n, catalog, opts))  # type: ignore[arg-type]
+    tree = _SHARED["tree"]
+    return [summary(run_audit(topo, n, catalog, opts, tree=tree))  # type: ignore[arg-type]
             for n in names]
 
 
@@ -202,16 +206,19 @@ def audit_all(topo: Topology, catalog: Catalog, opts: AuditOptions | None = None
     opts = opts or AuditOptions()
     names = sorted(d.name for d in topo.datacenters.values() if not d.hosted)
     workers = workers or min(os.cpu_count() or 1, 8)
+    # The tree's own derivations, once for every center (the tree does not change
+    # while it is audited; filled by the first center that asks).
+    tree: dict[str, Any] = {}
     if workers <= 1 or len(names) < 4:
-        return [summary(run_audit(topo, n, catalog, opts)) for n in names]
+        return [summary(run_audit(topo, n, catalog, opts, tree=tree)) for n in names]
     import gc
 
     # The first center here, before forking: what every center needs once (the modules
     # the checks import, the compiled templates, the platforms' tables, the catalog's
     # data) is then loaded once and shared, not loaded again by each worker.
-    first = summary(run_audit(topo, names[0], catalog, opts))
+    first = summary(run_audit(topo, names[0], catalog, opts, tree=tree))
     rest = names[1:]
-    _SHARED.update(topo=topo, catalog=catalog, opts=opts)
+    _SHARED.update(topo=topo, catalog=catalog, opts=opts, tree=tree)
     gc.collect()
     gc.freeze()  # the forked workers must not copy the shared model page by page
     chunks = [rest[i::workers * 4] for i in range(workers * 4)]

@@ -112,6 +112,17 @@ class AuditContext:
     devices: dict[str, DeviceEvidence] = field(default_factory=dict)  # device name -> ev.
     rendered_devices: dict[str, dict[str, str]] = field(default_factory=dict)
     rendered_all: dict[str, str] = field(default_factory=dict)  # relpath -> text
+    # What is derived from the whole tree, the same for every center: filled once by
+    # audit --all (before forking), else derived by this audit when first asked for.
+    tree: dict[str, Any] = field(default_factory=dict)
+
+    def offsite_backups(self) -> list[Any]:
+        """The tree's off-site copies (pesdc.crosscenter.offsite_backups)."""
+        if "offsite_backups" not in self.tree:
+            from pesdc.crosscenter import offsite_backups
+
+            self.tree["offsite_backups"] = offsite_backups(self.topo)
+        return list(self.tree["offsite_backups"])
 
     @cached_property
     def idx(self) -> DCIndex:
