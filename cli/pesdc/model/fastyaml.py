@@ -99,6 +99,10 @@ class Plain:
         if type(e) is not DocumentStartEvent:  # pragma: no cover
             raise NotPlain("document")
         scalar = self.scalar
+        # What each plain scalar text resolved to, in this document: keys and most values
+        # recur (a tree file is a few thousand items of one shape). Every result is
+        # immutable (str, int, float, bool, None, a date or time), so sharing it is safe.
+        resolved: dict[str, Any] = {}
         # The containers being filled, innermost last; for a mapping, the key waiting
         # for its value (a sentinel while none is).
         stack: list[Any] = []
@@ -112,7 +116,12 @@ class Plain:
             if t is ScalarEvent:
                 if e.anchor is not None or e.tag is not None:
                     raise NotPlain("anchor or tag")
-                value: Any = scalar(e.value) if e.implicit[0] else e.value
+                value: Any = e.value
+                if e.implicit[0]:
+                    if value in resolved:
+                        value = resolved[value]
+                    else:
+                        value = resolved[value] = scalar(value)
             elif t is MappingStartEvent or t is SequenceStartEvent:
                 if e.anchor is not None or e.tag is not None:
                     raise NotPlain("anchor or tag")

@@ -63,8 +63,11 @@ def _center_owned(dc: DataCenter) -> list[_Owned]:
 
 def _center_spans(dc: DataCenter) -> list[tuple[int, int, int, int]]:
     """``span`` of each of ``_center_owned(dc)``, in its order (plain data: the rule
-    cache keeps it per center, pesdc.rules.cache)."""
-    return [span(o.subnet) for o in _center_owned(dc)]
+    cache keeps it per center, pesdc.rules.cache), without making the objects."""
+    out = [span(s.subnet) for z in dc.zones for s in z.segments]
+    out += [span(site.subnet) for site in dc.sites if site.subnet]
+    out += [span(lk.subnet) for lk in dc.links if lk.subnet]
+    return out
 
 
 def _uplinks_owned(topo: Topology) -> list[_Owned]:
