@@ -111,6 +111,14 @@ def store(dest: Path, data: Any) -> bool:
     entry lost to a crash is only work to redo, and a cold run writes hundreds."""
     try:
         blob = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, RecursionError, TypeError, AttributeError):
+        return False
+    return store_bytes(dest, blob)
+
+
+def store_bytes(dest: Path, blob: bytes) -> bool:
+    """The pickled ``blob`` as the cache entry ``dest`` (see ``store``)."""
+    try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-")
         try:
@@ -120,6 +128,6 @@ def store(dest: Path, data: Any) -> bool:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-    except (OSError, pickle.PicklingError, RecursionError, TypeError, AttributeError):
+    except OSError:
         return False
     return True
