@@ -120,3 +120,14 @@ def test_no_cache_keeps_no_facts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(parsecache.ENV_OFF, "1")
     report([CITY])
     assert entries() == set()
+
+
+def test_a_code_change_reads_every_file_again(tree: Path, parsed: list[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from pesdc.model import modelcache
+
+    first = report([tree])
+    monkeypatch.setattr(modelcache, "code_digest", lambda: "another pesdc")
+    parsed.clear()
+    assert report([tree]) == first
+    assert len(parsed) == 7
