@@ -216,3 +216,16 @@ def test_no_cache_reads_and_writes_nothing(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv(parsecache.ENV_OFF, "1")
     outcome([CITY])
     assert not entries()
+
+
+def test_an_entry_rebuilding_something_else_is_not_used() -> None:
+    """An entry's objects are made by modelcache._rebuild, for topology models only."""
+    outcome([CITY])
+    name = sorted(entries())[0]
+
+    class Planted:
+        def __reduce__(self) -> tuple[object, tuple[Any, ...]]:
+            return (modelcache._rebuild, (dict, {}, set(), None))
+
+    (modelcache.folder() / name).write_bytes(pickle.dumps(Planted()))
+    assert modelcache.get(name) is None

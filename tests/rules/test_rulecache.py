@@ -201,6 +201,7 @@ def test_the_code_digest_covers_model_rules_norms_and_i18n() -> None:
     h = hashlib.sha256(modelcache.code_digest().encode())
     for name in ("norms.py", "i18n.py"):
         h.update(f"\n{name}\n".encode() + (root / name).read_bytes())
+    h.update(b"\ncatalog zh\n" + (root / "locale/zh_CN/LC_MESSAGES/pesdc.mo").read_bytes())
     assert cache.code_digest() == h.hexdigest()
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import click
 
 from pesdc.cli.common import defaults_applied, load_tree, print_report
 from pesdc.cli.language import _
-from pesdc.model import parsecache
+from pesdc.model import LoadResult, parsecache
 from pesdc.model.schema import DataCenter
 
 PATHS = click.argument("paths", nargs=-1, required=True,
@@ -42,17 +44,40 @@ def validate(paths: tuple[Path, ...], fmt: str, only: tuple[str, ...],
     # _check returns with the tree freed by reference counting.
     was_enabled = gc.isenabled()
     gc.disable()
+    kept: list[LoadResult] = []
     try:
-        code = _check(paths, fmt, only, verbose)
+        code = _check(paths, fmt, only, verbose, kept)
     finally:
         if was_enabled:
             gc.enable()
+    if _the_executable():
+        # The process ends with this command: freeing the loaded tree object by object
+        # (0.2-0.3 s CPU for a national tree) and the interpreter's teardown are work
+        # nobody waits for. Everything said is flushed first; nothing else is pending
+        # (the caches' entries are written whole before this).
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing to say
+                stream.flush()
+        os._exit(code)
     sys.exit(code)
 
 
-def _check(paths: tuple[Path, ...], fmt: str, only: tuple[str, ...], verbose: bool) -> int:
-    """validate's work; its exit status."""
+def _the_executable() -> bool:
+    """This process is the pesdc command itself (``pesdc ...`` or ``python -m pesdc``),
+    not a program or a test that invoked the command in its own process."""
+    from pesdc.cli import entry
+
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    return (spec is not None and spec.name == "pesdc.__main__") or \
+        getattr(main, "run", None) is entry.run
+
+
+def _check(paths: tuple[Path, ...], fmt: str, only: tuple[str, ...], verbose: bool,
+           kept: list[LoadResult]) -> int:
+    """validate's work; its exit status. The result stays in ``kept``."""
     result = load_tree(paths, list(only) or None)
+    kept.append(result)
     print_report(result, fmt)
     if verbose:
         focus = result.topology.focus  # empty: every center, invalid ones included

@@ -99,6 +99,10 @@ class Plain:
         if type(e) is not DocumentStartEvent:  # pragma: no cover
             raise NotPlain("document")
         scalar = self.scalar
+        # What each plain scalar text resolved to, in this document: keys and most values
+        # recur (a tree file is a few thousand items of one shape). Every result is
+        # immutable (str, int, float, bool, None, a date or time), so sharing it is safe.
+        resolved: dict[str, Any] = {}
         # The containers being filled, innermost last; for a mapping, the key waiting
         # for its value (a sentinel while none is).
         stack: list[Any] = []
@@ -106,48 +110,64 @@ class Plain:
         no_key = keys  # a sentinel no key can be
         result: Any = None
         done = False
+        # The container being filled (None at the top) and, for a mapping, its pending
+        # key: kept in locals, pushed on the stacks when a nested container opens.
+        top: Any = None
+        key: Any = no_key
+        top_is_list = False
+        scalar_event, mapping_start, sequence_start = ScalarEvent, MappingStartEvent, \
+            SequenceStartEvent
         while True:
             e = get()
             t = type(e)
-            if t is ScalarEvent:
+            if t is scalar_event:
                 if e.anchor is not None or e.tag is not None:
                     raise NotPlain("anchor or tag")
-                value: Any = scalar(e.value) if e.implicit[0] else e.value
-            elif t is MappingStartEvent or t is SequenceStartEvent:
+                value: Any = e.value
+                if e.implicit[0]:
+                    if value in resolved:
+                        value = resolved[value]
+                    else:
+                        value = resolved[value] = scalar(value)
+                if top_is_list:
+                    top.append(value)
+                elif key is no_key:
+                    if top is None:
+                        result = value
+                        continue
+                    if value in top:
+                        raise NotPlain("duplicate key")
+                    key = value
+                else:
+                    top[key] = value
+                    key = no_key
+                continue
+            if t is mapping_start or t is sequence_start:
                 if e.anchor is not None or e.tag is not None:
                     raise NotPlain("anchor or tag")
                 if len(stack) >= MAX_DEPTH:
                     raise NotPlain("depth")
-                value = {} if t is MappingStartEvent else []
+                value = {} if t is mapping_start else []
+                if top is None:
+                    result = value
+                elif top_is_list:
+                    top.append(value)
+                elif key is no_key:
+                    raise NotPlain("complex key")
+                else:
+                    top[key] = value
+                    key = no_key
+                stack.append(top)
+                keys.append(key)
+                top, key, top_is_list = value, no_key, t is sequence_start
             elif t is MappingEndEvent or t is SequenceEndEvent:
-                stack.pop()
-                keys.pop()
-                continue
+                top, key = stack.pop(), keys.pop()
+                top_is_list = type(top) is list
             elif t is DocumentEndEvent:
                 done = True
                 break
             else:  # an alias: the full loader resolves it
                 raise NotPlain(t.__name__)
-            if not stack:
-                result = value
-            else:
-                top = stack[-1]
-                if type(top) is list:
-                    top.append(value)
-                else:
-                    key = keys[-1]
-                    if key is no_key:
-                        if type(value) is dict or type(value) is list:
-                            raise NotPlain("complex key")
-                        if value in top:
-                            raise NotPlain("duplicate key")
-                        keys[-1] = value
-                        continue
-                    top[key] = value
-                    keys[-1] = no_key
-            if t is MappingStartEvent or t is SequenceStartEvent:
-                stack.append(value)
-                keys.append(no_key)
         if not done or type(get()) is not StreamEndEvent:
             raise NotPlain("more than one document")
         return result

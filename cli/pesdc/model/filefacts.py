@@ -6,8 +6,9 @@ An entry says, of bytes that parsed cleanly and passed the loader's own checks o
 file (a mapping, known top-level keys, a ``defaults:`` block that ``check_defaults``
 finds nothing wrong with): which top-level keys the file has, whether its ``defaults:``
 is a mapping, and its center's name. It lives under ``$XDG_CACHE_HOME/pesdc/facts/``,
-named by the sha256 of the bytes' sha256, pesdc's version and this format, as the parse
-cache's entries are by the bytes: other bytes or another pesdc find no entry. A file
+named by the sha256 of the bytes' sha256, pesdc's version, the source of its model and
+rules packages (modelcache.code_digest: the checks are code) and this format: other
+bytes or another pesdc find no entry. A file
 with any problem has no entry: its problems always come from reading it. The loader
 parses a file with an entry as soon as it needs its data (its model is not in the
 cache, or it is a defaults file). Entries are plain data (the parse cache's unpickler),
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pesdc
-from pesdc.model import parsecache
+from pesdc.model import modelcache, parsecache
 
 #: Bump when an entry changes shape or the loader's checks of a file change.
 FORMAT = 1
@@ -39,7 +40,9 @@ def folder() -> Path:
 
 
 def _entry(digest: str) -> Path:
-    h = hashlib.sha256(f"pesdc {pesdc.__version__} facts format {FORMAT}\n{digest}\n".encode())
+    # The loader's checks of a file are model code: its digest is in the name too.
+    h = hashlib.sha256(f"pesdc {pesdc.__version__} facts format {FORMAT} code "
+                       f"{modelcache.code_digest()}\n{digest}\n".encode())
     return folder() / h.hexdigest()
 
 

@@ -33,12 +33,13 @@ from pathlib import Path
 from typing import Any
 
 import pydantic
+from pydantic_core import PydanticUndefined
 
 import pesdc
 from pesdc.model import parsecache, schema
 
 #: Bump when an entry changes shape.
-FORMAT = 1
+FORMAT = 2
 
 
 def folder() -> Path:
@@ -74,10 +75,51 @@ def key(display: str, digest: str, layers: Iterable[tuple[str, str]]) -> str:
 
 
 
+_set = object.__setattr__
+
+
+def _rebuild(cls: type[schema.Strict], values: dict[str, Any], fields_set: set[str],
+             private: dict[str, Any] | None) -> schema.Strict:
+    """A model object as pydantic's own unpickling makes it (``BaseModel.__setstate__``),
+    in one call: its field values, the fields given, no extras, its private state."""
+    if not (isinstance(cls, type) and issubclass(cls, schema.Strict)) or \
+            type(values) is not dict or type(fields_set) is not set or \
+            not (private is None or type(private) is dict):
+        raise pickle.UnpicklingError("not a topology model")
+    obj = cls.__new__(cls)
+    _set(obj, "__dict__", values)
+    _set(obj, "__pydantic_fields_set__", fields_set)
+    _set(obj, "__pydantic_extra__", None)
+    _set(obj, "__pydantic_private__", private)
+    return obj
+
+
+class _ModelPickler(pickle.Pickler):
+    """Pickles a model object as ``_rebuild`` and its state: what pydantic's
+    ``__getstate__`` says, without a Python call of its own per object (a national tree
+    has 140,000)."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, schema.Strict) and obj.__pydantic_extra__ is None:
+            private = obj.__pydantic_private__
+            if private is None or all(v is not PydanticUndefined for v in private.values()):
+                return _rebuild, (type(obj), obj.__dict__, obj.__pydantic_fields_set__,
+                                  private)
+        return NotImplemented
+
+
+def _dumps(dc: schema.DataCenter) -> bytes:
+    out = io.BytesIO()
+    _ModelPickler(out, protocol=pickle.HIGHEST_PROTOCOL).dump(dc)
+    return out.getvalue()
+
+
 class _ModelUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) in parsecache.PLAIN_CLASSES:  # plain values, as parsed files
             return super().find_class(module, name)
+        if (module, name) == (__name__, "_rebuild"):
+            return _rebuild
         if module == schema.__name__:
             found = getattr(schema, name, None)
             if isinstance(found, type) and (issubclass(found, schema.Strict)
@@ -102,4 +144,8 @@ def put(name: str, dc: schema.DataCenter) -> None:
     """Store a freshly validated data center (best effort, atomic)."""
     if not parsecache.enabled():
         return
-    parsecache.store(folder() / name, dc)  # not stored: the next run validates it again
+    try:
+        blob = _dumps(dc)
+    except (pickle.PicklingError, RecursionError, TypeError, AttributeError):
+        return  # not stored: the next run validates it again
+    parsecache.store_bytes(folder() / name, blob)

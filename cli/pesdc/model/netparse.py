@@ -47,9 +47,15 @@ def _ipv4_int(value: str, want_prefix: bool) -> tuple[int, int] | None:
 
 
 @cache
+def _subnet_quad(value: str) -> tuple[int, int] | None:
+    """``_ipv4_int(value, True)``, once per string for network, span and the schema."""
+    return _ipv4_int(value, True)
+
+
+@cache
 def network(value: str) -> Net:
     """``ipaddress.ip_network(value)`` (strict: host bits set is a ValueError)."""
-    quad = _ipv4_int(value, True)
+    quad = _subnet_quad(value)
     if quad is not None:
         n, prefix = quad
         host_bits = (1 << (32 - prefix)) - 1
@@ -72,7 +78,7 @@ def span(value: str) -> tuple[int, int, int, int]:
     """(IP version, first address, last address, prefix length) of the subnet
     ``network(value)``, as integers, without building the object for a canonical IPv4
     subnet (an overlap sweep over a national tree needs nothing else)."""
-    quad = _ipv4_int(value, True)
+    quad = _subnet_quad(value)
     if quad is not None:
         n, prefix = quad
         host_bits = (1 << (32 - prefix)) - 1
@@ -99,7 +105,7 @@ def is_canonical_subnet(value: str) -> bool:
     """``str(network(value)) == value`` (False where ``network`` refuses the value):
     the schema's test of a subnet as written, without building the object for a
     canonical IPv4 subnet (no leading zeros, no host bits: its text is the object's)."""
-    quad = _ipv4_int(value, True)
+    quad = _subnet_quad(value)
     if quad is not None:
         n, prefix = quad
         if not n & ((1 << (32 - prefix)) - 1):

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import os
 import pickle
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -111,15 +111,34 @@ def store(dest: Path, data: Any) -> bool:
     entry lost to a crash is only work to redo, and a cold run writes hundreds."""
     try:
         blob = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-")
+    except (pickle.PicklingError, RecursionError, TypeError, AttributeError):
+        return False
+    return store_bytes(dest, blob)
+
+
+_made: set[Path] = set()  # cache folders this process made or found
+_tmp_names = itertools.count()
+
+
+def store_bytes(dest: Path, blob: bytes) -> bool:
+    """The pickled ``blob`` as the cache entry ``dest`` (see ``store``). The temporary
+    file is named by this process and a counter, created exclusively (mode 0600, as
+    mkstemp's): a cold run of a national tree writes some 1,500 entries."""
+    try:
+        if dest.parent not in _made:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            _made.add(dest.parent)
+        tmp = dest.parent / f".tmp-{os.getpid()}-{next(_tmp_names)}-{dest.name[:16]}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
+                     0o600)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(blob)
             os.replace(tmp, dest)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             raise
-    except (OSError, pickle.PicklingError, RecursionError, TypeError, AttributeError):
+    except OSError:
+        _made.discard(dest.parent)  # removed since: made again next time
         return False
     return True

@@ -63,8 +63,11 @@ def _center_owned(dc: DataCenter) -> list[_Owned]:
 
 def _center_spans(dc: DataCenter) -> list[tuple[int, int, int, int]]:
     """``span`` of each of ``_center_owned(dc)``, in its order (plain data: the rule
-    cache keeps it per center, pesdc.rules.cache)."""
-    return [span(o.subnet) for o in _center_owned(dc)]
+    cache keeps it per center, pesdc.rules.cache), without making the objects."""
+    out = [span(s.subnet) for z in dc.zones for s in z.segments]
+    out += [span(site.subnet) for site in dc.sites if site.subnet]
+    out += [span(lk.subnet) for lk in dc.links if lk.subnet]
+    return out
 
 
 def _uplinks_owned(topo: Topology) -> list[_Owned]:
@@ -125,10 +128,12 @@ def overlaps(topo: Topology) -> Iterator[Diagnostic]:
         # (first address, prefix length) order, as the subnets' own: equal subnets are
         # equal spans, and a wider one comes before the ones it covers. Stable: ties keep
         # the order of _subnets.
-        items = sorted((i for i, sp in enumerate(spans) if sp[0] == version),
-                       key=lambda i: (spans[i][1], spans[i][3]))
+        # One integer per subnet, (first, prefix length, place) packed: sorted as ints.
+        keys = sorted((((sp[1] << 8) | sp[3]) << 32) | i for i, sp in enumerate(spans)
+                      if sp[0] == version)
         open_: tuple[tuple[int, int, int, int], int] | None = None  # widest still open
-        for i in items:
+        for key in keys:
+            i = key & 0xFFFFFFFF
             sp = spans[i]
             if open_ is not None and sp[1] <= open_[0][2]:
                 item, other = owners[i], owners[open_[1]]

@@ -55,13 +55,20 @@ def folder() -> Path:
 
 @cache
 def code_digest() -> str:
-    """The model and rules code (modelcache.code_digest) and the modules outside them
-    that the per-center rules call (pesdc.norms; pesdc.i18n's marker)."""
+    """The model and rules code (modelcache.code_digest), the modules outside them
+    that the per-center rules call (pesdc.norms; pesdc.i18n's marker), and the compiled
+    catalogs, whose templates decide which values may be stored as text (``_freeze``)."""
+    from pesdc.i18n import DOMAIN, LOCALE_DIR, LOCALES
+
     h = hashlib.sha256(modelcache.code_digest().encode())
     root = Path(pesdc.__file__).resolve().parent
     for name in ("norms.py", "i18n.py"):
         h.update(f"\n{name}\n".encode())
         h.update((root / name).read_bytes())
+    for lang, locale in sorted(LOCALES.items()):
+        mo = LOCALE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.mo"
+        h.update(f"\ncatalog {lang}\n".encode())
+        h.update(mo.read_bytes() if mo.is_file() else b"(none)")
     return h.hexdigest()
 
 

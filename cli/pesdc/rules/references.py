@@ -107,13 +107,19 @@ def dangling(topo: Topology, dc: DataCenter) -> Iterator[Diagnostic]:
             r.check(s, idx.servers, "servers", "server", system, "servers", i)
         r.check(system.database, idx.databases, "databases", "database", system,
                 "database")
+    # Sites and links are most of a city's names: a name found in its table is passed
+    # here, the rest goes to check (which finds it again, or reports it).
+    sites, links = idx.sites, idx.links
     for site in dc.sites:
-        r.check(site.parent, idx.sites, "sites", "site", site, "parent")
+        if site.parent is not None and site.parent not in sites:
+            r.check(site.parent, sites, "sites", "site", site, "parent")
     for lk in dc.links:
         for key in ("a", "b"):
-            r.check(getattr(lk, key), idx.sites, "sites", "site", lk, key,
-                    extra=[CENTER])
-        r.check(lk.redundant_with, idx.links, "links", "link", lk, "redundant_with")
+            end = getattr(lk, key)
+            if end is not None and end not in sites and end != CENTER:
+                r.check(end, sites, "sites", "site", lk, key, extra=[CENTER])
+        if lk.redundant_with is not None and lk.redundant_with not in links:
+            r.check(lk.redundant_with, links, "links", "link", lk, "redundant_with")
     for up in dc.uplinks:
         if not in_tree(up.peer):
             yield problem("REF001", at(up, "peer"),
