@@ -9,7 +9,7 @@ that pushes never touch both members of a pair at once.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -23,7 +23,7 @@ _BaseDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _STR, _NULL = "tag:yaml.org,2002:str", "tag:yaml.org,2002:null"
 
 
-class _Dumper(_BaseDumper):  # type: ignore[misc]
+class _Dumper(_BaseDumper):
     """The safe dumper, with the Python half of its work on the inventory's ~1M scalars
     made cheaper, node for node the same: a string or None becomes the ScalarNode the
     safe representer makes of it (no aliases for scalars, no style), without its
@@ -31,7 +31,7 @@ class _Dumper(_BaseDumper):  # type: ignore[misc]
     looked up once per distinct value. Without path resolvers (the safe dumper has none)
     that check depends on the value alone."""
 
-    _tags: dict[tuple[str, tuple[bool, bool]], str] = {}
+    _tags: ClassVar[dict[tuple[str, tuple[bool, bool]], str]] = {}
 
     def represent_data(self, data: Any) -> Any:
         if type(data) is str:
