@@ -4,24 +4,25 @@ from __future__ import annotations
 
 import click
 
-from pesdc.cli.audit_cmd import audit
 from pesdc.cli.common import CONTEXT
-from pesdc.cli.export_cmd import export
-from pesdc.cli.graph_cmd import graph
-from pesdc.cli.journal_cmd import journal, lock
-from pesdc.cli.lab_cmd import lab
 from pesdc.cli.language import LANG_OPTION, VERSION_MESSAGE, TranslatedGroup
-from pesdc.cli.ledger_cmd import ledger
-from pesdc.cli.model_cmds import rules, schema, validate
-from pesdc.cli.net_cmd import net
-from pesdc.cli.new_cmd import new
-from pesdc.cli.provision_cmd import apply, controls, plan
-from pesdc.cli.render_cmd import render
-from pesdc.cli.report_cmd import report
-from pesdc.cli.show_cmd import show
-from pesdc.cli.stage_cmd import diff, stage
-from pesdc.cli.targets_cmd import targets
-from pesdc.cli.verify_cmd import verify
+from pesdc.cli.lazy import LazyCommands
+
+# Where each command lives: its module is imported when the command is used (cli/lazy.py)
+COMMANDS: dict[str, tuple[str, str]] = {
+    name: (f"pesdc.cli.{module}", name.replace("-", "_"))
+    for module, names in {
+        "model_cmds": ("validate", "schema", "rules"),
+        "render_cmd": ("render",), "lab_cmd": ("lab",), "show_cmd": ("show",),
+        "graph_cmd": ("graph",), "net_cmd": ("net",),
+        "provision_cmd": ("plan", "apply", "controls"),
+        "journal_cmd": ("journal", "lock"), "verify_cmd": ("verify",),
+        "export_cmd": ("export",), "stage_cmd": ("stage", "diff"), "audit_cmd": ("audit",),
+        "targets_cmd": ("targets",), "ledger_cmd": ("ledger",), "report_cmd": ("report",),
+        "new_cmd": ("new",),
+    }.items()
+    for name in names
+}
 
 
 @click.group(cls=TranslatedGroup, context_settings=CONTEXT)
@@ -35,6 +36,4 @@ def main() -> None:
     """
 
 
-for command in (validate, schema, rules, render, lab, show, graph, net, plan, apply, journal,
-                lock, controls, verify, export, stage, diff, audit, targets, ledger, report, new):
-    main.add_command(command)
+main.commands = LazyCommands(COMMANDS)
