@@ -69,6 +69,8 @@ class CenterFacts:
     time_sources: list[str]
     # top-level site (directly linked to the center) -> the router terminating its link
     site_router: dict[str, Device] = field(default_factory=dict)
+    # What every server context of the center holds alike (server_context(shared=True)).
+    server_facts: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, topo: Topology, dc: DataCenter) -> CenterFacts:
@@ -413,12 +415,32 @@ def _room_nets(dc: DataCenter) -> list[str]:
     return sorted({site.subnet for site in dc.sites if site.subnet and site.name in held})
 
 
-def server_context(facts: CenterFacts, srv: Server) -> dict[str, Any]:
+def _center_server_facts(facts: CenterFacts) -> dict[str, Any]:
+    """What every server context of the center holds alike."""
+    return {
+        "dc": dc_ctx(facts.dc),
+        "mgmt": hardening(facts),
+        "log_clients": sorted({s.subnet for z in facts.dc.zones for s in z.segments}),
+        "room_nets": _room_nets(facts.dc),
+    }
+
+
+def server_context(facts: CenterFacts, srv: Server, shared: bool = False
+                   ) -> dict[str, Any]:
+    """A server's template context. ``shared``: the values every server of the center
+    holds alike are the same objects in each context (computed once per center), for a
+    caller that only reads them (the renderer); by default each context has its own."""
     idx = facts.idx
     seg = idx.segments.get(srv.segment) if srv.segment else None
     systems = [s for s in facts.dc.systems if srv.name in s.servers]
+    if shared:
+        if facts.server_facts is None:
+            facts.server_facts = _center_server_facts(facts)
+        center = facts.server_facts
+    else:
+        center = _center_server_facts(facts)
     return {
-        "dc": dc_ctx(facts.dc),
+        "dc": center["dc"],
         "server": {
             "name": srv.name, "hostname": hostname(facts.dc, srv.name),
             "roles": [r.value for r in srv.roles], "zone": srv.zone,
@@ -431,11 +453,11 @@ def server_context(facts: CenterFacts, srv: Server) -> dict[str, Any]:
         "systems": [{"name": s.name, "kind": s.kind.value,
                      "ports": [{"port": p.port, "protocol": p.protocol} for p in s.ports]}
                     for s in systems],
-        "mgmt": hardening(facts),
-        "log_clients": sorted({s.subnet for z in facts.dc.zones for s in z.segments}),
+        "mgmt": center["mgmt"],
+        "log_clients": center["log_clients"],
         # Agency machine rooms that still hold this center's servers: their hosts log to
         # and take time from the center too (log_clients holds only the zone segments).
-        "room_nets": _room_nets(facts.dc),
+        "room_nets": center["room_nets"],
         # The account pyinfra/Ansible log in as (SSH from the management zone only).
         "deploy_user": "pesdc",
         # Another center's backup servers pulling this database host's dumps (off-site

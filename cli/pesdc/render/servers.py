@@ -10,6 +10,7 @@ it, the services a change reloads and the check the host runs on it: the HostSpe
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from pesdc.model.schema import Server
@@ -83,9 +84,19 @@ def server_files_context(facts: CenterFacts, srv: Server) -> dict[str, Any]:
     return ctx
 
 
+@cache
+def _shared_duties(os_family: str) -> dict[str, Any]:
+    """sudoers_context, made once per OS family for the renderer (which only reads it:
+    it is plain data from the packaged duties file)."""
+    return sudoers_context(os_family)
+
+
 def render_server(facts: CenterFacts, srv: Server) -> dict[str, str]:
-    """Relative path (the absolute path on the host, without the leading /) -> text."""
-    ctx = server_files_context(facts, srv)
+    """Relative path (the absolute path on the host, without the leading /) -> text.
+    The context is server_files_context's, its center-wide values shared by the
+    center's servers (templates only read them)."""
+    ctx = server_context(facts, srv, shared=True)
+    ctx["admin_duties"] = _shared_duties(srv.os.value)
     out = {}
     for f in server_files(ctx):
         out[f.dest[srv.os.value].lstrip("/")] = render_template(
