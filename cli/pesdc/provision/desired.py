@@ -391,7 +391,10 @@ def _reachable_as(b: _Build) -> None:
     b.spec.time_sources = list(b.ctx["mgmt"]["ntp_servers"])
 
 
-BASELINE = (_packages, _shared_files, _accounts, _baseline_services, _sysctls, _reachable_as)
+# What the baseline derives (no file rendered), then the files it renders: two steps so
+# that the audit takes the same facts without rendering files it does not read.
+BASELINE_FACTS = (_packages, _accounts, _baseline_services, _reachable_as)
+BASELINE_FILES = (_shared_files, _sysctls)
 
 
 # -- the roles -----------------------------------------------------------------------
@@ -403,10 +406,13 @@ def _logserver(b: _Build) -> None:
 
 
 def _timesource(b: _Build) -> None:
+    b.listen("udp/123")
+
+
+def _timesource_files(b: _Build) -> None:
     for f in b.spec.files:
         if f.template == "linux/server/chrony.conf.j2":
             f.control = "PESDC-NTP-01"  # the same file, serving the center's time
-    b.listen("udp/123")
 
 
 def _database(b: _Build) -> None:
@@ -416,16 +422,6 @@ def _database(b: _Build) -> None:
     b.listen(f"tcp/{db['port'] if db else 5432}")
     if db is None:
         return
-    p = db["paths"]
-    b.add(f"{p['conf_d']}/pesdc.conf", "linux/roles/database/postgresql-pesdc.conf.j2",
-          "PESDC-DB-01", owner="postgres", group="postgres", notify=["postgresql"])
-    b.add(f"{p['conf_dir']}/pg_hba.conf", "linux/roles/database/pg_hba.conf.j2",
-          "PESDC-DB-01", mode="0640", owner="postgres", group="postgres",
-          notify=["postgresql"])
-    b.add("/usr/local/sbin/pesdc-pg-dump", "linux/roles/database/pg-dump.sh.j2",
-          "PESDC-DB-03", mode="0755")
-    b.add("/etc/sudoers.d/45-pesdc-backup", "linux/roles/database/sudoers-backup.j2",
-          "PESDC-DB-03", mode="0440", validate="/usr/sbin/visudo -cf {path}")
     keys = []
     opts = "restrict,command=\"/usr/local/sbin/pesdc-pg-dump\""
     if b.backup_pubkey:
@@ -449,6 +445,22 @@ def _database(b: _Build) -> None:
     b.spec.services.append(ServiceSpec("postgresql", control="PESDC-DB-01"))
 
 
+def _database_files(b: _Build) -> None:
+    db = b.pesdc["database"]
+    if db is None:
+        return
+    p = db["paths"]
+    b.add(f"{p['conf_d']}/pesdc.conf", "linux/roles/database/postgresql-pesdc.conf.j2",
+          "PESDC-DB-01", owner="postgres", group="postgres", notify=["postgresql"])
+    b.add(f"{p['conf_dir']}/pg_hba.conf", "linux/roles/database/pg_hba.conf.j2",
+          "PESDC-DB-01", mode="0640", owner="postgres", group="postgres",
+          notify=["postgresql"])
+    b.add("/usr/local/sbin/pesdc-pg-dump", "linux/roles/database/pg-dump.sh.j2",
+          "PESDC-DB-03", mode="0755")
+    b.add("/etc/sudoers.d/45-pesdc-backup", "linux/roles/database/sudoers-backup.j2",
+          "PESDC-DB-03", mode="0440", validate="/usr/sbin/visudo -cf {path}")
+
+
 def _backup(b: _Build) -> None:
     bk = b.pesdc["backup"]
     if bk is None:
@@ -457,13 +469,18 @@ def _backup(b: _Build) -> None:
                                  home=bk["home"], system=True, shell="/bin/sh"))
     b.spec.directories.append({"path": bk["dir"], "mode": "0750", "owner": BACKUP_USER,
                                "group": BACKUP_USER, "control": "PESDC-BAK-01"})
-    b.add("/usr/local/sbin/pesdc-backup-pull", "linux/roles/backup/backup-pull.sh.j2",
-          "PESDC-BAK-01", mode="0755")
     if any(d.get("center") for d in bk["databases"]):
         # Verify reads an off-site copy back with pg_restore (it restores, table by table).
         client = "postgresql-client" if b.osf == "debian" else "postgresql"
         if client not in b.spec.packages:
             b.spec.packages.append(client)
+
+
+def _backup_files(b: _Build) -> None:
+    if b.pesdc["backup"] is None:
+        return
+    b.add("/usr/local/sbin/pesdc-backup-pull", "linux/roles/backup/backup-pull.sh.j2",
+          "PESDC-BAK-01", mode="0755")
     b.add("/etc/cron.d/pesdc-backup", "linux/roles/backup/cron.j2", "PESDC-BAK-01")
 
 
@@ -483,15 +500,17 @@ def _site(b: _Build, app: dict[str, Any]) -> dict[str, Any]:
             else "/etc/pki/tls/private/pesdc.key"}
 
 
-def _app(b: _Build, app: dict[str, Any]) -> None:
+def _site_control(b: _Build) -> str:
+    """The control of the nginx sites (and so of nginx)."""
+    return "PESDC-WEB-01" if "web" in b.roles else "PESDC-APP-01"
+
+
+def _app_files(b: _Build, app: dict[str, Any]) -> None:
     """One application's files: its nginx site, then its backend or its static page."""
-    app["tls"] = any(p in TLS_PORTS for p in app["ports"])
-    app["site"] = site = _site(b, app)
-    c = {**b.ctx, "app": app, "site": site}
+    c = {**b.ctx, "app": app, "site": app["site"]}
     name = app["system"]
-    control = "PESDC-WEB-01" if "web" in b.roles else "PESDC-APP-01"
     b.add(f"{NGINX_CONF_DIR}/pesdc-{name}.conf", "linux/roles/appserver/nginx-site.j2",
-          control, c, notify=["nginx"], validate="/usr/sbin/nginx -t -q")
+          _site_control(b), c, notify=["nginx"], validate="/usr/sbin/nginx -t -q")
     if app["backend_port"]:
         b.add(f"/opt/pesdc/apps/{name}/app.py", "linux/roles/appserver/app.py.j2",
               "PESDC-APP-01", c, mode="0755", notify=[f"pesdc-app-{name}"])
@@ -500,7 +519,6 @@ def _app(b: _Build, app: dict[str, Any]) -> None:
     else:
         b.add(f"/var/www/pesdc/{name}/index.html", "linux/roles/web/index.html.j2",
               "PESDC-WEB-01", c)
-    b.listen(*(f"tcp/{p}" for p in app["ports"]))
 
 
 def _apps(b: _Build) -> None:
@@ -511,34 +529,46 @@ def _apps(b: _Build) -> None:
     if b.osf == "debian":
         b.pesdc["nginx_remove"] = ["/etc/nginx/sites-enabled/default"]
     for app in apps:
-        _app(b, app)
+        app["tls"] = any(p in TLS_PORTS for p in app["ports"])
+        app["site"] = _site(b, app)
+        b.listen(*(f"tcp/{p}" for p in app["ports"]))
     backends = [a["system"] for a in apps if a["backend_port"]]
     if backends:
         b.spec.users.append(UserSpec(APP_USER, "app", control="PESDC-APP-01",
                                      home="/nonexistent", system=True,
                                      shell="/usr/sbin/nologin"))
-    b.spec.services.append(ServiceSpec("nginx", control=next(
-        f.control for f in b.spec.files if f.path.startswith(NGINX_CONF_DIR))))
+    b.spec.services.append(ServiceSpec("nginx", control=_site_control(b)))
     b.spec.services += [ServiceSpec(f"pesdc-app-{n}", control="PESDC-APP-01")
                         for n in backends]
 
 
-def _bastion(b: _Build) -> None:
+def _apps_files(b: _Build) -> None:
+    for app in b.pesdc["apps"]:
+        _app_files(b, app)
+
+
+def _bastion_files(b: _Build) -> None:
     b.add("/etc/ssh/ssh_config.d/pesdc-bastion.conf", "linux/roles/bastion/ssh_config.j2",
           "PESDC-BAS-01")
     b.add("/etc/profile.d/pesdc-session-log.sh", "linux/roles/bastion/session-log.sh.j2",
           "PESDC-BAS-01")
 
 
+def _nothing(b: _Build) -> None:
+    """A role with no facts of its own, or no files of its own."""
+
+
 # Each builder runs when the server has its role (appserver and web share one), in
-# this order: the order of the HostSpec's files, users and services.
-ROLE_BUILDERS: tuple[tuple[frozenset[str], Any], ...] = (
-    (frozenset({"logserver"}), _logserver),
-    (frozenset({"database"}), _database),
-    (frozenset({"backup"}), _backup),
-    (frozenset({"appserver", "web"}), _apps),
-    (frozenset({"bastion"}), _bastion),
-    (frozenset({"timesource"}), _timesource),
+# this order: the order of the HostSpec's files, users and services. A role's facts
+# (users, services, listeners...) and its files are two builders: the facts are built
+# for every role first, then the files rendered (desired_facts builds the first only).
+ROLE_BUILDERS: tuple[tuple[frozenset[str], Any, Any], ...] = (
+    (frozenset({"logserver"}), _logserver, _nothing),
+    (frozenset({"database"}), _database, _database_files),
+    (frozenset({"backup"}), _backup, _backup_files),
+    (frozenset({"appserver", "web"}), _apps, _apps_files),
+    (frozenset({"bastion"}), _nothing, _bastion_files),
+    (frozenset({"timesource"}), _timesource, _timesource_files),
 )
 
 
@@ -551,11 +581,11 @@ def _controls(b: _Build) -> None:
             b.spec.not_applicable[ctl.id] = "kernel-global state: namespace lab host"
 
 
-def desired_state(topo: Topology, dc_name: str, server_name: str, lab: bool,
-                  deploy_pubkeys: list[str] | None = None,
-                  backup_pubkey: str | None = None,
-                  facts: CenterFacts | None = None) -> HostSpec:
-    """The HostSpec of one server: the baseline, then its roles' builders."""
+def _facts(topo: Topology, dc_name: str, server_name: str, lab: bool,
+           deploy_pubkeys: list[str] | None, backup_pubkey: str | None,
+           facts: CenterFacts | None) -> _Build:
+    """The server's HostSpec with everything but its files (and the sysctl values read
+    from them), and the context its files render from."""
     dc = topo.datacenters[dc_name]
     srv = _server(dc, server_name)
     if lab and srv.os is not OsFamily.debian:
@@ -568,10 +598,41 @@ def desired_state(topo: Topology, dc_name: str, server_name: str, lab: bool,
     spec = HostSpec(host=f"{srv.name}.{dc.name}", address=srv.address, os_family=srv.os.value,
                     roles=ctx["pesdc"]["roles"], lab=lab, data=ctx)
     b = _Build(spec, ctx, list(deploy_pubkeys or []), backup_pubkey)
-    for step in BASELINE:
+    for step in BASELINE_FACTS:
         step(b)
-    for roles, build in ROLE_BUILDERS:
+    for roles, build, _files in ROLE_BUILDERS:
         if roles & set(spec.roles):
             build(b)
     _controls(b)
-    return spec
+    return b
+
+
+def _files(b: _Build) -> None:
+    """Render the files of a HostSpec built by :func:`_facts`: the baseline's, then the
+    roles' (in that order: the HostSpec's files keep it)."""
+    for step in BASELINE_FILES:
+        step(b)
+    for roles, _build, files in ROLE_BUILDERS:
+        if roles & set(b.roles):
+            files(b)
+
+
+def desired_facts(topo: Topology, dc_name: str, server_name: str, lab: bool,
+                  facts: CenterFacts | None = None) -> HostSpec:
+    """The HostSpec of one server without its files: what the host must show (roles,
+    listeners, log servers, time sources, administrators and their duties, users,
+    services, packages, controls), derived as :func:`desired_state` derives them (it
+    builds this, then renders the files). For a caller that reads the expectations only
+    (the audit): rendering the files costs most of a HostSpec."""
+    return _facts(topo, dc_name, server_name, lab, None, None, facts).spec
+
+
+def desired_state(topo: Topology, dc_name: str, server_name: str, lab: bool,
+                  deploy_pubkeys: list[str] | None = None,
+                  backup_pubkey: str | None = None,
+                  facts: CenterFacts | None = None) -> HostSpec:
+    """The HostSpec of one server: the baseline, then its roles' builders (their facts,
+    then their files)."""
+    b = _facts(topo, dc_name, server_name, lab, deploy_pubkeys, backup_pubkey, facts)
+    _files(b)
+    return b.spec
