@@ -159,13 +159,22 @@ class AuditContext:
     def host_spec(self, srv: Server) -> HostSpec:
         """What provisioning makes of the server (as the lab builds its hosts when the
         audit reads a lab). Built when first asked for, so that a server whose HostSpec
-        cannot be built fails its own checks only."""
-        if srv.name not in self.host_specs:
-            from pesdc.provision.desired import desired_state
+        cannot be built fails its own checks only.
 
-            self.host_specs[srv.name] = desired_state(
-                self.topo, self.dc.name, srv.name, self.mode == "lab",
-                facts=self.center_facts)
+        Static: the expectations without the shared server files, which the evidence
+        is (static_evidence renders them from the same templates and context, and a
+        failure there is already the host's error); the other files are rendered still
+        and thrown away, so that a template failure is the host's error as before."""
+        if srv.name not in self.host_specs:
+            from pesdc.provision.desired import desired_facts, desired_state
+
+            if self.mode == "static":
+                spec = desired_facts(self.topo, self.dc.name, srv.name, False,
+                                     facts=self.center_facts, unshared_files=True)
+            else:
+                spec = desired_state(self.topo, self.dc.name, srv.name,
+                                     self.mode == "lab", facts=self.center_facts)
+            self.host_specs[srv.name] = spec
         return self.host_specs[srv.name]
 
     @cached_property

@@ -316,10 +316,14 @@ def _packages(b: _Build) -> None:
 
 
 def _shared_files(b: _Build) -> None:
-    """The shared server files (render/servers.py SERVER_FILES), then the baseline's own."""
+    """The shared server files (render/servers.py SERVER_FILES)."""
     for f in server_files(b.ctx):
         b.add(f.dest[b.osf], f"linux/server/{f.template}", f.implements, mode=f.mode,
               notify=[b.svc.get(n, n) for n in f.notify], validate=f.validate)
+
+
+def _baseline_files(b: _Build) -> None:
+    """The baseline's own files (after the shared ones)."""
     b.add("/etc/profile.d/pesdc-umask.sh", "linux/roles/baseline/umask.sh.j2", "PESDC-BL-14")
     b.add("/etc/sudoers.d/40-pesdc-deploy", "linux/roles/baseline/sudoers-deploy.j2",
           "PESDC-BL-01", mode="0440", validate="/usr/sbin/visudo -cf {path}")
@@ -394,7 +398,7 @@ def _reachable_as(b: _Build) -> None:
 # What the baseline derives (no file rendered), then the files it renders: two steps so
 # that the audit takes the same facts without rendering files it does not read.
 BASELINE_FACTS = (_packages, _accounts, _baseline_services, _reachable_as)
-BASELINE_FILES = (_shared_files, _sysctls)
+BASELINE_FILES = (_shared_files, _baseline_files, _sysctls)
 
 
 # -- the roles -----------------------------------------------------------------------
@@ -607,10 +611,11 @@ def _facts(topo: Topology, dc_name: str, server_name: str, lab: bool,
     return b
 
 
-def _files(b: _Build) -> None:
+def _files(b: _Build, shared: bool = True) -> None:
     """Render the files of a HostSpec built by :func:`_facts`: the baseline's, then the
-    roles' (in that order: the HostSpec's files keep it)."""
-    for step in BASELINE_FILES:
+    roles' (in that order: the HostSpec's files keep it). Without ``shared``: all but
+    the shared server files (and the sysctl values read from one of them)."""
+    for step in BASELINE_FILES if shared else (_baseline_files,):
         step(b)
     for roles, _build, files in ROLE_BUILDERS:
         if roles & set(b.roles):
@@ -618,13 +623,22 @@ def _files(b: _Build) -> None:
 
 
 def desired_facts(topo: Topology, dc_name: str, server_name: str, lab: bool,
-                  facts: CenterFacts | None = None) -> HostSpec:
+                  facts: CenterFacts | None = None, unshared_files: bool = False
+                  ) -> HostSpec:
     """The HostSpec of one server without its files: what the host must show (roles,
     listeners, log servers, time sources, administrators and their duties, users,
     services, packages, controls), derived as :func:`desired_state` derives them (it
     builds this, then renders the files). For a caller that reads the expectations only
-    (the audit): rendering the files costs most of a HostSpec."""
-    return _facts(topo, dc_name, server_name, lab, None, None, facts).spec
+    (the audit): rendering the files costs most of a HostSpec.
+
+    With ``unshared_files``, the files other than the shared server files are rendered
+    too (they are then in the HostSpec): a caller that renders the shared ones itself
+    (render.servers.render_server, the static audit's evidence) gets every template
+    failure desired_state would raise, without rendering the shared files twice."""
+    b = _facts(topo, dc_name, server_name, lab, None, None, facts)
+    if unshared_files:
+        _files(b, shared=False)
+    return b.spec
 
 
 def desired_state(topo: Topology, dc_name: str, server_name: str, lab: bool,
