@@ -8,7 +8,9 @@ sources). It is built by small steps: the baseline every server gets, then one b
 per role. ``HostSpec.data`` is the plain template context (JSON-able) that the Ansible
 export writes to host_vars. Secrets never appear here: the deploys add them at apply
 time. Provisioning applies this HostSpec, verify checks a host against it and audit
-takes its expectations from it (audit's norms are its own).
+takes its expectations from it (audit's norms are its own). Each builder is two steps,
+its facts and its files: `desired_facts()` runs the first only (the static audit, which
+renders the shared server files as its evidence), `desired_state()` both.
 """
 
 from __future__ import annotations
