@@ -298,3 +298,21 @@ def test_a_center_sharing_an_object_between_its_parts_is_stored_whole() -> None:
         again = modelcache.get(name)
     assert again is not None
     assert again.__dict__["links"] is again.__dict__["devices"]
+
+
+def test_lazily_an_edit_of_a_field_read_later_is_seen(tmp_path: Path) -> None:
+    """A segment (of the part read when wanted) edited to overlap another: ADDR001 says
+    so, as an uncached run does, with the unchanged centers' parts left unread."""
+    tree = tmp_path / "t"
+    shutil.copytree(CITY, tree)
+    outcome([tree])
+    f = tree / "ministry" / "mohrss.yaml"
+    f.write_text(f.read_text().replace("subnet: 10.0.20.0/24, gateway: 10.0.20.1",
+                                       "subnet: 10.0.30.0/24, gateway: 10.0.30.1", 1))
+    got, _ = lazy_outcome([tree])
+    assert any(d[0] == "ADDR001" for d in got[0]), got[0]
+    os.environ[parsecache.ENV_OFF] = "1"
+    try:
+        assert outcome([tree]) == got
+    finally:
+        del os.environ[parsecache.ENV_OFF]
