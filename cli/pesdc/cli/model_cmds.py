@@ -13,7 +13,7 @@ import click
 
 from pesdc.cli.common import defaults_applied, load_tree, print_report
 from pesdc.cli.language import _
-from pesdc.model import LoadResult, parsecache
+from pesdc.model import LoadResult, modelcache, parsecache
 from pesdc.model.schema import DataCenter
 
 PATHS = click.argument("paths", nargs=-1, required=True,
@@ -46,7 +46,10 @@ def validate(paths: tuple[Path, ...], fmt: str, only: tuple[str, ...],
     gc.disable()
     kept: list[LoadResult] = []
     try:
-        code = _check(paths, fmt, only, verbose, kept)
+        # Centers from the validated-model cache leave unread what the steps over the
+        # whole tree do not read; a rule judging one comes to read it (modelcache).
+        with modelcache.lazily():
+            code = _check(paths, fmt, only, verbose, kept)
     finally:
         if was_enabled:
             gc.enable()

@@ -9,6 +9,13 @@ of the defaults files applied to it in their order, the source of pesdc's ``mode
 ``rules`` packages, and the versions of pesdc, pydantic and Python. A changed file, a
 changed defaults file above it or a code change finds no entry and is validated again.
 
+An entry keeps the center in two pickles: without ``LAZY_FIELDS`` (its sites, links,
+servers, zones, systems, security: four fifths of it) and those fields. ``validate``
+(``lazily``) reads the second only when a step reads one of them, which on an edit of
+one file is none of the unchanged centers: the tree-wide steps read their downlinks,
+uplinks, devices, isolation and databases, and their per-center rules' problems come
+from the rule cache. A center whose two parts would share an object is kept whole.
+
 Only a file whose validation found no problem is stored: diagnostics always come from
 the schema checks themselves. The tree-wide rules run on every run, cached or not.
 
@@ -27,7 +34,9 @@ import hashlib
 import io
 import pickle
 import sys
-from collections.abc import Iterable
+import zlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -39,7 +48,31 @@ import pesdc
 from pesdc.model import parsecache, schema
 
 #: Bump when an entry changes shape.
-FORMAT = 2
+FORMAT = 3
+
+#: The fields of a center that ``validate``'s steps over the whole tree (the downlink
+#: mirrors, the rule cache's keys, the rules of the whole tree on a tree that names no
+#: other center's servers) do not read: an entry keeps them in a part of their own, read
+#: when first wanted while ``lazy`` is on (most of a center: its sites and links alone
+#: are two thirds of a national tree's entries).
+LAZY_FIELDS = ("security", "zones", "servers", "systems", "sites", "links")
+
+# On while ``validate`` loads (see ``lazily``): a center read from an entry comes
+# without LAZY_FIELDS until one of them is read (schema.DataCenter.__getattr__).
+_lazy = False
+
+
+@contextmanager
+def lazily() -> Iterator[None]:
+    """Centers read from entries meanwhile leave LAZY_FIELDS unread until wanted. For a
+    command whose own reads are attribute reads (no model_dump, no ``__dict__``, no
+    comparison of centers before a lazy field is read)."""
+    global _lazy
+    was, _lazy = _lazy, True
+    try:
+        yield
+    finally:
+        _lazy = was
 
 
 def folder() -> Path:
@@ -108,10 +141,43 @@ class _ModelPickler(pickle.Pickler):
         return NotImplemented
 
 
-def _dumps(dc: schema.DataCenter) -> bytes:
+def _pickled(obj: Any) -> bytes:
     out = io.BytesIO()
-    _ModelPickler(out, protocol=pickle.HIGHEST_PROTOCOL).dump(dc)
+    _ModelPickler(out, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
     return out.getvalue()
+
+
+def _mutable_ids(obj: Any, out: set[int]) -> set[int]:
+    """The ids of the lists, dicts, sets and model objects in ``obj``."""
+    if isinstance(obj, schema.Strict):
+        out.add(id(obj))
+        for v in obj.__dict__.values():
+            _mutable_ids(v, out)
+    elif isinstance(obj, list | dict | set):
+        out.add(id(obj))
+        for v in (obj.values() if isinstance(obj, dict) else obj):
+            _mutable_ids(v, out)
+    elif isinstance(obj, tuple | frozenset):
+        for v in obj:
+            _mutable_ids(v, out)
+    return out
+
+
+def _dumps(dc: schema.DataCenter) -> bytes:
+    """An entry: (the center without LAZY_FIELDS, those fields) as two pickles, or
+    (the whole center, None) when an object is in both parts (read apart, they would
+    be two objects)."""
+    values = dc.__dict__
+    rest = {k: values[k] for k in LAZY_FIELDS}
+    head_values = {k: v for k, v in values.items() if k not in rest}
+    head = _rebuild(type(dc), head_values, dc.__pydantic_fields_set__,
+                    dc.__pydantic_private__)
+    if _mutable_ids(head_values, set()) & _mutable_ids(rest, set()):
+        parts: tuple[bytes, bytes | None, int] = (_pickled(dc), None, 0)
+    else:
+        blob = _pickled(rest)
+        parts = (_pickled(head), blob, zlib.crc32(blob))
+    return pickle.dumps(parts, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 class _ModelUnpickler(pickle.Unpickler):
@@ -134,10 +200,27 @@ def get(name: str) -> schema.DataCenter | None:
         return None
     try:
         blob = (folder() / name).read_bytes()
-        dc = _ModelUnpickler(io.BytesIO(blob)).load()
+        head, rest, crc = _ModelUnpickler(io.BytesIO(blob)).load()
+        dc = _ModelUnpickler(io.BytesIO(head)).load()
+        if type(dc) is not schema.DataCenter or not (rest is None or type(rest) is bytes):
+            return None
+        if rest is None:
+            return dc if all(k in dc.__dict__ for k in LAZY_FIELDS) else None
+        if any(k in dc.__dict__ for k in LAZY_FIELDS) or zlib.crc32(rest) != crc:
+            return None  # a damaged part read later would fail where nothing can say so
+        schema.defer(dc, lambda: _rest(rest))
+        if not _lazy:
+            dc.zones  # noqa: B018 - reads the rest in now
     except Exception:  # any unreadable entry is a missing one
         return None
-    return dc if type(dc) is schema.DataCenter else None
+    return dc
+
+
+def _rest(blob: bytes) -> dict[str, Any]:
+    rest = _ModelUnpickler(io.BytesIO(blob)).load()
+    if type(rest) is not dict or set(rest) != set(LAZY_FIELDS):
+        raise pickle.UnpicklingError("not a center's fields")
+    return rest
 
 
 def put(name: str, dc: schema.DataCenter) -> None:

@@ -8,6 +8,8 @@ live in ``pesdc.rules``; this module only says what shape each object has.
 from __future__ import annotations
 
 import ipaddress
+import weakref
+from collections.abc import Callable
 from enum import EnumMeta, StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -550,6 +552,32 @@ class DataCenter(Strict):
     @property
     def hosted(self) -> bool:
         return self.hosted_by is not None
+
+    if not TYPE_CHECKING:
+        def __getattr__(self, item: str) -> Any:
+            # A center from the validated-model cache may come without the fields the
+            # tree-wide checks do not read (pesdc.model.modelcache.LAZY_FIELDS): they
+            # are read in, all at once, when one of them is first wanted.
+            pending = _PENDING.get(id(self)) if item in type(self).model_fields else None
+            if pending is not None and pending[0]() is self:
+                del _PENDING[id(self)]
+                rest = pending[1]()
+                values = self.__dict__
+                object.__setattr__(self, "__dict__", {
+                    k: values[k] if k in values else rest[k] for k in type(self).model_fields})
+                return getattr(self, item)
+            return super().__getattr__(item)
+
+
+# Centers whose other fields are still to be read: id -> (the center, weakly; the
+# reader of the fields). See DataCenter.__getattr__ and modelcache.get.
+_PENDING: dict[int, tuple[weakref.ref[DataCenter], Callable[[], dict[str, Any]]]] = {}
+
+
+def defer(dc: DataCenter, rest: Callable[[], dict[str, Any]]) -> None:
+    """``dc`` lacks some fields: ``rest()`` gives them when one is first read."""
+    key = id(dc)
+    _PENDING[key] = (weakref.ref(dc, lambda _: _PENDING.pop(key, None)), rest)
 
 
 # The sections whose items take defaults/kinds/roles/groups (Nornir-style inheritance).

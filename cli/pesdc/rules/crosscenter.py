@@ -110,13 +110,15 @@ def _pn_zones(dc: DataCenter) -> set[str]:
       "private-network side, over uplinks that join the two centers")
 def remote_endpoints(topo: Topology) -> Iterator[Diagnostic]:
     for dc in topo.datacenters.values():
-        pn = _pn_zones(dc)
+        pn: set[str] | None = None  # read when a flow names another center: most do not
         for iso in dc.isolation:
             for i, flow in enumerate(iso.flows):
                 for side, zone in (("src", flow.src), ("dst", flow.dst)):
                     refs = getattr(flow, f"{side}_remote")
                     key = f"{side}_remote"
-                    if refs and zone not in pn:
+                    if refs and pn is None:
+                        pn = _pn_zones(dc)
+                    if refs and zone not in (pn or set()):
                         yield problem("XC001", at(iso, "flows", i, key),
                                       N_("{key} names servers of other centers, but {side} "
                                          "{zone} is not {dc}'s private-network zone"),
