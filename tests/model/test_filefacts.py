@@ -10,13 +10,13 @@ tests/conftest.py gives every test its own XDG_CACHE_HOME.
 from __future__ import annotations
 
 import pickle
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pesdc.model import filefacts, loader, parsecache, validate
+from tests import cachecheck
 
 ROOT = Path(__file__).resolve().parents[2]
 CITY = ROOT / "topologies"
@@ -43,24 +43,16 @@ def report(paths: list[Path]) -> list[tuple[Any, ...]]:
 
 
 def uncached(paths: list[Path]) -> list[tuple[Any, ...]]:
-    mp = pytest.MonkeyPatch()
-    mp.setenv(parsecache.ENV_OFF, "1")
-    try:
-        return report(paths)
-    finally:
-        mp.undo()
+    return cachecheck.uncached(report, paths)
 
 
 def entries() -> set[str]:
-    d = filefacts.folder()
-    return {p.name for p in d.iterdir() if not p.name.startswith(".")} if d.is_dir() else set()
+    return cachecheck.entries(filefacts.folder())
 
 
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
-    t = tmp_path / "t"
-    shutil.copytree(CITY, t)
-    return t
+    return cachecheck.copy_of_city(tmp_path)
 
 
 def test_a_cached_center_is_not_parsed(tree: Path, parsed: list[str]) -> None:

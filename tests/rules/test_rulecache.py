@@ -25,6 +25,7 @@ from pesdc.model import parsecache, validate
 from pesdc.model.diagnostics import Diagnostic, Phrase
 from pesdc.rules import cache
 from pesdc.rules.registry import RULES, all_rules
+from tests import cachecheck
 
 ROOT = Path(__file__).resolve().parents[2]
 CITY = ROOT / "topologies"
@@ -49,31 +50,20 @@ def judged(monkeypatch: pytest.MonkeyPatch) -> set[str]:
 
 
 def report(paths: list[Path]) -> list[tuple[Any, ...]]:
-    """Every problem as shown: rule, place, severity, English and Chinese text."""
-    r = validate(paths)
-    return [(d.rule, d.file, d.line, d.column, d.dotted_path, str(d.severity), d.text("en"),
-             d.text("zh")) for d in r.report.diagnostics]
+    return cachecheck.problems(paths)
 
 
 def uncached(paths: list[Path]) -> list[tuple[Any, ...]]:
-    mp = pytest.MonkeyPatch()
-    mp.setenv(parsecache.ENV_OFF, "1")
-    try:
-        return report(paths)
-    finally:
-        mp.undo()
+    return cachecheck.uncached(report, paths)
 
 
 def entries() -> set[str]:
-    d = cache.folder()
-    return {p.name for p in d.iterdir() if not p.name.startswith(".")} if d.is_dir() else set()
+    return cachecheck.entries(cache.folder())
 
 
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
-    t = tmp_path / "t"
-    shutil.copytree(CITY, t)
-    return t
+    return cachecheck.copy_of_city(tmp_path)
 
 
 def edit(path: Path, old: str, new: str) -> None:
