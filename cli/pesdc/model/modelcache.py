@@ -9,12 +9,14 @@ of the defaults files applied to it in their order, the source of pesdc's ``mode
 ``rules`` packages, and the versions of pesdc, pydantic and Python. A changed file, a
 changed defaults file above it or a code change finds no entry and is validated again.
 
-An entry keeps the center in two pickles: without ``LAZY_FIELDS`` (its sites, links,
-servers, zones, systems, security: four fifths of it) and those fields. ``validate``
-(``lazily``) reads the second only when a step reads one of them, which on an edit of
-one file is none of the unchanged centers: the tree-wide steps read their downlinks,
-uplinks, devices, isolation and databases, and their per-center rules' problems come
-from the rule cache. A center whose two parts would share an object is kept whole.
+An entry keeps the center in two pickles of one stream: without ``LAZY_FIELDS`` (its
+sites, links, servers, zones, systems, security: four fifths of it), then those fields.
+``validate`` (``lazily``) reads the second only when a step reads one of them, which on
+an edit of one file is none of the unchanged centers: the tree-wide steps read their
+downlinks, uplinks, devices, isolation and databases, and their per-center rules'
+problems come from the rule cache. The second pickle is written by the same pickler and
+read by the same unpickler as the first, so an object in both parts (a string, a list)
+is one object again when read back, as it was when written.
 
 Only a file whose validation found no problem is stored: diagnostics always come from
 the schema checks themselves. The tree-wide rules run on every run, cached or not.
@@ -48,7 +50,7 @@ import pesdc
 from pesdc.model import parsecache, schema
 
 #: Bump when an entry changes shape.
-FORMAT = 3
+FORMAT = 4
 
 #: The fields of a center that ``validate``'s steps over the whole tree (the downlink
 #: mirrors, the rule cache's keys, the rules of the whole tree on a tree that names no
@@ -141,43 +143,25 @@ class _ModelPickler(pickle.Pickler):
         return NotImplemented
 
 
-def _pickled(obj: Any) -> bytes:
-    out = io.BytesIO()
-    _ModelPickler(out, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
-    return out.getvalue()
-
-
-def _mutable_ids(obj: Any, out: set[int]) -> set[int]:
-    """The ids of the lists, dicts, sets and model objects in ``obj``."""
-    if isinstance(obj, schema.Strict):
-        out.add(id(obj))
-        for v in obj.__dict__.values():
-            _mutable_ids(v, out)
-    elif isinstance(obj, list | dict | set):
-        out.add(id(obj))
-        for v in (obj.values() if isinstance(obj, dict) else obj):
-            _mutable_ids(v, out)
-    elif isinstance(obj, tuple | frozenset):
-        for v in obj:
-            _mutable_ids(v, out)
-    return out
-
-
 def _dumps(dc: schema.DataCenter) -> bytes:
-    """An entry: (the center without LAZY_FIELDS, those fields) as two pickles, or
-    (the whole center, None) when an object is in both parts (read apart, they would
-    be two objects)."""
+    """An entry: one stream of two pickles, the center's state without LAZY_FIELDS and
+    then those fields, with where the second starts and its CRC. One pickler writes
+    both: an object of the second already in the first is written as a reference to it
+    (the unpickler that read the first resolves it), not as a copy."""
     values = dc.__dict__
     rest = {k: values[k] for k in LAZY_FIELDS}
-    head_values = {k: v for k, v in values.items() if k not in rest}
-    head = _rebuild(type(dc), head_values, dc.__pydantic_fields_set__,
-                    dc.__pydantic_private__)
-    if _mutable_ids(head_values, set()) & _mutable_ids(rest, set()):
-        parts: tuple[bytes, bytes | None, int] = (_pickled(dc), None, 0)
-    else:
-        blob = _pickled(rest)
-        parts = (_pickled(head), blob, zlib.crc32(blob))
-    return pickle.dumps(parts, protocol=pickle.HIGHEST_PROTOCOL)
+    head = {k: v for k, v in values.items() if k not in rest}
+    out = io.BytesIO()
+    pickler = _ModelPickler(out, protocol=pickle.HIGHEST_PROTOCOL)
+    # The center's state, not the center: the unpickler's memo, kept until the second
+    # part is read, then holds no reference to the center itself (which would keep the
+    # center, and the memo, alive for good: see schema.defer).
+    pickler.dump((type(dc), head, dc.__pydantic_fields_set__, dc.__pydantic_private__))
+    split = out.tell()
+    pickler.dump(rest)
+    stream = out.getbuffer()
+    return pickle.dumps((bytes(stream), split, zlib.crc32(stream[split:])),
+                        protocol=pickle.HIGHEST_PROTOCOL)
 
 
 class _ModelUnpickler(pickle.Unpickler):
@@ -200,15 +184,17 @@ def get(name: str) -> schema.DataCenter | None:
         return None
     try:
         blob = (folder() / name).read_bytes()
-        head, rest, crc = _ModelUnpickler(io.BytesIO(blob)).load()
-        dc = _ModelUnpickler(io.BytesIO(head)).load()
-        if type(dc) is not schema.DataCenter or not (rest is None or type(rest) is bytes):
-            return None
-        if rest is None:
-            return dc if all(k in dc.__dict__ for k in LAZY_FIELDS) else None
-        if any(k in dc.__dict__ for k in LAZY_FIELDS) or zlib.crc32(rest) != crc:
+        stream, split, crc = _ModelUnpickler(io.BytesIO(blob)).load()
+        if type(stream) is not bytes or type(split) is not int or \
+                zlib.crc32(memoryview(stream)[split:]) != crc:
             return None  # a damaged part read later would fail where nothing can say so
-        schema.defer(dc, lambda: _rest(rest))
+        reader = io.BytesIO(stream)
+        unpickler = _ModelUnpickler(reader)
+        dc = _rebuild(*unpickler.load())
+        if type(dc) is not schema.DataCenter or reader.tell() != split or \
+                any(k in dc.__dict__ for k in LAZY_FIELDS):
+            return None
+        schema.defer(dc, lambda: _rest(unpickler))
         if not _lazy:
             dc.zones  # noqa: B018 - reads the rest in now
     except Exception:  # any unreadable entry is a missing one
@@ -216,8 +202,9 @@ def get(name: str) -> schema.DataCenter | None:
     return dc
 
 
-def _rest(blob: bytes) -> dict[str, Any]:
-    rest = _ModelUnpickler(io.BytesIO(blob)).load()
+def _rest(unpickler: pickle.Unpickler) -> dict[str, Any]:
+    """The second part of an entry, read by the unpickler that read the first."""
+    rest = unpickler.load()
     if type(rest) is not dict or set(rest) != set(LAZY_FIELDS):
         raise pickle.UnpicklingError("not a center's fields")
     return rest
