@@ -58,8 +58,10 @@ _UNSURE_BYTES = bytes(sorted(set(range(256)) - {*range(0x00, 0x0a), *range(0x0b,
                                                  *b"\x7f&*!%\\@`"}))
 # ... and a ':' starting a scalar (`[:0]`, `a: :x`) or ending one in a flow (`[E:]`), a
 # flow indicator starting one (`a: ]`): plain text to rapidyaml, an error to libyaml.
-_UNSURE_TEXT = (b"---", b"...", b"[:", b"{:", b",:", b" :", b"\n:", b":,", b":]", b":}",
-                b" ]", b" }", b" ,", b"\n]", b"\n}", b"\n,")
+# Looked for in the text with [ for [ and {, ] for ] and }, a space for a line break
+# (``_FOLD``): nine searches instead of sixteen.
+_FOLD = bytes.maketrans(b"{}\n", b"[] ")
+_UNSURE_TEXT = (b"---", b"...", b"[:", b",:", b" :", b":,", b":]", b" ]", b" ,")
 _UNSURE_START = (b":", b"]", b"}", b",")
 _INDICATOR = re.compile(rb"[|>]")
 _COMPLEX_KEY = re.compile(rb"\?(?:[ \n]|\Z)")
@@ -81,8 +83,9 @@ _MAYBE_NOT_STR = re.compile(
 
 
 def _unsure(raw: bytes) -> bool:
+    folded = raw.translate(_FOLD)
     return bool(raw.translate(None, _UNSURE_BYTES)) or raw.startswith(_UNSURE_START) \
-        or any(t in raw for t in _UNSURE_TEXT) \
+        or any(t in folded for t in _UNSURE_TEXT) \
         or _COMPLEX_KEY.search(raw) is not None or _block_scalar(raw)
 
 
@@ -148,9 +151,15 @@ class Reader:
     (``fastyaml.Plain.scalar``)."""
 
     def __init__(self, scalar: Callable[[str], Any]) -> None:
-        self._scalar = scalar
+        self._resolve = scalar
         self._decoder = json.JSONDecoder(parse_float=self._float, parse_constant=_no_constant,
                                          object_pairs_hook=_unique_pairs)
+
+    def _scalar(self, text: str) -> Any:
+        try:
+            return self._resolve(text)
+        except ValueError as exc:  # PyYAML's own constructor fails on it (0b_): its error
+            raise NotPlain("scalar") from exc
 
     def _float(self, text: str) -> float:
         if text.startswith("-0."):  # rapidyaml writes a plain -.5 as -0.5: text to YAML 1.1
