@@ -13,6 +13,8 @@ runs of the same input byte-identical (same MANIFEST).
 
     .venv/bin/python benchmarks/bench_render.py [--runs 3]
 
+Each whole-tree run writes onto an empty ext4 of its own (loop-mounted; root only).
+
 Writes benchmarks/results/render.json; exit 1 when the work failed, 2 when only a target
 was missed.
 """
@@ -20,12 +22,13 @@ was missed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
-import shutil
+import subprocess
 import sys
 import tempfile
-import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +36,30 @@ import benchlib as bl
 from bench_validate import ensure_tree, one_city_paths
 
 RENDERED = re.compile(r"rendered (\d+) file\(s\)")
-# ext4 without a journal (this machine's root filesystem) skips, when it allocates an
-# inode, every inode freed in the last dirty_expire_centisecs (30 s) + 5 s: a render
-# right after the removal of the previous run's 200,000 files and folders spent
-# 25-60 s of system CPU in that scan (perf: recently_deleted, find_get_block_common)
-# instead of ~7 s. That is the benchmark's own doing, not pesdc's: wait it out.
-SETTLE_S = 40
+# Each whole-tree run writes onto an ext4 made for it (a loop-mounted image), as a user
+# renders into a fresh folder. On the machine's own root filesystem (ext4 without a
+# journal) a run after the removal of the previous run's 210,000 files and folders
+# spent 25-60 s of system CPU skipping the recently freed inodes (perf:
+# recently_deleted) instead of ~3 s: runs grew 21.8 / 43.9 / 64.3 s one after the other.
+# That was the benchmark's own doing, not pesdc's.
+IMAGE_GIB = 4
+
+
+@contextlib.contextmanager
+def fresh_filesystem(tmp: Path, name: str) -> Iterator[Path]:
+    """An empty ext4 mounted for one run (root only); unmounted and deleted after."""
+    image, mnt = tmp / f"{name}.img", tmp / name
+    with open(image, "wb") as f:
+        f.truncate(IMAGE_GIB << 30)
+    subprocess.run(["mkfs.ext4", "-q", "-F", str(image)], check=True)
+    mnt.mkdir()
+    subprocess.run(["mount", "-o", "loop", str(image), str(mnt)], check=True)
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", str(mnt)], check=True)
+        mnt.rmdir()
+        image.unlink()
 
 
 def rendered(checks: bl.Checks, r: bl.Run, out: Path, centers: set[str],
@@ -78,6 +99,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
+    bl.need_root()  # the fresh filesystem of each run is a loop mount
     tree, _ = ensure_tree(bl.HERE / "out", 1.0, 1, False)
     centers = full_centers(tree)
     city, paths = one_city_paths(tree)
@@ -86,17 +108,16 @@ def main() -> int:
     manifests: dict[str, set[str]] = {"whole": set(), "city": set()}
     with tempfile.TemporaryDirectory(prefix="bench-render-") as tmp:
         for i in range(args.runs):
-            out = Path(tmp) / f"whole{i}"
-            # A cold run: its own empty parse cache (pesdc.model.parsecache).
-            env = {**os.environ, "XDG_CACHE_HOME": str(Path(tmp) / f"cache-whole{i}")}
-            r = bl.run([*bl.PESDC, "render", str(tree), "-o", str(out)], timeout=900,
-                       env=env)
-            files, text = rendered(checks, r, out, centers, f"whole tree run {i + 1}")
+            with fresh_filesystem(Path(tmp), f"whole{i}") as fs:
+                out = fs / "out"
+                # A cold run: its own empty parse cache (pesdc.model.parsecache).
+                env = {**os.environ, "XDG_CACHE_HOME": str(fs / "cache")}
+                r = bl.run([*bl.PESDC, "render", str(tree), "-o", str(out)],
+                           timeout=900, env=env)
+                files, text = rendered(checks, r, out, centers, f"whole tree run {i + 1}")
             manifests["whole"].add(text)
             whole_runs.append({"wall_s": r.wall_s, "cpu_s": r.cpu_s, "exit": r.exit,
                                "files": files, "load_avg": r.load_avg})
-            shutil.rmtree(out, ignore_errors=True)  # 1.5 GB of small files: not all at once
-            time.sleep(SETTLE_S)
             print("whole tree", whole_runs[-1])
         for i in range(args.runs):
             out = Path(tmp) / f"city{i}"
