@@ -1,3 +1,3 @@
-from pesdc.cli.main import main
+from pesdc.cli.entry import run
 
-main()
+run()

@@ -114,3 +114,62 @@ def is_canonical_subnet(value: str) -> bool:
         return str(network(value)) == value
     except ValueError:
         return False
+
+
+# -- loose IPv4 networks (host bits ignored) and their union, as integers ---------------
+# A firewall's readback (pesdc.render.readback) turns every address of every rule of
+# every firewall into a network and collapses each rule's list: on the national tree
+# 94,000 networks and 10,000 lists, most of the readback's time in ``ipaddress``. The
+# integer forms below give ``ipaddress``'s own results (tests/model/test_netparse.py
+# compares them on generated input); whatever they do not take goes to ``ipaddress``.
+
+_PREFIX_OF_MASK = {((1 << 32) - 1) ^ ((1 << (32 - p)) - 1): p for p in range(33)}
+
+
+def _prefix(mask: str) -> int | None:
+    """The prefix length of a written prefix ("24") or a contiguous netmask
+    ("255.255.255.0"), or None (a host mask, a leading zero, anything unusual)."""
+    if mask.isdigit() and mask.isascii():
+        if (mask[0] == "0" and mask != "0") or len(mask) > 2 or int(mask) > 32:
+            return None
+        return int(mask)
+    quad = _ipv4_int(mask, False)
+    return None if quad is None else _PREFIX_OF_MASK.get(quad[0])
+
+
+def loose_ipv4(addr: str, mask: str) -> tuple[int, int] | None:
+    """(network as an integer, prefix length) of ``ip_network(f"{addr}/{mask}",
+    strict=False)`` for a canonical IPv4 address with a prefix or a netmask; None when
+    ``ipaddress`` must judge it."""
+    quad = _ipv4_int(addr, False)
+    prefix = _prefix(mask) if quad is not None else None
+    if quad is None or prefix is None:
+        return None
+    return quad[0] & ~((1 << (32 - prefix)) - 1), prefix
+
+
+def ipv4_text(n: int, prefix: int) -> str:
+    """``str(IPv4Network((n, prefix)))``."""
+    return f"{n >> 24}.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}/{prefix}"
+
+
+def collapse_ipv4(networks: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``ipaddress.collapse_addresses`` of IPv4 networks given as (integer, prefix):
+    the largest aligned blocks that make up their union, in address order (a union of
+    networks has exactly one such decomposition)."""
+    spans = sorted((n, n + (1 << (32 - p)) - 1) for n, p in networks)
+    out: list[tuple[int, int]] = []
+    i = 0
+    while i < len(spans):
+        lo, hi = spans[i]
+        i += 1
+        while i < len(spans) and spans[i][0] <= hi + 1:  # overlapping or adjacent
+            hi = max(hi, spans[i][1])
+            i += 1
+        while lo <= hi:  # the range as blocks, each as large as its alignment allows
+            size = (lo & -lo) if lo else 1 << 32
+            while size > hi - lo + 1:
+                size >>= 1
+            out.append((lo, 33 - size.bit_length()))
+            lo += size
+    return out

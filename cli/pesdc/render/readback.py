@@ -29,6 +29,7 @@ from typing import Any
 from hier_config import HConfig, get_hconfig
 from hier_config import Platform as HierPlatform
 
+from pesdc.model import netparse
 from pesdc.model.diagnostics import Diagnostic
 from pesdc.model.schema import Device
 from pesdc.platforms import derived, kinds
@@ -117,6 +118,11 @@ def nets(values: Iterable[str]) -> tuple[str, ...]:
 def _collapsed(values: tuple[str, ...]) -> tuple[str, ...]:
     # Cached: a city's private network stands for all its sites, so the same long list
     # of networks recurs in many rules of every firewall of the center.
+    v4_ints = [netparse.loose_ipv4(*v.partition("/")[::2]) if "/" in v else None
+               for v in values]
+    if None not in v4_ints:  # all plain IPv4 networks: integers, as ipaddress would
+        return tuple(netparse.ipv4_text(n, p)
+                     for n, p in netparse.collapse_ipv4(v4_ints))  # type: ignore[arg-type]
     parsed = [ipaddress.ip_network(v, strict=False) for v in values]
     v4 = [n for n in parsed if isinstance(n, ipaddress.IPv4Network)]
     v6 = [n for n in parsed if isinstance(n, ipaddress.IPv6Network)]
@@ -241,8 +247,11 @@ def _parsed(platform: HierPlatform, text: str) -> HConfig:
 
 
 @cache
-@cache
 def mask_net(addr: str, mask: str) -> str:
+    """``str(ip_network(f"{addr}/{mask}", strict=False))`` (a prefix or a netmask)."""
+    v4 = netparse.loose_ipv4(addr, mask)
+    if v4 is not None:
+        return netparse.ipv4_text(*v4)
     return str(ipaddress.ip_network(f"{addr}/{mask}", strict=False))
 
 
