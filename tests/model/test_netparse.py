@@ -87,3 +87,24 @@ def test_mixed_lists_still_collapse_as_ipaddress_does() -> None:
     values = ["10.0.0.0/25", "10.0.0.128/25", "2001:db8::/33", "2001:db8:8000::/33",
               "192.168.1.7"]
     assert nets(values) == ("10.0.0.0/24", "192.168.1.7/32", "2001:db8::/32")
+
+
+def _ipaddress_net_facts(cidr: str) -> dict[str, object]:
+    net = ipaddress.ip_network(cidr)
+    return {"cidr": str(net), "network": str(net.network_address),
+            "prefixlen": net.prefixlen, "netmask": str(net.netmask),
+            "wildcard": str(net.hostmask)}
+
+
+subnets = st.one_of(
+    st.builds(lambda n, p: str(ipaddress.IPv4Network((n, p), strict=False)),
+              st.integers(0, 2**32 - 1), st.integers(0, 32)),
+    st.builds(lambda n, p: str(ipaddress.IPv6Network((n, p), strict=False)),
+              st.integers(0, 2**128 - 1), st.integers(0, 128)))
+
+
+@settings(max_examples=1000)
+@given(subnets)
+def test_a_subnets_template_facts_are_ipaddress_own(cidr: str) -> None:
+    from pesdc.render.context import _net_facts
+    assert _net_facts(cidr) == _ipaddress_net_facts(cidr)

@@ -148,9 +148,10 @@ def loose_ipv4(addr: str, mask: str) -> tuple[int, int] | None:
     return quad[0] & ~((1 << (32 - prefix)) - 1), prefix
 
 
-def ipv4_text(n: int, prefix: int) -> str:
-    """``str(IPv4Network((n, prefix)))``."""
-    return f"{n >> 24}.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}/{prefix}"
+def ipv4_text(n: int, prefix: int | None = None) -> str:
+    """``str(IPv4Network((n, prefix)))``, or ``str(IPv4Address(n))`` without a prefix."""
+    quad = f"{n >> 24}.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
+    return quad if prefix is None else f"{quad}/{prefix}"
 
 
 def collapse_ipv4(networks: list[tuple[int, int]]) -> list[tuple[int, int]]:

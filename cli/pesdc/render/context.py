@@ -14,6 +14,7 @@ from typing import Any
 
 from pesdc.backbone import center_prefixes, neighbours, offsite_copies
 from pesdc.kinds import Feature, Kind, kind_of
+from pesdc.model import netparse
 from pesdc.model.netparse import network
 from pesdc.model.schema import (
     DataCenter,
@@ -46,6 +47,13 @@ def hostname(dc: DataCenter, name: str) -> str:
 def _net_facts(cidr: str) -> dict[str, Any]:
     """Facts of a subnet for templates. Cached: a city's private network stands for all
     its sites, so the same subnets recur in every rule (templates never mutate them)."""
+    if netparse.is_canonical_subnet(cidr):  # IPv4 ones from integers (94,000 nationally)
+        version, first, last, prefix = netparse.span(cidr)
+        if version == 4:
+            host = last - first
+            return {"cidr": cidr, "network": netparse.ipv4_text(first),
+                    "prefixlen": prefix, "netmask": netparse.ipv4_text(0xFFFFFFFF ^ host),
+                    "wildcard": netparse.ipv4_text(host)}
     net = network(cidr)  # parsed when the topology was validated
     return {
         "cidr": str(net),
