@@ -62,3 +62,14 @@ def test_the_executable_keeps_its_exit_codes_and_whole_output(tmp_path: Path) ->
                        capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert r.returncode == 1
     assert "bad.yaml:3:1: error YAML001" in r.stdout + r.stderr
+
+
+def test_a_profiler_still_gets_to_write_its_results(tmp_path: Path) -> None:
+    """``python -m cProfile -o F -m pesdc ...`` writes F after the program returns."""
+    prof = tmp_path / "validate.prof"
+    r = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(prof), "-m", "pesdc",
+                        "validate", "topologies"], capture_output=True, text=True,
+                       timeout=300, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    import pstats
+    assert pstats.Stats(str(prof)).total_calls > 0

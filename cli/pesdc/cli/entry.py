@@ -8,8 +8,8 @@ national tree's model object by object took 1-1.5 s of CPU after the work was do
 render of the tree: 16.1 -> 14.9 s). Everything a normal exit does that matters is
 still done, in its order: the atexit handlers run (logging's flush, multiprocessing's
 children, tempfile's folders) and the standard streams are flushed. Whenever another
-thread is still running (a normal exit would wait for it), or a stream cannot be
-flushed, the exit is the normal one."""
+thread is still running (a normal exit would wait for it), a profiler or tracer is on,
+or a stream cannot be flushed, the exit is the normal one."""
 
 from __future__ import annotations
 
@@ -38,8 +38,12 @@ def run() -> None:
 def leave(code: object) -> None:
     """Exit now with ``code`` as ``sys.exit(code)`` would, skipping only the freeing of
     memory; return (to exit the normal way) when that is not safe."""
-    if threading.active_count() > 1 or not (code is None or isinstance(code, int)):
-        return  # a thread to wait for, or sys.exit("message"): Python's own way
+    if threading.active_count() > 1 or not (code is None or isinstance(code, int)) \
+            or sys.getprofile() is not None or sys.gettrace() is not None:
+        # A thread to wait for, sys.exit("message"), or a profiler or tracer that
+        # writes its results once the program returns (python -m cProfile -m pesdc):
+        # Python's own way.
+        return
     status = (code or 0) & 0xFF
     try:
         sys.stdout.flush()
