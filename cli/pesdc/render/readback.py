@@ -230,6 +230,11 @@ def config_tree(platform: HierPlatform, text: str, heads: tuple[str, ...]) -> HC
     """hier_config's tree of the top-level sections that start with one of ``heads``
     (a section is its line and the indented lines under it). The rest of a configuration
     is never read here, and parsing a whole one costs hier_config a tenth of a second."""
+    return parsed_sections(platform, sections(text, heads))
+
+
+def sections(text: str, heads: tuple[str, ...]) -> str:
+    """The top-level sections of ``text`` that start with one of ``heads``, as text."""
     keep: list[str] = []
     taking = False
     for line in text.splitlines():
@@ -237,7 +242,12 @@ def config_tree(platform: HierPlatform, text: str, heads: tuple[str, ...]) -> HC
             taking = line.startswith(heads)
         if taking:
             keep.append(line)
-    return _parsed(platform, "\n".join(keep) + "\n")
+    return "\n".join(keep) + "\n"
+
+
+def parsed_sections(platform: HierPlatform, kept: str) -> HConfig:
+    """hier_config's tree of text that :func:`sections` kept (shared: read only)."""
+    return _parsed(platform, kept)
 
 
 @lru_cache(maxsize=64)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from hier_config import Platform as HierPlatform
 from hier_config.child import HConfigChild
@@ -20,9 +21,10 @@ from pesdc.render.readback import (
     RuleParts,
     Shape,
     ZoneRule,
-    config_tree,
     mask_net,
     ordered_rules,
+    parsed_sections,
+    sections,
 )
 
 _USG_ADDR = re.compile(r"^(source|destination)-address (\S+) (?:mask )?(\S+)$")
@@ -37,10 +39,19 @@ _USG_FOREIGN = ("policy interzone", "firewall packet-filter", "nat-policy",
                 "security-policy ", "firewall interzone")
 
 
+_HEADS = ("security-policy", "nat server", "firewall zone", *_USG_FOREIGN)
+
+
 def read_usg(text: str) -> ReadPolicy:
+    return _read_sections(sections(text, _HEADS))
+
+
+@lru_cache(maxsize=64)
+def _read_sections(kept: str) -> ReadPolicy:
+    # Cached by the policy sections alone, all that is read: the two firewalls of a pair
+    # differ in their names and addresses, not in these (the result is read only).
     out = ReadPolicy(zones={})
-    heads = ("security-policy", "nat server", "firewall zone", *_USG_FOREIGN)
-    for top in config_tree(HierPlatform.HUAWEI_VRP, text, heads).children:
+    for top in parsed_sections(HierPlatform.HUAWEI_VRP, kept).children:
         if m := _USG_ZONE.match(top.text):
             _usg_zone(m.group(1), top, out)
         elif top.text == "security-policy":
