@@ -439,11 +439,16 @@ def mgmt_access(ev: DeviceEvidence, p: dict[str, Any]) -> Outcome | None:
 # -- the rendered policy read back: what the configuration permits, rule for rule ------
 
 def _expected_policy(ctx: AuditContext) -> Any:
-    """Per device name, the context its template gets: the rules and relays it carries."""
+    """Per device, the context its template gets: the rules and relays it carries (the
+    one static_evidence rendered it from, else derived here as render derives it)."""
     from pesdc.render.context import device_context
 
     facts = ctx.center_facts
-    return lambda dev: device_context(facts, dev, kind_of(dev))
+
+    def context_of(dev: Any) -> Any:
+        given = ctx.device_contexts.get(dev.name)
+        return given if given is not None else device_context(facts, dev, kind_of(dev))
+    return context_of
 
 
 def _policy_quote(diffs: list[Any], read: Any) -> Any:
