@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import ipaddress
 import re
+import socket
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from hier_config import HConfig, get_hconfig
 from hier_config import Platform as HierPlatform
 
 from pesdc.model.diagnostics import Diagnostic
+from pesdc.model.netparse import _ipv4_int
 from pesdc.model.schema import Device
 from pesdc.platforms import derived, kinds
 
@@ -117,11 +119,47 @@ def nets(values: Iterable[str]) -> tuple[str, ...]:
 def _collapsed(values: tuple[str, ...]) -> tuple[str, ...]:
     # Cached: a city's private network stands for all its sites, so the same long list
     # of networks recurs in many rules of every firewall of the center.
+    spans = []
+    for v in values:
+        quad = _ipv4_int(v, True)
+        if quad is None:  # IPv6, an unusual spelling, a bad string: ipaddress judges
+            return _collapsed_by_ipaddress(values)
+        n, prefix = quad
+        size = 1 << (32 - prefix)
+        n &= ~(size - 1)  # strict=False: host bits are ignored
+        spans.append((n, n + size - 1))
+    return tuple(f"{socket.inet_ntoa(n.to_bytes(4, 'big'))}/{prefix}"
+                 for n, prefix in _v4_blocks(spans))
+
+
+def _collapsed_by_ipaddress(values: tuple[str, ...]) -> tuple[str, ...]:
     parsed = [ipaddress.ip_network(v, strict=False) for v in values]
     v4 = [n for n in parsed if isinstance(n, ipaddress.IPv4Network)]
     v6 = [n for n in parsed if isinstance(n, ipaddress.IPv6Network)]
     return tuple(str(n) for n in [*ipaddress.collapse_addresses(v4),
                                   *ipaddress.collapse_addresses(v6)])
+
+
+def _v4_blocks(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """(network, prefix length) of the fewest IPv4 networks covering the union of the
+    address ranges ``spans`` (first, last), in address order: what
+    ``ipaddress.collapse_addresses`` gives for those networks (a union of addresses
+    has one such cover: its largest aligned blocks), here on integers."""
+    merged: list[list[int]] = []
+    for first, last in sorted(spans):
+        if merged and first <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], last)
+        else:
+            merged.append([first, last])
+    out = []
+    for first, last in merged:
+        while first <= last:
+            size = first & -first if first else 1 << 32  # the largest block aligned here
+            while size > last - first + 1:
+                size >>= 1
+            out.append((first, 33 - size.bit_length()))
+            first += size
+    return out
 
 
 def range_nets(lo: str, hi: str) -> list[str]:
@@ -241,9 +279,22 @@ def _parsed(platform: HierPlatform, text: str) -> HConfig:
 
 
 @cache
-@cache
 def mask_net(addr: str, mask: str) -> str:
-    return str(ipaddress.ip_network(f"{addr}/{mask}", strict=False))
+    """``str(ipaddress.ip_network(f"{addr}/{mask}", strict=False))``: a canonical IPv4
+    address and netmask (what templates write) on integers, anything else (a prefix
+    length, a host mask, IPv6, a bad string) by ipaddress, whose result or error it is."""
+    prefix = _NETMASK_PREFIX.get(mask)
+    quad = None if prefix is None else _ipv4_int(addr, False)
+    if quad is None or prefix is None:
+        return str(ipaddress.ip_network(f"{addr}/{mask}", strict=False))
+    n = quad[0] & ~((1 << (32 - prefix)) - 1)
+    return f"{socket.inet_ntoa(n.to_bytes(4, 'big'))}/{prefix}"
+
+
+# The 33 IPv4 netmasks as ipaddress writes them -> their prefix length (ipaddress reads
+# a dotted mask as a netmask first: 0.0.0.0 is /0, 255.255.255.255 is /32).
+_NETMASK_PREFIX = {str(ipaddress.IPv4Network(f"0.0.0.0/{n}").netmask): n
+                   for n in range(33)}
 
 
 def zone_permits(szones: list[str], dzones: list[str], src: list[str], dst: list[str],
