@@ -60,10 +60,10 @@ def test_a_device_the_renderer_crashed_on_is_an_error_on_every_device_rule(
 
     real = render.render_device_files
 
-    def crash_on_firewall(facts, name, problems):  # type: ignore[no-untyped-def]
+    def crash_on_firewall(facts, name, problems, *more):  # type: ignore[no-untyped-def]
         if name == FIREWALL:
             raise RuntimeError("template blew up")
-        return real(facts, name, problems)
+        return real(facts, name, problems, *more)
 
     monkeypatch.setattr(render, "render_device_files", crash_on_firewall)
     topo = load()

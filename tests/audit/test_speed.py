@@ -141,6 +141,55 @@ def test_a_quote_is_masked_whenever_it_is_read() -> None:
     assert "hunter2" not in o.evidence_text and "hunter2" not in str(o.as_dict())
 
 
+def test_a_quote_taken_later_is_cut_once_and_masked() -> None:
+    from pesdc.platforms.dialect import Proof
+
+    raw = "line\npassword hunter2\n"
+    calls: list[int] = []
+
+    def make() -> tuple[str, str]:
+        calls.append(1)
+        return raw, "说明 password hunter3"
+
+    e = Evidence.later("file /etc/x", make, "rendered")
+    assert not calls
+    assert e.text == mask_shapes(raw) and e.text_zh == mask_shapes("说明 password hunter3")
+    assert e == Evidence("file /etc/x", raw, "rendered", "说明 password hunter3")
+    assert e.as_dict()["text"] == e.text and len(calls) == 1
+    p = Proof("configuration", lambda: (calls.append(2), "a\nb")[1])
+    assert calls == [1]
+    assert p.text == "a\nb" and p.text == "a\nb" and calls == [1, 2]
+    assert p == Proof("configuration", "a\nb") and Proof("x", "y").text == "y"
+
+
+def test_the_device_quotes_read_later_are_the_ones_read_at_once(
+        jinan: AuditContext) -> None:
+    """Every device rule's quotes, cut when read, are the lines the configuration gives
+    (excerpt, the findings' own readings) for every device of the example city."""
+    from pesdc.audit.registry import DEVICE_CHECKS
+
+    ctx = jinan
+    for fn in (cd.ssh_only, cd.device_syslog, cd.device_ntp, cd.device_admins,
+               cd.device_lockout, cd.device_snmp):
+        for o in fn(ctx, {}):
+            assert all(e.text for e in o.evidence), (fn.__name__, o.target)
+    for rid in ("AUD-AB-10", "AUD-AB-11", "AUD-AB-12"):
+        for dev in ctx.dc.devices:
+            res = DEVICE_CHECKS[rid](ctx.devices[dev.name], {})
+            dialect = cd._dialect(ctx.devices[dev.name])
+            if res is None or isinstance(dialect, Outcome) or not res.evidence:
+                continue
+            ev = ctx.devices[dev.name]
+            if rid == "AUD-AB-10":
+                finding = dialect.default_deny(ev.text)
+            elif rid == "AUD-AB-11":
+                finding = dialect.stateful(ev.text)
+            else:
+                finding = dialect.mgmt_access(ev.text, ev.kind, ev.mgmt_nets)
+            assert finding is not None and finding.proof is not None
+            assert res.evidence[0].text == mask_shapes(finding.proof.text)
+
+
 @pytest.mark.parametrize("city", ["labcity", "jinan"])
 def test_the_shared_policy_reading_is_not_edited_by_the_audit(city: str,
                                                               jinan: AuditContext) -> None:
@@ -189,7 +238,12 @@ def test_the_management_rules_take_the_fast_path(monkeypatch: pytest.MonkeyPatch
     ctx = jinan
     for fn in (cd.ssh_only, cd.device_syslog, cd.device_ntp, cd.device_admins,
                cd.device_lockout, cd.device_snmp):
-        fn(ctx, {})
+        before = len(seen)
+        outcomes = fn(ctx, {})
+        assert len(seen) == before  # the lines are cut when the quote is read
+        for o in outcomes:
+            for e in o.evidence:
+                assert e.text
     assert seen and {tuple(p) for p in PER_VENDOR} == set(seen)
     for pats in set(seen):
         assert cd._words(pats) is not None, pats

@@ -62,12 +62,19 @@ def _per_vendor(ctx: AuditContext, what: Msg, judge: Any,
             continue
         text = ev.text
         status, message = judge(ev, dialect, text)
-        lines = _excerpt(text, tuple(patterns))
-        proof = Evidence(f"{ev.source} configuration ({ev.platform})",
-                         lines or "(no matching line)", ev.source,
-                         "" if lines else "（配置中无相关行）")
+        # The lines quoted are cut when the quote is read (audit --all reads none).
+        proof = Evidence.later(f"{ev.source} configuration ({ev.platform})",
+                               _quote(text, tuple(patterns)), ev.source)
         out.append(Outcome(ev.name, status, message, [proof]))
     return out
+
+
+def _quote(text: str, patterns: tuple[str, ...]) -> Any:
+    """The quote of :func:`_per_vendor`: the lines matching, or a note that none do."""
+    def make() -> tuple[str, str]:
+        lines = _excerpt(text, patterns)
+        return (lines, "") if lines else ("(no matching line)", "（配置中无相关行）")
+    return make
 
 
 def _excerpt(text: str, patterns: tuple[str, ...], limit: int = 40) -> str:
@@ -384,8 +391,9 @@ FINDINGS = {
 
 
 def _proof(ev: DeviceEvidence, finding: Finding) -> list[Evidence]:
-    p = finding.proof
-    return [Evidence(f"{ev.source} {p.label}", p.text, ev.source)] if p else []
+    p = finding.proof  # its lines are cut when the quote is read
+    return [Evidence.later(f"{ev.source} {p.label}", lambda: (p.text, ""), ev.source)] \
+        if p else []
 
 
 def _outcome(ev: DeviceEvidence, finding: Finding) -> Outcome:
@@ -431,11 +439,25 @@ def mgmt_access(ev: DeviceEvidence, p: dict[str, Any]) -> Outcome | None:
 # -- the rendered policy read back: what the configuration permits, rule for rule ------
 
 def _expected_policy(ctx: AuditContext) -> Any:
-    """Per device name, the context its template gets: the rules and relays it carries."""
+    """Per device, the context its template gets: the rules and relays it carries (the
+    one static_evidence rendered it from, else derived here as render derives it)."""
     from pesdc.render.context import device_context
 
     facts = ctx.center_facts
-    return lambda dev: device_context(facts, dev, kind_of(dev))
+
+    def context_of(dev: Any) -> Any:
+        given = ctx.device_contexts.get(dev.name)
+        return given if given is not None else device_context(facts, dev, kind_of(dev))
+    return context_of
+
+
+def _policy_quote(diffs: list[Any], read: Any) -> Any:
+    """AUD-AB-13's quote, cut when read: the differences, else the permits read back
+    (the shared reading, never edited, so the same when the quote is read later)."""
+    def make() -> tuple[str, str]:
+        return ("\n".join(d.en for d in diffs[:30]) or
+                "\n".join(str(x) for x in (read.permits if read else [])[:60]), "")
+    return make
 
 
 @check("AUD-AB-13")
@@ -470,10 +492,8 @@ def permits_are_the_policy(ctx: AuditContext, p: dict[str, Any]) -> list[Outcome
             continue  # a switch or router that renders no zone policy
         read = peek_back(kind, ev.files)  # only read: the shared reading
         n = len(read.permits) if read else 0
-        proof = Evidence(f"{ev.source} policy read back from {READERS[kind].file}",
-                         "\n".join(d.en for d in diffs[:30]) or
-                         "\n".join(str(x) for x in (read.permits if read else [])[:60]),
-                         ev.source)
+        proof = Evidence.later(f"{ev.source} policy read back from {READERS[kind].file}",
+                               _policy_quote(diffs, read), ev.source)
         if diffs:
             shown = diffs[:5]
             more = len(diffs) - len(shown)

@@ -106,7 +106,7 @@ def static_evidence(ctx: AuditContext) -> None:
         problems: list[Diagnostic] = []
         crashed = ""
         try:
-            files = render_device_files(facts, dev.name, problems)
+            files = render_device_files(facts, dev.name, problems, ctx.device_contexts)
         except Exception as exc:  # no configuration: its rules are errors, not verdicts
             files, crashed = {}, f"render failed: {type(exc).__name__}: {exc}"
         ctx.rendered_devices[dev.name] = files

@@ -112,6 +112,8 @@ class AuditContext:
     devices: dict[str, DeviceEvidence] = field(default_factory=dict)  # device name -> ev.
     rendered_devices: dict[str, dict[str, str]] = field(default_factory=dict)
     rendered_all: dict[str, str] = field(default_factory=dict)  # relpath -> text
+    # device name -> the context its templates were given (static_evidence; read only)
+    device_contexts: dict[str, dict[str, Any]] = field(default_factory=dict)
     # What is derived from the whole tree, the same for every center: filled once by
     # audit --all (before forking), else derived by this audit when first asked for.
     tree: dict[str, Any] = field(default_factory=dict)

@@ -83,9 +83,14 @@ class Evidence:
     masked text. The masking is done when a quote is first read, not when it is taken:
     ``audit --all`` lists verdicts only and never reads its tens of thousands of quotes,
     each of them a server's own file (masking them cost about a fifth of its time).
+
+    A quote may also be taken later (:meth:`later`): the function that cuts it from the
+    evidence (the matching lines of a configuration, say) runs when it is first read,
+    once; what it reads is the evidence the verdict was given on (strings, which do not
+    change), so the quote is the one that would have been taken at once.
     """
 
-    __slots__ = ("_masked", "_text", "_text_zh", "label", "source")
+    __slots__ = ("_make", "_masked", "_text", "_text_zh", "label", "source")
 
     def __init__(self, label: str, text: str, source: str = "topology",
                  text_zh: str = "") -> None:
@@ -94,9 +99,21 @@ class Evidence:
         self._text = text
         self._text_zh = text_zh
         self._masked = False
+        self._make: Callable[[], tuple[str, str]] | None = None
+
+    @classmethod
+    def later(cls, label: str, make: Callable[[], tuple[str, str]],
+              source: str = "topology") -> Evidence:
+        """A quote cut when first read: ``make()`` gives its ``(text, text_zh)``."""
+        e = cls(label, "", source)
+        e._make = make
+        return e
 
     def _mask(self) -> None:
         if not self._masked:
+            if self._make is not None:
+                self._text, self._text_zh = self._make()
+                self._make = None
             self._text = mask_shapes(self._text)
             self._text_zh = mask_shapes(self._text_zh)
             self._masked = True

@@ -16,6 +16,7 @@ and the lines it rests on.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -26,10 +27,37 @@ Verdict = Literal["passed", "partial", "failed"]
 FILTERS = ("firewall", "gatekeeper")  # device kinds that filter between zones
 
 
-@dataclass(frozen=True)
 class Proof:
-    label: str  # what the text is: "configuration", "nftables forward chain", ...
-    text: str
+    """The lines a finding rests on: ``label`` says what they are ("configuration",
+    "nftables forward chain", ...), ``text`` is them. ``text`` may be given as a
+    function of no arguments that cuts them from the configuration the finding read:
+    it runs when the text is first asked for (``audit --all`` never asks), once."""
+
+    __slots__ = ("_make", "_text", "label")
+
+    def __init__(self, label: str, text: str | Callable[[], str]) -> None:
+        self.label = label
+        self._make: Callable[[], str] | None = None
+        if callable(text):
+            self._text, self._make = "", text
+        else:
+            self._text = text
+
+    @property
+    def text(self) -> str:
+        if self._make is not None:
+            self._text, self._make = self._make(), None
+        return self._text
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Proof):
+            return NotImplemented
+        return (self.label, self.text) == (other.label, other.text)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Proof(label={self.label!r}, text={self.text!r})"
 
 
 @dataclass(frozen=True)
@@ -123,7 +151,7 @@ class Dialect:
         of everything is the audit's to find, from the policy read back."""
         if self.final_deny is None:
             return None
-        proof = Proof("configuration", excerpt(text, [
+        proof = Proof("configuration", lambda: excerpt(text, [
             r"default-deny", r"action (deny|drop)", r"class-default", r"^\s+drop"]))
         if re.search(self.final_deny, text):
             return Finding("passed", "final deny rule", proof)
@@ -139,7 +167,7 @@ class Dialect:
         (None: not the device's to decide)."""
         if self.mgmt_acl is None:
             return None
-        proof = Proof("configuration", excerpt(text, [
+        proof = Proof("configuration", lambda: excerpt(text, [
             r"acl", r"access-class", r"permit (source|\d)", r"ip access-list"]))
         nets_ok = any(n.split("/")[0] in text for n in mgmt_nets)
         if has(text, self.mgmt_acl) and nets_ok:
@@ -159,10 +187,12 @@ def session_policy(text: str, section_rx: str) -> Finding:
     """Stateful by session table: the security-policy section, no state check off."""
     section = re.search(section_rx, text, re.M)
     off = re.search(STATE_CHECK_OFF, text, re.M)
-    lines = [ln for ln in text.splitlines()
-             if re.match(section_rx, ln) or re.match(STATE_CHECK_OFF, ln)]
-    proof = Proof("configuration: policy section and session state lines",
-                  "\n".join(lines) or "(no security-policy section)")
+
+    def lines() -> str:
+        return "\n".join(ln for ln in text.splitlines() if re.match(section_rx, ln)
+                         or re.match(STATE_CHECK_OFF, ln)) or "(no security-policy section)"
+
+    proof = Proof("configuration: policy section and session state lines", lines)
     if section is None:
         return Finding("failed", "no security-policy section", proof)
     if off is not None:

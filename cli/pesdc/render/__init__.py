@@ -7,6 +7,7 @@ bytes for the same input. Writing, diffing and remediation live in ``output``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from pesdc.kinds import kind_of
 from pesdc.model.diagnostics import Diagnostic
@@ -38,11 +39,17 @@ def select(topo: Topology, names: list[str] | None = None) -> list[DataCenter]:
 
 
 def render_device_files(facts: CenterFacts, dev_name: str,
-                        problems: list[Diagnostic] | None = None) -> dict[str, str]:
-    """The configuration files of one device, keyed by file name."""
+                        problems: list[Diagnostic] | None = None,
+                        contexts: dict[str, dict[str, Any]] | None = None
+                        ) -> dict[str, str]:
+    """The configuration files of one device, keyed by file name. ``contexts``: where
+    to keep the context the templates were given (device name -> context), for a caller
+    that compares the files with it again (the audit's AUD-AB-13); never edit it."""
     dev = facts.idx.devices[dev_name]
     kind = kind_of(dev)
     ctx = device_context(facts, dev, kind)
+    if contexts is not None:
+        contexts[dev_name] = ctx
     missing = [f for f in required_features(dev, ctx) if f not in kind.supports]
     if missing:
         if problems is not None:

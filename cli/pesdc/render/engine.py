@@ -192,7 +192,28 @@ def environment() -> Environment:
 
 
 def render_template(name: str, ctx: dict[str, Any]) -> str:
-    return environment().get_template(name).render(**ctx)
+    """``environment().get_template(name).render(**ctx)``, without its per-call costs:
+    the same context (the template's globals, then ``ctx``) is built in one copy, and
+    the globals are read as a plain dict made once per template, where Jinja reads its
+    ChainMap key by key on every render (two fifths of a server file's rendering: about
+    100,000 files on the national tree)."""
+    env = environment()
+    loaded = _LOADED.get(name)
+    if loaded is None:
+        tpl = env.get_template(name)
+        loaded = _LOADED[name] = (tpl, dict(tpl.globals))
+    tpl, flat = loaded
+    context = env.context_class(env, {**flat, **ctx}, tpl.name, tpl.blocks, globals=flat)
+    try:
+        return env.concat(tpl.root_render_func(context))
+    except Exception:
+        env.handle_exception()
+    raise AssertionError("unreachable: handle_exception raises")  # pragma: no cover
+
+
+# Template name -> (the template, its globals as a plain dict). Templates are loaded
+# once (auto_reload is off) and nothing adds globals after environment() made them.
+_LOADED: dict[str, tuple[Any, dict[str, Any]]] = {}
 
 
 def template_exists(name: str) -> bool:

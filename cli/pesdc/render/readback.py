@@ -123,6 +123,10 @@ def _collapsed(values: tuple[str, ...]) -> tuple[str, ...]:
     if None not in v4_ints:  # all plain IPv4 networks: integers, as ipaddress would
         return tuple(netparse.ipv4_text(n, p)
                      for n, p in netparse.collapse_ipv4(v4_ints))  # type: ignore[arg-type]
+    return _collapsed_by_ipaddress(values)
+
+
+def _collapsed_by_ipaddress(values: tuple[str, ...]) -> tuple[str, ...]:
     parsed = [ipaddress.ip_network(v, strict=False) for v in values]
     v4 = [n for n in parsed if isinstance(n, ipaddress.IPv4Network)]
     v6 = [n for n in parsed if isinstance(n, ipaddress.IPv6Network)]
