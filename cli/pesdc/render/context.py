@@ -8,13 +8,14 @@ once, so every platform renders the same intent.
 from __future__ import annotations
 
 import ipaddress
+import socket
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 from pesdc.backbone import center_prefixes, neighbours, offsite_copies
 from pesdc.kinds import Feature, Kind, kind_of
-from pesdc.model.netparse import network
+from pesdc.model.netparse import _subnet_quad, network
 from pesdc.model.schema import (
     DataCenter,
     Device,
@@ -45,7 +46,17 @@ def hostname(dc: DataCenter, name: str) -> str:
 @cache
 def _net_facts(cidr: str) -> dict[str, Any]:
     """Facts of a subnet for templates. Cached: a city's private network stands for all
-    its sites, so the same subnets recur in every rule (templates never mutate them)."""
+    its sites, so the same subnets recur in every rule (templates never mutate them).
+    A canonical IPv4 subnet (netparse's fast path) is written from its integers, as
+    ipaddress writes it; anything else through the ipaddress object."""
+    quad = _subnet_quad(cidr)
+    if quad is not None:
+        n, prefix = quad
+        host = (1 << (32 - prefix)) - 1
+        if not n & host:
+            return {"cidr": f"{_quad_text(n)}/{prefix}", "network": _quad_text(n),
+                    "prefixlen": prefix, "netmask": _quad_text(0xFFFFFFFF ^ host),
+                    "wildcard": _quad_text(host)}
     net = network(cidr)  # parsed when the topology was validated
     return {
         "cidr": str(net),
@@ -54,6 +65,11 @@ def _net_facts(cidr: str) -> dict[str, Any]:
         "netmask": str(net.netmask),
         "wildcard": str(net.hostmask),
     }
+
+
+def _quad_text(n: int) -> str:
+    """An IPv4 address (an integer) as ipaddress writes it: dotted decimal."""
+    return socket.inet_ntoa(n.to_bytes(4, "big"))
 
 
 @dataclass
