@@ -262,6 +262,12 @@ def config_tree(platform: HierPlatform, text: str, heads: tuple[str, ...]) -> HC
     """hier_config's tree of the top-level sections that start with one of ``heads``
     (a section is its line and the indented lines under it). The rest of a configuration
     is never read here, and parsing a whole one costs hier_config a tenth of a second."""
+    return _parsed(platform, policy_sections(text, heads))
+
+
+def policy_sections(text: str, heads: tuple[str, ...]) -> str:
+    """The top-level sections of ``text`` that start with one of ``heads``: all that
+    :func:`config_tree` parses (a reader that reads nothing else may be cached by it)."""
     keep: list[str] = []
     taking = False
     for line in text.splitlines():
@@ -269,7 +275,7 @@ def config_tree(platform: HierPlatform, text: str, heads: tuple[str, ...]) -> HC
             taking = line.startswith(heads)
         if taking:
             keep.append(line)
-    return _parsed(platform, "\n".join(keep) + "\n")
+    return "\n".join(keep) + "\n"
 
 
 @lru_cache(maxsize=64)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from hier_config import Platform as HierPlatform
 from hier_config.child import HConfigChild
@@ -23,6 +24,7 @@ from pesdc.render.readback import (
     config_tree,
     mask_net,
     ordered_rules,
+    policy_sections,
 )
 
 _USG_ADDR = re.compile(r"^(source|destination)-address (\S+) (?:mask )?(\S+)$")
@@ -37,10 +39,20 @@ _USG_FOREIGN = ("policy interzone", "firewall packet-filter", "nat-policy",
                 "security-policy ", "firewall interzone")
 
 
+_HEADS = ("security-policy", "nat server", "firewall zone", *_USG_FOREIGN)
+
+
 def read_usg(text: str) -> ReadPolicy:
+    """What the configuration permits: read from its policy sections only, so two
+    configurations with the same sections (the firewalls of a pair) share one reading
+    (shared readings are never edited: readback.peek_with)."""
+    return _read_sections(policy_sections(text, _HEADS))
+
+
+@lru_cache(maxsize=64)
+def _read_sections(sections: str) -> ReadPolicy:
     out = ReadPolicy(zones={})
-    heads = ("security-policy", "nat server", "firewall zone", *_USG_FOREIGN)
-    for top in config_tree(HierPlatform.HUAWEI_VRP, text, heads).children:
+    for top in config_tree(HierPlatform.HUAWEI_VRP, sections, _HEADS).children:
         if m := _USG_ZONE.match(top.text):
             _usg_zone(m.group(1), top, out)
         elif top.text == "security-policy":
