@@ -348,3 +348,13 @@ def test_the_tree_derived_once_gives_every_center_its_own_verdicts(catalog) -> N
     tree: dict[str, object] = {}
     run_audit(topo, "jinan", catalog, tree=tree)
     assert "offsite_backups" in tree  # derived once, then shared
+
+
+def test_other_breaks_are_the_pattern_s() -> None:
+    """_other_breaks(text) is _OTHER_BREAKS.search(text), whatever the text holds."""
+    chars = [chr(c) for c in range(0x3000)] + ["\u2028", "\u2029", "\U0001f600"]
+    for c in chars:
+        for text in (c, f"ascii {c} text", f"中文{c}", f"x\n{c}\ny"):
+            assert cd._other_breaks(text) == (cd._OTHER_BREAKS.search(text) is not None), \
+                repr(text)
+    assert not cd._other_breaks("plain\nlines\n") and cd._other_breaks("a\r\nb")

@@ -86,3 +86,28 @@ def test_nets_of_other_spellings_are_ipaddress_s() -> None:
              ("010.0.0.0/8",), ()]
     for values in cases:
         _same(rb._collapsed.__wrapped__, rb._collapsed_by_ipaddress, values)
+
+
+def _net_facts_reference(cidr: str) -> dict[str, object]:
+    net = ipaddress.ip_network(cidr)
+    return {"cidr": str(net), "network": str(net.network_address),
+            "prefixlen": net.prefixlen, "netmask": str(net.netmask),
+            "wildcard": str(net.hostmask)}
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 32))
+def test_net_facts_are_ipaddress_s(n: int, prefix: int) -> None:
+    from pesdc.render.context import _net_facts
+
+    n &= ~((1 << (32 - prefix)) - 1)
+    cidr = f"{ipaddress.IPv4Address(n)}/{prefix}"
+    assert _net_facts.__wrapped__(cidr) == _net_facts_reference(cidr)
+
+
+def test_net_facts_of_other_spellings_are_ipaddress_s() -> None:
+    from pesdc.render.context import _net_facts
+
+    for cidr in ["10.0.0.0/8", "0.0.0.0/0", "255.255.255.255/32", "10.0.0.0/08",
+                 "2001:db8::/32", "10.0.0.1/24", "010.0.0.0/8", "10.0.0.0/33", "x"]:
+        _same(_net_facts.__wrapped__, _net_facts_reference, cidr)

@@ -290,6 +290,15 @@ def secrets_in(text: str) -> list[str]:
 
 # Line breaks other than "\n" that str.splitlines() also splits at.
 _OTHER_BREAKS = re.compile("[\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+_ASCII_BREAKS = "\r\v\f\x1c\x1d\x1e"  # the others are not ASCII
+
+
+def _other_breaks(text: str) -> bool:
+    """Whether ``text`` holds one of _OTHER_BREAKS (an ASCII text: one of the ASCII
+    ones, each found by a plain scan rather than the pattern's)."""
+    if text.isascii():
+        return any(c in text for c in _ASCII_BREAKS)
+    return _OTHER_BREAKS.search(text) is not None
 # Every match of SECRET holds one of these (any case).
 _SECRET_WORDS = ("password", "secret", "pre-shared-key", "psk", "community")
 
@@ -298,7 +307,7 @@ def _secret_lines(text: str, low: str) -> list[str]:
     """The lines of ``text`` (as ``splitlines``) SECRET may match in: those that hold
     one of its words (SECRET never matches across a line). A text with other line
     breaks than "\\n", or one :func:`lines_with` cannot read, is read line by line."""
-    lines = None if _OTHER_BREAKS.search(text) else lines_with(text, _SECRET_WORDS, low)
+    lines = None if _other_breaks(text) else lines_with(text, _SECRET_WORDS, low)
     return text.splitlines() if lines is None else lines
 
 

@@ -40,9 +40,9 @@ class HostEvidence:
 
     def files(self, prefix: str) -> str | None:
         """The concatenated contents of every collected file under ``prefix``."""
-        parts = [v for k, v in sorted(self.data.items())
-                 if k.startswith("file:") and k[5:].startswith(prefix)]
-        return "\n".join(parts) if parts else None
+        want = "file:" + prefix
+        keys = sorted(k for k in self.data if k.startswith(want))  # in path order
+        return "\n".join(self.data[k] for k in keys) if keys else None
 
     def ev(self, key: str, limit: int = 4000) -> Evidence:
         text = self.data.get(key, "")

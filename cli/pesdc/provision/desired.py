@@ -25,7 +25,7 @@ from pesdc.provision.controls import controls_for
 from pesdc.provision.spec import FileSpec, HostSpec, ServiceSpec, UserSpec
 from pesdc.render.context import CenterFacts
 from pesdc.render.engine import render_template
-from pesdc.render.servers import server_files, server_files_context
+from pesdc.render.servers import server_files, server_files_context, shared_files_context
 
 DEPLOY_USER = "pesdc"
 BACKUP_USER = "pesdc-backup"
@@ -236,10 +236,12 @@ def _apps_ctx(dc: DataCenter, srv: Server) -> list[dict[str, Any]]:
 
 def host_context(facts: CenterFacts, srv: Server, lab: bool,
                  deploy_pubkeys: list[str] | None = None,
-                 backup_pubkey: str | None = None) -> dict[str, Any]:
+                 backup_pubkey: str | None = None, shared: bool = False) -> dict[str, Any]:
     """The shared template context: what the server files render from (the server's
-    context, the administrators' duties) plus the role values (``pesdc``)."""
-    ctx = server_files_context(facts, srv)
+    context, the administrators' duties) plus the role values (``pesdc``). ``shared``:
+    the center-wide values and the duties are the objects render_server shares between
+    servers (for a caller that only reads the context); by default its own copies."""
+    ctx = shared_files_context(facts, srv) if shared else server_files_context(facts, srv)
     dc = facts.dc
     roles = [r.value for r in srv.roles]
     db = _database_ctx(dc, srv) if "database" in roles else None
@@ -589,7 +591,7 @@ def _controls(b: _Build) -> None:
 
 def _facts(topo: Topology, dc_name: str, server_name: str, lab: bool,
            deploy_pubkeys: list[str] | None, backup_pubkey: str | None,
-           facts: CenterFacts | None) -> _Build:
+           facts: CenterFacts | None, shared: bool = False) -> _Build:
     """The server's HostSpec with everything but its files (and the sysctl values read
     from them), and the context its files render from."""
     dc = topo.datacenters[dc_name]
@@ -600,7 +602,7 @@ def _facts(topo: Topology, dc_name: str, server_name: str, lab: bool,
         # Its RHEL command paths are covered by the fixture tests of the deploys.
         srv = srv.model_copy(update={"os": OsFamily.debian})
     facts = facts or CenterFacts.of(topo, dc)
-    ctx = host_context(facts, srv, lab, deploy_pubkeys, backup_pubkey)
+    ctx = host_context(facts, srv, lab, deploy_pubkeys, backup_pubkey, shared)
     spec = HostSpec(host=f"{srv.name}.{dc.name}", address=srv.address, os_family=srv.os.value,
                     roles=ctx["pesdc"]["roles"], lab=lab, data=ctx)
     b = _Build(spec, ctx, list(deploy_pubkeys or []), backup_pubkey)
@@ -636,8 +638,12 @@ def desired_facts(topo: Topology, dc_name: str, server_name: str, lab: bool,
     With ``unshared_files``, the files other than the shared server files are rendered
     too (they are then in the HostSpec): a caller that renders the shared ones itself
     (render.servers.render_server, the static audit's evidence) gets every template
-    failure desired_state would raise, without rendering the shared files twice."""
-    b = _facts(topo, dc_name, server_name, lab, None, None, facts)
+    failure desired_state would raise, without rendering the shared files twice.
+
+    The HostSpec's ``data`` (the template context) shares its center-wide values and
+    the administrators' duties with the center's other servers, as render_server's
+    contexts do: it is to be read, never edited (the audit reads the expectations)."""
+    b = _facts(topo, dc_name, server_name, lab, None, None, facts, shared=True)
     if unshared_files:
         _files(b, shared=False)
     return b.spec

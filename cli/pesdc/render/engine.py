@@ -217,6 +217,8 @@ _LOADED: dict[str, tuple[Any, dict[str, Any]]] = {}
 
 
 def template_exists(name: str) -> bool:
+    if name in _LOADED:  # rendered already: it exists (templates do not change in a run)
+        return True
     loader = environment().loader
     assert loader is not None
     try:

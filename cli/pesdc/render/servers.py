@@ -91,12 +91,19 @@ def _shared_duties(os_family: str) -> dict[str, Any]:
     return sudoers_context(os_family)
 
 
+def shared_files_context(facts: CenterFacts, srv: Server) -> dict[str, Any]:
+    """server_files_context's values, its center-wide values and the duties the same
+    objects for every server of the center (for callers that only read them)."""
+    ctx = server_context(facts, srv, shared=True)
+    ctx["admin_duties"] = _shared_duties(srv.os.value)
+    return ctx
+
+
 def render_server(facts: CenterFacts, srv: Server) -> dict[str, str]:
     """Relative path (the absolute path on the host, without the leading /) -> text.
     The context is server_files_context's, its center-wide values shared by the
     center's servers (templates only read them)."""
-    ctx = server_context(facts, srv, shared=True)
-    ctx["admin_duties"] = _shared_duties(srv.os.value)
+    ctx = shared_files_context(facts, srv)
     out = {}
     for f in server_files(ctx):
         out[f.dest[srv.os.value].lstrip("/")] = render_template(
