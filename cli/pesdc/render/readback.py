@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 from hier_config import HConfig, get_hconfig
 from hier_config import Platform as HierPlatform
@@ -33,6 +33,7 @@ from pesdc.model import netparse
 from pesdc.model.diagnostics import Diagnostic
 from pesdc.model.schema import Device
 from pesdc.platforms import derived, kinds
+from pesdc.render import plaintree
 
 ANY = "0.0.0.0/0"
 FILTERING = ("firewall", "gatekeeper")
@@ -234,7 +235,7 @@ def config_tree(platform: HierPlatform, text: str, heads: tuple[str, ...]) -> HC
     """hier_config's tree of the top-level sections that start with one of ``heads``
     (a section is its line and the indented lines under it). The rest of a configuration
     is never read here, and parsing a whole one costs hier_config a tenth of a second."""
-    return parsed_sections(platform, sections(text, heads))
+    return _parsed(platform, sections(text, heads))
 
 
 def sections(text: str, heads: tuple[str, ...]) -> str:
@@ -249,9 +250,26 @@ def sections(text: str, heads: tuple[str, ...]) -> str:
     return "\n".join(keep) + "\n"
 
 
-def parsed_sections(platform: HierPlatform, kept: str) -> HConfig:
-    """hier_config's tree of text that :func:`sections` kept (shared: read only)."""
-    return _parsed(platform, kept)
+class Section(Protocol):
+    """A line of a parsed configuration and the lines under it: a hier_config child,
+    or a node of the same tree built by plaintree."""
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def children(self) -> Iterable[Section]: ...
+
+
+def top_sections(platform: HierPlatform, kept: str) -> Iterable[Section]:
+    """The top-level lines of hier_config's tree of text that :func:`sections` kept
+    (shared: read only): for the plainest Huawei VRP text the same tree built by
+    plaintree, else hier_config's."""
+    if platform is HierPlatform.HUAWEI_VRP:
+        tree = plaintree.plain_tree(kept)
+        if tree is not None:
+            return tree.children
+    return _parsed(platform, kept).children
 
 
 @lru_cache(maxsize=64)

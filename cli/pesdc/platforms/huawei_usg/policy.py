@@ -12,19 +12,19 @@ from collections.abc import Iterator
 from functools import lru_cache
 
 from hier_config import Platform as HierPlatform
-from hier_config.child import HConfigChild
 
 from pesdc.render.readback import (
     Reader,
     ReadPolicy,
     Relay,
     RuleParts,
+    Section,
     Shape,
     ZoneRule,
     mask_net,
     ordered_rules,
-    parsed_sections,
     sections,
+    top_sections,
 )
 
 _USG_ADDR = re.compile(r"^(source|destination)-address (\S+) (?:mask )?(\S+)$")
@@ -51,7 +51,7 @@ def _read_sections(kept: str) -> ReadPolicy:
     # Cached by the policy sections alone, all that is read: the two firewalls of a pair
     # differ in their names and addresses, not in these (the result is read only).
     out = ReadPolicy(zones={})
-    for top in parsed_sections(HierPlatform.HUAWEI_VRP, kept).children:
+    for top in top_sections(HierPlatform.HUAWEI_VRP, kept):
         if m := _USG_ZONE.match(top.text):
             _usg_zone(m.group(1), top, out)
         elif top.text == "security-policy":
@@ -64,7 +64,7 @@ def _read_sections(kept: str) -> ReadPolicy:
     return out
 
 
-def _usg_zone(name: str, zone: HConfigChild, out: ReadPolicy) -> None:
+def _usg_zone(name: str, zone: Section, out: ReadPolicy) -> None:
     assert out.zones is not None
     members = out.zones.setdefault(name, [])
     for c in zone.children:
@@ -86,7 +86,7 @@ def _usg_relay(line: str, out: ReadPolicy) -> None:
                             int(m.group(6))))
 
 
-def _usg_rules(section: HConfigChild, out: ReadPolicy) -> None:
+def _usg_rules(section: Section, out: ReadPolicy) -> None:
     def rules() -> Iterator[tuple[str, RuleParts | None]]:
         for rule in section.children:
             if not rule.text.startswith("rule name "):
@@ -114,7 +114,7 @@ def _split_local(out: ReadPolicy) -> None:
     out.permits = forwarding
 
 
-def _usg_rule(name: str, rule: HConfigChild, out: ReadPolicy) -> RuleParts | None:
+def _usg_rule(name: str, rule: Section, out: ReadPolicy) -> RuleParts | None:
     read = ZoneRule()
     for c in rule.children:
         t = c.text
