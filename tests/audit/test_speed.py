@@ -358,3 +358,26 @@ def test_other_breaks_are_the_pattern_s() -> None:
             assert cd._other_breaks(text) == (cd._OTHER_BREAKS.search(text) is not None), \
                 repr(text)
     assert not cd._other_breaks("plain\nlines\n") and cd._other_breaks("a\r\nb")
+
+
+def test_audit_keys_are_found_where_the_pattern_finds_them() -> None:
+    """_has_key (tried where a key rule starts) is the pattern's search anywhere."""
+    import random
+
+    rng = random.Random(7)
+    keys = ["identity", "time-change", "sudo", "su", "time", "x.y", "a-b", "中文", "k_1"]
+    pieces = ["-k ", "key=", "-k", "key =", " ", "\n", "-w /etc/x -p wa ", "_", "-",
+              ".", "中", "é", "\u00a0", *keys]
+    for _ in range(4000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        for key in keys:
+            want = ch._key_rule(key).search(text) is not None
+            assert ch._has_key(text, key) == want, (text, key)
+
+
+def test_settings_are_kv_s_reading_read_only() -> None:
+    text = "# host a\nMinLen = 14\nminlen 8\n\nucredit=-1 # trailing\n"
+    view = ch.settings(text)
+    assert {k: list(v) for k, v in view.items()} == ch.kv(text)
+    with pytest.raises(TypeError):
+        view["minlen"] = ("1",)  # type: ignore[index]

@@ -10,8 +10,9 @@ on recorded evidence in the tests.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 from pesdc.audit.registry import (
@@ -41,6 +42,15 @@ ADMIN_ZH = {"system": "系统管理员", "audit": "审计管理员", "security":
 def kv(text: str, sep: str = r"\s*=\s*|\s+") -> dict[str, list[str]]:
     """key -> values in file order (keys lower-cased); comments dropped."""
     return {k: list(v) for k, v in _kv_of(text, sep).items()}
+
+
+Settings = Mapping[str, Sequence[str]]
+
+
+def settings(text: str, sep: str = r"\s*=\s*|\s+") -> Settings:
+    """:func:`kv`'s reading, read-only and not copied: the shared reading of the file
+    (the checks only read it; a copy per rule and server cost more than the reading)."""
+    return MappingProxyType(_kv_of(text, sep))
 
 
 @lru_cache(maxsize=512)
@@ -75,17 +85,17 @@ def _separator(sep: str) -> re.Pattern[str]:
     return re.compile(sep)  # once, not looked up in re's cache on every line
 
 
-def sshd(ev: HostEvidence) -> tuple[dict[str, list[str]], Evidence] | None:
+def sshd(ev: HostEvidence) -> tuple[Settings, Evidence] | None:
     """Effective sshd settings: ``sshd -T`` when collected, else the config file
     (first value wins, as sshd reads it)."""
     if ev.get("cmd:sshd -T"):
-        return kv(ev.data["cmd:sshd -T"], r"\s+"), ev.ev("cmd:sshd -T")
+        return settings(ev.data["cmd:sshd -T"], r"\s+"), ev.ev("cmd:sshd -T")
     if ev.get(SSHD_CONFIG):
-        return kv(ev.data[SSHD_CONFIG], r"\s+"), ev.ev(SSHD_CONFIG)
+        return settings(ev.data[SSHD_CONFIG], r"\s+"), ev.ev(SSHD_CONFIG)
     return None
 
 
-def first(d: dict[str, list[str]], key: str, default: str = "") -> str:
+def first(d: Settings, key: str, default: str = "") -> str:
     vals = d.get(key)
     return vals[0] if vals else default
 
@@ -117,7 +127,7 @@ def password_quality(ev: HostEvidence, f: HostFacts, p: dict[str, Any]) -> Outco
     text = ev.files("/etc/security/pwquality.conf")
     if text is None:
         return _no_evidence(ev, Msg("pwquality.conf", "口令复杂度配置 pwquality.conf"))
-    conf = kv(text)
+    conf = settings(text)
     minlen = _int(first(conf, "minlen", "0"), 0) or 0
     classes = _int(first(conf, "minclass", "0"), 0) or 0
     credits = sum(1 for k in ("dcredit", "ucredit", "lcredit", "ocredit")
@@ -150,7 +160,7 @@ def password_age(ev: HostEvidence, f: HostFacts, p: dict[str, Any]) -> Outcome:
     text = ev.get("file:/etc/login.defs")
     if text is None:
         return _no_evidence(ev, Msg("login.defs", "口令有效期配置 login.defs"))
-    days = _int(first(kv(text), "pass_max_days", "99999"), 99999) or 99999
+    days = _int(first(settings(text), "pass_max_days", "99999"), 99999) or 99999
     need = int(p.get("password_max_days", 90))
     proof = Evidence("file /etc/login.defs", "\n".join(
         ln for ln in text.splitlines() if ln.startswith("PASS_")), ev.source)
@@ -166,7 +176,7 @@ def lockout(ev: HostEvidence, f: HostFacts, p: dict[str, Any]) -> Outcome:
     text = ev.get("file:/etc/security/faillock.conf")
     if text is None:
         return _no_evidence(ev, Msg("faillock.conf", "登录失败处理配置 faillock.conf"))
-    conf = kv(text)
+    conf = settings(text)
     deny = _int(first(conf, "deny", "3"), 3) or 0
     unlock = _int(first(conf, "unlock_time", "600"), 600)
     need, minutes = int(p.get("login_fail_attempts", 5)), int(p.get("lockout_minutes", 15))
@@ -468,7 +478,7 @@ def umask(ev: HostEvidence, f: HostFacts, p: dict[str, Any]) -> Outcome:
     text = ev.get("file:/etc/login.defs")
     if text is None:
         return _no_evidence(ev, Msg("login.defs", "默认权限配置 login.defs"))
-    value = first(kv(text), "umask", "022")
+    value = first(settings(text), "umask", "022")
     proof = Evidence("file /etc/login.defs", f"UMASK {value}", ev.source)
     if value in ("027", "077", "0027", "0077"):
         return ok(ev.host, Msg(f"UMASK {value}", f"默认权限掩码 UMASK {value}"), proof)
@@ -519,7 +529,19 @@ def audit_rules(ev: HostEvidence, f: HostFacts, p: dict[str, Any]) -> Outcome:
 
 
 def _has_key(rules: str, key: str) -> bool:
-    return key in rules and _key_rule(key).search(rules) is not None
+    """Whether ``_key_rule(key)`` matches somewhere in ``rules``: tried only where
+    ``-k KEY`` or ``key=KEY`` starts (str.find), not at every character."""
+    if key not in rules:
+        return False
+    rx = _key_rule(key)
+    for lead in ("-k ", "key="):
+        needle = lead + key
+        i = rules.find(needle)
+        while i >= 0:
+            if rx.match(rules, i):
+                return True
+            i = rules.find(needle, i + 1)
+    return False
 
 
 @lru_cache(maxsize=64)
@@ -701,7 +723,7 @@ def network_sysctls(ev: HostEvidence, f: HostFacts, p: dict[str, Any]) -> Outcom
         key = "file:/etc/sysctl.d/"
     if text is None:
         return _no_evidence(ev, Msg("network kernel parameters", "网络内核参数"))
-    values = {k: v[-1] for k, v in kv(text).items()}
+    values = {k: v[-1] for k, v in settings(text).items()}
     wrong = [f"{k} = {values.get(k, 'unset')}" for k, want in SYSCTL.items()
              if values.get(k) not in want]
     proof = Evidence(key[4:] if key.startswith("cmd:") else key[5:], "\n".join(
