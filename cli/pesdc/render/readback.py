@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Any, Protocol
 
+from hier_config import HConfig, get_hconfig
 from hier_config import Platform as HierPlatform
-from hier_config import get_hconfig
 
 from pesdc.model import netparse
 from pesdc.model.diagnostics import Diagnostic
@@ -231,7 +231,7 @@ def _counted(what: str, want: Iterable[Any], got: Iterable[Any]) -> list[Differe
 
 # -- vendor security policies, through hier_config ------------------------------------
 
-def config_tree(platform: HierPlatform, text: str, heads: tuple[str, ...]) -> Any:
+def config_tree(platform: HierPlatform, text: str, heads: tuple[str, ...]) -> HConfig:
     """hier_config's tree of the top-level sections that start with one of ``heads``
     (a section is its line and the indented lines under it). The rest of a configuration
     is never read here, and parsing a whole one costs hier_config a tenth of a second."""
@@ -273,63 +273,9 @@ def top_sections(platform: HierPlatform, kept: str) -> Iterable[Section]:
 
 
 @lru_cache(maxsize=64)
-def _parsed(platform: HierPlatform, text: str) -> Any:
+def _parsed(platform: HierPlatform, text: str) -> HConfig:
     # Cached: the two firewalls of a pair carry the same policy sections (read only).
-    if platform is HierPlatform.HUAWEI_VRP:
-        tree = _plain_tree(text)
-        if tree is not None:
-            return tree
     return get_hconfig(platform, text)
-
-
-class PlainNode:
-    """A line of a configuration and the lines indented under it: what a reader reads
-    of a hier_config tree (``text``, ``children``), for :func:`_plain_tree`."""
-
-    __slots__ = ("children", "text")
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.children: list[PlainNode] = []
-
-
-# What hier_config's VRP driver does besides nesting lines by indentation; a text in
-# which any of it could apply is left to hier_config (see _plain_tree).
-_VRP_EXITS = ("quit", "exit")  # a section's last line, deleted when it is its exit
-
-
-def _plain_tree(text: str) -> PlainNode | None:
-    """hier_config's VRP tree of ``text`` (``get_hconfig(HUAWEI_VRP, text)``, as far as
-    a reader sees it: each line's text and children, in order), built by indentation
-    alone; None when the text holds anything hier_config's VRP reading does more with
-    (so that it reads it): a character other than printable ASCII, a run of spaces
-    inside a line or one at its end, a comment line (# or !), a banner, a public-key
-    block, a section exit, two equal lines under one parent."""
-    if not text.isascii():
-        return None
-    root = PlainNode("")
-    stack: list[tuple[int, PlainNode, set[str]]] = [(-1, root, set())]
-    for line in text.split("\n"):
-        if not line:
-            continue
-        if not line.isprintable():  # tabs, other line breaks, control characters
-            return None
-        body = line.lstrip(" ")
-        if not body or body.endswith(" ") or "  " in body or body[0] in "#!" \
-                or line.startswith("banner ") or "peer-public-key" in body \
-                or body in _VRP_EXITS:
-            return None
-        indent = len(line) - len(body)
-        while indent <= stack[-1][0]:
-            stack.pop()
-        parent, seen = stack[-1][1], stack[-1][2]
-        if body in seen:
-            return None  # hier_config raises (or allows) duplicates: its to decide
-        seen.add(body)
-        node = PlainNode(body)
-        parent.children.append(node)
-        stack.append((indent, node, set()))
-    return root
 
 
 @cache
