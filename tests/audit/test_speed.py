@@ -381,3 +381,14 @@ def test_settings_are_kv_s_reading_read_only() -> None:
     assert {k: list(v) for k, v in view.items()} == ch.kv(text)
     with pytest.raises(TypeError):
         view["minlen"] = ("1",)  # type: ignore[index]
+
+
+def test_comment_lines_are_dropped_as_the_pattern_drops_them() -> None:
+    import random
+
+    rng = random.Random(11)
+    pieces = ["#", " ", "\t", "\n", "\r", "\x85", "\u2028", "a", "key = 1", "# c", "\n#",
+              " #x", "\v", "中"]
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 14)))
+        assert ch._uncommented(text) == ch._COMMENT_LINE.sub("", text), repr(text)
