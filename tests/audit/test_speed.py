@@ -381,3 +381,28 @@ def test_settings_are_kv_s_reading_read_only() -> None:
     assert {k: list(v) for k, v in view.items()} == ch.kv(text)
     with pytest.raises(TypeError):
         view["minlen"] = ("1",)  # type: ignore[index]
+
+
+def test_comment_lines_are_dropped_as_the_pattern_drops_them() -> None:
+    import random
+
+    rng = random.Random(11)
+    pieces = ["#", " ", "\t", "\n", "\r", "\x85", "\u2028", "a", "key = 1", "# c", "\n#",
+              " #x", "\v", "中"]
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 14)))
+        assert ch._uncommented(text) == ch._COMMENT_LINE.sub("", text), repr(text)
+
+
+def test_secret_hits_are_the_same_with_comment_lines_shared() -> None:
+    """secrets_in reads a text without its comment lines (cached by that): the hits of
+    every line, as the plain reading finds them, on random texts."""
+    import random
+
+    rng = random.Random(5)
+    pieces = ["# host a\n", "#password x\n", " # psk y\n", "password hunter2\n", "\r",
+              "secret s3\n", "! community c\n", "\x85", "\u017f", "snmp-agent community "
+              "read pub\n", "key = 1\n", "\t# secret z\n", "\n", "password%%PESDC_SECRET:a%%\n"]
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
+        assert cd.secrets_in(text) == _secrets_plain(text), repr(text)

@@ -15,6 +15,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from pesdc.audit.checks_host import _uncommented
 from pesdc.audit.registry import (
     AuditContext,
     DeviceEvidence,
@@ -273,10 +274,21 @@ SECRET_OK = re.compile(r"^(policy|min-length|%%PESDC_SECRET|authentication|yes|n
 
 def secrets_in(text: str) -> list[str]:
     """Lines that carry a literal password or key instead of a secret marker."""
+    low = text.lower()
+    if not any(w in low for w in ("password", "secret", "psk", "pre-shared", "community")):
+        return []
+    # A comment line (# or ! first) never holds a hit, so the text without its '#'
+    # comment lines (their line breaks kept) has the same hits: the servers of a center,
+    # whose files differ in their header comment only, share one reading.
+    return list(_secrets_of(_uncommented(text)))
+
+
+@lru_cache(maxsize=1024)
+def _secrets_of(text: str) -> tuple[str, ...]:
     hits: list[str] = []
     low = text.lower()
     if not any(w in low for w in ("password", "secret", "psk", "pre-shared", "community")):
-        return hits
+        return ()
     for line in _secret_lines(text, low):
         if line.lstrip().startswith(("#", "!")):
             continue
@@ -285,7 +297,7 @@ def secrets_in(text: str) -> list[str]:
             if not value or SECRET_OK.match(value) or value.isdigit():
                 continue
             hits.append(line.strip().replace(value, "****"))
-    return hits
+    return tuple(hits)
 
 
 # Line breaks other than "\n" that str.splitlines() also splits at.

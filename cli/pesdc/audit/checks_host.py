@@ -56,7 +56,18 @@ def settings(text: str, sep: str = r"\s*=\s*|\s+") -> Settings:
 @lru_cache(maxsize=512)
 def _kv_of(text: str, sep: str) -> dict[str, tuple[str, ...]]:
     # Cached by the file as it is too: several rules read each file of a server.
-    return _kv(_COMMENT_LINE.sub("", text), sep)
+    return _kv(_uncommented(text), sep)
+
+
+def _uncommented(text: str) -> str:
+    """``_COMMENT_LINE.sub("", text)``, found faster: the comment lines after a line
+    break (a pattern that starts with one, which the engine finds by a plain scan),
+    then one on the first line."""
+    if "#" not in text:
+        return text
+    out = _COMMENT_AFTER_BREAK.sub("\n", text)
+    first = _COMMENT_FIRST.match(out)
+    return out[first.end():] if first else out
 
 
 # The text of a comment line, up to any line break str.splitlines() knows (its break
@@ -65,6 +76,8 @@ def _kv_of(text: str, sep: str) -> dict[str, tuple[str, ...]]:
 # differ in their header comment (the host's name) only, share one reading.
 _COMMENT_LINE = re.compile("^[ \t]*#[^\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]*",
                            re.MULTILINE)
+_COMMENT_AFTER_BREAK = re.compile("\n[ \t]*#[^\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]*")
+_COMMENT_FIRST = re.compile("[ \t]*#[^\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]*")
 
 
 @lru_cache(maxsize=512)

@@ -132,9 +132,9 @@ class AuditContext:
 
     @cached_property
     def policy(self) -> CenterPolicy:
-        from pesdc.policy import build
-
-        return build(self.topo, self.dc)
+        """The center's zone policy: the one its configurations are rendered from
+        (CenterFacts builds it with pesdc.policy.build; nothing edits it)."""
+        return self.center_facts.policy
 
     @cached_property
     def zone_kind(self) -> dict[str, ZoneKind]:
