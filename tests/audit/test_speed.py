@@ -406,3 +406,25 @@ def test_secret_hits_are_the_same_with_comment_lines_shared() -> None:
     for _ in range(3000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
         assert cd.secrets_in(text) == _secrets_plain(text), repr(text)
+
+
+def test_found_tries_line_starts_as_findall_tries_every_position() -> None:
+    import random
+
+    from pesdc.platforms import dialect as dl
+
+    patterns = [r"^info-center loghost (\d+\.\d+\.\d+\.\d+)", r"^ntp-service unicast-server (\S+)",
+                r"^ntp server (\S+) (\S+)", r"^logging host (\S+)", r"^ab", r"^a b(c)?",
+                r"^ab+", r"^ab?c", r"^a|b", r"^ab(\s+)x", r"^a\n", r"^ab.*", r"(?i)^ab",
+                r"^ab{2}", r"^ab(x)(y)?"]
+    pieces = ["info-center loghost 10.1.2.3", "info-center loghost x", "ntp-service "
+              "unicast-server 1.2.3.4", "ntp server a b", "logging host h", "ab", "abb",
+              "a b", "a bc", "abx", "ab  x", "abxy", "AB", " ab", "\n", "\n\n", "\r", "x",
+              "ac", "abbc", "a\nb"]
+    rng = random.Random(3)
+    for _ in range(1500):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 10)))
+        for p in patterns:
+            assert dl.found(p, text) == re.findall(p, text, re.MULTILINE), (p, text)
+    assert dl._line_lead(r"^info-center loghost (\d+)") == "info-center loghost "
+    assert dl._line_lead(r"^ab+") is None and dl._line_lead(r"^a|b") is None
