@@ -428,3 +428,28 @@ def test_found_tries_line_starts_as_findall_tries_every_position() -> None:
             assert dl.found(p, text) == re.findall(p, text, re.MULTILINE), (p, text)
     assert dl._line_lead(r"^info-center loghost (\d+)") == "info-center loghost "
     assert dl._line_lead(r"^ab+") is None and dl._line_lead(r"^a|b") is None
+
+
+def test_has_tries_the_lead_as_the_pattern_tries_every_position(jinan: AuditContext) -> None:
+    import random
+
+    from pesdc.platforms import dialect as dl
+
+    patterns = [r"^\s*protocol inbound (all|telnet)", r"^\s*snmp-(agent|server) community",
+                r"^\s*(local-user|manager-user|username)\s+admin\b", r"^\s*ab", r"^\s*ab+",
+                r"^\s*a b(c|d)?", r"^\s*ab|x", r"^\s*ab\n", r"^\s*ab[(|]", r"^\s*ab(?=c)",
+                r"^\s*AB c", r"^\s*ab\b"]
+    pieces = ["protocol inbound all", "protocol inbound ssh", " PROTOCOL Inbound Telnet",
+              "snmp-agent community read x", "snmp-server community", "snmp-agent v3",
+              "local-user admin", " username admin", "ab", "AB c", "abc", "a bd", "x",
+              "\n", "\t", "\r", "\x0c", "\x1c", " ", "\n \n", "abb", "ab(", "ab|", "中", "K"]
+    rng = random.Random(13)
+    texts = [d.text for d in jinan.devices.values()]
+    for _ in range(1500):
+        texts.append("".join(rng.choice(pieces) for _ in range(rng.randint(0, 10))))
+    for text in texts:
+        for p in patterns:
+            want = re.search(p, text, re.MULTILINE | re.IGNORECASE) is not None
+            assert dl.has(text, p) == want, (p, text)
+    assert dl._indented_lead(r"^\s*ab|x") is None and dl._indented_lead(r"^\s*ab+") is None
+    assert dl._indented_lead(r"^\s*snmp-(agent|server) community") is not None

@@ -71,8 +71,57 @@ class Finding:
 def has(text: str, pattern: str) -> bool:
     """Whether the text has a line matching; an empty pattern (a setting the dialect
     does not know how to read) never matches, so its check fails rather than passes."""
-    return bool(pattern) and re.search(pattern, text, re.MULTILINE | re.IGNORECASE) \
-        is not None
+    if not pattern:
+        return False
+    split = _indented_lead(pattern) if text.isascii() else None
+    if split is None:
+        return re.search(pattern, text, re.MULTILINE | re.IGNORECASE) is not None
+    lead, rest = split
+    return _has_indented(text, lead, rest)
+
+
+_INDENTED = re.compile(r"\^\\s\*([A-Za-z0-9_ -]+)")
+
+
+@lru_cache(maxsize=64)
+def _indented_lead(pattern: str) -> tuple[str, re.Pattern[str]] | None:
+    """For a pattern ``^\\s*LEAD...`` (LEAD plain text no quantifier follows, every
+    ``|`` inside parentheses, no flags or look-arounds of its own): LEAD lower-cased
+    and the pattern after ``^\\s*``, compiled as :func:`has` compiles the whole."""
+    m = _INDENTED.match(pattern)
+    if m is None or "(?" in pattern or pattern[m.end():m.end() + 1] in ("*", "+", "?", "{"):
+        return None
+    depth, escaped = 0, False
+    for ch in pattern:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            return None
+        elif ch == "[":
+            return None  # a character set could hold parentheses: not worth reading
+    rest = pattern[len("^\\s*"):]
+    return m.group(1).lower(), re.compile(rest, re.MULTILINE | re.IGNORECASE)
+
+
+def _has_indented(text: str, lead: str, rest: re.Pattern[str]) -> bool:
+    """``re.search("^\\s*" + rest, text, M | I)`` for an ASCII text: a match holds LEAD
+    where ``rest`` matches, with only white space between its line's start and it
+    (``\\s*`` may take more lines, but then that line's start matches too), so only the
+    places LEAD is found (case-blind: ASCII lower-cases letter for letter) are tried."""
+    low = text.lower()
+    i = low.find(lead)
+    while i >= 0:
+        start = text.rfind("\n", 0, i) + 1
+        if (start == i or text[start:i].isspace()) and rest.match(text, i):
+            return True
+        i = low.find(lead, i + 1)
+    return False
 
 
 def found(pattern: str, text: str) -> list[str]:
