@@ -406,3 +406,50 @@ def test_secret_hits_are_the_same_with_comment_lines_shared() -> None:
     for _ in range(3000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
         assert cd.secrets_in(text) == _secrets_plain(text), repr(text)
+
+
+def test_found_tries_line_starts_as_findall_tries_every_position() -> None:
+    import random
+
+    from pesdc.platforms import dialect as dl
+
+    patterns = [r"^info-center loghost (\d+\.\d+\.\d+\.\d+)", r"^ntp-service unicast-server (\S+)",
+                r"^ntp server (\S+) (\S+)", r"^logging host (\S+)", r"^ab", r"^a b(c)?",
+                r"^ab+", r"^ab?c", r"^a|b", r"^ab(\s+)x", r"^a\n", r"^ab.*", r"(?i)^ab",
+                r"^ab{2}", r"^ab(x)(y)?"]
+    pieces = ["info-center loghost 10.1.2.3", "info-center loghost x", "ntp-service "
+              "unicast-server 1.2.3.4", "ntp server a b", "logging host h", "ab", "abb",
+              "a b", "a bc", "abx", "ab  x", "abxy", "AB", " ab", "\n", "\n\n", "\r", "x",
+              "ac", "abbc", "a\nb"]
+    rng = random.Random(3)
+    for _ in range(1500):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 10)))
+        for p in patterns:
+            assert dl.found(p, text) == re.findall(p, text, re.MULTILINE), (p, text)
+    assert dl._line_lead(r"^info-center loghost (\d+)") == "info-center loghost "
+    assert dl._line_lead(r"^ab+") is None and dl._line_lead(r"^a|b") is None
+
+
+def test_has_tries_the_lead_as_the_pattern_tries_every_position(jinan: AuditContext) -> None:
+    import random
+
+    from pesdc.platforms import dialect as dl
+
+    patterns = [r"^\s*protocol inbound (all|telnet)", r"^\s*snmp-(agent|server) community",
+                r"^\s*(local-user|manager-user|username)\s+admin\b", r"^\s*ab", r"^\s*ab+",
+                r"^\s*a b(c|d)?", r"^\s*ab|x", r"^\s*ab\n", r"^\s*ab[(|]", r"^\s*ab(?=c)",
+                r"^\s*AB c", r"^\s*ab\b"]
+    pieces = ["protocol inbound all", "protocol inbound ssh", " PROTOCOL Inbound Telnet",
+              "snmp-agent community read x", "snmp-server community", "snmp-agent v3",
+              "local-user admin", " username admin", "ab", "AB c", "abc", "a bd", "x",
+              "\n", "\t", "\r", "\x0c", "\x1c", " ", "\n \n", "abb", "ab(", "ab|", "中", "K"]
+    rng = random.Random(13)
+    texts = [d.text for d in jinan.devices.values()]
+    for _ in range(1500):
+        texts.append("".join(rng.choice(pieces) for _ in range(rng.randint(0, 10))))
+    for text in texts:
+        for p in patterns:
+            want = re.search(p, text, re.MULTILINE | re.IGNORECASE) is not None
+            assert dl.has(text, p) == want, (p, text)
+    assert dl._indented_lead(r"^\s*ab|x") is None and dl._indented_lead(r"^\s*ab+") is None
+    assert dl._indented_lead(r"^\s*snmp-(agent|server) community") is not None

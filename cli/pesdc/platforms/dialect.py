@@ -18,7 +18,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from pesdc.render.readback import Reader
@@ -70,13 +71,109 @@ class Finding:
 def has(text: str, pattern: str) -> bool:
     """Whether the text has a line matching; an empty pattern (a setting the dialect
     does not know how to read) never matches, so its check fails rather than passes."""
-    return bool(pattern) and re.search(pattern, text, re.MULTILINE | re.IGNORECASE) \
-        is not None
+    if not pattern:
+        return False
+    split = _indented_lead(pattern) if text.isascii() else None
+    if split is None:
+        return re.search(pattern, text, re.MULTILINE | re.IGNORECASE) is not None
+    lead, rest = split
+    return _has_indented(text, lead, rest)
+
+
+_INDENTED = re.compile(r"\^\\s\*([A-Za-z0-9_ -]+)")
+
+
+@lru_cache(maxsize=64)
+def _indented_lead(pattern: str) -> tuple[str, re.Pattern[str]] | None:
+    """For a pattern ``^\\s*LEAD...`` (LEAD plain text no quantifier follows, every
+    ``|`` inside parentheses, no flags or look-arounds of its own): LEAD lower-cased
+    and the pattern after ``^\\s*``, compiled as :func:`has` compiles the whole."""
+    m = _INDENTED.match(pattern)
+    if m is None or "(?" in pattern or pattern[m.end():m.end() + 1] in ("*", "+", "?", "{"):
+        return None
+    depth, escaped = 0, False
+    for ch in pattern:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            return None
+        elif ch == "[":
+            return None  # a character set could hold parentheses: not worth reading
+    rest = pattern[len("^\\s*"):]
+    return m.group(1).lower(), re.compile(rest, re.MULTILINE | re.IGNORECASE)
+
+
+def _has_indented(text: str, lead: str, rest: re.Pattern[str]) -> bool:
+    """``re.search("^\\s*" + rest, text, M | I)`` for an ASCII text: a match holds LEAD
+    where ``rest`` matches, with only white space between its line's start and it
+    (``\\s*`` may take more lines, but then that line's start matches too), so only the
+    places LEAD is found (case-blind: ASCII lower-cases letter for letter) are tried."""
+    low = text.lower()
+    i = low.find(lead)
+    while i >= 0:
+        start = text.rfind("\n", 0, i) + 1
+        if (start == i or text[start:i].isspace()) and rest.match(text, i):
+            return True
+        i = low.find(lead, i + 1)
+    return False
 
 
 def found(pattern: str, text: str) -> list[str]:
     """Every first group of the pattern in the text (none for an empty pattern)."""
-    return re.findall(pattern, text, re.MULTILINE) if pattern else []
+    if not pattern:
+        return []
+    lead = _line_lead(pattern)
+    if lead is None:
+        return re.findall(pattern, text, re.MULTILINE)
+    return _found_at_lines(re.compile(pattern, re.MULTILINE), lead, text)
+
+
+_PLAIN_LEAD = re.compile(r"\^([A-Za-z0-9_ -]+)")
+
+
+@lru_cache(maxsize=64)
+def _line_lead(pattern: str) -> str | None:
+    """The text every match of a ``^``-anchored pattern starts with, when it starts with
+    plain text (letters, digits, spaces, hyphens, underscores) after the ``^`` that no
+    quantifier follows, and has no alternative (``|``) and no flags of its own; None
+    otherwise (the pattern is then searched for everywhere)."""
+    m = _PLAIN_LEAD.match(pattern)
+    if m is None or "(?" in pattern or "|" in pattern:
+        return None
+    if pattern[m.end():m.end() + 1] in ("*", "+", "?", "{"):
+        return None
+    return m.group(1)
+
+
+def _found_at_lines(rx: re.Pattern[str], lead: str, text: str) -> list[str]:
+    """``rx.findall(text)`` for a MULTILINE pattern that starts with ``^`` and then
+    ``lead``: a match can only begin at a line start where ``lead`` follows, so only
+    those are tried (left to right, each after the end of the previous match), where
+    findall tries every position of the text."""
+    out: list[Any] = []
+    end = 0
+    starts = [0] if text.startswith(lead) else []
+    needle = "\n" + lead
+    i = text.find(needle)
+    while i >= 0:
+        starts.append(i + 1)
+        i = text.find(needle, i + 1)
+    for pos in starts:
+        if pos < end:
+            continue
+        m = rx.match(text, pos)
+        if m is None:
+            continue
+        groups = m.groups("")  # as findall gives a group that did not take part
+        out.append(m.group(0) if not groups else groups[0] if len(groups) == 1 else groups)
+        end = m.end() if m.end() > m.start() else m.end() + 1
+    return out
 
 
 def excerpt(text: str, patterns: list[str], limit: int = 40) -> str:
