@@ -99,7 +99,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
-    bl.need_root()  # the fresh filesystem of each run is a loop mount
+    bl.need_root("each run's fresh filesystem is a loop mount")
     tree, _ = ensure_tree(bl.HERE / "out", 1.0, 1, False)
     centers = full_centers(tree)
     city, paths = one_city_paths(tree)

@@ -188,9 +188,9 @@ def figure(what: str, measured: str, target: str = "",
             "target_met": met if target else None}
 
 
-def need_root() -> None:
+def need_root(why: str = "the lab needs root") -> None:
     if os.geteuid() != 0:
-        raise SystemExit("the lab needs root: run as root")
+        raise SystemExit(f"{why}: run as root")
 
 
 def lab_name(suffix: str) -> str:

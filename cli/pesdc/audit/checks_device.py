@@ -15,7 +15,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from pesdc.audit.checks_host import _uncommented
+from pesdc.audit.checks_host import uncommented
 from pesdc.audit.registry import (
     AuditContext,
     DeviceEvidence,
@@ -280,7 +280,7 @@ def secrets_in(text: str) -> list[str]:
     # A comment line (# or ! first) never holds a hit, so the text without its '#'
     # comment lines (their line breaks kept) has the same hits: the servers of a center,
     # whose files differ in their header comment only, share one reading.
-    return list(_secrets_of(_uncommented(text)))
+    return list(_secrets_of(uncommented(text)))
 
 
 @lru_cache(maxsize=1024)
@@ -311,6 +311,8 @@ def _other_breaks(text: str) -> bool:
     if text.isascii():
         return any(c in text for c in _ASCII_BREAKS)
     return _OTHER_BREAKS.search(text) is not None
+
+
 # Every match of SECRET holds one of these (any case).
 _SECRET_WORDS = ("password", "secret", "pre-shared-key", "psk", "community")
 

@@ -56,10 +56,10 @@ def settings(text: str, sep: str = r"\s*=\s*|\s+") -> Settings:
 @lru_cache(maxsize=512)
 def _kv_of(text: str, sep: str) -> dict[str, tuple[str, ...]]:
     # Cached by the file as it is too: several rules read each file of a server.
-    return _kv(_uncommented(text), sep)
+    return _kv(uncommented(text), sep)
 
 
-def _uncommented(text: str) -> str:
+def uncommented(text: str) -> str:
     """``_COMMENT_LINE.sub("", text)``, found faster: the comment lines after a line
     break (a pattern that starts with one, which the engine finds by a plain scan),
     then one on the first line."""

@@ -199,7 +199,7 @@ def render_template(name: str, ctx: dict[str, Any]) -> str:
     100,000 files on the national tree)."""
     env = environment()
     loaded = _LOADED.get(name)
-    if loaded is None:
+    if loaded is None or loaded[0].environment is not env:  # loaded by an older one
         tpl = env.get_template(name)
         loaded = _LOADED[name] = (tpl, dict(tpl.globals))
     tpl, flat = loaded
@@ -217,8 +217,9 @@ _LOADED: dict[str, tuple[Any, dict[str, Any]]] = {}
 
 
 def template_exists(name: str) -> bool:
-    if name in _LOADED:  # rendered already: it exists (templates do not change in a run)
-        return True
+    loaded = _LOADED.get(name)
+    if loaded is not None and loaded[0].environment is environment():
+        return True  # rendered already: it exists (templates do not change in a run)
     loader = environment().loader
     assert loader is not None
     try:
